@@ -1,0 +1,88 @@
+"""Typed settings from the environment or ``.env`` (DESIGN.md's settings table)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting innov reads; build one per test rather than sharing a singleton."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=1, le=65535)
+    redis_url: str | None = None
+    innov_admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    innov_auto_reply_channels: Annotated[frozenset[str], NoDecode] = frozenset()
+    innov_knowledge_dir: Path = Path("seeds")
+    innov_cache_ttl: int = Field(default=86400, ge=1)
+    innov_rate_limit: int = Field(default=10, ge=1, description="questions per user per minute")
+    log_level: str = "INFO"
+
+    @field_validator("innov_admins", "innov_auto_reply_channels", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and not value.get_secret_value().startswith("xox"):
+            raise ValueError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
+        return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
+        return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("slack_signing_secret", mode="after")
+    @classmethod
+    def _empty_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_redis(cls, value: object) -> object:
+        return value or None
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def has_slack(self) -> bool:
+        """Slack credentials are configured (otherwise innov runs as a local console)."""
+        return self.slack_bot_token is not None
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.innov_admins
+
+    def auto_replies_in(self, channel_id: str) -> bool:
+        return "*" in self.innov_auto_reply_channels or channel_id in self.innov_auto_reply_channels
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once; tests build ``Settings(...)`` themselves instead."""
+    return Settings()

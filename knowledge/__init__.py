@@ -1,0 +1,25 @@
+"""innov's knowledge layer: corpus, facts, BM25 index and answer composer. Pure: no Slack, no Redis."""
+
+from knowledge.base import KnowledgeBase, ReloadReport, Snapshot, check_directory, load_snapshot
+from knowledge.composer import MAX_QUESTION_CHARS, check_question
+from knowledge.errors import KnowledgeError, KnowledgeLoadError, Problem, QuestionError
+from knowledge.models import Answer, Article, Fact, Passage, Source
+
+__all__ = [
+    "Answer",
+    "Article",
+    "Fact",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "KnowledgeLoadError",
+    "MAX_QUESTION_CHARS",
+    "Passage",
+    "Problem",
+    "QuestionError",
+    "ReloadReport",
+    "Snapshot",
+    "Source",
+    "check_directory",
+    "check_question",
+    "load_snapshot",
+]
