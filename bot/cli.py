@@ -76,7 +76,9 @@ def cmd_rank(settings: Settings, as_json: bool, out: TextIO) -> int:
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2), file=out)
     elif not facts:
-        print("No ranking facts in the knowledge base (mark facts with `rank: true` in facts.yaml).", file=out)
+        print(
+            "No ranking facts in the knowledge base (mark facts with `rank: true` in facts.yaml).", file=out
+        )
     else:
         for fact in facts:
             print(f"• {fact.answer} (Source: {snapshot.source_of(fact).citation()})", file=out)
@@ -108,20 +110,30 @@ def evaluate(snapshot: Snapshot, items: Iterable[dict[str, Any]]) -> dict[str, A
         try:
             answer = snapshot.answer(question)
         except QuestionError as exc:
-            results.append({"q": question, "ok": False, "abstain": bool(item.get("abstain")), "error": str(exc)})
+            results.append(
+                {"q": question, "ok": False, "abstain": bool(item.get("abstain")), "error": str(exc)}
+            )
             continue
         if item.get("abstain"):
             ok = not answer.answered
         else:
             text = answer.text.casefold()
             titles = [s.title.casefold() for s in answer.sources]
-            expect_ok = any(str(e).casefold() in text for e in item.get("expect", [])) or not item.get("expect")
+            expect_ok = any(str(e).casefold() in text for e in item.get("expect", [])) or not item.get(
+                "expect"
+            )
             source_ok = not item.get("sources") or any(
                 str(frag).casefold() in t for frag in item["sources"] for t in titles
             )
             ok = answer.answered and expect_ok and source_ok
         results.append(
-            {"q": question, "ok": ok, "abstain": bool(item.get("abstain")), "kind": answer.kind, "text": answer.text}
+            {
+                "q": question,
+                "ok": ok,
+                "abstain": bool(item.get("abstain")),
+                "kind": answer.kind,
+                "text": answer.text,
+            }
         )
     answerable = [r for r in results if not r["abstain"]]
     abstain = [r for r in results if r["abstain"]]
@@ -132,7 +144,11 @@ def evaluate(snapshot: Snapshot, items: Iterable[dict[str, Any]]) -> dict[str, A
         "total": len(results),
         "correct": correct,
         "accuracy": correct / len(results) if results else 0.0,
-        "answerable": {"total": len(answerable), "correct": sum(r["ok"] for r in answerable), "answered": len(answered)},
+        "answerable": {
+            "total": len(answerable),
+            "correct": sum(r["ok"] for r in answerable),
+            "answered": len(answered),
+        },
         "abstain": {"total": len(abstain), "correct": sum(r["ok"] for r in abstain)},
         "failures": [r for r in results if not r["ok"]],
     }
@@ -154,7 +170,10 @@ def cmd_eval(settings: Settings, path: Path, as_json: bool, min_accuracy: float,
     else:
         a, b = report["answerable"], report["abstain"]
         print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
-        print(f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered", file=out)
+        print(
+            f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered",
+            file=out,
+        )
         print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
         for failure in report["failures"]:
             got = failure.get("error") or f"[{failure['kind']}] {failure['text']}"
@@ -179,9 +198,13 @@ def cmd_reload(settings: Settings, out: TextIO) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="innov", description="Short, sourced answers about China's innovation.")
+    parser = argparse.ArgumentParser(
+        prog="innov", description="Short, sourced answers about China's innovation."
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("serve", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
+    commands.add_parser(
+        "serve", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)"
+    )
     commands.add_parser("console", help="a local console that shows what Slack would show")
     ask = commands.add_parser("ask", help="answer a question (or one per stdin line)")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
@@ -207,7 +230,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
     except ValidationError as exc:
         print(f"innov: bad setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     try:
         match args.command:
             case "ask":
@@ -245,8 +270,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
 
 
 def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
-    from bot.console import run_console
     from bot.services import Services
+
+    from bot.console import run_console
 
     services = Services(settings)
     try:

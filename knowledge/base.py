@@ -85,12 +85,20 @@ def load_snapshot(directory: Path) -> Snapshot:
     directory = Path(directory)
     if not directory.is_dir():
         raise KnowledgeLoadError(
-            [Problem(str(directory), 0, "knowledge directory not found; set INNOV_KNOWLEDGE_DIR to a folder of *.md")]
+            [
+                Problem(
+                    str(directory),
+                    0,
+                    "knowledge directory not found; set INNOV_KNOWLEDGE_DIR to a folder of *.md",
+                )
+            ]
         )
     files = knowledge_files(directory)
     article_files = [f for f in files if f.suffix == ".md"]
     if not article_files:
-        raise KnowledgeLoadError([Problem(str(directory), 0, "no articles (*.md) in the knowledge directory")])
+        raise KnowledgeLoadError(
+            [Problem(str(directory), 0, "no articles (*.md) in the knowledge directory")]
+        )
     version = content_version(files, directory)
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
@@ -102,7 +110,11 @@ def load_snapshot(directory: Path) -> Snapshot:
             problems.append(exc.problem)
             continue
         if article.id in articles:
-            problems.append(Problem(str(path), 2, f"duplicate article id {article.id!r} (also {articles[article.id].path})"))
+            problems.append(
+                Problem(
+                    str(path), 2, f"duplicate article id {article.id!r} (also {articles[article.id].path})"
+                )
+            )
             continue
         articles[article.id] = article
         passages.extend(article_passages)
@@ -183,7 +195,11 @@ class KnowledgeBase:
             seconds=seconds,
             added=tuple(k for k in new.facts if k not in old.facts),
             removed=tuple(k for k in old.facts if k not in new.facts),
-            changed=tuple(k for k in new.facts if k in old.facts and _fact_content(new.facts[k]) != _fact_content(old.facts[k])),
+            changed=tuple(
+                k
+                for k in new.facts
+                if k in old.facts and _fact_content(new.facts[k]) != _fact_content(old.facts[k])
+            ),
         )
 
 

@@ -22,18 +22,24 @@ from knowledge.text import STOP_WORDS, normalise, stem, tokenize, words
 MAX_ANSWER_CHARS = 300
 MAX_QUESTION_CHARS = 2000
 FACT_MIN_CONFIDENCE = 0.6
-PASSAGE_MIN_CONFIDENCE = 0.6
+PASSAGE_MIN_CONFIDENCE = 0.75
 # A fact is preferred to a passage unless the passage speaks to clearly more of the question.
 FACT_PREFERENCE = 0.15
 TOP_PASSAGES = 8
 TOP_FACTS = 5
 TITLE_WEIGHT = 0.5
+# A lower-case word the corpus never uses ("put", "people") weighs as much as a middling corpus word:
+# it may be phrasing, not subject. A capitalised one is a name the corpus does not know: no answer.
+# A question typed all in lower case gives no such hint, so there every unknown word weighs in full.
+OOV_WEIGHT = 0.5
 
 NOT_FOUND = "I couldn't find that in the knowledge base."
 
 _CAPITALISED_RE = re.compile(r"[A-Z][\w'’&.-]*")
 # "What year ...", "which date ...": the word names the kind of answer wanted, not its subject.
-_ANSWER_TYPE_RE = re.compile(r"\b(what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE)
+_ANSWER_TYPE_RE = re.compile(
+    r"\b(what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
+)
 _WORD_RE = re.compile(r"[A-Za-z][\w'’&-]*")
 
 
@@ -55,7 +61,11 @@ class Question:
         """IDF-weighted share of the question's terms found in ``tokens`` (``partial`` ones count half)."""
         if not self.weights:
             return 0.0
-        got = sum(w if t in tokens else w * TITLE_WEIGHT for t, w in self.weights.items() if t in tokens or t in partial)
+        got = sum(
+            w if t in tokens else w * TITLE_WEIGHT
+            for t, w in self.weights.items()
+            if t in tokens or t in partial
+        )
         return got / self.total
 
 
@@ -98,7 +108,8 @@ class Composer:
     def analyse(self, question: str) -> Question:
         """Terms of the question with their IDF weights, and the names it mentions."""
         terms = tuple(dict.fromkeys(tokenize(_ANSWER_TYPE_RE.sub(r"\1", question))))
-        weights = {t: self._idf(t) for t in terms}
+        oov = self.passage_index.unseen_idf * (OOV_WEIGHT if question != question.lower() else 1.0)
+        weights = {t: self._idf(t) if t in self.vocabulary else oov for t in terms}
         names = {t for t in terms if t in self.names and t not in self.subject_terms}
         unknown = set()
         for word in _CAPITALISED_RE.findall(normalise(question)):
@@ -112,13 +123,8 @@ class Composer:
         return Question(question, terms, weights, frozenset(names), frozenset(unknown))
 
     def _idf(self, term: str) -> float:
-        index = self.passage_index
-        if term in index:
-            return index.idf[term]
-        if self.fact_index is not None and term in self.fact_index:
-            # Known to the fact table only: as rare as the rarest passage term.
-            return index.unseen_idf
-        return index.unseen_idf
+        # Terms known only to the fact table weigh as much as the rarest passage term.
+        return self.passage_index.idf.get(term, self.passage_index.unseen_idf)
 
     # -- answering -----------------------------------------------------------------------------
 
@@ -134,8 +140,10 @@ class Composer:
         fact = self._best_fact(q)
         passage = self._best_passage(q)
         choice: _Choice | None = None
-        if fact is not None and fact.confidence >= FACT_MIN_CONFIDENCE and (
-            passage is None or fact.confidence >= passage.confidence - FACT_PREFERENCE
+        if (
+            fact is not None
+            and fact.confidence >= FACT_MIN_CONFIDENCE
+            and (passage is None or fact.confidence >= passage.confidence - FACT_PREFERENCE)
         ):
             choice = fact
         elif passage is not None and passage.confidence >= PASSAGE_MIN_CONFIDENCE:
@@ -154,7 +162,9 @@ class Composer:
         )
 
     def _none(self, question: str, confidence: float) -> Answer:
-        return Answer(question=question, kind="none", text=NOT_FOUND, score=confidence, kb_version=self.version)
+        return Answer(
+            question=question, kind="none", text=NOT_FOUND, score=confidence, kb_version=self.version
+        )
 
     def _best_fact(self, q: Question) -> _Choice | None:
         if self.fact_index is None:
@@ -174,9 +184,13 @@ class Composer:
         sources = [self.source_of(fact)]
         # The same figure stated by another article is cited too.
         for other in self.facts:
-            if other.id != fact.id and other.value == fact.value and other.source != fact.source:
-                if q.coverage(self._fact_token_sets[self.facts.index(other)]) >= confidence - 1e-9:
-                    sources.append(self.source_of(other))
+            if (
+                other.id != fact.id
+                and other.value == fact.value
+                and other.source != fact.source
+                and q.coverage(self._fact_token_sets[self.facts.index(other)]) >= confidence - 1e-9
+            ):
+                sources.append(self.source_of(other))
         return _Choice("fact", fact.answer, tuple(sources), confidence, fact.id)
 
     def _best_passage(self, q: Question) -> _Choice | None:
@@ -256,7 +270,9 @@ def _clip(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
     return cut + "…"
 
 
-def _corpus_names(articles: Mapping[str, Article], passages: Sequence[Passage]) -> tuple[frozenset[str], frozenset[str]]:
+def _corpus_names(
+    articles: Mapping[str, Article], passages: Sequence[Passage]
+) -> tuple[frozenset[str], frozenset[str]]:
     """Terms the corpus writes as names (capitalised mid-sentence) and the subject every article shares.
 
     A name in a question must be matched by the answer. The corpus's common subject (a term that

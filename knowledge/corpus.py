@@ -149,7 +149,9 @@ def make_passages(article_id: str, lines: list[str]) -> list[Passage]:
 
 
 def _passage(article_id: str, number: int, sentences: list[str], heading: str | None) -> Passage:
-    return Passage(id=f"{article_id}#{number}", article_id=article_id, sentences=tuple(sentences), heading=heading)
+    return Passage(
+        id=f"{article_id}#{number}", article_id=article_id, sentences=tuple(sentences), heading=heading
+    )
 
 
 def load_article(path: Path) -> tuple[Article, list[Passage]]:
@@ -157,7 +159,9 @@ def load_article(path: Path) -> tuple[Article, list[Passage]]:
     try:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ArticleError(Problem(str(path), 1, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")) from exc
+        raise ArticleError(
+            Problem(str(path), 1, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
+        ) from exc
     try:
         header_text, body, body_line = split_front_matter(raw)
     except ValueError as exc:
@@ -165,7 +169,7 @@ def load_article(path: Path) -> tuple[Article, list[Passage]]:
     try:
         header = yaml.safe_load(header_text) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = 2 + (mark.line if mark else 0)
         raise ArticleError(Problem(str(path), line, f"front matter is not valid YAML: {exc}")) from exc
     if not isinstance(header, dict):
@@ -175,7 +179,9 @@ def load_article(path: Path) -> tuple[Article, list[Passage]]:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "front matter"
-        raise ArticleError(Problem(str(path), _key_line(header_text, field), f"{field}: {first['msg']}")) from exc
+        raise ArticleError(
+            Problem(str(path), _key_line(header_text, field), f"{field}: {first['msg']}")
+        ) from exc
     lines, stated = clean_lines(body, meta.title)
     if not any(lines):
         raise ArticleError(Problem(str(path), body_line, "the article has no text after its front matter"))

@@ -23,7 +23,7 @@ class FactEntry(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     answer: str = Field(min_length=1, max_length=300)
-    value: str | int | float
+    value: str
     unit: str | None = None
     as_of: int | None = Field(default=None, ge=1900, le=2100)
     topics: list[str] = Field(default_factory=list)
@@ -31,10 +31,11 @@ class FactEntry(BaseModel):
     quote: str = Field(min_length=1)
     rank: bool = False
 
-    @field_validator("value")
+    @field_validator("value", mode="before")
     @classmethod
-    def _value_text(cls, value: str | int | float) -> str:
-        return str(value)
+    def _value_text(cls, value: object) -> object:
+        # A curator may write `value: 2015`; the fact table keeps every value as text.
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def _yaml_mapping_lines(path: Path, text: str) -> list[int]:
@@ -61,8 +62,10 @@ def load_facts(path: Path, articles: Mapping[str, Article]) -> tuple[list[Fact],
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return [], [Problem(file, (mark.line + 1) if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        return [], [
+            Problem(file, (mark.line + 1) if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")
+        ]
     if data is None:
         return [], []
     if not isinstance(data, dict) or not isinstance(data.get("facts"), list):
@@ -83,12 +86,16 @@ def load_facts(path: Path, articles: Mapping[str, Article]) -> tuple[list[Fact],
             problems.append(Problem(file, line, f"fact {label}: {field}: {first['msg']}"))
             continue
         if entry.id in seen:
-            problems.append(Problem(file, line, f"fact {entry.id}: duplicate id (first at line {seen[entry.id]})"))
+            problems.append(
+                Problem(file, line, f"fact {entry.id}: duplicate id (first at line {seen[entry.id]})")
+            )
             continue
         seen[entry.id] = line
         if entry.source not in articles:
             known = ", ".join(sorted(articles)) or "none"
-            problems.append(Problem(file, line, f"fact {entry.id}: unknown source {entry.source!r} (articles: {known})"))
+            problems.append(
+                Problem(file, line, f"fact {entry.id}: unknown source {entry.source!r} (articles: {known})")
+            )
             continue
         if normalise(entry.quote) not in normalised_articles[entry.source]:
             problems.append(
@@ -101,7 +108,9 @@ def load_facts(path: Path, articles: Mapping[str, Article]) -> tuple[list[Fact],
             )
             continue
         if normalise(entry.value).casefold() not in normalise(entry.answer).casefold():
-            problems.append(Problem(file, line, f"fact {entry.id}: answer does not state the value {entry.value!r}"))
+            problems.append(
+                Problem(file, line, f"fact {entry.id}: answer does not state the value {entry.value!r}")
+            )
             continue
         facts.append(
             Fact(

@@ -110,7 +110,9 @@ class BM25Index:
                 for ids, weights in postings:
                     values[np.searchsorted(candidates, ids)] += weights
         if len(candidates) > k:
-            top = np.argpartition(-values, k - 1)[:k]
-            candidates, values = candidates[top], values[top]
-        order = np.lexsort((candidates, -values))
+            # Keep everything scoring at least the k-th best, so ties at the cut go to earlier documents.
+            kth = np.partition(values, len(values) - k)[len(values) - k]
+            keep = values >= kth
+            candidates, values = candidates[keep], values[keep]
+        order = np.lexsort((candidates, -values))[:k]
         return [Hit(int(candidates[i]), float(values[i])) for i in order if values[i] > 0]

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import KnowledgeBase, QuestionError, load_snapshot
+from knowledge.composer import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
+
+
+@pytest.fixture
+def kb(tiny_kb: Path) -> KnowledgeBase:
+    return KnowledgeBase(tiny_kb)
+
+
+def test_facts_come_first(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Where does Ruritania rank in the GII?")
+    assert (answer.kind, answer.fact_id, answer.text) == (
+        "fact",
+        "ruritania-gii-rank",
+        "Ruritania ranks 7th in the Global Innovation Index.",
+    )
+    (source,) = answer.sources
+    assert (source.id, source.title, source.quote) == (
+        "budget",
+        "Ruritania's research budget",
+        "Ruritania ranks 7th in the Global Innovation Index.",
+    )
+    assert answer.answered and 0.6 <= answer.score <= 1.0
+    assert answer.kb_version == kb.version
+
+
+def test_passage_answers_are_the_best_sentences_with_their_source(kb: KnowledgeBase) -> None:
+    answer = kb.answer("How long is the Zenda river?")
+    assert answer.kind == "passage"
+    assert answer.text == "The longest river in Ruritania is the Zenda, which is 800 kilometres long."
+    assert [s.id for s in answer.sources] == ["rivers"]
+    assert answer.sources[0].quote == answer.text
+
+
+def test_citation_includes_publisher_and_date_when_known(kb: KnowledgeBase) -> None:
+    answer = kb.answer("How many robots per 10,000 workers?")
+    assert answer.sources[0].citation() == "Robots in Ruritania — Example Gazette, 2025-01-02"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Will it rain in Lisbon today?",
+        "Where does Canada rank in the GII?",
+        "What is Freedonia's R&D spending?",
+        "lorem ipsum dolor",
+        "What's the office wifi password?",
+        "???",
+    ],
+)
+def test_abstains_when_the_base_does_not_hold_the_answer(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.answer(question)
+    assert (answer.kind, answer.answered, answer.sources) == ("none", False, ())
+    assert "couldn't find" in answer.text
+
+
+def test_a_known_name_the_answer_does_not_mention_is_not_answered(kb: KnowledgeBase) -> None:
+    # "Strelsau" is in the corpus, but nothing says where Strelsau ranks: Ruritania's rank is no answer.
+    assert kb.answer("Where does Strelsau rank in the GII?").kind == "none"
+
+
+def test_bad_questions_raise_a_clear_error(kb: KnowledgeBase) -> None:
+    with pytest.raises(QuestionError, match="empty"):
+        kb.answer("   ")
+    with pytest.raises(QuestionError, match="too long"):
+        kb.answer("robots " * MAX_QUESTION_CHARS)
+    with pytest.raises(QuestionError, match="binary"):
+        kb.answer("robots\x00\x01")
+
+
+def test_answers_are_short(seeds_dir: Path) -> None:
+    snapshot = load_snapshot(seeds_dir)
+    for question in [
+        "How does China protect intellectual property?",
+        "What is China's 5G strategy?",
+        "Tell me about the Greater Bay Area",
+        "What challenges does China face?",
+    ]:
+        answer = snapshot.answer(question)
+        assert len(answer.text) <= MAX_ANSWER_CHARS
+        assert answer.text.count(". ") <= 2
+
+
+# Questions phrased unlike the development QA set, answered from the seed corpus.
+HELD_OUT = [
+    ("Where does China stand in the global innovation index?", "11th"),
+    ("how much did china spend on r&d in 2024", "3.6 trillion"),
+    ("How many hi-tech firms are there in China?", "463,000"),
+    ("When does the ZGC Forum end?", "March 31"),
+    ("How much will AstraZeneca put into Beijing?", "2.5 billion"),
+    ("When was Made in China 2025 launched?", "2015"),
+    ("What is the 863 Program?", "National High-Tech Development Plan"),
+    ("Which Chinese tech companies lead in AI?", "Baidu"),
+    ("How many specialized and innovative SMEs are there?", "140,000"),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), HELD_OUT)
+def test_held_out_questions_on_the_seeds(seeds_dir: Path, question: str, expected: str) -> None:
+    answer = load_snapshot(seeds_dir).answer(question)
+    assert answer.answered, question
+    assert expected in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is Germany's robot density?",
+        "What is South Korea's GII rank?",
+        "Who is the CEO of Apple?",
+        "What is the GDP of France?",
+        "How many people live in Beijing?",
+    ],
+)
+def test_held_out_abstentions_on_the_seeds(seeds_dir: Path, question: str) -> None:
+    assert load_snapshot(seeds_dir).answer(question).kind == "none"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rank_bm25 import BM25Okapi
+
+from knowledge.index import BM25Index, LuceneBM25
+
+CORPUS = [
+    ["china", "rank", "11th", "global", "innov", "index"],
+    ["china", "robot", "470", "worker"],
+    ["china", "robot", "patent", "beij", "robot"],
+    ["japan", "cluster", "top"],
+]
+
+
+def test_known_ranking_on_a_tiny_corpus() -> None:
+    index = BM25Index(CORPUS)
+    assert [h.doc for h in index.retrieve(["robot"])] == [2, 1]
+    assert [h.doc for h in index.retrieve(["robot", "patent"])] == [2, 1]
+    assert index.retrieve(["japan", "cluster"])[0].doc == 3
+
+
+def test_frequent_terms_keep_a_positive_idf() -> None:
+    # rank-bm25's BM25Okapi gives a term in half or more of the documents a zero or negative raw IDF
+    # (issues #39 and #43); "china" is in 3 of 4 documents here.
+    okapi = math.log(len(CORPUS) - 3 + 0.5) - math.log(3 + 0.5)
+    assert okapi < 0
+    index = BM25Index(CORPUS)
+    assert index.idf["china"] == pytest.approx(math.log(1 + (4 - 3 + 0.5) / (3 + 0.5)))
+    assert index.idf["china"] > 0
+    # Every document with the term is found, shortest (most focused) first.
+    assert [h.doc for h in index.retrieve(["china"])] == [1, 2, 0]
+
+
+def test_no_matching_term_retrieves_nothing() -> None:
+    # rank-bm25's get_top_n would still hand back n documents here.
+    index = BM25Index(CORPUS)
+    assert index.retrieve(["lisbon", "rain"]) == []
+    assert len(BM25Okapi(CORPUS).get_top_n(["lisbon"], CORPUS, n=2)) == 2
+
+
+def test_errors_say_what_to_do() -> None:
+    with pytest.raises(ValueError, match="empty corpus"):
+        BM25Index([])
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        BM25Index(CORPUS).retrieve(["china"], k=0)
+
+
+VOCAB = ["china", "robot", "rank", "index", "cluster", "patent", "beij", "2024", "11th", "worker", "japan"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    corpus=st.lists(st.lists(st.sampled_from(VOCAB), min_size=1, max_size=12), min_size=1, max_size=40),
+    query=st.lists(st.sampled_from(VOCAB + ["unseen"]), min_size=1, max_size=5),
+    k=st.integers(min_value=1, max_value=10),
+)
+def test_scores_and_ranking_equal_rank_bm25(corpus: list[list[str]], query: list[str], k: int) -> None:
+    ours = BM25Index(corpus)
+    reference = LuceneBM25(corpus).get_scores(query)
+    assert np.allclose(ours.scores(query), reference)
+    hits = ours.retrieve(query, k)
+    expected = [i for i in sorted(range(len(corpus)), key=lambda i: (-reference[i], i)) if reference[i] > 0][
+        :k
+    ]
+    assert [h.doc for h in hits] == expected
+    assert all(h.score == pytest.approx(reference[h.doc]) for h in hits)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge.text import normalise, split_sentences, tokenize
+
+
+def test_numbers_are_kept_whole() -> None:
+    tokens = tokenize(
+        "R&D reached 3.6 trillion yuan; 463,000 firms; ranks 11th; 470 robots per 10,000 workers."
+    )
+    for number in ("3.6", "463,000", "11th", "470", "10,000"):
+        assert number in tokens
+
+
+def test_sentence_final_period_is_not_part_of_a_number() -> None:
+    assert tokenize("It launched in 2015.")[-1] == "2015"
+
+
+def test_aliases_match_their_long_forms_on_both_sides() -> None:
+    assert tokenize("GII") == tokenize("Global Innovation Index")
+    assert tokenize("R&D") == tokenize("research and development")
+    assert tokenize("ZGC") == tokenize("Zhongguancun")
+    assert tokenize("SMEs") == tokenize("small and medium-sized enterprises")
+
+
+def test_stemming_and_possessives() -> None:
+    assert tokenize("robots innovations") == tokenize("robot innovation")
+    assert tokenize("China's") == tokenize("China’s") == tokenize("china")
+
+
+def test_synonyms_are_folded() -> None:
+    assert tokenize("When did it start?") == tokenize("When was it launched?")
+    assert tokenize("high-tech firms") == tokenize("high-tech enterprises")
+
+
+def test_stop_words_are_dropped() -> None:
+    assert tokenize("What is the") == []
+
+
+def test_sentences_keep_abbreviations_inside() -> None:
+    text = (
+        "It reached 3.6 trillion yuan (about 502 billion U.S. dollars) in 2024. Last year, it rose to 11th."
+    )
+    assert split_sentences(text) == [
+        "It reached 3.6 trillion yuan (about 502 billion U.S. dollars) in 2024.",
+        "Last year, it rose to 11th.",
+    ]
+
+
+def test_normalise_collapses_space_and_quotes() -> None:
+    assert normalise("China’s  \n ‘big’\u00a0plan") == "China's 'big' plan"
+
+
+@given(st.text(max_size=300))
+def test_tokenize_takes_any_text(text: str) -> None:
+    for token in tokenize(text):
+        assert token and token == token.lower() and " " not in token
