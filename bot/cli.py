@@ -6,14 +6,15 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from pydantic import ValidationError
 
 from bot.settings import Settings
 from knowledge import Answer, KnowledgeBase, KnowledgeError, KnowledgeLoadError, QuestionError, Snapshot
+from knowledge.evaluation import evaluate
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -99,59 +100,6 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
         file=out,
     )
     return EXIT_OK
-
-
-def evaluate(snapshot: Snapshot, items: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Score a QA set: an item passes when its answer holds an expected string and cites a matching source,
-    or, for ``abstain`` items, when the answer is ``none``."""
-    results = []
-    for item in items:
-        question = str(item["q"])
-        try:
-            answer = snapshot.answer(question)
-        except QuestionError as exc:
-            results.append(
-                {"q": question, "ok": False, "abstain": bool(item.get("abstain")), "error": str(exc)}
-            )
-            continue
-        if item.get("abstain"):
-            ok = not answer.answered
-        else:
-            text = answer.text.casefold()
-            titles = [s.title.casefold() for s in answer.sources]
-            expect_ok = any(str(e).casefold() in text for e in item.get("expect", [])) or not item.get(
-                "expect"
-            )
-            source_ok = not item.get("sources") or any(
-                str(frag).casefold() in t for frag in item["sources"] for t in titles
-            )
-            ok = answer.answered and expect_ok and source_ok
-        results.append(
-            {
-                "q": question,
-                "ok": ok,
-                "abstain": bool(item.get("abstain")),
-                "kind": answer.kind,
-                "text": answer.text,
-            }
-        )
-    answerable = [r for r in results if not r["abstain"]]
-    abstain = [r for r in results if r["abstain"]]
-    answered = [r for r in answerable if r.get("kind") not in (None, "none")]
-    correct = sum(r["ok"] for r in results)
-    return {
-        "kb_version": snapshot.version,
-        "total": len(results),
-        "correct": correct,
-        "accuracy": correct / len(results) if results else 0.0,
-        "answerable": {
-            "total": len(answerable),
-            "correct": sum(r["ok"] for r in answerable),
-            "answered": len(answered),
-        },
-        "abstain": {"total": len(abstain), "correct": sum(r["ok"] for r in abstain)},
-        "failures": [r for r in results if not r["ok"]],
-    }
 
 
 def cmd_eval(settings: Settings, path: Path, as_json: bool, min_accuracy: float, out: TextIO) -> int:
@@ -270,9 +218,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
 
 
 def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
-    from bot.services import Services
-
     from bot.console import run_console
+    from bot.services import Services
 
     services = Services(settings)
     try:

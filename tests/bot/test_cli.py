@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Settings come from the environment only: no stray .env, no Slack, no Redis.
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("INNOV_KNOWLEDGE_DIR", str(SEEDS))
+
+
+def run(*argv: str, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(stdin), out=out)
+    return code, out.getvalue()
+
+
+def test_ask_json_follows_the_contract() -> None:
+    code, out = run("ask", "--json", "What is China's rank in the Global Innovation Index?")
+    assert code == 0
+    answer = json.loads(out)
+    assert list(answer) == ["question", "answered", "kind", "text", "sources", "score", "kb_version"]
+    assert (answer["answered"], answer["kind"]) == (True, "fact")
+    assert "11th" in answer["text"]
+    source = answer["sources"][0]
+    assert set(source) == {"id", "title", "publisher", "published", "url", "quote"}
+    assert source["url"] is None
+    assert 0 < answer["score"] <= 1
+
+
+def test_ask_abstains_with_kind_none() -> None:
+    code, out = run("ask", "--json", "Will it rain in Lisbon today?")
+    answer = json.loads(out)
+    assert code == 0
+    assert (answer["answered"], answer["kind"], answer["sources"]) == (False, "none", [])
+
+
+def test_ask_reads_one_question_per_line() -> None:
+    code, out = run(
+        "ask", "--json", stdin="GII rank of China\n\nHow many robots per 10,000 workers?\nlorem ipsum\n"
+    )
+    lines = out.splitlines()
+    assert code == 0
+    assert [json.loads(line)["kind"] for line in lines] == ["fact", "fact", "none"]
+
+
+def test_ask_plain_text_cites_its_source() -> None:
+    code, out = run("ask", "How", "many", "high-tech", "enterprises", "does", "China", "have?")
+    assert code == 0
+    assert "463,000" in out and "(Source: Focus on tech innovations" in out
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("   ", "empty"), ("x" * 50_000, "too long"), ("\x00\x01\x02junk", "binary")],
+)
+def test_bad_questions_get_a_clear_message_and_exit_1(question: str, message: str) -> None:
+    code, out = run("ask", question)
+    assert code == 1
+    assert out.startswith("error: ") and message in out
+    assert "Traceback" not in out
+
+
+def test_rank_lists_the_ranking_facts() -> None:
+    code, out = run("rank", "--json")
+    rows = json.loads(out)
+    assert code == 0
+    assert any("11th" in row["text"] for row in rows)
+    assert all(row["sources"][0]["quote"] for row in rows)
+    code, text = run("rank")
+    assert text.count("• ") == len(rows)
+
+
+def test_check_passes_on_the_seeds_and_names_file_and_line_when_broken(tmp_path: Path) -> None:
+    code, out = run("check")
+    assert code == 0 and out.startswith("ok: 5 articles")
+    broken = tmp_path / "kb"
+    shutil.copytree(SEEDS, broken)
+    facts = broken / "facts.yaml"
+    facts.write_text(facts.read_text().replace("China now ranks 11th", "China now ranks 12th", 1))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INNOV_KNOWLEDGE_DIR", str(broken))
+        code, out = run("check")
+    assert code == 1
+    (line,) = out.splitlines()
+    assert line.startswith(f"{facts}:") and "fact gii-rank: quote not found" in line
+
+
+def test_eval_reports_accuracy_and_abstention() -> None:
+    code, out = run("eval", str(ROOT / "eval" / "dev_qa.json"), "--json", "--min-accuracy", "1")
+    report = json.loads(out)
+    assert code == 0, report["failures"]
+    assert (report["correct"], report["total"]) == (16, 16)
+    assert report["abstain"] == {"total": 4, "correct": 4}
+
+
+def test_eval_fails_below_the_minimum_and_on_unreadable_files(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.json"
+    qa.write_text(json.dumps({"items": [{"q": "China GII rank", "expect": ["99th"]}]}))
+    code, out = run("eval", str(qa), "--min-accuracy", "0.5")
+    assert code == 1 and "accuracy: 0/1" in out
+    qa.write_text("not json")
+    assert run("eval", str(qa))[0] == 2
+
+
+def test_missing_knowledge_dir_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INNOV_KNOWLEDGE_DIR", "/no/such/dir")
+    assert run("ask", "hello")[0] == 1
+    assert "knowledge directory not found" in capsys.readouterr().err
+
+
+def test_reload_without_redis_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("reload")[0] == 1
+    assert "REDIS_URL is not set" in capsys.readouterr().err
+
+
+def test_the_installed_console_script(tmp_path: Path) -> None:
+    innov = Path(sys.executable).with_name("innov")
+    env = {"PATH": "/usr/bin:/bin", "INNOV_KNOWLEDGE_DIR": str(SEEDS), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [str(innov), "ask", "--json", "Number of high-tech enterprises in China"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "463,000" in json.loads(done.stdout)["text"]
+    bad = subprocess.run(
+        [str(innov), "ask", "--nope"], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert bad.returncode == 2 and "usage: innov" in bad.stderr
