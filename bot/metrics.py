@@ -6,7 +6,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-ANSWERS = Counter("innov_answers", "Answers given, by kind (fact, passage, none).", ["kind"], registry=REGISTRY)
+ANSWERS = Counter(
+    "innov_answers", "Answers given, by kind (fact, passage, none).", ["kind"], registry=REGISTRY
+)
 ANSWER_SECONDS = Histogram(
     "innov_answer_seconds",
     "Time to answer one question, cache included.",
@@ -16,13 +18,26 @@ ANSWER_SECONDS = Histogram(
 CACHE_HITS = Counter("innov_cache_hits", "Answer cache hits.", registry=REGISTRY)
 CACHE_MISSES = Counter("innov_cache_misses", "Answer cache misses.", registry=REGISTRY)
 KNOWLEDGE_INFO = Gauge(
-    "innov_knowledge_info", "The knowledge base version this replica serves (value 1).", ["version"], registry=REGISTRY
+    "innov_knowledge_info",
+    "The knowledge base version this replica serves (value 1).",
+    ["version"],
+    registry=REGISTRY,
 )
-REQUESTS = Counter("innov_http_requests", "HTTP requests by route and status.", ["route", "status"], registry=REGISTRY)
-SLACK_API_ERRORS = Counter("innov_slack_api_errors", "Failed Slack Web API calls, by method.", ["method"], registry=REGISTRY)
-RATE_LIMITED = Counter("innov_rate_limited", "Questions refused by the per-user rate limit.", registry=REGISTRY)
-RELOADS = Counter("innov_reloads", "Knowledge base reloads, by outcome (ok, error).", ["outcome"], registry=REGISTRY)
-RELOAD_SECONDS = Histogram("innov_reload_seconds", "Time to load and swap a knowledge base.", registry=REGISTRY)
+REQUESTS = Counter(
+    "innov_http_requests", "HTTP requests by route and status.", ["route", "status"], registry=REGISTRY
+)
+SLACK_API_ERRORS = Counter(
+    "innov_slack_api_errors", "Failed Slack Web API calls, by method.", ["method"], registry=REGISTRY
+)
+RATE_LIMITED = Counter(
+    "innov_rate_limited", "Questions refused by the per-user rate limit.", registry=REGISTRY
+)
+RELOADS = Counter(
+    "innov_reloads", "Knowledge base reloads, by outcome (ok, error).", ["outcome"], registry=REGISTRY
+)
+RELOAD_SECONDS = Histogram(
+    "innov_reload_seconds", "Time to load and swap a knowledge base.", registry=REGISTRY
+)
 
 
 def set_knowledge_version(version: str) -> None:

@@ -49,7 +49,11 @@ class Settings(BaseSettings):
     @field_validator("slack_app_token")
     @classmethod
     def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and value.get_secret_value() and not value.get_secret_value().startswith("xapp-"):
+        if (
+            value is not None
+            and value.get_secret_value()
+            and not value.get_secret_value().startswith("xapp-")
+        ):
             raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
         return value if value is not None and value.get_secret_value() else None
 
