@@ -139,8 +139,13 @@ def cmd_reload(settings: Settings, out: TextIO) -> int:
         )
         return EXIT_FAIL
     from bot.services import broadcast_reload
+    from bot.store import StoreUnavailable
 
-    reached = broadcast_reload(settings)
+    try:
+        reached = broadcast_reload(settings)
+    except StoreUnavailable as exc:
+        print(f"innov reload: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     print(f"reload requested: {reached} replica(s) listening", file=out)
     return EXIT_OK
 

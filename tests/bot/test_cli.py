@@ -149,3 +149,14 @@ def test_the_installed_console_script(tmp_path: Path) -> None:
         [str(innov), "ask", "--nope"], capture_output=True, text=True, env=env, timeout=60, check=False
     )
     assert bad.returncode == 2 and "usage: innov" in bad.stderr
+
+
+def test_reload_with_redis_down_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    assert run("reload")[0] == 1
+    err = capsys.readouterr().err
+    assert err.startswith("innov reload: ") and "Traceback" not in err

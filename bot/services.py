@@ -1,0 +1,381 @@
+"""The one object handlers talk to: cached answers, exactly-once claims, rate limits, fleet-wide reload.
+
+No Slack here. Shared state lives in a ``Store`` (``bot.store``): Redis when ``REDIS_URL`` is set, so
+several replicas share one cache, one set of claims and one rate limit per user; otherwise in-process.
+
+Reload across a fleet: ``reload()`` reloads this replica's files, writes the new version to the
+``kb:version`` key and publishes it on the ``kb:reload`` channel. Each replica's listener thread
+(``start()``) reloads its own files when it hears a version other than its own. A broadcast is not
+stored, so on (re)connecting, and every ``heartbeat_seconds``, the listener also compares the version
+key with its own version: a replica that started later, or was cut off from Redis, catches up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot import metrics
+from bot.settings import Settings
+from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable, Subscription
+from knowledge import Answer, KnowledgeBase, KnowledgeLoadError, ReloadReport, check_question
+
+logger = logging.getLogger(__name__)
+
+# Store keys (under the store's prefix, ``innov:`` by default) and how long they live.
+ANSWER_KEY = "answer:"  # answer:<kb version>:q:<question> or :h:<sha1>, settings.innov_cache_ttl
+VERSION_KEY = "kb:version"  # the version the fleet was last reloaded to; no expiry
+RELOAD_CHANNEL = "kb:reload"  # pub/sub: {"version": str | null, "origin": replica id | "cli"}
+CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>
+RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would be full again
+CLAIM_TTL = 86400  # Slack retries an event for minutes; a day is plenty
+THREAD_CLAIM_TTL = 30 * 86400  # threads come back to life; one automatic reply per thread for a month
+REPLICA_TTL = 60  # a replica's record outlives three missed heartbeats
+MAX_PLAIN_KEY = 64  # longer normalised questions are keyed by their sha1
+
+
+def normalise_question(question: str) -> str:
+    """The question as the cache sees it: casefolded, whitespace collapsed."""
+    return " ".join(question.casefold().split())
+
+
+def cache_key(version: str, question: str) -> str:
+    """The answer-cache key for ``question`` on knowledge ``version``: a reload always changes it."""
+    text = normalise_question(question)
+    if len(text) > MAX_PLAIN_KEY:
+        return f"{ANSWER_KEY}{version}:h:{hashlib.sha1(text.encode()).hexdigest()}"
+    return f"{ANSWER_KEY}{version}:q:{text}"
+
+
+def make_store(settings: Settings) -> Store:
+    """Redis when ``REDIS_URL`` is set, else the in-process store."""
+    return RedisStore(settings.redis_url) if settings.redis_url else MemoryStore()
+
+
+class Services:
+    """Answers, claims, rate limits and reloads for one replica, with state shared through ``store``."""
+
+    heartbeat_seconds = 15.0  # replica record refresh and version-key check
+    listen_timeout = 0.25  # how long the listener waits for a message before checking for stop
+    reconnect_seconds = 0.5  # pause between attempts to reach Redis again
+
+    def __init__(
+        self, settings: Settings, kb: KnowledgeBase | None = None, store: Store | None = None
+    ) -> None:
+        """Load the knowledge base from ``settings.innov_knowledge_dir`` unless one is given (raises
+        ``KnowledgeLoadError``), and use ``store`` or the one ``settings.redis_url`` calls for."""
+        self.settings = settings
+        self.kb = kb if kb is not None else KnowledgeBase(settings.innov_knowledge_dir)
+        self._owns_store = store is None
+        self.store: Store = store if store is not None else make_store(settings)
+        self.replica_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._started_at = time.monotonic()
+        self._counts_lock = threading.Lock()
+        self._answers_by_kind: Counter[str] = Counter()
+        self._cache_hits = 0
+        self._cache_misses = 0
+        self._reload_lock = threading.Lock()
+        self._caught_up_to: str | None = None  # the last announced version this replica reloaded for
+        self._unannounced: str | None = None  # a version reloaded here while Redis was away
+        self._stop = threading.Event()
+        self._listening = threading.Event()
+        self._thread: threading.Thread | None = None
+        metrics.set_knowledge_version(self.kb.version)
+
+    # -- answers ---------------------------------------------------------------------------------------
+    def answer(self, question: str) -> Answer:
+        """One answer, from the cache when this knowledge version already answered the same question.
+
+        Raises ``QuestionError`` for an empty, binary or far too long question; never fails on Redis.
+        """
+        started = time.perf_counter()
+        question = check_question(question)
+        snapshot = self.kb.snapshot  # one version for the key and the answer, even mid-reload
+        key = cache_key(snapshot.version, question)
+        answer = self._cached(key)
+        hit = answer is not None
+        if answer is not None:
+            if answer.question != question:  # cached for another wording of the same question
+                answer = answer.model_copy(update={"question": question})
+        else:
+            answer = snapshot.answer(question)
+            self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
+        (metrics.CACHE_HITS if hit else metrics.CACHE_MISSES).inc()
+        metrics.ANSWERS.labels(kind=answer.kind).inc()
+        metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)
+        with self._counts_lock:
+            self._answers_by_kind[answer.kind] += 1
+            if hit:
+                self._cache_hits += 1
+            else:
+                self._cache_misses += 1
+        return answer
+
+    def _cached(self, key: str) -> Answer | None:
+        raw = self.store.get(key)
+        if raw is None:
+            return None
+        try:
+            return Answer.model_validate_json(raw)
+        except ValidationError:
+            logger.warning("ignoring an unreadable cached answer under %s", key)
+            return None
+
+    # -- exactly once ----------------------------------------------------------------------------------
+    def claim(self, key: str, ttl: int = CLAIM_TTL) -> bool:
+        """Claim ``key`` fleet-wide for ``ttl`` seconds (SET NX EX); True means this caller owns it.
+
+        During a Redis outage the claim is made in-process, so duplicates reaching this replica are
+        still caught.
+        """
+        return self.store.claim(CLAIM_KEY + key, ttl)
+
+    def claim_event(self, event_id: str) -> bool:
+        """Claim a Slack event id: Slack's retries and the other replicas get False."""
+        return self.claim(f"event:{event_id}")
+
+    def claim_message(self, channel: str, ts: str) -> bool:
+        """Claim one message: its ``app_mention`` and ``message`` events produce one reply."""
+        return self.claim(f"msg:{channel}:{ts}")
+
+    def claim_thread(self, channel: str, thread_ts: str) -> bool:
+        """Claim a thread's one automatic reply."""
+        return self.claim(f"thread:{channel}:{thread_ts}", THREAD_CLAIM_TTL)
+
+    # -- rate limits -----------------------------------------------------------------------------------
+    def check_rate(self, user_id: str) -> float | None:
+        """Take one of ``user_id``'s tokens (``settings.innov_rate_limit`` a minute, shared by the fleet).
+
+        None: allowed. Otherwise the seconds to wait before the next question would be allowed.
+        """
+        wait = self.store.take_token(RATE_KEY + user_id, self.settings.innov_rate_limit, 60.0)
+        if wait is not None:
+            metrics.RATE_LIMITED.inc()
+            logger.debug("rate limit: %s must wait %.1f s", user_id, wait)
+        return wait
+
+    # -- reload ----------------------------------------------------------------------------------------
+    def reload(self, user_id: str | None = None) -> ReloadReport:
+        """Reload this replica's knowledge files, then broadcast the new version to the fleet.
+
+        Raises ``KnowledgeLoadError`` (naming file and line) when the files are broken; the old
+        knowledge keeps serving and nothing is broadcast.
+        """
+        who = user_id or "an operator"
+        logger.info("knowledge reload requested by %s on %s", who, self.replica_id)
+        try:
+            report = self._reload_local()
+        except KnowledgeLoadError as exc:
+            logger.warning("knowledge reload by %s failed; still serving %s:\n%s", who, self.kb.version, exc)
+            raise
+        reached = self._announce(report.new_version)
+        if self._unannounced is not None:
+            logger.warning(
+                "Redis is unreachable: the reload by %s applies to this replica only, and will be announced "
+                "to the fleet when Redis is back",
+                who,
+            )
+        if self._listening.is_set():
+            self.store.register_replica(self.replica_id, report.new_version, REPLICA_TTL)
+        logger.info(
+            "knowledge reloaded by %s: %s -> %s (%d articles, %d facts, %.2f s); broadcast reached %d listener(s)",
+            who,
+            report.old_version,
+            report.new_version,
+            report.articles,
+            report.facts,
+            report.seconds,
+            reached,
+        )
+        return report
+
+    def _announce(self, version: str, *, broadcast: bool = True) -> int:
+        """Write the fleet's version key (and broadcast it); the number of listeners reached.
+
+        If Redis is away the version is kept and announced by the listener once it reconnects.
+        """
+        if not self.store.set(VERSION_KEY, version):
+            self._unannounced = version
+            return 0
+        self._unannounced = None
+        if not broadcast:
+            return 0
+        return self.store.publish(RELOAD_CHANNEL, json.dumps({"version": version, "origin": self.replica_id}))
+
+    def _reload_local(self) -> ReloadReport:
+        with self._reload_lock:
+            started = time.perf_counter()
+            try:
+                report = self.kb.reload()
+            except KnowledgeLoadError:
+                metrics.RELOADS.labels(outcome="error").inc()
+                raise
+            metrics.RELOADS.labels(outcome="ok").inc()
+            metrics.RELOAD_SECONDS.observe(time.perf_counter() - started)
+            metrics.set_knowledge_version(report.new_version)
+        return report
+
+    def _reload_for_fleet(self, announced: str | None, why: str) -> None:
+        """Reload because the fleet moved to ``announced`` (None: reload whatever the files say)."""
+        logger.info(
+            "reloading knowledge (%s): serving %s, fleet announced %s", why, self.kb.version, announced
+        )
+        if announced is not None:
+            self._caught_up_to = announced  # files that give another version are not reloaded in a loop
+        try:
+            report = self._reload_local()
+        except KnowledgeLoadError as exc:
+            logger.error("knowledge reload (%s) failed; still serving %s:\n%s", why, self.kb.version, exc)
+            return
+        if announced is None:
+            # The CLI asks without knowing a version: record what the files gave, for late starters.
+            self._announce(report.new_version, broadcast=False)
+        elif report.new_version != announced:
+            logger.warning(
+                "knowledge files here give version %s, not the fleet's %s: are this replica's files current?",
+                report.new_version,
+                announced,
+            )
+        logger.info("knowledge reloaded (%s): %s -> %s", why, report.old_version, report.new_version)
+
+    def _on_broadcast(self, message: str) -> None:
+        try:
+            data = json.loads(message)
+            announced, origin = data.get("version"), data.get("origin")
+        except (ValueError, AttributeError):
+            logger.warning("ignoring a malformed reload broadcast: %.200r", message)
+            return
+        if origin != self.replica_id and (announced is None or announced != self.kb.version):
+            self._reload_for_fleet(announced, f"broadcast from {origin}")
+        self.store.register_replica(self.replica_id, self.kb.version, REPLICA_TTL)
+
+    def _catch_up(self) -> None:
+        """Compare the fleet's version key with ours (reloading once per announced version); heartbeat."""
+        if self._unannounced is not None and self._unannounced == self.kb.version:
+            self._announce(self._unannounced)  # reloaded here while Redis was away
+        announced = self.store.get(VERSION_KEY)
+        if announced is None:
+            self.store.set(VERSION_KEY, self.kb.version, nx=True)
+        elif announced != self.kb.version and announced != self._caught_up_to:
+            self._reload_for_fleet(announced, "catching up with the version key")
+        self.store.register_replica(self.replica_id, self.kb.version, REPLICA_TTL)
+
+    # -- listener --------------------------------------------------------------------------------------
+    def start(self, wait: float = 1.0) -> None:
+        """Start the reload listener thread (idempotent); wait up to ``wait`` s for it to be listening."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._listen, name=f"innov-reload-{self.replica_id}", daemon=True
+        )
+        self._thread.start()
+        self._listening.wait(wait)
+
+    def _listen(self) -> None:
+        subscription: Subscription | None = None
+        next_beat = 0.0
+        while not self._stop.is_set():
+            try:
+                if subscription is None:
+                    subscription = self.store.subscribe(RELOAD_CHANNEL)
+                    self._caught_up_to = None  # after a gap, give the version key a fresh look
+                    self._catch_up()
+                    self._listening.set()
+                    next_beat = time.monotonic() + self.heartbeat_seconds
+                message = subscription.get_message(timeout=self.listen_timeout)
+                if message is not None:
+                    self._on_broadcast(message)
+                if time.monotonic() >= next_beat:
+                    self._catch_up()
+                    next_beat = time.monotonic() + self.heartbeat_seconds
+            except StoreUnavailable:
+                # Already logged by the store, once per outage.
+                self._listening.clear()
+                if subscription is not None:
+                    subscription.close()
+                    subscription = None
+                self._stop.wait(self.reconnect_seconds)
+            except Exception:
+                logger.exception("reload listener error; carrying on")
+                self._stop.wait(self.reconnect_seconds)
+        if subscription is not None:
+            subscription.close()
+        self._listening.clear()
+
+    def close(self) -> None:
+        """Stop the listener, drop this replica's record, and close the store if this object opened it."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=2.0)
+            self.store.unregister_replica(self.replica_id)
+        if self._owns_store:
+            self.store.close()
+
+    # -- status ----------------------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """What ``/innov stats`` shows: knowledge size and version, uptime, answers and cache use."""
+        snapshot = self.kb.snapshot
+        with self._counts_lock:
+            by_kind = dict(self._answers_by_kind)
+            hits, misses = self._cache_hits, self._cache_misses
+        return {
+            "version": snapshot.version,
+            "articles": len(snapshot.articles),
+            "passages": len(snapshot.passages),
+            "facts": len(snapshot.facts),
+            "uptime_s": round(time.monotonic() - self._started_at, 1),
+            "answers_by_kind": by_kind,
+            "cache_hits": hits,
+            "cache_misses": misses,
+            "replica": self.replica_id,
+            "redis": self.redis_status(),
+        }
+
+    def redis_status(self) -> bool | None:
+        """None without ``REDIS_URL``; else whether Redis answers now (bounded by the socket timeouts)."""
+        if not isinstance(self.store, RedisStore):
+            return None
+        return self.store.ping()
+
+    def replicas(self) -> dict[str, str]:
+        """Replica id -> knowledge version it serves, this replica included (for ``/healthz``)."""
+        found = self.store.replicas()
+        found[self.replica_id] = self.kb.version
+        return found
+
+
+def broadcast_reload(settings: Settings, store: Store | None = None) -> int:
+    """Ask every running replica to reload its files (``innov reload``); the number of listeners reached.
+
+    Returns 0 when ``REDIS_URL`` is unset (there is no fleet to reach). Raises ``StoreUnavailable`` when
+    Redis is configured but unreachable, so the operator knows nothing was sent.
+    """
+    owns = store is None
+    if store is None:
+        if not settings.redis_url:
+            logger.warning("REDIS_URL is not set: there is no fleet to broadcast a reload to")
+            return 0
+        store = RedisStore(settings.redis_url)
+    try:
+        if isinstance(store, RedisStore) and not store.ping():
+            raise StoreUnavailable(f"Redis at {store.where} is unreachable; no reload was broadcast")
+        reached = store.publish(RELOAD_CHANNEL, json.dumps({"version": None, "origin": "cli"}))
+        logger.info(
+            "reload broadcast by %s from the CLI reached %d replica(s)", os.environ.get("USER", "?"), reached
+        )
+        return reached
+    finally:
+        if owns:
+            store.close()

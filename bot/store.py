@@ -1,0 +1,485 @@
+"""Shared state behind one small protocol: Redis for a fleet, an in-process store for one process.
+
+``Services`` talks to a ``Store``; it never sees redis-py. Keys are given without a prefix and the
+store namespaces them (``innov:`` by default), so one Redis can be shared with other applications.
+
+``RedisStore`` never lets a Redis problem reach a request: a failed cache read is a miss, a failed
+cache write is skipped, claims and rate limits fall back to an in-process ``MemoryStore``. Every call
+is bounded by short socket timeouts, and after a failure Redis is left alone for ``retry_after``
+seconds so requests during an outage do not each wait on it. The outage is logged once when it
+starts and once when it ends. Only ``subscribe`` (used by the reload listener, not by requests)
+raises, with ``StoreUnavailable``, so the listener knows to reconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+import redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_PREFIX = "innov:"
+REPLICAS_KEY = "replicas"
+REPLICA_KEY = "replica:"
+
+# Token bucket, atomic because Redis runs a script alone. Redis's own clock is used so replicas with
+# drifting clocks share one bucket fairly. The wait is returned as a string: Lua numbers would be
+# truncated to integers on the way out. An idle bucket refills completely within ``per`` seconds,
+# after which it is indistinguishable from a missing one, so it expires then.
+TOKEN_BUCKET_LUA = """
+local capacity = tonumber(ARGV[1])
+local per_second = capacity / tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or capacity
+local ts = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * per_second)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / per_second
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000) + 1000)
+return tostring(wait)
+"""
+
+
+class StoreUnavailable(Exception):
+    """The shared store cannot be reached; raised only by ``subscribe`` and its subscription."""
+
+
+class Subscription(Protocol):
+    """Messages published on one channel, read by a single listener thread."""
+
+    def get_message(self, timeout: float) -> str | None:
+        """The next message, or None after ``timeout`` seconds; ``StoreUnavailable`` if the link is lost."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening and release the connection."""
+        ...
+
+
+class Store(Protocol):
+    """What innov keeps outside the process: answers, claims, rate-limit buckets, versions, broadcasts."""
+
+    def get(self, key: str) -> str | None:
+        """The value under ``key``, or None when it is missing or expired (or the store is down)."""
+        ...
+
+    def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
+        """Store ``value`` (expiring after ``ttl`` s; only if absent with ``nx``); True when stored."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+        ...
+
+    def claim(self, key: str, ttl: int) -> bool:
+        """Claim ``key`` for ``ttl`` seconds (SET NX EX); True for exactly one caller."""
+        ...
+
+    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
+        """Take a token from the bucket ``key`` (``rate`` per ``per`` s); None, or seconds to wait."""
+        ...
+
+    def publish(self, channel: str, message: str) -> int:
+        """Send ``message`` to the channel's subscribers; the number that received it."""
+        ...
+
+    def subscribe(self, channel: str) -> Subscription:
+        """Listen on ``channel``; raises ``StoreUnavailable`` when the store cannot be reached."""
+        ...
+
+    def register_replica(self, replica_id: str, version: str, ttl: int) -> None:
+        """Record that ``replica_id`` serves ``version``; the record expires after ``ttl`` s."""
+        ...
+
+    def unregister_replica(self, replica_id: str) -> None:
+        """Forget a replica that is shutting down."""
+        ...
+
+    def replicas(self) -> dict[str, str]:
+        """Live replica ids and the knowledge version each serves."""
+        ...
+
+    def ping(self) -> bool:
+        """True when the store answers now."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class _MemorySubscription:
+    def __init__(self, store: MemoryStore, channel: str) -> None:
+        self._store = store
+        self.channel = channel
+        self.messages: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def get_message(self, timeout: float) -> str | None:
+        try:
+            return self.messages.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self._store._unsubscribe(self)
+
+
+class MemoryStore:
+    """The in-process store: thread-safe, TTLs honoured, bounded in size. Used without ``REDIS_URL``
+    and as ``RedisStore``'s fallback during outages."""
+
+    def __init__(self, max_entries: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._data: dict[str, tuple[str, float | None]] = {}  # key -> (value, expiry on the clock)
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last update)
+        self._subscribers: dict[str, list[_MemorySubscription]] = {}
+        self._replicas: dict[str, tuple[str, float]] = {}  # replica id -> (version, expiry)
+
+    # -- keys (callers hold the lock) --------------------------------------------------------------
+    def _live(self, key: str, now: float) -> str | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires is not None and expires <= now:
+            del self._data[key]
+            return None
+        return value
+
+    def _put(self, key: str, value: str, ttl: float | None, now: float) -> None:
+        self._data.pop(key, None)  # re-inserted last: dict order is then oldest-written first
+        self._data[key] = (value, None if ttl is None else now + ttl)
+        if len(self._data) > self.max_entries:
+            self._shrink(now)
+
+    def _shrink(self, now: float) -> None:
+        for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
+            del self._data[key]
+        # Still too big: drop the oldest writes (cached answers are cheap to recompute).
+        excess = len(self._data) - self.max_entries * 9 // 10
+        for key in list(self._data)[: max(excess, 0)]:
+            del self._data[key]
+
+    # -- Store ---------------------------------------------------------------------------------------
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._live(key, self._clock())
+
+    def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
+        with self._lock:
+            now = self._clock()
+            if nx and self._live(key, now) is not None:
+                return False
+            self._put(key, value, ttl, now)
+            return True
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def claim(self, key: str, ttl: int) -> bool:
+        return self.set(key, "1", ttl, nx=True)
+
+    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
+        per_second = rate / per
+        with self._lock:
+            now = self._clock()
+            tokens, updated = self._buckets.get(key, (float(rate), now))
+            tokens = min(float(rate), tokens + max(0.0, now - updated) * per_second)
+            wait = None
+            if tokens >= 1:
+                tokens -= 1
+            else:
+                wait = (1 - tokens) / per_second
+            self._buckets[key] = (tokens, now)
+            if len(self._buckets) > self.max_entries:
+                # A bucket idle for ``per`` seconds is full again, the same as no bucket at all.
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < per}
+            return wait
+
+    def publish(self, channel: str, message: str) -> int:
+        with self._lock:
+            subscribers = list(self._subscribers.get(channel, ()))
+        for subscription in subscribers:
+            subscription.messages.put(message)
+        return len(subscribers)
+
+    def subscribe(self, channel: str) -> Subscription:
+        subscription = _MemorySubscription(self, channel)
+        with self._lock:
+            self._subscribers.setdefault(channel, []).append(subscription)
+        return subscription
+
+    def _unsubscribe(self, subscription: _MemorySubscription) -> None:
+        with self._lock:
+            listeners = self._subscribers.get(subscription.channel, [])
+            if subscription in listeners:
+                listeners.remove(subscription)
+
+    def register_replica(self, replica_id: str, version: str, ttl: int) -> None:
+        with self._lock:
+            self._replicas[replica_id] = (version, self._clock() + ttl)
+
+    def unregister_replica(self, replica_id: str) -> None:
+        with self._lock:
+            self._replicas.pop(replica_id, None)
+
+    def replicas(self) -> dict[str, str]:
+        with self._lock:
+            now = self._clock()
+            self._replicas = {k: v for k, v in self._replicas.items() if v[1] > now}
+            return {k: version for k, (version, _) in self._replicas.items()}
+
+    def ping(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._subscribers.clear()
+
+
+class _Health:
+    """Whether Redis is believed reachable; logs each outage once, when it starts and when it ends."""
+
+    def __init__(self, where: str, retry_after: float) -> None:
+        self.where = where
+        self.retry_after = retry_after
+        self.up = True
+        self._retry_at = 0.0
+        self._down_since = 0.0
+        self._lock = threading.Lock()
+
+    def worth_trying(self) -> bool:
+        """Up, or down long enough that one more attempt may find it back."""
+        return self.up or time.monotonic() >= self._retry_at
+
+    def failed(self, operation: str, error: Exception) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._retry_at = now + self.retry_after
+            if not self.up:
+                return
+            self.up = False
+            self._down_since = now
+        logger.warning(
+            "Redis at %s unreachable (%s: %s: %s); serving uncached, with in-process claims and rate "
+            "limits, until it is back",
+            self.where,
+            operation,
+            type(error).__name__,
+            error,
+        )
+
+    def succeeded(self) -> None:
+        if self.up:
+            return
+        with self._lock:
+            if self.up:
+                return
+            self.up = True
+            seconds = time.monotonic() - self._down_since
+        logger.warning("Redis at %s reachable again after %.1f s", self.where, seconds)
+
+
+class _RedisSubscription:
+    def __init__(self, client: redis.Redis, channel: str, health: _Health, confirm_timeout: float) -> None:
+        self._health = health
+        self._pubsub = client.pubsub()
+        try:
+            self._pubsub.subscribe(channel)
+            # Wait for Redis to confirm, so that anything the caller reads next (the version key)
+            # was written no earlier than the moment it started hearing broadcasts.
+            deadline = time.monotonic() + confirm_timeout
+            while True:
+                reply = self._pubsub.get_message(timeout=max(deadline - time.monotonic(), 0.0))
+                if reply is not None and reply["type"] == "subscribe":
+                    break
+                if time.monotonic() >= deadline:
+                    raise StoreUnavailable(f"Redis at {health.where} did not confirm the subscription")
+        except RedisError as exc:
+            self._pubsub.close()
+            health.failed("SUBSCRIBE", exc)
+            raise StoreUnavailable(str(exc)) from exc
+        except StoreUnavailable:
+            self._pubsub.close()
+            raise
+        health.succeeded()
+
+    def get_message(self, timeout: float) -> str | None:
+        try:
+            reply = self._pubsub.get_message(timeout=timeout)
+        except RedisError as exc:
+            self._health.failed("pub/sub", exc)
+            raise StoreUnavailable(str(exc)) from exc
+        if reply is None or reply["type"] != "message":
+            return None
+        data = reply["data"]
+        return data if isinstance(data, str) else str(data)
+
+    def close(self) -> None:
+        try:
+            self._pubsub.close()
+        except RedisError:
+            logger.debug("error closing a Redis subscription", exc_info=True)
+
+
+class RedisStore:
+    """The shared store: redis-py against one Redis, keys under ``prefix``, never raising to requests."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        timeout: float = 0.1,
+        health_check_interval: int = 10,
+        retry_after: float = 1.0,
+    ) -> None:
+        """Connect lazily to ``url``.
+
+        ``timeout`` bounds every connect and every reply; ``health_check_interval`` makes a connection
+        idle that long PING before use, so a dead socket is noticed and replaced; ``retry_after`` is how
+        long Redis is left alone after a failure before a request tries it again.
+        """
+        self.prefix = prefix
+        self.client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=health_check_interval,
+            # One immediate retry on a broken connection (a pooled socket Redis closed while restarting)
+            # reconnects; no retry on a timeout, which would only double the wait.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            decode_responses=True,
+        )
+        kwargs = self.client.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+        self.where = f"{where}/{kwargs.get('db', 0)}"  # for logs: never the password
+        self.timeout = timeout
+        self._health = _Health(self.where, retry_after)
+        self._fallback = MemoryStore()
+        self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
+
+    def key(self, name: str) -> str:
+        """The full Redis key for ``name``."""
+        return self.prefix + name
+
+    @property
+    def available(self) -> bool:
+        """Whether Redis answered the last time it was asked."""
+        return self._health.up
+
+    def _call(self, operation: str, command: Callable[[], T]) -> tuple[bool, T | None]:
+        """Run one command: ``(True, result)``, or ``(False, None)`` if Redis is down or just failed."""
+        if not self._health.worth_trying():
+            return False, None
+        try:
+            result = command()
+        except RedisError as exc:
+            self._health.failed(operation, exc)
+            return False, None
+        self._health.succeeded()
+        return True, result
+
+    def get(self, key: str) -> str | None:
+        _, value = self._call("GET", lambda: self.client.get(self.prefix + key))
+        return value if isinstance(value, str) else None
+
+    def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
+        _, stored = self._call("SET", lambda: self.client.set(self.prefix + key, value, ex=ttl, nx=nx))
+        return bool(stored)
+
+    def delete(self, key: str) -> None:
+        self._call("DEL", lambda: self.client.delete(self.prefix + key))
+
+    def claim(self, key: str, ttl: int) -> bool:
+        # Every claim is also recorded in-process: a duplicate that arrives here during an outage is
+        # still recognised, and one already claimed here needs no round trip.
+        if not self._fallback.claim(key, ttl):
+            return False
+        ok, won = self._call("SET NX", lambda: self.client.set(self.prefix + key, "1", ex=ttl, nx=True))
+        return bool(won) if ok else True
+
+    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
+        ok, reply = self._call(
+            "token bucket", lambda: self._bucket(keys=[self.prefix + key], args=[rate, per])
+        )
+        if not ok:
+            return self._fallback.take_token(key, rate, per)
+        wait = float(str(reply))
+        return wait if wait > 0 else None
+
+    def publish(self, channel: str, message: str) -> int:
+        _, reached = self._call("PUBLISH", lambda: self.client.publish(self.prefix + channel, message))
+        return int(str(reached)) if reached is not None else 0
+
+    def subscribe(self, channel: str) -> Subscription:
+        # Always tried, even while requests leave Redis alone: the listener is what notices recovery.
+        return _RedisSubscription(self.client, self.prefix + channel, self._health, confirm_timeout=1.0)
+
+    def register_replica(self, replica_id: str, version: str, ttl: int) -> None:
+        def register() -> None:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.set(self.prefix + REPLICA_KEY + replica_id, version, ex=ttl)
+                pipe.sadd(self.prefix + REPLICAS_KEY, replica_id)
+                pipe.expire(self.prefix + REPLICAS_KEY, 86400)
+                pipe.execute()
+
+        self._call("register replica", register)
+
+    def unregister_replica(self, replica_id: str) -> None:
+        def unregister() -> None:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.delete(self.prefix + REPLICA_KEY + replica_id)
+                pipe.srem(self.prefix + REPLICAS_KEY, replica_id)
+                pipe.execute()
+
+        self._call("unregister replica", unregister)
+
+    def replicas(self) -> dict[str, str]:
+        def live() -> dict[str, str]:
+            ids = sorted(str(i) for i in self.client.smembers(self.prefix + REPLICAS_KEY))
+            if not ids:
+                return {}
+            versions = self.client.mget([self.prefix + REPLICA_KEY + i for i in ids])
+            found = dict(zip(ids, versions, strict=True))
+            gone = [i for i, v in found.items() if v is None]
+            if gone:  # their records expired: replicas that stopped without saying so
+                self.client.srem(self.prefix + REPLICAS_KEY, *gone)
+            return {i: str(v) for i, v in found.items() if v is not None}
+
+        _, result = self._call("replicas", live)
+        return result or {}
+
+    def ping(self) -> bool:
+        try:
+            self.client.ping()
+        except RedisError as exc:
+            self._health.failed("PING", exc)
+            return False
+        self._health.succeeded()
+        return True
+
+    def close(self) -> None:
+        self.client.close()

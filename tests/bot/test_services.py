@@ -1,0 +1,336 @@
+"""bot.services: version-keyed cache, claims, rate limits and fleet-wide reload, against a real Redis."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import metrics
+from bot.services import (
+    RELOAD_CHANNEL,
+    VERSION_KEY,
+    Services,
+    broadcast_reload,
+    cache_key,
+    normalise_question,
+)
+from bot.settings import Settings
+from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from knowledge import KnowledgeLoadError, QuestionError
+from tests.bot.test_store import FAST, outage_warnings, run_together, timed
+from tests.conftest import RedisServer, free_port
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+QUESTION = "How much does Widgetland spend on research?"
+
+
+def write_kb(directory: Path, percent: int) -> Path:
+    """A one-article knowledge base whose figure a test can change (changing the version)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "widget.md").write_text(
+        "---\nid: widget\ntitle: Widgetland report\n---\n"
+        f"Widgetland spends {percent} percent of its GDP on research and development.\n\n"
+        "The weather in Widgetland is usually mild and pleasant all year.\n",
+        encoding="utf-8",
+    )
+    return directory
+
+
+def make_settings(kb_dir: Path, redis_url: str | None = None, **overrides: Any) -> Settings:
+    return Settings(_env_file=None, innov_knowledge_dir=kb_dir, redis_url=redis_url, **overrides)  # type: ignore[call-arg]
+
+
+def sample(name: str, labels: dict[str, str] | None = None) -> float:
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def eventually(check: Callable[[], bool], within: float = 3.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+@pytest.fixture
+def services_factory() -> Iterator[Callable[..., Services]]:
+    """Build Services (closed at the end of the test): ``make(kb_dir, store=..., start=True)``."""
+    built: list[Services] = []
+
+    def make(kb_dir: Path, store: Store | None = None, *, start: bool = False, **settings: Any) -> Services:
+        services = Services(make_settings(kb_dir, **settings), store=store or MemoryStore())
+        built.append(services)
+        if start:
+            services.start()
+        return services
+
+    yield make
+    for services in built:
+        services.close()
+
+
+# -- answers and the cache -------------------------------------------------------------------------------
+
+
+def test_cache_key_is_versioned_normalised_and_bounded() -> None:
+    assert normalise_question("  What is  China's\tGII RANK? ") == "what is china's gii rank?"
+    assert cache_key("v1", "What is China's GII rank?") == cache_key("v1", "what is   china's gii rank?")
+    assert cache_key("v1", "What is China's GII rank?") != cache_key("v2", "What is China's GII rank?")
+    long_key = cache_key("v1", "why " * 100)
+    assert long_key.startswith("answer:v1:h:") and len(long_key) < 60
+
+
+def test_answer_is_cached_per_wording_and_counted(
+    tmp_path: Path, services_factory: Callable[..., Services]
+) -> None:
+    services = services_factory(write_kb(tmp_path / "kb", 5))
+    hits, misses = sample("innov_cache_hits_total"), sample("innov_cache_misses_total")
+    passages = sample("innov_answers_total", {"kind": "passage"})
+    first = services.answer(QUESTION)
+    second = services.answer("  how much does WIDGETLAND spend   on research? ")
+    assert first.kind == second.kind == "passage" and "5 percent" in first.text
+    assert second.question == "how much does WIDGETLAND spend   on research?"  # the asker's wording
+    assert second.text == first.text and second.kb_version == services.kb.version
+    assert sample("innov_cache_hits_total") == hits + 1
+    assert sample("innov_cache_misses_total") == misses + 1
+    assert sample("innov_answers_total", {"kind": "passage"}) == passages + 2
+    stats = services.stats()
+    assert stats["cache_hits"] == 1 and stats["cache_misses"] == 1
+    assert stats["answers_by_kind"] == {"passage": 2}
+    assert stats["version"] == services.kb.version and stats["articles"] == 1
+    assert {"passages", "facts", "uptime_s", "redis"} <= stats.keys()
+
+
+def test_questions_the_knowledge_base_refuses_are_not_cached(
+    tmp_path: Path, services_factory: Callable[..., Services]
+) -> None:
+    services = services_factory(write_kb(tmp_path / "kb", 5))
+    with pytest.raises(QuestionError):
+        services.answer("   ")
+    assert services.stats()["cache_misses"] == 0
+
+
+def test_real_knowledge_base_answers_from_the_cache(services_factory: Callable[..., Services]) -> None:
+    services = services_factory(SEEDS)
+    first = services.answer("What is China's GII rank?")
+    assert first.kind == "fact" and "11th" in first.text
+    assert services.answer("what is china's gii rank?").text == first.text
+    assert services.stats()["cache_hits"] == 1
+    assert services.redis_status() is None  # no REDIS_URL
+    assert services.replicas() == {services.replica_id: services.kb.version}
+
+
+def test_reload_changes_the_cache_key_and_never_serves_a_stale_figure(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    services = services_factory(kb_dir, store)
+    old_version = services.kb.version
+    assert "5 percent" in services.answer(QUESTION).text
+    assert store.get(cache_key(old_version, QUESTION)) is not None
+    write_kb(kb_dir, 7)
+    report = services.reload("U0ADMIN")
+    assert report.old_version == old_version and report.new_version == services.kb.version != old_version
+    assert store.get(VERSION_KEY) == report.new_version
+    assert metrics.KNOWLEDGE_INFO.labels(version=report.new_version)._value.get() == 1
+    answer = services.answer(QUESTION)
+    assert "7 percent" in answer.text and answer.kb_version == report.new_version
+    assert store.get(cache_key(report.new_version, QUESTION)) is not None
+
+
+def test_a_broken_reload_raises_and_keeps_serving(
+    tmp_path: Path, services_factory: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    store = MemoryStore()
+    services = services_factory(kb_dir, store)
+    version = services.kb.version
+    errors = sample("innov_reloads_total", {"outcome": "error"})
+    (kb_dir / "broken.md").write_text(
+        "---\nid: broken\n---\nno title in this front matter\n", encoding="utf-8"
+    )
+    with caplog.at_level(logging.INFO, logger="bot.services"), pytest.raises(KnowledgeLoadError) as failure:
+        services.reload("U0ADMIN")
+    assert any("broken.md" in str(p) for p in failure.value.problems)
+    assert services.kb.version == version and "5 percent" in services.answer(QUESTION).text
+    assert sample("innov_reloads_total", {"outcome": "error"}) == errors + 1
+    assert store.get(VERSION_KEY) is None  # nothing was announced to the fleet
+    assert any("U0ADMIN" in r.getMessage() for r in caplog.records)  # admin actions name the user
+
+
+# -- exactly once and rate limits, two replicas on one Redis ------------------------------------------------
+
+
+def test_one_claim_wins_across_two_replicas(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    fleet = [services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix)) for _ in range(2)]
+    assert sum(run_together(16, lambda i: fleet[i % 2].claim_event("Ev01"))) == 1
+    assert fleet[0].claim_message("C1", "1700000000.000100")
+    assert not fleet[1].claim_message("C1", "1700000000.000100")  # the app_mention / message twin
+    assert fleet[1].claim_thread("C1", "1700000000.000100")
+    assert not fleet[0].claim_thread("C1", "1700000000.000100")
+    ttl = fleet[0].store.client.ttl(redis_prefix + "claim:event:Ev01")  # type: ignore[attr-defined]
+    assert 0 < ttl <= 86400
+
+
+def test_cache_filled_by_one_replica_is_hit_by_the_other(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    a = services_factory(write_kb(tmp_path / "a", 5), RedisStore(redis_url, prefix=redis_prefix))
+    b = services_factory(write_kb(tmp_path / "b", 5), RedisStore(redis_url, prefix=redis_prefix))
+    assert a.kb.version == b.kb.version  # same files, same version
+    a.answer(QUESTION)
+    assert "5 percent" in b.answer(QUESTION.upper()).text
+    assert (a.stats()["cache_misses"], b.stats()["cache_hits"], b.stats()["cache_misses"]) == (1, 1, 0)
+
+
+def test_rate_limit_refuses_the_eleventh_question_fleet_wide(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    a = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix))
+    b = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix))
+    limited = sample("innov_rate_limited_total")
+    assert [(a, b)[i % 2].check_rate("U0ALICE") for i in range(10)] == [None] * 10
+    wait = a.check_rate("U0ALICE")
+    assert wait is not None and 5.0 < wait <= 6.0
+    assert sample("innov_rate_limited_total") == limited + 1
+    assert b.check_rate("U0BOB") is None
+    results = run_together(30, lambda i: (a, b)[i % 2].check_rate("U0CAROL"))
+    assert results.count(None) == 10
+
+
+def test_rate_limit_is_configurable(tmp_path: Path, services_factory: Callable[..., Services]) -> None:
+    services = services_factory(write_kb(tmp_path / "kb", 5), innov_rate_limit=3)
+    assert [services.check_rate("U1") is None for _ in range(4)] == [True, True, True, False]
+
+
+# -- fleet-wide reload -------------------------------------------------------------------------------------
+
+
+def test_reload_on_one_replica_reaches_the_other(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    dirs = [write_kb(tmp_path / name, 5) for name in ("a", "b")]
+    a, b = (services_factory(d, RedisStore(redis_url, prefix=redis_prefix), start=True) for d in dirs)
+    assert set(a.replicas()) == {a.replica_id, b.replica_id}
+    for d in dirs:  # a deploy updates every replica's files; one admin reload applies them
+        write_kb(d, 7)
+    report = a.reload("U0ADMIN")
+    assert eventually(lambda: b.kb.version == report.new_version, within=2.0)
+    assert "7 percent" in b.answer(QUESTION).text
+    assert eventually(
+        lambda: a.replicas() == {a.replica_id: report.new_version, b.replica_id: report.new_version}
+    )
+
+
+def test_a_replica_that_missed_the_broadcast_catches_up_from_the_version_key(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    dirs = [write_kb(tmp_path / name, 5) for name in ("a", "late")]
+    a = services_factory(dirs[0], RedisStore(redis_url, prefix=redis_prefix), start=True)
+    late = services_factory(dirs[1], RedisStore(redis_url, prefix=redis_prefix))  # loaded, not listening
+    for d in dirs:
+        write_kb(d, 7)
+    report = a.reload("U0ADMIN")
+    assert late.kb.version == report.old_version
+    late.start()
+    assert eventually(lambda: late.kb.version == report.new_version, within=2.0)
+
+
+def test_cli_broadcast_reaches_every_replica(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    dirs = [write_kb(tmp_path / name, 5) for name in ("a", "b")]
+    fleet = [services_factory(d, RedisStore(redis_url, prefix=redis_prefix), start=True) for d in dirs]
+    for d in dirs:
+        write_kb(d, 7)
+    cli_store = RedisStore(redis_url, prefix=redis_prefix)
+    assert broadcast_reload(make_settings(dirs[0], redis_url), store=cli_store) == 2
+    assert eventually(lambda: all("7 percent" in s.answer(QUESTION).text for s in fleet), within=2.0)
+    assert eventually(lambda: cli_store.get(VERSION_KEY) == fleet[0].kb.version)
+    cli_store.close()
+
+
+def test_cli_broadcast_without_a_fleet(tmp_path: Path) -> None:
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    assert broadcast_reload(make_settings(kb_dir)) == 0
+    with pytest.raises(StoreUnavailable):
+        broadcast_reload(make_settings(kb_dir, f"redis://127.0.0.1:{free_port()}/0"))
+
+
+def test_broadcasts_in_process_without_redis(
+    tmp_path: Path, services_factory: Callable[..., Services]
+) -> None:
+    store = MemoryStore()
+    a = services_factory(write_kb(tmp_path / "a", 5), store, start=True)
+    b = services_factory(write_kb(tmp_path / "b", 5), store, start=True)
+    for name in ("a", "b"):
+        write_kb(tmp_path / name, 7)
+    store.publish(RELOAD_CHANNEL, "not json")  # ignored, with a warning
+    a.reload()
+    assert eventually(lambda: "7 percent" in b.answer(QUESTION).text, within=2.0)
+
+
+# -- Redis outage and recovery -----------------------------------------------------------------------------
+
+
+def test_answers_through_a_redis_outage_and_after_recovery(
+    tmp_path: Path,
+    throwaway_redis: RedisServer,
+    services_factory: Callable[..., Services],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.store")
+    store = RedisStore(throwaway_redis.url)
+    services = services_factory(write_kb(tmp_path / "kb", 5), store, start=True)
+    services.answer(QUESTION)
+    assert services.redis_status() is True
+    assert services.claim_event("Ev-before")
+
+    throwaway_redis.stop()
+    for _ in range(10):
+        answer, seconds = timed(lambda: services.answer(QUESTION))  # uncached now: Redis is away
+        assert "5 percent" in answer.text and seconds < FAST
+    assert timed(lambda: services.check_rate("U0ALICE"))[1] < FAST
+    status, seconds = timed(services.redis_status)
+    assert status is False and seconds < FAST
+    assert not services.claim_event("Ev-before")  # still known in-process
+    assert services.claim_event("Ev-during")
+    assert not services.claim_event("Ev-during")  # in-process de-duplication
+    time.sleep(1.2)  # the listener keeps trying to reconnect meanwhile: still one warning
+    assert len(outage_warnings(caplog)) == 1
+
+    throwaway_redis.start()  # same port, empty
+    assert eventually(lambda: services.redis_status() is True, within=3.0)
+    assert eventually(lambda: store.replicas() == {services.replica_id: services.kb.version}, within=3.0)
+    assert store.get(VERSION_KEY) == services.kb.version  # the listener caught up and re-announced
+    services.answer(QUESTION)
+    assert store.get(cache_key(services.kb.version, QUESTION)) is not None  # caching again
+    assert len(outage_warnings(caplog)) == 1
+
+
+def test_a_reload_made_during_an_outage_reaches_the_fleet_when_redis_is_back(
+    tmp_path: Path, throwaway_redis: RedisServer, services_factory: Callable[..., Services]
+) -> None:
+    dirs = [write_kb(tmp_path / name, 5) for name in ("a", "b")]
+    a, b = (services_factory(d, RedisStore(throwaway_redis.url), start=True) for d in dirs)
+    # b reconnects first and finds an empty Redis: only a's own announcement can tell it.
+    a.reconnect_seconds, b.reconnect_seconds = 0.4, 0.05
+    throwaway_redis.stop()
+    for d in dirs:
+        write_kb(d, 7)
+    report = a.reload("U0ADMIN")  # applies here at once; the fleet cannot be told yet
+    assert b.kb.version == report.old_version
+    throwaway_redis.start()
+    assert eventually(lambda: b.kb.version == report.new_version, within=3.0)
+    assert RedisStore(throwaway_redis.url).get(VERSION_KEY) == report.new_version

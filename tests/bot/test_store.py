@@ -1,0 +1,303 @@
+"""bot.store: the in-process store, and RedisStore against a real Redis (including an outage)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bot.store import MemoryStore, RedisStore, StoreUnavailable
+from tests.conftest import RedisServer, free_port
+
+FAST = 0.15  # no call may wait on an unreachable Redis longer than this (socket timeouts are 0.1 s)
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released at the same moment; their results in order."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        barrier.wait(timeout=5)
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    return results
+
+
+def timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - started
+
+
+def outage_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage() for r in caplog.records if r.name == "bot.store" and "unreachable" in r.getMessage()
+    ]
+
+
+# -- MemoryStore -------------------------------------------------------------------------------------------
+
+
+def test_memory_get_set_honours_ttl() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    assert store.get("a") is None
+    assert store.set("a", "1", ttl=10)
+    assert store.set("forever", "x")
+    assert store.get("a") == "1"
+    clock.now += 10
+    assert store.get("a") is None
+    assert store.get("forever") == "x"
+
+
+def test_memory_set_nx_only_when_absent_or_expired() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    assert store.set("k", "first", ttl=5, nx=True)
+    assert not store.set("k", "second", nx=True)
+    assert store.get("k") == "first"
+    clock.now += 5
+    assert store.set("k", "third", nx=True)
+
+
+def test_memory_claim_once_until_it_expires() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    assert store.claim("event:E1", ttl=60)
+    assert not store.claim("event:E1", ttl=60)
+    clock.now += 61
+    assert store.claim("event:E1", ttl=60)
+
+
+def test_memory_claim_is_thread_safe() -> None:
+    store = MemoryStore()
+    assert sum(run_together(32, lambda _: store.claim("event:E2", 60))) == 1
+
+
+def test_memory_token_bucket_refuses_the_eleventh_and_refills() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    assert [store.take_token("rate:U1", 10) for _ in range(10)] == [None] * 10
+    wait = store.take_token("rate:U1", 10)
+    assert wait == pytest.approx(6.0)
+    assert store.take_token("rate:U2", 10) is None  # buckets are per key
+    clock.now += 6.0
+    assert store.take_token("rate:U1", 10) is None
+    assert store.take_token("rate:U1", 10) is not None
+
+
+def test_memory_token_bucket_is_thread_safe() -> None:
+    store = MemoryStore()
+    assert run_together(30, lambda _: store.take_token("rate:U3", 10)).count(None) == 10
+
+
+def test_memory_publish_reaches_subscribers_until_they_close() -> None:
+    store = MemoryStore()
+    first, second = store.subscribe("kb:reload"), store.subscribe("kb:reload")
+    assert store.publish("kb:reload", "hello") == 2
+    assert first.get_message(0.1) == "hello"
+    assert second.get_message(0.1) == "hello"
+    assert first.get_message(0.01) is None
+    second.close()
+    assert store.publish("kb:reload", "again") == 1
+    assert store.publish("other", "nobody") == 0
+
+
+def test_memory_replicas_expire() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    store.register_replica("r1", "v1", ttl=60)
+    store.register_replica("r2", "v2", ttl=10)
+    assert store.replicas() == {"r1": "v1", "r2": "v2"}
+    clock.now += 30
+    assert store.replicas() == {"r1": "v1"}
+    store.unregister_replica("r1")
+    assert store.replicas() == {}
+
+
+def test_memory_store_stays_bounded() -> None:
+    store = MemoryStore(max_entries=100)
+    for i in range(1000):
+        store.set(f"answer:{i}", "x", ttl=3600)
+    assert len(store._data) <= 100
+    assert store.get("answer:999") == "x"  # the newest survive
+
+
+# -- RedisStore against a real Redis -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(redis_url: str, redis_prefix: str) -> Iterator[RedisStore]:
+    s = RedisStore(redis_url, prefix=redis_prefix)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def twin(redis_url: str, redis_prefix: str) -> Iterator[RedisStore]:
+    """A second store on the same Redis and prefix: another replica."""
+    s = RedisStore(redis_url, prefix=redis_prefix)
+    yield s
+    s.close()
+
+
+def test_redis_get_set_with_ttl_under_the_prefix(store: RedisStore, redis_prefix: str) -> None:
+    assert store.ping()
+    assert store.get("answer:v1:q:hello") is None
+    assert store.set("answer:v1:q:hello", '{"x": 1}', ttl=30)
+    assert store.get("answer:v1:q:hello") == '{"x": 1}'
+    assert 0 < store.client.ttl(redis_prefix + "answer:v1:q:hello") <= 30
+    assert store.set("kb:version", "v1")
+    assert store.client.ttl(redis_prefix + "kb:version") == -1  # no expiry
+    assert not store.set("kb:version", "v2", nx=True)
+    assert store.get("kb:version") == "v1"
+    store.delete("kb:version")
+    assert store.get("kb:version") is None
+    assert all(k.startswith(redis_prefix) for k in store.client.scan_iter(match=redis_prefix + "*"))
+
+
+def test_redis_claim_is_set_nx_ex_and_one_replica_wins(
+    store: RedisStore, twin: RedisStore, redis_prefix: str
+) -> None:
+    assert store.claim("claim:event:E1", ttl=120)
+    assert not store.claim("claim:event:E1", ttl=120)
+    assert not twin.claim("claim:event:E1", ttl=120)
+    assert 0 < store.client.ttl(redis_prefix + "claim:event:E1") <= 120
+    stores = (store, twin)
+    assert sum(run_together(16, lambda i: stores[i % 2].claim("claim:event:E2", 120))) == 1
+
+
+def test_redis_token_bucket_refuses_the_eleventh(
+    store: RedisStore, twin: RedisStore, redis_prefix: str
+) -> None:
+    assert [store.take_token("rate:U1", 10) for _ in range(5)] == [None] * 5
+    assert [twin.take_token("rate:U1", 10) for _ in range(5)] == [None] * 5  # one bucket, fleet-wide
+    wait = store.take_token("rate:U1", 10)
+    assert wait is not None and 5.0 < wait <= 6.0
+    assert store.take_token("rate:U2", 10) is None
+    assert 0 < store.client.pttl(redis_prefix + "rate:U1") <= 61_000
+
+
+def test_redis_token_bucket_is_atomic_under_threads(store: RedisStore, twin: RedisStore) -> None:
+    stores = (store, twin)
+    results = run_together(40, lambda i: stores[i % 2].take_token("rate:U3", 10))
+    assert results.count(None) == 10
+    assert all(w > 0 for w in results if w is not None)
+
+
+def test_redis_publish_subscribe(store: RedisStore, twin: RedisStore) -> None:
+    subscription = twin.subscribe("kb:reload")
+    try:
+        assert store.publish("kb:reload", '{"version": "v2"}') == 1
+        deadline = time.monotonic() + 2
+        message = None
+        while message is None and time.monotonic() < deadline:
+            message = subscription.get_message(0.1)
+        assert message == '{"version": "v2"}'
+    finally:
+        subscription.close()
+    assert store.publish("kb:reload", "nobody listens") == 0
+
+
+def test_redis_replicas_registry_prunes_expired_records(store: RedisStore, redis_prefix: str) -> None:
+    store.register_replica("r1", "v1", ttl=60)
+    store.register_replica("r2", "v2", ttl=60)
+    assert store.replicas() == {"r1": "v1", "r2": "v2"}
+    assert 0 < store.client.ttl(redis_prefix + "replica:r1") <= 60
+    store.client.delete(redis_prefix + "replica:r2")  # as if its record had expired
+    assert store.replicas() == {"r1": "v1"}
+    assert store.client.smembers(redis_prefix + "replicas") == {"r1"}
+    store.unregister_replica("r1")
+    assert store.replicas() == {}
+
+
+# -- outages -----------------------------------------------------------------------------------------------
+
+
+def test_unreachable_redis_never_raises_and_never_waits(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.store")
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
+    calls: list[Callable[[], Any]] = [
+        lambda: store.get("answer:x"),
+        lambda: store.set("answer:x", "1", ttl=10),
+        lambda: store.claim("claim:event:E1", 60),
+        lambda: store.take_token("rate:U1", 10),
+        lambda: store.publish("kb:reload", "x"),
+        lambda: store.replicas(),
+        lambda: store.ping(),
+    ]
+    results = []
+    for _ in range(3):
+        for call in calls:
+            result, seconds = timed(call)
+            assert seconds < FAST
+            results.append(result)
+    assert results[:7] == [None, False, True, None, 0, {}, False]
+    assert not store.claim("claim:event:E1", 60)  # de-duplicated in-process meanwhile
+    with pytest.raises(StoreUnavailable):
+        store.subscribe("kb:reload")
+    assert not store.available
+    assert len(outage_warnings(caplog)) == 1
+    store.close()
+
+
+def test_outage_and_recovery(throwaway_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.store")
+    store = RedisStore(throwaway_redis.url, retry_after=0.2)
+    assert store.set("answer:a", "cached", ttl=60)
+    assert store.claim("claim:event:E1", 60)
+
+    throwaway_redis.stop()
+    for _ in range(20):
+        value, seconds = timed(lambda: store.get("answer:a"))
+        assert value is None and seconds < FAST
+        stored, seconds = timed(lambda: store.set("answer:b", "x", ttl=60))
+        assert not stored and seconds < FAST
+    assert not store.claim("claim:event:E1", 60)  # claimed before the outage: still known here
+    assert store.claim("claim:event:E2", 60)
+    assert not store.claim("claim:event:E2", 60)
+    assert [store.take_token("rate:U1", 2) for _ in range(3)][:2] == [None, None]
+    assert not store.ping()
+    assert len(outage_warnings(caplog)) == 1
+
+    throwaway_redis.start()  # same port, empty: nothing was saved
+    assert store.ping()
+    assert store.set("answer:c", "back", ttl=60)
+    assert store.get("answer:c") == "back"
+    assert store.claim("claim:event:E3", 60)
+    recovered = [r for r in caplog.records if r.name == "bot.store" and "reachable again" in r.getMessage()]
+    assert len(recovered) == 1
+    assert len(outage_warnings(caplog)) == 1
+    store.close()
+
+
+def test_a_restarted_redis_is_used_again_without_a_failed_request(throwaway_redis: RedisServer) -> None:
+    store = RedisStore(throwaway_redis.url)
+    assert store.set("answer:a", "1", ttl=60)
+    throwaway_redis.stop()
+    throwaway_redis.start()
+    # The pooled connection died with the old server; the one immediate retry reconnects.
+    assert store.set("answer:a", "2", ttl=60)
+    assert store.get("answer:a") == "2"
+    assert store.available
+    store.close()
