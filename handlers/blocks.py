@@ -129,8 +129,8 @@ def notice(mrkdwn: str, *, private: bool = True) -> Reply:
 
 
 def question_line(question: str) -> str:
-    """The user's question, escaped and shortened, as a quoted context line."""
-    return f"_You asked:_ {fit(question, QUESTION_ECHO_LIMIT)}"
+    """The question, escaped and shortened, as a context line above its answer."""
+    return f"_Question:_ {fit(question, QUESTION_ECHO_LIMIT)}"
 
 
 def answer_reply(answer: Answer, question: str | None = None, *, share: str | None = None) -> Reply:

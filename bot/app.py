@@ -1,0 +1,73 @@
+"""The Bolt app: a Web API client with retry handlers, ``process_before_response=True``, innov's listeners."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
+
+import handlers
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+logger = logging.getLogger("innov.app")
+
+LAZY_WORKERS = 16
+"""Threads running lazy listeners (mention replies, auto-replies, shares) per process."""
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """How the Web API client retries.
+
+    429 (``Retry-After`` honoured) and connection failures are retried. 5xx is not: Slack may have
+    posted the message before failing, and a retry would post it twice.
+    """
+    return [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)]
+
+
+def build_client(settings: Settings) -> WebClient:
+    """A ``WebClient`` for ``SLACK_API_URL`` with the bot token and innov's retry handlers."""
+    if settings.slack_bot_token is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set: innov needs a bot token (xoxb-...) to talk to Slack")
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=retry_handlers(),
+        logger=logging.getLogger("innov.slack_sdk"),
+    )
+
+
+def build_app(settings: Settings, services: Services, *, client: WebClient | None = None) -> App:
+    """The Bolt app with every innov listener registered.
+
+    ``process_before_response=True``: slash commands are answered in the request (Bolt's default runner
+    polls for ``ack()`` in 10 ms steps); Web API work runs in lazy listeners. The token is checked by the
+    first event's ``auth.test`` rather than at construction, so building the app makes no network call.
+    """
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = App(
+        name="innov",
+        client=client or build_client(settings),
+        signing_secret=signing_secret,
+        process_before_response=True,
+        token_verification_enabled=False,
+        # innov is single-workspace: no OAuth flow even if SLACK_CLIENT_ID/SECRET happen to be set.
+        oauth_settings=None,
+        listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="innov-lazy"),
+        logger=logging.getLogger("innov.bolt"),
+    )
+    handlers.register(app, services)
+
+    @app.error
+    def log_error(error: Exception, body: dict[str, Any]) -> None:
+        # Listeners catch their own errors; this is for Bolt's middleware and anything that slipped through.
+        logger.error("unhandled error on a %s request", body.get("type", "?"), exc_info=error)
+
+    return app

@@ -1,0 +1,251 @@
+"""``innov console``: the Slack handlers behind a line prompt, printing what Slack would show.
+
+Lines starting with ``/innov`` are slash commands, ``@innov ...`` are mentions and anything else is a
+message in a channel. They go through the very handler functions Bolt calls (``handlers.commands``,
+``handlers.events``, ``handlers.actions``), with a ``WebClient`` whose API calls print instead of
+reaching Slack, so what is printed is what Slack would receive.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
+
+from bot.settings import Settings
+from handlers import COMMAND, actions, commands, events
+from handlers.blocks import SHARE_ACTION_ID, unescape
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+CONSOLE_USER = "U0CONSOLE"
+"""The user the console speaks as (add it to ``INNOV_ADMINS`` to try ``/innov reload`` and ``stats``)."""
+CONSOLE_BOT = "U0INNOV"
+CONSOLE_CHANNEL = "C0CONSOLE"
+PROMPT = "innov> "
+
+CONNECT_HINT = (
+    "To connect a Slack workspace: create an app from manifest.yml (api.slack.com/apps > Create New App > "
+    "From a manifest), install it, put SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
+    'Socket Mode) in .env, then run `innov` again — see README, "Connect to Slack".'
+)
+
+_MENTION_RE = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>")
+_MENTION_PREFIX_RE = re.compile(r"^@innov\b[:,]?\s*", re.IGNORECASE)
+
+
+def render(message: dict[str, Any]) -> str:
+    """A Slack message (``text``/``blocks``) as the plain text a person would read in the Slack client."""
+    lines: list[str] = []
+    for block in message.get("blocks") or []:
+        kind = block.get("type")
+        if kind == "section":
+            lines.append(block.get("text", {}).get("text", ""))
+        elif kind == "context":
+            lines.append("  " + " | ".join(e.get("text", "") for e in block.get("elements", [])))
+        elif kind == "actions":
+            labels = [e.get("text", {}).get("text", "") for e in block.get("elements", [])]
+            lines.append("  " + " ".join(f"[{label}]" for label in labels) + "  (type `share` to press)")
+    if not lines:
+        lines.append(str(message.get("text", "")))
+    return _display("\n".join(lines))
+
+
+def _display(mrkdwn: str) -> str:
+    names = {CONSOLE_BOT: "innov", CONSOLE_USER: "you"}
+    shown = _MENTION_RE.sub(lambda m: "@" + (m.group(2) or names.get(m.group(1), m.group(1))), mrkdwn)
+    return unescape(shown)
+
+
+class ConsoleClient(WebClient):
+    """A ``WebClient`` whose Web API calls print the message instead of sending it."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__(token="xoxb-console", base_url="http://127.0.0.1:9/")
+        self._out = out
+        self._ts = itertools.count(1)
+
+    def api_call(
+        self,
+        api_method: str,
+        *,
+        json: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> SlackResponse:
+        args = {**(data or {}), **(json or {})}
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):  # the SDK serialises blocks for form-encoded calls
+            args["blocks"] = _loads(blocks)
+        if api_method == "chat.postMessage":
+            where = "in the thread" if args.get("thread_ts") else "in the channel"
+            _print(self._out, f"innov ({where}):", render(args))
+        elif api_method == "chat.postEphemeral":
+            _print(self._out, "innov (only visible to you):", render(args))
+        else:
+            _print(self._out, f"innov called {api_method}", "")
+        ts = f"{time.time():.0f}.{next(self._ts):06d}"
+        return SlackResponse(
+            client=self,
+            http_verb="POST",
+            api_url=api_method,
+            req_args={},
+            data={"ok": True, "channel": args.get("channel"), "ts": ts, "message_ts": ts},
+            headers={},
+            status_code=200,
+        )
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return []
+
+
+def _print(out: TextIO, heading: str, body: str) -> None:
+    out.write(heading + ("\n" + _indent(body) if body else "") + "\n")
+    out.flush()
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+class _Console:
+    """State of one console session: the fake Slack ids, the message clock, the last share button."""
+
+    def __init__(self, services: Services, out: TextIO) -> None:
+        self.services = services
+        self.out = out
+        self.client = ConsoleClient(out)
+        self.context = BoltContext({"bot_user_id": CONSOLE_BOT})
+        self.clock = itertools.count(1)
+        self.last_share: str | None = None
+
+    def ts(self) -> str:
+        return f"{int(time.time())}.{next(self.clock):06d}"
+
+    def slash(self, text: str) -> None:
+        ack = Ack()
+        command = {
+            "command": COMMAND,
+            "text": text,
+            "user_id": CONSOLE_USER,
+            "user_name": "you",
+            "channel_id": CONSOLE_CHANNEL,
+        }
+        commands.handle_command(ack, command, self.services)
+        body = ack.response.body if ack.response is not None else ""
+        message = _loads(body) if body.startswith("{") else {"text": body}
+        self.last_share = _share_value(message)
+        _print(self.out, "innov (only visible to you):", render(message))
+
+    def mention(self, text: str) -> None:
+        ts = self.ts()
+        event = {
+            "type": "app_mention",
+            "user": CONSOLE_USER,
+            "text": f"<@{CONSOLE_BOT}> {text}",
+            "ts": ts,
+            "channel": CONSOLE_CHANNEL,
+        }
+        events.answer_mention(self._envelope(event), self.context, self.client, self.services)
+        # Slack also delivers the same message as a `message` event; it must not get a second reply.
+        events.handle_message(
+            self._envelope({**event, "type": "message", "channel_type": "channel"}),
+            self.context,
+            self.client,
+            self.services,
+        )
+
+    def message(self, text: str) -> None:
+        event = {
+            "type": "message",
+            "user": CONSOLE_USER,
+            "text": text,
+            "ts": self.ts(),
+            "channel": CONSOLE_CHANNEL,
+            "channel_type": "channel",
+        }
+        outcome = events.handle_message(self._envelope(event), self.context, self.client, self.services)
+        if not outcome.startswith("replied"):
+            _print(self.out, f"(no reply — {outcome})", "")
+
+    def share(self) -> None:
+        if self.last_share is None:
+            _print(self.out, "(nothing to share: run a /innov command whose reply has a Share button)", "")
+            return
+        body = {
+            "type": "block_actions",
+            "user": {"id": CONSOLE_USER},
+            "channel": {"id": CONSOLE_CHANNEL},
+            "container": {"type": "message", "channel_id": CONSOLE_CHANNEL, "is_ephemeral": True},
+            "actions": [{"action_id": SHARE_ACTION_ID, "value": self.last_share}],
+        }
+        actions.share(body, self.client, self._respond, self.services)
+        self.last_share = None
+
+    def _respond(self, text: str = "", delete_original: bool | None = None, **kwargs: Any) -> None:
+        if delete_original:
+            _print(self.out, "(the ephemeral reply is removed)", "")
+        else:
+            _print(self.out, "innov (only visible to you):", render({"text": text, **kwargs}))
+
+    def _envelope(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "event_callback", "event_id": f"Ev{event['ts'].replace('.', '')}", "event": event}
+
+
+def _share_value(message: dict[str, Any]) -> str | None:
+    """The value of the reply's "Share in channel" button, if it has one."""
+    for block in message.get("blocks") or []:
+        for element in block.get("elements") or [] if block.get("type") == "actions" else []:
+            if element.get("action_id") == SHARE_ACTION_ID:
+                return str(element.get("value", ""))
+    return None
+
+
+def run_console(settings: Settings, services: Services, stdin: TextIO, stdout: TextIO) -> int:
+    """Read lines from ``stdin`` until EOF or ``quit``, printing innov's replies to ``stdout``."""
+    snapshot = services.kb.snapshot
+    interactive = stdin.isatty()
+    stdout.write(
+        f"innov console — knowledge base {snapshot.version}: {len(snapshot.articles)} articles, "
+        f"{len(snapshot.facts)} facts.\n"
+        "Type `/innov help`, `/innov <question>`, `@innov <question>` (answered in a thread) or a plain "
+        f"message (auto-replies {'on' if settings.auto_replies_in(CONSOLE_CHANNEL) else 'off'} here: "
+        f"channel {CONSOLE_CHANNEL}). `quit` or Ctrl-D to leave. You are {CONSOLE_USER}.\n"
+        f"{CONNECT_HINT}\n"
+    )
+    stdout.flush()
+    console = _Console(services, stdout)
+    while True:
+        if interactive:
+            stdout.write(PROMPT)
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in {"quit", "exit", ":q"}:
+            break
+        if text.split()[0].lower() == COMMAND:
+            console.slash(text[len(COMMAND) :].strip())
+        elif _MENTION_PREFIX_RE.match(text):
+            console.mention(_MENTION_PREFIX_RE.sub("", text, count=1))
+        elif text.lower() == "share":
+            console.share()
+        else:
+            console.message(text)
+    if interactive:
+        stdout.write("\n")
+    return 0

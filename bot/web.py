@@ -1,0 +1,110 @@
+"""The HTTP-mode WSGI application: Slack's events endpoint through Bolt, plus health and metrics.
+
+| route | method | answers |
+|---|---|---|
+| ``/slack/events`` | POST | commands, events, interactivity via Bolt's WSGI adapter (401: bad signature) |
+| ``/healthz`` | GET | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...}}`` |
+| ``/metrics`` | GET | Prometheus text |
+| anything else | | 404 |
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot import metrics
+from bot.app import build_app
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+    from bot.services import Services
+
+logger = logging.getLogger("innov.web")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+
+
+class InnovWSGI:
+    """One WSGI callable routing innov's three endpoints; counts every request by route and status."""
+
+    def __init__(self, bolt_app: App, services: Services) -> None:
+        self.bolt_app = bolt_app
+        self.services = services
+        self._slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "") or "/"
+        if path == EVENTS_PATH and method == "POST":
+            return self._counted(EVENTS_PATH, environ, start_response, self._slack)
+        if path == HEALTH_PATH and method == "GET":
+            return self._counted(HEALTH_PATH, environ, start_response, self._health)
+        if path == METRICS_PATH and method == "GET":
+            return self._counted(METRICS_PATH, environ, start_response, self._metrics)
+        return self._counted("other", environ, start_response, _not_found)
+
+    def _counted(
+        self,
+        route: str,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        app: Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]],
+    ) -> Iterable[bytes]:
+        status_code = "500"
+
+        def recording_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            nonlocal status_code
+            status_code = status.split(" ", 1)[0]
+            return start_response(status, headers, exc_info)
+
+        try:
+            return app(environ, recording_start_response)
+        except Exception:
+            logger.exception("%s %s failed", environ.get("REQUEST_METHOD"), route)
+            return _respond(start_response, "500 Internal Server Error", b"internal error\n", "text/plain")
+        finally:
+            metrics.REQUESTS.labels(route=route, status=status_code).inc()
+
+    def _health(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = {
+            "status": "ok",
+            "kb_version": self.services.kb.version,
+            "redis": self.services.redis_status(),
+            "replicas": self.services.replicas(),
+        }
+        return _respond(start_response, "200 OK", json.dumps(body).encode(), "application/json")
+
+    def _metrics(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return _respond(start_response, "200 OK", metrics.render(), CONTENT_TYPE_LATEST)
+
+
+def _respond(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _not_found(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    return _respond(start_response, "404 Not Found", b"not found\n", "text/plain; charset=utf-8")
+
+
+def create_wsgi_app(settings: Settings, services: Services) -> InnovWSGI:
+    """The WSGI application for HTTP mode (gunicorn, or any WSGI server)."""
+    if settings.slack_signing_secret is None:
+        raise ValueError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it "
+            "(Basic Information > App Credentials), or set SLACK_APP_TOKEN for Socket Mode"
+        )
+    return InnovWSGI(build_app(settings, services), services)

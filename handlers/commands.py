@@ -1,0 +1,218 @@
+"""The ``/innov`` slash command and its subcommands.
+
+Slash commands are answered inside the request: the answer is computed (well under a millisecond)
+and returned in the ``ack`` as an ephemeral message with a "Share in channel" button. The same
+:func:`run_subcommand` serves mentions, direct messages, the share button and the console, so every
+surface gives the same answer. Each subcommand's docstring is its help text.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from handlers import blocks
+from handlers.blocks import Reply, escape
+from handlers.payloads import SlashCommand
+from knowledge import KnowledgeError, KnowledgeLoadError, QuestionError
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+logger = logging.getLogger("innov.handlers.commands")
+
+Via = Literal["slash", "mention", "dm", "share"]
+"""Where a subcommand came from; admin subcommands only run where the reply stays private."""
+
+_PRIVATE_SURFACES: frozenset[str] = frozenset({"slash", "dm"})
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One subcommand call: its argument text, who asked, and from where."""
+
+    rest: str
+    user_id: str
+    via: Via
+    share: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """A ``/innov`` subcommand; ``run``'s docstring is the help line."""
+
+    name: str
+    usage: str
+    example: str
+    run: Callable[[Invocation, Services], Reply]
+    admin: bool = False
+    rate_limited: bool = True
+
+    @property
+    def help(self) -> str:
+        return (self.run.__doc__ or "").strip().splitlines()[0]
+
+
+def _rank(inv: Invocation, services: Services) -> Reply:
+    """The ranking facts (Global Innovation Index, R&D spending, ...), each with its source."""
+    snapshot = services.kb.snapshot
+    facts = [(f, snapshot.source_of(f)) for f in snapshot.ranking_facts()]
+    if not facts:
+        return blocks.notice("No ranking facts in the knowledge base yet.", private=False)
+    return blocks.facts_reply("*Where China ranks*", facts, share=inv.share)
+
+
+def _ask(inv: Invocation, services: Services) -> Reply:
+    """One short, sourced answer to a question (or an honest "not in the knowledge base")."""
+    if not inv.rest:
+        return blocks.notice("Ask me something, e.g. `/innov ask What is China's GII rank?`")
+    answer = services.answer(inv.rest)
+    return blocks.answer_reply(answer, inv.rest, share=inv.share)
+
+
+def _facts(inv: Invocation, services: Services) -> Reply:
+    """The curated facts, optionally about one topic."""
+    snapshot = services.kb.snapshot
+    found = snapshot.find_facts(inv.rest or None)
+    if not found:
+        return blocks.notice(
+            f"No facts about _{blocks.fit(inv.rest, 200)}_. Try `/innov facts` for all of them.",
+            private=False,
+        )
+    heading = f"*Facts about {blocks.fit(inv.rest, 200)}*" if inv.rest else f"*All {len(found)} facts*"
+    return blocks.facts_reply(heading, [(f, snapshot.source_of(f)) for f in found], share=inv.share)
+
+
+def _sources(inv: Invocation, services: Services) -> Reply:
+    """The articles the knowledge base draws on, with publisher and date."""
+    snapshot = services.kb.snapshot
+    return blocks.sources_reply(snapshot.sources(), snapshot.version, share=inv.share)
+
+
+def _help(inv: Invocation, services: Services) -> Reply:
+    """Everything innov can do, with an example each."""
+    lines = ["*innov* answers questions about China's innovation ecosystem from a curated knowledge base."]
+    for sub in SUBCOMMANDS.values():
+        admin = " _(admins)_" if sub.admin else ""
+        lines.append(f"• `/innov {sub.usage}` — {sub.help}{admin} e.g. `{sub.example}`")
+    lines.append("• `/innov <question>` — the same as `ask`. e.g. `/innov How much does China spend on R&D?`")
+    lines.append("Mention me (`@innov <question>`) to get an answer in the thread.")
+    return blocks.notice(escape("\n".join(lines)))
+
+
+def _reload(inv: Invocation, services: Services) -> Reply:
+    """Reload the knowledge base from disk on every replica; a broken file keeps the old one serving."""
+    logger.info("admin action: reload requested by %s", inv.user_id)
+    try:
+        report = services.reload(inv.user_id)
+    except KnowledgeLoadError as exc:
+        problems = [str(p) for p in exc.problems] or [str(exc)]
+        logger.warning("admin action: reload by %s failed: %s", inv.user_id, "; ".join(problems))
+        return blocks.reload_failed_reply(problems, services.kb.version)
+    logger.info(
+        "admin action: reload by %s: %s -> %s (+%d -%d ~%d facts) in %.3fs",
+        inv.user_id,
+        report.old_version,
+        report.new_version,
+        len(report.added),
+        len(report.removed),
+        len(report.changed),
+        report.seconds,
+    )
+    return blocks.reload_reply(report)
+
+
+def _stats(inv: Invocation, services: Services) -> Reply:
+    """Version, counts, uptime and answers by kind on this replica."""
+    logger.info("admin action: stats requested by %s", inv.user_id)
+    return blocks.stats_reply(services.stats())
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    s.name: s
+    for s in (
+        Subcommand("rank", "rank", "/innov rank", _rank),
+        Subcommand("ask", "ask <question>", "/innov ask What is China's GII rank?", _ask),
+        Subcommand("facts", "facts [topic]", "/innov facts R&D", _facts),
+        Subcommand("sources", "sources", "/innov sources", _sources),
+        Subcommand("help", "help", "/innov help", _help, rate_limited=False),
+        Subcommand("reload", "reload", "/innov reload", _reload, admin=True),
+        Subcommand("stats", "stats", "/innov stats", _stats, admin=True),
+    )
+}
+# Subcommands whose extra words make the line a question instead ("rank of China in the GII?").
+_NO_ARGUMENTS = frozenset({"rank", "sources"})
+
+
+def parse(text: str) -> tuple[Subcommand, str, str]:
+    """Split a command line into (subcommand, its argument, the canonical line that re-creates it)."""
+    words = text.split(maxsplit=1)
+    if not words:
+        return SUBCOMMANDS["help"], "", "help"
+    name, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    sub = SUBCOMMANDS.get(name)
+    if sub is None or (name in _NO_ARGUMENTS and rest):
+        return SUBCOMMANDS["ask"], text.strip(), text.strip()
+    return sub, rest, f"{name} {rest}".strip()
+
+
+def run_subcommand(text: str, user_id: str, services: Services, *, via: Via = "slash") -> Reply:
+    """Run one ``/innov`` line for ``user_id`` and render the reply; never raises.
+
+    Order: admin check, rate limit, the subcommand itself. Knowledge errors become a friendly reply;
+    anything else is logged with its traceback and the user gets a short apology.
+    """
+    sub, rest, canonical = parse(text)
+    if sub.admin:
+        if via not in _PRIVATE_SURFACES:
+            return blocks.notice(f"`/innov {sub.name}` is an admin command: run it as a slash command.")
+        if not services.settings.is_admin(user_id):
+            logger.warning("admin action refused: %s tried %s", user_id, sub.name)
+            return refusal(sub.name, services)
+    if sub.rate_limited:
+        wait = services.check_rate(user_id)
+        if wait is not None:
+            return slow_down(wait)
+    try:
+        return sub.run(Invocation(rest=rest, user_id=user_id, via=via, share=canonical), services)
+    except QuestionError as exc:
+        # The message says what to do ("ask in at most N characters"); it quotes no user text.
+        return blocks.notice(f"I can't take that question: {escape(str(exc))}")
+    except KnowledgeError as exc:
+        logger.warning("knowledge error for %s on %r: %s", user_id, canonical[:200], exc)
+        return blocks.notice(
+            "The knowledge base could not answer that right now. Try again in a moment, or `/innov help`."
+        )
+    except Exception:
+        logger.exception("subcommand %r failed for %s", sub.name, user_id)
+        return blocks.notice("Sorry — something went wrong on my side. It has been logged.")
+
+
+def refusal(name: str, services: Services) -> Reply:
+    """The ephemeral refusal for a non-admin, naming who may run the command."""
+    admins = sorted(services.settings.innov_admins)
+    if admins:
+        who = ", ".join(blocks.mention(a) for a in admins)
+        return blocks.notice(f"Only admins can run `/innov {name}`: ask {who}.")
+    return blocks.notice(
+        f"Only admins can run `/innov {name}`, and none are configured (set `INNOV_ADMINS`)."
+    )
+
+
+def slow_down(wait: float) -> Reply:
+    """The ephemeral rate-limit reply."""
+    return blocks.notice(f"Slow down — try again in {max(1, math.ceil(wait))} s.")
+
+
+def handle_command(ack: Callable[..., Any], command: dict[str, Any], services: Services) -> None:
+    """``/innov ...``: compute the reply in the request and return it, ephemeral, in the ack."""
+    try:
+        cmd = SlashCommand.from_payload(command)
+        reply = blocks.with_share_button(run_subcommand(cmd.text, cmd.user_id, services, via="slash"))
+    except Exception:
+        logger.exception("/innov failed")
+        reply = blocks.notice("Sorry — something went wrong on my side. It has been logged.")
+    ack(response_type="ephemeral", **reply.message())

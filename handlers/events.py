@@ -1,0 +1,150 @@
+"""Events: mentions answered in their thread, direct messages, and automatic replies in opted-in channels.
+
+Events are acknowledged at once (:func:`acknowledge`); the work that calls Slack's Web API runs in
+Bolt lazy listeners (:func:`answer_mention`, :func:`handle_message`). Exactly-once is the services'
+job: ``claim_event`` absorbs Slack's retries (``X-Slack-Retry-Num``), ``claim_message`` the
+``app_mention``/``message`` twins of one message, and both hold across replicas sharing Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import metrics
+from handlers import blocks
+from handlers.blocks import Reply
+from handlers.commands import run_subcommand
+from handlers.payloads import MessageEvent
+from knowledge import Answer, KnowledgeError
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+logger = logging.getLogger("innov.handlers.events")
+
+AUTO_REPLY_MIN_SCORE = 0.7
+"""An automatic reply needs an answer (fact or passage) at least this confident; below, innov is quiet.
+
+Higher than the composer's own floor for answering (0.6): nobody asked innov into the thread, so a
+volunteered answer must clear a higher bar than a requested one."""
+
+
+def is_confident(answer: Answer) -> bool:
+    """Whether an answer is good enough to volunteer in a thread nobody asked innov into."""
+    return answer.kind != "none" and answer.score >= AUTO_REPLY_MIN_SCORE
+
+
+def acknowledge(ack: Callable[..., Any]) -> None:
+    """Acknowledge an event at once; the reply is sent by a lazy listener."""
+    ack()
+
+
+def _ignored(event: MessageEvent, bot_user_id: str | None) -> str | None:
+    """Why a message must get no reply at all, or None: bots, ourselves, edits, deletions, any subtype."""
+    if event.subtype:
+        return f"ignored: subtype {event.subtype}"
+    if event.bot_id:
+        return "ignored: bot message"
+    if not event.user or (bot_user_id and event.user == bot_user_id):
+        return "ignored: own or anonymous message"
+    return None
+
+
+def _claim(event: MessageEvent, services: Services) -> str | None:
+    """Claim the event and the message; the reason another delivery owns them, or None if we do."""
+    if event.event_id and not services.claim_event(event.event_id):
+        return "duplicate: event already handled (Slack retry)"
+    if not services.claim_message(event.channel, event.ts):
+        return "duplicate: message already answered (app_mention/message twin)"
+    return None
+
+
+def answer_mention(
+    body: dict[str, Any], context: dict[str, Any], client: WebClient, services: Services
+) -> str:
+    """``@innov <question>``: answer in the message's thread (its ``thread_ts``, else its ``ts``)."""
+    try:
+        event = MessageEvent.from_body(body)
+        bot_user_id = context.get("bot_user_id")
+        reason = _ignored(event, bot_user_id) or _claim(event, services)
+        if reason:
+            logger.debug("app_mention %s %s", event.event_id, reason)
+            return reason
+        assert event.user is not None  # checked by _ignored
+        reply = run_subcommand(event.question(bot_user_id), event.user, services, via="mention")
+        return _send(client, event, reply, thread_ts=event.reply_thread)
+    except Exception:
+        logger.exception("app_mention failed")
+        return "error"
+
+
+def handle_message(
+    body: dict[str, Any], context: dict[str, Any], client: WebClient, services: Services
+) -> str:
+    """A ``message`` event: direct messages are answered; in auto-reply channels, confident answers only.
+
+    Messages that mention innov are left to :func:`answer_mention`. At most one automatic reply per thread.
+    """
+    try:
+        event = MessageEvent.from_body(body)
+        bot_user_id = context.get("bot_user_id")
+        reason = _ignored(event, bot_user_id)
+        if reason:
+            return reason
+        assert event.user is not None  # checked by _ignored
+        if event.is_direct:
+            reason = _claim(event, services)
+            if reason:
+                return reason
+            reply = run_subcommand(event.question(bot_user_id), event.user, services, via="dm")
+            return _send(client, event, reply, thread_ts=event.thread_ts)
+        if event.mentions(bot_user_id):
+            return "ignored: mentions innov (answered as app_mention)"
+        if not services.settings.auto_replies_in(event.channel):
+            return "quiet: channel not in INNOV_AUTO_REPLY_CHANNELS"
+        question = event.question(bot_user_id)
+        if not question:
+            return "quiet: empty message"
+        try:
+            answer = services.answer(question)
+        except KnowledgeError as exc:  # e.g. a pasted log far too long to be a question
+            return f"quiet: {exc}"
+        if not is_confident(answer):
+            return f"quiet: not confident ({answer.kind}, {answer.score:.2f})"
+        reason = _claim(event, services)
+        if reason:
+            return reason
+        if not services.claim_thread(event.channel, event.reply_thread):
+            return "quiet: thread already has an automatic reply"
+        return _send(client, event, blocks.answer_reply(answer), thread_ts=event.reply_thread)
+    except Exception:
+        logger.exception("message event failed")
+        return "error"
+
+
+def _send(client: WebClient, event: MessageEvent, reply: Reply, *, thread_ts: str | None) -> str:
+    """Post ``reply`` in the event's channel (thread), or ephemerally to its author if it is private."""
+    method = "chat.postEphemeral" if reply.private else "chat.postMessage"
+    try:
+        if reply.private:
+            client.chat_postEphemeral(
+                channel=event.channel, user=event.user or "", thread_ts=thread_ts, **reply.message()
+            )
+        else:
+            client.chat_postMessage(
+                channel=event.channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                **reply.message(),
+            )
+    except SlackApiError as exc:
+        metrics.SLACK_API_ERRORS.labels(method=method).inc()
+        logger.error("%s to %s failed: %s", method, event.channel, exc.response.get("error", exc))
+        return f"error: {method} failed"
+    return "replied" if not reply.private else "replied privately"

@@ -1,0 +1,103 @@
+"""Console mode: the same handlers behind a line prompt, driven through standard input."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.console import CONSOLE_CHANNEL, CONSOLE_USER, run_console
+from bot.services import Services
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def console(settings: Settings, lines: list[str]) -> str:
+    services = Services(settings)
+    out = io.StringIO()
+    try:
+        assert run_console(settings, services, io.StringIO("\n".join(lines) + "\n"), out) == 0
+    finally:
+        services.close()
+    return out.getvalue()
+
+
+def test_the_console_routes_slash_mentions_messages_and_share(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    settings = settings_factory(
+        slack_bot_token=None, innov_auto_reply_channels=CONSOLE_CHANNEL, innov_admins=CONSOLE_USER
+    )
+    out = console(
+        settings,
+        [
+            "/innov rank",
+            "share",
+            "/innov What is China's GII rank?",
+            "@innov how many robots does China have per 10,000 workers?",
+            "lunch at noon anyone?",
+            "How much does China spend on R&D?",
+            "/innov reload",
+            "/innov ask <!channel> GII rank",
+            "quit",
+            "/innov this line is never read",
+        ],
+    )
+    # The start-up lines say what to type and how to connect a workspace.
+    assert "To connect a Slack workspace" in out and "manifest.yml" in out
+    # Slash command: ephemeral, with sources and a share button; `share` posts it to the channel.
+    assert "innov (only visible to you):" in out and "[Share in channel]" in out
+    assert "China ranks 11th in the Global Innovation Index." in out
+    assert "Source: Focus on tech innovations to elevate China’s advancement — MK sports, 2025-03-06" in out
+    assert "innov (in the channel):" in out and "Shared by @you" in out
+    # Mention: answered in the thread; its `message` twin gets no second reply.
+    assert "innov (in the thread):\n    _Question:_ how many robots" in out and "470" in out
+    # Plain messages: quiet unless confident, then a threaded reply.
+    assert "(no reply — quiet: not confident" in out
+    assert out.count("innov (in the thread):") == 2
+    # Admin reload works for the console user listed in INNOV_ADMINS.
+    assert "Reloaded (no changes)" in out
+    # What Slack would show for an escaped channel mention: the literal text.
+    assert "_Question:_ <!channel> GII rank" in out
+    assert "this line is never read" not in out
+
+
+def test_the_console_in_a_quiet_channel_explains_why_it_stays_silent(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    out = console(
+        settings_factory(slack_bot_token=None, innov_auto_reply_channels=""), ["What is China's GII rank?"]
+    )
+    assert "auto-replies off here" in out
+    assert "(no reply — quiet: channel not in INNOV_AUTO_REPLY_CHANNELS)" in out
+
+
+def test_innov_console_runs_as_a_subprocess(kb_dir: Path, tmp_path: Path) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "INNOV_", "REDIS_URL"))
+    }
+    env.update({"INNOV_KNOWLEDGE_DIR": str(kb_dir), "INNOV_AUTO_REPLY_CHANNELS": CONSOLE_CHANNEL})
+    innov = Path(sys.executable).with_name("innov")
+    command = [str(innov)] if innov.exists() else [sys.executable, "-m", "bot.cli"]
+    result = subprocess.run(
+        [*command, "console"],
+        input="/innov rank\n@innov What is China's GII rank?\n/innov stats\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,  # no .env here: the environment alone configures it
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "To connect a Slack workspace" in result.stdout
+    assert "China ranks 11th in the Global Innovation Index." in result.stdout
+    assert "innov (in the thread):" in result.stdout
+    assert "Only admins can run `/innov stats`" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,93 @@
+"""The WSGI app over real HTTP: request verification, url_verification, /healthz, /metrics, 404."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from slack_sdk.signature import SignatureVerifier
+
+from tests.e2e.conftest import Running
+
+
+def test_a_signed_slash_command_is_accepted(bot: Running) -> None:
+    result = bot.slack.slash("help")
+    assert result.status == 200
+    assert result.json()["response_type"] == "ephemeral"
+
+
+def test_a_forged_signature_is_refused_with_401(bot: Running) -> None:
+    result = bot.slack.slash("rank", signature="v0=" + "0" * 64)
+    assert result.status == 401
+    assert "Source:" not in result.text
+
+
+def test_a_body_signed_with_another_secret_is_refused(bot: Running) -> None:
+    body = "command=%2Finnov&text=rank&user_id=U0ALICE"
+    ts = str(int(time.time()))
+    forged = SignatureVerifier("not-the-secret").generate_signature(timestamp=ts, body=body)
+    result = bot.slack.signed(body, "application/x-www-form-urlencoded", timestamp=int(ts), signature=forged)
+    assert result.status == 401
+
+
+def test_a_stale_signature_is_refused_with_401(bot: Running) -> None:
+    # Correctly signed, but six minutes old: a replayed request.
+    result = bot.slack.slash("rank", timestamp=int(time.time()) - 6 * 60)
+    assert result.status == 401
+
+
+def test_missing_signature_headers_are_refused(bot: Running) -> None:
+    result = bot.slack.request(
+        "POST",
+        "/slack/events",
+        "command=%2Finnov&text=rank",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert result.status == 401
+
+
+def test_url_verification_echoes_the_challenge(bot: Running) -> None:
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
+    result = bot.slack.signed(body, "application/json")
+    assert result.status == 200
+    assert result.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+def test_healthz_reports_version_and_redis(bot: Running) -> None:
+    result = bot.slack.request("GET", "/healthz")
+    assert result.status == 200
+    assert result.headers["content-type"] == "application/json"
+    health = result.json()
+    assert health["status"] == "ok"
+    assert health["kb_version"] == bot.services.kb.version
+    assert health["redis"] is None  # no REDIS_URL in these settings
+    assert isinstance(health["replicas"], dict)
+
+
+def test_metrics_serves_prometheus_text_and_counts_requests(bot: Running) -> None:
+    bot.slack.slash("What is China's GII rank?")
+    result = bot.slack.request("GET", "/metrics")
+    assert result.status == 200
+    assert result.headers["content-type"].startswith("text/plain")
+    text = result.text
+    for name in (
+        "innov_answers_total",
+        "innov_answer_seconds",
+        "innov_knowledge_info",
+        "innov_http_requests_total",
+    ):
+        assert name in text
+    assert 'innov_http_requests_total{route="/slack/events",status="200"}' in text
+
+
+def test_unknown_paths_and_methods_are_404(bot: Running) -> None:
+    assert bot.slack.request("GET", "/").status == 404
+    assert bot.slack.request("GET", "/slack/events").status == 404
+    assert bot.slack.request("POST", "/healthz").status == 404
+    assert bot.slack.request("GET", "/nope").status == 404

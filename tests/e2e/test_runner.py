@@ -1,0 +1,139 @@
+"""``innov serve``: gunicorn (threads) on PORT in HTTP mode, Socket Mode when SLACK_APP_TOKEN is set."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from slack_sdk.signature import SignatureVerifier
+
+from bot import runner
+from bot.settings import Settings
+from tests.e2e.conftest import SIGNING_SECRET
+from tests.e2e.slack_api_stub import SlackApiStub
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError(f"innov serve exited early: {process.communicate()[1]}") from None
+            if time.monotonic() > deadline:
+                raise AssertionError("innov serve did not listen in time") from None
+            time.sleep(0.05)
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INNOV_", "REDIS_URL", "PORT"))}
+    env.update(values)
+    return env
+
+
+def test_innov_serve_runs_gunicorn_on_port(stub: SlackApiStub, kb_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(
+        PORT=str(port),
+        HOST="127.0.0.1",
+        SLACK_BOT_TOKEN="xoxb-0000-serve-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=stub.base_url,
+        INNOV_KNOWLEDGE_DIR=str(kb_dir),
+        WEB_CONCURRENCY="1",
+        LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main(['serve']))"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/healthz")
+        health = json.loads(conn.getresponse().read())
+        assert health["status"] == "ok" and health["redis"] is None
+        # Keep-alive: the same connection carries a signed slash command.
+        body = "command=%2Finnov&text=rank&user_id=U0ALICE&channel_id=C0GENERAL&team_id=T0TEST"
+        ts = str(int(time.time()))
+        signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body) or ""
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        }
+        conn.request("POST", "/slack/events", body=body, headers=headers)
+        response = conn.getresponse()
+        assert response.status == 200
+        assert "11th" in response.read().decode()
+        conn.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_serve_refuses_http_mode_without_a_signing_secret(kb_dir: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        slack_bot_token=SecretStr("xoxb-0000-x"),
+        slack_signing_secret=None,
+        innov_knowledge_dir=kb_dir,
+    )
+    with pytest.raises(SystemExit, match="SLACK_SIGNING_SECRET"):
+        runner.serve(settings)
+
+
+def test_serve_uses_socket_mode_when_an_app_token_is_set(
+    kb_dir: Path, stub: SlackApiStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[tuple[Any, str]] = []
+
+    class FakeSocketModeHandler:
+        def __init__(self, app: Any, app_token: str) -> None:
+            self.app, self.token = app, app_token
+
+        def start(self) -> None:
+            started.append((self.app, self.token))
+
+    import slack_bolt.adapter.socket_mode as socket_mode
+
+    monkeypatch.setattr(socket_mode, "SocketModeHandler", FakeSocketModeHandler)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        slack_bot_token=SecretStr("xoxb-0000-x"),
+        slack_app_token=SecretStr("xapp-1-x"),
+        slack_api_url=stub.base_url,
+        innov_knowledge_dir=kb_dir,
+        redis_url=None,
+    )
+    runner.serve(settings)
+    [(app, token)] = started
+    assert token == "xapp-1-x"
+    assert app.client.base_url == stub.base_url
+    assert app.process_before_response is True
