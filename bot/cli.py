@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
+from bot import logs
 from bot.settings import Settings
 from knowledge import Answer, KnowledgeBase, KnowledgeError, KnowledgeLoadError, QuestionError, Snapshot
 from knowledge.evaluation import evaluate
@@ -183,9 +183,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
     except ValidationError as exc:
         print(f"innov: bad setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    server = args.command == "serve" or (args.command is None and settings.has_slack)
+    logs.configure(settings.log_level, json_lines=server)
     try:
         match args.command:
             case "ask":

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot import metrics
+from bot import logs, metrics
 from bot.settings import Settings
 from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable, Subscription
 from knowledge import Answer, KnowledgeBase, KnowledgeLoadError, ReloadReport, check_question
@@ -110,6 +110,13 @@ class Services:
         else:
             answer = snapshot.answer(question)
             self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
+        logs.note(
+            kind=answer.kind,
+            answered=answer.answered,
+            score=round(answer.score, 3),
+            cache_hit=hit,
+            question_chars=len(question),
+        )
         (metrics.CACHE_HITS if hit else metrics.CACHE_MISSES).inc()
         metrics.ANSWERS.labels(kind=answer.kind).inc()
         metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot import metrics
+from bot import logs, metrics
 from bot.app import build_app
 from bot.settings import Settings
 
@@ -70,13 +70,18 @@ class InnovWSGI:
             status_code = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
-        try:
-            return app(environ, recording_start_response)
-        except Exception:
-            logger.exception("%s %s failed", environ.get("REQUEST_METHOD"), route)
-            return _respond(start_response, "500 Internal Server Error", b"internal error\n", "text/plain")
-        finally:
-            metrics.REQUESTS.labels(route=route, status=status_code).inc()
+        level = logging.INFO if route == EVENTS_PATH else logging.DEBUG
+        with logs.request("http", level, route=route, method=environ.get("REQUEST_METHOD")) as record:
+            try:
+                return app(environ, recording_start_response)
+            except Exception:
+                logger.exception("%s %s failed", environ.get("REQUEST_METHOD"), route)
+                return _respond(
+                    start_response, "500 Internal Server Error", b"internal error\n", "text/plain"
+                )
+            finally:
+                record["status"] = int(status_code)
+                metrics.REQUESTS.labels(route=route, status=status_code).inc()
 
     def _health(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         body = {

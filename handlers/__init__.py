@@ -12,6 +12,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot import logs
 from handlers import actions, commands, events
 from handlers.blocks import SHARE_ACTION_ID
 
@@ -30,21 +31,23 @@ def register(app: App, services: Services) -> None:
     """Wire every innov listener to ``app``: the slash command, the share button, mentions and messages."""
 
     def innov_command(ack: Ack, command: dict[str, Any]) -> None:
-        commands.handle_command(ack, command, services)
+        # Over HTTP this joins the request's log line; in Socket Mode it is the line.
+        with logs.request("command"):
+            commands.handle_command(ack, command, services)
 
-    # Each lazy listener logs its outcome ("replied", "duplicate: ...", "quiet: ...") at debug level:
-    # one line per event explains why innov did or did not reply.
+    # Each lazy listener run is one request log line with its outcome ("replied", "duplicate: ...",
+    # "quiet: ..."), which explains why innov did or did not reply.
     def share_pressed(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        outcome = actions.share(body, client, respond, services)
-        logger.debug("outcome %s %s %s", "share", (body.get("container") or {}).get("message_ts"), outcome)
+        with logs.request("share", message_ts=(body.get("container") or {}).get("message_ts")) as record:
+            record["outcome"] = actions.share(body, client, respond, services)
 
     def mention_received(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        outcome = events.answer_mention(body, context, client, services)
-        logger.debug("outcome %s %s %s", "app_mention", body.get("event_id"), outcome)
+        with logs.request("app_mention", event_id=body.get("event_id")) as record:
+            record["outcome"] = events.answer_mention(body, context, client, services)
 
     def message_received(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        outcome = events.handle_message(body, context, client, services)
-        logger.debug("outcome %s %s %s", "message", body.get("event_id"), outcome)
+        with logs.request("message", event_id=body.get("event_id")) as record:
+            record["outcome"] = events.handle_message(body, context, client, services)
 
     # Slash commands answer inside the request (the reply is the ack); Web API work runs lazily.
     # "/innov" and variants such as "/innov-dev" (a staging app installed beside the real one).

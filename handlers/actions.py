@@ -61,7 +61,7 @@ def share(body: dict[str, Any], client: WebClient, respond: Callable[..., Any], 
                 replace_original=False,
             )
             return "error: chat.postMessage failed"
-        logger.info("%s shared %r in %s", action.user_id, action.value[:100], action.channel_id)
+        logger.info("%s shared an answer in %s", action.user_id, action.channel_id)
         _respond(respond, delete_original=True)
         return "shared"
     except Exception:

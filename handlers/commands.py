@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot import logs
 from handlers import blocks
 from handlers.blocks import Reply, escape
 from handlers.payloads import SlashCommand
@@ -166,6 +167,7 @@ def run_subcommand(text: str, user_id: str, services: Services, *, via: Via = "s
     anything else is logged with its traceback and the user gets a short apology.
     """
     sub, rest, canonical = parse(text)
+    logs.note(command=sub.name, via=via)
     if sub.admin:
         if via not in _PRIVATE_SURFACES:
             return blocks.notice(f"`/innov {sub.name}` is an admin command: run it as a slash command.")
@@ -175,6 +177,7 @@ def run_subcommand(text: str, user_id: str, services: Services, *, via: Via = "s
     if sub.rate_limited:
         wait = services.check_rate(user_id)
         if wait is not None:
+            logs.note(rate_limited=True)
             return slow_down(wait)
     try:
         return sub.run(Invocation(rest=rest, user_id=user_id, via=via, share=canonical), services)

@@ -159,4 +159,4 @@ def test_reload_with_redis_down_says_so(
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
     assert run("reload")[0] == 1
     err = capsys.readouterr().err
-    assert err.startswith("innov reload: ") and "Traceback" not in err
+    assert "innov reload: Redis at 127.0.0.1" in err and "Traceback" not in err

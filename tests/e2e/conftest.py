@@ -196,7 +196,7 @@ class SlackClient:
 
 @dataclass
 class Outcomes:
-    """Every lazy listener's outcome, as logged by ``handlers.register`` (keyed by event id)."""
+    """Every lazy listener's outcome, from its ``innov.request`` log line (keyed by event id or message ts)."""
 
     records: list[logging.LogRecord]
 
@@ -209,7 +209,9 @@ class Outcomes:
         deadline = time.monotonic() + timeout
         while True:
             found = [
-                str(r.args[2]) for r in list(self.records) if isinstance(r.args, tuple) and r.args[1] == key
+                str(r.outcome)  # type: ignore[attr-defined]
+                for r in list(self.records)
+                if key in (getattr(r, "event_id", None), getattr(r, "message_ts", None))
             ]
             if len(found) >= count:
                 return found
@@ -226,7 +228,7 @@ class _ListHandler(logging.Handler):
         self.records = records
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("outcome"):
+        if hasattr(record, "outcome"):
             self.records.append(record)
 
 
@@ -285,10 +287,10 @@ def start_app(stub: SlackApiStub) -> Iterator[Callable[..., Running]]:
     started: list[tuple[WSGIServer, Services, Store | None]] = []
     records: list[logging.LogRecord] = []
     handler = _ListHandler(records)
-    log = logging.getLogger("innov.handlers")
+    log = logging.getLogger("innov.request")
     log.addHandler(handler)
     old_level = log.level
-    log.setLevel(logging.DEBUG)
+    log.setLevel(logging.INFO)
 
     def start(settings: Settings, store: Store | None = None) -> Running:
         services = Services(settings, store=store)

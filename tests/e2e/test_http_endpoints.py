@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
+import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from tests.e2e.conftest import Running
@@ -91,3 +93,22 @@ def test_unknown_paths_and_methods_are_404(bot: Running) -> None:
     assert bot.slack.request("GET", "/slack/events").status == 404
     assert bot.slack.request("POST", "/healthz").status == 404
     assert bot.slack.request("GET", "/nope").status == 404
+
+
+def test_each_request_is_one_structured_log_line_without_the_question(
+    bot: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="innov.request")
+    question = "What is China's position in the GII ranking?"
+    assert bot.slack.slash(f"ask {question}").status == 200
+    lines = [r for r in caplog.records if r.name == "innov.request"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line.route, line.status, line.command, line.via) == ("/slack/events", 200, "ask", "slash")  # type: ignore[attr-defined]
+    assert (line.kind, line.answered, line.cache_hit) == ("fact", True, False)  # type: ignore[attr-defined]
+    assert line.question_chars == len(question)  # type: ignore[attr-defined]
+    assert all(
+        "position in the GII" not in r.getMessage() and "position in the GII" not in str(r.__dict__)
+        for r in caplog.records
+        if r.levelno >= logging.INFO
+    )
