@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
@@ -27,6 +28,7 @@ PASSAGE_MIN_CONFIDENCE = 0.75
 FACT_PREFERENCE = 0.15
 TOP_PASSAGES = 8
 TOP_FACTS = 5
+SENTENCE_CACHE = 4096  # passages whose sentence tokens are kept between questions
 TITLE_WEIGHT = 0.5
 # A lower-case word the corpus never uses ("put", "people") weighs as much as a middling corpus word:
 # it may be phrasing, not subject. A capitalised one is a name the corpus does not know: no answer.
@@ -40,7 +42,8 @@ _CAPITALISED_RE = re.compile(r"[A-Z][\w'’&.-]*")
 _ANSWER_TYPE_RE = re.compile(
     r"\b(what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
 )
-_WORD_RE = re.compile(r"[A-Za-z][\w'’&-]*")
+_WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
+_POSSESSIVE_RE = re.compile(r"'s?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +97,21 @@ class Composer:
         self.facts = tuple(facts)
         passage_tokens = [tokenize(f"{p.heading or ''} {p.text}") for p in self.passages]
         self.passage_index = BM25Index(passage_tokens)
-        self._sentence_tokens = [tuple(frozenset(tokenize(s)) for s in p.sentences) for p in self.passages]
-        self._heading_tokens = [frozenset(tokenize(p.heading or "")) for p in self.passages]
+        # Sentence-level tokens are needed only for the few passages a question retrieves: computing
+        # them on demand (with a bounded cache) keeps a 100k-passage index's memory and build time down.
+        self._sentence_tokens = lru_cache(maxsize=SENTENCE_CACHE)(self._tokenize_sentences)
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
         fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]
         self.fact_index = BM25Index(fact_tokens) if self.facts else None
         self.vocabulary = frozenset(t for toks in passage_tokens + fact_tokens for t in toks)
-        self.names, self.subject_terms = _corpus_names(articles, self.passages)
+        self.names, self.subject_terms = _corpus_names(articles, self.passages, passage_tokens)
+
+    def _tokenize_sentences(self, doc: int) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+        passage = self.passages[doc]
+        return frozenset(tokenize(passage.heading or "")), tuple(
+            frozenset(tokenize(s)) for s in passage.sentences
+        )
 
     # -- question analysis -------------------------------------------------------------------------
 
@@ -201,8 +211,7 @@ class Composer:
         best: tuple[float, float, int, int, int] | None = None
         for hit in hits:
             passage = self.passages[hit.doc]
-            sentences = self._sentence_tokens[hit.doc]
-            heading = self._heading_tokens[hit.doc]
+            heading, sentences = self._sentence_tokens(hit.doc)
             title = self._title_tokens.get(passage.article_id, frozenset())
             for start in range(len(sentences)):
                 for end in (start + 1, start + 2):
@@ -271,7 +280,7 @@ def _clip(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
 
 
 def _corpus_names(
-    articles: Mapping[str, Article], passages: Sequence[Passage]
+    articles: Mapping[str, Article], passages: Sequence[Passage], passage_tokens: Sequence[Sequence[str]]
 ) -> tuple[frozenset[str], frozenset[str]]:
     """Terms the corpus writes as names (capitalised mid-sentence) and the subject every article shares.
 
@@ -283,18 +292,19 @@ def _corpus_names(
     for passage in passages:
         for sentence in passage.sentences:
             for word in _WORD_RE.findall(sentence)[1:]:
-                for part in words(word):
-                    if part in STOP_WORDS:
-                        continue
-                    term = stem(part)
-                    if word[0].isupper():
-                        capital[term] += 1
-                    else:
-                        lower[term] += 1
+                lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
+                if not lowered or lowered in STOP_WORDS:
+                    continue
+                (capital if word[0].isupper() else lower)[stem(lowered)] += 1
     names = frozenset(t for t, n in capital.items() if n > lower[t])
-    if len(articles) > 1:
-        per_article = [frozenset(tokenize(a.title + " " + a.text)) for a in articles.values()]
-        subject = frozenset.intersection(*per_article) & names
-    else:
-        subject = frozenset()
+    per_article: dict[str, set[str]] = {}
+    for passage, tokens in zip(passages, passage_tokens, strict=True):
+        per_article.setdefault(passage.article_id, set()).update(tokens)
+    for article_id, article in articles.items():
+        per_article.setdefault(article_id, set()).update(tokenize(article.title))
+    subject = (
+        frozenset.intersection(*map(frozenset, per_article.values())) & names
+        if len(per_article) > 1
+        else frozenset()
+    )
     return names, subject

@@ -13,6 +13,7 @@ frequencies, and its ``get_scores`` formula is the score. Two things change:
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -49,7 +50,7 @@ class BM25Index:
     def __init__(self, corpus: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> None:
         if not corpus:
             raise ValueError("cannot index an empty corpus: add at least one document")
-        stats = LuceneBM25([list(doc) for doc in corpus], k1=k1, b=b)
+        stats = LuceneBM25(corpus, k1=k1, b=b)  # rank-bm25 only iterates and measures the documents
         self.size: int = stats.corpus_size
         self.idf: dict[str, float] = dict(stats.idf)
         self.unseen_idf = lucene_idf(self.size, 0)
@@ -57,21 +58,31 @@ class BM25Index:
         # The length part of the denominator depends only on the document: compute it once.
         self._norm = k1 * (1.0 - b + b * doc_len / stats.avgdl)
         self._k1 = k1
-        postings: dict[str, tuple[list[int], list[int]]] = {}
+        # Posting lists, built in compact C arrays (not lists of Python ints: at 100k passages those
+        # would triple the index's peak memory), then grouped by term with one stable sort.
+        term_ids: dict[str, int] = {}
+        terms, docs, tfs = array("i"), array("i"), array("i")
         for doc, freqs in enumerate(stats.doc_freqs):
             for term, tf in freqs.items():
-                entry = postings.get(term)
-                if entry is None:
-                    postings[term] = ([doc], [tf])
-                else:
-                    entry[0].append(doc)
-                    entry[1].append(tf)
-        # Each posting list holds its documents and the term's precomputed BM25 weight in each of them.
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for term, (docs, tfs) in postings.items():
-            ids = np.asarray(docs, dtype=np.int32)
-            tf = np.asarray(tfs, dtype=np.float64)
-            self._postings[term] = (ids, self.idf[term] * tf * (k1 + 1.0) / (tf + self._norm[ids]))
+                terms.append(term_ids.setdefault(term, len(term_ids)))
+                docs.append(doc)
+                tfs.append(tf)
+        del stats
+        term_arr = np.frombuffer(terms, dtype=np.int32)
+        order = np.argsort(term_arr, kind="stable")  # stable: documents stay in ascending order per term
+        doc_arr = np.frombuffer(docs, dtype=np.int32)[order]
+        tf_arr = np.frombuffer(tfs, dtype=np.int32)[order].astype(np.float64)
+        sorted_terms = term_arr[order]
+        del order, terms, docs, tfs, term_arr
+        starts = np.searchsorted(sorted_terms, np.arange(len(term_ids) + 1))
+        idf = np.array([self.idf[t] for t in term_ids])
+        # Each posting holds its documents and the term's precomputed BM25 weight in each of them.
+        weights = idf[sorted_terms] * tf_arr * (k1 + 1.0) / (tf_arr + self._norm[doc_arr])
+        del sorted_terms, tf_arr
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            term: (doc_arr[starts[i] : starts[i + 1]], weights[starts[i] : starts[i + 1]])
+            for term, i in term_ids.items()
+        }
 
     def __contains__(self, term: str) -> bool:
         return term in self._postings

@@ -1,0 +1,29 @@
+"""innov's benchmarks: each module has ``run() -> list[dict]``; ``python -m benchmarks`` prints them all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows of one benchmark as a Markdown table (columns from the first row, in order)."""
+    if not rows:
+        return "(no rows)"
+    columns = list(rows[0])
+    for row in rows[1:]:
+        columns += [c for c in row if c not in columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row.get(c)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -1,0 +1,57 @@
+"""``python -m benchmarks [knowledge|cache|slack|load|all] [--quick]``: run benchmarks, print Markdown tables.
+
+Each benchmark measures innov beside the baseline its issue names, in the same run:
+
+* knowledge: answer latency, build time and memory vs a naive rank-bm25 scan (seeds, 10k, 100k passages);
+* cache: a cache hit through ``Services.answer`` vs a raw redis-py GET (needs Redis: ``REDIS_URL``);
+* slack: a signed slash-command round trip over HTTP vs a do-nothing Bolt app;
+* load: mixed signed requests from 8 concurrent clients against the HTTP server with Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import markdown_table
+
+QUICK: dict[str, dict[str, Any]] = {
+    "knowledge": {"sizes": (2_000,), "reps": 3},
+    "cache": {"iterations": 500},
+    "slack": {"requests": 300, "warmup": 50},
+    "load": {"requests": 400},
+}
+MODULES = {"knowledge": "bench_knowledge", "cache": "bench_cache", "slack": "bench_slack", "load": "load"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="*", default=["all"], choices=[*MODULES, "all"])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run, not figures to quote")
+    args = parser.parse_args(argv)
+    names = list(MODULES) if "all" in args.which else args.which
+    failed = False
+    for name in names:
+        try:
+            module = importlib.import_module(f"benchmarks.{MODULES[name]}")
+        except ImportError as exc:
+            print(f"## {name}\n\nskipped: {exc}\n")
+            continue
+        run: Callable[..., list[dict[str, Any]]] = module.run
+        started = time.perf_counter()
+        try:
+            rows = run(**(QUICK[name] if args.quick else {}))
+        except Exception as exc:  # e.g. no Redis for the cache benchmark: say so, run the rest
+            print(f"## {name}\n\nskipped: {type(exc).__name__}: {exc}\n")
+            failed = True
+            continue
+        print(f"## {name} ({time.perf_counter() - started:.0f} s)\n\n{markdown_table(rows)}\n", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The Docker image's recipe, exercised without a Docker engine (none runs on these machines).
+
+The builder stage's own instructions are read from the Dockerfile and carried out in a clean virtual
+environment under a temporary directory (paths such as /opt/venv and /src mapped into it); then the
+runtime stage's knowledge base is copied the same way and the installed ``innov`` must check it and
+answer from it. A broken install step in the Dockerfile fails this test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = ROOT / "Dockerfile"
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    joined = re.sub(
+        r"\\\n", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    )
+    pairs = []
+    for line in joined.splitlines():
+        if line.strip():
+            word, _, rest = line.strip().partition(" ")
+            pairs.append((word.upper(), rest.strip()))
+    return pairs
+
+
+def stages(text: str) -> list[list[tuple[str, str]]]:
+    found: list[list[tuple[str, str]]] = []
+    for instruction in instructions(text):
+        if instruction[0] == "FROM":
+            found.append([])
+        found[-1].append(instruction)
+    return found
+
+
+def _env_pairs(arguments: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in shlex.split(arguments))
+
+
+def test_dockerfile_shape() -> None:
+    text = DOCKERFILE.read_text()
+    builder, runtime = stages(text)
+    assert builder[0] == ("FROM", "python:3.11-slim AS builder")
+    assert runtime[0] == ("FROM", "python:3.11-slim")
+    steps = [i for i, _ in builder]
+    # Dependencies are installed before the code is copied, so that layer stays cached.
+    first_code_copy = next(n for n, (i, a) in enumerate(builder) if i == "COPY" and a.startswith("knowledge"))
+    deps_install = next(n for n, (i, a) in enumerate(builder) if i == "RUN" and "-r requirements.txt" in a)
+    assert deps_install < first_code_copy and "RUN" in steps
+    runtime_args = dict(runtime)
+    assert runtime_args["USER"] not in ("root", "0")
+    assert "/healthz" in runtime_args["HEALTHCHECK"]
+    assert json.loads(runtime_args["CMD"]) == ["innov", "serve"]
+    env = _env_pairs(runtime_args["ENV"])
+    assert env["PYTHONUNBUFFERED"] == "1" and env["INNOV_KNOWLEDGE_DIR"] == "/app/seeds"
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".env", ".git"} <= set(ignored)
+
+
+def test_compose_runs_innov_with_redis() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    innov, redis = compose["services"]["innov"], compose["services"]["redis"]
+    assert innov["build"] == "." and innov["env_file"] == ".env"
+    assert innov["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert innov["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "container_name" not in innov  # replicas can be scaled
+    assert redis["image"].startswith("redis:") and "ping" in redis["healthcheck"]["test"]
+
+
+@pytest.mark.timeout(600)
+def test_the_image_recipe_installs_a_working_innov(tmp_path: Path) -> None:
+    """Carry out the builder stage's ENV/WORKDIR/COPY/RUN steps, then use the result as the image would."""
+    builder, runtime = stages(DOCKERFILE.read_text())
+    mapping = {
+        "/opt/venv": str(tmp_path / "venv"),
+        "/src": str(tmp_path / "src"),
+        "/app": str(tmp_path / "app"),
+    }
+
+    def mapped(text: str) -> str:
+        for inside, outside in mapping.items():
+            text = text.replace(inside, outside)
+        return text
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INNOV_", "SLACK_", "REDIS_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '/usr/bin:/bin')}"  # `python` = 3.11+
+    workdir = tmp_path
+    for instruction, arguments in builder[1:]:
+        if instruction == "ENV":
+            for key, value in _env_pairs(arguments).items():
+                env[key] = mapped(value.replace("$PATH", env["PATH"]))
+        elif instruction == "WORKDIR":
+            workdir = Path(mapped(arguments))
+            workdir.mkdir(parents=True, exist_ok=True)
+        elif instruction == "COPY":
+            *sources, target = shlex.split(arguments)
+            for source in sources:
+                destination = (
+                    workdir / target / Path(source).name if target.endswith("/") else workdir / target
+                )
+                if (ROOT / source).is_dir():
+                    shutil.copytree(ROOT / source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(ROOT / source, destination)
+        elif instruction == "RUN":
+            done = subprocess.run(
+                ["bash", "-c", mapped(arguments)],
+                cwd=workdir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=540,
+                check=False,
+            )
+            assert done.returncode == 0, f"RUN {arguments}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        else:
+            raise AssertionError(
+                f"the test does not know how to carry out {instruction} in the builder stage"
+            )
+    # The runtime stage: its ENV and its copy of the knowledge base.
+    runtime_env = dict(env)
+    for instruction, arguments in runtime[1:]:
+        if instruction == "ENV":
+            for key, value in _env_pairs(arguments).items():
+                runtime_env[key] = mapped(value.replace("$PATH", env["PATH"]))
+        elif instruction == "COPY" and not arguments.startswith("--from"):
+            source, target = shlex.split(arguments)[-2:]
+            shutil.copytree(ROOT / source, Path(mapped("/app")) / target)
+    innov = tmp_path / "venv" / "bin" / "innov"
+    check = subprocess.run(
+        [str(innov), "check"],
+        env=runtime_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith("ok: 5 articles")
+    ask = subprocess.run(
+        [str(innov), "ask", "--json", "What is China's GII rank?"],
+        env=runtime_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ask.returncode == 0, ask.stderr
+    assert "11th" in json.loads(ask.stdout)["text"]
+    # The installed package is the copy in the venv, not this checkout.
+    where = subprocess.run(
+        [str(tmp_path / "venv" / "bin" / "python"), "-c", "import knowledge; print(knowledge.__file__)"],
+        env=runtime_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert where.stdout.startswith(str(tmp_path / "venv"))
