@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import ValidationError
+
 from bot import logs
 from handlers import blocks
 from handlers.blocks import Reply, escape
@@ -215,6 +217,10 @@ def handle_command(ack: Callable[..., Any], command: dict[str, Any], services: S
     try:
         cmd = SlashCommand.from_payload(command)
         reply = blocks.with_share_button(run_subcommand(cmd.text, cmd.user_id, services, via="slash"))
+    except ValidationError as exc:
+        # Not a payload Slack sends (a field missing or of the wrong type): say so, no traceback.
+        logger.warning("malformed slash command payload: %s", exc.errors()[0].get("loc"))
+        reply = blocks.notice("Sorry — I couldn't read that command.")
     except Exception:
         logger.exception("/innov failed")
         reply = blocks.notice("Sorry — something went wrong on my side. It has been logged.")

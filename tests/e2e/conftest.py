@@ -40,6 +40,7 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 64  # socketserver's default of 5 drops SYNs under concurrent clients
 
 
 class _QuietHandler(WSGIRequestHandler):
