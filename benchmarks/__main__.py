@@ -30,10 +30,14 @@ MODULES = {"knowledge": "bench_knowledge", "cache": "bench_cache", "slack": "ben
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", default=["all"], choices=[*MODULES, "all"])
+    # No `choices=`: argparse rejects an empty `nargs="*"` list against them on Python 3.11.
+    parser.add_argument("which", nargs="*", help=f"any of {', '.join(MODULES)}, all (the default)")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run, not figures to quote")
     args = parser.parse_args(argv)
-    names = list(MODULES) if "all" in args.which else args.which
+    unknown = sorted(set(args.which) - {*MODULES, "all"})
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(MODULES)}, all")
+    names = list(MODULES) if not args.which or "all" in args.which else args.which
     failed = False
     for name in names:
         try:
