@@ -140,37 +140,26 @@ def test_the_image_recipe_installs_a_working_innov(tmp_path: Path) -> None:
         elif instruction == "COPY" and not arguments.startswith("--from"):
             source, target = shlex.split(arguments)[-2:]
             shutil.copytree(ROOT / source, Path(mapped("/app")) / target)
-    innov = tmp_path / "venv" / "bin" / "innov"
-    check = subprocess.run(
-        [str(innov), "check"],
-        env=runtime_env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    venv_bin = tmp_path / "venv" / "bin"
+
+    def image(*argv: str) -> subprocess.CompletedProcess[str]:
+        """Run a command of the installed venv as the image's CMD would (its ENV, outside this checkout)."""
+        return subprocess.run(
+            [str(venv_bin / argv[0]), *argv[1:]],
+            env=runtime_env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    check = image("innov", "check")
     assert check.returncode == 0, check.stderr
     assert check.stdout.startswith("ok: 5 articles")
-    ask = subprocess.run(
-        [str(innov), "ask", "--json", "What is China's GII rank?"],
-        env=runtime_env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    ask = image("innov", "ask", "--json", "What is China's GII rank?")
     assert ask.returncode == 0, ask.stderr
     assert "11th" in json.loads(ask.stdout)["text"]
     # The installed package is the copy in the venv, not this checkout.
-    where = subprocess.run(
-        [str(tmp_path / "venv" / "bin" / "python"), "-c", "import knowledge; print(knowledge.__file__)"],
-        env=runtime_env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    where = image("python", "-c", "import knowledge; print(knowledge.__file__)")
     assert where.stdout.startswith(str(tmp_path / "venv"))
