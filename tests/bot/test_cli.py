@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,17 @@ from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    # main() installs innov's log handler on the root logger, bound to this test's captured stderr:
+    # put the root logger back so later tests' threads do not write to a closed stream.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
