@@ -28,7 +28,10 @@ PASSAGE_MIN_CONFIDENCE = 0.75
 FACT_PREFERENCE = 0.15
 TOP_PASSAGES = 8
 TOP_FACTS = 5
-SENTENCE_CACHE = 4096  # passages whose sentence tokens are kept between questions
+SENTENCE_CACHE = 4096
+RANK_TERM = stem(
+    "rank"
+)  # "rank", "ranking", "position", "place", ... (synonyms fold onto it)  # passages whose sentence tokens are kept between questions
 TITLE_WEIGHT = 0.5
 # A lower-case word the corpus never uses ("put", "people") weighs as much as a middling corpus word:
 # it may be phrasing, not subject. A capitalised one is a name the corpus does not know: no answer.
@@ -179,17 +182,21 @@ class Composer:
     def _best_fact(self, q: Question) -> _Choice | None:
         if self.fact_index is None:
             return None
-        best: tuple[float, float, int] | None = None
+        asks_rank = RANK_TERM in q.terms
+        best: tuple[float, bool, float, int] | None = None
         for hit in self.fact_index.retrieve(q.terms, TOP_FACTS):
             tokens = self._fact_token_sets[hit.doc]
             if not q.names <= tokens:
                 continue
-            key = (q.coverage(tokens), hit.score, -hit.doc)
+            # Between equally good matches, a ranking answers "where does it rank" and a figure
+            # answers everything else ("What's China's R&D budget?" wants the amount, not the rank).
+            fits = (self.facts[hit.doc].unit == "rank") == asks_rank
+            key = (q.coverage(tokens), fits, hit.score, -hit.doc)
             if best is None or key > best:
                 best = key
         if best is None:
             return None
-        confidence, _, negative_doc = best
+        confidence, _, _, negative_doc = best
         fact = self.facts[-negative_doc]
         sources = [self.source_of(fact)]
         # The same figure stated by another article is cited too.

@@ -98,6 +98,9 @@ HELD_OUT = [
     ("What is the 863 Program?", "National High-Tech Development Plan"),
     ("Which Chinese tech companies lead in AI?", "Baidu"),
     ("How many specialized and innovative SMEs are there?", "140,000"),
+    # A figure for a figure question, a ranking for a ranking question, from equally matching facts.
+    ("What's China's R&D budget?", "3.6 trillion"),
+    ("Where does China rank in R&D spending?", "second"),
 ]
 
 
