@@ -32,12 +32,22 @@ class Settings(BaseSettings):
     innov_knowledge_dir: Path = Path("seeds")
     innov_cache_ttl: int = Field(default=86400, ge=1)
     innov_rate_limit: int = Field(default=10, ge=1, description="questions per user per minute")
+    innov_feedback: bool = Field(
+        default=True, description="record votes, declined questions and thread context (on/off)"
+    )
     log_level: str = "INFO"
 
     @field_validator("innov_admins", "innov_auto_reply_channels", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("innov_feedback", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in {"on", "off"}:
+            return value.strip().lower() == "on"
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -18,6 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import redis
@@ -57,6 +58,50 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000) + 1000)
 return tostring(wait)
 """
+
+
+# Ledger (feedback, declined questions): three keys per ledger, written together by one script so a
+# reader never sees a member's time without its value. <name>:at is a sorted set (member -> wall-clock
+# time of its last write), <name>:val and <name>:n hashes (member -> value, member -> count). Members
+# older than the retention are dropped, then the oldest beyond the cap; every key expires with the
+# retention, so an idle ledger disappears by itself.
+LEDGER_PUT_LUA = """
+local member, at = ARGV[1], tonumber(ARGV[3])
+local retention, cap = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('ZADD', KEYS[1], at, member)
+redis.call('HSET', KEYS[2], member, ARGV[2])
+local n
+if ARGV[6] == '1' then
+  n = redis.call('HINCRBY', KEYS[3], member, 1)
+else
+  redis.call('HSETNX', KEYS[3], member, 1)
+  n = tonumber(redis.call('HGET', KEYS[3], member))
+end
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. tostring(at - retention))
+local size = redis.call('ZCARD', KEYS[1]) - #gone
+if size > cap then
+  local over = redis.call('ZRANGE', KEYS[1], 0, size - cap - 1 + #gone)
+  gone = over
+end
+for _, old in ipairs(gone) do
+  redis.call('ZREM', KEYS[1], old)
+  redis.call('HDEL', KEYS[2], old)
+  redis.call('HDEL', KEYS[3], old)
+end
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], retention) end
+return n
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One member of a ledger: its latest value, how often it was counted, and when it was last written."""
+
+    member: str
+    value: str
+    count: int
+    at: float
+    """Wall-clock seconds (``time.time()``) of the member's last write."""
 
 
 class StoreUnavailable(Exception):
@@ -122,6 +167,19 @@ class Store(Protocol):
         """True when the store answers now."""
         ...
 
+    # -- ledgers: feedback and declined questions (bot.feedback) ---------------------------------------
+    def ledger_put(
+        self, name: str, member: str, value: str, at: float, *, retention: int, cap: int, count: bool = False
+    ) -> int:
+        """Write ``value`` for ``member`` of ledger ``name`` at wall time ``at``; ``count`` adds one to the
+        member's count. Members older than ``retention`` s, then the oldest beyond ``cap``, are dropped.
+        Returns the member's count (1 for a member never counted)."""
+        ...
+
+    def ledger_read(self, name: str, since: float, limit: int) -> list[LedgerEntry]:
+        """Up to ``limit`` members written at or after wall time ``since``, newest first."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
@@ -155,6 +213,7 @@ class MemoryStore:
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last update)
         self._subscribers: dict[str, list[_MemorySubscription]] = {}
         self._replicas: dict[str, tuple[str, float]] = {}  # replica id -> (version, expiry)
+        self._ledgers: dict[str, dict[str, tuple[str, int, float]]] = {}  # name -> member -> (value, n, at)
 
     # -- keys (callers hold the lock) --------------------------------------------------------------
     def _live(self, key: str, now: float) -> str | None:
@@ -257,6 +316,28 @@ class MemoryStore:
     def close(self) -> None:
         with self._lock:
             self._subscribers.clear()
+
+    # -- ledgers -------------------------------------------------------------------------------------
+    def ledger_put(
+        self, name: str, member: str, value: str, at: float, *, retention: int, cap: int, count: bool = False
+    ) -> int:
+        with self._lock:
+            ledger = self._ledgers.setdefault(name, {})
+            _, n, _ = ledger.pop(member, ("", 0, 0.0))  # re-inserted last: dict order is write order
+            n = n + 1 if count else max(n, 1)
+            ledger[member] = (value, n, at)
+            for old in [m for m, (_, _, t) in ledger.items() if t < at - retention]:
+                del ledger[old]
+            for old in list(ledger)[: max(len(ledger) - cap, 0)]:
+                del ledger[old]
+            return n
+
+    def ledger_read(self, name: str, since: float, limit: int) -> list[LedgerEntry]:
+        with self._lock:
+            items = list((self._ledgers.get(name) or {}).items())
+        found = [LedgerEntry(m, v, n, t) for m, (v, n, t) in items if t >= since]
+        found.sort(key=lambda e: e.at, reverse=True)
+        return found[:limit]
 
 
 class _Health:
@@ -380,6 +461,7 @@ class RedisStore:
         self._health = _Health(self.where, retry_after)
         self._fallback = MemoryStore()
         self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
+        self._ledger_put = self.client.register_script(LEDGER_PUT_LUA)
 
     def key(self, name: str) -> str:
         """The full Redis key for ``name``."""
@@ -483,3 +565,41 @@ class RedisStore:
 
     def close(self) -> None:
         self.client.close()
+
+    # -- ledgers -------------------------------------------------------------------------------------
+    def _ledger_keys(self, name: str) -> list[str]:
+        return [f"{self.prefix}{name}:at", f"{self.prefix}{name}:val", f"{self.prefix}{name}:n"]
+
+    def ledger_put(
+        self, name: str, member: str, value: str, at: float, *, retention: int, cap: int, count: bool = False
+    ) -> int:
+        ok, reply = self._call(
+            "ledger put",
+            lambda: self._ledger_put(
+                keys=self._ledger_keys(name), args=[member, value, repr(at), retention, cap, int(count)]
+            ),
+        )
+        if not ok:  # kept in-process until Redis is back, so the click is not lost for this replica
+            return self._fallback.ledger_put(name, member, value, at, retention=retention, cap=cap, count=count)
+        return int(str(reply))
+
+    def ledger_read(self, name: str, since: float, limit: int) -> list[LedgerEntry]:
+        at_key, val_key, n_key = self._ledger_keys(name)
+
+        def read() -> list[LedgerEntry]:
+            pairs = self.client.zrevrangebyscore(at_key, "+inf", since, start=0, num=limit, withscores=True)
+            if not pairs:
+                return []
+            members = [str(m) for m, _ in pairs]
+            values = self.client.hmget(val_key, members)
+            counts = self.client.hmget(n_key, members)
+            return [
+                LedgerEntry(m, str(v), int(n or 1), float(t))
+                for (m, t), v, n in zip(pairs, values, counts, strict=True)
+                if v is not None
+            ]
+
+        ok, entries = self._call("ledger read", read)
+        if not ok or entries is None:
+            return self._fallback.ledger_read(name, since, limit)
+        return entries

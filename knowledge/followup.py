@@ -1,0 +1,120 @@
+"""Thread follow-ups: does a short question stand alone, or does it continue the thread's previous question?
+
+"and what about patents?", "what about beijing?" and "and in 2024?" mean little alone; after "How many
+robotics patents does Beijing hold?" they are clear. :func:`understand` decides, from the words alone,
+whether a question leans on the one before it, and if so writes the question it stands for: the
+previous question with the new place swapped in ("... does Shanghai's robotics industry hold?"), or
+the previous question with the follow-up added ("What is China's GII rank — in 2024?"). A question
+that names its own subject is answered as asked. Pure: no Slack, no Redis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from knowledge.base import Snapshot
+from knowledge.text import STOP_WORDS, tokenize, words
+
+# A follow-up often opens with a connective ("and", "what about"); it is then short by nature.
+_LEAD_RE = re.compile(
+    r"^\s*(?:(?:and|also|but|so|or|plus|then|ok|okay)\b[\s,]*)*"
+    r"(?:(?:what|how)\s+about|what\s+of|same\s+(?:for|in|with)|and\s+for)?\b[\s,:]*",
+    re.IGNORECASE,
+)
+_OPENS_WITH_CONNECTIVE_RE = re.compile(
+    r"^\s*(?:and|also|but|or|plus|(?:what|how)\s+about|what\s+of|same\s+(?:for|in|with))\b", re.IGNORECASE
+)
+# Words that point back at the previous question's subject.
+_POINTERS = frozenset({"it", "its", "they", "them", "their", "there", "that", "this", "those", "these", "same"})
+MAX_CONNECTIVE_TERMS = 4
+"""A follow-up that opens with a connective has at most this many content terms."""
+MAX_POINTER_TERMS = 3
+"""A follow-up that points back ("when did it start?") has at most this many content terms."""
+MAX_BARE_TERMS = 1
+"""A bare fragment ("patents?", "in 2024?") has at most this many content terms."""
+MAX_UNDERSTOOD_CHARS = 600
+"""An understood question is at most this long, so chains of follow-ups stay bounded."""
+
+_NAME_RE = re.compile(r"(?<=[\w,;:] )([A-Z][a-z]{2,})\b")
+_WORD_RE = re.compile(r"\b[A-Za-z]{3,}\b")
+_NAMES_BY_VERSION: dict[str, frozenset[str]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """How a question was understood in its thread."""
+
+    asked: str
+    understood: str
+    previous: str | None = None
+
+    @property
+    def uses_context(self) -> bool:
+        """Whether the previous question's subject was used."""
+        return self.understood != self.asked
+
+
+def proper_names(texts: Iterable[str]) -> frozenset[str]:
+    """Lower-cased words written with a capital in the middle of a sentence more often than without one:
+    places, bodies, names (not the words of a title-cased heading, which are mostly written small)."""
+    capital: Counter[str] = Counter()
+    small: Counter[str] = Counter()
+    for text in texts:
+        capital.update(m.group(1).lower() for m in _NAME_RE.finditer(text))
+        small.update(w for w in _WORD_RE.findall(text) if w.islower())
+    return frozenset(w for w, n in capital.items() if n > small[w] and w not in STOP_WORDS)
+
+
+def names_of(snapshot: Snapshot) -> frozenset[str]:
+    """The proper names of a snapshot's articles (computed once per knowledge version)."""
+    names = _NAMES_BY_VERSION.get(snapshot.version)
+    if names is None:
+        names = proper_names(a.text for a in snapshot.articles.values())
+        if len(_NAMES_BY_VERSION) >= 4:
+            _NAMES_BY_VERSION.clear()
+        _NAMES_BY_VERSION[snapshot.version] = names
+    return names
+
+
+def stands_alone(question: str) -> bool:
+    """Whether ``question`` makes sense without the thread's previous question."""
+    terms = tokenize(question)
+    surface = set(words(question))
+    if _OPENS_WITH_CONNECTIVE_RE.match(question) and len(terms) <= MAX_CONNECTIVE_TERMS:
+        return False
+    if surface & _POINTERS and len(terms) <= MAX_POINTER_TERMS:
+        return False
+    return not (len(terms) <= MAX_BARE_TERMS and len(surface) <= 4)
+
+
+def understand(question: str, previous: str | None, names: frozenset[str] = frozenset()) -> FollowUp:
+    """``question`` as understood after ``previous`` (the thread's last question, if any).
+
+    ``names`` are the proper names the knowledge base knows (:func:`names_of`): a follow-up naming one
+    ("what about beijing?") takes the place of the one the previous question named.
+    """
+    asked = " ".join(question.split())
+    if not previous or not asked or stands_alone(asked):
+        return FollowUp(asked=asked, understood=asked, previous=previous)
+    core = _LEAD_RE.sub("", asked, count=1).strip().rstrip("?.!").strip() or asked.rstrip("?.!")
+    base = " ".join(previous.split()).rstrip("?.! ")
+    swapped = _swap_name(base, core, names)
+    understood = swapped if swapped is not None else f"{base} — {core}"
+    return FollowUp(asked=asked, understood=f"{understood[:MAX_UNDERSTOOD_CHARS]}?", previous=previous)
+
+
+def _swap_name(base: str, core: str, names: frozenset[str]) -> str | None:
+    """The previous question with its one proper name replaced by the follow-up's, if both have one."""
+    new = [w for w in words(core) if w in names]
+    old = [w for w in dict.fromkeys(words(base)) if w in names]
+    if len(new) != 1 or len(old) != 1 or new == old:
+        return None
+    # Other content words in the follow-up ("beijing patents") change more than the place: add them.
+    if any(w not in names and w not in STOP_WORDS for w in words(core)):
+        return None
+    replacement = new[0][:1].upper() + new[0][1:]
+    swapped, count = re.subn(rf"\b{re.escape(old[0])}\b", replacement, base, flags=re.IGNORECASE)
+    return swapped if count else None
