@@ -192,7 +192,9 @@ class Feedback:
         if not self.enabled or not text:
             return 0
         now = self._clock()
-        record = Declined(text=text[:QUESTION_KEEP], example=question[:QUESTION_KEEP], last_asked=now, kb_version=kb_version)
+        record = Declined(
+            text=text[:QUESTION_KEEP], example=question[:QUESTION_KEEP], last_asked=now, kb_version=kb_version
+        )
         return self.store.ledger_put(
             DECLINED_LEDGER,
             record.text,
@@ -205,9 +207,15 @@ class Feedback:
 
     def votes(self, since: float = 0.0) -> list[Vote]:
         """Every vote written since ``since`` (newest first)."""
-        return [v for v in (_read(Vote, e.value) for e in self.store.ledger_read(VOTES_LEDGER, since, FEEDBACK_CAP)) if v]
+        return [
+            v
+            for v in (_read(Vote, e.value) for e in self.store.ledger_read(VOTES_LEDGER, since, FEEDBACK_CAP))
+            if v
+        ]
 
-    def queue(self, *, kb_version: str | None = None, since: float | None = None, limit: int = 10) -> CuratorQueue:
+    def queue(
+        self, *, kb_version: str | None = None, since: float | None = None, limit: int = 10
+    ) -> CuratorQueue:
         """The top ``limit`` declined questions and most-disliked answers, for one version or since a time."""
         start = since or 0.0
         declined: list[Declined] = []
@@ -234,7 +242,7 @@ class Feedback:
 
 
 def _tally(votes: list[Vote]) -> AnswerFeedback:
-    reasons = Counter(v.reason for v in votes if v.vote == "down" and v.reason)
+    reasons: Counter[str] = Counter(str(v.reason) for v in votes if v.vote == "down" and v.reason)
     return AnswerFeedback(
         answer=max(votes, key=lambda v: v.at).answer,
         up=sum(v.vote == "up" for v in votes),
@@ -266,7 +274,7 @@ class Threads:
     def remember(self, channel: str, thread_ts: str, question: str) -> None:
         """Keep ``question`` as the thread's last question for :data:`THREAD_TTL` seconds."""
         if channel and thread_ts and question:
-            self.store.set(self.key(channel, thread_ts), question[:QUESTION_KEEP * 2], THREAD_TTL)
+            self.store.set(self.key(channel, thread_ts), question[: QUESTION_KEEP * 2], THREAD_TTL)
 
     def recall(self, channel: str, thread_ts: str) -> str | None:
         """The thread's last question, or None."""

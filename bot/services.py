@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot import logs, metrics
+from bot.feedback import Feedback, Threads
 from bot.settings import Settings
 from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable, Subscription
 from knowledge import Answer, KnowledgeBase, KnowledgeLoadError, ReloadReport, check_question
@@ -78,6 +79,8 @@ class Services:
         self.kb = kb if kb is not None else KnowledgeBase(settings.innov_knowledge_dir)
         self._owns_store = store is None
         self.store: Store = store if store is not None else make_store(settings)
+        self.feedback = Feedback(self.store, enabled=settings.innov_feedback)  # votes, declined questions
+        self.threads = Threads(self.store)  # each thread's last question, for follow-ups
         self.replica_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._started_at = time.monotonic()
         self._counts_lock = threading.Lock()

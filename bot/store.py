@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import redis
 from redis.backoff import NoBackoff
@@ -580,21 +580,24 @@ class RedisStore:
             ),
         )
         if not ok:  # kept in-process until Redis is back, so the click is not lost for this replica
-            return self._fallback.ledger_put(name, member, value, at, retention=retention, cap=cap, count=count)
+            return self._fallback.ledger_put(
+                name, member, value, at, retention=retention, cap=cap, count=count
+            )
         return int(str(reply))
 
     def ledger_read(self, name: str, since: float, limit: int) -> list[LedgerEntry]:
         at_key, val_key, n_key = self._ledger_keys(name)
 
         def read() -> list[LedgerEntry]:
-            pairs = self.client.zrevrangebyscore(at_key, "+inf", since, start=0, num=limit, withscores=True)
+            raw: Any = self.client.zrevrangebyscore(at_key, "+inf", since, start=0, num=limit, withscores=True)
+            pairs = [(str(m), float(t)) for m, t in raw or []]
             if not pairs:
                 return []
-            members = [str(m) for m, _ in pairs]
-            values = self.client.hmget(val_key, members)
-            counts = self.client.hmget(n_key, members)
+            members = [m for m, _ in pairs]
+            values: Any = self.client.hmget(val_key, members)
+            counts: Any = self.client.hmget(n_key, members)
             return [
-                LedgerEntry(m, str(v), int(n or 1), float(t))
+                LedgerEntry(m, str(v), int(n or 1), t)
                 for (m, t), v, n in zip(pairs, values, counts, strict=True)
                 if v is not None
             ]

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot import logs
-from handlers import actions, commands, events
+from handlers import actions, commands, events, home, shortcuts, views
 from handlers.blocks import SHARE_ACTION_ID
 
 if TYPE_CHECKING:
@@ -28,7 +28,8 @@ logger = logging.getLogger("innov.handlers")
 
 
 def register(app: App, services: Services) -> None:
-    """Wire every innov listener to ``app``: the slash command, the share button, mentions and messages."""
+    """Wire every innov listener to ``app``: the slash command, buttons, the modal, mentions, messages,
+    the Home tab and the "Find sources" shortcut."""
 
     def innov_command(ack: Ack, command: dict[str, Any]) -> None:
         # Over HTTP this joins the request's log line; in Socket Mode it is the line.
@@ -51,10 +52,56 @@ def register(app: App, services: Services) -> None:
 
     # Slash commands answer inside the request (the reply is the ack); Web API work runs lazily.
     # "/innov" and variants such as "/innov-dev" (a staging app installed beside the real one).
+    def vote_pressed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        with logs.request("vote", message_ts=_message_ts(body)) as record:
+            record["outcome"] = actions.vote(ack, body, client, services)
+
+    def vote_thanks(body: dict[str, Any], respond: Respond) -> None:
+        with logs.request("vote thanks", message_ts=_message_ts(body)) as record:
+            record["outcome"] = actions.vote_thanks(body, respond, services)
+
+    def feedback_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        with logs.request("feedback", view_id=view.get("id")) as record:
+            record["outcome"] = actions.feedback_submitted(ack, body, view, services)
+
+    def facts_page(body: dict[str, Any], respond: Respond) -> None:
+        with logs.request("facts page", message_ts=_message_ts(body)) as record:
+            record["outcome"] = actions.facts_page(body, respond, services)
+
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        with logs.request("app_home_opened", user=event.get("user")) as record:
+            record["outcome"] = home.opened(event, client, services)
+
+    def home_example(body: dict[str, Any], client: WebClient) -> None:
+        with logs.request("home example", user=(body.get("user") or {}).get("id")) as record:
+            record["outcome"] = home.example_pressed(body, client, services)
+
+    def home_reload(body: dict[str, Any], client: WebClient) -> None:
+        with logs.request("home reload", user=(body.get("user") or {}).get("id")) as record:
+            record["outcome"] = home.reload_pressed(body, client, services)
+
+    def find_sources(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+        with logs.request("find sources", message_ts=(body.get("message") or {}).get("ts")) as record:
+            record["outcome"] = shortcuts.find_sources(body, context, client, respond, services)
+
     app.command(re.compile(rf"^{re.escape(COMMAND)}[\w-]*$"))(innov_command)
     app.action(SHARE_ACTION_ID)(ack=actions.acknowledge, lazy=[share_pressed])
     app.event("app_mention")(ack=events.acknowledge, lazy=[mention_received])
     app.event("message")(ack=events.acknowledge, lazy=[message_received])
+    # 👍 / 👎: the vote and the modal happen before the ack returns (trigger_id); the thanks is lazy.
+    app.action(re.compile(rf"^({views.VOTE_UP_ACTION}|{views.VOTE_DOWN_ACTION})$"))(
+        ack=vote_pressed, lazy=[vote_thanks]
+    )
+    app.view(views.FEEDBACK_MODAL)(feedback_submitted)
+    app.action(views.FACTS_PAGE_ACTION)(ack=actions.acknowledge, lazy=[facts_page])
+    app.event("app_home_opened")(ack=events.acknowledge, lazy=[home_opened])
+    app.action(re.compile(rf"^{views.HOME_ASK_ACTION}_\d+$"))(ack=actions.acknowledge, lazy=[home_example])
+    app.action(views.HOME_RELOAD_ACTION)(ack=actions.acknowledge, lazy=[home_reload])
+    app.shortcut(views.FIND_SOURCES_SHORTCUT)(ack=shortcuts.acknowledge, lazy=[find_sources])
+
+
+def _message_ts(body: dict[str, Any]) -> str | None:
+    return (body.get("container") or {}).get("message_ts")
 
 
 __all__ = ["COMMAND", "register"]

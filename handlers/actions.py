@@ -1,8 +1,8 @@
-"""The "Share in channel" button under an ephemeral ``/innov`` reply.
+"""Buttons and modals: "Share in channel", 👍 / 👎 with the "What was wrong?" modal, and facts pages.
 
-The button's value is the subcommand line that produced the reply; pressing it re-runs that line
-through the services and posts the result to the channel, saying who shared it. It runs in a lazy
-listener because it calls the Web API.
+The Share button's value is the subcommand line that produced the reply; pressing it re-runs that line
+through the services and posts the result to the channel, saying who shared it. Work that calls Slack
+runs in lazy listeners, except ``views.open``, which must use the click's ``trigger_id`` at once.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import metrics
-from handlers import blocks
+from bot import logs, metrics
+from bot.feedback import AnswerRef, VoteKind
+from handlers import blocks, views
 from handlers.commands import run_subcommand
 from handlers.payloads import ShareAction
 
@@ -31,47 +32,135 @@ def acknowledge(ack: Callable[..., Any]) -> None:
 
 
 def share(body: dict[str, Any], client: WebClient, respond: Callable[..., Any], services: Services) -> str:
-    """Post the reply the button belongs to in its channel, then remove the ephemeral original."""
+    """Post the reply the button belongs to in its channel, then remove the ephemeral original.
+
+    The post goes through the interaction's ``response_url`` with ``response_type: in_channel``, the
+    way Slack intends for slash command replies: it works in channels innov was never invited to. If
+    that fails (the URL expired after 30 minutes), ``chat.postMessage`` is tried, and if innov is not in
+    the channel either, the presser gets a hint.
+    """
     try:
         action = ShareAction.from_body(body)
         reply = run_subcommand(action.value, action.user_id, services, via="share")
         if reply.share is None:
             # Rate limited, refused or nothing worth sharing: tell the presser only.
-            _respond(respond, text=reply.text, response_type="ephemeral", replace_original=False)
+            respond_safely(respond, text=reply.text, response_type="ephemeral", replace_original=False)
             return "not shared: " + reply.text
         # A double click must not post twice: one share per ephemeral message.
         if action.message_ts and not services.claim(
             f"share:{action.channel_id}:{action.message_ts}", ttl=3600
         ):
             return "duplicate: already shared"
-        posted = blocks.shared_by(reply, action.user_id)
-        try:
-            client.chat_postMessage(
-                channel=action.channel_id, unfurl_links=False, unfurl_media=False, **posted.message()
-            )
-        except SlackApiError as exc:
-            error = exc.response.get("error", "error")
-            metrics.SLACK_API_ERRORS.labels(method="chat.postMessage").inc()
-            logger.error("share to %s by %s failed: %s", action.channel_id, action.user_id, error)
-            _respond(
-                respond,
-                text=f"I couldn't post in this channel ({blocks.escape(str(error))}). "
-                "Invite me with `/invite @innov` and try again.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return "error: chat.postMessage failed"
-        logger.info("%s shared an answer in %s", action.user_id, action.channel_id)
-        _respond(respond, delete_original=True)
-        return "shared"
+        posted = views.finish(blocks.shared_by(reply, action.user_id), share=False)
+        if respond_safely(respond, response_type="in_channel", replace_original=False, **posted.message()):
+            outcome = "shared"
+        else:
+            try:
+                client.chat_postMessage(
+                    channel=action.channel_id, unfurl_links=False, unfurl_media=False, **posted.message()
+                )
+                outcome = "shared with chat.postMessage"
+            except SlackApiError as exc:
+                error = exc.response.get("error", "error")
+                metrics.SLACK_API_ERRORS.labels(method="chat.postMessage").inc()
+                logger.error("share to %s by %s failed: %s", action.channel_id, action.user_id, error)
+                respond_safely(
+                    respond,
+                    text=f"I couldn't post in this channel ({blocks.escape(str(error))}). Run the command "
+                    "again and press Share within 30 minutes, or invite me with `/invite @innov`.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+                return "error: response_url and chat.postMessage failed"
+        logger.info("%s shared an answer in %s (%s)", action.user_id, action.channel_id, outcome)
+        respond_safely(respond, delete_original=True)
+        return outcome
     except Exception:
         logger.exception("share failed")
         return "error"
 
 
-def _respond(respond: Callable[..., Any], **kwargs: Any) -> None:
-    """Reply through the response_url; a failure there is logged, never raised (the post already happened)."""
+def respond_safely(respond: Callable[..., Any], **kwargs: Any) -> bool:
+    """Reply through the response_url; True when Slack took it. A failure is logged, never raised."""
     try:
-        respond(**kwargs)
-    except Exception as exc:  # the response_url may have expired (30 minutes) or be absent
+        response = respond(**kwargs)
+    except Exception as exc:  # the response_url may be absent, or unreachable
         logger.warning("response_url reply failed: %s", exc)
+        return False
+    status = getattr(response, "status_code", 200)  # the console's stand-in returns None
+    if status != 200:  # expired (30 minutes, 5 uses) or refused
+        logger.warning("response_url reply refused: HTTP %s %s", status, getattr(response, "body", ""))
+        return False
+    return True
+
+
+# -- 👍 / 👎 ----------------------------------------------------------------------------------------------
+
+
+def vote(ack: Callable[..., Any], body: dict[str, Any], client: WebClient, services: Services) -> str:
+    """A 👍 or 👎 click: record (or change) the user's vote; a 👎 opens "What was wrong?" at once.
+
+    Runs before the acknowledgement is returned because ``views.open`` needs the click's ``trigger_id``
+    within 3 seconds; recording is one store write.
+    """
+    ack()
+    action = ShareAction.from_body(body)
+    pressed = (body.get("actions") or [{}])[0]
+    answer = AnswerRef.parse(action.value)
+    if answer is None or not action.user_id:
+        logger.warning("ignoring a vote with an unreadable value from %s", action.user_id)
+        return "ignored: unreadable vote"
+    kind: VoteKind = "up" if pressed.get("action_id") == views.VOTE_UP_ACTION else "down"
+    recorded = services.feedback.vote(answer, action.user_id, kind)
+    logs.note(vote=kind, answer=answer.id)
+    if recorded is not None and kind == "down" and body.get("trigger_id"):
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=views.feedback_modal(answer))
+        except SlackApiError as exc:
+            metrics.SLACK_API_ERRORS.labels(method="views.open").inc()
+            logger.error("views.open for %s failed: %s", action.user_id, exc.response.get("error", exc))
+    return f"voted {kind}" if recorded else "feedback off"
+
+
+def vote_thanks(body: dict[str, Any], respond: Callable[..., Any], services: Services) -> str:
+    """Tell the voter, privately, that the vote counted (lazy: an HTTP call to the response_url)."""
+    if AnswerRef.parse(ShareAction.from_body(body).value) is None:
+        return "ignored: unreadable vote"
+    pressed = (body.get("actions") or [{}])[0]
+    kind = "up" if pressed.get("action_id") == views.VOTE_UP_ACTION else "down"
+    text = views.vote_thanks(kind if services.feedback.enabled else None)
+    ok = respond_safely(respond, text=text, response_type="ephemeral", replace_original=False)
+    return "thanked" if ok else "error: response_url failed"
+
+
+def feedback_submitted(
+    ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any], services: Services
+) -> str:
+    """The "What was wrong?" modal was sent: store the reason and note with the user's 👎."""
+    answer, reason, note = views.read_feedback_modal(view)
+    if answer is None:
+        ack()
+        return "ignored: unreadable modal"
+    if reason is None:
+        ack(response_action="errors", errors={views.REASON_BLOCK: "Pick what was wrong."})
+        return "invalid: no reason"
+    ack()
+    user = (body.get("user") or {}).get("id", "")
+    services.feedback.vote(answer, user, "down", reason=reason, note=note)  # type: ignore[arg-type]
+    logs.note(vote="down", answer=answer.id, reason=reason)
+    return f"feedback: {reason}"
+
+
+# -- /innov facts pages -----------------------------------------------------------------------------------
+
+
+def facts_page(body: dict[str, Any], respond: Callable[..., Any], services: Services) -> str:
+    """Previous / Next under ``/innov facts``: replace the same message with the page asked for."""
+    action = ShareAction.from_body(body)
+    page = views.FactsPage.parse(action.value)
+    line = f"facts {page.topic}".strip()
+    reply = run_subcommand(line, action.user_id, services, via="page", offset=page.offset)
+    is_ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+    finished = views.finish(reply, share=is_ephemeral)
+    ok = respond_safely(respond, replace_original=True, **finished.message())
+    return f"page {page.offset // views.FACTS_PER_PAGE + 1}" if ok else "error: response_url failed"

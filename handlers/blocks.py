@@ -72,15 +72,23 @@ def _clip(mrkdwn: str, limit: int) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
+def mrkdwn_text(mrkdwn: str) -> BlockDict:
+    """A mrkdwn text object, trimmed to Slack's limit.
+
+    ``verbatim``: Slack does not turn bare URLs, ``#channel`` or ``@here`` in the text into links or
+    pings; text innov means as links or mentions is written as explicit ``<...>`` markup, which still works.
+    """
+    return {"type": "mrkdwn", "text": _clip(mrkdwn, SECTION_LIMIT) or " ", "verbatim": True}
+
+
 def section(mrkdwn: str) -> BlockDict:
     """A section block holding already-escaped mrkdwn (trimmed to Slack's limit)."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(mrkdwn, SECTION_LIMIT) or " "}}
+    return {"type": "section", "text": mrkdwn_text(mrkdwn)}
 
 
 def context(*mrkdwn: str) -> BlockDict:
     """A context block of already-escaped mrkdwn elements (at most 10, each trimmed to Slack's limit)."""
-    elements = [{"type": "mrkdwn", "text": _clip(m, SECTION_LIMIT) or " "} for m in mrkdwn[:10]]
-    return {"type": "context", "elements": elements}
+    return {"type": "context", "elements": [mrkdwn_text(m) for m in mrkdwn[:10]]}
 
 
 def source_line(source: Source) -> str:
@@ -104,6 +112,8 @@ class Reply:
     blocks: tuple[BlockDict, ...]
     share: str | None = None
     private: bool = False
+    feedback: str | None = None
+    """The answer this reply gives, for its 👍 / 👎 buttons (``bot.feedback.AnswerRef.value``); None: no buttons."""
 
     def message(self) -> dict[str, Any]:
         """``text`` and ``blocks`` as keyword arguments for ``ack``, ``respond`` or ``chat.postMessage``."""
@@ -115,7 +125,7 @@ def _cap(blocks: Sequence[BlockDict], room: int, more_hint: str) -> tuple[BlockD
     if len(blocks) <= room:
         return tuple(blocks)
     kept = list(blocks[: room - 1])
-    kept.append(context(f"{ELLIPSIS} {len(blocks) - len(kept)} more blocks not shown. {more_hint}"))
+    kept.append(context(f"{ELLIPSIS} This was cut short to fit in one Slack message. {more_hint}"))
     return tuple(kept)
 
 
@@ -168,7 +178,7 @@ def facts_reply(heading: str, facts: Sequence[tuple[Fact, Source]], *, share: st
     lines = [heading] + [f"• {escape(f.answer)}" for f, _ in facts]
     return Reply(
         text="\n".join(lines),
-        blocks=_cap(blocks, CONTENT_BLOCKS, "Narrow it down with `/innov facts <topic>`."),
+        blocks=_cap(blocks, CONTENT_BLOCKS, "Narrow it down with `/innov facts &lt;topic&gt;`."),
         share=share,
     )
 

@@ -11,26 +11,28 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
 from bot import logs
-from handlers import blocks
+from bot.feedback import AnswerRef
+from handlers import blocks, views
 from handlers.blocks import Reply, escape
 from handlers.payloads import SlashCommand
 from knowledge import KnowledgeError, KnowledgeLoadError, QuestionError
+from knowledge.language import looks_english
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 logger = logging.getLogger("innov.handlers.commands")
 
-Via = Literal["slash", "mention", "dm", "share"]
+Via = Literal["slash", "mention", "dm", "share", "shortcut", "home", "page", "auto"]
 """Where a subcommand came from; admin subcommands only run where the reply stays private."""
 
-_PRIVATE_SURFACES: frozenset[str] = frozenset({"slash", "dm"})
+_PRIVATE_SURFACES: frozenset[str] = frozenset({"slash", "dm", "home"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,8 @@ class Invocation:
     user_id: str
     via: Via
     share: str
+    offset: int = 0
+    """Where a paged listing (``facts``) starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,14 @@ def _ask(inv: Invocation, services: Services) -> Reply:
     if not inv.rest:
         return blocks.notice("Ask me something, e.g. `/innov ask What is China's GII rank?`")
     answer = services.answer(inv.rest)
-    return blocks.answer_reply(answer, inv.rest, share=inv.share)
+    reply = blocks.answer_reply(answer, inv.rest, share=inv.share)
+    if not answer.answered:
+        services.feedback.declined(inv.rest, answer.kb_version)
+        if not looks_english(inv.rest):
+            reply = views.not_english_note(reply)
+    if services.feedback.enabled:
+        reply = replace(reply, feedback=AnswerRef.of(answer).value())
+    return reply
 
 
 def _facts(inv: Invocation, services: Services) -> Reply:
@@ -85,8 +96,8 @@ def _facts(inv: Invocation, services: Services) -> Reply:
             f"No facts about _{blocks.fit(inv.rest, 200)}_. Try `/innov facts` for all of them.",
             private=False,
         )
-    heading = f"*Facts about {blocks.fit(inv.rest, 200)}*" if inv.rest else f"*All {len(found)} facts*"
-    return blocks.facts_reply(heading, [(f, snapshot.source_of(f)) for f in found], share=inv.share)
+    facts = [(f, snapshot.source_of(f)) for f in found]
+    return views.facts_page(inv.rest, facts, inv.offset, share=inv.share)
 
 
 def _sources(inv: Invocation, services: Services) -> Reply:
@@ -102,7 +113,8 @@ def _help(inv: Invocation, services: Services) -> Reply:
         admin = " _(admins)_" if sub.admin else ""
         lines.append(f"• `/innov {sub.usage}` — {sub.help}{admin} e.g. `{sub.example}`")
     lines.append("• `/innov <question>` — the same as `ask`. e.g. `/innov How much does China spend on R&D?`")
-    lines.append("Mention me (`@innov <question>`) to get an answer in the thread.")
+    lines.append("Mention me (`@innov <question>`) to get an answer in the thread; follow up there.")
+    lines.append("Send me a direct message, or use *Find sources* in any message's ⋮ menu.")
     return blocks.notice(escape("\n".join(lines)))
 
 
@@ -131,16 +143,18 @@ def _reload(inv: Invocation, services: Services) -> Reply:
 def _stats(inv: Invocation, services: Services) -> Reply:
     """Version, counts, uptime and answers by kind on this replica."""
     logger.info("admin action: stats requested by %s", inv.user_id)
-    return blocks.stats_reply(services.stats())
+    queue = services.feedback.queue(kb_version=services.kb.version)
+    return views.with_queue(blocks.stats_reply(services.stats()), queue)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     s.name: s
     for s in (
-        Subcommand("rank", "rank", "/innov rank", _rank),
+        # Browsing (rank, facts, sources, help) reads a fixed list: only questions count against the limit.
+        Subcommand("rank", "rank", "/innov rank", _rank, rate_limited=False),
         Subcommand("ask", "ask <question>", "/innov ask What is China's GII rank?", _ask),
-        Subcommand("facts", "facts [topic]", "/innov facts R&D", _facts),
-        Subcommand("sources", "sources", "/innov sources", _sources),
+        Subcommand("facts", "facts [topic]", "/innov facts R&D", _facts, rate_limited=False),
+        Subcommand("sources", "sources", "/innov sources", _sources, rate_limited=False),
         Subcommand("help", "help", "/innov help", _help, rate_limited=False),
         Subcommand("reload", "reload", "/innov reload", _reload, admin=True),
         Subcommand("stats", "stats", "/innov stats", _stats, admin=True),
@@ -162,8 +176,12 @@ def parse(text: str) -> tuple[Subcommand, str, str]:
     return sub, rest, f"{name} {rest}".strip()
 
 
-def run_subcommand(text: str, user_id: str, services: Services, *, via: Via = "slash") -> Reply:
+def run_subcommand(
+    text: str, user_id: str, services: Services, *, via: Via = "slash", offset: int = 0
+) -> Reply:
     """Run one ``/innov`` line for ``user_id`` and render the reply; never raises.
+
+    ``offset`` is where a paged listing starts (the facts page buttons).
 
     Order: admin check, rate limit, the subcommand itself. Knowledge errors become a friendly reply;
     anything else is logged with its traceback and the user gets a short apology.
@@ -182,7 +200,9 @@ def run_subcommand(text: str, user_id: str, services: Services, *, via: Via = "s
             logs.note(rate_limited=True)
             return slow_down(wait)
     try:
-        return sub.run(Invocation(rest=rest, user_id=user_id, via=via, share=canonical), services)
+        return sub.run(
+            Invocation(rest=rest, user_id=user_id, via=via, share=canonical, offset=offset), services
+        )
     except QuestionError as exc:
         # The message says what to do ("ask in at most N characters"); it quotes no user text.
         return blocks.notice(f"I can't take that question: {escape(str(exc))}")
@@ -216,7 +236,7 @@ def handle_command(ack: Callable[..., Any], command: dict[str, Any], services: S
     """``/innov ...``: compute the reply in the request and return it, ephemeral, in the ack."""
     try:
         cmd = SlashCommand.from_payload(command)
-        reply = blocks.with_share_button(run_subcommand(cmd.text, cmd.user_id, services, via="slash"))
+        reply = views.finish(run_subcommand(cmd.text, cmd.user_id, services, via="slash"))
     except ValidationError as exc:
         # Not a payload Slack sends (a field missing or of the wrong type): say so, no traceback.
         logger.warning("malformed slash command payload: %s", exc.errors()[0].get("loc"))

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import metrics
-from handlers import blocks
+from bot.feedback import AnswerRef
+from handlers import blocks, views
 from handlers.blocks import Reply
-from handlers.commands import run_subcommand
+from handlers.commands import Via, parse, run_subcommand
 from handlers.payloads import MessageEvent
 from knowledge import Answer, KnowledgeError
+from knowledge.followup import names_of, understand
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -76,7 +79,9 @@ def answer_mention(
             logger.debug("app_mention %s %s", event.event_id, reason)
             return reason
         assert event.user is not None  # checked by _ignored
-        reply = run_subcommand(event.question(bot_user_id), event.user, services, via="mention")
+        reply = answer_in_thread(
+            event, event.question(bot_user_id), event.reply_thread, services, via="mention"
+        )
         return _send(client, event, reply, thread_ts=event.reply_thread)
     except Exception:
         logger.exception("app_mention failed")
@@ -101,7 +106,9 @@ def handle_message(
             reason = _claim(event, services)
             if reason:
                 return reason
-            reply = run_subcommand(event.question(bot_user_id), event.user, services, via="dm")
+            # A DM is one long conversation: its follow-ups continue the DM's (or its thread's) last question.
+            thread = event.thread_ts or "dm"
+            reply = answer_in_thread(event, event.question(bot_user_id), thread, services, via="dm")
             return _send(client, event, reply, thread_ts=event.thread_ts)
         if event.mentions(bot_user_id):
             return "ignored: mentions innov (answered as app_mention)"
@@ -121,15 +128,41 @@ def handle_message(
             return reason
         if not services.claim_thread(event.channel, event.reply_thread):
             return "quiet: thread already has an automatic reply"
-        return _send(client, event, blocks.answer_reply(answer), thread_ts=event.reply_thread)
+        services.threads.remember(event.channel, event.reply_thread, question)
+        reply = blocks.answer_reply(answer)
+        if services.feedback.enabled:
+            reply = replace(reply, feedback=AnswerRef.of(answer).value())
+        return _send(client, event, reply, thread_ts=event.reply_thread)
     except Exception:
         logger.exception("message event failed")
         return "error"
 
 
+def answer_in_thread(event: MessageEvent, text: str, thread: str, services: Services, *, via: Via) -> Reply:
+    """Run ``text`` for the event's author; a question is read in the light of the thread's last question.
+
+    A follow-up that does not stand alone ("and what about patents?") is answered as the question it
+    stands for (``knowledge.followup``), and the reply says which question it followed up on. The
+    question as understood becomes the thread's last question, so follow-ups can chain.
+    """
+    assert event.user is not None
+    sub, rest, _ = parse(text)
+    if sub.name != "ask" or not rest:
+        return run_subcommand(text, event.user, services, via=via)
+    previous = services.threads.recall(event.channel, thread)
+    understood = understand(rest, previous, names_of(services.kb.snapshot))
+    reply = run_subcommand(f"ask {understood.understood}", event.user, services, via=via)
+    if not reply.private:
+        services.threads.remember(event.channel, thread, understood.understood)
+    if understood.uses_context and understood.previous:
+        reply = views.followup_note(reply, understood.previous)
+    return reply
+
+
 def _send(client: WebClient, event: MessageEvent, reply: Reply, *, thread_ts: str | None) -> str:
     """Post ``reply`` in the event's channel (thread), or ephemerally to its author if it is private."""
     method = "chat.postEphemeral" if reply.private else "chat.postMessage"
+    reply = views.finish(reply, share=False)  # public already: 👍 / 👎, no Share button
     try:
         if reply.private:
             client.chat_postEphemeral(

@@ -28,7 +28,9 @@ _OPENS_WITH_CONNECTIVE_RE = re.compile(
     r"^\s*(?:and|also|but|or|plus|(?:what|how)\s+about|what\s+of|same\s+(?:for|in|with))\b", re.IGNORECASE
 )
 # Words that point back at the previous question's subject.
-_POINTERS = frozenset({"it", "its", "they", "them", "their", "there", "that", "this", "those", "these", "same"})
+_POINTERS = frozenset(
+    {"it", "its", "they", "them", "their", "there", "that", "this", "those", "these", "same"}
+)
 MAX_CONNECTIVE_TERMS = 4
 """A follow-up that opens with a connective has at most this many content terms."""
 MAX_POINTER_TERMS = 3
