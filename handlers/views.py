@@ -22,6 +22,7 @@ from knowledge import Fact, Source
 VOTE_UP_ACTION = "innov_vote_up"
 VOTE_DOWN_ACTION = "innov_vote_down"
 FACTS_PAGE_ACTION = "innov_facts_page"
+"""Prefix of the Previous / Next buttons' ``action_id`` (``_prev``, ``_next``: unique within their block)."""
 HOME_ASK_ACTION = "innov_home_ask"
 HOME_RELOAD_ACTION = "innov_home_reload"
 FEEDBACK_MODAL = "innov_feedback_modal"
@@ -152,9 +153,9 @@ def facts_page(
     page = blocks.facts_reply(heading, list(shown), share=share)
     nav: list[BlockDict] = []
     if offset > 0:
-        nav.append(_button("◀ Previous", FACTS_PAGE_ACTION, FactsPage(topic, offset - per_page).value()))
+        nav.append(_button("◀ Previous", f"{FACTS_PAGE_ACTION}_prev", FactsPage(topic, offset - per_page).value()))
     if offset + per_page < total:
-        nav.append(_button("Next ▶", FACTS_PAGE_ACTION, FactsPage(topic, offset + per_page).value()))
+        nav.append(_button("Next ▶", f"{FACTS_PAGE_ACTION}_next", FactsPage(topic, offset + per_page).value()))
     extra: list[BlockDict] = []
     if nav and len(FactsPage(topic, offset).value()) <= BUTTON_VALUE_LIMIT:
         extra.append({"type": "actions", "block_id": "innov_facts_nav", "elements": nav})

@@ -79,7 +79,8 @@ def test_many_facts_stay_within_50_blocks_even_with_button_and_shared_by() -> No
     fact = Fact(id="f", answer="A fact.", value="1", source="a", quote="q")
     reply = blocks.facts_reply("*Facts*", [(fact, SOURCE)] * 200, share="facts")
     assert len(reply.blocks) <= blocks.CONTENT_BLOCKS
-    assert "more blocks not shown" in reply.blocks[-1]["elements"][0]["text"]
+    assert "cut short to fit in one Slack message" in reply.blocks[-1]["elements"][0]["text"]
+    assert "`/innov facts &lt;topic&gt;`" in reply.blocks[-1]["elements"][0]["text"]  # not a broken link
     shared = blocks.shared_by(blocks.with_share_button(reply), "U0ALICE")
     assert len(shared.blocks) <= blocks.BLOCK_LIMIT
 
@@ -138,3 +139,10 @@ def test_stats_reply() -> None:
     text = blocks.stats_reply(stats).text
     assert "`v1`" in text and "5 articles, 100 passages, 62 facts" in text
     assert "Uptime: 1h 2m 5s" in text and "fact: 3, none: 1" in text and "2 hits, 2 misses" in text
+
+
+def test_every_mrkdwn_text_is_verbatim_so_echoed_user_text_is_never_auto_linked() -> None:
+    reply = blocks.answer_reply(answer(), "see #general and https://evil.example @here")
+    texts = [b["text"] for b in reply.blocks if b["type"] == "section"]
+    texts += [e for b in reply.blocks if b["type"] == "context" for e in b["elements"]]
+    assert texts and all(t["verbatim"] is True for t in texts)

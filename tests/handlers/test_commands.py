@@ -124,10 +124,57 @@ def test_admin_reload_is_logged_with_the_user_id(
 
 def test_rate_limit_comes_before_the_answer(make_services: Callable[..., Services]) -> None:
     services = make_services(innov_rate_limit=1)
-    assert "11th" in commands.run_subcommand("rank", USER, services).text
-    slow = commands.run_subcommand("rank", USER, services)
+    assert "11th" in commands.run_subcommand("What is China's GII rank?", USER, services).text
+    slow = commands.run_subcommand("What is China's GII rank?", USER, services)
     assert slow.private and slow.text.startswith("Slow down — try again in ") and slow.text.endswith(" s.")
     assert "/innov rank" in commands.run_subcommand("help", USER, services).text  # help is never limited
+
+
+def test_browsing_never_counts_against_the_question_limit(make_services: Callable[..., Services]) -> None:
+    services = make_services(innov_rate_limit=1)
+    for _ in range(30):
+        for line in ("rank", "facts", "facts robots", "sources", "help"):
+            assert not commands.run_subcommand(line, USER, services).text.startswith("Slow down")
+    # The one question a minute is still there, untouched by all that browsing.
+    assert "11th" in commands.run_subcommand("What is China's GII rank?", USER, services).text
+    assert commands.run_subcommand("What is China's GII rank?", USER, services).text.startswith("Slow down")
+
+
+def test_facts_pages_by_facts_not_blocks(services: Services) -> None:
+    total = len(services.kb.snapshot.facts)
+    first = commands.run_subcommand("facts", USER, services)
+    assert first.text.startswith(f"*Facts 1–15 of {total}*")
+    assert sum(1 for b in first.blocks if b["type"] == "section") == 16  # heading + 15 facts
+    last = commands.run_subcommand("facts", USER, services, offset=10_000)  # clamped to the last page
+    start = (total - 1) // 15 * 15 + 1
+    assert last.text.startswith(f"*Facts {start}–{total} of {total}*")
+    labels = [e["text"]["text"] for b in last.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert labels == ["◀ Previous"]
+    assert "blocks" not in first.text
+
+
+def test_an_unanswered_question_is_counted_for_curators(services: Services) -> None:
+    for _ in range(3):
+        commands.run_subcommand("Where does Canada rank in the GII?", USER, services)
+    commands.run_subcommand("What is China's GII rank?", USER, services)  # answered: not counted
+    queue = services.feedback.queue(kb_version=services.kb.version)
+    [declined] = queue.declined
+    assert declined.count == 3 and declined.text == "where does canada rank in the gii"
+
+
+def test_a_question_in_another_language_gets_a_note(services: Services) -> None:
+    for question in ("中国的全球创新指数排名是多少？", "¿Cuál es el ranking de China en innovación?"):
+        reply = commands.run_subcommand(question, USER, services)
+        assert "innov answers questions in English" in reply.text
+    assert (
+        "in English" not in commands.run_subcommand("Where does Canada rank in the GII?", USER, services).text
+    )
+
+
+def test_answers_carry_their_feedback_reference(services: Services) -> None:
+    reply = commands.run_subcommand("What is China's GII rank?", USER, services)
+    assert reply.feedback is not None and '"ref":"gii-rank"' in reply.feedback
+    assert commands.run_subcommand("rank", USER, services).feedback is None  # browsing: nothing to vote on
 
 
 def test_slow_down_rounds_up_to_whole_seconds() -> None:

@@ -10,6 +10,7 @@ import pytest
 from bot.services import Services
 from handlers import events
 from knowledge import Answer
+from tests.blockkit import check_message
 from tests.handlers.conftest import AUTO, BOT, QUIET, USER, RecordingClient, texts
 
 GOOD = "What is China's GII rank?"
@@ -158,3 +159,57 @@ def test_an_unexpected_error_is_logged(
 ) -> None:
     assert events.answer_mention({"event": "not a dict"}, CONTEXT, client, services) == "error"
     assert caplog.records and caplog.records[-1].exc_info is not None
+
+
+# -- thread follow-ups and feedback buttons ----------------------------------------------------------------
+
+
+def test_a_follow_up_in_a_mention_thread_is_answered_with_the_threads_subject(
+    services: Services, client: RecordingClient
+) -> None:
+    first = mention("How many robots per 10,000 workers does China have?", ts="20.0", event_id="EvA")
+    assert events.answer_mention(first, CONTEXT, client, services) == "replied"
+    follow = mention("and what about patents?", ts="21.0", thread_ts="20.0", event_id="EvB")
+    assert events.answer_mention(follow, CONTEXT, client, services) == "replied"
+    first_reply, reply = client.posted()
+    check_message(reply)
+    assert "470 robots per 10,000 workers" in texts(first_reply)
+    assert reply["thread_ts"] == "20.0"
+    shown = texts(reply)
+    assert "190,000 patents" in shown  # Beijing's robotics patents: the thread's subject was kept
+    assert "Following up on: _How many robots per 10,000 workers does China have?_" in shown
+
+
+def test_a_follow_up_that_stands_alone_is_answered_alone(services: Services, client: RecordingClient) -> None:
+    events.answer_mention(
+        mention("How many robots per 10,000 workers does China have?", ts="30.0"), CONTEXT, client, services
+    )
+    alone = mention("What is China's GII rank?", ts="31.0", thread_ts="30.0", event_id="EvC")
+    events.answer_mention(alone, CONTEXT, client, services)
+    reply = client.posted()[-1]
+    assert "China ranks 11th in the Global Innovation Index." in texts(reply)
+    assert "Following up on" not in texts(reply)
+    alone_answer = services.answer("What is China's GII rank?").text
+    assert alone_answer in texts(reply)  # the very answer the question gets anywhere else
+
+
+def test_a_follow_up_in_a_dm_continues_the_dm(services: Services, client: RecordingClient) -> None:
+    dm = {"channel": "D0ALICE", "channel_type": "im"}
+    events.handle_message(
+        body("What is China's GII rank?", ts="40.0", event_id="EvD", **dm), CONTEXT, client, services
+    )
+    events.handle_message(body("and in 2024?", ts="41.0", event_id="EvE", **dm), CONTEXT, client, services)
+    first, second = client.posted()
+    assert first["channel"] == second["channel"] == "D0ALICE"
+    assert "Following up on: _What is China's GII rank?_" in texts(second)
+
+
+def test_every_answer_in_a_thread_carries_feedback_buttons_but_no_share(
+    services: Services, client: RecordingClient
+) -> None:
+    events.answer_mention(mention(GOOD, ts="50.0", event_id="EvF"), CONTEXT, client, services)
+    events.handle_message(body(GOOD, ts="51.0", event_id="EvG"), CONTEXT, client, services)  # auto-reply
+    for post in client.posted():
+        ids = [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert ids == ["innov_vote_up", "innov_vote_down"]
+        check_message(post)
