@@ -1,7 +1,8 @@
 """``innov console``: the Slack handlers behind a line prompt, printing what Slack would show.
 
-Lines starting with ``/innov`` are slash commands, ``@innov ...`` are mentions and anything else is a
-message in a channel. They go through the very handler functions Bolt calls (``handlers.commands``,
+Lines starting with ``/innov`` are slash commands, ``@innov ...`` are mentions, ``reply ...`` continues
+the last mention's thread (a follow-up), ``dm ...`` is a direct message, ``up`` / ``down [reason]``
+vote on the last answer, ``home`` shows the Home tab, and anything else is a message in a channel. They go through the very handler functions Bolt calls (``handlers.commands``,
 ``handlers.events``, ``handlers.actions``), with a ``WebClient`` whose API calls print instead of
 reaching Slack, so what is printed is what Slack would receive.
 """
@@ -19,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from bot.settings import Settings
-from handlers import COMMAND, actions, commands, events
+from handlers import COMMAND, actions, commands, events, home, views
 from handlers.blocks import SHARE_ACTION_ID, unescape
 
 if TYPE_CHECKING:
@@ -50,9 +51,19 @@ def render(message: dict[str, Any]) -> str:
             lines.append(block.get("text", {}).get("text", ""))
         elif kind == "context":
             lines.append("  " + " | ".join(e.get("text", "") for e in block.get("elements", [])))
+        elif kind == "header":
+            lines.append(block.get("text", {}).get("text", "").upper())
+        elif kind == "divider":
+            lines.append("  ---")
         elif kind == "actions":
             labels = [e.get("text", {}).get("text", "") for e in block.get("elements", [])]
-            lines.append("  " + " ".join(f"[{label}]" for label in labels) + "  (type `share` to press)")
+            ids = {e.get("action_id") for e in block.get("elements", [])}
+            hint = "type `share` to press"
+            if views.VOTE_UP_ACTION in ids:
+                hint = "type `up`, or `down [wrong_figure|wrong_source|out_of_date|other] [note]`"
+            elif SHARE_ACTION_ID not in ids:
+                hint = "buttons"
+            lines.append("  " + " ".join(f"[{label}]" for label in labels) + f"  ({hint})")
     if not lines:
         lines.append(str(message.get("text", "")))
     return _display("\n".join(lines))
@@ -71,6 +82,7 @@ class ConsoleClient(WebClient):
         super().__init__(token="xoxb-console", base_url="http://127.0.0.1:9/")
         self._out = out
         self._ts = itertools.count(1)
+        self.last_feedback: str | None = None  # the 👍 / 👎 value of the last answer shown
 
     def api_call(
         self,
@@ -84,11 +96,19 @@ class ConsoleClient(WebClient):
         blocks = args.get("blocks")
         if isinstance(blocks, str):  # the SDK serialises blocks for form-encoded calls
             args["blocks"] = _loads(blocks)
+        self.last_feedback = _button_value(args, views.VOTE_UP_ACTION) or self.last_feedback
         if api_method == "chat.postMessage":
             where = "in the thread" if args.get("thread_ts") else "in the channel"
+            if str(args.get("channel", "")).startswith("D"):
+                where = "in the DM"
             _print(self._out, f"innov ({where}):", render(args))
         elif api_method == "chat.postEphemeral":
             _print(self._out, "innov (only visible to you):", render(args))
+        elif api_method in ("views.publish", "views.open"):
+            view = args.get("view")
+            view = _loads(view) if isinstance(view, str) else view or {}
+            heading = "innov (Home tab):" if api_method == "views.publish" else "innov (a form opens):"
+            _print(self._out, heading, render(view))
         else:
             _print(self._out, f"innov called {api_method}", "")
         ts = f"{time.time():.0f}.{next(self._ts):06d}"
@@ -129,6 +149,7 @@ class _Console:
         self.context = BoltContext({"bot_user_id": CONSOLE_BOT})
         self.clock = itertools.count(1)
         self.last_share: str | None = None
+        self.last_thread: str | None = None  # the last mention's thread, for `reply`
 
     def ts(self) -> str:
         return f"{int(time.time())}.{next(self.clock):06d}"
@@ -146,9 +167,10 @@ class _Console:
         body = ack.response.body if ack.response is not None else ""
         message = _loads(body) if body.startswith("{") else {"text": body}
         self.last_share = _share_value(message)
+        self.client.last_feedback = _button_value(message, views.VOTE_UP_ACTION) or self.client.last_feedback
         _print(self.out, "innov (only visible to you):", render(message))
 
-    def mention(self, text: str) -> None:
+    def mention(self, text: str, thread_ts: str | None = None) -> None:
         ts = self.ts()
         event = {
             "type": "app_mention",
@@ -157,6 +179,9 @@ class _Console:
             "ts": ts,
             "channel": CONSOLE_CHANNEL,
         }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        self.last_thread = thread_ts or ts
         events.answer_mention(self._envelope(event), self.context, self.client, self.services)
         # Slack also delivers the same message as a `message` event; it must not get a second reply.
         events.handle_message(
@@ -179,6 +204,59 @@ class _Console:
         if not outcome.startswith("replied"):
             _print(self.out, f"(no reply — {outcome})", "")
 
+    def reply(self, text: str) -> None:
+        """A mention in the last mention's thread (a follow-up)."""
+        if self.last_thread is None:
+            _print(self.out, "(no thread yet: mention innov first with `@innov <question>`)", "")
+            return
+        self.mention(text, thread_ts=self.last_thread)
+
+    def dm(self, text: str) -> None:
+        event = {
+            "type": "message",
+            "user": CONSOLE_USER,
+            "text": text,
+            "ts": self.ts(),
+            "channel": "D0CONSOLE",
+            "channel_type": "im",
+        }
+        events.handle_message(self._envelope(event), self.context, self.client, self.services)
+
+    def vote(self, words: list[str]) -> None:
+        """``up`` or ``down [reason] [note...]`` on the last answer, as the buttons and the modal would."""
+        if self.client.last_feedback is None:
+            _print(self.out, "(nothing to vote on yet: ask a question first)", "")
+            return
+        kind = words[0].lower()
+        action = views.VOTE_UP_ACTION if kind == "up" else views.VOTE_DOWN_ACTION
+        body = {
+            "type": "block_actions",
+            "user": {"id": CONSOLE_USER},
+            "channel": {"id": CONSOLE_CHANNEL},
+            "container": {"type": "message", "channel_id": CONSOLE_CHANNEL},
+            "trigger_id": "console.trigger",
+            "actions": [{"action_id": action, "value": self.client.last_feedback}],
+        }
+        actions.vote(Ack(), body, self.client, self.services)
+        actions.vote_thanks(body, self._respond, self.services)
+        if kind == "down" and len(words) > 1:
+            ref = self.client.last_feedback
+            values = {
+                views.REASON_BLOCK: {views.REASON_ACTION: {"selected_option": {"value": words[1]}}},
+                views.NOTE_BLOCK: {views.NOTE_ACTION: {"value": " ".join(words[2:]) or None}},
+            }
+            view = {"private_metadata": ref, "state": {"values": values}}
+            ack = Ack()
+            actions.feedback_submitted(ack, {"user": {"id": CONSOLE_USER}}, view, self.services)
+            errors = _loads(ack.response.body).get("errors") if ack.response and ack.response.body else None
+            if errors:
+                _print(self.out, "(the form says: " + "; ".join(errors.values()) + ")", "")
+            else:
+                _print(self.out, "(form sent)", views.vote_thanks("down", words[1]))
+
+    def home(self) -> None:
+        home.publish(self.client, CONSOLE_USER, self.services)
+
     def share(self) -> None:
         if self.last_share is None:
             _print(self.out, "(nothing to share: run a /innov command whose reply has a Share button)", "")
@@ -196,6 +274,8 @@ class _Console:
     def _respond(self, text: str = "", delete_original: bool | None = None, **kwargs: Any) -> None:
         if delete_original:
             _print(self.out, "(the ephemeral reply is removed)", "")
+        elif kwargs.get("response_type") == "in_channel":
+            _print(self.out, "innov (in the channel):", render({"text": text, **kwargs}))
         else:
             _print(self.out, "innov (only visible to you):", render({"text": text, **kwargs}))
 
@@ -205,9 +285,14 @@ class _Console:
 
 def _share_value(message: dict[str, Any]) -> str | None:
     """The value of the reply's "Share in channel" button, if it has one."""
+    return _button_value(message, SHARE_ACTION_ID)
+
+
+def _button_value(message: dict[str, Any], action_id: str) -> str | None:
+    """The value of the message's button with ``action_id``, if it has one."""
     for block in message.get("blocks") or []:
         for element in block.get("elements") or [] if block.get("type") == "actions" else []:
-            if element.get("action_id") == SHARE_ACTION_ID:
+            if element.get("action_id") == action_id:
                 return str(element.get("value", ""))
     return None
 
@@ -219,8 +304,10 @@ def run_console(settings: Settings, services: Services, stdin: TextIO, stdout: T
     stdout.write(
         f"innov console — knowledge base {snapshot.version}: {len(snapshot.articles)} articles, "
         f"{len(snapshot.facts)} facts.\n"
-        "Type `/innov help`, `/innov <question>`, `@innov <question>` (answered in a thread) or a plain "
-        f"message (auto-replies {'on' if settings.auto_replies_in(CONSOLE_CHANNEL) else 'off'} here: "
+        "Type `/innov help`, `/innov <question>`, `@innov <question>` (answered in a thread), `reply <text>` "
+        "(a follow-up in that thread), `dm <question>`, `up` / `down [reason] [note]` (vote on the last "
+        f"answer), `home`, or a plain message (auto-replies "
+        f"{'on' if settings.auto_replies_in(CONSOLE_CHANNEL) else 'off'} here: "
         f"channel {CONSOLE_CHANNEL}). `quit` or Ctrl-D to leave. You are {CONSOLE_USER}.\n"
         f"{CONNECT_HINT}\n"
     )
@@ -244,6 +331,13 @@ def run_console(settings: Settings, services: Services, stdin: TextIO, stdout: T
             console.mention(_MENTION_PREFIX_RE.sub("", text, count=1))
         elif text.lower() == "share":
             console.share()
+        elif text.lower() == "home":
+            console.home()
+        elif text.split()[0].lower() in {"up", "down"}:
+            console.vote(text.split())
+        elif text.split()[0].lower() in {"reply", "dm"} and len(text.split()) > 1:
+            rest = text.split(maxsplit=1)[1]
+            console.reply(rest) if text.split()[0].lower() == "reply" else console.dm(rest)
         else:
             console.message(text)
     if interactive:

@@ -81,8 +81,13 @@ class AnswerRef(_Frozen):
         )
 
     def value(self) -> str:
-        """Compact JSON for a button value or a modal's ``private_metadata``."""
-        return json.dumps(self.model_dump(), separators=(",", ":"), ensure_ascii=False)
+        """Compact JSON for a button value or a modal's ``private_metadata``.
+
+        ``<``, ``>`` and ``&`` are written as JSON escapes, so a question such as ``<!channel>`` never
+        appears raw in anything sent to Slack (it reads back unchanged).
+        """
+        raw = json.dumps(self.model_dump(), separators=(",", ":"), ensure_ascii=False)
+        return raw.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
     @classmethod
     def parse(cls, value: str) -> AnswerRef | None:

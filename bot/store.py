@@ -589,7 +589,9 @@ class RedisStore:
         at_key, val_key, n_key = self._ledger_keys(name)
 
         def read() -> list[LedgerEntry]:
-            raw: Any = self.client.zrevrangebyscore(at_key, "+inf", since, start=0, num=limit, withscores=True)
+            raw: Any = self.client.zrevrangebyscore(
+                at_key, "+inf", since, start=0, num=limit, withscores=True
+            )
             pairs = [(str(m), float(t)) for m, t in raw or []]
             if not pairs:
                 return []

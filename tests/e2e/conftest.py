@@ -179,6 +179,89 @@ class SlackClient:
         }
         return self.signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
+    def interactive(self, payload: dict[str, Any]) -> HttpResult:
+        """Any interactive payload (block_actions, view_submission, message_action), form-encoded."""
+        return self.signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = USER,
+        channel: str | None = CHANNEL,
+        message_ts: str | None = None,
+        ephemeral: bool = True,
+        container: str = "message",
+    ) -> HttpResult:
+        """A press of any button: on a message (``channel``) or in the Home tab (``container="view"``)."""
+        n = next(self._ids)
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "innov-test"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0INNOV",
+            "token": "legacy-token",
+            "trigger_id": f"{n}.trigger",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "text": {"type": "plain_text", "text": "button"},
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        if container == "view":
+            payload["container"] = {"type": "view", "view_id": "VHOME"}
+            payload["view"] = {"id": "VHOME", "type": "home"}
+        else:
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message_ts or f"{int(time.time())}.{n:06d}",
+                "channel_id": channel,
+                "is_ephemeral": ephemeral,
+            }
+            payload["channel"] = {"id": channel, "name": "general"}
+            payload["response_url"] = self.stub.response_url(f"act{n}")
+        return self.interactive(payload)
+
+    def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = USER) -> HttpResult:
+        """Submit a modal that innov opened, with ``values`` as its state."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "innov-test"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0INNOV",
+            "token": "legacy-token",
+            "trigger_id": "1.trigger",
+            "view": {**view, "id": view.get("id", "VMODAL"), "state": {"values": values}},
+        }
+        return self.interactive(payload)
+
+    def message_shortcut(
+        self, text: str, *, callback_id: str = "innov_find_sources", user: str = USER, channel: str = CHANNEL
+    ) -> HttpResult:
+        """The "Find sources" shortcut used on a message (a ``message_action`` payload)."""
+        n = next(self._ids)
+        ts = f"{int(time.time())}.{n:06d}"
+        payload = {
+            "type": "message_action",
+            "token": "legacy-token",
+            "action_ts": f"{time.time():.6f}",
+            "team": {"id": TEAM_ID, "domain": "innov-test"},
+            "user": {"id": user, "name": user.lower()},
+            "channel": {"id": channel, "name": "elsewhere"},
+            "callback_id": callback_id,
+            "trigger_id": f"{n}.trigger",
+            "message_ts": ts,
+            "message": {"type": "message", "user": "U0BOB", "ts": ts, "text": text},
+            "response_url": self.stub.response_url(f"sc{n}"),
+        }
+        return self.interactive(payload)
+
     def message(
         self, text: str, *, channel: str = AUTO_CHANNEL, user: str = USER, **fields: Any
     ) -> dict[str, Any]:

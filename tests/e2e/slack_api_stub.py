@@ -1,7 +1,7 @@
 """A local stand-in for Slack's Web API (and for ``response_url``), for end-to-end tests and benchmarks.
 
 It listens on 127.0.0.1 on a free port, records every call the bot makes (``chat.postMessage``,
-``chat.postEphemeral``, ``auth.test``, posts to a ``response_url``...) and can be told to answer
+``chat.postEphemeral``, ``views.publish``, ``views.open``, ``auth.test``, posts to a ``response_url``...) and can be told to answer
 the next calls to a method with a 429 (``Retry-After``), a 500, or a Slack error such as
 ``not_in_channel``. Point ``SLACK_API_URL`` at :attr:`SlackApiStub.base_url`.
 """
@@ -37,13 +37,19 @@ class Call:
 
     @property
     def text(self) -> str:
-        """Everything the message would show: ``text`` plus every text in its blocks."""
+        """Everything the message (or the view of ``views.publish`` / ``views.open``) would show."""
         parts = [str(self.args.get("text", ""))]
-        blocks = self.args.get("blocks") or []
+        blocks = self.args.get("blocks") or (self.view or {}).get("blocks") or []
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
         parts.extend(_block_texts(blocks))
         return "\n".join(parts)
+
+    @property
+    def view(self) -> dict[str, Any] | None:
+        """The ``view`` argument of ``views.publish`` / ``views.open``, decoded."""
+        view = self.args.get("view")
+        return json.loads(view) if isinstance(view, str) else view
 
 
 def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -251,6 +257,12 @@ class SlackApiStub:
             return 200, {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"ts": ts}}, {}
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": ts}, {}
+        if method in ("views.publish", "views.open"):
+            # Slack answers with the view as stored, under a new id.
+            view = args.get("view") or {}
+            if isinstance(view, str):
+                view = json.loads(view)
+            return 200, {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}, {}
         return 200, {"ok": True}, {}
 
 
