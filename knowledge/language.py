@@ -11,7 +11,7 @@ import re
 
 from knowledge.text import STOP_WORDS
 
-MIN_WORDS = 3
+MIN_WORDS = 4
 """Fewer Latin-script words than this are not judged ("China GII rank" is English enough)."""
 
 _WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)

@@ -301,3 +301,62 @@ def test_a_restarted_redis_is_used_again_without_a_failed_request(throwaway_redi
     assert store.get("answer:a") == "2"
     assert store.available
     store.close()
+
+
+# -- ledgers (feedback, declined questions) ---------------------------------------------------------------
+
+
+def _ledger_contract(store: Any) -> None:
+    """What both stores promise: a value per member, a count, newest first, retention and cap."""
+    assert store.ledger_put("led", "a", "A1", 1000.0, retention=100, cap=3) == 1
+    assert store.ledger_put("led", "a", "A2", 1001.0, retention=100, cap=3) == 1  # not counted: stays 1
+    assert store.ledger_put("led", "q", "Q", 1002.0, retention=100, cap=3, count=True) == 1
+    assert store.ledger_put("led", "q", "Q", 1003.0, retention=100, cap=3, count=True) == 2
+    entries = store.ledger_read("led", 0.0, 10)
+    assert [(e.member, e.value, e.count, e.at) for e in entries] == [
+        ("q", "Q", 2, 1003.0),
+        ("a", "A2", 1, 1001.0),
+    ]
+    assert [e.member for e in store.ledger_read("led", 1002.5, 10)] == ["q"]
+    assert [e.member for e in store.ledger_read("led", 0.0, 1)] == ["q"]
+    # Cap: at most 3 members, the oldest written go first.
+    store.ledger_put("led", "b", "B", 1004.0, retention=100, cap=3)
+    store.ledger_put("led", "c", "C", 1005.0, retention=100, cap=3)
+    assert [e.member for e in store.ledger_read("led", 0.0, 10)] == ["c", "b", "q"]
+    # Retention: a write 200 s later drops everything older than 100 s.
+    store.ledger_put("led", "d", "D", 1205.0, retention=100, cap=3)
+    assert [e.member for e in store.ledger_read("led", 0.0, 10)] == ["d"]
+    assert store.ledger_read("other", 0.0, 10) == []
+
+
+def test_memory_ledger() -> None:
+    _ledger_contract(MemoryStore())
+
+
+def test_redis_ledger(store: RedisStore, redis_prefix: str) -> None:
+    _ledger_contract(store)
+    for suffix in ("at", "val", "n"):
+        assert 0 < store.client.ttl(f"{redis_prefix}led:{suffix}") <= 100  # the retention, stated as a TTL
+
+
+def test_redis_ledger_is_shared_by_replicas_and_counts_atomically(
+    store: RedisStore, twin: RedisStore
+) -> None:
+    stores = (store, twin)
+    run_together(
+        20,
+        lambda i: stores[i % 2].ledger_put(
+            "shared", "q", "Q", 1000.0 + i, retention=3600, cap=10, count=True
+        ),
+    )
+    [entry] = twin.ledger_read("shared", 0.0, 10)
+    assert entry.count == 20
+
+
+def test_redis_ledger_falls_back_in_process_during_an_outage(throwaway_redis: RedisServer) -> None:
+    down = RedisStore(throwaway_redis.url, prefix="innov-test-ledger:")
+    throwaway_redis.stop()
+    (count, seconds) = timed(lambda: down.ledger_put("l", "q", "Q", 1.0, retention=60, cap=10, count=True))
+    assert count == 1 and seconds < FAST
+    assert [e.member for e in down.ledger_read("l", 0.0, 10)] == ["q"]  # read from the fallback
+    down.close()

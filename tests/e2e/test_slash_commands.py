@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.settings import Settings
-from tests.e2e.conftest import ADMIN, CHANNEL, USER, Running
 from tests.blockkit import check_message
+from tests.e2e.conftest import ADMIN, CHANNEL, USER, Running
 from tests.e2e.helpers import all_text, assert_within_slack_limits, share_value
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 from bot.feedback import AnswerRef
 from bot.services import Services

@@ -1,0 +1,90 @@
+"""knowledge.followup: which thread follow-ups lean on the previous question, and what they stand for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import load_snapshot
+from knowledge.followup import names_of, proper_names, stands_alone, understand
+from knowledge.language import looks_english
+
+NAMES = frozenset({"beijing", "shanghai", "china", "shenzhen"})
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "and what about patents?",
+        "what about beijing?",
+        "and in 2024?",
+        "patents?",
+        "when did it start?",
+        "How about Shenzhen?",
+        "and for the R&D spending?",
+    ],
+)
+def test_short_follow_ups_do_not_stand_alone(question: str) -> None:
+    assert not stands_alone(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is China's GII rank?",
+        "How much does China spend on R&D?",
+        "and how many robotics patents does Beijing's industry hold in total today?",
+        "Who founded Zhongguancun?",
+    ],
+)
+def test_questions_with_their_own_subject_stand_alone(question: str) -> None:
+    assert stands_alone(question)
+
+
+def test_a_follow_up_adds_to_the_previous_question() -> None:
+    got = understand("and in 2024?", "What is China's GII rank?", NAMES)
+    assert got.uses_context and got.understood == "What is China's GII rank — in 2024?"
+    got = understand("and what about patents?", "How many robots per 10,000 workers does China have?", NAMES)
+    assert got.understood == "How many robots per 10,000 workers does China have — patents?"
+
+
+def test_a_follow_up_naming_another_place_swaps_it_in() -> None:
+    got = understand("what about shanghai?", "How many patents does Beijing's robotics industry hold?", NAMES)
+    assert got.understood == "How many patents does Shanghai's robotics industry hold?"
+
+
+def test_standalone_questions_and_first_questions_are_answered_as_asked() -> None:
+    got = understand("What is China's GII rank?", "How many robots does China have?", NAMES)
+    assert not got.uses_context and got.understood == "What is China's GII rank?"
+    assert not understand("and in 2024?", None, NAMES).uses_context
+
+
+def test_chains_of_follow_ups_stay_bounded() -> None:
+    previous = "What is China's GII rank?"
+    for _ in range(100):
+        previous = understand("and in 2024?", previous, NAMES).understood
+    assert len(previous) <= 601
+
+
+def test_proper_names_come_from_how_the_corpus_writes_them(seeds_dir: Path) -> None:
+    names = proper_names(["The plan in Beijing grew; Beijing and Shanghai lead. The Plan was a plan."])
+    assert {"beijing", "shanghai"} <= names and "plan" not in names
+    seeds = names_of(load_snapshot(seeds_dir))
+    assert {"beijing", "shanghai", "shenzhen"} <= seeds and "development" not in seeds
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("What is China's GII rank?", True),
+        ("China GII rank", True),
+        ("中国的全球创新指数排名是多少？", False),
+        ("¿Cuál es el ranking de China en innovación?", False),
+        ("Quel est le rang de la Chine?", False),
+        ("Какой рейтинг у Китая?", False),
+        ("2024?", True),
+    ],
+)
+def test_looks_english(text: str, english: bool) -> None:
+    assert looks_english(text) is english
