@@ -164,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="the question; omit to read questions from stdin")
     rank = commands.add_parser("rank", help="the ranking facts")
     rank.add_argument("--json", action="store_true")
+    feedback = commands.add_parser(
+        "feedback", help="the curator queue: declined questions and answers with 👎 (from Redis)"
+    )
+    feedback.add_argument("--json", action="store_true", help="one JSON object")
+    feedback.add_argument(
+        "--since", type=float, metavar="DAYS", help="only the last DAYS days (default: all kept)"
+    )
     commands.add_parser("check", help="validate the knowledge base")
     ev = commands.add_parser("eval", help="run a QA file and print accuracy and abstention")
     ev.add_argument("file", type=Path)
@@ -191,6 +198,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
                 return cmd_ask(settings, args.question, args.json, stdin, out)
             case "rank":
                 return cmd_rank(settings, args.json, out)
+            case "feedback":
+                return cmd_feedback(settings, args.json, args.since, out)
             case "check":
                 return cmd_check(settings, out)
             case "eval":
@@ -230,6 +239,66 @@ def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
         run_console(settings, services, stdin, out)
     finally:
         services.close()
+    return EXIT_OK
+
+
+def cmd_feedback(settings: Settings, as_json: bool, since_days: float | None, out: TextIO) -> int:
+    """Print the curator queue kept in Redis: declined questions (count, last asked), then disliked answers."""
+    import datetime as dt
+    import time
+
+    from bot.feedback import REASONS, Feedback
+    from bot.store import RedisStore
+
+    if since_days is not None and since_days <= 0:
+        print("innov feedback: --since takes a positive number of days", file=sys.stderr)
+        return EXIT_USAGE
+    if not settings.redis_url:
+        print(
+            "innov feedback: REDIS_URL is not set; without Redis, feedback lives in the bot process's memory "
+            "only: see it with `/innov stats` or on the App Home tab.",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    store = RedisStore(settings.redis_url, timeout=2.0)
+    try:
+        if not store.ping():
+            print(f"innov feedback: Redis at {store.where} is unreachable", file=sys.stderr)
+            return EXIT_FAIL
+        since = time.time() - since_days * 86400 if since_days is not None else None
+        queue = Feedback(store, enabled=settings.innov_feedback).queue(since=since, limit=1000)
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps(queue.to_json(), ensure_ascii=False), file=out)
+        return EXIT_OK
+
+    def when(at: float) -> str:
+        return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    scope = f"the last {since_days:g} days" if since_days is not None else "everything kept (90 days)"
+    print(
+        f"Curator queue, {scope}{'' if queue.enabled else ' (INNOV_FEEDBACK=off: nothing new is recorded)'}",
+        file=out,
+    )
+    print(f"Declined questions ({len(queue.declined)}):", file=out)
+    for d in queue.declined:
+        print(
+            f"  {d.count:>4}x  {d.example}  (last asked {when(d.last_asked)}, version {d.kb_version})",
+            file=out,
+        )
+    print(f"Answers with 👎 ({len(queue.disliked)}):", file=out)
+    for a in queue.disliked:
+        reasons = ", ".join(f"{REASONS.get(r, r).lower()} {n}" for r, n in sorted(a.reasons.items()))
+        what = f"{a.answer.kind} {a.answer.ref}".strip()
+        print(
+            f"  👎 {a.down} 👍 {a.up}  [{what}] {a.answer.question}  (version {a.answer.kb_version})",
+            file=out,
+        )
+        if reasons:
+            print(f"      reasons: {reasons}", file=out)
+        for note in a.notes:
+            print(f"      note: {note}", file=out)
     return EXIT_OK
 
 

@@ -173,3 +173,70 @@ def test_reload_with_redis_down_says_so(
     assert run("reload")[0] == 1
     err = capsys.readouterr().err
     assert "innov reload: Redis at 127.0.0.1" in err and "Traceback" not in err
+
+
+# -- innov feedback ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def feedback_in_redis(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Votes and declined questions under the default ``innov:`` prefix, as a running bot writes them."""
+    import time
+
+    from bot.feedback import DECLINED_LEDGER, VOTES_LEDGER, AnswerRef, Feedback
+    from bot.store import RedisStore
+    from knowledge import Answer
+
+    store = RedisStore(redis_url)
+    keys = [
+        store.key(f"{name}:{part}") for name in (VOTES_LEDGER, DECLINED_LEDGER) for part in ("at", "val", "n")
+    ]
+    store.client.delete(*keys)
+    now = time.time()
+    feedback = Feedback(store, clock=lambda: now - 10 * 86400)
+    feedback.declined("Where does Brazil rank in the GII?", "v1")  # ten days ago
+    feedback = Feedback(store)
+    for _ in range(2):
+        feedback.declined("Where does Canada rank in the GII?", "v1")
+    gii = Answer(
+        question="What is China's GII rank?", kind="fact", text="t", kb_version="v1", fact_id="gii-rank"
+    )
+    feedback.vote(AnswerRef.of(gii), "U1", "down", reason="out_of_date", note="2025: 10th")
+    feedback.vote(AnswerRef.of(gii), "U2", "up")
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    yield
+    store.client.delete(*keys)
+    store.close()
+
+
+def test_feedback_lists_the_curator_queue(feedback_in_redis: None) -> None:
+    code, out = run("feedback")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1] == "Declined questions (2):"
+    assert "   2x  Where does Canada rank in the GII?" in out and "Brazil" in out
+    assert out.index("Canada") < out.index("Brazil")
+    assert "👎 1 👍 1  [fact gii-rank] What is China's GII rank?" in out
+    assert "reasons: out of date 1" in out and "note: 2025: 10th" in out
+
+
+def test_feedback_json_and_since(feedback_in_redis: None) -> None:
+    code, out = run("feedback", "--json", "--since", "7")
+    assert code == 0
+    data = json.loads(out)
+    assert [(d["example"], d["count"]) for d in data["declined"]] == [
+        ("Where does Canada rank in the GII?", 2)
+    ]
+    [disliked] = data["disliked"]
+    assert (
+        disliked["answer"]["ref"] == "gii-rank"
+        and disliked["down"] == 1
+        and disliked["reasons"] == {"out_of_date": 1}
+    )
+    assert data["enabled"] is True and data["since"] is not None
+
+
+def test_feedback_without_redis_says_where_feedback_lives() -> None:
+    code, _ = run("feedback")
+    assert code == 1
+    assert run("feedback", "--since", "0")[0] == 2
