@@ -93,7 +93,9 @@ def register(app: App, services: Services) -> None:
         ack=vote_pressed, lazy=[vote_thanks]
     )
     app.view(views.FEEDBACK_MODAL)(feedback_submitted)
-    app.action(re.compile(rf"^{views.FACTS_PAGE_ACTION}_(prev|next)$"))(ack=actions.acknowledge, lazy=[facts_page])
+    app.action(re.compile(rf"^{views.FACTS_PAGE_ACTION}_(prev|next)$"))(
+        ack=actions.acknowledge, lazy=[facts_page]
+    )
     app.event("app_home_opened")(ack=events.acknowledge, lazy=[home_opened])
     app.action(re.compile(rf"^{views.HOME_ASK_ACTION}_\d+$"))(ack=actions.acknowledge, lazy=[home_example])
     app.action(views.HOME_RELOAD_ACTION)(ack=actions.acknowledge, lazy=[home_reload])

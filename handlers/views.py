@@ -153,9 +153,13 @@ def facts_page(
     page = blocks.facts_reply(heading, list(shown), share=share)
     nav: list[BlockDict] = []
     if offset > 0:
-        nav.append(_button("◀ Previous", f"{FACTS_PAGE_ACTION}_prev", FactsPage(topic, offset - per_page).value()))
+        nav.append(
+            _button("◀ Previous", f"{FACTS_PAGE_ACTION}_prev", FactsPage(topic, offset - per_page).value())
+        )
     if offset + per_page < total:
-        nav.append(_button("Next ▶", f"{FACTS_PAGE_ACTION}_next", FactsPage(topic, offset + per_page).value()))
+        nav.append(
+            _button("Next ▶", f"{FACTS_PAGE_ACTION}_next", FactsPage(topic, offset + per_page).value())
+        )
     extra: list[BlockDict] = []
     if nav and len(FactsPage(topic, offset).value()) <= BUTTON_VALUE_LIMIT:
         extra.append({"type": "actions", "block_id": "innov_facts_nav", "elements": nav})
