@@ -55,6 +55,11 @@ def render(message: dict[str, Any]) -> str:
             lines.append(block.get("text", {}).get("text", "").upper())
         elif kind == "divider":
             lines.append("  ---")
+        elif kind == "input":
+            element = block.get("element", {})
+            options = " / ".join(o.get("text", {}).get("text", "") for o in element.get("options", []))
+            label = block.get("label", {}).get("text", "")
+            lines.append(f"  {label} {f'[{options}]' if options else '[text]'}")
         elif kind == "actions":
             labels = [e.get("text", {}).get("text", "") for e in block.get("elements", [])]
             ids = {e.get("action_id") for e in block.get("elements", [])}
