@@ -101,3 +101,32 @@ def test_innov_console_runs_as_a_subprocess(kb_dir: Path, tmp_path: Path) -> Non
     assert "innov (in the thread):" in result.stdout
     assert "Only admins can run `/innov stats`" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_the_console_offers_dms_follow_ups_votes_and_the_home_tab(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    settings = settings_factory(slack_bot_token=None, innov_admins=CONSOLE_USER)
+    out = console(
+        settings,
+        [
+            "up",  # nothing to vote on yet
+            "@innov How many robots per 10,000 workers does China have?",
+            "reply and what about patents?",
+            "down wrong_figure the share is different",
+            "dm What is China's GII rank?",
+            "up",
+            "/innov Where does Canada rank in the GII?",
+            "/innov stats",
+            "home",
+        ],
+    )
+    assert "(nothing to vote on yet" in out
+    assert "↪ Following up on: _How many robots per 10,000 workers does China have?_" in out
+    assert "190,000 patents" in out
+    assert "innov (a form opens):" in out and "What was wrong with the answer?" in out
+    assert "Thanks — recorded as _wrong figure_" in out
+    assert "innov (in the DM):" in out and "Thanks — your 👍 is recorded." in out
+    assert "1× _Where does Canada rank in the GII?_" in out
+    assert "(wrong figure 1)" in out and "“the share is different”" in out
+    assert "innov (Home tab):" in out and "Reload knowledge base" in out
