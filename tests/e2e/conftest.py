@@ -28,6 +28,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.store import Store
 from bot.web import create_wsgi_app
+from tests.blockkit import check_message, check_view
 from tests.e2e.slack_api_stub import BOT_USER_ID, TEAM_ID, SlackApiStub
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
@@ -318,8 +319,15 @@ class _ListHandler(logging.Handler):
 
 @pytest.fixture
 def stub() -> Iterator[SlackApiStub]:
+    """The Web API stand-in; after the test, every message and view innov sent is checked against
+    Block Kit's limits (``tests.blockkit``)."""
     with SlackApiStub() as server:
         yield server
+    for call in server.calls():
+        if call.method in ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"):
+            check_message(call.args)
+        elif call.method in ("views.publish", "views.open", "views.update"):
+            check_view(call.view or {})
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.blockkit import check_message
+
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 
@@ -32,7 +34,9 @@ def share_value(message: dict[str, Any]) -> str | None:
 
 
 def assert_within_slack_limits(message: dict[str, Any]) -> None:
-    """3,000 characters a section or context element, 50 blocks a message."""
+    """3,000 characters a section or context element, 50 blocks a message (and the rest of
+    ``tests.blockkit``'s checks)."""
+    check_message(message)
     blocks = message.get("blocks") or []
     assert len(blocks) <= BLOCK_LIMIT
     for block in blocks:
