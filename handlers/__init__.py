@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot import logs
@@ -54,11 +55,11 @@ def register(app: App, services: Services) -> None:
     # "/innov" and variants such as "/innov-dev" (a staging app installed beside the real one).
     def vote_pressed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         with logs.request("vote", message_ts=_message_ts(body)) as record:
-            record["outcome"] = actions.vote(ack, body, client, services)
+            record["outcome"] = _guarded(lambda: actions.vote(ack, body, client, services))
 
     def vote_thanks(body: dict[str, Any], respond: Respond) -> None:
         with logs.request("vote thanks", message_ts=_message_ts(body)) as record:
-            record["outcome"] = actions.vote_thanks(body, respond, services)
+            record["outcome"] = _guarded(lambda: actions.vote_thanks(body, respond, services))
 
     def feedback_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         with logs.request("feedback", view_id=view.get("id")) as record:
@@ -66,23 +67,25 @@ def register(app: App, services: Services) -> None:
 
     def facts_page(body: dict[str, Any], respond: Respond) -> None:
         with logs.request("facts page", message_ts=_message_ts(body)) as record:
-            record["outcome"] = actions.facts_page(body, respond, services)
+            record["outcome"] = _guarded(lambda: actions.facts_page(body, respond, services))
 
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         with logs.request("app_home_opened", user=event.get("user")) as record:
-            record["outcome"] = home.opened(event, client, services)
+            record["outcome"] = _guarded(lambda: home.opened(event, client, services))
 
     def home_example(body: dict[str, Any], client: WebClient) -> None:
         with logs.request("home example", user=(body.get("user") or {}).get("id")) as record:
-            record["outcome"] = home.example_pressed(body, client, services)
+            record["outcome"] = _guarded(lambda: home.example_pressed(body, client, services))
 
     def home_reload(body: dict[str, Any], client: WebClient) -> None:
         with logs.request("home reload", user=(body.get("user") or {}).get("id")) as record:
-            record["outcome"] = home.reload_pressed(body, client, services)
+            record["outcome"] = _guarded(lambda: home.reload_pressed(body, client, services))
 
     def find_sources(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
         with logs.request("find sources", message_ts=(body.get("message") or {}).get("ts")) as record:
-            record["outcome"] = shortcuts.find_sources(body, context, client, respond, services)
+            record["outcome"] = _guarded(
+                lambda: shortcuts.find_sources(body, context, client, respond, services)
+            )
 
     app.command(re.compile(rf"^{re.escape(COMMAND)}[\w-]*$"))(innov_command)
     app.action(SHARE_ACTION_ID)(ack=actions.acknowledge, lazy=[share_pressed])
@@ -100,6 +103,15 @@ def register(app: App, services: Services) -> None:
     app.action(re.compile(rf"^{views.HOME_ASK_ACTION}_\d+$"))(ack=actions.acknowledge, lazy=[home_example])
     app.action(views.HOME_RELOAD_ACTION)(ack=actions.acknowledge, lazy=[home_reload])
     app.shortcut(views.FIND_SOURCES_SHORTCUT)(ack=shortcuts.acknowledge, lazy=[find_sources])
+
+
+def _guarded(work: Callable[[], str]) -> str:
+    """Run a listener's work; an unexpected error is logged with its traceback and becomes the outcome."""
+    try:
+        return work()
+    except Exception:
+        logger.exception("listener failed")
+        return "error"
 
 
 def _message_ts(body: dict[str, Any]) -> str | None:

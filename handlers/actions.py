@@ -137,7 +137,10 @@ def feedback_submitted(
     ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any], services: Services
 ) -> str:
     """The "What was wrong?" modal was sent: store the reason and note with the user's 👎."""
-    answer, reason, note = views.read_feedback_modal(view)
+    try:
+        answer, reason, note = views.read_feedback_modal(view)
+    except (AttributeError, TypeError):  # not the shape Slack sends: close the modal, keep nothing
+        answer, reason, note = None, None, None
     if answer is None:
         ack()
         return "ignored: unreadable modal"

@@ -255,3 +255,40 @@ def test_votes_and_thread_context_are_shared_through_redis(
     two.slack.event(follow | {"type": "app_mention", "channel": CHANNEL})
     _, answer = one.stub.wait_for("chat.postMessage", 2)
     assert "Following up on" in answer.text and "190,000 patents" in answer.text
+
+
+def test_malformed_surface_payloads_are_acknowledged_and_change_nothing(bot: Running) -> None:
+    odd: list[dict[str, Any]] = [
+        {"type": "block_actions", "user": {"id": USER}, "actions": [{"action_id": views.VOTE_DOWN_ACTION}]},
+        {
+            "type": "block_actions",
+            "user": {"id": USER},
+            "actions": [{"action_id": views.VOTE_UP_ACTION, "value": "{}"}],
+        },
+        {
+            "type": "block_actions",
+            "user": {"id": USER},
+            "actions": [{"action_id": "innov_facts_page_next", "value": "[1"}],
+        },
+        {"type": "block_actions", "user": {}, "actions": [{"action_id": f"{views.HOME_ASK_ACTION}_0"}]},
+        {
+            "type": "view_submission",
+            "user": {"id": USER},
+            "view": {
+                "type": "modal",
+                "callback_id": views.FEEDBACK_MODAL,
+                "state": {"values": {"reason": "x"}},
+            },
+        },
+        {
+            "type": "view_submission",
+            "user": {"id": USER},
+            "view": {"type": "modal", "callback_id": views.FEEDBACK_MODAL},
+        },
+        {"type": "message_action", "callback_id": views.FIND_SOURCES_SHORTCUT, "user": {"id": USER}},
+    ]
+    for payload in odd:
+        result = bot.slack.interactive({"team": {"id": "T0TEST"}, "api_app_id": "A0INNOV", **payload})
+        assert result.status == 200, (payload, result.status, result.text)
+    time.sleep(0.3)  # lazy listeners finish
+    assert bot.services.feedback.votes() == []
