@@ -291,9 +291,8 @@ def home_view(data: HomeData) -> dict[str, Any]:
         section(
             "Short, sourced answers from a curated knowledge base of articles and facts: rankings, R&amp;D "
             "spending, innovation hubs and policy. Every answer names its source.\n"
-            "Ask with `/innov <question>` anywhere, mention `@innov` in a thread, or send me a direct message.".replace(
-                "<question>", "&lt;question&gt;"
-            )
+            "Ask with `/innov &lt;question&gt;` anywhere, mention `@innov` in a thread, send me a direct "
+            "message, or use *Find sources* in any message's ⋮ menu."
         ),
         section("*Try one of these:*"),
         {

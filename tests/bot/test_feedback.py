@@ -123,3 +123,17 @@ def test_threads_remember_the_last_question(store: MemoryStore | RedisStore) -> 
 
 def test_normalise_groups_wordings() -> None:
     assert normalise("  What IS it?? ") == "what is it"
+
+
+def test_innov_feedback_setting_takes_on_and_off() -> None:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    def make(value: str) -> Settings:
+        return Settings(_env_file=None, innov_feedback=value)  # type: ignore[call-arg, arg-type]
+
+    assert make("on").innov_feedback is True and make("OFF").innov_feedback is False
+    assert Settings(_env_file=None).innov_feedback is True  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        make("sometimes")
