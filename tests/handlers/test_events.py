@@ -213,3 +213,16 @@ def test_every_answer_in_a_thread_carries_feedback_buttons_but_no_share(
         ids = [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
         assert ids == ["innov_vote_up", "innov_vote_down"]
         check_message(post)
+
+
+def test_a_mention_after_an_automatic_reply_follows_up_on_the_threads_question(
+    services: Services, client: RecordingClient
+) -> None:
+    root = body("How many robots per 10,000 workers does China have?", ts="60.0", event_id="EvH")
+    assert events.handle_message(root, CONTEXT, client, services) == "replied"
+    follow = mention("and what about patents?", ts="61.0", thread_ts="60.0", event_id="EvI")
+    follow["event"]["channel"] = AUTO
+    assert events.answer_mention(follow, CONTEXT, client, services) == "replied"
+    reply = client.posted()[-1]
+    assert reply["thread_ts"] == "60.0" and "190,000 patents" in texts(reply)
+    assert "Following up on" in texts(reply)
