@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.aliases import ALIASES_FILE, AliasTable, load_aliases
 from knowledge.composer import Composer
 from knowledge.corpus import ArticleError, load_article
 from knowledge.errors import KnowledgeLoadError, Problem
@@ -23,11 +24,11 @@ ARTICLE_GLOB = "*.md"
 
 
 def knowledge_files(directory: Path) -> list[Path]:
-    """The files that make up a knowledge base: its articles and, if present, ``facts.yaml``."""
+    """The files that make up a knowledge base: its articles and, if present, facts and aliases."""
     files = sorted(directory.glob(ARTICLE_GLOB))
-    facts = directory / FACTS_FILE
-    if facts.is_file():
-        files.append(facts)
+    for name in (FACTS_FILE, ALIASES_FILE):
+        if (directory / name).is_file():
+            files.append(directory / name)
     return files
 
 
@@ -53,10 +54,13 @@ class Snapshot:
     facts: dict[str, Fact]
     loaded_at: float = field(default_factory=time.time)
     composer: Composer = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    aliases: AliasTable = field(default_factory=AliasTable, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.composer is None:
-            composer = Composer(self.articles, self.passages, list(self.facts.values()), self.version)
+            composer = Composer(
+                self.articles, self.passages, list(self.facts.values()), self.version, self.aliases
+            )
             object.__setattr__(self, "composer", composer)
 
     def answer(self, question: str) -> Answer:
@@ -123,9 +127,14 @@ def load_snapshot(directory: Path) -> Snapshot:
     if facts_path.is_file():
         facts, fact_problems = load_facts(facts_path, articles)
         problems.extend(fact_problems)
+    aliases = AliasTable()
+    aliases_path = directory / ALIASES_FILE
+    if aliases_path.is_file():
+        aliases, alias_problems = load_aliases(aliases_path)
+        problems.extend(alias_problems)
     if problems:
         raise KnowledgeLoadError(problems)
-    return Snapshot(version, directory, articles, tuple(passages), {f.id: f for f in facts})
+    return Snapshot(version, directory, articles, tuple(passages), {f.id: f for f in facts}, aliases=aliases)
 
 
 def check_directory(directory: Path) -> list[Problem]:

@@ -91,6 +91,10 @@ class Answer(_Frozen):
     score: float = 0.0
     kb_version: str
     fact_id: str | None = None
+    # The question as understood (noise removed, typos corrected), for curators.
+    normalised: str | None = None
+    # On a decline: up to three nearby facts (text, source), offered as suggestions, never as the answer.
+    related: tuple[tuple[str, Source], ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -106,4 +110,8 @@ class Answer(_Frozen):
             "sources": [s.model_dump(mode="json") for s in self.sources],
             "score": round(self.score, 4),
             "kb_version": self.kb_version,
+            "normalised": self.normalised if self.normalised is not None else self.question,
+            "related": [
+                {"text": text, "source": source.model_dump(mode="json")} for text, source in self.related
+            ],
         }
