@@ -30,7 +30,7 @@ from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean
-from knowledge.text import ALIASES, STOP_WORDS, TextRules, normalise, stem
+from knowledge.text import _CANONICAL, ALIASES, STOP_WORDS, TextRules, normalise, stem
 
 MAX_ANSWER_CHARS = 300
 MAX_QUESTION_CHARS = 2000
@@ -45,6 +45,7 @@ TYPE_BONUS = 0.15
 CONSTRAINT_PENALTY = 0.3
 FACT_BONUS = 0.05
 SECOND_SENTENCE_PENALTY = 0.1
+BM25_WEIGHT = 0.1
 
 NOT_FOUND = "I couldn't find that in the knowledge base."
 
@@ -459,7 +460,7 @@ class Composer:
             + TYPE_BONUS * type_ok
             - CONSTRAINT_PENALTY * missing
             + (FACT_BONUS if kind == "fact" else 0.0)
-            + 0.05 * bm25
+            + BM25_WEIGHT * bm25
         )
         return Candidate(kind, shown, sources, features, rank_score, fact_id)
 
@@ -582,7 +583,9 @@ def _corpus_names(
                 if " " in term or "'" in term:
                     continue
                 (capital if word[0].isupper() else lower)[stem(term)] += 1
-    names = frozenset(t for t, n in capital.items() if n > lower[t])
+    # Generic words folded by the synonym table ("Plan", "Park" in names) are not names of their own.
+    generic = frozenset(_CANONICAL.values())
+    names = frozenset(t for t, n in capital.items() if n > lower[t] and t not in generic)
     per_article: dict[str, set[str]] = {}
     for passage, tokens in zip(passages, passage_tokens, strict=True):
         per_article.setdefault(passage.article_id, set()).update(tokens)

@@ -22,6 +22,9 @@ from rapidfuzz.process import extract
 
 MIN_TYPO_LENGTH = 5
 LONG_WORD = 9  # words this long may be two edits away ("manufactring" is one, "tecnolgy" two)
+# Below this length a one-letter substitution too often makes another real word ("perks" -> "parks",
+# "gives" -> "given"): short words are corrected only for a missing, extra or swapped letter.
+SUBSTITUTION_LENGTH = 7
 
 # Words and phrases that are Slack phrasing, never subject matter.
 NOISE_WORDS: frozenset[str] = frozenset(
@@ -87,7 +90,16 @@ class Speller:
         best = word
         if found:
             nearest = min(score for _, score, _ in found)
-            closest = [choice for choice, score, _ in found if score == nearest]
+            closest = [
+                choice
+                for choice, score, _ in found
+                if score == nearest
+                and (
+                    len(word) >= SUBSTITUTION_LENGTH
+                    or len(choice) != len(word)
+                    or sorted(choice) == sorted(word)
+                )
+            ]
             if len(closest) == 1:
                 best = closest[0]
         if len(self._cache) < 65536:
