@@ -52,7 +52,8 @@ STOP_WORDS: frozenset[str] = frozenset(
     yourselves s t will shall may might must tell me please know known say said says give gave given get
     got much many number numbers amount how's who's where's when's whats thing things like really also
     currently current now today actually exactly roughly approximately about around one's anyone someone
-    something anything everything kind sort type lot lots
+    something anything everything kind sort type lot lots put puts putting make makes making take takes
+    taking gets getting go goes going went doing done want wants wanted stuff
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -75,6 +76,16 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("biggest", "largest", "most", "top"),
     ("money", "funding", "capital", "fund"),
     ("plan", "plans", "blueprint", "programme", "program"),
+    ("invest", "investing", "investment", "investments", "pour", "pouring", "sink", "sunk", "funnel"),
+    ("advantage", "advantages", "edge", "strength", "strengths"),
+    ("incentive", "incentives", "perk", "perks", "subsidy", "subsidies", "preferential"),
+    ("giant", "giants", "heavyweight", "heavyweights", "titan", "titans", "behemoth"),
+    ("manufacturing", "manufacture", "factory", "factories"),
+    ("director", "chief", "head", "heads", "boss"),
+    ("challenge", "challenges", "obstacle", "obstacles", "hurdle", "hurdles"),
+    ("cooperation", "collaboration", "partnership", "partnerships", "collaborate", "cooperate"),
+    ("confidence", "comfortable", "trust"),
+    ("spender", "outspend", "outspends", "outspent"),
 )
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
