@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from bot import logs
 from bot.settings import Settings
 from knowledge import Answer, KnowledgeBase, KnowledgeError, KnowledgeLoadError, QuestionError, Snapshot
-from knowledge.evaluation import calibration, evaluate, fit_decisions
+from knowledge.evaluation import calibration, evaluate, fit_model
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -121,6 +121,12 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         )
         return EXIT_USAGE
     snapshot = _load(settings).snapshot
+    if args.fit:
+        # Fit first, then report the figures of the fitted model.
+        model, snapshot = fit_model(snapshot, [item for _, items in sets for item in items])
+        args.fit.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
+        count = sum(len(items) for _, items in sets)
+        print(f"fitted on {count} questions; threshold {model.threshold:.2f}; wrote {args.fit}", file=out)
     status = EXIT_OK
     decisions: list[dict[str, object]] = []
     reports = []
@@ -172,13 +178,6 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
             share = "-" if row["share_correct"] is None else f"{row['share_correct']:.2f}"
             mean = "-" if row["mean_confidence"] is None else f"{row['mean_confidence']:.2f}"
             print(f"  {row['bucket']}: n={row['n']:3d}  confidence={mean}  correct={share}", file=out)
-    if args.fit:
-        model = fit_decisions(decisions)  # type: ignore[arg-type]
-        args.fit.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(
-            f"fitted on {len(decisions)} questions; threshold {model.threshold:.2f}; wrote {args.fit}",
-            file=out,
-        )
     return status
 
 

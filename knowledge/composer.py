@@ -39,13 +39,6 @@ TOP_FACTS = 8
 MAX_RELATED = 3
 SENTENCE_CACHE = 4096
 TITLE_WEIGHT = 0.5
-# Ranking (not the decision): a candidate without the asked-for type of answer, or with a year the
-# question does not ask about, falls behind; a curated fact beats a passage saying the same thing.
-TYPE_BONUS = 0.15
-CONSTRAINT_PENALTY = 0.3
-FACT_BONUS = 0.05
-SECOND_SENTENCE_PENALTY = 0.1
-BM25_WEIGHT = 0.1
 
 NOT_FOUND = "I couldn't find that in the knowledge base."
 
@@ -393,28 +386,13 @@ class Composer:
                     if end - start == 2 and len(raw) > MAX_ANSWER_CHARS:
                         continue
                     text = _clip(raw)
-                    candidate = self._describe(
-                        q,
-                        "passage",
-                        text,
-                        (article.source(quote=text),),
-                        tokens,
-                        title,
-                        raw,
-                        None,
-                        hit.score / top,
-                        base,
-                        None,
-                    )
-                    if end - start == 2:
-                        candidate = Candidate(
-                            candidate.kind,
-                            candidate.text,
-                            candidate.sources,
-                            candidate.features,
-                            candidate.rank_score - SECOND_SENTENCE_PENALTY,
+                    two = {**base, "two_sentences": float(end - start == 2)}
+                    source = (article.source(quote=text),)
+                    out.append(
+                        self._describe(
+                            q, "passage", text, source, tokens, title, raw, None, hit.score / top, two, None
                         )
-                    out.append(candidate)
+                    )
         return out
 
     def _agrees(self, q: Question, tokens: frozenset[str]) -> bool:
@@ -454,23 +432,17 @@ class Composer:
             "constraint_missing": missing,
             "is_fact": float(kind == "fact"),
             "bm25": bm25,
+            "length": math.log1p(len(shown)),
         }
-        rank_score = (
-            coverage
-            + TYPE_BONUS * type_ok
-            - CONSTRAINT_PENALTY * missing
-            + (FACT_BONUS if kind == "fact" else 0.0)
-            + BM25_WEIGHT * bm25
-        )
-        return Candidate(kind, shown, sources, features, rank_score, fact_id)
+        return Candidate(kind, shown, sources, features, self.model.ranker.score(features), fact_id)
 
     def _fact_sources(self, fact: Fact) -> tuple[Source, ...]:
         """The fact's article, and any other article stating the same figure (one line, two sources)."""
         sources = [self.source_of(fact)]
         for other in self.facts:
-            if other.id != fact.id and other.value == fact.value and other.source != fact.source:
-                if other.unit == fact.unit:
-                    sources.append(self.source_of(other))
+            same = other.value == fact.value and other.unit == fact.unit
+            if other.id != fact.id and same and other.source != fact.source:
+                sources.append(self.source_of(other))
         return tuple(sources)
 
     def related(self, q: Question) -> tuple[Fact, ...]:

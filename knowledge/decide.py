@@ -36,6 +36,39 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+# What orders the candidates of one question (a linear score fitted like the decision, on all candidates).
+RANK_FEATURES: tuple[str, ...] = (
+    "coverage",
+    "matched_share",
+    "type_ok",
+    "constraint_missing",
+    "is_fact",
+    "bm25",
+    "two_sentences",  # a two-sentence passage window (it must earn its place)
+    "length",  # log of the candidate's length in characters
+)
+# Until a ranker is fitted: coverage first, then the asked-for type, facts over passages.
+DEFAULT_RANKER: dict[str, float] = {
+    "coverage": 1.0,
+    "type_ok": 0.15,
+    "constraint_missing": -0.3,
+    "is_fact": 0.05,
+    "bm25": 0.1,
+    "two_sentences": -0.1,
+}
+
+
+@dataclass(frozen=True)
+class RankModel:
+    """A linear score over ``RANK_FEATURES``; the best-scoring candidate is the one described to the decision."""
+
+    weights: Mapping[str, float]
+
+    def score(self, features: Mapping[str, float]) -> float:
+        """The candidate's ranking score (higher is better)."""
+        return sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+
+
 @dataclass(frozen=True)
 class DecisionModel:
     """Logistic regression: ``p = 1 / (1 + exp(-(bias + weights · features)))``; answer when p >= threshold."""
@@ -43,6 +76,7 @@ class DecisionModel:
     weights: Mapping[str, float]
     bias: float
     threshold: float
+    ranker: RankModel = RankModel(DEFAULT_RANKER)
 
     def probability(self, features: Mapping[str, float]) -> float:
         """The calibrated probability that the candidate with these features answers the question."""
@@ -57,6 +91,7 @@ class DecisionModel:
             "weights": {k: round(v, 6) for k, v in self.weights.items()},
             "bias": round(self.bias, 6),
             "threshold": round(self.threshold, 4),
+            "ranker": {k: round(v, 6) for k, v in self.ranker.weights.items()},
         }
 
 
@@ -67,18 +102,15 @@ def load_model(path: Path = DECISION_FILE) -> DecisionModel:
         weights={k: float(v) for k, v in data["weights"].items()},
         bias=float(data["bias"]),
         threshold=float(data["threshold"]),
+        ranker=RankModel({k: float(v) for k, v in data.get("ranker", DEFAULT_RANKER).items()}),
     )
 
 
-def fit(
-    rows: Sequence[Mapping[str, float]], labels: Sequence[bool], costs: Sequence[float] | None = None
-) -> DecisionModel:
-    """Fit weights by L2-regularised logistic regression (Newton steps) and pick the cheapest threshold.
-
-    ``labels`` say whether answering with that candidate would have been right. ``costs`` weigh the
-    miss of each row (answerable questions) against the ``WRONG_COST`` of answering a wrong row.
-    """
-    x = np.array([[r.get(f, 0.0) for f in FEATURES] for r in rows], dtype=float)
+def _logistic(
+    rows: Sequence[Mapping[str, float]], labels: Sequence[bool], names: Sequence[str]
+) -> tuple[dict[str, float], float]:
+    """L2-regularised logistic regression by Newton steps on standardised features; (weights, bias)."""
+    x = np.array([[r.get(f, 0.0) for f in names] for r in rows], dtype=float)
     y = np.array(labels, dtype=float)
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std == 0] = 1.0
@@ -94,8 +126,23 @@ def fit(
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    weights = {f: float(w[i + 1] / std[i]) for i, f in enumerate(FEATURES)}
-    bias = float(w[0] - sum(w[i + 1] * mean[i] / std[i] for i in range(len(FEATURES))))
+    weights = {f: float(w[i + 1] / std[i]) for i, f in enumerate(names)}
+    bias = float(w[0] - sum(w[i + 1] * mean[i] / std[i] for i in range(len(names))))
+    return weights, bias
+
+
+def fit(
+    rows: Sequence[Mapping[str, float]],
+    labels: Sequence[bool],
+    costs: Sequence[float] | None = None,
+    ranker: RankModel | None = None,
+) -> DecisionModel:
+    """Fit weights by L2-regularised logistic regression (Newton steps) and pick the cheapest threshold.
+
+    ``labels`` say whether answering with that candidate would have been right. ``costs`` weigh the
+    miss of each row (answerable questions) against the ``WRONG_COST`` of answering a wrong row.
+    """
+    weights, bias = _logistic(rows, labels, FEATURES)
     model = DecisionModel(weights, bias, 0.5)
     probabilities = [model.probability(r) for r in rows]
     miss = list(costs) if costs is not None else [1.0] * len(rows)
@@ -107,7 +154,7 @@ def fit(
         )
         if cost < best_cost - 1e-9:
             best_threshold, best_cost = float(threshold), cost
-    return DecisionModel(weights, bias, best_threshold)
+    return DecisionModel(weights, bias, best_threshold, ranker or RankModel(DEFAULT_RANKER))
 
 
 def reliability(probabilities: Sequence[float], labels: Sequence[bool], buckets: int = 10) -> list[dict]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from knowledge.base import Snapshot
-from knowledge.decide import DecisionModel, fit, reliability
+from knowledge.composer import Composer
+from knowledge.decide import DecisionModel, RankModel, fit, reliability
 from knowledge.errors import QuestionError
 from knowledge.models import Source
 
@@ -92,10 +94,26 @@ def calibration(decisions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return reliability([d["probability"] for d in rows], [bool(d["label"]) for d in rows])
 
 
-def fit_decisions(decisions: Sequence[Mapping[str, Any]]) -> DecisionModel:
+def fit_decisions(decisions: Sequence[Mapping[str, Any]], ranker: RankModel | None = None) -> DecisionModel:
     """Fit the decision model on evaluated decisions (items with no candidate at all carry no signal)."""
     rows = [d for d in decisions if d["features"] is not None]
-    return fit([d["features"] for d in rows], [bool(d["label"]) for d in rows])
+    return fit([d["features"] for d in rows], [bool(d["label"]) for d in rows], ranker=ranker)
+
+
+def fit_model(snapshot: Snapshot, items: Sequence[Mapping[str, Any]]) -> tuple[DecisionModel, Snapshot]:
+    """Fit the decision on QA items (the ranking weights are kept as they are in the data file).
+
+    Returns the model and a snapshot answering with it (to report figures of the fitted model).
+    """
+    decisions = evaluate(snapshot, items)["decisions"]
+    model = fit_decisions(decisions, snapshot.composer.model.ranker)
+    return model, _with_model(snapshot, model)
+
+
+def _with_model(snapshot: Snapshot, model: DecisionModel) -> Snapshot:
+    c = snapshot.composer
+    composer = Composer(c.articles, c.passages, c.facts, c.version, snapshot.aliases, model=model)
+    return dataclasses.replace(snapshot, composer=composer)
 
 
 def _checked(question: str) -> str:
