@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from knowledge.aliases import AliasTable
-from knowledge.decide import DecisionModel, load_model
+from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
 from knowledge.entities import gazetteer
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
@@ -106,11 +107,22 @@ class Question:
         )
         return got / total
 
-    def matched(self, tokens: set[str] | frozenset[str], partial: frozenset[str] = frozenset()) -> float:
-        """Unweighted share of the known terms found in ``tokens`` or ``partial``."""
+    def match(
+        self, tokens: set[str] | frozenset[str], partial: frozenset[str] = frozenset()
+    ) -> tuple[float, float]:
+        """``coverage`` and the unweighted share of known terms found in ``tokens`` or ``partial``."""
         if not self.weights:
-            return 0.0
-        return sum(1 for t in self.weights if t in tokens or t in partial) / len(self.weights)
+            return 0.0, 0.0
+        got = 0.0
+        count = 0
+        for term, weight in self.weights.items():
+            if term in tokens:
+                got += weight
+                count += 1
+            elif term in partial:
+                got += weight * TITLE_WEIGHT
+                count += 1
+        return got / self.total, count / len(self.weights)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +135,43 @@ class Candidate:
     features: Mapping[str, float]
     rank_score: float
     fact_id: str | None = None
+    ref: tuple[int, int, int] = (0, 0, 0)  # (fact or passage, first sentence, end sentence)
+    values: tuple[float, ...] = ()  # the ranking features, in RANK_FEATURES order
+
+    def described(self) -> Candidate:
+        """The candidate with the ranking features merged into ``features`` (for the decision)."""
+        if not self.values:
+            return self
+        merged = {**self.features, **dict(zip(RANK_FEATURES, self.values, strict=True))}
+        return dataclasses.replace(self, features=merged, values=())
+
+
+@dataclass(frozen=True, slots=True)
+class _Traits:
+    """What a fact or sentence window holds, computed once per knowledge base (or sentence cache entry)."""
+
+    tokens: frozenset[str]
+    years: frozenset[str]
+    ordinals: frozenset[str]
+    types: frozenset[str]  # "number", "year", "who", "where": the kinds of answer the text can give
+    length: int
+
+    @property
+    def log_length(self) -> float:
+        return math.log1p(self.length)
+
+    def joined(self, other: _Traits) -> _Traits:
+        """The traits of this text followed by ``other`` (a two-sentence window, a heading)."""
+        return _Traits(
+            self.tokens | other.tokens,
+            self.years | other.years,
+            self.ordinals | other.ordinals,
+            self.types | other.types,
+            self.length + other.length + (1 if other.length else 0),
+        )
+
+
+_EMPTY: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +205,7 @@ class Composer:
         self.passages = tuple(passages)
         self.facts = tuple(facts)
         self.model = model or _default_model()
+        self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
         gaz = gazetteer()
         table = dict(ALIASES)
         table.update((aliases or AliasTable()).aliases)
@@ -163,11 +213,10 @@ class Composer:
         tokenize = self.rules.tokenize
         passage_tokens = [tokenize(f"{p.heading or ''} {p.text}") for p in self.passages]
         self.passage_index = BM25Index(passage_tokens)
-        self._sentence_tokens = lru_cache(maxsize=SENTENCE_CACHE)(self._tokenize_sentences)
+        self._sentence_traits = lru_cache(maxsize=SENTENCE_CACHE)(self._describe_sentences)
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
         fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]
-        self._fact_positions = {f.id: i for i, f in enumerate(self.facts)}
         self.fact_index = BM25Index(fact_tokens) if self.facts else None
         self.vocabulary = frozenset(t for toks in passage_tokens + fact_tokens for t in toks)
         self.names, self.subject_terms = _corpus_names(articles, self.passages, passage_tokens, self.rules)
@@ -179,6 +228,14 @@ class Composer:
             if key and tokens and (len(key) > 1 or tokens <= self.names or not tokens <= self.vocabulary):
                 self._places[key] = tokens
         self._place_len = max((len(k) for k in self._places), default=1)
+        self._place_terms = (
+            frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
+        )
+        self._fact_traits = [
+            self._traits(f"{f.answer} {f.quote}", tokens, f.as_of)
+            for f, tokens in zip(self.facts, self._fact_token_sets, strict=True)
+        ]
+        self._fact_source_lists = {f.id: self._same_figure_sources(f) for f in self.facts}
         surface = set(table)
         for text in [*(p.text for p in self.passages), *(a.title for a in articles.values())]:
             surface.update(self.rules.words(text))
@@ -189,10 +246,46 @@ class Composer:
         place_words = {w for phrase in gaz.places for w in phrase.split()} | set(gaz.demonyms)
         self.speller = Speller(surface, protected=STOP_WORDS | NOISE_WORDS | place_words)
 
-    def _tokenize_sentences(self, doc: int) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+    def _describe_sentences(self, doc: int) -> tuple[tuple[int, int, _Traits], ...]:
+        """The passage's one- and two-sentence windows (heading included) with their traits.
+
+        Needed only for the few passages a question retrieves: computing them on demand (with a bounded
+        cache) keeps a 100k-passage index's memory and build time down.
+        """
         passage = self.passages[doc]
-        return frozenset(self.rules.tokenize(passage.heading or "")), tuple(
-            frozenset(self.rules.tokenize(s)) for s in passage.sentences
+        heading_text = passage.heading or ""
+        heading = self._traits(heading_text, frozenset(self.rules.tokenize(heading_text)), length=0)
+        sentences = [self._traits(s, frozenset(self.rules.tokenize(s))) for s in passage.sentences]
+        windows = []
+        for start, first in enumerate(sentences):
+            one = first.joined(heading)
+            windows.append((start, start + 1, one))
+            if start + 1 < len(sentences):
+                two = one.joined(sentences[start + 1])
+                if two.length <= MAX_ANSWER_CHARS:
+                    windows.append((start, start + 2, two))
+        return tuple(windows)
+
+    def _traits(
+        self, text: str, tokens: frozenset[str], as_of: int | None = None, length: int | None = None
+    ) -> _Traits:
+        """What ``text`` (with its ``tokens``) can answer: years, editions, and the types of answer it holds."""
+        types = set()
+        if _HAS_NUMBER_RE.search(text):
+            types.add("number")
+        if _HAS_YEAR_RE.search(text) or as_of:
+            types.add("year")
+        if _CAPITALISED_RE.search(text):
+            types.update(("who", "where"))
+        elif tokens & self._place_terms:
+            types.add("where")
+        years = set(_YEAR_RE.findall(text)) | ({str(as_of)} if as_of else set())
+        return _Traits(
+            tokens,
+            frozenset(years),
+            frozenset(_ORDINAL_RE.findall(text)),
+            frozenset(types),
+            len(text) if length is None else length,
         )
 
     # -- stage 1: normalise and analyse ------------------------------------------------------------
@@ -287,16 +380,12 @@ class Composer:
             return Decision(q, None, 0.0, False, self.related(q))
         candidates.sort(key=lambda c: -c.rank_score)
         best = candidates[0]
-        runner_up = next((c for c in candidates[1:] if c.text != best.text), None)
+        # The runner-up is the best candidate that is not the same text again (a window holding the
+        # best sentence, the same passage's other window): how clearly the best one stands out.
+        runner_up = next((c for c in candidates[1:] if not _overlaps(c, best)), None)
         margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
-        best = Candidate(
-            best.kind,
-            best.text,
-            best.sources,
-            {**best.features, "margin": margin},
-            best.rank_score,
-            best.fact_id,
-        )
+        best = self.materialise(best.described())
+        best = dataclasses.replace(best, features={**best.features, "margin": margin})
         probability = self.model.probability(best.features)
         answer = probability >= self.model.threshold
         return Decision(q, best, probability, answer, () if answer else self.related(q))
@@ -329,10 +418,12 @@ class Composer:
     # -- stages 2 and 3: retrieve and describe ---------------------------------------------------
 
     def candidates(self, q: Question) -> list[Candidate]:
-        """Facts and passage windows that agree with the question's named things, with their features."""
-        unknown_share = len(q.unknown) / max(1, len(q.terms))
+        """Facts and passage windows that agree with the question's named things, with their features.
+
+        Candidates are light (no text, no sources): ``materialise`` builds those for the one chosen.
+        """
         base = {
-            "unknown_share": unknown_share,
+            "unknown_share": len(q.unknown) / max(1, len(q.terms)),
             "unknown_name": float(q.unknown_name),
             "content_terms": math.log1p(len(q.weights)),
             "type_asked": float(q.wants is not None),
@@ -343,57 +434,41 @@ class Composer:
             hits = self.fact_index.retrieve(q.terms, TOP_FACTS)
             top = hits[0].score if hits else 1.0
             for hit in hits:
-                fact = self.facts[hit.doc]
-                tokens = self._fact_token_sets[hit.doc]
-                if not self._agrees(q, tokens):
-                    continue
-                text = f"{fact.answer} {fact.quote}"
-                shown = (
-                    f"{fact.answer} ({fact.as_of})"
-                    if fact.as_of and str(fact.as_of) not in fact.answer
-                    else fact.answer
-                )
-                out.append(
-                    self._describe(
-                        q,
-                        "fact",
-                        shown,
-                        self._fact_sources(fact),
-                        tokens,
-                        frozenset(),
-                        text,
-                        fact.as_of,
-                        hit.score / top,
-                        base,
-                        fact.id,
-                    )
-                )
+                traits = self._fact_traits[hit.doc]
+                if self._agrees(q, traits.tokens):
+                    ref = (hit.doc, 0, 0)
+                    out.append(self._describe(q, "fact", ref, traits, _EMPTY, hit.score / top, base))
         hits = self.passage_index.retrieve(q.terms, TOP_PASSAGES)
         top = hits[0].score if hits else 1.0
+        terms = frozenset(q.weights)
         for hit in hits:
-            passage = self.passages[hit.doc]
-            heading, sentences = self._sentence_tokens(hit.doc)
-            title = self._title_tokens.get(passage.article_id, frozenset())
-            article = self.articles[passage.article_id]
-            for start in range(len(sentences)):
-                for end in (start + 1, start + 2):
-                    if end > len(sentences):
-                        break
-                    tokens = frozenset().union(*sentences[start:end]) | heading
-                    if not self._agrees(q, tokens | title):
-                        continue
-                    raw = " ".join(passage.sentences[start:end])
-                    if end - start == 2 and len(raw) > MAX_ANSWER_CHARS:
-                        continue
-                    text = _clip(raw)
-                    two = {**base, "two_sentences": float(end - start == 2)}
-                    source = (article.source(quote=text),)
-                    out.append(
-                        self._describe(
-                            q, "passage", text, source, tokens, title, raw, None, hit.score / top, two, None
-                        )
-                    )
+            title = self._title_tokens.get(self.passages[hit.doc].article_id, _EMPTY)
+            for start, end, traits in self._sentence_traits(hit.doc):
+                if not terms & traits.tokens:
+                    continue
+                if self._agrees(q, traits.tokens | title):
+                    ref = (hit.doc, start, end)
+                    out.append(self._describe(q, "passage", ref, traits, title, hit.score / top, base))
         return out
+
+    def materialise(self, candidate: Candidate) -> Candidate:
+        """The candidate with its text and sources (built only for the one shown or judged)."""
+        if candidate.text:
+            return candidate
+        doc, start, end = candidate.ref
+        if candidate.kind == "fact":
+            fact = self.facts[doc]
+            shown = fact.answer
+            if fact.as_of and str(fact.as_of) not in fact.answer:
+                shown = f"{fact.answer.rstrip('.')} ({fact.as_of})."
+            sources = self._fact_sources(fact)
+            fact_id: str | None = fact.id
+        else:
+            passage = self.passages[doc]
+            shown = _clip(" ".join(passage.sentences[start:end]))
+            sources = (self.articles[passage.article_id].source(quote=shown),)
+            fact_id = None
+        return dataclasses.replace(candidate, text=shown, sources=sources, fact_id=fact_id)
 
     def _agrees(self, q: Question, tokens: frozenset[str]) -> bool:
         """Every name and place the question uses is named by the candidate (or its article's title)."""
@@ -403,40 +478,40 @@ class Composer:
         self,
         q: Question,
         kind: str,
-        shown: str,
-        sources: tuple[Source, ...],
-        tokens: frozenset[str],
+        ref: tuple[int, int, int],
+        traits: _Traits,
         partial: frozenset[str],
-        text: str,
-        as_of: int | None,
         bm25: float,
         base: Mapping[str, float],
-        fact_id: str | None,
     ) -> Candidate:
-        coverage = q.coverage(tokens, partial)
-        type_ok = _has_type(q.wants, text, self.rules) if q.wants else 1.0
+        tokens = traits.tokens
         missing = 0.0
-        stated = set(_YEAR_RE.findall(text)) | ({str(as_of)} if as_of else set())
         for year in q.years:
-            if year not in stated:
+            if year not in traits.years:
                 missing += 1.0
-        ordinals = set(_ORDINAL_RE.findall(text))
         for ordinal in q.ordinals:
-            if ordinal not in ordinals:
-                missing += 1.0 if ordinals else 0.5
-        features = {
-            **base,
-            "coverage": coverage,
-            "matched_share": q.matched(tokens, partial),
-            "type_ok": type_ok,
-            "constraint_missing": missing,
-            "is_fact": float(kind == "fact"),
-            "bm25": bm25,
-            "length": math.log1p(len(shown)),
-        }
-        return Candidate(kind, shown, sources, features, self.model.ranker.score(features), fact_id)
+            if ordinal not in traits.ordinals:
+                missing += 1.0 if traits.ordinals else 0.5
+        coverage, matched = q.match(tokens, partial)
+        values = (
+            coverage,
+            matched,
+            float(q.wants is None or q.wants in traits.types),
+            missing,
+            float(kind == "fact"),
+            bm25,
+            float(ref[2] - ref[1] == 2),
+            traits.log_length,
+        )
+        score = sum(w * v for w, v in zip(self._rank_weights, values, strict=True))
+        # The feature mapping is built lazily (``Candidate.features``): only the best one is described.
+        return Candidate(kind, "", (), base, score, ref=ref, values=values)
 
     def _fact_sources(self, fact: Fact) -> tuple[Source, ...]:
+        """The fact's article, and any other article stating the same figure (one line, two sources)."""
+        return self._fact_source_lists.get(fact.id) or (self.source_of(fact),)
+
+    def _same_figure_sources(self, fact: Fact) -> tuple[Source, ...]:
         """The fact's article, and any other article stating the same figure (one line, two sources)."""
         sources = [self.source_of(fact)]
         for other in self.facts:
@@ -495,19 +570,11 @@ def _default_model() -> DecisionModel:
     return load_model()
 
 
-def _has_type(wants: str, text: str, rules: TextRules) -> float:
-    """1.0 when ``text`` holds the kind of answer asked for."""
-    if wants == "number":
-        return float(bool(_HAS_NUMBER_RE.search(text)))
-    if wants == "year":
-        return float(bool(_HAS_YEAR_RE.search(text)))
-    if wants == "who":
-        return float(bool(_CAPITALISED_RE.search(text)))
-    if wants == "where":
-        places = gazetteer().places
-        lowered = " ".join(rules.words(text))
-        return float(any(f" {p} " in f" {lowered} " for p in places) or bool(_CAPITALISED_RE.search(text)))
-    return 1.0
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates are the same fact or share a sentence of the same passage."""
+    if a.kind != b.kind or a.ref[0] != b.ref[0]:
+        return False
+    return a.kind == "fact" or (a.ref[1] < b.ref[2] and b.ref[1] < a.ref[2])
 
 
 def check_question(question: str) -> str:
