@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot import logs
 from bot.settings import Settings
 from knowledge import Answer, KnowledgeBase, KnowledgeError, KnowledgeLoadError, QuestionError, Snapshot
+from knowledge.curation import curation_warnings
 from knowledge.evaluation import calibration, evaluate, fit_model
 
 EXIT_OK = 0
@@ -24,7 +25,11 @@ EXIT_USAGE = 2
 def _format_answer(answer: Answer) -> str:
     """One line: the answer, then its sources."""
     if not answer.answered:
-        return f"{answer.text} Try `innov rank` or ask about China's innovation ecosystem."
+        line = f"{answer.text} Try `innov rank` or ask about China's innovation ecosystem."
+        if answer.related:
+            nearby = " | ".join(f"{text} (Source: {source.citation()})" for text, source in answer.related)
+            line += f" Not the answer, but related: {nearby}"
+        return line
     cited = "; ".join(s.citation() for s in answer.sources)
     return f"{answer.text} (Source: {cited})"
 
@@ -66,11 +71,11 @@ def cmd_rank(settings: Settings, as_json: bool, out: TextIO) -> int:
         rows = [
             {
                 "id": f.id,
-                "text": f.answer,
+                "text": f.shown,
                 "value": f.value,
                 "unit": f.unit,
                 "as_of": f.as_of,
-                "sources": [snapshot.source_of(f).model_dump(mode="json")],
+                "sources": [s.model_dump(mode="json") for s in snapshot.sources_for(f)],
                 "kb_version": snapshot.version,
             }
             for f in facts
@@ -82,7 +87,8 @@ def cmd_rank(settings: Settings, as_json: bool, out: TextIO) -> int:
         )
     else:
         for fact in facts:
-            print(f"• {fact.answer} (Source: {snapshot.source_of(fact).citation()})", file=out)
+            cited = "; ".join(s.citation() for s in snapshot.sources_for(fact))
+            print(f"• {fact.shown} (Sources: {cited})" if ";" in cited else f"• {fact.shown} (Source: {cited})", file=out)
     return EXIT_OK
 
 
@@ -99,6 +105,8 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
         f"{len(snapshot.facts)} facts (version {snapshot.version})",
         file=out,
     )
+    for warning in curation_warnings(snapshot):
+        print(f"warning: {warning}", file=out)
     return EXIT_OK
 
 

@@ -68,8 +68,18 @@ class Snapshot:
         return self.composer.answer(question)
 
     def ranking_facts(self) -> list[Fact]:
-        """The facts curators marked ``rank: true``, in file order (what ``/innov rank`` shows)."""
-        return [f for f in self.facts.values() if f.rank]
+        """The facts curators marked ``rank: true``, in file order, each ranking once (what ``/innov rank``
+        shows): a later fact with the same figure from another article is a second source, not a line."""
+        shown: list[Fact] = []
+        for fact in self.facts.values():
+            if fact.rank and not any(_same_figure(fact, other) for other in shown):
+                shown.append(fact)
+        return shown
+
+    def sources_for(self, fact: Fact) -> list[Source]:
+        """The fact's source, then every other article that states the same figure."""
+        others = [f for f in self.facts.values() if f.id != fact.id and _same_figure(fact, f)]
+        return [self.source_of(fact)] + [self.source_of(f) for f in others if f.source != fact.source]
 
     def find_facts(self, topic: str | None) -> list[Fact]:
         """Facts about a topic, best first; all facts when ``topic`` is empty."""
@@ -210,6 +220,10 @@ class KnowledgeBase:
                 if k in old.facts and _fact_content(new.facts[k]) != _fact_content(old.facts[k])
             ),
         )
+
+
+def _same_figure(a: Fact, b: Fact) -> bool:
+    return a.value == b.value and a.unit == b.unit and a.rank == b.rank
 
 
 def _fact_content(fact: Fact) -> Fact:

@@ -155,19 +155,23 @@ class _Traits:
     ordinals: frozenset[str]
     types: frozenset[str]  # "number", "year", "who", "where": the kinds of answer the text can give
     length: int
+    # The tokens that may satisfy a question's names and places: the text's own, never a heading's
+    # ("Japan's Challenges" over a sentence about China does not make the sentence about Japan).
+    named: frozenset[str] = frozenset()
 
     @property
     def log_length(self) -> float:
         return math.log1p(self.length)
 
-    def joined(self, other: _Traits) -> _Traits:
-        """The traits of this text followed by ``other`` (a two-sentence window, a heading)."""
+    def joined(self, other: _Traits, heading: bool = False) -> _Traits:
+        """The traits of this text followed by ``other`` (a two-sentence window, or a heading)."""
         return _Traits(
             self.tokens | other.tokens,
             self.years | other.years,
             self.ordinals | other.ordinals,
             self.types | other.types,
             self.length + other.length + (1 if other.length else 0),
+            self.named if heading else self.named | other.named,
         )
 
 
@@ -258,7 +262,7 @@ class Composer:
         sentences = [self._traits(s, frozenset(self.rules.tokenize(s))) for s in passage.sentences]
         windows = []
         for start, first in enumerate(sentences):
-            one = first.joined(heading)
+            one = first.joined(heading, heading=True)
             windows.append((start, start + 1, one))
             if start + 1 < len(sentences):
                 two = one.joined(sentences[start + 1])
@@ -286,6 +290,7 @@ class Composer:
             frozenset(_ORDINAL_RE.findall(text)),
             frozenset(types),
             len(text) if length is None else length,
+            tokens,
         )
 
     # -- stage 1: normalise and analyse ------------------------------------------------------------
@@ -401,7 +406,7 @@ class Composer:
                 score=decision.probability,
                 kb_version=self.version,
                 normalised=q.normalised,
-                related=tuple((f.answer, self.source_of(f)) for f in decision.related),
+                related=tuple((f.shown, self.source_of(f)) for f in decision.related),
             )
         best = decision.best
         return Answer(
@@ -446,7 +451,7 @@ class Composer:
             for start, end, traits in self._sentence_traits(hit.doc):
                 if not terms & traits.tokens:
                     continue
-                if self._agrees(q, traits.tokens | title):
+                if self._agrees(q, traits.named | title):
                     ref = (hit.doc, start, end)
                     out.append(self._describe(q, "passage", ref, traits, title, hit.score / top, base))
         return out
@@ -458,9 +463,7 @@ class Composer:
         doc, start, end = candidate.ref
         if candidate.kind == "fact":
             fact = self.facts[doc]
-            shown = fact.answer
-            if fact.as_of and str(fact.as_of) not in fact.answer:
-                shown = f"{fact.answer.rstrip('.')} ({fact.as_of})."
+            shown = fact.shown
             sources = self._fact_sources(fact)
             fact_id: str | None = fact.id
         else:

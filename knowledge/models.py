@@ -80,6 +80,13 @@ class Fact(_Frozen):
     rank: bool = False
     line: int = 0
 
+    @property
+    def shown(self) -> str:
+        """The answer as shown to users, with its as-of year when known and not already stated."""
+        if self.as_of and str(self.as_of) not in self.answer:
+            return f"{self.answer.rstrip('.')} ({self.as_of})."
+        return self.answer
+
 
 class Answer(_Frozen):
     """What the bot says to a question: one to three sentences and their sources, or an honest 'none'."""
