@@ -236,7 +236,7 @@ class Composer:
             frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
         )
         self._fact_traits = [
-            self._traits(f"{f.answer} {f.quote}", tokens, f.as_of)
+            self._traits(f"{f.answer} {f.quote}", tokens, f.as_of, ranking=f.unit == "rank")
             for f, tokens in zip(self.facts, self._fact_token_sets, strict=True)
         ]
         self._fact_source_lists = {f.id: self._same_figure_sources(f) for f in self.facts}
@@ -271,11 +271,17 @@ class Composer:
         return tuple(windows)
 
     def _traits(
-        self, text: str, tokens: frozenset[str], as_of: int | None = None, length: int | None = None
+        self,
+        text: str,
+        tokens: frozenset[str],
+        as_of: int | None = None,
+        length: int | None = None,
+        ranking: bool = False,
     ) -> _Traits:
         """What ``text`` (with its ``tokens``) can answer: years, editions, and the types of answer it holds."""
         types = set()
-        if _HAS_NUMBER_RE.search(text):
+        # A ranking ("second in the world") is a position, not the amount "how much" asks for.
+        if _HAS_NUMBER_RE.search(text) and not ranking:
             types.add("number")
         if _HAS_YEAR_RE.search(text) or as_of:
             types.add("year")
@@ -318,15 +324,17 @@ class Composer:
             parts = [stem(p) for p in self.rules.words(fixed) if p not in STOP_WORDS and p not in NOISE_WORDS]
             if parts and not any(p in self.vocabulary for p in parts):
                 unknown_name = True
+        # The answer type is read after aliases ("hw much" -> "how much").
+        understood = " ".join(self.rules.words(spelled))
         wants = (
             "number"
-            if _ASKS_NUMBER_RE.search(spelled)
+            if _ASKS_NUMBER_RE.search(understood)
             else "year"
-            if _ASKS_YEAR_RE.search(spelled)
+            if _ASKS_YEAR_RE.search(understood)
             else "who"
-            if _ASKS_WHO_RE.search(spelled)
+            if _ASKS_WHO_RE.search(understood)
             else "where"
-            if _ASKS_WHERE_RE.search(spelled)
+            if _ASKS_WHERE_RE.search(understood)
             else None
         )
         compared = {m.end() for m in _COMPARED_RE.finditer(spelled)}
@@ -344,7 +352,7 @@ class Composer:
             wants=wants,
             years=years,
             ordinals=ordinals,
-            yes_no=bool(_YES_NO_RE.match(spelled)),
+            yes_no=bool(_YES_NO_RE.match(understood)),
         )
 
     def _entities(self, surface: Sequence[str]) -> tuple[frozenset[str], ...]:
