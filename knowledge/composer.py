@@ -42,6 +42,7 @@ SENTENCE_CACHE = 4096
 TITLE_WEIGHT = 0.5
 
 NOT_FOUND = "I couldn't find that in the knowledge base."
+RANK_TERM = stem("rank")  # "rank", "ranking", "position", "place", ... (synonyms fold onto it)
 
 _WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
 _POSSESSIVE_RE = re.compile(r"'s?$")
@@ -280,7 +281,11 @@ class Composer:
     ) -> _Traits:
         """What ``text`` (with its ``tokens``) can answer: years, editions, and the types of answer it holds."""
         types = set()
-        # A ranking ("second in the world") is a position, not the amount "how much" asks for.
+        # A ranking ("second in the world") is a position, not the amount "how much" asks for; a
+        # question that asks for neither gets a figure rather than a position between equal matches.
+        types.add("rank" if ranking or RANK_TERM in tokens else "figure")
+        if not ranking:
+            types.add("figure")
         if _HAS_NUMBER_RE.search(text) and not ranking:
             types.add("number")
         if _HAS_YEAR_RE.search(text) or as_of:
@@ -335,6 +340,8 @@ class Composer:
             if _ASKS_WHO_RE.search(understood)
             else "where"
             if _ASKS_WHERE_RE.search(understood)
+            else "rank"
+            if RANK_TERM in terms
             else None
         )
         compared = {m.end() for m in _COMPARED_RE.finditer(spelled)}
@@ -393,9 +400,9 @@ class Composer:
             return Decision(q, None, 0.0, False, self.related(q))
         candidates.sort(key=lambda c: -c.rank_score)
         best = candidates[0]
-        # The runner-up is the best candidate that is not the same text again (a window holding the
-        # best sentence, the same passage's other window): how clearly the best one stands out.
-        runner_up = next((c for c in candidates[1:] if not _overlaps(c, best)), None)
+        # The runner-up is the best candidate that does not say the same thing again (a window holding
+        # the best sentence, the passage a fact quotes): how clearly the best answer stands out.
+        runner_up = next((c for c in candidates[1:] if not self._same_content(c, best)), None)
         margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
         best = self.materialise(best.described())
         best = dataclasses.replace(best, features={**best.features, "margin": margin})
@@ -481,9 +488,21 @@ class Composer:
             fact_id = None
         return dataclasses.replace(candidate, text=shown, sources=sources, fact_id=fact_id)
 
+    def _same_content(self, a: Candidate, b: Candidate) -> bool:
+        """Whether two candidates say the same thing: the same fact, or windows sharing a sentence.
+
+        (A fact and the passage it quotes stay distinct: tried, and it made the decision worse.)
+        """
+        if a.kind != b.kind or a.ref[0] != b.ref[0]:
+            return False
+        return a.kind == "fact" or (a.ref[1] < b.ref[2] and b.ref[1] < a.ref[2])
+
     def _agrees(self, q: Question, tokens: frozenset[str]) -> bool:
-        """Every name and place the question uses is named by the candidate (or its article's title)."""
-        return q.names <= tokens and all(e <= tokens for e in q.entities)
+        """Every name and place the question uses is named by the candidate (or its article's title).
+
+        A capitalised name the knowledge base has never seen ("Freedonia") is named by no candidate.
+        """
+        return not q.unknown_name and q.names <= tokens and all(e <= tokens for e in q.entities)
 
     def _describe(
         self,
@@ -507,7 +526,7 @@ class Composer:
         values = (
             coverage,
             matched,
-            float(q.wants is None or q.wants in traits.types),
+            _type_fit(q.wants, traits.types),
             missing,
             float(kind == "fact"),
             bm25,
@@ -581,11 +600,13 @@ def _default_model() -> DecisionModel:
     return load_model()
 
 
-def _overlaps(a: Candidate, b: Candidate) -> bool:
-    """Whether two candidates are the same fact or share a sentence of the same passage."""
-    if a.kind != b.kind or a.ref[0] != b.ref[0]:
-        return False
-    return a.kind == "fact" or (a.ref[1] < b.ref[2] and b.ref[1] < a.ref[2])
+def _type_fit(wants: str | None, types: frozenset[str]) -> float:
+    """1.0 when the candidate holds the type of answer wanted; a position for an open question is half."""
+    if wants is None:
+        return 1.0 if "figure" in types else 0.5
+    return float(wants in types)
+
+
 
 
 def check_question(question: str) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 DECISION_FILE = Path(__file__).with_name("decision.json")
 # A wrong answer costs a team far more than an honest "not in the knowledge base".
 WRONG_COST = 2.0
-L2 = 0.5
+L2 = 2.0
 
 FEATURES: tuple[str, ...] = (
     "coverage",  # IDF-weighted share of the question's known content words the candidate holds
