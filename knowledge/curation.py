@@ -20,9 +20,7 @@ def curation_warnings(snapshot: Snapshot) -> list[Problem]:
     """Warnings (``file:line: message``) about fact topics and aliases, in file order."""
     composer = snapshot.composer
     rules = composer.rules
-    article_tokens = {
-        aid: set(rules.tokenize(f"{a.title} {a.text}")) for aid, a in snapshot.articles.items()
-    }
+    article_tokens = {aid: set(rules.tokenize(f"{a.title} {a.text}")) for aid, a in snapshot.articles.items()}
     corpus = set().union(*article_tokens.values()) if article_tokens else set()
     alias_words: set[str] = set()
     for key, value in snapshot.aliases.aliases.items():
@@ -50,6 +48,8 @@ def curation_warnings(snapshot: Snapshot) -> list[Problem]:
         if tokens and not any(t in corpus for t in tokens):
             line = snapshot.aliases.lines.get(f"aliases:{key}", 1)
             warnings.append(
-                Problem(aliases_file, line, f"alias {key!r}: the articles never use {value!r}; it matches nothing")
+                Problem(
+                    aliases_file, line, f"alias {key!r}: the articles never use {value!r}; it matches nothing"
+                )
             )
     return warnings

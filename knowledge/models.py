@@ -108,7 +108,8 @@ class Answer(_Frozen):
         return self.kind != "none"
 
     def to_json(self) -> dict[str, Any]:
-        """The ``innov ask --json`` object (DESIGN.md contract)."""
+        """The ``innov ask --json`` object (DESIGN.md contract: exactly these keys; suggestions made on a
+        decline are shown by the text renderers, not added to the contract)."""
         return {
             "question": self.question,
             "answered": self.answered,
@@ -118,7 +119,4 @@ class Answer(_Frozen):
             "score": round(self.score, 4),
             "kb_version": self.kb_version,
             "normalised": self.normalised if self.normalised is not None else self.question,
-            "related": [
-                {"text": text, "source": source.model_dump(mode="json")} for text, source in self.related
-            ],
         }

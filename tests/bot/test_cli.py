@@ -47,7 +47,17 @@ def test_ask_json_follows_the_contract() -> None:
     code, out = run("ask", "--json", "What is China's rank in the Global Innovation Index?")
     assert code == 0
     answer = json.loads(out)
-    assert list(answer) == ["question", "answered", "kind", "text", "sources", "score", "kb_version"]
+    assert list(answer) == [
+        "question",
+        "answered",
+        "kind",
+        "text",
+        "sources",
+        "score",
+        "kb_version",
+        "normalised",
+    ]
+    assert answer["normalised"] == "what is china's rank in the global innovation index"
     assert (answer["answered"], answer["kind"]) == (True, "fact")
     assert "11th" in answer["text"]
     source = answer["sources"][0]
