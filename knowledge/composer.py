@@ -241,7 +241,7 @@ class Composer:
             for f, tokens in zip(self.facts, self._fact_token_sets, strict=True)
         ]
         self._fact_source_lists = {f.id: self._same_figure_sources(f) for f in self.facts}
-        surface = set(table)
+        surface: Counter[str] = Counter(list(table))
         for text in [*(p.text for p in self.passages), *(a.title for a in articles.values())]:
             surface.update(self.rules.words(text))
         for fact in self.facts:
@@ -249,7 +249,7 @@ class Composer:
         for value in table.values():
             surface.update(value.split())
         place_words = {w for phrase in gaz.places for w in phrase.split()} | set(gaz.demonyms)
-        self.speller = Speller(surface, protected=STOP_WORDS | NOISE_WORDS | place_words)
+        self.speller = Speller(surface, protected=STOP_WORDS | NOISE_WORDS | place_words, same=stem)
 
     def _describe_sentences(self, doc: int) -> tuple[tuple[int, int, _Traits], ...]:
         """The passage's one- and two-sentence windows (heading included) with their traits.

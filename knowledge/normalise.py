@@ -15,7 +15,7 @@ Two small stages, both pure:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
@@ -71,8 +71,19 @@ def clean(question: str) -> str:
 class Speller:
     """Corrects long unknown words to the one nearest word of a vocabulary (a knowledge base's words)."""
 
-    def __init__(self, vocabulary: Iterable[str], protected: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        vocabulary: Iterable[str] | Mapping[str, int],
+        protected: Iterable[str] = (),
+        same: Callable[[str], str] | None = None,
+    ) -> None:
         self.vocabulary = frozenset(w for w in vocabulary if w.isalpha())
+        # How often the corpus uses each word: between equally close words, a clearly commoner one wins
+        # (as symspell does), e.g. "provices" -> "provinces" in a corpus about provinces.
+        self._counts: Mapping[str, int] = vocabulary if isinstance(vocabulary, Mapping) else {}
+        # Closest words that ``same`` maps together (forms of one stem: "enterprise", "enterprises") are
+        # one answer, not an ambiguity.
+        self._same = same
         # Words that are right as they are even if the corpus lacks them (stop words, places).
         self.protected = frozenset(protected) | self.vocabulary
         self._choices = sorted(w for w in self.vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
@@ -100,8 +111,12 @@ class Speller:
                     or sorted(choice) == sorted(word)
                 )
             ]
-            if len(closest) == 1:
-                best = closest[0]
+            if len(closest) == 1 or (closest and self._same and len({self._same(c) for c in closest}) == 1):
+                best = sorted(closest)[0]
+            elif len(closest) > 1 and self._counts:
+                ranked = sorted(closest, key=lambda c: -self._counts.get(c, 0))
+                if self._counts.get(ranked[0], 0) >= 2 * max(1, self._counts.get(ranked[1], 0)):
+                    best = ranked[0]
         if len(self._cache) < 65536:
             self._cache[word] = best
         return best
