@@ -152,7 +152,7 @@ def answer_reply(answer: Answer, question: str | None = None, *, share: str | No
     if not answer.answered and answer.related:
         # Nearby facts, clearly marked as suggestions: they do not answer the question.
         lines = [f"• {fit(text, 400)} ({source_line(source)})" for text, source in answer.related]
-        blocks.append(context(fit("*Not the answer, but related facts I know:*\n" + "\n".join(lines))))
+        blocks.append(context("*Not the answer, but related facts I know:*\n" + "\n".join(lines)))
     text = fit(answer.text, TEXT_LIMIT - 200)
     if sources:
         text += f" ({sources[0]})"

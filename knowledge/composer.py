@@ -38,6 +38,8 @@ MAX_QUESTION_CHARS = 2000
 TOP_PASSAGES = 8
 TOP_FACTS = 8
 MAX_RELATED = 3
+# ``/innov facts <topic>`` lists facts holding most of the topic's meaning (not one word of two).
+FACTS_MIN_COVERAGE = 0.75
 SENTENCE_CACHE = 4096
 TITLE_WEIGHT = 0.5
 
@@ -590,7 +592,7 @@ class Composer:
         return [
             self.facts[h.doc]
             for h in hits
-            if q.coverage(self._fact_token_sets[h.doc]) >= 0.5
+            if q.coverage(self._fact_token_sets[h.doc]) >= FACTS_MIN_COVERAGE
             and self._agrees(q, self._fact_token_sets[h.doc])
         ]
 
