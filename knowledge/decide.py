@@ -117,7 +117,7 @@ def _logistic(
     z = np.hstack([np.ones((len(x), 1)), (x - mean) / std])
     w = np.zeros(z.shape[1])
     penalty = np.eye(z.shape[1]) * L2
-    penalty[0, 0] = 0.0
+    penalty[0, 0] = 1e-6  # (not zero: separable data would make the Hessian singular)
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-z @ w))
         gradient = z.T @ (p - y) + penalty @ w
