@@ -88,7 +88,10 @@ def cmd_rank(settings: Settings, as_json: bool, out: TextIO) -> int:
     else:
         for fact in facts:
             cited = "; ".join(s.citation() for s in snapshot.sources_for(fact))
-            print(f"• {fact.shown} (Sources: {cited})" if ";" in cited else f"• {fact.shown} (Source: {cited})", file=out)
+            print(
+                f"• {fact.shown} (Sources: {cited})" if ";" in cited else f"• {fact.shown} (Source: {cited})",
+                file=out,
+            )
     return EXIT_OK
 
 
@@ -182,7 +185,7 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         print(
             "calibration (best candidate per question; bucket: n, mean confidence, share correct):", file=out
         )
-        for row in calibration(decisions):  # type: ignore[arg-type]
+        for row in calibration(decisions):
             share = "-" if row["share_correct"] is None else f"{row['share_correct']:.2f}"
             mean = "-" if row["mean_confidence"] is None else f"{row['mean_confidence']:.2f}"
             print(f"  {row['bucket']}: n={row['n']:3d}  confidence={mean}  correct={share}", file=out)

@@ -264,9 +264,16 @@ def _duration(seconds: float) -> str:
     return " ".join(parts)
 
 
+_SLACK_CONTROL_RE = re.compile(r"<[!@#]")
+
+
 def with_share_button(reply: Reply) -> Reply:
     """The reply plus a "Share in channel" button carrying ``reply.share`` (if it fits in a button)."""
     if reply.share is None or len(reply.share) > BUTTON_VALUE_LIMIT:
+        return reply
+    if _SLACK_CONTROL_RE.search(reply.share):
+        # A question carrying <!channel>, <@U...> and the like is answered (the noise is ignored), but
+        # such raw control sequences never travel in a payload innov sends: no share button for it.
         return reply
     button = {
         "type": "actions",

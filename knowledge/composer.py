@@ -31,7 +31,7 @@ from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean
-from knowledge.text import _CANONICAL, ALIASES, STOP_WORDS, TextRules, normalise, stem
+from knowledge.text import _CANONICAL, ALIASES, STOP_WORDS, TextRules, default_rules, normalise, stem
 
 MAX_ANSWER_CHARS = 300
 MAX_QUESTION_CHARS = 2000
@@ -216,7 +216,10 @@ class Composer:
         gaz = gazetteer()
         table = dict(ALIASES)
         table.update((aliases or AliasTable()).aliases)
-        self.rules = TextRules(table, gaz.demonyms, (aliases.numbers or None) if aliases else None)
+        if aliases is None or (not aliases.aliases and not aliases.numbers):
+            self.rules = default_rules()
+        else:
+            self.rules = TextRules(table, gaz.demonyms, aliases.numbers or None)
         tokenize = self.rules.tokenize
         passage_tokens = [tokenize(f"{p.heading or ''} {p.text}") for p in self.passages]
         self.passage_index = BM25Index(passage_tokens)
@@ -607,8 +610,6 @@ def _type_fit(wants: str | None, types: frozenset[str]) -> float:
     if wants is None:
         return 1.0 if "figure" in types else 0.5
     return float(wants in types)
-
-
 
 
 def check_question(question: str) -> str:

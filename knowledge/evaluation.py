@@ -26,7 +26,7 @@ def passes(item: Mapping[str, Any], text: str, sources: Sequence[Source]) -> boo
     return expect_ok and source_ok
 
 
-def evaluate(snapshot: Snapshot, items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def evaluate(snapshot: Snapshot, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Score a QA set: an item passes when its answer holds an expected string and cites a matching source,
     or, for ``abstain`` items, when the answer is ``none``. ``wrong`` counts answers that fail their item
     (an answered abstain item included); ``decisions`` holds each best candidate's features, probability

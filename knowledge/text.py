@@ -209,22 +209,31 @@ class TextRules:
         return [stem(w) for w in self.words(text) if w not in STOP_WORDS]
 
 
-DEFAULT_RULES = TextRules()
+@lru_cache(maxsize=1)
+def default_rules() -> TextRules:
+    """The rules of a knowledge base without an alias file: built-in aliases and the gazetteer's demonyms.
+
+    Built on first use (the gazetteer's data takes ~0.3 s to load); ``Composer`` uses these very
+    rules when it has no alias file, so ``tokenize`` here and the index agree token for token.
+    """
+    from knowledge.entities import gazetteer
+
+    return TextRules(ALIASES, gazetteer().demonyms)
 
 
 def expand_aliases(text: str) -> str:
     """The words of ``text`` with the built-in aliases spelled out, joined by spaces."""
-    return " ".join(DEFAULT_RULES.words(text))
+    return " ".join(default_rules().words(text))
 
 
 def words(text: str) -> list[str]:
-    """``TextRules.words`` with the built-in aliases only."""
-    return DEFAULT_RULES.words(text)
+    """``TextRules.words`` with the default rules (built-in aliases, demonyms)."""
+    return default_rules().words(text)
 
 
 def tokenize(text: str) -> list[str]:
-    """``TextRules.tokenize`` with the built-in aliases only (the index's tokens for ``text``)."""
-    return DEFAULT_RULES.tokenize(text)
+    """``TextRules.tokenize`` with the default rules (the index's tokens for ``text``)."""
+    return default_rules().tokenize(text)
 
 
 def tokenize_many(texts: Iterable[str]) -> list[list[str]]:

@@ -18,7 +18,10 @@ def write(path: Path, text: str) -> Path:
 
 def test_a_good_file_loads_with_lines(tmp_path: Path) -> None:
     table, problems = load_aliases(
-        write(tmp_path / "aliases.yaml", "aliases:\n  GII: Global Innovation Index\n  ZGC: Zhongguancun\nnumbers:\n  bn: billion\n")
+        write(
+            tmp_path / "aliases.yaml",
+            "aliases:\n  GII: Global Innovation Index\n  ZGC: Zhongguancun\nnumbers:\n  bn: billion\n",
+        )
     )
     assert problems == []
     assert table.aliases == {"gii": "Global Innovation Index", "zgc": "Zhongguancun"}

@@ -8,7 +8,9 @@ from knowledge import load_snapshot
 from knowledge.curation import curation_warnings
 from tests.knowledge.conftest import FACTS, write_kb
 
-STRAY_TOPIC = FACTS.replace("topics: [robot density, robots per worker]", "topics: [robot density, little giants]")
+STRAY_TOPIC = FACTS.replace(
+    "topics: [robot density, robots per worker]", "topics: [robot density, little giants]"
+)
 
 
 def test_a_topic_the_source_never_mentions_is_a_warning(tmp_path: Path) -> None:
@@ -28,7 +30,9 @@ def test_an_alias_that_matches_nothing_is_a_warning(tmp_path: Path) -> None:
     directory = write_kb(tmp_path / "kb")
     (directory / "aliases.yaml").write_text("aliases:\n  Q: quantum entanglement\n", encoding="utf-8")
     [warning] = [w for w in curation_warnings(load_snapshot(directory)) if w.file.endswith("aliases.yaml")]
-    assert warning.file.endswith("aliases.yaml") and warning.line == 2 and "matches nothing" in warning.message
+    assert (
+        warning.file.endswith("aliases.yaml") and warning.line == 2 and "matches nothing" in warning.message
+    )
 
 
 def test_the_seed_knowledge_base_has_no_curation_warnings(seeds_dir: Path) -> None:

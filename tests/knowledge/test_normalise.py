@@ -29,7 +29,16 @@ def test_clean_keeps_a_plain_question() -> None:
     assert clean("What is China's GII rank?") == "What is China's GII rank?"
 
 
-VOCABULARY = ["innovation", "research", "technology", "manufacturing", "industries", "china", "parks", "given"]
+VOCABULARY = [
+    "innovation",
+    "research",
+    "technology",
+    "manufacturing",
+    "industries",
+    "china",
+    "parks",
+    "given",
+]
 
 
 @pytest.mark.parametrize(
