@@ -221,7 +221,13 @@ class Composer:
         else:
             self.rules = TextRules(table, gaz.demonyms, aliases.numbers or None)
         tokenize = self.rules.tokenize
-        passage_tokens = [tokenize(f"{p.heading or ''} {p.text}") for p in self.passages]
+        # Each passage's words are computed once: its index tokens and the speller's vocabulary.
+        surface: Counter[str] = Counter(list(table))
+        passage_tokens = []
+        for p in self.passages:
+            passage_words = self.rules.words(f"{p.heading or ''} {p.text}")
+            surface.update(passage_words)
+            passage_tokens.append([stem(w) for w in passage_words if w not in STOP_WORDS])
         self.passage_index = BM25Index(passage_tokens)
         self._sentence_traits = lru_cache(maxsize=SENTENCE_CACHE)(self._describe_sentences)
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
@@ -246,9 +252,8 @@ class Composer:
             for f, tokens in zip(self.facts, self._fact_token_sets, strict=True)
         ]
         self._fact_source_lists = {f.id: self._same_figure_sources(f) for f in self.facts}
-        surface: Counter[str] = Counter(list(table))
-        for text in [*(p.text for p in self.passages), *(a.title for a in articles.values())]:
-            surface.update(self.rules.words(text))
+        for title in (a.title for a in articles.values()):
+            surface.update(self.rules.words(title))
         for fact in self.facts:
             surface.update(self.rules.words(" ".join((fact.answer, *fact.topics))))
         for value in table.values():

@@ -91,7 +91,6 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 # Numbers stay whole (decimals, thousands separators, ordinals); words may carry inner hyphens or '&'.
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|[a-z]+(?:'[a-z]+)?")
-_POSSESSIVE_RE = re.compile(r"'s?$")
 _STEMMER = Stemmer.Stemmer("english")
 # Number suffixes people type ("2.5bn", "$500m", "40k"); a knowledge base's aliases.yaml may add more.
 NUMBER_SUFFIXES: dict[str, str] = {"k": "thousand", "m": "million", "bn": "billion", "tn": "trillion"}
@@ -119,12 +118,8 @@ def stem(word: str) -> str:
 
 def _surface(text: str) -> list[str]:
     """Lower-case words of already lower-cased text, possessives dropped (no alias handling)."""
-    out = []
-    for raw in _TOKEN_RE.findall(text):
-        word = _POSSESSIVE_RE.sub("", raw) if not raw[0].isdigit() else raw
-        if word:
-            out.append(word)
-    return out
+    # The token pattern allows one inner apostrophe, so a possessive is exactly a trailing "'s".
+    return [raw[:-2] if raw.endswith("'s") else raw for raw in _TOKEN_RE.findall(text)]
 
 
 class TextRules:
@@ -155,6 +150,8 @@ class TextRules:
                 punctuated[key] = value
         self._plain = plain
         self._longest = max((len(k) for k in plain), default=0)
+        # Most words start no alias: one set look-up skips the n-gram look-ups for them.
+        self._starts = frozenset(k[0] for k in plain)
         self._punctuated = punctuated
         self._punct_re = (
             re.compile(
@@ -191,8 +188,13 @@ class TextRules:
         if not self._longest:
             return raw
         out: list[str] = []
+        starts = self._starts
         i = 0
         while i < len(raw):
+            if raw[i] not in starts:
+                out.append(raw[i])
+                i += 1
+                continue
             for n in range(min(self._longest, len(raw) - i), 0, -1):
                 found = self._plain.get(tuple(raw[i : i + n]))
                 if found is not None:
