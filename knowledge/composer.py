@@ -321,7 +321,10 @@ class Composer:
         cleaned = clean(normalise(question)) or normalise(question)
         spelled, _ = self.speller.correct_text(cleaned)
         normalised = " ".join(spelled.split()).strip(" ?!.")
-        surface = self.rules.words(_TYPE_WORDS_RE.sub(r"\1", spelled))
+        # The answer type is read after aliases ("hw much" -> "how much"); "what year" names the type
+        # of answer wanted, not its subject, so "year" is not a term.
+        understood = " ".join(self.rules.words(spelled))
+        surface = _TYPE_WORDS_RE.sub(r"\1", understood).split()
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
         weights: dict[str, float] = {}
         unknown: list[str] = []
@@ -339,8 +342,6 @@ class Composer:
             parts = [stem(p) for p in self.rules.words(fixed) if p not in STOP_WORDS and p not in NOISE_WORDS]
             if parts and not any(p in self.vocabulary for p in parts):
                 unknown_name = True
-        # The answer type is read after aliases ("hw much" -> "how much").
-        understood = " ".join(self.rules.words(spelled))
         wants = (
             "number"
             if _ASKS_NUMBER_RE.search(understood)
