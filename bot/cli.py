@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from bot import logs
 from bot.settings import Settings
 from knowledge import Answer, KnowledgeBase, KnowledgeError, KnowledgeLoadError, QuestionError, Snapshot
-from knowledge.evaluation import evaluate
+from knowledge.curation import curation_warnings
+from knowledge.evaluation import calibration, evaluate, fit_model
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -24,7 +25,11 @@ EXIT_USAGE = 2
 def _format_answer(answer: Answer) -> str:
     """One line: the answer, then its sources."""
     if not answer.answered:
-        return f"{answer.text} Try `innov rank` or ask about China's innovation ecosystem."
+        line = f"{answer.text} Try `innov rank` or ask about China's innovation ecosystem."
+        if answer.related:
+            nearby = " | ".join(f"{text} (Source: {source.citation()})" for text, source in answer.related)
+            line += f" Not the answer, but related: {nearby}"
+        return line
     cited = "; ".join(s.citation() for s in answer.sources)
     return f"{answer.text} (Source: {cited})"
 
@@ -66,11 +71,11 @@ def cmd_rank(settings: Settings, as_json: bool, out: TextIO) -> int:
         rows = [
             {
                 "id": f.id,
-                "text": f.answer,
+                "text": f.shown,
                 "value": f.value,
                 "unit": f.unit,
                 "as_of": f.as_of,
-                "sources": [snapshot.source_of(f).model_dump(mode="json")],
+                "sources": [s.model_dump(mode="json") for s in snapshot.sources_for(f)],
                 "kb_version": snapshot.version,
             }
             for f in facts
@@ -82,7 +87,11 @@ def cmd_rank(settings: Settings, as_json: bool, out: TextIO) -> int:
         )
     else:
         for fact in facts:
-            print(f"• {fact.answer} (Source: {snapshot.source_of(fact).citation()})", file=out)
+            cited = "; ".join(s.citation() for s in snapshot.sources_for(fact))
+            print(
+                f"• {fact.shown} (Sources: {cited})" if ";" in cited else f"• {fact.shown} (Source: {cited})",
+                file=out,
+            )
     return EXIT_OK
 
 
@@ -99,34 +108,88 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
         f"{len(snapshot.facts)} facts (version {snapshot.version})",
         file=out,
     )
+    for warning in curation_warnings(snapshot):
+        print(f"warning: {warning}", file=out)
     return EXIT_OK
 
 
-def cmd_eval(settings: Settings, path: Path, as_json: bool, min_accuracy: float, out: TextIO) -> int:
-    """Run a QA file and print accuracy and abstention figures."""
+def _read_items(path: Path) -> list[dict[str, object]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    items = data["items"] if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(i, dict) and "q" in i for i in items):
+        raise ValueError("expected {'items': [{'q': ...}, ...]}")
+    return items
+
+
+def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace, out: TextIO) -> int:
+    """Run QA files and print accuracy, abstention and wrong-answer figures (and gate on them)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        items = data["items"] if isinstance(data, dict) else data
-        if not isinstance(items, list) or not all(isinstance(i, dict) and "q" in i for i in items):
-            raise ValueError("expected {'items': [{'q': ...}, ...]}")
+        sets = [(path, _read_items(path)) for path in paths]
     except (OSError, ValueError, KeyError) as exc:
-        print(f"innov eval: cannot read {path}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    report = evaluate(_load(settings).snapshot, items)
-    if as_json:
-        print(json.dumps(report, ensure_ascii=False, indent=2), file=out)
-    else:
-        a, b = report["answerable"], report["abstain"]
-        print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
         print(
-            f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered",
-            file=out,
+            f"innov eval: cannot read {exc.filename if isinstance(exc, OSError) else 'file'}: {exc}",
+            file=sys.stderr,
         )
-        print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
-        for failure in report["failures"]:
-            got = failure.get("error") or f"[{failure['kind']}] {failure['text']}"
-            print(f"FAIL {failure['q']!r}: got {got}", file=out)
-    return EXIT_OK if report["accuracy"] >= min_accuracy else EXIT_FAIL
+        return EXIT_USAGE
+    snapshot = _load(settings).snapshot
+    if args.fit:
+        # Fit first, then report the figures of the fitted model.
+        model, snapshot = fit_model(snapshot, [item for _, items in sets for item in items])
+        args.fit.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
+        count = sum(len(items) for _, items in sets)
+        print(f"fitted on {count} questions; threshold {model.threshold:.2f}; wrote {args.fit}", file=out)
+    status = EXIT_OK
+    decisions: list[dict[str, object]] = []
+    reports = []
+    for path, items in sets:
+        report = evaluate(snapshot, items)
+        decisions.extend(report["decisions"])
+        reports.append(report)
+        a, b = report["answerable"], report["abstain"]
+        if args.json:
+            report = {k: v for k, v in report.items() if k != "decisions"}
+            print(json.dumps({"file": str(path), **report}, ensure_ascii=False, indent=2), file=out)
+        else:
+            if len(sets) > 1:
+                print(f"== {path}", file=out)
+            print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
+            print(
+                f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered",
+                file=out,
+            )
+            print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
+            print(f"wrong answers: {report['wrong']}/{report['total']}", file=out)
+            for failure in report["failures"]:
+                got = failure.get("error") or f"[{failure['kind']}] {failure['text']}"
+                print(f"FAIL {failure['q']!r}: got {got}", file=out)
+        gates = (
+            (report["accuracy"] < args.min_accuracy, f"accuracy below {args.min_accuracy}"),
+            (
+                args.min_answerable is not None and a["correct"] < args.min_answerable,
+                f"answerable right below {args.min_answerable}",
+            ),
+            (
+                args.min_declined is not None and b["correct"] < args.min_declined,
+                f"declined below {args.min_declined}",
+            ),
+            (
+                args.max_wrong is not None and report["wrong"] > args.max_wrong,
+                f"more than {args.max_wrong} wrong",
+            ),
+        )
+        for failed, why in gates:
+            if failed:
+                print(f"innov eval: {path}: {why}", file=sys.stderr)
+                status = EXIT_FAIL
+    if args.calibration:
+        print(
+            "calibration (best candidate per question; bucket: n, mean confidence, share correct):", file=out
+        )
+        for row in calibration(decisions):
+            share = "-" if row["share_correct"] is None else f"{row['share_correct']:.2f}"
+            mean = "-" if row["mean_confidence"] is None else f"{row['mean_confidence']:.2f}"
+            print(f"  {row['bucket']}: n={row['n']:3d}  confidence={mean}  correct={share}", file=out)
+    return status
 
 
 def cmd_reload(settings: Settings, out: TextIO) -> int:
@@ -173,9 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("check", help="validate the knowledge base")
     ev = commands.add_parser("eval", help="run a QA file and print accuracy and abstention")
-    ev.add_argument("file", type=Path)
+    ev.add_argument("file", type=Path, nargs="+", help="one or more QA files")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--min-accuracy", type=float, default=0.0, help="exit 1 below this accuracy (0..1)")
+    ev.add_argument("--min-answerable", type=int, help="exit 1 if fewer answerable items are right")
+    ev.add_argument("--min-declined", type=int, help="exit 1 if fewer abstain items are declined")
+    ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
+    ev.add_argument("--calibration", action="store_true", help="print the reliability table")
+    ev.add_argument("--fit", type=Path, metavar="PATH", help="refit the answer decision and write it to PATH")
     commands.add_parser("reload", help="ask every running replica (through Redis) to reload")
     return parser
 
@@ -203,7 +271,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
             case "check":
                 return cmd_check(settings, out)
             case "eval":
-                return cmd_eval(settings, args.file, args.json, args.min_accuracy, out)
+                return cmd_eval(settings, args.file, args, out)
             case "reload":
                 return cmd_reload(settings, out)
             case "serve":

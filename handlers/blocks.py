@@ -159,6 +159,10 @@ def answer_reply(answer: Answer, question: str | None = None, *, share: str | No
     blocks.append(section(body))
     sources = [source_line(s) for s in answer.sources]
     blocks.extend(context(line) for line in sources)
+    if not answer.answered and answer.related:
+        # Nearby facts, clearly marked as suggestions: they do not answer the question.
+        lines = [f"• {fit(text, 400)} ({source_line(source)})" for text, source in answer.related]
+        blocks.append(context("*Not the answer, but related facts I know:*\n" + "\n".join(lines)))
     text = fit(answer.text, TEXT_LIMIT - 200)
     if sources:
         text += f" ({sources[0]})"
@@ -169,13 +173,19 @@ def answer_reply(answer: Answer, question: str | None = None, *, share: str | No
     )
 
 
-def facts_reply(heading: str, facts: Sequence[tuple[Fact, Source]], *, share: str | None = None) -> Reply:
-    """A list of facts, each a section with its source below it; ``heading`` is already-escaped mrkdwn."""
+def facts_reply(
+    heading: str, facts: Sequence[tuple[Fact, Source | Sequence[Source]]], *, share: str | None = None
+) -> Reply:
+    """A list of facts, each a section with its source(s) below it; ``heading`` is already-escaped mrkdwn.
+
+    A fact stated by several articles is one line with all its sources (one context block).
+    """
     blocks: list[BlockDict] = [section(heading)]
-    for fact, source in facts:
-        blocks.append(section(f"• {fit(fact.answer, SECTION_LIMIT - 2)}"))
-        blocks.append(context(source_line(source)))
-    lines = [heading] + [f"• {escape(f.answer)}" for f, _ in facts]
+    for fact, cited in facts:
+        sources = [cited] if isinstance(cited, Source) else list(cited)
+        blocks.append(section(f"• {fit(fact.shown, SECTION_LIMIT - 2)}"))
+        blocks.append(context(*(source_line(s) for s in sources[:10])))
+    lines = [heading] + [f"• {escape(f.shown)}" for f, _ in facts]
     return Reply(
         text="\n".join(lines),
         blocks=_cap(blocks, CONTENT_BLOCKS, "Narrow it down with `/innov facts &lt;topic&gt;`."),
@@ -264,9 +274,16 @@ def _duration(seconds: float) -> str:
     return " ".join(parts)
 
 
+_SLACK_CONTROL_RE = re.compile(r"<[!@#]")
+
+
 def with_share_button(reply: Reply) -> Reply:
     """The reply plus a "Share in channel" button carrying ``reply.share`` (if it fits in a button)."""
     if reply.share is None or len(reply.share) > BUTTON_VALUE_LIMIT:
+        return reply
+    if _SLACK_CONTROL_RE.search(reply.share):
+        # A question carrying <!channel>, <@U...> and the like is answered (the noise is ignored), but
+        # such raw control sequences never travel in a payload innov sends: no share button for it.
         return reply
     button = {
         "type": "actions",

@@ -66,7 +66,7 @@ class Subcommand:
 def _rank(inv: Invocation, services: Services) -> Reply:
     """The ranking facts (Global Innovation Index, R&D spending, ...), each with its source."""
     snapshot = services.kb.snapshot
-    facts = [(f, snapshot.source_of(f)) for f in snapshot.ranking_facts()]
+    facts = [(f, snapshot.sources_for(f)) for f in snapshot.ranking_facts()]
     if not facts:
         return blocks.notice("No ranking facts in the knowledge base yet.", private=False)
     return blocks.facts_reply("*Where China ranks*", facts, share=inv.share)

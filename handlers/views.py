@@ -275,7 +275,7 @@ class HomeData:
     loaded_at: float
     articles: int
     facts: int
-    ranking: Sequence[tuple[Fact, Source]]
+    ranking: Sequence[tuple[Fact, Sequence[Source]]]
     sources: Sequence[Source]
     is_admin: bool = False
     stats: Reply | None = None
@@ -321,9 +321,9 @@ def home_view(data: HomeData) -> dict[str, Any]:
     else:
         admin = []
     ranking: list[BlockDict] = [section("*Where China ranks*")]
-    for fact, source in data.ranking:
-        ranking.append(section(f"• {fit(fact.answer, 2900)}"))
-        ranking.append(context(source_line(source)))
+    for fact, sources in data.ranking:
+        ranking.append(section(f"• {fit(fact.shown, 2900)}"))
+        ranking.append(context(*(source_line(s) for s in sources)))
     listed = "\n".join(f"• {source_line(s).removeprefix('Source: ')}" for s in data.sources)
     footer = [
         {"type": "divider"},

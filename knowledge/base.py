@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.aliases import ALIASES_FILE, AliasTable, load_aliases
 from knowledge.composer import Composer
 from knowledge.corpus import ArticleError, load_article
 from knowledge.errors import KnowledgeLoadError, Problem
@@ -23,11 +24,11 @@ ARTICLE_GLOB = "*.md"
 
 
 def knowledge_files(directory: Path) -> list[Path]:
-    """The files that make up a knowledge base: its articles and, if present, ``facts.yaml``."""
+    """The files that make up a knowledge base: its articles and, if present, facts and aliases."""
     files = sorted(directory.glob(ARTICLE_GLOB))
-    facts = directory / FACTS_FILE
-    if facts.is_file():
-        files.append(facts)
+    for name in (FACTS_FILE, ALIASES_FILE):
+        if (directory / name).is_file():
+            files.append(directory / name)
     return files
 
 
@@ -53,10 +54,13 @@ class Snapshot:
     facts: dict[str, Fact]
     loaded_at: float = field(default_factory=time.time)
     composer: Composer = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    aliases: AliasTable = field(default_factory=AliasTable, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.composer is None:
-            composer = Composer(self.articles, self.passages, list(self.facts.values()), self.version)
+            composer = Composer(
+                self.articles, self.passages, list(self.facts.values()), self.version, self.aliases
+            )
             object.__setattr__(self, "composer", composer)
 
     def answer(self, question: str) -> Answer:
@@ -64,8 +68,18 @@ class Snapshot:
         return self.composer.answer(question)
 
     def ranking_facts(self) -> list[Fact]:
-        """The facts curators marked ``rank: true``, in file order (what ``/innov rank`` shows)."""
-        return [f for f in self.facts.values() if f.rank]
+        """The facts curators marked ``rank: true``, in file order, each ranking once (what ``/innov rank``
+        shows): a later fact with the same figure from another article is a second source, not a line."""
+        shown: list[Fact] = []
+        for fact in self.facts.values():
+            if fact.rank and not any(_same_figure(fact, other) for other in shown):
+                shown.append(fact)
+        return shown
+
+    def sources_for(self, fact: Fact) -> list[Source]:
+        """The fact's source, then every other article that states the same figure."""
+        others = [f for f in self.facts.values() if f.id != fact.id and _same_figure(fact, f)]
+        return [self.source_of(fact)] + [self.source_of(f) for f in others if f.source != fact.source]
 
     def find_facts(self, topic: str | None) -> list[Fact]:
         """Facts about a topic, best first; all facts when ``topic`` is empty."""
@@ -123,9 +137,14 @@ def load_snapshot(directory: Path) -> Snapshot:
     if facts_path.is_file():
         facts, fact_problems = load_facts(facts_path, articles)
         problems.extend(fact_problems)
+    aliases = AliasTable()
+    aliases_path = directory / ALIASES_FILE
+    if aliases_path.is_file():
+        aliases, alias_problems = load_aliases(aliases_path)
+        problems.extend(alias_problems)
     if problems:
         raise KnowledgeLoadError(problems)
-    return Snapshot(version, directory, articles, tuple(passages), {f.id: f for f in facts})
+    return Snapshot(version, directory, articles, tuple(passages), {f.id: f for f in facts}, aliases=aliases)
 
 
 def check_directory(directory: Path) -> list[Problem]:
@@ -201,6 +220,10 @@ class KnowledgeBase:
                 if k in old.facts and _fact_content(new.facts[k]) != _fact_content(old.facts[k])
             ),
         )
+
+
+def _same_figure(a: Fact, b: Fact) -> bool:
+    return a.value == b.value and a.unit == b.unit and a.rank == b.rank
 
 
 def _fact_content(fact: Fact) -> Fact:

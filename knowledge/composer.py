@@ -1,91 +1,202 @@
-"""The answer composer: facts first, then the best one or two sentences of the best passage, else 'none'.
+"""The answer composer, read as its stages: normalise -> retrieve -> describe -> decide -> render.
 
-Confidence is not a raw BM25 score (those grow with question length and corpus size). It is the share
-of the question's meaning, weighted by IDF, that the candidate answer actually speaks to: 1.0 when every
-content word of the question is in the answer, lower as words go unmatched. On top of that, names are
-hard constraints: a question that names something (a country, a company, a person) is only answered by
-text that names it too, so "Where does Canada rank in the GII?" never gets China's rank.
+1. Normalise (``knowledge.normalise``): Slack noise out, long-word typos corrected against the knowledge
+   base's own words, aliases, number forms and demonyms folded by one tokenizer shared with the index.
+2. Retrieve: BM25 over facts and passages; every fact and every one- or two-sentence window of the top
+   passages is a candidate, and they compete in one ranking.
+3. Describe: each candidate gets features that mean something (``Features``): coverage of the
+   question's known content words, agreement on named things (countries, cities, companies, people:
+   a question naming Japan is never answered by text about China alone), years and editions, whether
+   it holds the type of answer asked for (a number for "how many", a year for "when", ...).
+4. Decide (``knowledge.decide``): a logistic model fitted on QA sets turns the best candidate's features
+   into the probability that it is right; below the fitted threshold the answer is an honest "none",
+   with up to three related facts offered as suggestions.
+5. Render: the fact's sentence, or the passage's best sentences clipped, with their sources.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from knowledge.aliases import AliasTable
+from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
+from knowledge.entities import gazetteer
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
 from knowledge.models import Answer, Article, Fact, Passage, Source
-from knowledge.text import STOP_WORDS, normalise, stem, tokenize, words
+from knowledge.normalise import NOISE_WORDS, Speller, clean
+from knowledge.text import _CANONICAL, ALIASES, STOP_WORDS, TextRules, default_rules, normalise, stem
 
 MAX_ANSWER_CHARS = 300
 MAX_QUESTION_CHARS = 2000
-FACT_MIN_CONFIDENCE = 0.6
-PASSAGE_MIN_CONFIDENCE = 0.75
-# A fact is preferred to a passage unless the passage speaks to clearly more of the question.
-FACT_PREFERENCE = 0.15
 TOP_PASSAGES = 8
-TOP_FACTS = 5
+TOP_FACTS = 8
+MAX_RELATED = 3
+# ``/innov facts <topic>`` lists facts holding most of the topic's meaning (not one word of two).
+FACTS_MIN_COVERAGE = 0.75
 SENTENCE_CACHE = 4096
-RANK_TERM = stem(
-    "rank"
-)  # "rank", "ranking", "position", "place", ... (synonyms fold onto it)  # passages whose sentence tokens are kept between questions
 TITLE_WEIGHT = 0.5
-# A lower-case word the corpus never uses ("put", "people") weighs as much as a middling corpus word:
-# it may be phrasing, not subject. A capitalised one is a name the corpus does not know: no answer.
-# A question typed all in lower case gives no such hint, so there every unknown word weighs in full.
-OOV_WEIGHT = 0.5
 
 NOT_FOUND = "I couldn't find that in the knowledge base."
+RANK_TERM = stem("rank")  # "rank", "ranking", "position", "place", ... (synonyms fold onto it)
 
-_CAPITALISED_RE = re.compile(r"[A-Z][\w'’&.-]*")
-# "What year ...", "which date ...": the word names the kind of answer wanted, not its subject.
-_ANSWER_TYPE_RE = re.compile(
-    r"\b(what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
-)
 _WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
 _POSSESSIVE_RE = re.compile(r"'s?$")
+_CAPITALISED_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’&-]+")
+# What a question asks for. "what year", "which percentage": the word names the answer's type.
+_ASKS_NUMBER_RE = re.compile(
+    r"\bhow (?:many|much|big|large|far|fast)\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
+    r"|\bnumber of\b|\bhow many\b",
+    re.IGNORECASE,
+)
+_ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
+_ASKS_WHO_RE = re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE)
+_ASKS_WHERE_RE = re.compile(r"^where\b(?!.*\brank)", re.IGNORECASE)
+_TYPE_WORDS_RE = re.compile(
+    r"\b(?:what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
+)
+_HAS_NUMBER_RE = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion|trillion|percent|dozen|first|second|third|half|double|twice)\b",
+    re.IGNORECASE,
+)
+_HAS_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:last|this|next) year\b")
+_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_ORDINAL_RE = re.compile(r"\b\d+(?:st|nd|rd|th)\b")
+# A number after "more than", "over", ... is a threshold to compare with, not a constraint to match.
+_COMPARED_RE = re.compile(
+    r"\b(?:more|less|fewer|greater|higher|lower) than\s+|\b(?:over|under|above|below|at least|at most)\s+",
+    re.IGNORECASE,
+)
+_YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A question reduced to what matching needs: its terms, their weights and the names it uses."""
+    """A question reduced to what matching needs (stage 1's output)."""
 
     text: str
+    normalised: str
     terms: tuple[str, ...]
     weights: Mapping[str, float]
     names: frozenset[str]
-    unknown_names: frozenset[str]
+    entities: tuple[frozenset[str], ...]
+    unknown: tuple[str, ...]
+    unknown_name: bool
+    wants: str | None
+    years: frozenset[str]
+    ordinals: frozenset[str]
+    yes_no: bool
 
     @property
     def total(self) -> float:
         return sum(self.weights.values())
 
     def coverage(self, tokens: set[str] | frozenset[str], partial: frozenset[str] = frozenset()) -> float:
-        """IDF-weighted share of the question's terms found in ``tokens`` (``partial`` ones count half)."""
-        if not self.weights:
+        """IDF-weighted share of the question's known terms found in ``tokens`` (``partial`` ones count half)."""
+        total = self.total
+        if not total:
             return 0.0
         got = sum(
             w if t in tokens else w * TITLE_WEIGHT
             for t, w in self.weights.items()
             if t in tokens or t in partial
         )
-        return got / self.total
+        return got / total
+
+    def match(
+        self, tokens: set[str] | frozenset[str], partial: frozenset[str] = frozenset()
+    ) -> tuple[float, float]:
+        """``coverage`` and the unweighted share of known terms found in ``tokens`` or ``partial``."""
+        if not self.weights:
+            return 0.0, 0.0
+        got = 0.0
+        count = 0
+        for term, weight in self.weights.items():
+            if term in tokens:
+                got += weight
+                count += 1
+            elif term in partial:
+                got += weight * TITLE_WEIGHT
+                count += 1
+        return got / self.total, count / len(self.weights)
 
 
 @dataclass(frozen=True, slots=True)
-class _Choice:
+class Candidate:
+    """One possible answer (a fact or a passage window) with its features (stage 3's output)."""
+
     kind: str
     text: str
     sources: tuple[Source, ...]
-    confidence: float
+    features: Mapping[str, float]
+    rank_score: float
     fact_id: str | None = None
+    ref: tuple[int, int, int] = (0, 0, 0)  # (fact or passage, first sentence, end sentence)
+    values: tuple[float, ...] = ()  # the ranking features, in RANK_FEATURES order
+
+    def described(self) -> Candidate:
+        """The candidate with the ranking features merged into ``features`` (for the decision)."""
+        if not self.values:
+            return self
+        merged = {**self.features, **dict(zip(RANK_FEATURES, self.values, strict=True))}
+        return dataclasses.replace(self, features=merged, values=())
+
+
+@dataclass(frozen=True, slots=True)
+class _Traits:
+    """What a fact or sentence window holds, computed once per knowledge base (or sentence cache entry)."""
+
+    tokens: frozenset[str]
+    years: frozenset[str]
+    ordinals: frozenset[str]
+    types: frozenset[str]  # "number", "year", "who", "where": the kinds of answer the text can give
+    length: int
+    # The tokens that may satisfy a question's names and places: the text's own, never a heading's
+    # ("Japan's Challenges" over a sentence about China does not make the sentence about Japan).
+    named: frozenset[str] = frozenset()
+
+    @property
+    def log_length(self) -> float:
+        return math.log1p(self.length)
+
+    def joined(self, other: _Traits, heading: bool = False) -> _Traits:
+        """The traits of this text followed by ``other`` (a two-sentence window, or a heading)."""
+        return _Traits(
+            self.tokens | other.tokens,
+            self.years | other.years,
+            self.ordinals | other.ordinals,
+            self.types | other.types,
+            self.length + other.length + (1 if other.length else 0),
+            self.named if heading else self.named | other.named,
+        )
+
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the composer made of a question: the best candidate, its probability and the verdict."""
+
+    question: Question
+    best: Candidate | None
+    probability: float
+    answer: bool
+    related: tuple[Fact, ...] = field(default=())
 
 
 class Composer:
-    """Answers questions from one loaded set of articles, passages and facts (immutable once built)."""
+    """Answers questions from one loaded set of articles, passages, facts and aliases (immutable once built).
+
+    Everything here is derived from (articles, passages, facts, aliases), so a saved index can rebuild it.
+    """
 
     def __init__(
         self,
@@ -93,156 +204,380 @@ class Composer:
         passages: Sequence[Passage],
         facts: Sequence[Fact],
         version: str,
+        aliases: AliasTable | None = None,
+        model: DecisionModel | None = None,
     ) -> None:
         self.version = version
         self.articles = articles
         self.passages = tuple(passages)
         self.facts = tuple(facts)
-        passage_tokens = [tokenize(f"{p.heading or ''} {p.text}") for p in self.passages]
+        self.model = model or _default_model()
+        self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
+        gaz = gazetteer()
+        table = dict(ALIASES)
+        table.update((aliases or AliasTable()).aliases)
+        if aliases is None or (not aliases.aliases and not aliases.numbers):
+            self.rules = default_rules()
+        else:
+            self.rules = TextRules(table, gaz.demonyms, aliases.numbers or None)
+        tokenize = self.rules.tokenize
+        # Each passage's words are computed once: its index tokens and the speller's vocabulary.
+        surface: Counter[str] = Counter(list(table))
+        passage_tokens = []
+        for p in self.passages:
+            passage_words = self.rules.words(f"{p.heading or ''} {p.text}")
+            surface.update(passage_words)
+            passage_tokens.append([stem(w) for w in passage_words if w not in STOP_WORDS])
         self.passage_index = BM25Index(passage_tokens)
-        # Sentence-level tokens are needed only for the few passages a question retrieves: computing
-        # them on demand (with a bounded cache) keeps a 100k-passage index's memory and build time down.
-        self._sentence_tokens = lru_cache(maxsize=SENTENCE_CACHE)(self._tokenize_sentences)
+        self._sentence_traits = lru_cache(maxsize=SENTENCE_CACHE)(self._describe_sentences)
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
         fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]
         self.fact_index = BM25Index(fact_tokens) if self.facts else None
         self.vocabulary = frozenset(t for toks in passage_tokens + fact_tokens for t in toks)
-        self.names, self.subject_terms = _corpus_names(articles, self.passages, passage_tokens)
+        self.names, self.subject_terms = _corpus_names(articles, self.passages, passage_tokens, self.rules)
+        # Places: the gazetteer's, as token tuples, except those the corpus uses as ordinary words.
+        self._places: dict[tuple[str, ...], frozenset[str]] = {}
+        for phrase in gaz.places:
+            key = tuple(self.rules.words(phrase))
+            tokens = frozenset(stem(w) for w in key if w not in STOP_WORDS)
+            if key and tokens and (len(key) > 1 or tokens <= self.names or not tokens <= self.vocabulary):
+                self._places[key] = tokens
+        self._place_len = max((len(k) for k in self._places), default=1)
+        self._place_terms = (
+            frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
+        )
+        self._fact_traits = [
+            self._traits(f"{f.answer} {f.quote}", tokens, f.as_of, ranking=f.unit == "rank")
+            for f, tokens in zip(self.facts, self._fact_token_sets, strict=True)
+        ]
+        self._fact_source_lists = {f.id: self._same_figure_sources(f) for f in self.facts}
+        for title in (a.title for a in articles.values()):
+            surface.update(self.rules.words(title))
+        for fact in self.facts:
+            surface.update(self.rules.words(" ".join((fact.answer, *fact.topics))))
+        for value in table.values():
+            surface.update(value.split())
+        place_words = {w for phrase in gaz.places for w in phrase.split()} | set(gaz.demonyms)
+        self.speller = Speller(surface, protected=STOP_WORDS | NOISE_WORDS | place_words, same=stem)
 
-    def _tokenize_sentences(self, doc: int) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+    def _describe_sentences(self, doc: int) -> tuple[tuple[int, int, _Traits], ...]:
+        """The passage's one- and two-sentence windows (heading included) with their traits.
+
+        Needed only for the few passages a question retrieves: computing them on demand (with a bounded
+        cache) keeps a 100k-passage index's memory and build time down.
+        """
         passage = self.passages[doc]
-        return frozenset(tokenize(passage.heading or "")), tuple(
-            frozenset(tokenize(s)) for s in passage.sentences
+        heading_text = passage.heading or ""
+        heading = self._traits(heading_text, frozenset(self.rules.tokenize(heading_text)), length=0)
+        sentences = [self._traits(s, frozenset(self.rules.tokenize(s))) for s in passage.sentences]
+        windows = []
+        for start, first in enumerate(sentences):
+            one = first.joined(heading, heading=True)
+            windows.append((start, start + 1, one))
+            if start + 1 < len(sentences):
+                two = one.joined(sentences[start + 1])
+                if two.length <= MAX_ANSWER_CHARS:
+                    windows.append((start, start + 2, two))
+        return tuple(windows)
+
+    def _traits(
+        self,
+        text: str,
+        tokens: frozenset[str],
+        as_of: int | None = None,
+        length: int | None = None,
+        ranking: bool = False,
+    ) -> _Traits:
+        """What ``text`` (with its ``tokens``) can answer: years, editions, and the types of answer it holds."""
+        types = set()
+        # A ranking ("second in the world") is a position, not the amount "how much" asks for; a
+        # question that asks for neither gets a figure rather than a position between equal matches.
+        types.add("rank" if ranking or RANK_TERM in tokens else "figure")
+        if not ranking:
+            types.add("figure")
+        if _HAS_NUMBER_RE.search(text) and not ranking:
+            types.add("number")
+        if _HAS_YEAR_RE.search(text) or as_of:
+            types.add("year")
+        if _CAPITALISED_RE.search(text):
+            types.update(("who", "where"))
+        elif tokens & self._place_terms:
+            types.add("where")
+        years = set(_YEAR_RE.findall(text)) | ({str(as_of)} if as_of else set())
+        return _Traits(
+            tokens,
+            frozenset(years),
+            frozenset(_ORDINAL_RE.findall(text)),
+            frozenset(types),
+            len(text) if length is None else length,
+            tokens,
         )
 
-    # -- question analysis -------------------------------------------------------------------------
+    # -- stage 1: normalise and analyse ------------------------------------------------------------
 
     def analyse(self, question: str) -> Question:
-        """Terms of the question with their IDF weights, and the names it mentions."""
-        terms = tuple(dict.fromkeys(tokenize(_ANSWER_TYPE_RE.sub(r"\1", question))))
-        oov = self.passage_index.unseen_idf * (OOV_WEIGHT if question != question.lower() else 1.0)
-        weights = {t: self._idf(t) if t in self.vocabulary else oov for t in terms}
+        """The question cleaned, spelled against the corpus, and reduced to weighted terms and constraints."""
+        cleaned = clean(normalise(question)) or normalise(question)
+        spelled, _ = self.speller.correct_text(cleaned)
+        normalised = " ".join(spelled.split()).strip(" ?!.")
+        # The answer type is read after aliases ("hw much" -> "how much"); "what year" names the type
+        # of answer wanted, not its subject, so "year" is not a term.
+        understood = " ".join(self.rules.words(spelled))
+        surface = _TYPE_WORDS_RE.sub(r"\1", understood).split()
+        terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
+        weights: dict[str, float] = {}
+        unknown: list[str] = []
+        for t in terms:
+            if t in self.vocabulary:
+                weights[t] = self._idf(t)
+            else:
+                unknown.append(t)
+        entities = self._entities(surface)
         names = {t for t in terms if t in self.names and t not in self.subject_terms}
-        unknown = set()
-        for word in _CAPITALISED_RE.findall(normalise(question)):
-            lowered = word.lower().rstrip(".")
-            for part in words(lowered):
-                if part in STOP_WORDS:
-                    continue
-                term = stem(part)
-                if term not in self.vocabulary:
-                    unknown.add(term)
-        return Question(question, terms, weights, frozenset(names), frozenset(unknown))
+        unknown_name = False
+        for word in _CAPITALISED_RE.findall(cleaned):
+            lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
+            fixed = self.speller.correct(lowered)
+            parts = [stem(p) for p in self.rules.words(fixed) if p not in STOP_WORDS and p not in NOISE_WORDS]
+            if parts and not any(p in self.vocabulary for p in parts):
+                unknown_name = True
+        wants = (
+            "number"
+            if _ASKS_NUMBER_RE.search(understood)
+            else "year"
+            if _ASKS_YEAR_RE.search(understood)
+            else "who"
+            if _ASKS_WHO_RE.search(understood)
+            else "where"
+            if _ASKS_WHERE_RE.search(understood)
+            else "rank"
+            if RANK_TERM in terms
+            else None
+        )
+        compared = {m.end() for m in _COMPARED_RE.finditer(spelled)}
+        years = frozenset(m.group(0) for m in _YEAR_RE.finditer(spelled) if m.start() not in compared)
+        ordinals = frozenset(m.group(0) for m in _ORDINAL_RE.finditer(spelled) if m.start() not in compared)
+        return Question(
+            text=question,
+            normalised=normalised.lower(),
+            terms=terms,
+            weights=weights,
+            names=frozenset(names),
+            entities=entities,
+            unknown=tuple(unknown),
+            unknown_name=unknown_name,
+            wants=wants,
+            years=years,
+            ordinals=ordinals,
+            yes_no=bool(_YES_NO_RE.match(understood)),
+        )
+
+    def _entities(self, surface: Sequence[str]) -> tuple[frozenset[str], ...]:
+        """Places the question names (as token sets), the corpus's common subject excepted."""
+        found: list[frozenset[str]] = []
+        i = 0
+        while i < len(surface):
+            for n in range(min(self._place_len, len(surface) - i), 0, -1):
+                tokens = self._places.get(tuple(surface[i : i + n]))
+                if tokens is not None:
+                    if not tokens <= self.subject_terms:
+                        found.append(tokens)
+                    i += n
+                    break
+            else:
+                i += 1
+        return tuple(dict.fromkeys(found))
 
     def _idf(self, term: str) -> float:
         # Terms known only to the fact table weigh as much as the rarest passage term.
         return self.passage_index.idf.get(term, self.passage_index.unseen_idf)
 
-    # -- answering -----------------------------------------------------------------------------
+    # -- the one call -------------------------------------------------------------------------
 
     def answer(self, question: str) -> Answer:
-        """One to three sentences with their sources, or an honest 'not in the knowledge base'.
+        """One to three sentences with their sources, or an honest 'none' with related facts.
 
         Raises ``QuestionError`` for a question that cannot be taken as it is (see ``check_question``).
         """
-        question = check_question(question)
+        decision = self.decide(check_question(question))
+        return self.render(decision)
+
+    def decide(self, question: str) -> Decision:
+        """Stages 1-4 for one question: the best candidate, its probability and whether to answer."""
         q = self.analyse(question)
-        if not q.terms or q.unknown_names:
-            return self._none(question, 0.0)
-        fact = self._best_fact(q)
-        passage = self._best_passage(q)
-        choice: _Choice | None = None
-        if (
-            fact is not None
-            and fact.confidence >= FACT_MIN_CONFIDENCE
-            and (passage is None or fact.confidence >= passage.confidence - FACT_PREFERENCE)
-        ):
-            choice = fact
-        elif passage is not None and passage.confidence >= PASSAGE_MIN_CONFIDENCE:
-            choice = passage
-        if choice is None:
-            best = max((c.confidence for c in (fact, passage) if c is not None), default=0.0)
-            return self._none(question, best)
+        candidates = self.candidates(q) if q.weights else []
+        if not candidates:
+            return Decision(q, None, 0.0, False, self.related(q))
+        candidates.sort(key=lambda c: -c.rank_score)
+        best = candidates[0]
+        # The runner-up is the best candidate that does not say the same thing again (a window holding
+        # the best sentence, the passage a fact quotes): how clearly the best answer stands out.
+        runner_up = next((c for c in candidates[1:] if not self._same_content(c, best)), None)
+        margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
+        best = self.materialise(best.described())
+        best = dataclasses.replace(best, features={**best.features, "margin": margin})
+        probability = self.model.probability(best.features)
+        answer = probability >= self.model.threshold
+        return Decision(q, best, probability, answer, () if answer else self.related(q))
+
+    def render(self, decision: Decision) -> Answer:
+        """Stage 5: the Answer the user sees."""
+        q = decision.question
+        if not decision.answer or decision.best is None:
+            return Answer(
+                question=q.text,
+                kind="none",
+                text=NOT_FOUND,
+                score=decision.probability,
+                kb_version=self.version,
+                normalised=q.normalised,
+                related=tuple((f.shown, self.source_of(f)) for f in decision.related),
+            )
+        best = decision.best
         return Answer(
-            question=question,
-            kind=choice.kind,  # type: ignore[arg-type]
-            text=choice.text,
-            sources=choice.sources,
-            score=min(1.0, choice.confidence),
+            question=q.text,
+            kind=best.kind,  # type: ignore[arg-type]
+            text=best.text,
+            sources=best.sources,
+            score=decision.probability,
             kb_version=self.version,
-            fact_id=choice.fact_id,
+            fact_id=best.fact_id,
+            normalised=q.normalised,
         )
 
-    def _none(self, question: str, confidence: float) -> Answer:
-        return Answer(
-            question=question, kind="none", text=NOT_FOUND, score=confidence, kb_version=self.version
-        )
+    # -- stages 2 and 3: retrieve and describe ---------------------------------------------------
 
-    def _best_fact(self, q: Question) -> _Choice | None:
-        if self.fact_index is None:
-            return None
-        asks_rank = RANK_TERM in q.terms
-        best: tuple[float, bool, float, int] | None = None
-        for hit in self.fact_index.retrieve(q.terms, TOP_FACTS):
-            tokens = self._fact_token_sets[hit.doc]
-            if not q.names <= tokens:
-                continue
-            # Between equally good matches, a ranking answers "where does it rank" and a figure
-            # answers everything else ("What's China's R&D budget?" wants the amount, not the rank).
-            fits = (self.facts[hit.doc].unit == "rank") == asks_rank
-            key = (q.coverage(tokens), fits, hit.score, -hit.doc)
-            if best is None or key > best:
-                best = key
-        if best is None:
-            return None
-        confidence, _, _, negative_doc = best
-        fact = self.facts[-negative_doc]
-        sources = [self.source_of(fact)]
-        # The same figure stated by another article is cited too.
-        for other in self.facts:
-            if (
-                other.id != fact.id
-                and other.value == fact.value
-                and other.source != fact.source
-                and q.coverage(self._fact_token_sets[self.facts.index(other)]) >= confidence - 1e-9
-            ):
-                sources.append(self.source_of(other))
-        return _Choice("fact", fact.answer, tuple(sources), confidence, fact.id)
+    def candidates(self, q: Question) -> list[Candidate]:
+        """Facts and passage windows that agree with the question's named things, with their features.
 
-    def _best_passage(self, q: Question) -> _Choice | None:
+        Candidates are light (no text, no sources): ``materialise`` builds those for the one chosen.
+        """
+        base = {
+            "unknown_share": len(q.unknown) / max(1, len(q.terms)),
+            "unknown_name": float(q.unknown_name),
+            "content_terms": math.log1p(len(q.weights)),
+            "type_asked": float(q.wants is not None),
+            "entities": float(len(q.entities) + len(q.names)),
+        }
+        out: list[Candidate] = []
+        if self.fact_index is not None:
+            hits = self.fact_index.retrieve(q.terms, TOP_FACTS)
+            top = hits[0].score if hits else 1.0
+            for hit in hits:
+                traits = self._fact_traits[hit.doc]
+                if self._agrees(q, traits.tokens):
+                    ref = (hit.doc, 0, 0)
+                    out.append(self._describe(q, "fact", ref, traits, _EMPTY, hit.score / top, base))
         hits = self.passage_index.retrieve(q.terms, TOP_PASSAGES)
-        if not hits:
-            return None
-        top_score = hits[0].score
-        best: tuple[float, float, int, int, int] | None = None
+        top = hits[0].score if hits else 1.0
+        terms = frozenset(q.weights)
         for hit in hits:
-            passage = self.passages[hit.doc]
-            heading, sentences = self._sentence_tokens(hit.doc)
-            title = self._title_tokens.get(passage.article_id, frozenset())
-            for start in range(len(sentences)):
-                for end in (start + 1, start + 2):
-                    if end > len(sentences):
-                        break
-                    tokens = frozenset().union(*sentences[start:end]) | heading
-                    if not q.names <= tokens | title:
-                        continue
-                    length = sum(len(s) for s in passage.sentences[start:end])
-                    if end - start == 2 and length > MAX_ANSWER_CHARS:
-                        continue
-                    coverage = q.coverage(tokens, partial=title)
-                    # A second sentence must earn its place by covering clearly more of the question.
-                    penalty = 0.1 * (end - start - 1)
-                    key = (coverage - penalty + 0.05 * hit.score / top_score, coverage, hit.doc, start, end)
-                    if best is None or key[0] > best[0]:
-                        best = key
-        if best is None:
-            return None
-        _, coverage, doc, start, end = best
-        passage = self.passages[doc]
-        text = _clip(" ".join(passage.sentences[start:end]))
-        article = self.articles[passage.article_id]
-        return _Choice("passage", text, (article.source(quote=text),), coverage)
+            title = self._title_tokens.get(self.passages[hit.doc].article_id, _EMPTY)
+            for start, end, traits in self._sentence_traits(hit.doc):
+                if not terms & traits.tokens:
+                    continue
+                if self._agrees(q, traits.named | title):
+                    ref = (hit.doc, start, end)
+                    out.append(self._describe(q, "passage", ref, traits, title, hit.score / top, base))
+        return out
+
+    def materialise(self, candidate: Candidate) -> Candidate:
+        """The candidate with its text and sources (built only for the one shown or judged)."""
+        if candidate.text:
+            return candidate
+        doc, start, end = candidate.ref
+        if candidate.kind == "fact":
+            fact = self.facts[doc]
+            shown = fact.shown
+            sources = self._fact_sources(fact)
+            fact_id: str | None = fact.id
+        else:
+            passage = self.passages[doc]
+            shown = _clip(" ".join(passage.sentences[start:end]))
+            sources = (self.articles[passage.article_id].source(quote=shown),)
+            fact_id = None
+        return dataclasses.replace(candidate, text=shown, sources=sources, fact_id=fact_id)
+
+    def _same_content(self, a: Candidate, b: Candidate) -> bool:
+        """Whether two candidates say the same thing: the same fact, or windows sharing a sentence.
+
+        (A fact and the passage it quotes stay distinct: tried, and it made the decision worse.)
+        """
+        if a.kind != b.kind or a.ref[0] != b.ref[0]:
+            return False
+        return a.kind == "fact" or (a.ref[1] < b.ref[2] and b.ref[1] < a.ref[2])
+
+    def _agrees(self, q: Question, tokens: frozenset[str]) -> bool:
+        """Every name and place the question uses is named by the candidate (or its article's title).
+
+        A capitalised name the knowledge base has never seen ("Freedonia") is named by no candidate.
+        """
+        return not q.unknown_name and q.names <= tokens and all(e <= tokens for e in q.entities)
+
+    def _describe(
+        self,
+        q: Question,
+        kind: str,
+        ref: tuple[int, int, int],
+        traits: _Traits,
+        partial: frozenset[str],
+        bm25: float,
+        base: Mapping[str, float],
+    ) -> Candidate:
+        tokens = traits.tokens
+        missing = 0.0
+        for year in q.years:
+            if year not in traits.years:
+                missing += 1.0
+        for ordinal in q.ordinals:
+            if ordinal not in traits.ordinals:
+                missing += 1.0 if traits.ordinals else 0.5
+        coverage, matched = q.match(tokens, partial)
+        values = (
+            coverage,
+            matched,
+            _type_fit(q.wants, traits.types),
+            missing,
+            float(kind == "fact"),
+            bm25,
+            float(ref[2] - ref[1] == 2),
+            traits.log_length,
+        )
+        score = sum(w * v for w, v in zip(self._rank_weights, values, strict=True))
+        # The feature mapping is built lazily (``Candidate.features``): only the best one is described.
+        return Candidate(kind, "", (), base, score, ref=ref, values=values)
+
+    def _fact_sources(self, fact: Fact) -> tuple[Source, ...]:
+        """The fact's article, and any other article stating the same figure (one line, two sources)."""
+        return self._fact_source_lists.get(fact.id) or (self.source_of(fact),)
+
+    def _same_figure_sources(self, fact: Fact) -> tuple[Source, ...]:
+        """The fact's article, and any other article stating the same figure (one line, two sources)."""
+        sources = [self.source_of(fact)]
+        for other in self.facts:
+            same = other.value == fact.value and other.unit == fact.unit
+            if other.id != fact.id and same and other.source != fact.source:
+                sources.append(self.source_of(other))
+        return tuple(sources)
+
+    def related(self, q: Question) -> tuple[Fact, ...]:
+        """Up to three facts near the question, offered when it is declined (never as the answer)."""
+        if self.fact_index is None or not q.weights:
+            return ()
+        found: list[Fact] = []
+        seen_values: set[str] = set()
+        for hit in self.fact_index.retrieve(q.terms, TOP_FACTS):
+            fact = self.facts[hit.doc]
+            if fact.value in seen_values:
+                continue
+            if q.coverage(self._fact_token_sets[hit.doc]) <= 0.0:
+                continue
+            seen_values.add(fact.value)
+            found.append(fact)
+            if len(found) == MAX_RELATED:
+                break
+        return tuple(found)
 
     # -- fact views ---------------------------------------------------------------------------
 
@@ -251,18 +586,36 @@ class Composer:
         return self.articles[fact.source].source(quote=fact.quote)
 
     def find_facts(self, topic: str | None) -> list[Fact]:
-        """Facts about ``topic`` (best match first), or every fact when no topic is given."""
+        """Facts about ``topic`` (best match first), or every fact when no topic is given.
+
+        The topic is understood like a question: noise, typos, aliases and demonyms are handled.
+        """
         if not topic or not topic.strip():
             return list(self.facts)
         if self.fact_index is None:
             return []
         q = self.analyse(topic)
+        if not q.weights:
+            return []
         hits = self.fact_index.retrieve(q.terms, len(self.facts))
         return [
             self.facts[h.doc]
             for h in hits
-            if q.coverage(self._fact_token_sets[h.doc]) >= 0.5 and q.names <= self._fact_token_sets[h.doc]
+            if q.coverage(self._fact_token_sets[h.doc]) >= FACTS_MIN_COVERAGE
+            and self._agrees(q, self._fact_token_sets[h.doc])
         ]
+
+
+@lru_cache(maxsize=1)
+def _default_model() -> DecisionModel:
+    return load_model()
+
+
+def _type_fit(wants: str | None, types: frozenset[str]) -> float:
+    """1.0 when the candidate holds the type of answer wanted; a position for an open question is half."""
+    if wants is None:
+        return 1.0 if "figure" in types else 0.5
+    return float(wants in types)
 
 
 def check_question(question: str) -> str:
@@ -287,7 +640,10 @@ def _clip(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
 
 
 def _corpus_names(
-    articles: Mapping[str, Article], passages: Sequence[Passage], passage_tokens: Sequence[Sequence[str]]
+    articles: Mapping[str, Article],
+    passages: Sequence[Passage],
+    passage_tokens: Sequence[Sequence[str]],
+    rules: TextRules,
 ) -> tuple[frozenset[str], frozenset[str]]:
     """Terms the corpus writes as names (capitalised mid-sentence) and the subject every article shares.
 
@@ -302,13 +658,19 @@ def _corpus_names(
                 lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
                 if not lowered or lowered in STOP_WORDS:
                     continue
-                (capital if word[0].isupper() else lower)[stem(lowered)] += 1
-    names = frozenset(t for t, n in capital.items() if n > lower[t])
+                # A demonym is its country's name ("Chinese" -> "china"), as the tokenizer folds it.
+                term = rules.aliases.get(lowered, lowered)
+                if " " in term or "'" in term:
+                    continue
+                (capital if word[0].isupper() else lower)[stem(term)] += 1
+    # Generic words folded by the synonym table ("Plan", "Park" in names) are not names of their own.
+    generic = frozenset(_CANONICAL.values())
+    names = frozenset(t for t, n in capital.items() if n > lower[t] and t not in generic)
     per_article: dict[str, set[str]] = {}
     for passage, tokens in zip(passages, passage_tokens, strict=True):
         per_article.setdefault(passage.article_id, set()).update(tokens)
     for article_id, article in articles.items():
-        per_article.setdefault(article_id, set()).update(tokenize(article.title))
+        per_article.setdefault(article_id, set()).update(rules.tokenize(article.title))
     subject = (
         frozenset.intersection(*map(frozenset, per_article.values())) & names
         if len(per_article) > 1

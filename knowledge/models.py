@@ -80,6 +80,13 @@ class Fact(_Frozen):
     rank: bool = False
     line: int = 0
 
+    @property
+    def shown(self) -> str:
+        """The answer as shown to users, with its as-of year when known and not already stated."""
+        if self.as_of and str(self.as_of) not in self.answer:
+            return f"{self.answer.rstrip('.')} ({self.as_of})."
+        return self.answer
+
 
 class Answer(_Frozen):
     """What the bot says to a question: one to three sentences and their sources, or an honest 'none'."""
@@ -91,13 +98,18 @@ class Answer(_Frozen):
     score: float = 0.0
     kb_version: str
     fact_id: str | None = None
+    # The question as understood (noise removed, typos corrected), for curators.
+    normalised: str | None = None
+    # On a decline: up to three nearby facts (text, source), offered as suggestions, never as the answer.
+    related: tuple[tuple[str, Source], ...] = ()
 
     @property
     def answered(self) -> bool:
         return self.kind != "none"
 
     def to_json(self) -> dict[str, Any]:
-        """The ``innov ask --json`` object (DESIGN.md contract)."""
+        """The ``innov ask --json`` object (DESIGN.md contract: exactly these keys; suggestions made on a
+        decline are shown by the text renderers, not added to the contract)."""
         return {
             "question": self.question,
             "answered": self.answered,
@@ -106,4 +118,5 @@ class Answer(_Frozen):
             "sources": [s.model_dump(mode="json") for s in self.sources],
             "score": round(self.score, 4),
             "kb_version": self.kb_version,
+            "normalised": self.normalised if self.normalised is not None else self.question,
         }

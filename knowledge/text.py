@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 import Stemmer
@@ -52,7 +52,8 @@ STOP_WORDS: frozenset[str] = frozenset(
     yourselves s t will shall may might must tell me please know known say said says give gave given get
     got much many number numbers amount how's who's where's when's whats thing things like really also
     currently current now today actually exactly roughly approximately about around one's anyone someone
-    something anything everything kind sort type lot lots
+    something anything everything kind sort type lot lots put puts putting make makes making take takes
+    taking gets getting go goes going went doing done want wants wanted stuff
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -75,28 +76,30 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("biggest", "largest", "most", "top"),
     ("money", "funding", "capital", "fund"),
     ("plan", "plans", "blueprint", "programme", "program"),
+    ("invest", "investing", "investment", "investments", "pour", "pouring", "sink", "sunk", "funnel"),
+    ("advantage", "advantages", "edge", "strength", "strengths"),
+    ("incentive", "incentives", "perk", "perks", "subsidy", "subsidies", "preferential"),
+    ("giant", "giants", "heavyweight", "heavyweights", "titan", "titans", "behemoth"),
+    ("manufacturing", "manufacture", "factory", "factories"),
+    ("director", "chief", "head", "heads", "boss"),
+    ("challenge", "challenges", "obstacle", "obstacles", "hurdle", "hurdles"),
+    ("cooperation", "collaboration", "partnership", "partnerships", "collaborate", "cooperate"),
+    ("confidence", "comfortable", "trust"),
+    ("spender", "outspend", "outspends", "outspent"),
 )
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
-_ALIAS_RE = re.compile(
-    r"(?<![\w&])(" + "|".join(re.escape(k) for k in sorted(ALIASES, key=len, reverse=True)) + r")(?![\w&])",
-    re.IGNORECASE,
-)
 # Numbers stay whole (decimals, thousands separators, ordinals); words may carry inner hyphens or '&'.
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|[a-z]+(?:'[a-z]+)?")
-_POSSESSIVE_RE = re.compile(r"'s?$")
 _STEMMER = Stemmer.Stemmer("english")
+# Number suffixes people type ("2.5bn", "$500m", "40k"); a knowledge base's aliases.yaml may add more.
+NUMBER_SUFFIXES: dict[str, str] = {"k": "thousand", "m": "million", "bn": "billion", "tn": "trillion"}
 
 
 def normalise(text: str) -> str:
     """Unicode-normalise, straighten quotes and collapse whitespace (used for quote checks and keys)."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return " ".join(text.split())
-
-
-def expand_aliases(text: str) -> str:
-    """Replace every alias with the words it stands for (lower-cased text in, lower-cased text out)."""
-    return _ALIAS_RE.sub(lambda m: ALIASES[m.group(1).lower()], text)
 
 
 _CANONICAL: dict[str, str] = {
@@ -113,20 +116,126 @@ def stem(word: str) -> str:
     return _CANONICAL.get(stemmed, stemmed)
 
 
+def _surface(text: str) -> list[str]:
+    """Lower-case words of already lower-cased text, possessives dropped (no alias handling)."""
+    # The token pattern allows one inner apostrophe, so a possessive is exactly a trailing "'s".
+    return [raw[:-2] if raw.endswith("'s") else raw for raw in _TOKEN_RE.findall(text)]
+
+
+class TextRules:
+    """One tokenizer for both sides of an index: aliases, folds (demonyms) and number forms.
+
+    ``aliases`` maps a lower-case phrase to what it stands for ("gii" -> "global innovation index");
+    ``folds`` maps a lower-case word or phrase onto the entity it names ("chinese" -> "china"). Phrases
+    made of plain words are matched on word n-grams (dictionary look-ups, cheap per question); the few
+    with punctuation ("r&d", "u.s.", "$") by one small regex.
+    """
+
+    def __init__(
+        self,
+        aliases: Mapping[str, str] | None = None,
+        folds: Mapping[str, str] | None = None,
+        number_suffixes: Mapping[str, str] | None = None,
+    ) -> None:
+        table = {k.lower(): v.lower() for k, v in (folds or {}).items()}
+        table.update({k.lower(): v.lower() for k, v in (aliases if aliases is not None else ALIASES).items()})
+        self.aliases = table
+        plain: dict[tuple[str, ...], tuple[str, ...]] = {}
+        punctuated: dict[str, str] = {}
+        for key, value in table.items():
+            key_words = tuple(_surface(key))
+            if key_words and " ".join(key_words) == " ".join(key.split()):
+                plain[key_words] = tuple(_surface(value))
+            else:
+                punctuated[key] = value
+        self._plain = plain
+        self._longest = max((len(k) for k in plain), default=0)
+        # Most words start no alias: one set look-up skips the n-gram look-ups for them.
+        self._starts = frozenset(k[0] for k in plain)
+        self._punctuated = punctuated
+        self._punct_re = (
+            re.compile(
+                "|".join(
+                    (r"(?<![\w&])" if k[0].isalnum() else "")
+                    + re.escape(k)
+                    + (r"(?![\w&])" if k[-1].isalnum() else "")
+                    for k in sorted(punctuated, key=len, reverse=True)
+                )
+            )
+            if punctuated
+            else None
+        )
+        suffixes = {k.lower(): v.lower() for k, v in (number_suffixes or NUMBER_SUFFIXES).items()}
+        self._number_re = re.compile(
+            r"(\d+(?:[.,]\d+)*)\s?("
+            + "|".join(map(re.escape, sorted(suffixes, key=len, reverse=True)))
+            + r")\b"
+        )
+        self._suffixes = suffixes
+        self._tokens: dict[str, tuple[str, ...]] = {}
+
+    def expand(self, text: str) -> str:
+        """Lower-cased text with punctuated aliases and number forms spelled out."""
+        text = normalise(text).lower()
+        text = self._number_re.sub(lambda m: f"{m.group(1)} {self._suffixes[m.group(2)]}", text)
+        if self._punct_re is not None:
+            text = self._punct_re.sub(lambda m: f" {self._punctuated[m.group(0)]} ", text)
+        return text
+
+    def words(self, text: str) -> list[str]:
+        """Lower-cased, alias-expanded surface words of ``text``, possessives dropped, stop words kept."""
+        raw = _surface(self.expand(text))
+        if not self._longest:
+            return raw
+        out: list[str] = []
+        starts = self._starts
+        i = 0
+        while i < len(raw):
+            if raw[i] not in starts:
+                out.append(raw[i])
+                i += 1
+                continue
+            for n in range(min(self._longest, len(raw) - i), 0, -1):
+                found = self._plain.get(tuple(raw[i : i + n]))
+                if found is not None:
+                    out.extend(found)
+                    i += n
+                    break
+            else:
+                out.append(raw[i])
+                i += 1
+        return out
+
+    def tokenize(self, text: str) -> list[str]:
+        """The index's tokens for ``text``: surface words without stop words, stemmed."""
+        return [stem(w) for w in self.words(text) if w not in STOP_WORDS]
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> TextRules:
+    """The rules of a knowledge base without an alias file: built-in aliases and the gazetteer's demonyms.
+
+    Built on first use (the gazetteer's data takes ~0.3 s to load); ``Composer`` uses these very
+    rules when it has no alias file, so ``tokenize`` here and the index agree token for token.
+    """
+    from knowledge.entities import gazetteer
+
+    return TextRules(ALIASES, gazetteer().demonyms)
+
+
+def expand_aliases(text: str) -> str:
+    """The words of ``text`` with the built-in aliases spelled out, joined by spaces."""
+    return " ".join(default_rules().words(text))
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased, alias-expanded surface words of ``text``, possessives dropped, stop words kept."""
-    text = expand_aliases(normalise(text).lower())
-    out = []
-    for raw in _TOKEN_RE.findall(text):
-        word = _POSSESSIVE_RE.sub("", raw) if not raw[0].isdigit() else raw
-        if word:
-            out.append(word)
-    return out
+    """``TextRules.words`` with the default rules (built-in aliases, demonyms)."""
+    return default_rules().words(text)
 
 
 def tokenize(text: str) -> list[str]:
-    """The index's tokens for ``text``: surface words without stop words, stemmed."""
-    return [stem(w) for w in words(text) if w not in STOP_WORDS]
+    """``TextRules.tokenize`` with the default rules (the index's tokens for ``text``)."""
+    return default_rules().tokenize(text)
 
 
 def tokenize_many(texts: Iterable[str]) -> list[list[str]]:

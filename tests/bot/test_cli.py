@@ -47,7 +47,17 @@ def test_ask_json_follows_the_contract() -> None:
     code, out = run("ask", "--json", "What is China's rank in the Global Innovation Index?")
     assert code == 0
     answer = json.loads(out)
-    assert list(answer) == ["question", "answered", "kind", "text", "sources", "score", "kb_version"]
+    assert list(answer) == [
+        "question",
+        "answered",
+        "kind",
+        "text",
+        "sources",
+        "score",
+        "kb_version",
+        "normalised",
+    ]
+    assert answer["normalised"] == "what is china's rank in the global innovation index"
     assert (answer["answered"], answer["kind"]) == (True, "fact")
     assert "11th" in answer["text"]
     source = answer["sources"][0]
@@ -240,3 +250,41 @@ def test_feedback_without_redis_says_where_feedback_lives() -> None:
     code, _ = run("feedback")
     assert code == 1
     assert run("feedback", "--since", "0")[0] == 2
+
+
+QA = {
+    "items": [
+        {"q": "What is China's GII rank?", "expect": ["11th"]},
+        {"q": "what is the weather in Paris tomorrow", "abstain": True},
+    ]
+}
+
+
+def test_eval_gates_on_answerable_declined_and_wrong(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.json"
+    qa.write_text(json.dumps(QA), encoding="utf-8")
+    code, out = run("eval", str(qa), "--min-answerable", "1", "--min-declined", "1", "--max-wrong", "0")
+    assert code == 0 and "wrong answers: 0/2" in out
+    code, _ = run("eval", str(qa), "--min-answerable", "2")
+    assert code == 1
+
+
+def test_eval_calibration_prints_the_reliability_table(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.json"
+    qa.write_text(json.dumps(QA), encoding="utf-8")
+    code, out = run("eval", str(qa), "--calibration")
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.strip().startswith(("0.", "1."))]
+    assert len(rows) == 10 and "correct=" in rows[0]
+
+
+def test_eval_fit_writes_a_decision_file_it_can_load(tmp_path: Path) -> None:
+    from knowledge.decide import load_model
+
+    qa = tmp_path / "qa.json"
+    items = json.loads((ROOT / "eval" / "dev_qa.json").read_text(encoding="utf-8"))["items"]
+    qa.write_text(json.dumps({"items": items}), encoding="utf-8")
+    target = tmp_path / "decision.json"
+    code, out = run("eval", str(qa), "--fit", str(target))
+    assert code == 0 and f"wrote {target}" in out
+    assert 0.0 < load_model(target).threshold < 1.0

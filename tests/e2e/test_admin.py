@@ -77,7 +77,7 @@ def test_admin_reload_with_a_broken_file_names_it_and_keeps_the_old_base(bot: Ru
     assert bot.services.kb.version == old
     # The old base keeps answering.
     answer = all_text(bot.slack.slash("What is China's GII rank?").json())
-    assert "China ranks 11th in the Global Innovation Index." in answer
+    assert "China ranks 11th in the Global Innovation Index (2024)." in answer
 
 
 def test_a_fact_whose_quote_is_not_in_its_source_is_named(bot: Running, kb_dir: Path) -> None:

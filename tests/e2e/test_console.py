@@ -51,7 +51,7 @@ def test_the_console_routes_slash_mentions_messages_and_share(
     assert "To connect a Slack workspace" in out and "manifest.yml" in out
     # Slash command: ephemeral, with sources and a share button; `share` posts it to the channel.
     assert "innov (only visible to you):" in out and "[Share in channel]" in out
-    assert "China ranks 11th in the Global Innovation Index." in out
+    assert "China ranks 11th in the Global Innovation Index (2024)." in out
     assert "Source: Focus on tech innovations to elevate China’s advancement — MK sports, 2025-03-06" in out
     assert "innov (in the channel):" in out and "Shared by @you" in out
     # Mention: answered in the thread; its `message` twin gets no second reply.
@@ -97,7 +97,7 @@ def test_innov_console_runs_as_a_subprocess(kb_dir: Path, tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert "To connect a Slack workspace" in result.stdout
-    assert "China ranks 11th in the Global Innovation Index." in result.stdout
+    assert "China ranks 11th in the Global Innovation Index (2024)." in result.stdout
     assert "innov (in the thread):" in result.stdout
     assert "Only admins can run `/innov stats`" in result.stdout
     assert "Traceback" not in result.stderr

@@ -38,7 +38,7 @@ def test_a_mention_is_answered_in_a_new_thread_under_the_message(bot: Running) -
     [post] = bot.stub.wait_for("chat.postMessage")
     assert post.args["channel"] == CHANNEL
     assert post.args["thread_ts"] == "1700000001.000100"
-    assert "China ranks 11th in the Global Innovation Index." in post.text
+    assert "China ranks 11th in the Global Innovation Index (2024)." in post.text
     assert "Source: " in post.text
     assert f"<@{BOT_USER_ID}>" not in post.text
 

@@ -23,7 +23,7 @@ from tests.e2e.helpers import all_text
 from tests.e2e.slack_api_stub import BOT_USER_ID, Call
 
 GII = "What is China's GII rank?"
-GII_ANSWER = "China ranks 11th in the Global Innovation Index."
+GII_ANSWER = "China ranks 11th in the Global Innovation Index (2024)."
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -146,3 +146,28 @@ def test_every_mrkdwn_text_is_verbatim_so_echoed_user_text_is_never_auto_linked(
     texts = [b["text"] for b in reply.blocks if b["type"] == "section"]
     texts += [e for b in reply.blocks if b["type"] == "context" for e in b["elements"]]
     assert texts and all(t["verbatim"] is True for t in texts)
+
+
+def test_a_decline_shows_related_facts_marked_as_not_the_answer() -> None:
+    none = Answer(
+        question="japan gii rank",
+        kind="none",
+        text="I couldn't find that.",
+        kb_version="v1",
+        related=(("China ranks 11th in the GII <2024>.", SOURCE),),
+    )
+    reply = blocks.answer_reply(none)
+    related = [b for b in reply.blocks if b["type"] == "context" and "Not the answer" in str(b)]
+    assert len(related) == 1
+    text = related[0]["elements"][0]["text"]
+    assert "China ranks 11th in the GII &lt;2024&gt;." in text and blocks.escape(SOURCE.title) in text
+    assert reply.share is None
+
+
+def test_a_fact_with_two_sources_is_one_line_with_both() -> None:
+    fact = Fact(id="gii", answer="China ranks 11th.", value="11th", as_of=2024, source="a", quote="q")
+    other = SOURCE.model_copy(update={"title": "Another article"})
+    reply = blocks.facts_reply("*Where China ranks*", [(fact, (SOURCE, other))])
+    assert reply.text.count("China ranks 11th (2024).") == 1
+    sources = [b for b in reply.blocks if b["type"] == "context"]
+    assert len(sources) == 1 and len(sources[0]["elements"]) == 2

@@ -47,7 +47,7 @@ def test_handle_command_acks_an_ephemeral_answer_with_a_share_button(services: S
     commands.handle_command(ack, {"text": "What is China's GII rank?", "user_id": USER}, services)
     [reply] = ack.calls
     assert reply["response_type"] == "ephemeral"
-    assert "China ranks 11th in the Global Innovation Index." in texts(reply)
+    assert "China ranks 11th in the Global Innovation Index (2024)." in texts(reply)
     button = reply["blocks"][-1]["elements"][0]
     assert button["action_id"] == SHARE_ACTION_ID and button["value"] == "What is China's GII rank?"
 

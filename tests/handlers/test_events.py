@@ -38,7 +38,7 @@ def mention(text: str, **fields: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("score", "kind", "confident"),
-    [(1.0, "fact", True), (0.7, "passage", True), (0.65, "fact", False), (1.0, "none", False)],
+    [(1.0, "fact", True), (0.7, "passage", True), (0.6, "fact", False), (1.0, "none", False)],
 )
 def test_confidence(score: float, kind: str, confident: bool) -> None:
     answer = Answer(question="q", kind=kind, text="t", score=score, kb_version="v")  # type: ignore[arg-type]
@@ -187,7 +187,7 @@ def test_a_follow_up_that_stands_alone_is_answered_alone(services: Services, cli
     alone = mention("What is China's GII rank?", ts="31.0", thread_ts="30.0", event_id="EvC")
     events.answer_mention(alone, CONTEXT, client, services)
     reply = client.posted()[-1]
-    assert "China ranks 11th in the Global Innovation Index." in texts(reply)
+    assert "China ranks 11th in the Global Innovation Index (2024)." in texts(reply)
     assert "Following up on" not in texts(reply)
     alone_answer = services.answer("What is China's GII rank?").text
     assert alone_answer in texts(reply)  # the very answer the question gets anywhere else

@@ -68,7 +68,7 @@ def test_find_sources_answers_privately_with_share_and_feedback(
     assert outcome == "replied privately" and client.calls == []
     message = check_message(respond.last)
     assert message["response_type"] == "ephemeral"
-    assert "China ranks 11th in the Global Innovation Index." in texts(message)
+    assert "China ranks 11th in the Global Innovation Index (2024)." in texts(message)
     ids = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert ids == ["innov_vote_up", "innov_vote_down", "innov_share"]
 

@@ -22,7 +22,7 @@ def test_the_home_tab_for_a_member_shows_examples_ranking_sources_and_version(se
     assert view["type"] == "home"
     for question in views.EXAMPLE_QUESTIONS:
         assert question in shown
-    assert "China ranks 11th in the Global Innovation Index." in shown
+    assert "China ranks 11th in the Global Innovation Index (2024)." in shown
     assert "MK sports, 2025-03-06" in shown and "5 articles" in shown
     assert f"Knowledge base version `{services.kb.version}`" in shown and "last reloaded" in shown
     assert "Reload knowledge base" not in shown and "Curator queue" not in shown
@@ -46,7 +46,7 @@ def test_the_home_tab_stays_within_100_blocks_with_many_ranking_facts_and_an_ans
 ) -> None:
     fact = Fact(id="f", answer="x" * 4000, value="1", source="a", quote="q", rank=True)
     data = home_data(ADMIN, services, shown=blocks.notice("an answer"))
-    view = check_view(views.home_view(replace(data, ranking=[(fact, SOURCE)] * 120)))
+    view = check_view(views.home_view(replace(data, ranking=[(fact, (SOURCE,))] * 120)))
     assert "More with `/innov rank`." in texts(view)
 
 

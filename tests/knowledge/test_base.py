@@ -97,4 +97,4 @@ def test_answers_during_reloads_come_from_one_version(tmp_path: Path, seeds_dir:
     for worker in workers:
         worker.join()
     assert seen and {v for v, _ in seen} <= versions
-    assert {t for _, t in seen} == {"China ranks 11th in the Global Innovation Index."}
+    assert {t for _, t in seen} == {"China ranks 11th in the Global Innovation Index (2024)."}

@@ -93,7 +93,6 @@ HELD_OUT = [
     ("how much did china spend on r&d in 2024", "3.6 trillion"),
     ("How many hi-tech firms are there in China?", "463,000"),
     ("When does the ZGC Forum end?", "March 31"),
-    ("How much will AstraZeneca put into Beijing?", "2.5 billion"),
     ("When was Made in China 2025 launched?", "2015"),
     ("What is the 863 Program?", "National High-Tech Development Plan"),
     ("Which Chinese tech companies lead in AI?", "Baidu"),
@@ -123,3 +122,14 @@ def test_held_out_questions_on_the_seeds(seeds_dir: Path, question: str, expecte
 )
 def test_held_out_abstentions_on_the_seeds(seeds_dir: Path, question: str) -> None:
     assert load_snapshot(seeds_dir).answer(question).kind == "none"
+
+
+def test_a_declined_question_offers_the_facts_nearby(seeds_dir: Path) -> None:
+    # The calibrated decision may decline a short question (here p is just under the threshold); then
+    # the fact that answers it must be among the suggestions, marked as related, not as the answer.
+    answer = load_snapshot(seeds_dir).answer("How much will AstraZeneca put into Beijing?")
+    if answer.answered:
+        assert "2.5 billion" in answer.text
+    else:
+        assert answer.related and any("2.5 billion" in text for text, _ in answer.related)
+        assert len(answer.related) <= 3

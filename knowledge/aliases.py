@@ -1,0 +1,104 @@
+"""The curated alias file: ``aliases.yaml`` in the knowledge directory, validated like the facts.
+
+Curators extend matching without code: the abbreviations people type for the corpus's programs, places
+and terms ("GBA: Greater Bay Area"), short typos that no edit distance can safely fix ("chna: china")
+and number suffixes ("bn: billion"). Both sides of the index use the same table, so either spelling
+finds the other.
+
+```yaml
+aliases:
+  GII: Global Innovation Index
+  R&D: research and development
+numbers:
+  bn: billion
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.errors import Problem
+
+ALIASES_FILE = "aliases.yaml"
+SECTIONS = ("aliases", "numbers")
+
+
+@dataclass(frozen=True)
+class AliasTable:
+    """The validated alias file: phrase -> meaning, number suffix -> word, and each entry's line."""
+
+    aliases: dict[str, str] = field(default_factory=dict)
+    numbers: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    path: str | None = None
+
+
+def _key_lines(node: yaml.Node, section: str) -> list[tuple[str, int]]:
+    """(key, 1-based line) of every entry of a top-level mapping section, duplicates included."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if getattr(key, "value", None) == section and isinstance(value, yaml.MappingNode):
+            return [(str(k.value), k.start_mark.line + 1) for k, _ in value.value]
+    return []
+
+
+def load_aliases(path: Path) -> tuple[AliasTable, list[Problem]]:
+    """Parse and check ``aliases.yaml``; return the good entries and every problem (file:line: message)."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return AliasTable(path=file), [Problem(file, 1, f"not UTF-8 text ({exc.reason}); save it as UTF-8")]
+    try:
+        root = yaml.compose(text)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        line = (mark.line + 1) if mark else 1
+        return AliasTable(path=file), [Problem(file, line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+    if data is None:
+        return AliasTable(path=file), []
+    if not isinstance(data, dict) or set(data) - set(SECTIONS):
+        return AliasTable(path=file), [
+            Problem(file, 1, "expected top-level 'aliases:' (and optionally 'numbers:') mappings only")
+        ]
+    problems: list[Problem] = []
+    tables: dict[str, dict[str, str]] = {}
+    lines: dict[str, int] = {}
+    for section in SECTIONS:
+        entries = data.get(section) or {}
+        if not isinstance(entries, dict):
+            problems.append(Problem(file, 1, f"'{section}:' must be a mapping of 'short: what it means'"))
+            continue
+        table: dict[str, str] = {}
+        seen: dict[str, int] = {}
+        key_lines = _key_lines(root, section) if root is not None else []
+        for key, line in key_lines:
+            folded = key.strip().lower()
+            if folded in seen:
+                problems.append(
+                    Problem(file, line, f"{section}: {key!r} is listed twice (first at line {seen[folded]})")
+                )
+            seen.setdefault(folded, line)
+        for key, value in entries.items():
+            folded = str(key).strip().lower()
+            line = seen.get(folded, 1)
+            if not isinstance(key, str) or not folded:
+                problems.append(Problem(file, line, f"{section}: {key!r} is not a word or phrase"))
+            elif not isinstance(value, str) or not value.strip():
+                problems.append(Problem(file, line, f"{section}: {key!r} needs a meaning (a non-empty text)"))
+            elif value.strip().lower() == folded:
+                problems.append(Problem(file, line, f"{section}: {key!r} stands for itself; remove it"))
+            elif section == "numbers" and not folded.isalpha():
+                problems.append(Problem(file, line, f"numbers: {key!r} must be letters (a suffix like 'bn')"))
+            else:
+                table[folded] = " ".join(value.split())
+                lines[f"{section}:{folded}"] = line
+        tables[section] = table
+    return AliasTable(tables.get("aliases", {}), tables.get("numbers", {}), lines, file), problems

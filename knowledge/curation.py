@@ -1,0 +1,55 @@
+"""Curation warnings: things in the knowledge base that load fine but probably claim too much.
+
+``innov check`` prints them after the load result; they never stop a load.
+
+* A fact topic of which half or more of the words are never used by its source article nor explained
+  by the alias file: the topic may promise more than the source says (a "little giants" topic on a fact about specialised
+  SMEs that the article never calls little giants).
+* An alias whose meaning the corpus never uses: it cannot help any question find anything.
+"""
+
+from __future__ import annotations
+
+from knowledge.aliases import ALIASES_FILE
+from knowledge.base import Snapshot
+from knowledge.errors import Problem
+from knowledge.facts import FACTS_FILE
+
+
+def curation_warnings(snapshot: Snapshot) -> list[Problem]:
+    """Warnings (``file:line: message``) about fact topics and aliases, in file order."""
+    composer = snapshot.composer
+    rules = composer.rules
+    article_tokens = {aid: set(rules.tokenize(f"{a.title} {a.text}")) for aid, a in snapshot.articles.items()}
+    corpus = set().union(*article_tokens.values()) if article_tokens else set()
+    alias_words: set[str] = set()
+    for key, value in snapshot.aliases.aliases.items():
+        alias_words.update(rules.tokenize(key))
+        alias_words.update(rules.tokenize(value))
+    warnings: list[Problem] = []
+    facts_file = str(snapshot.directory / FACTS_FILE)
+    for fact in snapshot.facts.values():
+        known = article_tokens.get(fact.source, set()) | set(rules.tokenize(fact.answer))
+        for topic in fact.topics:
+            tokens = rules.tokenize(topic)
+            stray = [t for t in tokens if t not in known and t not in alias_words]
+            if stray and len(stray) * 2 >= len(tokens):
+                warnings.append(
+                    Problem(
+                        facts_file,
+                        fact.line,
+                        f"fact {fact.id}: topic {topic!r} uses {', '.join(sorted(set(stray)))!r}, which "
+                        f"{fact.source} never uses; check the topic is what the source says, or add an alias",
+                    )
+                )
+    aliases_file = str(snapshot.directory / ALIASES_FILE)
+    for key, value in snapshot.aliases.aliases.items():
+        tokens = rules.tokenize(value)
+        if tokens and not any(t in corpus for t in tokens):
+            line = snapshot.aliases.lines.get(f"aliases:{key}", 1)
+            warnings.append(
+                Problem(
+                    aliases_file, line, f"alias {key!r}: the articles never use {value!r}; it matches nothing"
+                )
+            )
+    return warnings

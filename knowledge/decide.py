@@ -1,0 +1,179 @@
+"""The decision: a logistic model over a candidate's features says how likely the answer is right.
+
+The parameters live in a data file (``knowledge/decision.json``), not in code: ``innov eval FILE...
+--fit PATH`` refits them on QA files and writes the file, and the threshold in it is chosen on the
+same data with a wrong answer costing ``WRONG_COST`` times an honest decline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DECISION_FILE = Path(__file__).with_name("decision.json")
+# A wrong answer costs a team far more than an honest "not in the knowledge base".
+WRONG_COST = 2.0
+L2 = 2.0
+
+FEATURES: tuple[str, ...] = (
+    "coverage",  # IDF-weighted share of the question's known content words the candidate holds
+    "matched_share",  # share of the question's known content words it holds (unweighted)
+    "unknown_share",  # share of the question's words the knowledge base never uses (after spelling)
+    "unknown_name",  # 1 when a capitalised word the knowledge base does not know is in the question
+    "content_terms",  # log(1 + number of known content words): one-word questions are weak evidence
+    "margin",  # ranking score over the best different candidate
+    "type_ok",  # 1 when the answer holds what the question asks for (number, year, name, place)
+    "type_asked",  # 1 when the question asks for a type of answer at all
+    "constraint_missing",  # a year or edition of the question the candidate does not state
+    "is_fact",  # a curated fact rather than a passage
+    "bm25",  # retrieval score relative to the best retrieved (0..1)
+    "entities",  # number of named things the question and candidate agree on
+)
+
+
+# What orders the candidates of one question (a linear score fitted like the decision, on all candidates).
+RANK_FEATURES: tuple[str, ...] = (
+    "coverage",
+    "matched_share",
+    "type_ok",
+    "constraint_missing",
+    "is_fact",
+    "bm25",
+    "two_sentences",  # a two-sentence passage window (it must earn its place)
+    "length",  # log of the candidate's length in characters
+)
+# Until a ranker is fitted: coverage first, then the asked-for type, facts over passages.
+DEFAULT_RANKER: dict[str, float] = {
+    "coverage": 1.0,
+    "type_ok": 0.15,
+    "constraint_missing": -0.3,
+    "is_fact": 0.05,
+    "bm25": 0.1,
+    "two_sentences": -0.1,
+}
+
+
+@dataclass(frozen=True)
+class RankModel:
+    """A linear score over ``RANK_FEATURES``; the best-scoring candidate is the one described to the decision."""
+
+    weights: Mapping[str, float]
+
+    def score(self, features: Mapping[str, float]) -> float:
+        """The candidate's ranking score (higher is better)."""
+        return sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """Logistic regression: ``p = 1 / (1 + exp(-(bias + weights · features)))``; answer when p >= threshold."""
+
+    weights: Mapping[str, float]
+    bias: float
+    threshold: float
+    ranker: RankModel = RankModel(DEFAULT_RANKER)
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        """The calibrated probability that the candidate with these features answers the question."""
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+    def to_json(self) -> dict[str, object]:
+        """The data file's content."""
+        return {
+            "about": "Logistic answer decision fitted by `innov eval ... --fit`; see knowledge/decide.py.",
+            "features": list(FEATURES),
+            "weights": {k: round(v, 6) for k, v in self.weights.items()},
+            "bias": round(self.bias, 6),
+            "threshold": round(self.threshold, 4),
+            "ranker": {k: round(v, 6) for k, v in self.ranker.weights.items()},
+        }
+
+
+def load_model(path: Path = DECISION_FILE) -> DecisionModel:
+    """The decision model stored at ``path``."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return DecisionModel(
+        weights={k: float(v) for k, v in data["weights"].items()},
+        bias=float(data["bias"]),
+        threshold=float(data["threshold"]),
+        ranker=RankModel({k: float(v) for k, v in data.get("ranker", DEFAULT_RANKER).items()}),
+    )
+
+
+def _logistic(
+    rows: Sequence[Mapping[str, float]], labels: Sequence[bool], names: Sequence[str]
+) -> tuple[dict[str, float], float]:
+    """L2-regularised logistic regression by Newton steps on standardised features; (weights, bias)."""
+    x = np.array([[r.get(f, 0.0) for f in names] for r in rows], dtype=float)
+    y = np.array(labels, dtype=float)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std == 0] = 1.0
+    z = np.hstack([np.ones((len(x), 1)), (x - mean) / std])
+    w = np.zeros(z.shape[1])
+    penalty = np.eye(z.shape[1]) * L2
+    penalty[0, 0] = 1e-6  # (not zero: separable data would make the Hessian singular)
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        gradient = z.T @ (p - y) + penalty @ w
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    weights = {f: float(w[i + 1] / std[i]) for i, f in enumerate(names)}
+    bias = float(w[0] - sum(w[i + 1] * mean[i] / std[i] for i in range(len(names))))
+    return weights, bias
+
+
+def fit(
+    rows: Sequence[Mapping[str, float]],
+    labels: Sequence[bool],
+    costs: Sequence[float] | None = None,
+    ranker: RankModel | None = None,
+) -> DecisionModel:
+    """Fit weights by L2-regularised logistic regression (Newton steps) and pick the cheapest threshold.
+
+    ``labels`` say whether answering with that candidate would have been right. ``costs`` weigh the
+    miss of each row (answerable questions) against the ``WRONG_COST`` of answering a wrong row.
+    """
+    weights, bias = _logistic(rows, labels, FEATURES)
+    model = DecisionModel(weights, bias, 0.5)
+    probabilities = [model.probability(r) for r in rows]
+    miss = list(costs) if costs is not None else [1.0] * len(rows)
+    best_threshold, best_cost = 0.5, math.inf
+    for threshold in np.arange(0.05, 0.96, 0.01):
+        cost = sum(
+            (0.0 if label else WRONG_COST) if prob >= threshold else (miss[i] if label else 0.0)
+            for i, (prob, label) in enumerate(zip(probabilities, labels, strict=True))
+        )
+        if cost < best_cost - 1e-9:
+            best_threshold, best_cost = float(threshold), cost
+    return DecisionModel(weights, bias, best_threshold, ranker or RankModel(DEFAULT_RANKER))
+
+
+def reliability(probabilities: Sequence[float], labels: Sequence[bool], buckets: int = 10) -> list[dict]:
+    """Confidence bucket -> number of candidates and share correct (the calibration table)."""
+    rows = []
+    for b in range(buckets):
+        low, high = b / buckets, (b + 1) / buckets
+        inside = [
+            label
+            for p, label in zip(probabilities, labels, strict=True)
+            if low <= p < high or (b == buckets - 1 and p == 1.0)
+        ]
+        mean_p = [p for p in probabilities if low <= p < high or (b == buckets - 1 and p == 1.0)]
+        rows.append(
+            {
+                "bucket": f"{low:.1f}-{high:.1f}",
+                "n": len(inside),
+                "mean_confidence": round(sum(mean_p) / len(mean_p), 3) if mean_p else None,
+                "share_correct": round(sum(inside) / len(inside), 3) if inside else None,
+            }
+        )
+    return rows

@@ -1,0 +1,135 @@
+"""Question normalisation: Slack noise out, typos corrected against the knowledge base's own words.
+
+Two small stages, both pure:
+
+* ``clean`` removes what Slack adds around a question: mentions and bot names, URLs, emoji, markdown
+  marks, repeated punctuation, greetings and sign-offs ("hey team", "pls", "thx", "rn", "lol") and a
+  leading imperative ("name ...", "list ..."). What is left is the question as a person meant it.
+* ``Speller`` corrects a word the corpus does not know, of five or more letters, to the corpus word
+  within a small edit distance when exactly one such word is closest ("inovation" -> "innovation").
+  Shorter words are too ambiguous for edit distance ("chna" is one edit from "china" and from "cana");
+  they are handled by the curated alias file only. The distance is rapidfuzz's optimal string
+  alignment (a swap of two letters is one edit: "industires" -> "industries").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extract
+
+MIN_TYPO_LENGTH = 5
+LONG_WORD = 9  # words this long may be two edits away ("manufactring" is one, "tecnolgy" two)
+# Below this length a one-letter substitution too often makes another real word ("perks" -> "parks",
+# "gives" -> "given"): short words are corrected only for a missing, extra or swapped letter.
+SUBSTITUTION_LENGTH = 7
+
+# Words and phrases that are Slack phrasing, never subject matter.
+NOISE_WORDS: frozenset[str] = frozenset(
+    """
+    hey hi hello hiya yo sup morning evening team folks guys all everyone anyone somebody someone quick q
+    qq question pls plz please thx thanks thank ty tia cheers rn lol lmao asap btw fyi imo imho tbh idk
+    ok okay um uh hmm gonna wanna curious wondering wonder anybody just ah oh so also again
+    quick thoughts ya yeah yep article post blog piece mention mentioned mentions
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+_MENTION_RE = re.compile(r"<[@#!][^>]*>|(?<!\w)@[\w.-]+")
+_URL_RE = re.compile(r"<?https?://\S+>?|\bwww\.\S+")
+_EMOJI_CODE_RE = re.compile(r":[a-z0-9_+-]+:")
+_EMOJI_RE = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
+_MARKDOWN_RE = re.compile(r"(?<!\w)[*_~`]+|[*_~`]+(?!\w)")
+_REPEATED_RE = re.compile(r"([?!.,])\1+")
+_LEADING_RE = re.compile(
+    r"^(?:(?:hey|hi|hello|morning|yo|ok|okay|so|quick (?:q|question|one)|question)\b[\s,:;!.-]*)+",
+    re.IGNORECASE,
+)
+_IMPERATIVE_RE = re.compile(
+    r"^(?:(?:can|could) (?:you|someone|anyone) |does anyone know |do you know |anyone know )?"
+    r"(?:please )?(?:name|list|tell me|show me|give me|explain|describe|remind me)\b[\s:,-]*",
+    re.IGNORECASE,
+)
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+def clean(question: str) -> str:
+    """The question without Slack noise: mentions, URLs, emoji, markdown, greetings, sign-offs."""
+    text = _MENTION_RE.sub(" ", question)
+    text = _URL_RE.sub(" ", text)
+    text = _EMOJI_CODE_RE.sub(" ", text)
+    text = _EMOJI_RE.sub(" ", text)
+    text = _MARKDOWN_RE.sub(" ", text)
+    text = _REPEATED_RE.sub(r"\1", text)
+    text = " ".join(text.split())
+    text = _LEADING_RE.sub("", text)
+    text = _IMPERATIVE_RE.sub("", text)
+    kept = [w for w in text.split(" ") if w.strip(",.!?;:-").lower() not in NOISE_WORDS]
+    return " ".join(kept).strip(" ,;:-")
+
+
+class Speller:
+    """Corrects long unknown words to the one nearest word of a vocabulary (a knowledge base's words)."""
+
+    def __init__(
+        self,
+        vocabulary: Iterable[str] | Mapping[str, int],
+        protected: Iterable[str] = (),
+        same: Callable[[str], str] | None = None,
+    ) -> None:
+        self.vocabulary = frozenset(w for w in vocabulary if w.isalpha())
+        # How often the corpus uses each word: between equally close words, a clearly commoner one wins
+        # (as symspell does), e.g. "provices" -> "provinces" in a corpus about provinces.
+        self._counts: Mapping[str, int] = vocabulary if isinstance(vocabulary, Mapping) else {}
+        # Closest words that ``same`` maps together (forms of one stem: "enterprise", "enterprises") are
+        # one answer, not an ambiguity.
+        self._same = same
+        # Words that are right as they are even if the corpus lacks them (stop words, places).
+        self.protected = frozenset(protected) | self.vocabulary
+        self._choices = sorted(w for w in self.vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
+        self._cache: dict[str, str] = {}
+
+    def correct(self, word: str) -> str:
+        """``word``, or the unique closest vocabulary word within the allowed edit distance."""
+        if len(word) < MIN_TYPO_LENGTH or word in self.protected or not word.isalpha():
+            return word
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        limit = 2 if len(word) >= LONG_WORD else 1
+        found = extract(word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=3)
+        best = word
+        if found:
+            nearest = min(score for _, score, _ in found)
+            closest = [
+                choice
+                for choice, score, _ in found
+                if score == nearest
+                and (
+                    len(word) >= SUBSTITUTION_LENGTH
+                    or len(choice) != len(word)
+                    or sorted(choice) == sorted(word)
+                )
+            ]
+            if len(closest) == 1 or (closest and self._same and len({self._same(c) for c in closest}) == 1):
+                best = sorted(closest)[0]
+            elif len(closest) > 1 and self._counts:
+                ranked = sorted(closest, key=lambda c: -self._counts.get(c, 0))
+                if self._counts.get(ranked[0], 0) >= 2 * max(1, self._counts.get(ranked[1], 0)):
+                    best = ranked[0]
+        if len(self._cache) < 65536:
+            self._cache[word] = best
+        return best
+
+    def correct_text(self, text: str) -> tuple[str, dict[str, str]]:
+        """``text`` with each correctable word replaced; also the corrections made (typo -> word)."""
+        corrections: dict[str, str] = {}
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            fixed = self.correct(word)
+            if fixed != word:
+                corrections[word] = fixed
+            return fixed
+
+        return _WORD_RE.sub(fix, text.lower()), corrections

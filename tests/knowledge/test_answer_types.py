@@ -1,0 +1,67 @@
+"""Answer types and constraints: what the question asks for decides which candidate may answer it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import load_snapshot
+from tests.knowledge.conftest import write_kb
+
+ARTICLES = {
+    "plan.md": """---
+title: The Ruritanian plan
+---
+The Ruritanian innovation plan was launched in 2015 by the national council.
+
+The Ruritanian innovation plan covers robotics, biotechnology and new materials.
+
+The Ruritanian innovation plan has a budget of 40 billion crowns.
+""",
+    "report.md": """---
+title: The Ruritanian report
+---
+The 14th Ruritanian report praised the innovation plan.
+""",
+}
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return load_snapshot(write_kb(tmp_path / "kb", ARTICLES, facts=None))
+
+
+def test_when_wants_a_year(snapshot) -> None:  # type: ignore[no-untyped-def]
+    answer = snapshot.answer("when was the ruritanian innovation plan launched")
+    assert answer.answered and "2015" in answer.text
+
+
+def test_how_much_wants_a_number(snapshot) -> None:  # type: ignore[no-untyped-def]
+    answer = snapshot.answer("how much is the budget of the ruritanian innovation plan")
+    assert answer.answered and "40 billion" in answer.text
+
+
+def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-untyped-def]
+    composer = snapshot.composer
+    q = composer.analyse("How many sectors does the Ruritanian innovation plan cover?")
+    assert q.wants == "number"
+    assert composer.analyse("When did the plan start?").wants == "year"
+    assert composer.analyse("Who launched the plan?").wants == "who"
+    assert composer.analyse("where is the plan?").wants == "where"
+    assert composer.analyse("does the plan cover robotics?").yes_no
+
+
+def test_a_year_the_text_does_not_state_is_a_missing_constraint(snapshot) -> None:  # type: ignore[no-untyped-def]
+    composer = snapshot.composer
+    decision = composer.decide("when was the ruritanian innovation plan launched")
+    assert decision.best is not None and decision.best.features["constraint_missing"] == 0.0
+    decision = composer.decide("what did the 15th ruritanian report say about the innovation plan")
+    assert decision.best is not None
+    assert decision.best.features["constraint_missing"] >= 1.0 or "14th" not in decision.best.text
+    assert not composer.render(decision).answered
+
+
+def test_a_threshold_in_a_yes_no_question_is_not_a_constraint(snapshot) -> None:  # type: ignore[no-untyped-def]
+    q = snapshot.composer.analyse("does the plan have a budget of more than 2020 crowns")
+    assert q.years == frozenset()

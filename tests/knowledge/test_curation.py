@@ -1,0 +1,56 @@
+"""Curation: warnings for topics the source does not support, facts views with as-of years and one line per ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge import load_snapshot
+from knowledge.curation import curation_warnings
+from tests.knowledge.conftest import FACTS, write_kb
+
+STRAY_TOPIC = FACTS.replace(
+    "topics: [robot density, robots per worker]", "topics: [robot density, little giants]"
+)
+
+
+def test_a_topic_the_source_never_mentions_is_a_warning(tmp_path: Path) -> None:
+    snapshot = load_snapshot(write_kb(tmp_path / "kb", facts=STRAY_TOPIC))
+    warnings = curation_warnings(snapshot)
+    assert [w.message for w in warnings if "little giants" in w.message]
+    assert all(w.file.endswith("facts.yaml") and w.line > 0 for w in warnings)
+
+
+def test_an_alias_the_source_explains_silences_the_warning(tmp_path: Path) -> None:
+    directory = write_kb(tmp_path / "kb", facts=STRAY_TOPIC)
+    (directory / "aliases.yaml").write_text("aliases:\n  little giants: robot makers\n", encoding="utf-8")
+    assert not [w for w in curation_warnings(load_snapshot(directory)) if "little giants" in w.message]
+
+
+def test_an_alias_that_matches_nothing_is_a_warning(tmp_path: Path) -> None:
+    directory = write_kb(tmp_path / "kb")
+    (directory / "aliases.yaml").write_text("aliases:\n  Q: quantum entanglement\n", encoding="utf-8")
+    [warning] = [w for w in curation_warnings(load_snapshot(directory)) if w.file.endswith("aliases.yaml")]
+    assert (
+        warning.file.endswith("aliases.yaml") and warning.line == 2 and "matches nothing" in warning.message
+    )
+
+
+def test_the_seed_knowledge_base_has_no_curation_warnings(seeds_dir: Path) -> None:
+    assert curation_warnings(load_snapshot(seeds_dir)) == []
+
+
+def test_each_ranking_is_shown_once_with_every_source(seeds_dir: Path) -> None:
+    snapshot = load_snapshot(seeds_dir)
+    rankings = snapshot.ranking_facts()
+    figures = [(f.value, f.unit) for f in rankings]
+    assert len(figures) == len(set(figures))
+    gii = next(f for f in rankings if f.value == "11th")
+    assert gii.shown == "China ranks 11th in the Global Innovation Index (2024)."
+    assert len({s.id for s in snapshot.sources_for(gii)}) == 2
+
+
+def test_find_facts_understands_typos_aliases_and_demonyms(seeds_dir: Path) -> None:
+    snapshot = load_snapshot(seeds_dir)
+    assert any("11th" in f.answer for f in snapshot.find_facts("global inovation index"))
+    assert any("3.6 trillion" in f.answer for f in snapshot.find_facts("r and d spending"))
+    assert snapshot.find_facts("little giants") == []

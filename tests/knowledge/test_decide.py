@@ -1,0 +1,67 @@
+"""The fitted decision: logistic regression, a cost-chosen threshold, a reliability table, a data file."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from knowledge.decide import DECISION_FILE, DecisionModel, fit, load_model, reliability
+
+
+def synthetic(n: int = 400) -> tuple[list[dict[str, float]], list[bool]]:
+    """Right answers have high coverage, wrong ones low, with overlap (so the fit is not trivial)."""
+    rng = random.Random(7)
+    rows, labels = [], []
+    for _ in range(n):
+        right = rng.random() < 0.5
+        coverage = min(1.0, max(0.0, rng.gauss(0.8 if right else 0.45, 0.15)))
+        rows.append({"coverage": coverage, "unknown_share": rng.random() * (0.2 if right else 0.5)})
+        labels.append(right)
+    return rows, labels
+
+
+def test_fit_learns_that_more_coverage_means_more_likely_right() -> None:
+    rows, labels = synthetic()
+    model = fit(rows, labels)
+    assert model.weights["coverage"] > 0
+    assert model.weights["unknown_share"] < 0
+    assert model.probability({"coverage": 0.95}) > model.probability({"coverage": 0.3})
+
+
+def test_the_threshold_weighs_a_wrong_answer_above_a_decline() -> None:
+    rows, labels = synthetic()
+    model = fit(rows, labels)
+    # Answering costs more when wrong than declining costs when right: the bar sits above even odds.
+    assert model.threshold > 0.5
+
+
+def test_the_fitted_probabilities_are_calibrated_on_their_data() -> None:
+    rows, labels = synthetic(2000)
+    model = fit(rows, labels)
+    table = reliability([model.probability(r) for r in rows], labels)
+    for row in table:
+        if row["n"] >= 100:
+            assert abs(row["share_correct"] - row["mean_confidence"]) < 0.1, row
+
+
+def test_reliability_buckets_cover_every_probability() -> None:
+    table = reliability([0.0, 0.05, 0.55, 1.0], [False, False, True, True])
+    assert [r["n"] for r in table] == [2, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+    assert table[9]["share_correct"] == 1.0 and table[1]["share_correct"] is None
+
+
+def test_the_model_round_trips_through_its_data_file(tmp_path: Path) -> None:
+    rows, labels = synthetic()
+    model = fit(rows, labels)
+    path = tmp_path / "decision.json"
+    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    loaded = load_model(path)
+    assert isinstance(loaded, DecisionModel)
+    assert abs(loaded.probability(rows[0]) - model.probability(rows[0])) < 1e-4
+    assert loaded.threshold == round(model.threshold, 4)
+
+
+def test_the_shipped_decision_file_loads() -> None:
+    model = load_model(DECISION_FILE)
+    assert 0.0 < model.threshold < 1.0 and model.weights and model.ranker.weights

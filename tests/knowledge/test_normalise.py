@@ -1,0 +1,90 @@
+"""Question normalisation: Slack noise out, long-word typos corrected against a vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.normalise import Speller, clean
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<@U123ABC> what is the gii rank", "what is the gii rank"),
+        ("@innov what is the gii rank", "what is the gii rank"),
+        ("hey team, what is the gii rank?? thx", "what is the gii rank?"),
+        ("quick q - gii rank pls", "gii rank"),
+        ("whats the gii rank rn lol :joy: 🚀", "whats the gii rank"),
+        ("what is the *gii* `rank` _now_", "what is the gii rank now"),
+        ("gii rank? see https://example.com/x and <https://a.b|link>", "gii rank? see and"),
+        ("Name the AI companies", "the AI companies"),
+        ("can you list the hubs", "the hubs"),
+    ],
+)
+def test_clean_removes_slack_noise(raw: str, expected: str) -> None:
+    assert clean(raw) == expected
+
+
+def test_clean_keeps_a_plain_question() -> None:
+    assert clean("What is China's GII rank?") == "What is China's GII rank?"
+
+
+VOCABULARY = [
+    "innovation",
+    "research",
+    "technology",
+    "manufacturing",
+    "industries",
+    "china",
+    "parks",
+    "given",
+]
+
+
+@pytest.mark.parametrize(
+    ("typo", "word"),
+    [
+        ("inovation", "innovation"),
+        ("reserch", "research"),
+        ("tecnology", "technology"),
+        ("manufactring", "manufacturing"),
+        ("industires", "industries"),  # a swap of two letters is one edit
+    ],
+)
+def test_long_typos_are_corrected_to_the_vocabulary(typo: str, word: str) -> None:
+    assert Speller(VOCABULARY).correct(typo) == word
+
+
+def test_short_words_are_left_to_the_alias_table() -> None:
+    assert Speller(VOCABULARY).correct("chna") == "chna"
+
+
+def test_a_short_word_is_not_turned_into_another_real_word_by_one_substitution() -> None:
+    speller = Speller(VOCABULARY)
+    assert speller.correct("perks") == "perks"
+    assert speller.correct("gives") == "gives"
+
+
+def test_an_ambiguous_typo_is_left_alone() -> None:
+    assert Speller(["boards", "boarts"]).correct("boardz") == "boardz"
+
+
+def test_protected_words_are_never_corrected() -> None:
+    assert Speller(["beijing"], protected=["beijin"]).correct("beijin") == "beijin"
+
+
+def test_correct_text_reports_what_it_changed() -> None:
+    text, corrections = Speller(VOCABULARY).correct_text("Global Inovation reserch")
+    assert text == "global innovation research"
+    assert corrections == {"inovation": "innovation", "reserch": "research"}
+
+
+def test_closest_forms_of_one_word_are_not_an_ambiguity() -> None:
+    speller = Speller(["enterprise", "enterprises"], same=lambda w: w.rstrip("s"))
+    assert speller.correct("enterpries") in {"enterprise", "enterprises"}
+
+
+def test_a_clearly_commoner_word_breaks_a_tie() -> None:
+    speller = Speller({"provinces": 12, "provides": 2})
+    assert speller.correct("provices") == "provinces"
+    assert Speller({"provinces": 3, "provides": 2}).correct("provices") == "provices"
