@@ -42,8 +42,9 @@ def free_port() -> int:
 class RedisServer:
     """A throwaway ``redis-server`` (no persistence) on a fixed loopback port; stop and start at will."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, debug_commands: bool = False) -> None:
         self.port = port or free_port()
+        self.debug_commands = debug_commands  # DEBUG SLEEP and friends, from loopback (Redis 7+)
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -52,8 +53,20 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed")
+        debug = ["--enable-debug-command", "local"] if self.debug_commands else []
         self._process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *debug,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
