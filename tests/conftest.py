@@ -32,6 +32,28 @@ def _no_redis(reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ``INNOV_TEST_REDIS_URL`` pointing at a Redis that does not answer, stop at once with one line
+    rather than fail every Redis test one by one."""
+    url = os.environ.get("INNOV_TEST_REDIS_URL")
+    if not url:
+        return
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    except ValueError as exc:
+        pytest.exit(f"INNOV_TEST_REDIS_URL={url!r} is not a Redis URL ({exc})", returncode=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.exit(
+            f"INNOV_TEST_REDIS_URL={url} does not answer ({type(exc).__name__}): start that Redis, "
+            "or unset the variable to use a throwaway redis-server",
+            returncode=3,
+        )
+    finally:
+        client.close()
+
+
 def free_port() -> int:
     """A loopback TCP port nothing listens on right now."""
     with socket.socket() as sock:
