@@ -77,18 +77,20 @@ class GunicornServer(BaseApplication):  # gunicorn ships no type hints: BaseAppl
         return self._factory()
 
 
-def gunicorn_options(port: int, *, log_level: str = "info") -> dict[str, Any]:
+def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = "info") -> dict[str, Any]:
     """gunicorn settings for innov: gevent workers, bounded keep-alive, graceful stop, quiet access log.
 
     Why gevent rather than threads: a threaded worker gives each connection a thread while it reads
     the request, so 8 clients sending a header byte a second took all 8 threads and Slack's requests
     waited (24 s behind 50 idle connections in one measurement). An event-loop worker reads all of them
-    at once; only the app's own work runs one request at a time per greenlet.
+    at once; only the app's own work runs one request at a time per greenlet. ``threads`` only matters
+    to callers that switch ``worker_class`` back to ``gthread`` (gevent workers ignore it).
     """
     return {
         "bind": f"{os.environ.get('HOST', '0.0.0.0')}:{port}",
         "worker_class": "gevent",
         "worker_connections": WORKER_CONNECTIONS,
+        "threads": threads,
         "workers": int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1),
         "keepalive": 30,
         "timeout": 30,
