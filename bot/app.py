@@ -19,16 +19,36 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("innov.app")
 
-SLACK_LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk", "innov.bolt", "innov.slack_sdk")
-"""Loggers of the Slack libraries: at DEBUG they write request and response bodies, so they are held at
-WARNING unless ``LOG_LEVEL=DEBUG`` asks for them (no request body ever reaches a log at INFO)."""
+SLACK_LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk")
+"""The Slack libraries' own loggers: at DEBUG they write request and response bodies."""
+INNOV_SLACK_LOGGERS = ("innov.bolt", "innov.slack_sdk")
+"""The loggers innov hands to Bolt and the Web API client. Not given a level: Bolt copies this logger's
+level onto ``logging.getLogger("innov")``, which would silence every ``innov.*`` line, so a filter
+holds them at WARNING instead."""
+
+
+class _WarningsOnly(logging.Filter):
+    """Drops records below WARNING (request bodies and payload dumps are logged below it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+_WARNINGS_ONLY = _WarningsOnly()
 
 
 def quiet_slack_loggers(log_level: str) -> None:
-    """Hold the Slack libraries' loggers at WARNING, except when innov itself runs at DEBUG."""
-    level = logging.DEBUG if log_level.upper() == "DEBUG" else logging.WARNING
+    """Keep the Slack libraries below WARNING out of the log, except when innov itself runs at DEBUG:
+    no request body ever reaches a log at INFO."""
+    debug = log_level.upper() == "DEBUG"
     for name in SLACK_LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+    for name in INNOV_SLACK_LOGGERS:
+        logger_ = logging.getLogger(name)
+        if debug:
+            logger_.removeFilter(_WARNINGS_ONLY)
+        elif _WARNINGS_ONLY not in logger_.filters:
+            logger_.addFilter(_WARNINGS_ONLY)
 
 
 def retry_number(request: BoltRequest) -> int:
