@@ -230,14 +230,16 @@ def _serve_http(settings: Settings) -> None:
             "innov serve: SLACK_SIGNING_SECRET is not set; HTTP mode needs it "
             "(or set SLACK_APP_TOKEN to use Socket Mode)"
         )
-    from bot.background import BoundedExecutor
-    from bot.services import Services
-    from bot.web import create_wsgi_app
-
     built: list[tuple[Services, BoundedExecutor]] = []
 
     def factory() -> WSGIApp:
-        # Runs in each worker after the fork (and after gevent patched the standard library).
+        # Runs in each worker after the fork, after gevent patched the standard library: the Slack SDK,
+        # Bolt and redis-py are imported here, not in the master, so they bind the cooperative socket
+        # and ssl classes (imported earlier, a Web API call would block the worker's event loop).
+        from bot.background import BoundedExecutor
+        from bot.services import Services
+        from bot.web import create_wsgi_app
+
         services = Services(settings)
         services.start()
         background = BoundedExecutor()
