@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from tests.conftest import RedisServer
-from tests.reliability.serving import free_port, start_serve
+from tests.reliability.serving import free_port, post, signed_headers, start_serve
 from tests.reliability.socket_mode_stub import SocketModeApiStub, SocketModeStub
 
 
@@ -72,3 +72,57 @@ def test_sigterm_in_socket_mode_finishes_the_reply_in_flight(
         client.close()
         if served.process.poll() is None:
             served.stop(signal.SIGKILL)
+
+
+def test_socket_mode_retry_attempts_are_not_answered_while_redis_is_down(
+    tmp_path: Path, kb_dir: Path, socket_slack: tuple[SocketModeStub, SocketModeApiStub]
+) -> None:
+    sockets, api = socket_slack
+    served = start_serve(
+        tmp_path,
+        kb_dir,
+        api.base_url,
+        ready=lambda: bool(sockets.connections),
+        SLACK_APP_TOKEN="xapp-1-reliability",
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+    )
+    try:
+        sockets.wait_connected()
+        retried = sockets.send_mention("what is china's gii rank", retry_attempt=1)
+        assert sockets.wait_ack(retried)
+        first = sockets.send_mention("what is china's gii rank")
+        assert sockets.wait_ack(first)
+        api.wait_for("chat.postMessage", 1, timeout=10)
+        time.sleep(0.5)
+        assert len(api.posts()) == 1  # the first delivery only: retry_attempt marks Slack's retries
+    finally:
+        assert served.stop(timeout=25) == 0
+
+
+def test_sigterm_in_http_mode_finishes_the_reply_in_flight(
+    tmp_path: Path, kb_dir: Path, socket_slack: tuple[SocketModeStub, SocketModeApiStub]
+) -> None:
+    _, api = socket_slack
+    served = start_serve(tmp_path, kb_dir, api.base_url)
+    try:
+        api.fail("chat.postMessage", status=429, retry_after=2)
+        event = {
+            "type": "event_callback",
+            "event_id": "EvHTTPSTOP1",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_mention",
+                "user": "U0ALICE",
+                "text": "<@U0INNOV> what is china's gii rank",
+                "channel": "C0GENERAL",
+                "ts": f"{int(time.time())}.000100",
+            },
+        }
+        body = json.dumps(event).encode()
+        status, _, _ = post(served.port, body, signed_headers(body, "application/json"))
+        assert status == 200
+        api.wait_for("chat.postMessage", 1, timeout=10)  # the 429: the reply is in flight
+    finally:
+        code = served.stop(signal.SIGTERM, timeout=25)
+    assert code == 0, served.log()[-3000:]
+    assert [c.status for c in api.calls("chat.postMessage")] == [429, 200]
