@@ -1,4 +1,4 @@
-# innov: the Slack bot in HTTP mode (or Socket Mode with SLACK_APP_TOKEN), as a non-root user.
+# innov: the Slack bot in HTTP mode (or Socket Mode with SLACK_APP_TOKEN), as a non-root user, under tini.
 #   docker build -t innov .   |   docker compose up --build   (see README "Deploy with Docker")
 
 # ---- builder: a virtual environment with the dependencies, then the project -------------------------
@@ -7,12 +7,12 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so this layer is reused until they change.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
- && pip install -r requirements.txt
-# Then the code; --no-deps because everything it needs is already installed above.
-COPY README.md ./
+# Dependencies first, pinned by the lock file (`make lock` writes it from pyproject.toml), so builds are
+# reproducible and this layer is reused until the lock changes.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+# Then the code; --no-deps because everything it needs is already installed above, at the locked versions.
+COPY pyproject.toml README.md ./
 COPY knowledge ./knowledge
 COPY bot ./bot
 COPY handlers ./handlers
@@ -20,6 +20,9 @@ RUN pip install --no-deps .
 
 # ---- runtime: the virtual environment and the knowledge base, nothing else --------------------------
 FROM python:3.11-slim
+# tini as PID 1: it forwards SIGTERM to innov (which stops gracefully) and reaps zombies; a Python
+# process as PID 1 would get no default signal handling from the kernel.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -32,7 +35,8 @@ WORKDIR /app
 COPY --chown=innov:innov seeds ./seeds
 USER innov
 EXPOSE 3000
-# The slim image has no curl: ask /healthz with the standard library.
+# The slim image has no curl: ask /healthz with the standard library (served in HTTP and Socket Mode alike).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["innov", "serve"]

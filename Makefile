@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint check eval bench clean
+.PHONY: run test lint check eval bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ eval: $(VENV)/.installed
 
 test: lint check eval
 	$(BIN)/python -m pytest -q
+
+# The image installs from requirements.lock; regenerate it after changing pyproject.toml's dependencies
+# (tests/test_packaging.py fails while a requirement is missing from it or its pin does not satisfy it).
+lock: $(VENV)/.installed
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks

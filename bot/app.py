@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
 
 import handlers
+from bot.background import BoundedExecutor
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -18,8 +19,51 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("innov.app")
 
-LAZY_WORKERS = 16
-"""Threads running lazy listeners (mention replies, auto-replies, shares) per process."""
+SLACK_LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk")
+"""The Slack libraries' own loggers: at DEBUG they write request and response bodies."""
+INNOV_SLACK_LOGGERS = ("innov.bolt", "innov.slack_sdk")
+"""The loggers innov hands to Bolt and the Web API client. Not given a level: Bolt copies this logger's
+level onto ``logging.getLogger("innov")``, which would silence every ``innov.*`` line, so a filter
+holds them at WARNING instead."""
+
+
+class _WarningsOnly(logging.Filter):
+    """Drops records below WARNING (request bodies and payload dumps are logged below it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+_WARNINGS_ONLY = _WarningsOnly()
+
+
+def quiet_slack_loggers(log_level: str) -> None:
+    """Keep the Slack libraries below WARNING out of the log, except when innov itself runs at DEBUG:
+    no request body ever reaches a log at INFO."""
+    debug = log_level.upper() == "DEBUG"
+    for name in SLACK_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+    for name in INNOV_SLACK_LOGGERS:
+        logger_ = logging.getLogger(name)
+        if debug:
+            logger_.removeFilter(_WARNINGS_ONLY)
+        elif _WARNINGS_ONLY not in logger_.filters:
+            logger_.addFilter(_WARNINGS_ONLY)
+
+
+def retry_number(request: BoltRequest) -> int:
+    """Slack's retry count for this delivery: ``X-Slack-Retry-Num`` (HTTP; Bolt maps Socket Mode's
+    ``retry_attempt`` onto the same header), 0 for a first delivery."""
+    raw = (request.headers.get("x-slack-retry-num") or ["0"])[0]
+    return int(raw) if raw.isascii() and raw.isdigit() else 0
+
+
+def mark_retries(
+    context: BoltContext, request: BoltRequest, next: Callable[[], BoltResponse]
+) -> BoltResponse:
+    """Global middleware: ``context["retry_num"]`` for the claims, which treat retries with suspicion."""
+    context["retry_num"] = retry_number(request)
+    return next()
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -44,13 +88,21 @@ def build_client(settings: Settings) -> WebClient:
     )
 
 
-def build_app(settings: Settings, services: Services, *, client: WebClient | None = None) -> App:
+def build_app(
+    settings: Settings,
+    services: Services,
+    *,
+    client: WebClient | None = None,
+    background: BoundedExecutor | None = None,
+) -> App:
     """The Bolt app with every innov listener registered.
 
     ``process_before_response=True``: slash commands are answered in the request (Bolt's default runner
     polls for ``ack()`` in 10 ms steps); Web API work runs in lazy listeners. The token is checked by the
     first event's ``auth.test`` rather than at construction, so building the app makes no network call.
+    ``background`` runs the lazy listeners; pass one to drain it on shutdown.
     """
+    quiet_slack_loggers(settings.log_level)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
         name="innov",
@@ -60,9 +112,10 @@ def build_app(settings: Settings, services: Services, *, client: WebClient | Non
         token_verification_enabled=False,
         # innov is single-workspace: no OAuth flow even if SLACK_CLIENT_ID/SECRET happen to be set.
         oauth_settings=None,
-        listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="innov-lazy"),
+        listener_executor=background or BoundedExecutor(),
         logger=logging.getLogger("innov.bolt"),
     )
+    app.middleware(mark_retries)
     handlers.register(app, services)
 
     @app.error

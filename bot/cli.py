@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import io
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -43,6 +47,12 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
     snapshot = _load(settings).snapshot
     if question:
         return _ask_one(snapshot, " ".join(question), as_json, out)
+    if isinstance(stdin, io.TextIOWrapper):
+        # Invalid UTF-8 becomes U+FFFD, which the question check refuses as binary input, line by line,
+        # instead of a UnicodeDecodeError traceback that loses the questions after it.
+        stdin.reconfigure(errors="replace")
+    if stdin.isatty():
+        print("innov ask: reading questions from stdin, one per line (Ctrl-D to end)", file=sys.stderr)
     status = EXIT_OK
     for line in stdin:
         if line.strip():
@@ -113,24 +123,15 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _read_items(path: Path) -> list[dict[str, object]]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    items = data["items"] if isinstance(data, dict) else data
-    if not isinstance(items, list) or not all(isinstance(i, dict) and "q" in i for i in items):
-        raise ValueError("expected {'items': [{'q': ...}, ...]}")
-    return items
-
-
 def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace, out: TextIO) -> int:
     """Run QA files and print accuracy, abstention and wrong-answer figures (and gate on them)."""
-    try:
-        sets = [(path, _read_items(path)) for path in paths]
-    except (OSError, ValueError, KeyError) as exc:
-        print(
-            f"innov eval: cannot read {exc.filename if isinstance(exc, OSError) else 'file'}: {exc}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    sets = []
+    for path in paths:
+        try:
+            sets.append((path, read_qa_file(path)))
+        except (OSError, ValueError) as exc:
+            print(f"innov eval: cannot read {path}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     snapshot = _load(settings).snapshot
     if args.fit:
         # Fit first, then report the figures of the fitted model.
@@ -192,6 +193,53 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
     return status
 
 
+def read_qa_file(path: Path) -> list[dict[str, object]]:
+    """The items of a QA file (``{"items": [{"q": ..., "expect": [...], ...}]}`` or a bare list).
+
+    Raises ``ValueError`` naming what is wrong: the JSON error with its line and column, or the first
+    item that is not an object with a non-empty string ``q``.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    if isinstance(data, dict):
+        if "items" not in data:
+            raise ValueError('expected an object with "items": [{"q": "...", "expect": ["..."]}, ...]')
+        data = data["items"]
+    if not isinstance(data, list):
+        raise ValueError(f'"items" must be a list of questions, not {type(data).__name__}')
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            raise ValueError(f'item {number} is {type(item).__name__}, not an object with a "q"')
+        if not isinstance(item.get("q"), str) or not item["q"].strip():
+            raise ValueError(f'item {number} has no question: "q" must be a non-empty string')
+        for key in ("expect", "sources"):
+            if key in item and not isinstance(item[key], list):
+                raise ValueError(f'item {number}: "{key}" must be a list of strings')
+    return data
+
+
+def _fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0..1 (e.g. 0.9 for 90%)")
+    return value
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("innov")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout without installing
+        return "unknown"
+
+
 def cmd_reload(settings: Settings, out: TextIO) -> int:
     """Ask every running replica, through Redis, to reload its knowledge files."""
     if not settings.redis_url:
@@ -217,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="innov", description="Short, sourced answers about China's innovation."
     )
+    parser.add_argument("--version", action="version", version=f"innov {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser(
         "serve", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)"
@@ -238,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser("eval", help="run a QA file and print accuracy and abstention")
     ev.add_argument("file", type=Path, nargs="+", help="one or more QA files")
     ev.add_argument("--json", action="store_true")
-    ev.add_argument("--min-accuracy", type=float, default=0.0, help="exit 1 below this accuracy (0..1)")
+    ev.add_argument("--min-accuracy", type=_fraction, default=0.0, help="exit 1 below this accuracy (0..1)")
     ev.add_argument("--min-answerable", type=int, help="exit 1 if fewer answerable items are right")
     ev.add_argument("--min-declined", type=int, help="exit 1 if fewer abstain items are declined")
     ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
@@ -250,6 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     """Entry point of the ``innov`` console script; returns the exit code."""
+    try:
+        return _main(argv, stdin, out)
+    except BrokenPipeError:
+        # `innov rank --json | head`: the reader left. End quietly, as head's other writers do; point
+        # stdout at /dev/null so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) -> int:
     args = build_parser().parse_args(argv)
     stdin = stdin or sys.stdin
     out = out or sys.stdout
@@ -302,6 +362,11 @@ def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
     from bot.console import run_console
     from bot.services import Services
 
+    if stdin.isatty() and out.isatty():
+        # On a terminal, log lines would land between the replies: they go to a file instead.
+        log_path = Path(tempfile.gettempdir()) / f"innov-console-{os.getuid()}.log"
+        logs.configure_file(settings.log_level, log_path)
+        print(f"(logs: {log_path})", file=out)
     services = Services(settings)
     try:
         run_console(settings, services, stdin, out)

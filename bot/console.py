@@ -9,10 +9,13 @@ reaching Slack, so what is printed is what Slack would receive.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
+import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from slack_bolt import Ack, BoltContext
@@ -302,6 +305,32 @@ def _button_value(message: dict[str, Any], action_id: str) -> str | None:
     return None
 
 
+def _line_reader(stdin: TextIO, stdout: TextIO, interactive: bool) -> Callable[[], str]:
+    """A function returning the next line ("" at the end). On a terminal it is ``input()`` with readline:
+    arrow keys, history and line editing; otherwise plain ``readline()`` (pipes, tests)."""
+    if interactive and stdin is sys.stdin and stdout is sys.stdout:
+        # Importing readline gives input() line editing and history; a Python built without it (some
+        # minimal images) still has plain input().
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401
+
+        def prompt() -> str:
+            try:
+                return input(PROMPT) + "\n"
+            except EOFError:
+                return ""
+
+        return prompt
+
+    def plain() -> str:
+        if interactive:
+            stdout.write(PROMPT)
+            stdout.flush()
+        return stdin.readline()
+
+    return plain
+
+
 def run_console(settings: Settings, services: Services, stdin: TextIO, stdout: TextIO) -> int:
     """Read lines from ``stdin`` until EOF or ``quit``, printing innov's replies to ``stdout``."""
     snapshot = services.kb.snapshot
@@ -318,11 +347,9 @@ def run_console(settings: Settings, services: Services, stdin: TextIO, stdout: T
     )
     stdout.flush()
     console = _Console(services, stdout)
+    read_line = _line_reader(stdin, stdout, interactive)
     while True:
-        if interactive:
-            stdout.write(PROMPT)
-            stdout.flush()
-        line = stdin.readline()
+        line = read_line()
         if not line:
             break
         text = line.strip()

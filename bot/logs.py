@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -42,6 +43,18 @@ def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
     # Replace only our own handler, so calling this twice (tests, the CLI) never doubles a line.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
+    root.setLevel(level.upper())
+
+
+def configure_file(level: str, path: Path) -> None:
+    """Send every log record to ``path`` (plain text) instead of the terminal: the interactive console's
+    replies are then not interleaved with log lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.set_name(_HANDLER_NAME)
+    root = logging.getLogger()
     root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(level.upper())
 

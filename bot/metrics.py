@@ -49,3 +49,16 @@ def set_knowledge_version(version: str) -> None:
 def render() -> bytes:
     """The Prometheus text exposition of every innov metric."""
     return generate_latest(REGISTRY)
+
+
+BACKGROUND_PENDING = Gauge(
+    "innov_background_pending",
+    "Background reply jobs (lazy listeners) accepted and not yet finished.",
+    registry=REGISTRY,
+)
+BACKGROUND_REJECTED = Counter(
+    "innov_background_rejected",
+    "Background reply jobs refused, by reason (full, shutting down); Slack retries those events.",
+    ["reason"],
+    registry=REGISTRY,
+)

@@ -1,11 +1,27 @@
-"""``innov serve``: Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP under gunicorn (threads)."""
+"""``innov serve``: Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP under gunicorn (gevent workers).
+
+Process model (README "Operations"):
+
+- HTTP mode: a gunicorn master and ``WEB_CONCURRENCY`` workers (default: the number of cores). Each
+  worker is an event loop (gevent): every connection is a cheap greenlet, so clients that trickle
+  their headers or hold idle connections cost a little memory, never a thread that Slack's requests
+  wait for. The worker builds its services and app after the fork (:func:`_serve_http`'s factory).
+- Socket Mode: one process; the Socket Mode client takes envelopes, a small threaded HTTP server serves
+  ``/healthz`` and ``/metrics`` on ``PORT`` (so the image's ``HEALTHCHECK`` works in both modes).
+- SIGTERM / SIGINT stop both gracefully: no new requests or envelopes, in-flight replies (the bounded
+  background queue included) finish within :data:`GRACE_SECONDS`, the replica record is removed, exit 0.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gunicorn.app.base import BaseApplication
 
@@ -15,19 +31,27 @@ from knowledge import load_snapshot
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
+    from bot.background import BoundedExecutor
+    from bot.services import Services
+
 WSGIApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 logger = logging.getLogger("innov.runner")
 
-GUNICORN_THREADS = 8
-"""Threads per gunicorn worker; workers come from ``WEB_CONCURRENCY`` (gunicorn's own default, 1)."""
+WORKER_CONNECTIONS = 1000
+"""Connections one gevent worker holds at once (idle and slow ones included); more wait in the backlog."""
+GRACE_SECONDS = 20
+"""How long a stopping process gives in-flight replies (a 429's ``Retry-After`` included) to finish.
+Below Docker's and Kubernetes' default 30 s between SIGTERM and SIGKILL."""
 
 
 class GunicornServer(BaseApplication):  # gunicorn ships no type hints: BaseApplication is Any
     """gunicorn, configured in code, serving the WSGI app ``factory`` builds in each worker after the fork.
 
     Building per worker matters: the services' Redis connections and reload-listener thread must
-    not be shared across a fork.
+    not be shared across a fork, and the gevent worker patches the standard library when it starts.
+    Anything built before :meth:`run` (in the master) is inherited by every worker through the factory's
+    closure, which is where a knowledge base loaded once belongs.
     """
 
     def __init__(
@@ -53,17 +77,24 @@ class GunicornServer(BaseApplication):  # gunicorn ships no type hints: BaseAppl
         return self._factory()
 
 
-def gunicorn_options(
-    port: int, *, threads: int = GUNICORN_THREADS, log_level: str = "info"
-) -> dict[str, Any]:
-    """gunicorn settings for innov: threaded workers, keep-alive, quiet access log."""
+def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = "info") -> dict[str, Any]:
+    """gunicorn settings for innov: gevent workers, bounded keep-alive, graceful stop, quiet access log.
+
+    Why gevent rather than threads: a threaded worker gives each connection a thread while it reads
+    the request, so 8 clients sending a header byte a second took all 8 threads and Slack's requests
+    waited (24 s behind 50 idle connections in one measurement). An event-loop worker reads all of them
+    at once; only the app's own work runs one request at a time per greenlet. ``threads`` only matters
+    to callers that switch ``worker_class`` back to ``gthread`` (gevent workers ignore it).
+    """
     return {
         "bind": f"{os.environ.get('HOST', '0.0.0.0')}:{port}",
-        "worker_class": "gthread",
+        "worker_class": "gevent",
+        "worker_connections": WORKER_CONNECTIONS,
         "threads": threads,
+        "workers": int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1),
         "keepalive": 30,
         "timeout": 30,
-        "graceful_timeout": 10,
+        "graceful_timeout": GRACE_SECONDS,
         "loglevel": log_level.lower(),
         "accesslog": None,
         "proc_name": "innov",
@@ -82,21 +113,115 @@ def serve(settings: Settings) -> None:
         _serve_http(settings)
 
 
-def _serve_socket_mode(settings: Settings) -> None:
+# -- Socket Mode -------------------------------------------------------------------------------------------
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # probes would drown the log
+        logger.debug("health server: " + format, *args)
+
+
+def start_health_server(settings: Settings, services: Services) -> WSGIServer:
+    """Serve ``/healthz`` and ``/metrics`` (no Slack route) on ``HOST:PORT`` in a daemon thread."""
+    from bot.web import HealthWSGI
+
+    server = make_server(
+        os.environ.get("HOST", "0.0.0.0"),
+        settings.port,
+        HealthWSGI(services),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
+    threading.Thread(target=server.serve_forever, name="innov-health", daemon=True).start()
+    return server
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def install_stop_signals(stop: threading.Event) -> dict[int, Any]:
+    """SIGTERM and SIGINT set ``stop`` (the main thread then shuts down) instead of killing the process.
+
+    Returns the previous handlers, for :func:`restore_signals`.
+    """
+
+    def request_stop(signum: int, frame: object) -> None:
+        logger.info("innov: %s received, stopping gracefully", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {int(sig): signal.getsignal(sig) for sig in STOP_SIGNALS}
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, request_stop)
+    return previous
+
+
+def restore_signals(previous: dict[int, Any]) -> None:
+    """Put back the handlers :func:`install_stop_signals` replaced."""
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def _serve_socket_mode(settings: Settings, stop: threading.Event | None = None) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import build_app
+    from bot.background import BoundedExecutor
     from bot.services import Services
 
     assert settings.slack_app_token is not None
+    stop = stop or threading.Event()
+    previous = install_stop_signals(stop)
     services = Services(settings)
     services.start()
+    background = BoundedExecutor()
+    health = None
     try:
-        app = build_app(settings, services)
-        logger.info("innov: Socket Mode, knowledge base %s", services.kb.version)
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        health = start_health_server(settings, services)
+        app = build_app(settings, services, background=background)
+        handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        handler.connect()  # returns once connected; envelopes are handled on the client's threads
+        logger.info(
+            "innov: Socket Mode, health on port %d, knowledge base %s", settings.port, services.kb.version
+        )
+        stop.wait()
+        stop_socket_mode(handler.client, background, GRACE_SECONDS)
     finally:
-        services.close()
+        if health is not None:
+            health.shutdown()
+            health.server_close()
+        services.close()  # removes the replica record
+        restore_signals(previous)
+    logger.info("innov: stopped")
+
+
+def stop_socket_mode(client: Any, background: BoundedExecutor, grace: float) -> bool:
+    """Stop a Socket Mode client gracefully; True when everything in flight finished within ``grace``.
+
+    1. Stop taking envelopes (the client's processor stops dequeuing; undelivered ones are not acked,
+       so Slack redelivers them to another replica).
+    2. Let envelopes already being dispatched finish, acks included, while the socket is still open.
+    3. Drain the background replies they started, then close the connection.
+    """
+    import time
+
+    deadline = time.monotonic() + grace
+    client.closed = True  # process_messages() loops "while not self.closed"
+    workers = threading.Thread(target=client.message_workers.shutdown, kwargs={"wait": True}, daemon=True)
+    workers.start()
+    workers.join(max(deadline - time.monotonic(), 0.0))
+    finished = not workers.is_alive() and background.drain(max(deadline - time.monotonic(), 0.0))
+    try:
+        client.close()
+    except Exception:  # closing a socket that the peer already closed; nothing left to save
+        logger.debug("error closing the Socket Mode client", exc_info=True)
+    return finished
+
+
+# -- HTTP --------------------------------------------------------------------------------------------------
 
 
 def _serve_http(settings: Settings) -> None:
@@ -105,20 +230,27 @@ def _serve_http(settings: Settings) -> None:
             "innov serve: SLACK_SIGNING_SECRET is not set; HTTP mode needs it "
             "(or set SLACK_APP_TOKEN to use Socket Mode)"
         )
-    from bot.services import Services
-    from bot.web import create_wsgi_app
-
-    built: list[Services] = []
+    built: list[tuple[Services, BoundedExecutor]] = []
 
     def factory() -> WSGIApp:
+        # Runs in each worker after the fork, after gevent patched the standard library: the Slack SDK,
+        # Bolt and redis-py are imported here, not in the master, so they bind the cooperative socket
+        # and ssl classes (imported earlier, a Web API call would block the worker's event loop).
+        from bot.background import BoundedExecutor
+        from bot.services import Services
+        from bot.web import create_wsgi_app
+
         services = Services(settings)
         services.start()
-        built.append(services)
+        background = BoundedExecutor()
+        built.append((services, background))
         logger.info("innov: HTTP on port %d, knowledge base %s", settings.port, services.kb.version)
-        return create_wsgi_app(settings, services)
+        return create_wsgi_app(settings, services, background=background)
 
     def close() -> None:
-        for services in built:
+        # gunicorn has stopped taking requests and waited for those in flight; their lazy replies remain.
+        for services, background in built:
+            background.drain(GRACE_SECONDS / 2)
             services.close()
 
     GunicornServer(

@@ -9,6 +9,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+"""Largest request body ``/slack/events`` reads; Slack's own payloads are far smaller."""
+
 
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
@@ -36,6 +39,7 @@ class Settings(BaseSettings):
         default=True, description="record votes, declined questions and thread context (on/off)"
     )
     log_level: str = "INFO"
+    innov_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
 
     @field_validator("innov_admins", "innov_auto_reply_channels", mode="before")
     @classmethod
@@ -76,6 +80,24 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_redis(cls, value: object) -> object:
         return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        # Parsed here, with redis-py's own parser, so a typo is one clear line at start-up rather than a
+        # traceback from the first request. The URL is never echoed: it may carry a password.
+        if value is None:
+            return None
+        from redis.connection import parse_url
+
+        try:
+            parse_url(value)
+        except ValueError as exc:
+            reason = str(exc).split(":")[0] if "://" not in str(exc) else "not a Redis URL"
+            raise ValueError(
+                f"REDIS_URL must look like redis://host:6379/0 (or rediss://, unix://): {reason}"
+            ) from None
+        return value
 
     @field_validator("slack_api_url")
     @classmethod

@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -104,6 +105,25 @@ class LedgerEntry:
     """Wall-clock seconds (``time.time()``) of the member's last write."""
 
 
+# A claim that can be retried safely: the first attempt may have been applied by Redis after our read
+# timed out, so a retry that finds our own token there has still won. Returns 1 when ``token`` owns the key.
+CLAIM_LUA = """
+local owner = redis.call('GET', KEYS[1])
+if not owner then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+  return 1
+end
+if owner == ARGV[1] then
+  return 1
+end
+return 0
+"""
+
+CLAIM_TIMEOUT = 1.0
+"""Seconds a claim waits for Redis per attempt (two attempts). Claims run after the ack, so they can wait;
+a slow Redis answered late must not count as a win, as a 100 ms timeout once did."""
+
+
 class StoreUnavailable(Exception):
     """The shared store cannot be reached; raised only by ``subscribe`` and its subscription."""
 
@@ -135,8 +155,12 @@ class Store(Protocol):
         """Remove ``key`` if present."""
         ...
 
-    def claim(self, key: str, ttl: int) -> bool:
-        """Claim ``key`` for ``ttl`` seconds (SET NX EX); True for exactly one caller."""
+    def claim(self, key: str, ttl: int, *, retry: bool = False) -> bool:
+        """Claim ``key`` for ``ttl`` seconds (SET NX EX); True for exactly one caller.
+
+        ``retry``: the delivery is Slack's retry of one already sent, so when the shared store cannot
+        say who owns it, it is not claimed (better no second reply than a duplicate).
+        """
         ...
 
     def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
@@ -214,6 +238,10 @@ class MemoryStore:
         self._subscribers: dict[str, list[_MemorySubscription]] = {}
         self._replicas: dict[str, tuple[str, float]] = {}  # replica id -> (version, expiry)
         self._ledgers: dict[str, dict[str, tuple[str, int, float]]] = {}  # name -> member -> (value, n, at)
+        # Claims ("already answered" records) live apart from cached values: trimmed only when they
+        # expire, never evicted by cache pressure, or Slack's retry of an old event would be answered again.
+        self._claims: dict[str, float] = {}  # key -> expiry on the clock
+        self._claims_sweep_at = 1024  # sweep expired claims when the map grows past this
 
     # -- keys (callers hold the lock) --------------------------------------------------------------
     def _live(self, key: str, now: float) -> str | None:
@@ -256,9 +284,26 @@ class MemoryStore:
     def delete(self, key: str) -> None:
         with self._lock:
             self._data.pop(key, None)
+            self._claims.pop(key, None)
 
-    def claim(self, key: str, ttl: int) -> bool:
-        return self.set(key, "1", ttl, nx=True)
+    def claim(self, key: str, ttl: int, *, retry: bool = False) -> bool:
+        # ``retry`` changes nothing here: this map is the whole truth for one process.
+        with self._lock:
+            now = self._clock()
+            expires = self._claims.get(key)
+            if expires is not None and expires > now:
+                return False
+            self._claims[key] = now + ttl
+            if len(self._claims) > self._claims_sweep_at:
+                self._claims = {k: exp for k, exp in self._claims.items() if exp > now}
+                # Amortised: the next sweep waits until the live set has doubled.
+                self._claims_sweep_at = max(1024, 2 * len(self._claims))
+            return True
+
+    def claims(self) -> int:
+        """How many claims are held (expired ones not yet swept included)."""
+        with self._lock:
+            return len(self._claims)
 
     def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
         per_second = rate / per
@@ -343,7 +388,8 @@ class MemoryStore:
 class _Health:
     """Whether Redis is believed reachable; logs each outage once, when it starts and when it ends."""
 
-    def __init__(self, where: str, retry_after: float) -> None:
+    def __init__(self, where: str, retry_after: float, *, quiet: bool = False) -> None:
+        self.quiet = quiet  # a second view of the same Redis (claims) leaves the logging to the first
         self.where = where
         self.retry_after = retry_after
         self.up = True
@@ -363,6 +409,8 @@ class _Health:
                 return
             self.up = False
             self._down_since = now
+        if self.quiet:
+            return
         logger.warning(
             "Redis at %s unreachable (%s: %s: %s); serving uncached, with in-process claims and rate "
             "limits, until it is back",
@@ -380,6 +428,8 @@ class _Health:
                 return
             self.up = True
             seconds = time.monotonic() - self._down_since
+        if self.quiet:
+            return
         logger.warning("Redis at %s reachable again after %.1f s", self.where, seconds)
 
 
@@ -436,12 +486,14 @@ class RedisStore:
         timeout: float = 0.1,
         health_check_interval: int = 10,
         retry_after: float = 1.0,
+        claim_timeout: float = CLAIM_TIMEOUT,
     ) -> None:
         """Connect lazily to ``url``.
 
         ``timeout`` bounds every connect and every reply; ``health_check_interval`` makes a connection
         idle that long PING before use, so a dead socket is noticed and replaced; ``retry_after`` is how
-        long Redis is left alone after a failure before a request tries it again.
+        long Redis is left alone after a failure before a request tries it again. ``claim_timeout`` bounds
+        each of a claim's two attempts, on a connection pool of their own.
         """
         self.prefix = prefix
         self.client = redis.Redis.from_url(
@@ -462,6 +514,19 @@ class RedisStore:
         self._fallback = MemoryStore()
         self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
         self._ledger_put = self.client.register_script(LEDGER_PUT_LUA)
+        # Claims wait longer than cache reads, so they use their own connections (socket timeouts are
+        # per connection) and their own view of Redis's health: a cache read timing out must not make a
+        # claim skip Redis and win in-process while another replica wins in Redis.
+        self.claim_client = redis.Redis.from_url(
+            url,
+            socket_timeout=claim_timeout,
+            socket_connect_timeout=claim_timeout,
+            health_check_interval=health_check_interval,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            decode_responses=True,
+        )
+        self._claim_health = _Health(self.where, retry_after, quiet=True)
+        self._claim_script = self.claim_client.register_script(CLAIM_LUA)
 
     def key(self, name: str) -> str:
         """The full Redis key for ``name``."""
@@ -495,13 +560,39 @@ class RedisStore:
     def delete(self, key: str) -> None:
         self._call("DEL", lambda: self.client.delete(self.prefix + key))
 
-    def claim(self, key: str, ttl: int) -> bool:
+    def claim(self, key: str, ttl: int, *, retry: bool = False) -> bool:
         # Every claim is also recorded in-process: a duplicate that arrives here during an outage is
         # still recognised, and one already claimed here needs no round trip.
         if not self._fallback.claim(key, ttl):
             return False
-        ok, won = self._call("SET NX", lambda: self.client.set(self.prefix + key, "1", ex=ttl, nx=True))
-        return bool(won) if ok else True
+        won = self._claim_in_redis(key, ttl)
+        if won is not None:
+            return won
+        # Redis cannot say who owns it. A first delivery is answered on the in-process claim (an answer
+        # matters more than a rare duplicate); Slack's retry was probably answered already: drop it.
+        if retry:
+            logger.warning("Redis unreachable: a retried delivery (%s) is not answered again", key)
+        return not retry
+
+    def _claim_in_redis(self, key: str, ttl: int) -> bool | None:
+        """Whether this caller owns ``key`` in Redis: two attempts, or None if Redis did not answer."""
+        if not self._claim_health.worth_trying():
+            return None
+        token = uuid.uuid4().hex
+        error: Exception | None = None
+        for _ in range(2):
+            try:
+                won = self._claim_script(keys=[self.prefix + key], args=[token, ttl])
+            except RedisError as exc:
+                error = exc
+                continue
+            self._claim_health.succeeded()
+            self._health.succeeded()
+            return bool(int(str(won)))
+        assert error is not None
+        self._claim_health.failed("claim", error)
+        self._health.failed("claim", error)
+        return None
 
     def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
         ok, reply = self._call(
@@ -565,6 +656,7 @@ class RedisStore:
 
     def close(self) -> None:
         self.client.close()
+        self.claim_client.close()
 
     # -- ledgers -------------------------------------------------------------------------------------
     def _ledger_keys(self, name: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 | route | method | answers |
 |---|---|---|
-| ``/slack/events`` | POST | commands, events, interactivity via Bolt's WSGI adapter (401: bad signature) |
+| ``/slack/events`` | POST | commands, events, interactivity via Bolt (413: too large, 401: bad signature) |
 | ``/healthz`` | GET | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...}}`` |
 | ``/metrics`` | GET | Prometheus text |
 | anything else | | 404 |
@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +25,12 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import logs, metrics
 from bot.app import build_app
-from bot.settings import Settings
+from bot.settings import DEFAULT_MAX_BODY_BYTES, Settings
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
+    from bot.background import BoundedExecutor
     from bot.services import Services
 
 logger = logging.getLogger("innov.web")
@@ -36,22 +38,24 @@ logger = logging.getLogger("innov.web")
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
+MAX_CLOCK_SKEW = 300
+"""Seconds a request timestamp may differ from now (Slack's and Bolt's replay window)."""
 
 
-class InnovWSGI:
-    """One WSGI callable routing innov's three endpoints; counts every request by route and status."""
+class HealthWSGI:
+    """``/healthz`` and ``/metrics`` alone: Socket Mode serves these on ``PORT`` (no Slack route)."""
 
-    def __init__(self, bolt_app: App, services: Services, signing_secret: str) -> None:
-        self.bolt_app = bolt_app
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self._slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
-        self._verifier = SignatureVerifier(signing_secret)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "") or "/"
-        if path == EVENTS_PATH and method == "POST":
-            return self._counted(EVENTS_PATH, environ, start_response, self._events)
+        return self._route(method, path, environ, start_response)
+
+    def _route(
+        self, method: str, path: str, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
         if path == HEALTH_PATH and method == "GET":
             return self._counted(HEALTH_PATH, environ, start_response, self._health)
         if path == METRICS_PATH and method == "GET":
@@ -87,44 +91,6 @@ class InnovWSGI:
                 record["status"] = int(status_code)
                 metrics.REQUESTS.labels(route=route, status=status_code).inc()
 
-    def _events(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Slack's requests, through Bolt (which verifies signatures and answers 401 itself).
-
-        Bolt parses the body before it checks the signature, and fails with an exception on a body that
-        is not JSON or form data or whose payload has the wrong shape, which would surface as a 500.
-        Such requests get 401 when the signature is bad (as Bolt would say), else 400: Slack never sends
-        them.
-        """
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _respond(start_response, "400 Bad Request", b"bad Content-Length\n", "text/plain")
-        raw = environ["wsgi.input"].read(length) if length > 0 else b""
-        environ["wsgi.input"] = io.BytesIO(raw)
-        try:
-            parsed = parse_body(raw.decode("utf-8"), environ.get("CONTENT_TYPE"))
-            malformed = not isinstance(parsed, dict)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
-            malformed = True
-        if not malformed:
-            try:
-                return self._slack(environ, start_response)
-            except (TypeError, KeyError, AttributeError, ValueError):
-                # Listeners catch their own errors, so what reaches here is Bolt failing to read the
-                # payload's shape (e.g. an event whose "user" is a number), which it does before the
-                # signature check. Slack never sends such payloads.
-                logger.warning("Bolt could not read a request's payload", exc_info=True)
-        headers = {
-            "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
-            "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
-        }
-        if not self._verifier.is_valid_request(raw, headers):
-            return _respond(
-                start_response, "401 Unauthorized", b'{"error": "invalid request"}', "application/json"
-            )
-        logger.warning("refused a signed request whose body Slack would not send (%d bytes)", len(raw))
-        return _respond(start_response, "400 Bad Request", b'{"error": "malformed body"}', "application/json")
-
     def _health(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         body = {
             "status": "ok",
@@ -138,22 +104,114 @@ class InnovWSGI:
         return _respond(start_response, "200 OK", metrics.render(), CONTENT_TYPE_LATEST)
 
 
+class InnovWSGI(HealthWSGI):
+    """One WSGI callable routing innov's three endpoints; counts every request by route and status."""
+
+    def __init__(
+        self,
+        bolt_app: App,
+        services: Services,
+        signing_secret: str,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        super().__init__(services)
+        self.bolt_app = bolt_app
+        self.max_body_bytes = max_body_bytes
+        self._slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+        self._verifier = SignatureVerifier(signing_secret)
+
+    def _route(
+        self, method: str, path: str, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if path == EVENTS_PATH and method == "POST":
+            return self._counted(EVENTS_PATH, environ, start_response, self._events)
+        return super()._route(method, path, environ, start_response)
+
+    def _events(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Slack's requests: size and signature checked before anything reads or parses the body.
+
+        Order matters (DESIGN.md's HTTP contract): a declared body over ``INNOV_MAX_BODY_BYTES`` gets 413
+        before a byte of it is read; a missing or malformed timestamp or ``v0=`` signature gets 401
+        before the body is read; the HMAC is checked over the raw bytes; only then is the body parsed,
+        and a signed body that fails to parse gets 400, never 500. Bolt verifies the signature again
+        over the same bytes, which costs microseconds and keeps its own checks in force.
+        """
+        declared = (environ.get("CONTENT_LENGTH") or "").strip()
+        chunked = "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
+        if declared and not declared.isdigit():
+            return _respond(start_response, "400 Bad Request", b"bad Content-Length\n", "text/plain")
+        length = int(declared) if declared else 0
+        if length > self.max_body_bytes:
+            return _too_large(start_response, self.max_body_bytes)
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not _fresh_timestamp(timestamp) or not signature.startswith("v0="):
+            return _unauthorized(start_response)
+        stream = environ["wsgi.input"]
+        if chunked and not declared:
+            # No declared length: read at most one byte past the limit, so a long stream still stops.
+            raw = stream.read(self.max_body_bytes + 1)
+            if len(raw) > self.max_body_bytes:
+                return _too_large(start_response, self.max_body_bytes)
+        else:
+            raw = stream.read(length) if length > 0 else b""
+        if not self._verifier.is_valid(raw, timestamp, signature):
+            return _unauthorized(start_response)
+        try:
+            parsed = parse_body(raw.decode("utf-8"), environ.get("CONTENT_TYPE"))
+        except (ValueError, RecursionError):  # JSON/UTF-8 errors are ValueErrors; deep nesting recurses
+            parsed = None
+        if isinstance(parsed, dict):
+            environ["wsgi.input"] = io.BytesIO(raw)
+            environ["CONTENT_LENGTH"] = str(len(raw))
+            try:
+                return self._slack(environ, start_response)
+            except (TypeError, KeyError, AttributeError, ValueError, RecursionError) as exc:
+                # Listeners catch their own errors, so what reaches here is Bolt failing to read the
+                # payload's shape (e.g. an event whose "user" is a number). Slack never sends such
+                # payloads. The exception text may quote the body: only its type is logged.
+                logger.warning("Bolt could not read a signed request's payload (%s)", type(exc).__name__)
+        logger.warning("refused a signed request whose body Slack would not send (%d bytes)", len(raw))
+        return _respond(start_response, "400 Bad Request", b'{"error": "malformed body"}', "application/json")
+
+
 def _respond(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _unauthorized(start_response: StartResponse) -> list[bytes]:
+    return _respond(start_response, "401 Unauthorized", b'{"error": "invalid request"}', "application/json")
+
+
+def _too_large(start_response: StartResponse, limit: int) -> list[bytes]:
+    body = f'{{"error": "request body over {limit} bytes"}}'.encode()
+    return _respond(start_response, "413 Content Too Large", body, "application/json")
+
+
+def _fresh_timestamp(value: str) -> bool:
+    """A Slack request timestamp: whole seconds as ASCII digits, within five minutes of now (replays)."""
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):
+        return False
+    return abs(time.time() - int(value)) <= MAX_CLOCK_SKEW
 
 
 def _not_found(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     return _respond(start_response, "404 Not Found", b"not found\n", "text/plain; charset=utf-8")
 
 
-def create_wsgi_app(settings: Settings, services: Services) -> InnovWSGI:
-    """The WSGI application for HTTP mode (gunicorn, or any WSGI server)."""
+def create_wsgi_app(
+    settings: Settings, services: Services, *, background: BoundedExecutor | None = None
+) -> InnovWSGI:
+    """The WSGI application for HTTP mode (gunicorn, or any WSGI server); ``background`` runs lazy replies."""
     if settings.slack_signing_secret is None:
         raise ValueError(
             "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it "
             "(Basic Information > App Credentials), or set SLACK_APP_TOKEN for Socket Mode"
         )
     return InnovWSGI(
-        build_app(settings, services), services, settings.slack_signing_secret.get_secret_value()
+        build_app(settings, services, background=background),
+        services,
+        settings.slack_signing_secret.get_secret_value(),
+        settings.innov_max_body_bytes,
     )

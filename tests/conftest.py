@@ -32,6 +32,28 @@ def _no_redis(reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ``INNOV_TEST_REDIS_URL`` pointing at a Redis that does not answer, stop at once with one line
+    rather than fail every Redis test one by one."""
+    url = os.environ.get("INNOV_TEST_REDIS_URL")
+    if not url:
+        return
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    except ValueError as exc:
+        pytest.exit(f"INNOV_TEST_REDIS_URL={url!r} is not a Redis URL ({exc})", returncode=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.exit(
+            f"INNOV_TEST_REDIS_URL={url} does not answer ({type(exc).__name__}): start that Redis, "
+            "or unset the variable to use a throwaway redis-server",
+            returncode=3,
+        )
+    finally:
+        client.close()
+
+
 def free_port() -> int:
     """A loopback TCP port nothing listens on right now."""
     with socket.socket() as sock:
@@ -42,8 +64,9 @@ def free_port() -> int:
 class RedisServer:
     """A throwaway ``redis-server`` (no persistence) on a fixed loopback port; stop and start at will."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, debug_commands: bool = False) -> None:
         self.port = port or free_port()
+        self.debug_commands = debug_commands  # DEBUG SLEEP and friends, from loopback (Redis 7+)
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -52,8 +75,20 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed")
+        debug = ["--enable-debug-command", "local"] if self.debug_commands else []
         self._process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *debug,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -58,20 +59,101 @@ def test_dockerfile_shape() -> None:
     steps = [i for i, _ in builder]
     # Dependencies are installed before the code is copied, so that layer stays cached.
     first_code_copy = next(n for n, (i, a) in enumerate(builder) if i == "COPY" and a.startswith("knowledge"))
-    deps_install = next(n for n, (i, a) in enumerate(builder) if i == "RUN" and "-r requirements.txt" in a)
+    deps_install = next(n for n, (i, a) in enumerate(builder) if i == "RUN" and "-r requirements.lock" in a)
     assert deps_install < first_code_copy and "RUN" in steps
     runtime_args = dict(runtime)
     assert runtime_args["USER"] not in ("root", "0")
     assert "/healthz" in runtime_args["HEALTHCHECK"]
     assert json.loads(runtime_args["CMD"]) == ["innov", "serve"]
+    # An init as PID 1 forwards SIGTERM to innov (graceful stop) instead of dropping it.
+    assert json.loads(runtime_args["ENTRYPOINT"]) == ["/usr/bin/tini", "--"]
+    assert any(i == "RUN" and "install" in a and "tini" in a for i, a in runtime)
     env = _env_pairs(runtime_args["ENV"])
     assert env["PYTHONUNBUFFERED"] == "1" and env["INNOV_KNOWLEDGE_DIR"] == "/app/seeds"
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".env", ".git"} <= set(ignored)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (``safe_load`` keeps the last)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[object, object]:
+    keys = [loader.construct_object(key) for key, _ in node.value]
+    duplicates = {k for k in keys if keys.count(k) > 1}
+    if duplicates:
+        raise AssertionError(
+            f"duplicate YAML keys {sorted(map(str, duplicates))} at line {node.start_mark.line + 1}"
+        )
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_compose(text: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    return loaded
+
+
+def test_compose_scales_without_fixed_host_ports_and_redis_persists() -> None:
+    compose = load_compose((ROOT / "docker-compose.yml").read_text())
+    innov, proxy, redis = (compose["services"][name] for name in ("innov", "proxy", "redis"))
+    assert "ports" not in innov  # `--scale innov=3` would fight over one host port
+    assert proxy["ports"] == ["3000:3000"] and (ROOT / "deploy" / "nginx.conf").is_file()
+    assert "innov:3000" in (ROOT / "deploy" / "nginx.conf").read_text()
+    assert redis["command"][:3] == ["redis-server", "--appendonly", "yes"]
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
+
+
+def test_the_documented_knowledge_base_override_is_valid_compose() -> None:
+    """Uncommenting the documented lines gives one ``environment:`` with the override, and the volume."""
+    lines = (ROOT / "docker-compose.yml").read_text().splitlines()
+    override = [
+        re.sub(r"^(\s*)# ", r"\1", line)
+        if re.match(r"^\s*# (INNOV_KNOWLEDGE_DIR:|volumes:|  - \./seeds:)", line)
+        else line
+        for line in lines
+    ]
+    assert override != lines
+    innov = load_compose("\n".join(override))["services"]["innov"]
+    assert innov["environment"]["INNOV_KNOWLEDGE_DIR"] == "/knowledge"
+    assert innov["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert innov["volumes"] == ["./seeds:/knowledge:ro"]
+
+
+def test_the_lock_pins_every_requirement_of_pyproject() -> None:
+    """Static: each runtime requirement is pinned in requirements.lock, and its pin satisfies it.
+
+    Unlike re-resolving, this cannot break when PyPI publishes new versions; `make lock` rewrites the lock.
+    """
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        assert "==" in line and not line.startswith("-"), f"requirements.lock: not a pin: {line!r}"
+        name, _, version = line.partition("==")
+        pins[canonicalize_name(name.split("[")[0])] = version.split(";")[0].strip()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    problems = []
+    for spec in project["dependencies"]:
+        requirement = Requirement(spec)
+        pinned = pins.get(canonicalize_name(requirement.name))
+        if pinned is None:
+            problems.append(f"{requirement.name} is not in requirements.lock")
+        elif not requirement.specifier.contains(pinned, prereleases=True):
+            problems.append(f"{requirement.name}=={pinned} does not satisfy {spec!r}")
+    assert not problems, "run `make lock`: " + "; ".join(problems)
+
+
 def test_compose_runs_innov_with_redis() -> None:
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    compose = load_compose((ROOT / "docker-compose.yml").read_text())
     innov, redis = compose["services"]["innov"], compose["services"]["redis"]
     assert innov["build"] == "." and innov["env_file"] == ".env"
     assert innov["environment"]["REDIS_URL"] == "redis://redis:6379/0"

@@ -113,13 +113,27 @@ def test_serve_uses_socket_mode_when_an_app_token_is_set(
     kb_dir: Path, stub: SlackApiStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[tuple[Any, str]] = []
+    closed: list[bool] = []
+
+    class FakeClient:
+        closed = False
+
+        def __init__(self) -> None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.message_workers = ThreadPoolExecutor(max_workers=1)
+
+        def close(self) -> None:
+            closed.append(True)
 
     class FakeSocketModeHandler:
         def __init__(self, app: Any, app_token: str) -> None:
             self.app, self.token = app, app_token
+            self.client = FakeClient()
 
-        def start(self) -> None:
+        def connect(self) -> None:
             started.append((self.app, self.token))
+            os.kill(os.getpid(), signal.SIGTERM)  # handled by innov: a graceful stop, not a kill
 
     import slack_bolt.adapter.socket_mode as socket_mode
 
@@ -131,8 +145,13 @@ def test_serve_uses_socket_mode_when_an_app_token_is_set(
         slack_api_url=stub.base_url,
         innov_knowledge_dir=kb_dir,
         redis_url=None,
+        port=free_port(),
     )
+    monkeypatch.setenv("HOST", "127.0.0.1")
+    before = signal.getsignal(signal.SIGTERM)
     runner.serve(settings)
+    assert closed == [True]
+    assert signal.getsignal(signal.SIGTERM) is before  # the process's own handlers are put back
     [(app, token)] = started
     assert token == "xapp-1-x"
     assert app.client.base_url == stub.base_url

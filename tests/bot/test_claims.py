@@ -1,0 +1,85 @@
+"""Claims ("already answered" records): kept apart from cached answers in-process, and safe to retry
+against a Redis that answers late."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from bot.store import MemoryStore, RedisStore
+from tests.conftest import RedisServer, free_port
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_memory_claims_are_never_evicted_by_cached_values() -> None:
+    store = MemoryStore(max_entries=100)
+    assert store.claim("claim:event:E0", ttl=3600)
+    for n in range(10_000):
+        store.set(f"answer:v:q:{n}", "x", ttl=3600)  # far past max_entries: the cache is trimmed
+    assert store.get("answer:v:q:0") is None  # cached values were evicted...
+    assert not store.claim("claim:event:E0", ttl=3600)  # ...the claim was not
+
+
+def test_memory_claims_expire_and_expired_ones_are_swept() -> None:
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    for n in range(3000):
+        assert store.claim(f"claim:event:E{n}", ttl=10)
+    clock.now = 11.0
+    assert store.claim("claim:event:E0", ttl=10)  # expired: a new claim
+    for n in range(3000, 6000):
+        store.claim(f"claim:event:E{n}", ttl=10)
+    assert store.claims() < 6000  # the expired ones were swept on the way
+    assert not store.claim("claim:event:E5999", ttl=10)
+
+
+@pytest.fixture
+def sleepy_redis() -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(debug_commands=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_claim_answered_after_its_timeout_is_still_won_by_its_owner(sleepy_redis: RedisServer) -> None:
+    # Redis sleeps 1 s; the claim's first attempt times out at 0.7 s but Redis applies it at 1 s; the
+    # second attempt finds the claimant's own token there: won, and nobody else wins it.
+    store = RedisStore(sleepy_redis.url, prefix="t:", claim_timeout=0.7)
+    other = RedisStore(sleepy_redis.url, prefix="t:", claim_timeout=2.0)
+    sleeper = threading.Thread(
+        target=lambda: redis.Redis.from_url(sleepy_redis.url).execute_command("DEBUG", "SLEEP", 1)
+    )
+    sleeper.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    assert store.claim("claim:event:E1", 60)
+    assert 0.7 < time.monotonic() - started < 2.0
+    sleeper.join()
+    assert not other.claim("claim:event:E1", 60, retry=True)
+    assert not other.claim("claim:event:E1", 60)
+    store.close()
+    other.close()
+
+
+def test_unreachable_redis_a_first_delivery_is_claimed_a_retry_is_not() -> None:
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
+    assert store.claim("claim:event:E1", 60)  # answered on the in-process claim
+    assert not store.claim("claim:event:E1", 60, retry=True)  # and known here afterwards
+    assert not store.claim("claim:event:E2", 60, retry=True)  # a retry Redis cannot vouch for
+    store.close()

@@ -1,0 +1,137 @@
+"""The rough edges of ``innov`` a new user hit (issue 10, section 8), run as real processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pty
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INNOV = [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())"]
+
+
+def env(**values: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INNOV_", "REDIS_URL"))}
+    return {**clean, "PYTHONPATH": str(ROOT), "INNOV_KNOWLEDGE_DIR": str(ROOT / "seeds"), **values}
+
+
+def innov(*args: str, stdin: bytes = b"", **values: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*INNOV, *args],
+        input=stdin,
+        capture_output=True,
+        env=env(**values),
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_reader_that_leaves_early_ends_the_output_quietly() -> None:
+    # Far more output than a pipe holds, read one line, then the reader goes (as `| head -1` does).
+    process = subprocess.Popen(
+        [*INNOV, "ask", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(),
+        cwd=ROOT,
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError):  # innov stops reading once its output is gone
+            process.stdin.write(b"what is china's gii rank\n" * 3000)  # type: ignore[union-attr]
+            process.stdin.close()  # type: ignore[union-attr]
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    assert process.stdout.readline().startswith(b"{")
+    process.stdout.close()
+    assert process.wait(timeout=60) == 0
+    writer.join(timeout=5)
+    stderr = process.stderr.read().decode()
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+def test_version() -> None:
+    done = innov("--version")
+    assert done.returncode == 0 and done.stdout.decode().startswith("innov ")
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b'{"items": [', "not JSON: Expecting value at line 1"),
+        (b'{"questions": []}', '"items"'),
+        (b'{"items": [{"q": "gii rank"}, {"question": "x"}]}', "item 2 has no question"),
+        (b'{"items": [{"q": "gii rank", "expect": "11th"}]}', 'item 1: "expect" must be a list'),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+)
+def test_eval_names_what_is_wrong_with_a_malformed_file(tmp_path: Path, content: bytes, says: str) -> None:
+    path = tmp_path / "qa.json"
+    path.write_bytes(content)
+    done = innov("eval", str(path))
+    assert done.returncode == 2
+    stderr = done.stderr.decode()
+    assert says in stderr and "Traceback" not in stderr and len(stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "90", "abc"])
+def test_min_accuracy_outside_0_to_1_is_refused(value: str) -> None:
+    done = innov("eval", "eval/dev_qa.json", "--min-accuracy", value)
+    assert done.returncode == 2 and b"--min-accuracy" in done.stderr
+
+
+def test_invalid_utf8_on_stdin_gets_the_binary_input_error_and_the_rest_are_answered() -> None:
+    done = innov("ask", stdin=b"what is china's gii rank\n\xff\xfe\xfd\nwhat is china's gii rank\n")
+    lines = done.stdout.decode().splitlines()
+    assert done.returncode == 1
+    assert len(lines) == 3 and "binary data" in lines[1] and "11th" in lines[0] and "11th" in lines[2]
+    assert b"Traceback" not in done.stderr
+
+
+def test_ask_on_a_terminal_says_it_reads_stdin() -> None:
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [*INNOV, "ask"], stdin=secondary, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(), cwd=ROOT
+    )
+    os.close(secondary)
+    try:
+        time.sleep(0.2)
+        os.write(primary, b"\x04")  # Ctrl-D at the start of a line: end of input
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        os.close(primary)
+    assert b"reading questions from stdin" in stderr
+
+
+def test_a_malformed_redis_url_is_one_clear_line() -> None:
+    done = innov("check", REDIS_URL="localhost:6379")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and len(stderr.splitlines()) == 1
+    assert "REDIS_URL must look like redis://" in stderr
+
+
+def test_a_test_redis_that_is_down_stops_the_suite_at_once(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/bot/test_store.py"],
+        capture_output=True,
+        env={**env(), "INNOV_TEST_REDIS_URL": "redis://127.0.0.1:1/0"},
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    output = (done.stdout + done.stderr).decode()
+    assert done.returncode == 3, output
+    assert "INNOV_TEST_REDIS_URL=redis://127.0.0.1:1/0 does not answer" in output
+    assert "failed" not in output and time.monotonic() - started < 30

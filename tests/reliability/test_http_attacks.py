@@ -1,0 +1,149 @@
+"""Attacks on ``/slack/events`` (DESIGN.md's HTTP contract): sizes and signatures before the body is read,
+400 not 500 for what fails after, no body in the log, and slow clients against ``innov serve`` itself."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from tests.e2e.conftest import SIGNING_SECRET, Running
+from tests.e2e.slack_api_stub import SlackApiStub
+from tests.reliability.serving import (
+    Served,
+    SlowClients,
+    declared_body_response,
+    signed_slash_latency,
+    start_serve,
+)
+
+MARKER = "BODYMARKER"
+
+
+def _sign(body: str, ts: str) -> str:
+    return SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+
+
+@pytest.fixture
+def served(tmp_path: Path, kb_dir: Path, stub: SlackApiStub) -> Iterator[Served]:
+    """``innov serve`` in HTTP mode, one worker, logging at INFO."""
+    running = start_serve(tmp_path, kb_dir, stub.base_url)
+    yield running
+    assert running.stop() == 0
+
+
+# -- verify before reading ------------------------------------------------------------------------------
+
+
+def test_a_declared_body_over_the_limit_gets_413_before_it_is_sent(served: Served) -> None:
+    # 10 MB declared, 64 KiB sent: a server that read the body first would wait for the rest forever.
+    status, seconds = declared_body_response(served.port, 10 * 1024 * 1024, b"x" * 65536)
+    assert status == 413
+    assert seconds < 1.0
+    status, _ = signed_slash_latency(served.port)
+    assert status == 200  # the worker is fine afterwards
+
+
+def test_big_unsigned_bodies_never_reach_the_log(served: Served) -> None:
+    body = json.dumps({"type": "event_callback", "event": {"text": MARKER * 50_000}}).encode()  # ~0.5 MB
+    for _ in range(3):
+        status, _ = declared_body_response(served.port, len(body), body)
+        assert status == 401
+    status, _ = signed_slash_latency(served.port)
+    assert status == 200
+    time.sleep(0.3)
+    log = served.log()
+    assert '"request": "http"' in log  # the log is written at INFO: innov's request lines are there
+    assert MARKER not in log
+    assert len(log) < 20_000, f"{len(log)} bytes of log for three refused requests"
+
+
+def test_no_body_reaches_a_log_at_info_in_process(bot: Running, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    event = {
+        "type": "app_mention",
+        "user": "U0ALICE",
+        "text": MARKER,
+        "channel": "C0GENERAL",
+        "ts": "1.000001",
+    }
+    unsigned = json.dumps({"type": "event_callback", "event": event, "pad": MARKER * 10_000})
+    assert bot.slack.signed(unsigned, "application/json", signature="v0=" + "0" * 64).status == 401
+    nested = "[" * 50_000 + "]" * 50_000
+    assert bot.slack.signed(nested, "application/json").status == 400
+    event_id, response = bot.slack.event(event)
+    assert response.status == 200
+    bot.stub.wait_for("chat.postMessage", 1)
+    assert bot.outcomes.wait(event_id) == "replied"
+    # The capture works: innov's own request lines are there at INFO, and none carries the body.
+    assert any(r.name == "innov.request" and r.levelno == logging.INFO for r in caplog.records)
+    assert all(MARKER not in record.getMessage() for record in caplog.records)
+    assert all(MARKER not in str(record.__dict__) for record in caplog.records)
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "1.5e9", "", " 1700000000", "99999999999999999999", "-5"])
+def test_malformed_timestamps_get_401(bot: Running, timestamp: str) -> None:
+    body = "command=%2Finnov&text=rank&user_id=U0ALICE"
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": _sign(body, timestamp),
+    }
+    assert bot.slack.request("POST", "/slack/events", body, headers).status == 401
+
+
+@pytest.mark.parametrize("signature", ["", "abc", "v1=00", "0" * 64, "v0"])
+def test_a_signature_without_v0_gets_401(bot: Running, signature: str) -> None:
+    body = "command=%2Finnov&text=rank&user_id=U0ALICE"
+    assert (
+        bot.slack.signed(body, "application/x-www-form-urlencoded", signature=signature or " ").status == 401
+    )
+
+
+def test_a_stale_timestamp_gets_401(bot: Running) -> None:
+    body = "command=%2Finnov&text=rank&user_id=U0ALICE"
+    assert (
+        bot.slack.signed(body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 600).status
+        == 401
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+        "payload=" + "%5B" * 50_000 + "%5D" * 50_000,
+    ],
+    ids=["array", "object", "form-payload"],
+)
+def test_deeply_nested_signed_json_gets_400_not_500(bot: Running, body: str) -> None:
+    content_type = "application/x-www-form-urlencoded" if body.startswith("payload=") else "application/json"
+    assert bot.slack.signed(body, content_type).status == 400
+
+
+def test_a_bad_content_length_gets_400(bot: Running) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", bot.slack.port), timeout=5) as sock:
+        sock.sendall(b"POST /slack/events HTTP/1.0\r\nContent-Length: abc\r\n\r\n")
+        assert sock.recv(64).split()[1] in (b"400",)
+
+
+# -- slow clients ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("count", "trickle"), [(20, True), (50, False)], ids=["20-trickling", "50-idle"])
+def test_slow_clients_do_not_delay_a_signed_request(served: Served, count: int, trickle: bool) -> None:
+    with SlowClients(served.port, count, trickle=trickle):
+        latencies = []
+        for _ in range(3):
+            status, seconds = signed_slash_latency(served.port, timeout=10)
+            assert status == 200
+            latencies.append(seconds)
+    assert max(latencies) < 1.0, latencies
