@@ -10,14 +10,13 @@ text that names it too, so "Where does Canada rank in the GII?" never gets China
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
 from knowledge.models import Answer, Article, Fact, Passage, Source
+from knowledge.passages import PassageParts, build_passage_parts
 from knowledge.text import STOP_WORDS, normalise, stem, tokenize, words
 
 MAX_ANSWER_CHARS = 300
@@ -28,7 +27,6 @@ PASSAGE_MIN_CONFIDENCE = 0.75
 FACT_PREFERENCE = 0.15
 TOP_PASSAGES = 8
 TOP_FACTS = 5
-SENTENCE_CACHE = 4096
 RANK_TERM = stem(
     "rank"
 )  # "rank", "ranking", "position", "place", ... (synonyms fold onto it)  # passages whose sentence tokens are kept between questions
@@ -45,8 +43,6 @@ _CAPITALISED_RE = re.compile(r"[A-Z][\w'’&.-]*")
 _ANSWER_TYPE_RE = re.compile(
     r"\b(what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
 )
-_WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
-_POSSESSIVE_RE = re.compile(r"'s?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,28 +89,31 @@ class Composer:
         passages: Sequence[Passage],
         facts: Sequence[Fact],
         version: str,
+        *,
+        parts: PassageParts | None = None,
     ) -> None:
+        # The passage side (index, sentence terms, names) is built once, or given from a saved index.
+        parts = parts if parts is not None else build_passage_parts(articles, passages)
         self.version = version
         self.articles = articles
-        self.passages = tuple(passages)
+        self.passages: Sequence[Passage] = parts.passages
         self.facts = tuple(facts)
-        passage_tokens = [tokenize(f"{p.heading or ''} {p.text}") for p in self.passages]
-        self.passage_index = BM25Index(passage_tokens)
-        # Sentence-level tokens are needed only for the few passages a question retrieves: computing
-        # them on demand (with a bounded cache) keeps a 100k-passage index's memory and build time down.
-        self._sentence_tokens = lru_cache(maxsize=SENTENCE_CACHE)(self._tokenize_sentences)
+        self.passage_index: BM25Index = parts.index
+        # Each sentence's terms were computed at build time: no tokenizing of passages per question.
+        self._sentence_tokens = parts.sentences.tokens
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
         fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]
         self.fact_index = BM25Index(fact_tokens) if self.facts else None
-        self.vocabulary = frozenset(t for toks in passage_tokens + fact_tokens for t in toks)
-        self.names, self.subject_terms = _corpus_names(articles, self.passages, passage_tokens)
+        self.vocabulary = frozenset(parts.index.vocabulary).union(*fact_tokens)
+        self.names, self.subject_terms = parts.names, parts.subject_terms
 
-    def _tokenize_sentences(self, doc: int) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
-        passage = self.passages[doc]
-        return frozenset(tokenize(passage.heading or "")), tuple(
-            frozenset(tokenize(s)) for s in passage.sentences
-        )
+    @classmethod
+    def from_parts(
+        cls, articles: Mapping[str, Article], facts: Sequence[Fact], version: str, parts: PassageParts
+    ) -> Composer:
+        """A composer over prebuilt passage parts (a saved index): only the small fact index is built."""
+        return cls(articles, parts.passages, facts, version, parts=parts)
 
     # -- question analysis -------------------------------------------------------------------------
 
@@ -284,34 +283,3 @@ def _clip(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
     return cut + "…"
-
-
-def _corpus_names(
-    articles: Mapping[str, Article], passages: Sequence[Passage], passage_tokens: Sequence[Sequence[str]]
-) -> tuple[frozenset[str], frozenset[str]]:
-    """Terms the corpus writes as names (capitalised mid-sentence) and the subject every article shares.
-
-    A name in a question must be matched by the answer. The corpus's common subject (a term that
-    every article mentions, such as "China") is exempt: an answer may say "the country" instead.
-    """
-    capital: Counter[str] = Counter()
-    lower: Counter[str] = Counter()
-    for passage in passages:
-        for sentence in passage.sentences:
-            for word in _WORD_RE.findall(sentence)[1:]:
-                lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
-                if not lowered or lowered in STOP_WORDS:
-                    continue
-                (capital if word[0].isupper() else lower)[stem(lowered)] += 1
-    names = frozenset(t for t, n in capital.items() if n > lower[t])
-    per_article: dict[str, set[str]] = {}
-    for passage, tokens in zip(passages, passage_tokens, strict=True):
-        per_article.setdefault(passage.article_id, set()).update(tokens)
-    for article_id, article in articles.items():
-        per_article.setdefault(article_id, set()).update(tokenize(article.title))
-    subject = (
-        frozenset.intersection(*map(frozenset, per_article.values())) & names
-        if len(per_article) > 1
-        else frozenset()
-    )
-    return names, subject
