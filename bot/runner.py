@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from gunicorn.app.base import BaseApplication
 
 from bot.settings import Settings
-from knowledge import load_snapshot
+from knowledge import KnowledgeBase
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -72,24 +72,45 @@ def gunicorn_options(
 
 def serve(settings: Settings) -> None:
     """Run the Slack bot until stopped: Socket Mode with ``SLACK_APP_TOKEN``, else HTTP on ``PORT``."""
-    # Fail fast, in the parent, on a broken knowledge base or missing credentials.
-    load_snapshot(settings.innov_knowledge_dir)
+    # Fail fast, in the parent, on a broken knowledge base (with no last good index) or missing credentials.
+    kb = serving_knowledge(settings)
     if settings.slack_bot_token is None:
         raise SystemExit("innov serve: SLACK_BOT_TOKEN is not set (run `innov console` to try innov locally)")
     if settings.slack_app_token is not None:
-        _serve_socket_mode(settings)
+        _serve_socket_mode(settings, kb)
     else:
-        _serve_http(settings)
+        _serve_http(settings, kb)
 
 
-def _serve_socket_mode(settings: Settings) -> None:
+def serving_knowledge(settings: Settings) -> KnowledgeBase:
+    """The knowledge base, built (in a child process with limits) or mapped once, in the parent.
+
+    gunicorn workers inherit it after the fork and share its mapped pages: no worker reads the files
+    at start, so a broken edit cannot stop a restarted worker from booting. Over a broken directory
+    this is the last good saved index (its problems in /healthz); ``KnowledgeLoadError`` when none.
+    """
+    from bot.services import open_serving_knowledge
+
+    return open_serving_knowledge(settings)
+
+
+def _worker_knowledge(kb: KnowledgeBase) -> KnowledgeBase:
+    """In a (re)started worker: the inherited knowledge, moved to the last good saved index if newer."""
+    try:
+        kb.adopt_last_good()
+    except Exception:  # the inherited snapshot serves whatever happens to the saved one
+        logger.exception("could not map the last good knowledge index; serving %s", kb.version)
+    return kb
+
+
+def _serve_socket_mode(settings: Settings, kb: KnowledgeBase) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import build_app
     from bot.services import Services
 
     assert settings.slack_app_token is not None
-    services = Services(settings)
+    services = Services(settings, kb=kb)
     services.start()
     try:
         app = build_app(settings, services)
@@ -99,7 +120,7 @@ def _serve_socket_mode(settings: Settings) -> None:
         services.close()
 
 
-def _serve_http(settings: Settings) -> None:
+def _serve_http(settings: Settings, kb: KnowledgeBase) -> None:
     if settings.slack_signing_secret is None:
         raise SystemExit(
             "innov serve: SLACK_SIGNING_SECRET is not set; HTTP mode needs it "
@@ -111,7 +132,7 @@ def _serve_http(settings: Settings) -> None:
     built: list[Services] = []
 
     def factory() -> WSGIApp:
-        services = Services(settings)
+        services = Services(settings, kb=_worker_knowledge(kb))
         services.start()
         built.append(services)
         logger.info("innov: HTTP on port %d, knowledge base %s", settings.port, services.kb.version)

@@ -11,6 +11,7 @@ memory-mapped by ``knowledge.saved``; worker processes then share the pages.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -115,48 +116,67 @@ class PassageParts:
     subject_terms: frozenset[str]
 
 
+# Segments of a passage are tokenized in one call, joined by a word that no text uses: per-call overhead
+# dominates sentence-sized calls. A passage whose text holds the word anyway is tokenized segment by segment.
+_BREAK = "qqsegmentbreakqq"
+
+
+def tokenize_segments(segments: Sequence[str]) -> list[list[str]]:
+    """``[tokenize(s) for s in segments]``, computed in one tokenizer call."""
+    if len(segments) == 1:
+        return [tokenize(segments[0])]
+    tokens = tokenize(f" {_BREAK} ".join(segments))
+    out: list[list[str]] = [[]]
+    for token in tokens:
+        if token == _BREAK:
+            out.append([])
+        else:
+            out[-1].append(token)
+    if len(out) != len(segments):
+        return [tokenize(s) for s in segments]
+    return out
+
+
 def build_passage_parts(articles: Mapping[str, Article], passages: Sequence[Passage]) -> PassageParts:
     """Tokenize every heading and sentence once; build the text store, the sentence table and the index."""
     article_index = {aid: i for i, aid in enumerate(articles)}
     for passage in passages:
         article_index.setdefault(passage.article_id, len(article_index))
-    vocabulary = Vocabulary([])
     n = len(passages)
-    seg_counts = np.fromiter((len(p.sentences) + 1 for p in passages), dtype=np.int64, count=n)
-    seg_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(seg_counts, out=seg_ptr[1:])
+    ids: dict[str, int] = {}  # term -> id in first-seen order (the vocabulary)
+    setdefault = ids.setdefault
     texts: list[bytes] = []
-    seg_terms: list[np.ndarray] = []  # distinct term ids per segment
-    doc_terms: list[np.ndarray] = []  # every token's term id per passage
-    tokens_of: dict[str, list[str]] = {}  # a sentence repeated across passages is tokenized once
-    article_ids: dict[str, list[np.ndarray]] = {aid: [] for aid in article_index}
+    doc_terms = array("i")  # every token's term id, passage after passage
+    doc_lengths = array("q")
+    seg_terms = array("i")  # each segment's distinct term ids
+    seg_lengths = array("q")
+    seg_counts = array("q")
+    article_terms: dict[str, set[int]] = {aid: set() for aid in article_index}
     for passage in passages:
         segments = (passage.heading or "", *passage.sentences)
-        ids = []
-        for segment in segments:
+        seg_counts.append(len(segments))
+        terms_here = article_terms[passage.article_id]
+        length = 0
+        for segment, tokens in zip(segments, tokenize_segments(segments), strict=True):
             texts.append(segment.encode("utf-8"))
-            tokens = tokens_of.get(segment)
-            if tokens is None:
-                tokens = tokens_of[segment] = tokenize(segment) if segment else []
-                if len(tokens_of) > 50_000:
-                    tokens_of.clear()
-            seg_ids = vocabulary.ids(tokens)
-            ids.append(seg_ids)
-            seg_terms.append(np.unique(seg_ids))
-        all_ids = np.concatenate(ids)
-        doc_terms.append(all_ids)
-        article_ids[passage.article_id].append(all_ids)
-    lengths = np.fromiter((len(d) for d in doc_terms), dtype=np.int64, count=n)
-    doc_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=doc_ptr[1:])
-    flat_terms = np.concatenate(doc_terms) if doc_terms else np.zeros(0, np.int32)
+            seg_ids = [setdefault(t, len(ids)) for t in tokens]
+            doc_terms.extend(seg_ids)
+            length += len(seg_ids)
+            distinct = dict.fromkeys(seg_ids)
+            seg_terms.extend(distinct)
+            seg_lengths.append(len(distinct))
+            terms_here.update(distinct)
+        doc_lengths.append(length)
+    vocabulary = Vocabulary(list(ids))
+    del ids
+    index = BM25Index(
+        (),
+        vocabulary=vocabulary,
+        doc_terms=np.frombuffer(doc_terms, dtype=np.int32),
+        doc_ptr=_pointers(doc_lengths),
+    )
     del doc_terms
-    index = BM25Index((), vocabulary=vocabulary, doc_terms=flat_terms, doc_ptr=doc_ptr)
-    term_ptr = np.zeros(len(seg_terms) + 1, dtype=np.int64)
-    np.cumsum([len(s) for s in seg_terms], out=term_ptr[1:])
-    sentence_terms = np.concatenate(seg_terms).astype(np.int32) if seg_terms else np.zeros(0, np.int32)
-    text_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in texts], out=text_ptr[1:])
+    seg_ptr = _pointers(seg_counts)
     store = PassageStore(
         list(article_index),
         np.fromiter((article_index[p.article_id] for p in passages), dtype=np.int32, count=n),
@@ -164,19 +184,25 @@ def build_passage_parts(articles: Mapping[str, Article], passages: Sequence[Pass
         np.fromiter((p.heading is not None for p in passages), dtype=np.uint8, count=n),
         seg_ptr,
         np.frombuffer(b"".join(texts), dtype=np.uint8),
-        text_ptr,
+        _pointers(array("q", map(len, texts))),
     )
-    terms = vocabulary.terms
-    per_article = {
-        aid: {terms[t] for t in np.unique(np.concatenate(arrays)).tolist()} if arrays else set()
-        for aid, arrays in article_ids.items()
-    }
+    del texts
+    sentences = SentenceTable(
+        vocabulary, seg_ptr, _pointers(seg_lengths), np.frombuffer(seg_terms, dtype=np.int32)
+    )
+    names_of = vocabulary.terms
+    per_article = {aid: {names_of[t] for t in terms} for aid, terms in article_terms.items()}
     for aid, article in articles.items():
         per_article[aid].update(tokenize(article.title))
     names, subject = corpus_names(passages, per_article)
-    return PassageParts(
-        store, index, SentenceTable(vocabulary, seg_ptr, term_ptr, sentence_terms), names, subject
-    )
+    return PassageParts(store, index, sentences, names, subject)
+
+
+def _pointers(lengths: array[int]) -> np.ndarray:
+    """CSR pointers (int64, n + 1) from per-item lengths."""
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=out[1:])
+    return out
 
 
 def _number(passage: Passage) -> int:

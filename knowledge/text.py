@@ -90,6 +90,8 @@ _STEMMER = Stemmer.Stemmer("english")
 
 def normalise(text: str) -> str:
     """Unicode-normalise, straighten quotes and collapse whitespace (used for quote checks and keys)."""
+    if text.isascii():  # NFKC and the quote table change nothing in ASCII: skip them (build speed)
+        return " ".join(text.split())
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return " ".join(text.split())
 
@@ -118,7 +120,7 @@ def words(text: str) -> list[str]:
     text = expand_aliases(normalise(text).lower())
     out = []
     for raw in _TOKEN_RE.findall(text):
-        word = _POSSESSIVE_RE.sub("", raw) if not raw[0].isdigit() else raw
+        word = _POSSESSIVE_RE.sub("", raw) if "'" in raw and not raw[0].isdigit() else raw
         if word:
             out.append(word)
     return out
