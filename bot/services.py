@@ -353,6 +353,15 @@ class Services:
                 metrics.set_knowledge_version(report.new_version)
         return report
 
+    def _adopt_last_good(self) -> None:
+        with self._reload_lock:
+            report = self.kb.adopt_last_good()
+        if report is not None and report.changed_anything:
+            metrics.set_knowledge_version(report.new_version)
+            logger.info(
+                "knowledge: mapped the last good index %s (was %s)", report.new_version, report.old_version
+            )
+
     def _on_broadcast(self, message: str) -> None:
         try:
             data = json.loads(message)
@@ -399,6 +408,9 @@ class Services:
         """Compare the fleet's version key with ours (reloading once per announced version); heartbeat."""
         if self._unannounced is not None and self._unannounced == self.kb.version:
             self._announce(self._unannounced)  # reloaded here while Redis was away
+        if isinstance(self.store, MemoryStore):
+            # No Redis: the other workers on this host reach this one through the saved index instead.
+            self._adopt_last_good()
         announced = self.store.get(VERSION_KEY)
         if announced is None:
             self.store.set(VERSION_KEY, self.kb.version, nx=True)

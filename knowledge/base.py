@@ -175,6 +175,7 @@ def open_saved(directory: Path, index_dir: Path, version: str) -> Snapshot | Non
     except saved.SavedIndexError as exc:
         if "no saved index" not in str(exc):
             logger.warning("ignoring a saved knowledge index: %s; rebuilding", exc)
+            saved.discard(index_dir, version)  # so the rebuild can save a good one in its place
         return None
     return Snapshot.from_saved(directory, knowledge)
 

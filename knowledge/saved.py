@@ -242,6 +242,17 @@ def _fact_fields(data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def discard(index_dir: Path, version: str) -> None:
+    """Remove a damaged saved index (a process that mapped it keeps its pages until it lets go)."""
+    path = saved_path(index_dir, version)
+    trash = path.with_name(f".discarded-{path.name}-{os.getpid()}")
+    try:
+        os.rename(path, trash)  # one step, so no reader sees a half-deleted directory
+    except OSError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
 # -- the last good index of a knowledge directory ----------------------------------------------------------
 
 
