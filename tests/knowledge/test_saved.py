@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge import KnowledgeBase, load_snapshot
-from knowledge import saved
+from knowledge import KnowledgeBase, load_snapshot, saved
 from knowledge.composer import Composer
 from knowledge.passages import build_passage_parts
 

@@ -75,8 +75,9 @@ def health(port: int) -> dict[str, Any] | None:
 
 
 def ask(port: int, question: str) -> str:
-    from slack_sdk.signature import SignatureVerifier
     from urllib.parse import quote
+
+    from slack_sdk.signature import SignatureVerifier
 
     body = f"command=%2Finnov&text={quote(question)}&user_id=U0ALICE&channel_id=C0GENERAL&team_id=T0TEST"
     ts = str(int(time.time()))
