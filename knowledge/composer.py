@@ -219,6 +219,10 @@ class Composer:
             passage = self.passages[hit.doc]
             heading, sentences = self._sentence_tokens(hit.doc)
             title = self._title_tokens.get(passage.article_id, frozenset())
+            # No window can cover more than the whole passage: skip a passage that cannot win.
+            bound = q.coverage(heading.union(*sentences), partial=title) + 0.05 * hit.score / top_score
+            if best is not None and bound <= best[0]:
+                continue
             for start in range(len(sentences)):
                 for end in (start + 1, start + 2):
                     if end > len(sentences):

@@ -23,6 +23,8 @@ from rank_bm25 import BM25Okapi
 
 K1 = 1.5
 B = 0.75
+TIE_DECIMALS = 9  # scores equal to this many decimals are ties
+TIE = 10.0**-TIE_DECIMALS
 
 
 class LuceneBM25(BM25Okapi):
@@ -224,15 +226,17 @@ class BM25Index:
             lo, hi = spans[0]
             candidates, values = docs[lo:hi], weights[lo:hi]
         else:
-            # One pass: every term's weights go into one dense score array; no sort of the postings.
-            scores = np.zeros(self.size)
-            touched = 0
-            for lo, hi in spans:
-                scores[docs[lo:hi]] += weights[lo:hi]
-                touched += hi - lo
-            if touched < self.size // 2:
+            # One pass: every term's weights are summed into one score array by ``np.bincount`` (a
+            # single C loop, about twice as fast as fancy-index additions); no sort of the postings.
+            touched_docs = np.concatenate([docs[lo:hi] for lo, hi in spans])
+            scores = np.bincount(
+                touched_docs,
+                weights=np.concatenate([weights[lo:hi] for lo, hi in spans]),
+                minlength=self.size,
+            )
+            if len(touched_docs) < self.size // 2:
                 # Few postings: the candidates are the touched documents (some twice: deduplicated below).
-                candidates = np.concatenate([docs[lo:hi] for lo, hi in spans])
+                candidates = touched_docs
                 values = scores[candidates]
                 repeats = len(spans)
             else:
@@ -244,10 +248,12 @@ class BM25Index:
         if len(candidates) > cut:
             # Keep everything scoring at least the cut's value, so ties at the cut go to earlier documents.
             kth = np.partition(values, len(values) - cut)[len(values) - cut]
-            keep = values >= kth
+            keep = values >= kth - TIE
             candidates, values = candidates[keep], values[keep]
         if repeats > 1:
             candidates, first = np.unique(candidates, return_index=True)  # a few dozen: cheap
             values = values[first]
-        order = np.lexsort((candidates, -values))[:k]
+        # Scores within rounding of each other are ties (a sum's last bit depends on the order of its
+        # terms), and ties go to the earlier document.
+        order = np.lexsort((candidates, -np.round(values, TIE_DECIMALS)))[:k]
         return [Hit(int(candidates[i]), float(values[i])) for i in order if values[i] > 0]

@@ -176,8 +176,11 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
             raise SavedIndexError(f"{path} was saved by other code (format or signature differ)")
         sizes = sum((path / f"{name}.npy").stat().st_size for name in _ARRAYS)
         mapped = sizes >= MMAP_MIN_BYTES
+        # Plain ndarray views of the mapping: numpy's memmap subclass makes every slice cost microseconds.
         arrays = {
-            name: np.load(path / f"{name}.npy", mmap_mode="r" if mapped else None, allow_pickle=False)
+            name: np.load(path / f"{name}.npy", mmap_mode="r" if mapped else None, allow_pickle=False).view(
+                np.ndarray
+            )
             for name in _ARRAYS
         }
         vocab_text = (path / "vocab.txt").read_text(encoding="utf-8")
