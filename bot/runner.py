@@ -142,6 +142,13 @@ def _serve_http(settings: Settings, kb: KnowledgeBase) -> None:
         for services in built:
             services.close()
 
-    GunicornServer(
-        factory, gunicorn_options(settings.port, log_level=settings.log_level), on_exit=close
-    ).run()
+    options = gunicorn_options(settings.port, log_level=settings.log_level)
+    options.setdefault("workers", default_workers())
+    GunicornServer(factory, options, on_exit=close).run()
+
+
+def default_workers() -> int:
+    """``WEB_CONCURRENCY``, else one worker per core: answering is CPU-bound and holds the GIL, and the
+    workers share the mapped knowledge index, so a worker costs little memory."""
+    value = os.environ.get("WEB_CONCURRENCY", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else max(1, os.cpu_count() or 1)
