@@ -22,23 +22,11 @@ from knowledge.composer import Composer
 from knowledge.corpus import ArticleError, load_article
 from knowledge.errors import KnowledgeLoadError, Problem
 from knowledge.facts import load_facts
-from knowledge.files import FACTS_FILE, KnowledgeFiles, Limits, content_hash, read_knowledge_files
+from knowledge.files import FACTS_FILE, KnowledgeFiles, Limits, read_knowledge_files
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.passages import build_passage_parts
 
 logger = logging.getLogger("innov.knowledge")
-
-ARTICLE_GLOB = "*.md"
-
-
-def knowledge_files(directory: Path) -> list[Path]:
-    """The files that make up a knowledge base: its articles and, if present, ``facts.yaml``."""
-    return list(read_knowledge_files(directory).contents)
-
-
-def content_version(files: list[Path], root: Path) -> str:
-    """A content hash of the files (names and bytes): replicas with the same files agree on it."""
-    return content_hash({p: p.read_bytes() for p in files}, root)
 
 
 @dataclass(frozen=True)
