@@ -93,6 +93,7 @@ def clean_lines(body: str, title: str) -> tuple[list[str], dict[str, str]]:
     """Strip boilerplate from an article body; return its kept lines and metadata the text states."""
     stated: dict[str, str] = {}
     tags = {m.group(1).strip() for m in _SITE_TAG_RE.finditer(body)}
+    title_key = _simplify(title)  # once per article, not once per line
     kept: list[str] = []
     for raw_line in body.splitlines():
         line = " ".join(_SITE_TAG_RE.sub("", raw_line).split())
@@ -107,7 +108,7 @@ def clean_lines(body: str, title: str) -> tuple[list[str], dict[str, str]]:
             continue
         if any(p.fullmatch(line) for p in BOILERPLATE_LINES):
             continue
-        if _same_title(line, title) or (kept and line == kept[-1]):
+        if _simplify(line) == title_key or (kept and line == kept[-1]):
             continue
         for tag in tags:
             # A site tag spliced into running text ("advisory body,MK sport known as") is spam too.
@@ -118,9 +119,12 @@ def clean_lines(body: str, title: str) -> tuple[list[str], dict[str, str]]:
     return kept, stated
 
 
-def _same_title(line: str, title: str) -> bool:
-    simplify = lambda s: re.sub(r"\W+", "", s).casefold()  # noqa: E731
-    return simplify(line) == simplify(title)
+_NON_WORD_RE = re.compile(r"\W+")
+
+
+def _simplify(text: str) -> str:
+    """Letters and digits only, casefolded: how a title line is recognised in the body."""
+    return _NON_WORD_RE.sub("", text).casefold()
 
 
 def _is_heading(line: str) -> bool:

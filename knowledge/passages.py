@@ -221,12 +221,20 @@ def corpus_names(
     first and folded to terms once per distinct word, so a 100k-passage corpus stems each word once.
     """
     words: Counter[str] = Counter()
+    firsts: Counter[str] = Counter()  # each sentence's first word: capitalised there by grammar only
+    find = _WORD_RE.findall
     for passage in passages:
+        words.update(find(" ".join(passage.sentences)))
         for sentence in passage.sentences:
-            words.update(_WORD_RE.findall(sentence)[1:])
+            first = _WORD_RE.search(sentence)
+            if first:
+                firsts[first.group()] += 1
+    words.subtract(firsts)
     capital: Counter[str] = Counter()
     lower: Counter[str] = Counter()
     for word, count in words.items():
+        if count <= 0:
+            continue
         lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
         if not lowered or lowered in STOP_WORDS:
             continue
