@@ -144,7 +144,7 @@ class BM25Index:
         keys, tf = np.unique(doc_terms.astype(np.int64) * size + docs_of_token, return_counts=True)
         del docs_of_token
         post_terms = keys // size
-        post_docs = (keys - post_terms * size).astype(np.int32)
+        post_docs = keys - post_terms * size  # int64 (numpy's index width): see ``retrieve``
         del keys
         n_terms = len(vocabulary)
         df = np.bincount(post_terms, minlength=n_terms)
@@ -226,17 +226,17 @@ class BM25Index:
             lo, hi = spans[0]
             candidates, values = docs[lo:hi], weights[lo:hi]
         else:
-            # One pass: every term's weights are summed into one score array by ``np.bincount`` (a
-            # single C loop, about twice as fast as fancy-index additions); no sort of the postings.
-            touched_docs = np.concatenate([docs[lo:hi] for lo, hi in spans])
-            scores = np.bincount(
-                touched_docs,
-                weights=np.concatenate([weights[lo:hi] for lo, hi in spans]),
-                minlength=self.size,
-            )
-            if len(touched_docs) < self.size // 2:
+            # One pass: every term's weights are added into one score array (a term's documents are
+            # distinct, so fancy-index addition is exact; with native-width ids numpy skips a conversion
+            # and this beats np.bincount and scipy.sparse); no sort of the postings.
+            scores = np.zeros(self.size)
+            touched = 0
+            for lo, hi in spans:
+                scores[docs[lo:hi]] += weights[lo:hi]
+                touched += hi - lo
+            if touched < self.size // 2:
                 # Few postings: the candidates are the touched documents (some twice: deduplicated below).
-                candidates = touched_docs
+                candidates = np.concatenate([docs[lo:hi] for lo, hi in spans])
                 values = scores[candidates]
                 repeats = len(spans)
             else:
