@@ -356,3 +356,18 @@ def test_a_reload_made_during_an_outage_reaches_the_fleet_when_redis_is_back(
     throwaway_redis.start()
     assert eventually(lambda: b.kb.version == report.new_version, within=3.0)
     assert RedisStore(throwaway_redis.url).get(VERSION_KEY) == report.new_version
+
+
+def test_without_redis_workers_on_one_host_meet_through_the_saved_index(
+    tmp_path: Path, services_factory: Callable[..., Services]
+) -> None:
+    # Two gunicorn workers without Redis: separate in-process stores, one knowledge directory.
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    a, b = services_factory(kb_dir, MemoryStore()), services_factory(kb_dir, MemoryStore())
+    write_kb(kb_dir, 7)
+    report = a.reload("U0ADMIN")
+    assert b.kb.version == report.old_version
+    (kb_dir / "widget.md").write_text("broken since: no front matter\n", encoding="utf-8")
+    b._catch_up()  # the listener's heartbeat
+    assert b.kb.version == report.new_version  # mapped what a validated; the broken files are not read
+    assert "7 percent" in b.answer(QUESTION).text
