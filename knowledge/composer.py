@@ -214,10 +214,12 @@ class Composer:
         if not hits:
             return None
         top_score = hits[0].score
+        terms = frozenset(q.terms)
         best: tuple[float, float, int, int, int] | None = None
         for hit in hits:
             passage = self.passages[hit.doc]
-            heading, sentences = self._sentence_tokens(hit.doc)
+            # Only the question's terms matter below (coverage, names): fetch just those.
+            heading, sentences = self._sentence_tokens(hit.doc, terms)
             title = self._title_tokens.get(passage.article_id, frozenset())
             # No window can cover more than the whole passage: skip a passage that cannot win.
             bound = q.coverage(heading.union(*sentences), partial=title) + 0.05 * hit.score / top_score

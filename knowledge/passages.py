@@ -62,8 +62,12 @@ class PassageStore(Sequence[Passage]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError("passage index out of range")
-        lo, hi = int(self.seg_ptr[index]), int(self.seg_ptr[index + 1])
-        segments = [self._segment(s) for s in range(lo, hi)]
+        lo, hi = self.seg_ptr[index : index + 2].tolist()
+        # One slice of the text for the whole passage, then split in Python: few numpy calls per passage.
+        ptr = self.text_ptr[lo : hi + 1].tolist()
+        data = self.text[ptr[0] : ptr[-1]].tobytes()
+        base = ptr[0]
+        segments = [data[a - base : b - base].decode("utf-8") for a, b in zip(ptr, ptr[1:], strict=False)]
         article_id = self.article_ids[int(self.article[index])]
         return Passage.model_construct(
             id=f"{article_id}#{int(self.number[index])}",
@@ -75,10 +79,6 @@ class PassageStore(Sequence[Passage]):
     def __iter__(self) -> Iterator[Passage]:
         for i in range(len(self)):
             yield self[i]
-
-    def _segment(self, segment: int) -> str:
-        lo, hi = int(self.text_ptr[segment]), int(self.text_ptr[segment + 1])
-        return self.text[lo:hi].tobytes().decode("utf-8")
 
 
 class SentenceTable:
@@ -92,16 +92,27 @@ class SentenceTable:
         self.term_ptr = term_ptr  # segment -> its term ids term_ptr[s]:term_ptr[s+1] (int64, S+1)
         self.terms = terms  # int32
 
-    def tokens(self, doc: int) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
-        """The heading's terms and each sentence's terms of passage ``doc``."""
+    def tokens(
+        self, doc: int, only: frozenset[str] | None = None
+    ) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+        """The heading's terms and each sentence's terms of passage ``doc``; with ``only``, just those
+        of its terms (a question's: all that matching needs, and far fewer strings to gather)."""
         names = self.vocabulary.terms
-        lo, hi = int(self.seg_ptr[doc]), int(self.seg_ptr[doc + 1])
+        lo, hi = self.seg_ptr[doc : doc + 2].tolist()
         ptr = self.term_ptr[lo : hi + 1].tolist()
         ids = self.terms[ptr[0] : ptr[-1]].tolist()
         base = ptr[0]
-        sets = [
-            frozenset(names[t] for t in ids[a - base : b - base]) for a, b in zip(ptr, ptr[1:], strict=False)
-        ]
+        if only is None:
+            term = names.__getitem__
+            sets = [
+                frozenset(map(term, ids[a - base : b - base])) for a, b in zip(ptr, ptr[1:], strict=False)
+            ]
+        else:
+            wanted = {i: t for t in only if (i := self.vocabulary.get_id(t)) >= 0}
+            sets = [
+                frozenset(wanted[i] for i in ids[a - base : b - base] if i in wanted)
+                for a, b in zip(ptr, ptr[1:], strict=False)
+            ]
         return sets[0], tuple(sets[1:])
 
 
