@@ -226,13 +226,13 @@ class BM25Index:
             lo, hi = spans[0]
             candidates, values = docs[lo:hi], weights[lo:hi]
         else:
-            # One pass: every term's weights are added into one score array (a term's documents are
-            # distinct, so fancy-index addition is exact; with native-width ids numpy skips a conversion
-            # and this beats np.bincount and scipy.sparse); no sort of the postings.
+            # One pass: every term's weights are added into one score array with ``np.add.at`` (numpy 2's
+            # unbuffered scatter-add: measured faster than fancy-index addition, np.bincount and
+            # scipy.sparse's row sum on the Zipf 100k benchmark); no sort of the postings.
             scores = np.zeros(self.size)
             touched = 0
             for lo, hi in spans:
-                scores[docs[lo:hi]] += weights[lo:hi]
+                np.add.at(scores, docs[lo:hi], weights[lo:hi])
                 touched += hi - lo
             if touched < self.size // 2:
                 # Few postings: the candidates are the touched documents (some twice: deduplicated below).
@@ -240,7 +240,11 @@ class BM25Index:
                 values = scores[candidates]
                 repeats = len(spans)
             else:
-                candidates = np.flatnonzero(scores)
+                # Most documents touched: the k-th best score straight from the dense array, then only
+                # the documents at or above it (ties included) go on.
+                cut = min(k, self.size)
+                kth = float(np.partition(scores, self.size - cut)[self.size - cut])
+                candidates = np.flatnonzero(scores >= kth - TIE) if kth > TIE else np.flatnonzero(scores)
                 values = scores[candidates]
         # A document appears once per query term that it holds among the sparse candidates, so the
         # best ``k * repeats`` entries hold at least ``k`` distinct documents.
