@@ -2,7 +2,10 @@
 
 Each benchmark measures innov beside the baseline its issue names, in the same run:
 
-* knowledge: answer latency, build time and memory vs a naive rank-bm25 scan (seeds, 10k, 100k passages);
+* knowledge: answer latency, load time and memory vs a naive rank-bm25 scan, bm25s and scipy.sparse
+  (seeds, synthetic and Zipf corpora of 10k and 100k passages, distinct questions);
+* serve: over signed HTTP through gunicorn: start-up (cold, saved index), latency, RSS per worker,
+  reload under load, throughput by workers (Zipf 10k and 100k);
 * cache: a cache hit through ``Services.answer`` vs a raw redis-py GET (needs Redis: ``REDIS_URL``);
 * slack: a signed slash-command round trip over HTTP vs a do-nothing Bolt app;
 * load: mixed signed requests from 8 concurrent clients against the HTTP server with Redis.
@@ -20,12 +23,19 @@ from typing import Any
 from benchmarks import markdown_table
 
 QUICK: dict[str, dict[str, Any]] = {
-    "knowledge": {"sizes": (2_000,), "reps": 3},
+    "knowledge": {"sizes": (2_000,), "kinds": ("zipf",)},
+    "serve": {"sizes": (2_000,), "workers": (1,), "seconds": 1.0},
     "cache": {"iterations": 500},
     "slack": {"requests": 300, "warmup": 50},
     "load": {"requests": 400},
 }
-MODULES = {"knowledge": "bench_knowledge", "cache": "bench_cache", "slack": "bench_slack", "load": "load"}
+MODULES = {
+    "knowledge": "bench_knowledge",
+    "serve": "bench_serve",
+    "cache": "bench_cache",
+    "slack": "bench_slack",
+    "load": "load",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,7 +39,9 @@ def _format_answer(answer: Answer) -> str:
 
 
 def _load(settings: Settings) -> KnowledgeBase:
-    return KnowledgeBase(settings.innov_knowledge_dir)
+    from bot.services import open_knowledge
+
+    return open_knowledge(settings)
 
 
 def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: TextIO, out: TextIO) -> int:
@@ -106,7 +108,11 @@ def cmd_rank(settings: Settings, as_json: bool, out: TextIO) -> int:
 
 
 def cmd_check(settings: Settings, out: TextIO) -> int:
-    """Validate the knowledge directory: one ``file:line: message`` per problem."""
+    """Validate the knowledge directory: one ``file:line: message`` per problem.
+
+    A good directory's index is saved on the way (``INNOV_INDEX_DIR``), so a deployment that runs
+    ``innov check`` first never pays the cold build on its first start.
+    """
     try:
         snapshot = _load(settings).snapshot
     except KnowledgeLoadError as exc:
@@ -240,8 +246,12 @@ def _version() -> str:
         return "unknown"
 
 
-def cmd_reload(settings: Settings, out: TextIO) -> int:
-    """Ask every running replica, through Redis, to reload its knowledge files."""
+def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
+    """Validate the files here, ask every replica (through Redis) to reload, print each one's outcome.
+
+    Exit 0 only when every replica reached answered and reloaded; 1 when the files are broken, Redis
+    cannot be reached, a replica failed, or none answered within ``timeout`` seconds.
+    """
     if not settings.redis_url:
         print(
             "innov reload: REDIS_URL is not set, so there is no fleet to reach; "
@@ -249,16 +259,48 @@ def cmd_reload(settings: Settings, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_FAIL
+    try:
+        # Validating here also saves the index: replicas that see INNOV_INDEX_DIR map it, no rebuild.
+        version = _load(settings).version
+    except KnowledgeLoadError as exc:
+        for problem in exc.problems:
+            print(problem, file=out)
+        print("innov reload: the knowledge files are broken; no replica was asked to reload", file=sys.stderr)
+        return EXIT_FAIL
     from bot.services import broadcast_reload
     from bot.store import StoreUnavailable
 
     try:
-        reached = broadcast_reload(settings)
+        reached, outcomes = broadcast_reload(settings, version=version, timeout=timeout)
     except StoreUnavailable as exc:
         print(f"innov reload: {exc}", file=sys.stderr)
         return EXIT_FAIL
-    print(f"reload requested: {reached} replica(s) listening", file=out)
-    return EXIT_OK
+    if reached == 0:
+        print(
+            "innov reload: no replica is listening (is `innov serve` running with this REDIS_URL?)", file=out
+        )
+        return EXIT_FAIL
+    status = EXIT_OK
+    for outcome in sorted(outcomes, key=lambda o: str(o.get("replica"))):
+        served = outcome.get("version")
+        if outcome.get("ok") and served == version:
+            print(
+                f"{outcome['replica']}: ok, {outcome.get('old_version')} -> {served} "
+                f"({outcome.get('seconds', 0):.2f} s)",
+                file=out,
+            )
+            continue
+        status = EXIT_FAIL
+        if outcome.get("ok"):
+            print(f"{outcome['replica']}: serves {served}, not {version} (its files differ)", file=out)
+        else:
+            problems = "; ".join(str(p) for p in outcome.get("problems") or []) or "unknown error"
+            print(f"{outcome['replica']}: FAILED, still serving {served}: {problems}", file=out)
+    missing = reached - len(outcomes)
+    if missing > 0:
+        status = EXIT_FAIL
+        print(f"{missing} replica(s) did not answer within {timeout:g} s", file=out)
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,7 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
     ev.add_argument("--calibration", action="store_true", help="print the reliability table")
     ev.add_argument("--fit", type=Path, metavar="PATH", help="refit the answer decision and write it to PATH")
-    commands.add_parser("reload", help="ask every running replica (through Redis) to reload")
+    reload = commands.add_parser(
+        "reload", help="validate, ask every replica (through Redis) to reload, report"
+    )
+    reload.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the replicas")
     return parser
 
 
@@ -333,7 +378,7 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
             case "eval":
                 return cmd_eval(settings, args.file, args, out)
             case "reload":
-                return cmd_reload(settings, out)
+                return cmd_reload(settings, out, args.timeout)
             case "serve":
                 from bot.runner import serve
 

@@ -26,7 +26,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from gunicorn.app.base import BaseApplication
 
 from bot.settings import Settings
-from knowledge import load_snapshot
+from knowledge import KnowledgeBase
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -91,7 +91,7 @@ def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = 
         "worker_class": "gevent",
         "worker_connections": WORKER_CONNECTIONS,
         "threads": threads,
-        "workers": int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1),
+        "workers": default_workers(),
         "keepalive": 30,
         "timeout": 30,
         "graceful_timeout": GRACE_SECONDS,
@@ -103,14 +103,14 @@ def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = 
 
 def serve(settings: Settings) -> None:
     """Run the Slack bot until stopped: Socket Mode with ``SLACK_APP_TOKEN``, else HTTP on ``PORT``."""
-    # Fail fast, in the parent, on a broken knowledge base or missing credentials.
-    load_snapshot(settings.innov_knowledge_dir)
+    # Fail fast, in the parent, on a broken knowledge base (with no last good index) or missing credentials.
+    kb = serving_knowledge(settings)
     if settings.slack_bot_token is None:
         raise SystemExit("innov serve: SLACK_BOT_TOKEN is not set (run `innov console` to try innov locally)")
     if settings.slack_app_token is not None:
-        _serve_socket_mode(settings)
+        _serve_socket_mode(settings, kb)
     else:
-        _serve_http(settings)
+        _serve_http(settings, kb)
 
 
 # -- Socket Mode -------------------------------------------------------------------------------------------
@@ -165,7 +165,28 @@ def restore_signals(previous: dict[int, Any]) -> None:
         signal.signal(sig, handler)
 
 
-def _serve_socket_mode(settings: Settings, stop: threading.Event | None = None) -> None:
+def serving_knowledge(settings: Settings) -> KnowledgeBase:
+    """The knowledge base, built (in a child process with limits) or mapped once, in the parent.
+
+    gunicorn workers inherit it after the fork and share its mapped pages: no worker reads the files
+    at start, so a broken edit cannot stop a restarted worker from booting. Over a broken directory
+    this is the last good saved index (its problems in /healthz); ``KnowledgeLoadError`` when none.
+    """
+    from bot.services import open_serving_knowledge
+
+    return open_serving_knowledge(settings)
+
+
+def _worker_knowledge(kb: KnowledgeBase) -> KnowledgeBase:
+    """In a (re)started worker: the inherited knowledge, moved to the last good saved index if newer."""
+    try:
+        kb.adopt_last_good()
+    except Exception:  # the inherited snapshot serves whatever happens to the saved one
+        logger.exception("could not map the last good knowledge index; serving %s", kb.version)
+    return kb
+
+
+def _serve_socket_mode(settings: Settings, kb: KnowledgeBase, stop: threading.Event | None = None) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import build_app
@@ -175,7 +196,7 @@ def _serve_socket_mode(settings: Settings, stop: threading.Event | None = None) 
     assert settings.slack_app_token is not None
     stop = stop or threading.Event()
     previous = install_stop_signals(stop)
-    services = Services(settings)
+    services = Services(settings, kb=kb)
     services.start()
     background = BoundedExecutor()
     health = None
@@ -224,7 +245,7 @@ def stop_socket_mode(client: Any, background: BoundedExecutor, grace: float) -> 
 # -- HTTP --------------------------------------------------------------------------------------------------
 
 
-def _serve_http(settings: Settings) -> None:
+def _serve_http(settings: Settings, kb: KnowledgeBase) -> None:
     if settings.slack_signing_secret is None:
         raise SystemExit(
             "innov serve: SLACK_SIGNING_SECRET is not set; HTTP mode needs it "
@@ -240,7 +261,7 @@ def _serve_http(settings: Settings) -> None:
         from bot.services import Services
         from bot.web import create_wsgi_app
 
-        services = Services(settings)
+        services = Services(settings, kb=_worker_knowledge(kb))
         services.start()
         background = BoundedExecutor()
         built.append((services, background))
@@ -253,6 +274,12 @@ def _serve_http(settings: Settings) -> None:
             background.drain(GRACE_SECONDS / 2)
             services.close()
 
-    GunicornServer(
-        factory, gunicorn_options(settings.port, log_level=settings.log_level), on_exit=close
-    ).run()
+    options = gunicorn_options(settings.port, log_level=settings.log_level)
+    GunicornServer(factory, options, on_exit=close).run()
+
+
+def default_workers() -> int:
+    """``WEB_CONCURRENCY``, else one worker per core: answering is CPU-bound and holds the GIL, and the
+    workers share the mapped knowledge index, so a worker costs little memory."""
+    value = os.environ.get("WEB_CONCURRENCY", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else max(1, os.cpu_count() or 1)

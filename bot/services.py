@@ -3,11 +3,15 @@
 No Slack here. Shared state lives in a ``Store`` (``bot.store``): Redis when ``REDIS_URL`` is set, so
 several replicas share one cache, one set of claims and one rate limit per user; otherwise in-process.
 
-Reload across a fleet: ``reload()`` reloads this replica's files, writes the new version to the
-``kb:version`` key and publishes it on the ``kb:reload`` channel. Each replica's listener thread
-(``start()``) reloads its own files when it hears a version other than its own. A broadcast is not
-stored, so on (re)connecting, and every ``heartbeat_seconds``, the listener also compares the version
-key with its own version: a replica that started later, or was cut off from Redis, catches up.
+Reload across a fleet (one mechanism, STYLE §9): ``reload()`` builds the new knowledge base aside (in
+a child process with limits, when the knowledge base is ``isolated``), which saves its index under the
+content hash, swaps it in, writes the new version to the ``kb:version`` key and publishes it on the
+``kb:reload`` channel. Each replica's listener thread (``start()``) then maps the saved index of that
+version when it can see it (same host or shared ``INNOV_INDEX_DIR``), else builds from its own files. A
+broadcast is not stored, so on (re)connecting, and every ``heartbeat_seconds``, the listener also
+compares the version key with its own version: a replica that started later, or was cut off from
+Redis, catches up. A broadcast carrying a ``request`` id (``innov reload``) gets each replica's outcome
+published on ``kb:reload:outcome:<request>``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,14 +35,24 @@ from bot import logs, metrics
 from bot.feedback import Feedback, Threads
 from bot.settings import Settings
 from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable, Subscription
-from knowledge import Answer, KnowledgeBase, KnowledgeLoadError, ReloadReport, check_question
+from knowledge import (
+    Answer,
+    BuildLimits,
+    KnowledgeBase,
+    KnowledgeLoadError,
+    Limits,
+    Problem,
+    ReloadReport,
+    check_question,
+)
 
 logger = logging.getLogger(__name__)
 
 # Store keys (under the store's prefix, ``innov:`` by default) and how long they live.
 ANSWER_KEY = "answer:"  # answer:<kb version>:q:<question> or :h:<sha1>, settings.innov_cache_ttl
 VERSION_KEY = "kb:version"  # the version the fleet was last reloaded to; no expiry
-RELOAD_CHANNEL = "kb:reload"  # pub/sub: {"version": str | null, "origin": replica id | "cli"}
+RELOAD_CHANNEL = "kb:reload"  # pub/sub: {"version": str | null, "origin": replica id | "cli", "request"?}
+OUTCOME_CHANNEL = "kb:reload:outcome:"  # pub/sub per request id: {"replica", "ok", "version", "problems"}
 CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>
 RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would be full again
 CLAIM_TTL = 86400  # Slack retries an event for minutes; a day is plenty
@@ -58,9 +74,72 @@ def cache_key(version: str, question: str) -> str:
     return f"{ANSWER_KEY}{version}:q:{text}"
 
 
+def open_knowledge(settings: Settings, *, isolated: bool = False) -> KnowledgeBase:
+    """The knowledge base ``settings`` describe: its saved index mapped, or built (in a child process
+    with the build limits when ``isolated``), saved and mapped. Raises ``KnowledgeLoadError``."""
+    return KnowledgeBase(settings.innov_knowledge_dir, **_knowledge_options(settings, isolated=isolated))
+
+
+def open_serving_knowledge(settings: Settings) -> KnowledgeBase:
+    """The knowledge base a server starts with: the files' (built aside with limits), or, when the
+    files are broken, the last good saved index with their problems in ``kb.problems``.
+
+    Raises ``KnowledgeLoadError`` (file:line problems) when the files are broken and nothing was saved.
+    """
+    try:
+        return open_knowledge(settings, isolated=True)
+    except KnowledgeLoadError as exc:
+        kb = KnowledgeBase.last_good(
+            settings.innov_knowledge_dir, problems=exc.problems, **_knowledge_options(settings, isolated=True)
+        )
+        if kb is None:
+            raise
+        logger.error(
+            "the knowledge files do not load; serving the last good saved index %s:\n%s", kb.version, exc
+        )
+        return kb
+
+
+def _knowledge_options(settings: Settings, *, isolated: bool) -> dict[str, Any]:
+    return {
+        "index_dir": settings.innov_index_dir,
+        "limits": Limits(settings.innov_max_file_bytes, settings.innov_max_kb_bytes),
+        "isolated": isolated,
+        "build_limits": BuildLimits(
+            settings.innov_build_memory_mb * 1024 * 1024, settings.innov_build_seconds
+        ),
+    }
+
+
 def make_store(settings: Settings) -> Store:
     """Redis when ``REDIS_URL`` is set, else the in-process store."""
     return RedisStore(settings.redis_url) if settings.redis_url else MemoryStore()
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """How one replica's reload went, as it publishes it for ``innov reload``."""
+
+    replica: str
+    ok: bool
+    old_version: str
+    version: str
+    problems: Sequence[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "replica": self.replica,
+            "ok": self.ok,
+            "old_version": self.old_version,
+            "version": self.version,
+            "problems": [str(p) for p in self.problems][:20],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
 
 
 class Services:
@@ -76,7 +155,7 @@ class Services:
         """Load the knowledge base from ``settings.innov_knowledge_dir`` unless one is given (raises
         ``KnowledgeLoadError``), and use ``store`` or the one ``settings.redis_url`` calls for."""
         self.settings = settings
-        self.kb = kb if kb is not None else KnowledgeBase(settings.innov_knowledge_dir)
+        self.kb = kb if kb is not None else open_knowledge(settings)
         self._owns_store = store is None
         self.store: Store = store if store is not None else make_store(settings)
         self.feedback = Feedback(self.store, enabled=settings.innov_feedback)  # votes, declined questions
@@ -235,18 +314,26 @@ class Services:
             metrics.set_knowledge_version(report.new_version)
         return report
 
-    def _reload_for_fleet(self, announced: str | None, why: str) -> None:
-        """Reload because the fleet moved to ``announced`` (None: reload whatever the files say)."""
+    def _reload_for_fleet(self, announced: str | None, why: str) -> ReloadOutcome:
+        """Reload because the fleet moved to ``announced`` (None: reload whatever the files say).
+
+        The saved index of ``announced`` is mapped when this replica can see it (the replica that
+        announced it built and validated it); otherwise this replica builds from its own files.
+        """
         logger.info(
             "reloading knowledge (%s): serving %s, fleet announced %s", why, self.kb.version, announced
         )
         if announced is not None:
             self._caught_up_to = announced  # files that give another version are not reloaded in a loop
+        started = time.perf_counter()
+        old = self.kb.version
         try:
-            report = self._reload_local()
+            report = self._adopt(announced) if announced is not None else None
+            if report is None:
+                report = self._reload_local()
         except KnowledgeLoadError as exc:
             logger.error("knowledge reload (%s) failed; still serving %s:\n%s", why, self.kb.version, exc)
-            return
+            return ReloadOutcome(self.replica_id, False, old, self.kb.version, exc.problems, _since(started))
         if announced is None:
             # The CLI asks without knowing a version: record what the files gave, for late starters.
             self._announce(report.new_version, broadcast=False)
@@ -257,22 +344,76 @@ class Services:
                 announced,
             )
         logger.info("knowledge reloaded (%s): %s -> %s", why, report.old_version, report.new_version)
+        return ReloadOutcome(self.replica_id, True, old, report.new_version, [], _since(started))
+
+    def _adopt(self, version: str) -> ReloadReport | None:
+        """Map the saved index of ``version`` if this replica can see one (no files read)."""
+        with self._reload_lock:
+            report = self.kb.adopt(version)
+            if report is not None and report.changed_anything:
+                metrics.RELOADS.labels(outcome="ok").inc()
+                metrics.RELOAD_SECONDS.observe(report.seconds)
+                metrics.set_knowledge_version(report.new_version)
+        return report
+
+    def _adopt_last_good(self) -> None:
+        with self._reload_lock:
+            report = self.kb.adopt_last_good()
+        if report is not None and report.changed_anything:
+            metrics.set_knowledge_version(report.new_version)
+            logger.info(
+                "knowledge: mapped the last good index %s (was %s)", report.new_version, report.old_version
+            )
 
     def _on_broadcast(self, message: str) -> None:
         try:
             data = json.loads(message)
-            announced, origin = data.get("version"), data.get("origin")
+            announced, origin, request = data.get("version"), data.get("origin"), data.get("request")
         except (ValueError, AttributeError):
             logger.warning("ignoring a malformed reload broadcast: %.200r", message)
             return
+        outcome: ReloadOutcome | None = None
         if origin != self.replica_id and (announced is None or announced != self.kb.version):
-            self._reload_for_fleet(announced, f"broadcast from {origin}")
+            outcome = self._reload_for_fleet(announced, f"broadcast from {origin}")
         self.store.register_replica(self.replica_id, self.kb.version, REPLICA_TTL)
+        if isinstance(request, str) and request:
+            if outcome is None:
+                outcome = ReloadOutcome(self.replica_id, True, self.kb.version, self.kb.version, [], 0.0)
+            self.publish_outcome(request, outcome)
+
+    def publish_outcome(self, request: str, outcome: ReloadOutcome) -> None:
+        """Tell whoever asked (``innov reload``) how this replica's reload went."""
+        self.store.publish(OUTCOME_CHANNEL + request[:64], json.dumps(outcome.to_json()))
+
+    def reload_in_background(
+        self, user_id: str | None, done: Callable[[ReloadReport | KnowledgeLoadError], None]
+    ) -> threading.Thread:
+        """``reload(user_id)`` off the request path; ``done`` gets the report or the load error."""
+
+        def run() -> None:
+            try:
+                result: ReloadReport | KnowledgeLoadError = self.reload(user_id)
+            except KnowledgeLoadError as exc:
+                result = exc
+            except Exception as exc:  # never lose the admin's answer: say it failed, log the rest
+                logger.exception("knowledge reload by %s failed unexpectedly", user_id)
+                result = KnowledgeLoadError([Problem(str(self.kb.directory), 0, f"reload failed: {exc}")])
+            try:
+                done(result)
+            except Exception:
+                logger.exception("could not report the reload to %s", user_id)
+
+        thread = threading.Thread(target=run, name="innov-reload-request", daemon=True)
+        thread.start()
+        return thread
 
     def _catch_up(self) -> None:
         """Compare the fleet's version key with ours (reloading once per announced version); heartbeat."""
         if self._unannounced is not None and self._unannounced == self.kb.version:
             self._announce(self._unannounced)  # reloaded here while Redis was away
+        if isinstance(self.store, MemoryStore):
+            # No Redis: the other workers on this host reach this one through the saved index instead.
+            self._adopt_last_good()
         announced = self.store.get(VERSION_KEY)
         if announced is None:
             self.store.set(VERSION_KEY, self.kb.version, nx=True)
@@ -366,26 +507,54 @@ class Services:
         return found
 
 
-def broadcast_reload(settings: Settings, store: Store | None = None) -> int:
-    """Ask every running replica to reload its files (``innov reload``); the number of listeners reached.
+def broadcast_reload(
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    version: str | None = None,
+    timeout: float = 60.0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Ask every running replica to reload (``innov reload``) and wait for each one's outcome.
 
-    Returns 0 when ``REDIS_URL`` is unset (there is no fleet to reach). Raises ``StoreUnavailable`` when
-    Redis is configured but unreachable, so the operator knows nothing was sent.
+    ``version`` is what the caller validated (replicas that can see its saved index map it). Returns
+    the number of replicas the broadcast reached and the outcomes that came back within ``timeout``
+    (one dict per replica, see ``ReloadOutcome.to_json``). Returns ``(0, [])`` when ``REDIS_URL`` is
+    unset; raises ``StoreUnavailable`` when Redis is configured but unreachable.
     """
     owns = store is None
     if store is None:
         if not settings.redis_url:
             logger.warning("REDIS_URL is not set: there is no fleet to broadcast a reload to")
-            return 0
+            return 0, []
         store = RedisStore(settings.redis_url)
     try:
         if isinstance(store, RedisStore) and not store.ping():
             raise StoreUnavailable(f"Redis at {store.where} is unreachable; no reload was broadcast")
-        reached = store.publish(RELOAD_CHANNEL, json.dumps({"version": None, "origin": "cli"}))
-        logger.info(
-            "reload broadcast by %s from the CLI reached %d replica(s)", os.environ.get("USER", "?"), reached
-        )
-        return reached
+        request = uuid.uuid4().hex
+        # Listen for the answers before asking, so a fast replica's outcome is not missed.
+        answers = store.subscribe(OUTCOME_CHANNEL + request)
+        try:
+            message = {"version": version, "origin": "cli", "request": request}
+            reached = store.publish(RELOAD_CHANNEL, json.dumps(message))
+            logger.info(
+                "reload broadcast by %s from the CLI reached %d replica(s)",
+                os.environ.get("USER", "?"),
+                reached,
+            )
+            outcomes: dict[str, dict[str, Any]] = {}
+            deadline = time.monotonic() + timeout
+            while len(outcomes) < reached and (left := deadline - time.monotonic()) > 0:
+                raw = answers.get_message(timeout=min(left, 0.5))
+                if raw is None:
+                    continue
+                try:
+                    outcome = json.loads(raw)
+                    outcomes[str(outcome["replica"])] = outcome
+                except (ValueError, KeyError, TypeError):
+                    logger.warning("ignoring a malformed reload outcome: %.200r", raw)
+        finally:
+            answers.close()
+        return reached, list(outcomes.values())
     finally:
         if owns:
             store.close()

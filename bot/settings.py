@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     innov_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     innov_auto_reply_channels: Annotated[frozenset[str], NoDecode] = frozenset()
     innov_knowledge_dir: Path = Path("seeds")
+    innov_index_dir: Path | None = None  # saved indexes; None: .innov-index/ beside the knowledge dir
+    innov_max_file_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="per knowledge file")
+    innov_max_kb_bytes: int = Field(default=1024**3, ge=1024, description="all knowledge files together")
+    innov_build_memory_mb: int = Field(default=3072, ge=256, description="address space of a build")
+    innov_build_seconds: float = Field(default=300.0, gt=0, description="wall-clock limit of a build")
     innov_cache_ttl: int = Field(default=86400, ge=1)
     innov_rate_limit: int = Field(default=10, ge=1, description="questions per user per minute")
     innov_feedback: bool = Field(
@@ -75,6 +80,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_secret(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("innov_index_dir", mode="before")
+    @classmethod
+    def _empty_index_dir(cls, value: object) -> object:
+        return value or None
 
     @field_validator("redis_url", mode="before")
     @classmethod

@@ -92,12 +92,14 @@ class HealthWSGI:
                 metrics.REQUESTS.labels(route=route, status=status_code).inc()
 
     def _health(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        body = {
+        body: dict[str, Any] = {
             "status": "ok",
             "kb_version": self.services.kb.version,
             "redis": self.services.redis_status(),
             "replicas": self.services.replicas(),
         }
+        if self.services.kb.problems:  # files on disk that did not load while the last good index serves
+            body["kb_problems"] = [str(p) for p in self.services.kb.problems]
         return _respond(start_response, "200 OK", json.dumps(body).encode(), "application/json")
 
     def _metrics(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

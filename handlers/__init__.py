@@ -32,10 +32,10 @@ def register(app: App, services: Services) -> None:
     """Wire every innov listener to ``app``: the slash command, buttons, the modal, mentions, messages,
     the Home tab and the "Find sources" shortcut."""
 
-    def innov_command(ack: Ack, command: dict[str, Any]) -> None:
+    def innov_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         # Over HTTP this joins the request's log line; in Socket Mode it is the line.
         with logs.request("command"):
-            commands.handle_command(ack, command, services)
+            commands.handle_command(ack, command, services, respond)
 
     # Each lazy listener run is one request log line with its outcome ("replied", "duplicate: ...",
     # "quiet: ..."), which explains why innov did or did not reply.

@@ -21,7 +21,7 @@ from bot.feedback import AnswerRef
 from handlers import blocks, views
 from handlers.blocks import Reply, escape
 from handlers.payloads import SlashCommand
-from knowledge import KnowledgeError, KnowledgeLoadError, QuestionError
+from knowledge import KnowledgeError, KnowledgeLoadError, QuestionError, ReloadReport
 from knowledge.language import looks_english
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class Invocation:
     share: str
     offset: int = 0
     """Where a paged listing (``facts``) starts."""
+    respond: Callable[[Reply], None] | None = None  # a follow-up through the response_url, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,23 +122,37 @@ def _help(inv: Invocation, services: Services) -> Reply:
 def _reload(inv: Invocation, services: Services) -> Reply:
     """Reload the knowledge base from disk on every replica; a broken file keeps the old one serving."""
     logger.info("admin action: reload requested by %s", inv.user_id)
+    if inv.respond is not None:
+        # The build runs aside (a child process, up to minutes for a large base): answer at once and
+        # send the report through the response_url when it is done.
+        respond = inv.respond
+        services.reload_in_background(
+            inv.user_id, lambda result: respond(_reload_result(inv, services, result))
+        )
+        return blocks.notice("Reloading the knowledge base… the report follows here when it is done.")
     try:
-        report = services.reload(inv.user_id)
+        result: ReloadReport | KnowledgeLoadError = services.reload(inv.user_id)
     except KnowledgeLoadError as exc:
-        problems = [str(p) for p in exc.problems] or [str(exc)]
+        result = exc
+    return _reload_result(inv, services, result)
+
+
+def _reload_result(inv: Invocation, services: Services, result: ReloadReport | KnowledgeLoadError) -> Reply:
+    if isinstance(result, KnowledgeLoadError):
+        problems = [str(p) for p in result.problems] or [str(result)]
         logger.warning("admin action: reload by %s failed: %s", inv.user_id, "; ".join(problems))
         return blocks.reload_failed_reply(problems, services.kb.version)
     logger.info(
         "admin action: reload by %s: %s -> %s (+%d -%d ~%d facts) in %.3fs",
         inv.user_id,
-        report.old_version,
-        report.new_version,
-        len(report.added),
-        len(report.removed),
-        len(report.changed),
-        report.seconds,
+        result.old_version,
+        result.new_version,
+        len(result.added),
+        len(result.removed),
+        len(result.changed),
+        result.seconds,
     )
-    return blocks.reload_reply(report)
+    return blocks.reload_reply(result)
 
 
 def _stats(inv: Invocation, services: Services) -> Reply:
@@ -177,7 +192,13 @@ def parse(text: str) -> tuple[Subcommand, str, str]:
 
 
 def run_subcommand(
-    text: str, user_id: str, services: Services, *, via: Via = "slash", offset: int = 0
+    text: str,
+    user_id: str,
+    services: Services,
+    *,
+    via: Via = "slash",
+    offset: int = 0,
+    respond: Callable[[Reply], None] | None = None,
 ) -> Reply:
     """Run one ``/innov`` line for ``user_id`` and render the reply; never raises.
 
@@ -201,7 +222,8 @@ def run_subcommand(
             return slow_down(wait)
     try:
         return sub.run(
-            Invocation(rest=rest, user_id=user_id, via=via, share=canonical, offset=offset), services
+            Invocation(rest=rest, user_id=user_id, via=via, share=canonical, offset=offset, respond=respond),
+            services,
         )
     except QuestionError as exc:
         # The message says what to do ("ask in at most N characters"); it quotes no user text.
@@ -232,11 +254,26 @@ def slow_down(wait: float) -> Reply:
     return blocks.notice(f"Slow down — try again in {max(1, math.ceil(wait))} s.")
 
 
-def handle_command(ack: Callable[..., Any], command: dict[str, Any], services: Services) -> None:
-    """``/innov ...``: compute the reply in the request and return it, ephemeral, in the ack."""
+def handle_command(
+    ack: Callable[..., Any],
+    command: dict[str, Any],
+    services: Services,
+    respond: Callable[..., Any] | None = None,
+) -> None:
+    """``/innov ...``: compute the reply in the request and return it, ephemeral, in the ack.
+
+    ``respond`` (Bolt's, through the command's response_url) carries follow-ups of slow subcommands.
+    """
+    follow_up = None
+    if respond is not None:
+        send = respond
+
+        def follow_up(reply: Reply) -> None:
+            send(response_type="ephemeral", replace_original=False, **reply.message())
+
     try:
         cmd = SlashCommand.from_payload(command)
-        reply = views.finish(run_subcommand(cmd.text, cmd.user_id, services, via="slash"))
+        reply = views.finish(run_subcommand(cmd.text, cmd.user_id, services, via="slash", respond=follow_up))
     except ValidationError as exc:
         # Not a payload Slack sends (a field missing or of the wrong type): say so, no traceback.
         logger.warning("malformed slash command payload: %s", exc.errors()[0].get("loc"))

@@ -23,6 +23,8 @@ from typing import Any
 import yaml
 
 from knowledge.errors import Problem
+from knowledge.files import YAML_LOADER, DecodeProblem, compose_yaml, decode
+from knowledge.text import ALIASES, TextRules, default_rules
 
 ALIASES_FILE = "aliases.yaml"
 SECTIONS = ("aliases", "numbers")
@@ -48,16 +50,20 @@ def _key_lines(node: yaml.Node, section: str) -> list[tuple[str, int]]:
     return []
 
 
-def load_aliases(path: Path) -> tuple[AliasTable, list[Problem]]:
-    """Parse and check ``aliases.yaml``; return the good entries and every problem (file:line: message)."""
+def load_aliases(path: Path, raw: bytes | None = None) -> tuple[AliasTable, list[Problem]]:
+    """Parse and check ``aliases.yaml`` (``raw``: its bytes, already read safely; else the file is read).
+
+    Returns the good entries and every problem (file:line: message). YAML anchors and aliases are
+    refused, as in every knowledge file (``knowledge.files.compose_yaml``).
+    """
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return AliasTable(path=file), [Problem(file, 1, f"not UTF-8 text ({exc.reason}); save it as UTF-8")]
+        text = decode(path, path.read_bytes() if raw is None else raw)
+    except DecodeProblem as exc:
+        return AliasTable(path=file), [exc.problem]
     try:
-        root = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
+        root = compose_yaml(text)
+        data: Any = None if root is None else YAML_LOADER(text).construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = (mark.line + 1) if mark else 1
@@ -83,22 +89,41 @@ def load_aliases(path: Path) -> tuple[AliasTable, list[Problem]]:
             folded = key.strip().lower()
             if folded in seen:
                 problems.append(
-                    Problem(file, line, f"{section}: {key!r} is listed twice (first at line {seen[folded]})")
+                    Problem(
+                        file, line, f"{section}: {key[:80]!r} is listed twice (first at line {seen[folded]})"
+                    )
                 )
             seen.setdefault(folded, line)
         for key, value in entries.items():
             folded = str(key).strip().lower()
             line = seen.get(folded, 1)
+            shown = str(key)[:80]  # messages never echo unbounded text
             if not isinstance(key, str) or not folded:
-                problems.append(Problem(file, line, f"{section}: {key!r} is not a word or phrase"))
+                problems.append(Problem(file, line, f"{section}: {shown!r} is not a word or phrase"))
             elif not isinstance(value, str) or not value.strip():
-                problems.append(Problem(file, line, f"{section}: {key!r} needs a meaning (a non-empty text)"))
+                problems.append(
+                    Problem(file, line, f"{section}: {shown!r} needs a meaning (a non-empty text)")
+                )
             elif value.strip().lower() == folded:
-                problems.append(Problem(file, line, f"{section}: {key!r} stands for itself; remove it"))
+                problems.append(Problem(file, line, f"{section}: {shown!r} stands for itself; remove it"))
             elif section == "numbers" and not folded.isalpha():
-                problems.append(Problem(file, line, f"numbers: {key!r} must be letters (a suffix like 'bn')"))
+                problems.append(
+                    Problem(file, line, f"numbers: {shown!r} must be letters (a suffix like 'bn')")
+                )
             else:
                 table[folded] = " ".join(value.split())
                 lines[f"{section}:{folded}"] = line
         tables[section] = table
     return AliasTable(tables.get("aliases", {}), tables.get("numbers", {}), lines, file), problems
+
+
+def text_rules(aliases: AliasTable | None) -> TextRules:
+    """The tokenizer of a knowledge base: the built-in aliases, its alias file and the gazetteer's demonyms.
+
+    Both sides of the index (the passages at build time, the questions) use the very same rules.
+    """
+    if aliases is None or (not aliases.aliases and not aliases.numbers):
+        return default_rules()
+    from knowledge.entities import gazetteer
+
+    return TextRules({**ALIASES, **aliases.aliases}, gazetteer().demonyms, aliases.numbers or None)

@@ -1,46 +1,33 @@
-"""The knowledge base: load a directory whole, validate it, and swap it in one step.
+"""The knowledge base: load a directory whole, validate it, save its index, and swap it in one step.
 
 A ``Snapshot`` is one immutable, fully validated load of the knowledge directory. ``KnowledgeBase``
-holds the current snapshot; ``reload()`` builds the next one aside and swaps it in only when every file
-is good, so a broken edit keeps the old knowledge serving and reports ``file:line: message``.
+holds the current snapshot. There is one way to load (STYLE §9): read the files safely and hash them;
+if a saved index of that content exists, map it (no parsing, no build); otherwise build (in a child
+process with memory and time limits when ``isolated``), save the index under its content hash, and map
+it. ``reload()`` does the same aside and swaps only a fully validated result in, so a broken edit keeps
+the old knowledge serving and reports ``file:line: message``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.aliases import ALIASES_FILE, AliasTable, load_aliases
+from knowledge import saved
+from knowledge.aliases import ALIASES_FILE, AliasTable, load_aliases, text_rules
 from knowledge.composer import Composer
 from knowledge.corpus import ArticleError, load_article
 from knowledge.errors import KnowledgeLoadError, Problem
-from knowledge.facts import FACTS_FILE, load_facts
+from knowledge.facts import load_facts
+from knowledge.files import FACTS_FILE, KnowledgeFiles, Limits, read_knowledge_files
 from knowledge.models import Answer, Article, Fact, Passage, Source
+from knowledge.passages import build_passage_parts
 
-ARTICLE_GLOB = "*.md"
-
-
-def knowledge_files(directory: Path) -> list[Path]:
-    """The files that make up a knowledge base: its articles and, if present, facts and aliases."""
-    files = sorted(directory.glob(ARTICLE_GLOB))
-    for name in (FACTS_FILE, ALIASES_FILE):
-        if (directory / name).is_file():
-            files.append(directory / name)
-    return files
-
-
-def content_version(files: list[Path], root: Path) -> str:
-    """A content hash of the files (names and bytes): replicas with the same files agree on it."""
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()[:12]
+logger = logging.getLogger("innov.knowledge")
 
 
 @dataclass(frozen=True)
@@ -50,7 +37,7 @@ class Snapshot:
     version: str
     directory: Path
     articles: dict[str, Article]
-    passages: tuple[Passage, ...]
+    passages: Sequence[Passage]
     facts: dict[str, Fact]
     loaded_at: float = field(default_factory=time.time)
     composer: Composer = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
@@ -62,6 +49,23 @@ class Snapshot:
                 self.articles, self.passages, list(self.facts.values()), self.version, self.aliases
             )
             object.__setattr__(self, "composer", composer)
+            object.__setattr__(self, "passages", composer.passages)
+
+    @classmethod
+    def from_saved(cls, directory: Path, knowledge: saved.SavedKnowledge) -> Snapshot:
+        """The snapshot a saved index restores (only the small fact index is built)."""
+        composer = Composer.from_parts(
+            knowledge.articles, knowledge.facts, knowledge.version, knowledge.parts, knowledge.aliases
+        )
+        return cls(
+            knowledge.version,
+            Path(directory),
+            knowledge.articles,
+            knowledge.parts.passages,
+            {f.id: f for f in knowledge.facts},
+            composer=composer,
+            aliases=knowledge.aliases,
+        )
 
     def answer(self, question: str) -> Answer:
         """Facts first, then the best passage, else an honest 'none' (see ``knowledge.composer``)."""
@@ -94,8 +98,8 @@ class Snapshot:
         return [a.source() for a in self.articles.values()]
 
 
-def load_snapshot(directory: Path) -> Snapshot:
-    """Load and validate a whole knowledge directory; raise ``KnowledgeLoadError`` listing every problem."""
+def read_files(directory: Path, limits: Limits | None = None) -> KnowledgeFiles:
+    """The knowledge files, read safely; ``KnowledgeLoadError`` when any cannot be read or none exist."""
     directory = Path(directory)
     if not directory.is_dir():
         raise KnowledgeLoadError(
@@ -107,19 +111,24 @@ def load_snapshot(directory: Path) -> Snapshot:
                 )
             ]
         )
-    files = knowledge_files(directory)
-    article_files = [f for f in files if f.suffix == ".md"]
-    if not article_files:
+    files = read_knowledge_files(directory, limits)
+    if files.problems:
+        raise KnowledgeLoadError(list(files.problems))
+    if not files.articles:
         raise KnowledgeLoadError(
             [Problem(str(directory), 0, "no articles (*.md) in the knowledge directory")]
         )
-    version = content_version(files, directory)
+    return files
+
+
+def parse(files: KnowledgeFiles) -> tuple[dict[str, Article], list[Passage], list[Fact], AliasTable]:
+    """Parse and validate every file; ``KnowledgeLoadError`` listing every problem."""
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
     passages: list[Passage] = []
-    for path in article_files:
+    for path in files.articles:
         try:
-            article, article_passages = load_article(path)
+            article, article_passages = load_article(path, files.contents[path])
         except ArticleError as exc:
             problems.append(exc.problem)
             continue
@@ -133,24 +142,113 @@ def load_snapshot(directory: Path) -> Snapshot:
         articles[article.id] = article
         passages.extend(article_passages)
     facts: list[Fact] = []
-    facts_path = directory / FACTS_FILE
-    if facts_path.is_file():
-        facts, fact_problems = load_facts(facts_path, articles)
+    facts_path = files.directory / FACTS_FILE
+    if facts_path in files.contents:
+        facts, fact_problems = load_facts(facts_path, articles, files.contents[facts_path])
         problems.extend(fact_problems)
     aliases = AliasTable()
-    aliases_path = directory / ALIASES_FILE
-    if aliases_path.is_file():
-        aliases, alias_problems = load_aliases(aliases_path)
+    aliases_path = files.directory / ALIASES_FILE
+    if aliases_path in files.contents:
+        aliases, alias_problems = load_aliases(aliases_path, files.contents[aliases_path])
         problems.extend(alias_problems)
     if problems:
         raise KnowledgeLoadError(problems)
-    return Snapshot(version, directory, articles, tuple(passages), {f.id: f for f in facts}, aliases=aliases)
+    # The articles' text was needed to check the facts' quotes; the snapshot keeps only their metadata.
+    articles = {aid: a.model_copy(update={"text": "", "raw": ""}) for aid, a in articles.items()}
+    return articles, passages, facts, aliases
 
 
-def check_directory(directory: Path) -> list[Problem]:
+def build_and_save(directory: Path, index_dir: Path, limits: Limits | None = None) -> str:
+    """Build the knowledge base from its files and save its index; the version saved (raises on problems).
+
+    This is what the child process of an isolated build runs (``knowledge.build``).
+    """
+    files = read_files(directory, limits)
+    try:
+        saved.load(index_dir, files.version)
+        return files.version  # built before (by another worker, replica or `innov check`)
+    except saved.SavedIndexError:
+        pass
+    articles, passages, facts, aliases = parse(files)
+    parts = build_passage_parts(articles, passages, text_rules(aliases))
+    del passages
+    saved.save(index_dir, files.version, articles, facts, parts, aliases)
+    return files.version
+
+
+def open_saved(directory: Path, index_dir: Path, version: str) -> Snapshot | None:
+    """The snapshot of a saved index, or None (logged once) when it is missing or unusable."""
+    try:
+        knowledge = saved.load(index_dir, version)
+    except saved.SavedIndexError as exc:
+        if "no saved index" not in str(exc):
+            logger.warning("ignoring a saved knowledge index: %s; rebuilding", exc)
+            saved.discard(index_dir, version)  # so the rebuild can save a good one in its place
+        return None
+    return Snapshot.from_saved(directory, knowledge)
+
+
+def load_snapshot(
+    directory: Path,
+    *,
+    index_dir: Path | None = None,
+    limits: Limits | None = None,
+    isolated: bool = False,
+    build_limits: BuildLimits | None = None,
+) -> Snapshot:
+    """Load a whole knowledge directory: map its saved index, or build, save and map it.
+
+    Raises ``KnowledgeLoadError`` listing every problem. ``isolated`` builds in a child process with
+    ``build_limits`` (what a server does); otherwise in this process (the CLI and tests).
+    """
+    directory = Path(directory)
+    index_dir = Path(index_dir) if index_dir is not None else saved.default_index_dir(directory)
+    files = read_files(directory, limits)
+    snapshot = open_saved(directory, index_dir, files.version)
+    if snapshot is None:
+        if isolated:
+            from knowledge.build import build_in_child
+
+            version = build_in_child(directory, index_dir, limits or Limits(), build_limits or BuildLimits())
+        else:
+            version = _build_here(directory, index_dir, files)
+        snapshot = open_saved(directory, index_dir, version)
+        if snapshot is None:  # the index directory is not writable: serve the build from memory
+            if isolated:
+                raise KnowledgeLoadError(
+                    [Problem(str(index_dir), 0, "cannot write the saved index; set INNOV_INDEX_DIR")]
+                )
+            articles, passages, facts, aliases = parse(files)
+            snapshot = Snapshot(
+                files.version, directory, articles, tuple(passages), {f.id: f for f in facts}, aliases=aliases
+            )
+            return snapshot
+    saved.mark_last_good(index_dir, directory, snapshot.version)
+    return snapshot
+
+
+def _build_here(directory: Path, index_dir: Path, files: KnowledgeFiles) -> str:
+    articles, passages, facts, aliases = parse(files)
+    parts = build_passage_parts(articles, passages, text_rules(aliases))
+    try:
+        saved.save(index_dir, files.version, articles, facts, parts, aliases)
+    except OSError as exc:
+        logger.warning("cannot save the knowledge index in %s (%s): serving it from memory", index_dir, exc)
+    return files.version
+
+
+@dataclass(frozen=True)
+class BuildLimits:
+    """Limits of a build in a child process: address space and wall-clock time."""
+
+    memory_bytes: int = 3 * 1024**3
+    seconds: float = 300.0
+
+
+def check_directory(directory: Path, limits: Limits | None = None) -> list[Problem]:
     """Every problem in a knowledge directory (empty when it would load)."""
     try:
-        load_snapshot(directory)
+        parse(read_files(directory, limits))
     except KnowledgeLoadError as exc:
         return exc.problems
     return []
@@ -176,12 +274,63 @@ class ReloadReport:
 
 
 class KnowledgeBase:
-    """The knowledge the bot serves: a current ``Snapshot``, replaced atomically by ``reload()``."""
+    """The knowledge the bot serves: a current ``Snapshot``, replaced atomically by ``reload()``.
 
-    def __init__(self, directory: Path | str) -> None:
+    ``problems`` lists what is wrong with the files on disk while an older snapshot keeps serving
+    (empty when the files on disk are what serves).
+    """
+
+    def __init__(
+        self,
+        directory: Path | str,
+        *,
+        index_dir: Path | str | None = None,
+        limits: Limits | None = None,
+        isolated: bool = False,
+        build_limits: BuildLimits | None = None,
+        snapshot: Snapshot | None = None,
+    ) -> None:
+        """Load ``directory`` (raises ``KnowledgeLoadError``), or serve ``snapshot`` as given."""
         self.directory = Path(directory)
-        self._snapshot = load_snapshot(self.directory)
+        self.index_dir = Path(index_dir) if index_dir is not None else saved.default_index_dir(self.directory)
+        self.limits = limits or Limits()
+        self.isolated = isolated
+        self.build_limits = build_limits or BuildLimits()
+        self.problems: tuple[Problem, ...] = ()
         self._reload_lock = threading.Lock()
+        self._snapshot = snapshot if snapshot is not None else self._load()
+
+    @classmethod
+    def last_good(
+        cls,
+        directory: Path | str,
+        *,
+        index_dir: Path | str | None = None,
+        problems: Sequence[Problem] = (),
+        **options: object,
+    ) -> KnowledgeBase | None:
+        """The knowledge base of the directory's last good saved index (files on disk unread), or None.
+
+        ``problems`` are what is wrong with the files now; they are kept in ``problems`` for /healthz.
+        """
+        directory = Path(directory)
+        index = Path(index_dir) if index_dir is not None else saved.default_index_dir(directory)
+        version = saved.last_good(index, directory)
+        snapshot = open_saved(directory, index, version) if version else None
+        if snapshot is None:
+            return None
+        kb = cls(directory, index_dir=index, snapshot=snapshot, **options)  # type: ignore[arg-type]
+        kb.problems = tuple(problems)
+        return kb
+
+    def _load(self) -> Snapshot:
+        return load_snapshot(
+            self.directory,
+            index_dir=self.index_dir,
+            limits=self.limits,
+            isolated=self.isolated,
+            build_limits=self.build_limits,
+        )
 
     @property
     def snapshot(self) -> Snapshot:
@@ -201,25 +350,58 @@ class KnowledgeBase:
         with self._reload_lock:
             started = time.perf_counter()
             old = self._snapshot
-            new = load_snapshot(self.directory)
+            try:
+                new = self._load()
+            except KnowledgeLoadError as exc:
+                self.problems = tuple(exc.problems)
+                raise
+            self.problems = ()
             # A single reference assignment: readers see the old snapshot or the new one, never a mix.
             self._snapshot = new
             seconds = time.perf_counter() - started
-        return ReloadReport(
-            old_version=old.version,
-            new_version=new.version,
-            articles=len(new.articles),
-            passages=len(new.passages),
-            facts=len(new.facts),
-            seconds=seconds,
-            added=tuple(k for k in new.facts if k not in old.facts),
-            removed=tuple(k for k in old.facts if k not in new.facts),
-            changed=tuple(
-                k
-                for k in new.facts
-                if k in old.facts and _fact_content(new.facts[k]) != _fact_content(old.facts[k])
-            ),
-        )
+        return _report(old, new, seconds)
+
+    def adopt(self, version: str) -> ReloadReport | None:
+        """Map the saved index of ``version`` (another worker or replica built it); None if there is none.
+
+        The files are not read: a worker catching up with its fleet serves exactly what was validated.
+        """
+        with self._reload_lock:
+            started = time.perf_counter()
+            old = self._snapshot
+            if old.version == version:
+                return _report(old, old, 0.0)
+            new = open_saved(self.directory, self.index_dir, version)
+            if new is None:
+                return None
+            self._snapshot = new
+            seconds = time.perf_counter() - started
+        return _report(old, new, seconds)
+
+    def adopt_last_good(self) -> ReloadReport | None:
+        """Map the directory's last good saved index when it is not the one serving (a worker's start)."""
+        version = saved.last_good(self.index_dir, self.directory)
+        if version is None or version == self.version:
+            return None
+        return self.adopt(version)
+
+
+def _report(old: Snapshot, new: Snapshot, seconds: float) -> ReloadReport:
+    return ReloadReport(
+        old_version=old.version,
+        new_version=new.version,
+        articles=len(new.articles),
+        passages=len(new.passages),
+        facts=len(new.facts),
+        seconds=seconds,
+        added=tuple(k for k in new.facts if k not in old.facts),
+        removed=tuple(k for k in old.facts if k not in new.facts),
+        changed=tuple(
+            k
+            for k in new.facts
+            if k in old.facts and _fact_content(new.facts[k]) != _fact_content(old.facts[k])
+        ),
+    )
 
 
 def _same_figure(a: Fact, b: Fact) -> bool:

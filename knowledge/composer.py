@@ -24,14 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from knowledge.aliases import AliasTable
+from knowledge.aliases import AliasTable, text_rules
 from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
 from knowledge.entities import gazetteer
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean
-from knowledge.text import _CANONICAL, ALIASES, STOP_WORDS, TextRules, default_rules, normalise, stem
+from knowledge.passages import PassageParts, build_passage_parts
+from knowledge.text import ALIASES, STOP_WORDS, normalise, stem
 
 MAX_ANSWER_CHARS = 300
 MAX_QUESTION_CHARS = 2000
@@ -206,36 +207,35 @@ class Composer:
         version: str,
         aliases: AliasTable | None = None,
         model: DecisionModel | None = None,
+        *,
+        parts: PassageParts | None = None,
     ) -> None:
         self.version = version
         self.articles = articles
-        self.passages = tuple(passages)
         self.facts = tuple(facts)
         self.model = model or _default_model()
         self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
         gaz = gazetteer()
         table = dict(ALIASES)
         table.update((aliases or AliasTable()).aliases)
-        if aliases is None or (not aliases.aliases and not aliases.numbers):
-            self.rules = default_rules()
-        else:
-            self.rules = TextRules(table, gaz.demonyms, aliases.numbers or None)
+        self.rules = text_rules(aliases)
         tokenize = self.rules.tokenize
-        # Each passage's words are computed once: its index tokens and the speller's vocabulary.
+        # The passage side (index, sentence terms, names, surface words) is built once with these rules,
+        # or given from a saved index: nothing here tokenizes a passage.
+        parts = parts if parts is not None else build_passage_parts(articles, passages, self.rules)
+        self.passages: Sequence[Passage] = parts.passages
+        self.passage_index: BM25Index = parts.index
+        self._sentence_tokens = parts.sentences.tokens
+        self.surface_words: Mapping[str, int] = parts.surface  # every word of the passages, as written
         surface: Counter[str] = Counter(list(table))
-        passage_tokens = []
-        for p in self.passages:
-            passage_words = self.rules.words(f"{p.heading or ''} {p.text}")
-            surface.update(passage_words)
-            passage_tokens.append([stem(w) for w in passage_words if w not in STOP_WORDS])
-        self.passage_index = BM25Index(passage_tokens)
+        surface.update(parts.surface)
         self._sentence_traits = lru_cache(maxsize=SENTENCE_CACHE)(self._describe_sentences)
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
         fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]
         self.fact_index = BM25Index(fact_tokens) if self.facts else None
-        self.vocabulary = frozenset(t for toks in passage_tokens + fact_tokens for t in toks)
-        self.names, self.subject_terms = _corpus_names(articles, self.passages, passage_tokens, self.rules)
+        self.vocabulary = frozenset(parts.index.vocabulary).union(*fact_tokens)
+        self.names, self.subject_terms = parts.names, parts.subject_terms
         # Places: the gazetteer's, as token tuples, except those the corpus uses as ordinary words.
         self._places: dict[tuple[str, ...], frozenset[str]] = {}
         for phrase in gaz.places:
@@ -261,6 +261,18 @@ class Composer:
         place_words = {w for phrase in gaz.places for w in phrase.split()} | set(gaz.demonyms)
         self.speller = Speller(surface, protected=STOP_WORDS | NOISE_WORDS | place_words, same=stem)
 
+    @classmethod
+    def from_parts(
+        cls,
+        articles: Mapping[str, Article],
+        facts: Sequence[Fact],
+        version: str,
+        parts: PassageParts,
+        aliases: AliasTable | None = None,
+    ) -> Composer:
+        """A composer over prebuilt passage parts (a saved index): only the small fact side is built."""
+        return cls(articles, parts.passages, facts, version, aliases, parts=parts)
+
     def _describe_sentences(self, doc: int) -> tuple[tuple[int, int, _Traits], ...]:
         """The passage's one- and two-sentence windows (heading included) with their traits.
 
@@ -268,9 +280,12 @@ class Composer:
         cache) keeps a 100k-passage index's memory and build time down.
         """
         passage = self.passages[doc]
-        heading_text = passage.heading or ""
-        heading = self._traits(heading_text, frozenset(self.rules.tokenize(heading_text)), length=0)
-        sentences = [self._traits(s, frozenset(self.rules.tokenize(s))) for s in passage.sentences]
+        # The terms of the heading and of each sentence were computed at build time.
+        heading_terms, sentence_terms = self._sentence_tokens(doc)
+        heading = self._traits(passage.heading or "", heading_terms, length=0)
+        sentences = [
+            self._traits(s, terms) for s, terms in zip(passage.sentences, sentence_terms, strict=True)
+        ]
         windows = []
         for start, first in enumerate(sentences):
             one = first.joined(heading, heading=True)
@@ -637,43 +652,3 @@ def _clip(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
     return cut + "…"
-
-
-def _corpus_names(
-    articles: Mapping[str, Article],
-    passages: Sequence[Passage],
-    passage_tokens: Sequence[Sequence[str]],
-    rules: TextRules,
-) -> tuple[frozenset[str], frozenset[str]]:
-    """Terms the corpus writes as names (capitalised mid-sentence) and the subject every article shares.
-
-    A name in a question must be matched by the answer. The corpus's common subject (a term that
-    every article mentions, such as "China") is exempt: an answer may say "the country" instead.
-    """
-    capital: Counter[str] = Counter()
-    lower: Counter[str] = Counter()
-    for passage in passages:
-        for sentence in passage.sentences:
-            for word in _WORD_RE.findall(sentence)[1:]:
-                lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
-                if not lowered or lowered in STOP_WORDS:
-                    continue
-                # A demonym is its country's name ("Chinese" -> "china"), as the tokenizer folds it.
-                term = rules.aliases.get(lowered, lowered)
-                if " " in term or "'" in term:
-                    continue
-                (capital if word[0].isupper() else lower)[stem(term)] += 1
-    # Generic words folded by the synonym table ("Plan", "Park" in names) are not names of their own.
-    generic = frozenset(_CANONICAL.values())
-    names = frozenset(t for t, n in capital.items() if n > lower[t] and t not in generic)
-    per_article: dict[str, set[str]] = {}
-    for passage, tokens in zip(passages, passage_tokens, strict=True):
-        per_article.setdefault(passage.article_id, set()).update(tokens)
-    for article_id, article in articles.items():
-        per_article.setdefault(article_id, set()).update(rules.tokenize(article.title))
-    subject = (
-        frozenset.intersection(*map(frozenset, per_article.values())) & names
-        if len(per_article) > 1
-        else frozenset()
-    )
-    return names, subject

@@ -20,7 +20,12 @@ def curation_warnings(snapshot: Snapshot) -> list[Problem]:
     """Warnings (``file:line: message``) about fact topics and aliases, in file order."""
     composer = snapshot.composer
     rules = composer.rules
-    article_tokens = {aid: set(rules.tokenize(f"{a.title} {a.text}")) for aid, a in snapshot.articles.items()}
+    # The articles' words: their titles and passages (a snapshot keeps no raw article text).
+    article_tokens = {aid: set(rules.tokenize(a.title)) for aid, a in snapshot.articles.items()}
+    for passage in snapshot.passages:
+        article_tokens.setdefault(passage.article_id, set()).update(
+            rules.tokenize(f"{passage.heading or ''} {passage.text}")
+        )
     corpus = set().union(*article_tokens.values()) if article_tokens else set()
     alias_words: set[str] = set()
     for key, value in snapshot.aliases.aliases.items():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_MESSAGE_CHARS = 400
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -12,6 +14,13 @@ class Problem:
     file: str
     line: int
     message: str
+
+    def __post_init__(self) -> None:
+        # Bounded: a message never echoes an unbounded value (a 10 MB line, an expanded YAML bomb).
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            object.__setattr__(self, "message", self.message[: MAX_MESSAGE_CHARS - 1] + "…")
+        if len(self.file) > MAX_MESSAGE_CHARS:
+            object.__setattr__(self, "file", "…" + self.file[-(MAX_MESSAGE_CHARS - 1) :])
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"

@@ -10,10 +10,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from knowledge.errors import Problem
+from knowledge.files import FACTS_FILE, YAML_LOADER, DecodeProblem, compose_yaml, decode
 from knowledge.models import Article, Fact
 from knowledge.text import normalise
 
-FACTS_FILE = "facts.yaml"
+__all__ = ["FACTS_FILE", "FactEntry", "load_facts"]
+LABEL_CHARS = 60  # a fact's id as echoed in a problem: never a whole (possibly huge) value
 
 
 class FactEntry(BaseModel):
@@ -38,12 +40,8 @@ class FactEntry(BaseModel):
         return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-def _yaml_mapping_lines(path: Path, text: str) -> list[int]:
+def _yaml_mapping_lines(root: yaml.Node | None) -> list[int]:
     """The line number (1-based) of each entry of the top-level ``facts`` list, for error messages."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
     if not isinstance(root, yaml.MappingNode):
         return []
     for key, value in root.value:
@@ -52,32 +50,39 @@ def _yaml_mapping_lines(path: Path, text: str) -> list[int]:
     return []
 
 
-def load_facts(path: Path, articles: Mapping[str, Article]) -> tuple[list[Fact], list[Problem]]:
-    """Parse and check ``facts.yaml``; return the good facts and every problem found (file:line: message)."""
+def load_facts(
+    path: Path, articles: Mapping[str, Article], data: bytes | None = None
+) -> tuple[list[Fact], list[Problem]]:
+    """Parse and check ``facts.yaml`` (``data``: its bytes, already read safely; else the file is read).
+
+    Returns the good facts and every problem found (file:line: message).
+    """
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return [], [Problem(file, 1, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]
+        text = decode(path, path.read_bytes() if data is None else data)
+    except DecodeProblem as exc:
+        return [], [exc.problem]
     try:
-        data: Any = yaml.safe_load(text)
+        root = compose_yaml(text)
+        parsed: Any = None if root is None else YAML_LOADER(text).construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         return [], [
             Problem(file, (mark.line + 1) if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")
         ]
-    if data is None:
+    if parsed is None:
         return [], []
-    if not isinstance(data, dict) or not isinstance(data.get("facts"), list):
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("facts"), list):
         return [], [Problem(file, 1, "expected a top-level 'facts:' list of fact entries")]
-    lines = _yaml_mapping_lines(path, text)
+    lines = _yaml_mapping_lines(root)
     normalised_articles = {aid: normalise(a.raw) for aid, a in articles.items()}
     facts: list[Fact] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
-    for index, item in enumerate(data["facts"]):
+    for index, item in enumerate(parsed["facts"]):
         line = lines[index] if index < len(lines) else 1
         label = item.get("id", f"#{index + 1}") if isinstance(item, dict) else f"#{index + 1}"
+        label = str(label)[:LABEL_CHARS]
         try:
             entry = FactEntry.model_validate(item)
         except ValidationError as exc:

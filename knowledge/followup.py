@@ -11,12 +11,10 @@ that names its own subject is answered as asked. Pure: no Slack, no Redis.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge.base import Snapshot
-from knowledge.text import STOP_WORDS, tokenize, words
+from knowledge.text import STOP_WORDS, stem, tokenize, words
 
 # A follow-up often opens with a connective ("and", "what about"); it is then short by nature.
 _LEAD_RE = re.compile(
@@ -40,8 +38,6 @@ MAX_BARE_TERMS = 1
 MAX_UNDERSTOOD_CHARS = 600
 """An understood question is at most this long, so chains of follow-ups stay bounded."""
 
-_NAME_RE = re.compile(r"(?<=[\w,;:] )([A-Z][a-z]{2,})\b")
-_WORD_RE = re.compile(r"\b[A-Za-z]{3,}\b")
 _NAMES_BY_VERSION: dict[str, frozenset[str]] = {}
 
 
@@ -59,22 +55,16 @@ class FollowUp:
         return self.understood != self.asked
 
 
-def proper_names(texts: Iterable[str]) -> frozenset[str]:
-    """Lower-cased words written with a capital in the middle of a sentence more often than without one:
-    places, bodies, names (not the words of a title-cased heading, which are mostly written small)."""
-    capital: Counter[str] = Counter()
-    small: Counter[str] = Counter()
-    for text in texts:
-        capital.update(m.group(1).lower() for m in _NAME_RE.finditer(text))
-        small.update(w for w in _WORD_RE.findall(text) if w.islower())
-    return frozenset(w for w, n in capital.items() if n > small[w] and w not in STOP_WORDS)
-
-
 def names_of(snapshot: Snapshot) -> frozenset[str]:
-    """The proper names of a snapshot's articles (computed once per knowledge version)."""
+    """The proper names of a snapshot's corpus, as lower-case words (computed once per knowledge version)."""
     names = _NAMES_BY_VERSION.get(snapshot.version)
     if names is None:
-        names = proper_names(a.text for a in snapshot.articles.values())
+        # The words of the corpus whose term the knowledge base treats as a name (written capitalised
+        # mid-sentence: places, bodies, people), as they are typed.
+        composer = snapshot.composer
+        names = frozenset(
+            w for w in composer.surface_words if stem(w) in composer.names and w not in STOP_WORDS
+        )
         if len(_NAMES_BY_VERSION) >= 4:
             _NAMES_BY_VERSION.clear()
         _NAMES_BY_VERSION[snapshot.version] = names

@@ -6,15 +6,16 @@ frequencies, and its ``get_scores`` formula is the score. Two things change:
 * IDF. ``BM25Okapi`` gives a term found in half or more of the documents a zero or negative IDF
   (rank_bm25 issues #39 and #43), which on a small corpus silences its most common subject ("China").
   ``LuceneBM25`` uses Lucene's always-positive ``log(1 + (N - n + 0.5) / (n + 0.5))``.
-* Speed. ``get_scores`` walks every document for every query term in Python. ``BM25Index`` keeps a
-  posting list per term and scores only the documents that contain a query term, with the same numbers.
+* Speed. ``get_scores`` walks every document for every query term in Python. ``BM25Index`` keeps, per
+  term, the documents that hold it and the term's precomputed BM25 weight in each (one CSR matrix:
+  ``indptr``, ``docs``, ``weights``); a query adds its terms' weights into one score array and takes an
+  exact top-k. The arrays can be saved and memory-mapped (``knowledge.saved``).
 """
 
 from __future__ import annotations
 
 import math
-from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -22,6 +23,8 @@ from rank_bm25 import BM25Okapi
 
 K1 = 1.5
 B = 0.75
+TIE_DECIMALS = 9  # scores equal to this many decimals are ties
+TIE = 10.0**-TIE_DECIMALS
 
 
 class LuceneBM25(BM25Okapi):
@@ -44,86 +47,217 @@ class Hit(NamedTuple):
     score: float
 
 
+class Vocabulary(Mapping[str, int]):
+    """Term -> term id, and back (``terms[id]``); ids are in first-seen order."""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.terms: list[str] = list(terms)
+        self._ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
+
+    def __getitem__(self, term: str) -> int:
+        return self._ids[term]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.terms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._ids
+
+    def get_id(self, term: str) -> int:
+        """The term's id, or -1 for a term the corpus does not use."""
+        return self._ids.get(term, -1)
+
+    def ids(self, tokens: Sequence[str]) -> np.ndarray:
+        """Term ids of ``tokens`` in order, adding unseen ones (build time only)."""
+        ids = self._ids
+        terms = self.terms
+        out = np.empty(len(tokens), dtype=np.int32)
+        for i, token in enumerate(tokens):
+            tid = ids.get(token)
+            if tid is None:
+                tid = ids[token] = len(terms)
+                terms.append(token)
+            out[i] = tid
+        return out
+
+
+class _IdfView(Mapping[str, float]):
+    """``index.idf[term]``: the IDF of every term the corpus uses, read from the IDF array."""
+
+    def __init__(self, vocabulary: Vocabulary, idf: np.ndarray) -> None:
+        self._vocabulary = vocabulary
+        self._idf = idf
+
+    def __getitem__(self, term: str) -> float:
+        return float(self._idf[self._vocabulary[term]])
+
+    def get(self, term: str, default: float | None = None) -> float | None:  # type: ignore[override]
+        tid = self._vocabulary.get_id(term)
+        return default if tid < 0 else float(self._idf[tid])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._vocabulary)
+
+    def __len__(self) -> int:
+        return len(self._vocabulary)
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._vocabulary
+
+
 class BM25Index:
     """Tokenised documents in, ``retrieve(query_tokens, k)`` out; documents with no query term never match."""
 
-    def __init__(self, corpus: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> None:
-        if not corpus:
+    def __init__(
+        self,
+        corpus: Sequence[Sequence[str]],
+        k1: float = K1,
+        b: float = B,
+        *,
+        vocabulary: Vocabulary | None = None,
+        doc_terms: np.ndarray | None = None,
+        doc_ptr: np.ndarray | None = None,
+    ) -> None:
+        """Index ``corpus`` (token lists). ``vocabulary``/``doc_terms``/``doc_ptr`` may give the same
+        corpus already as term ids (the build does, to tokenize once); ``corpus`` is then not read."""
+        if doc_terms is None or doc_ptr is None or vocabulary is None:
+            if not corpus:
+                raise ValueError("cannot index an empty corpus: add at least one document")
+            vocabulary = Vocabulary([])
+            lengths = np.fromiter((len(d) for d in corpus), dtype=np.int64, count=len(corpus))
+            doc_ptr = np.zeros(len(corpus) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=doc_ptr[1:])
+            doc_terms = (
+                np.concatenate([vocabulary.ids(d) for d in corpus]) if doc_ptr[-1] else np.zeros(0, np.int32)
+            )
+        size = len(doc_ptr) - 1
+        if size < 1:
             raise ValueError("cannot index an empty corpus: add at least one document")
-        stats = LuceneBM25(corpus, k1=k1, b=b)  # rank-bm25 only iterates and measures the documents
-        self.size: int = stats.corpus_size
-        self.idf: dict[str, float] = dict(stats.idf)
-        self.unseen_idf = lucene_idf(self.size, 0)
-        doc_len = np.asarray(stats.doc_len, dtype=np.float64)
-        # The length part of the denominator depends only on the document: compute it once.
-        self._norm = k1 * (1.0 - b + b * doc_len / stats.avgdl)
-        self._k1 = k1
-        # Posting lists, built in compact C arrays (not lists of Python ints: at 100k passages those
-        # would triple the index's peak memory), then grouped by term with one stable sort.
-        term_ids: dict[str, int] = {}
-        terms, docs, tfs = array("i"), array("i"), array("i")
-        for doc, freqs in enumerate(stats.doc_freqs):
-            for term, tf in freqs.items():
-                terms.append(term_ids.setdefault(term, len(term_ids)))
-                docs.append(doc)
-                tfs.append(tf)
-        del stats
-        term_arr = np.frombuffer(terms, dtype=np.int32)
-        order = np.argsort(term_arr, kind="stable")  # stable: documents stay in ascending order per term
-        doc_arr = np.frombuffer(docs, dtype=np.int32)[order]
-        tf_arr = np.frombuffer(tfs, dtype=np.int32)[order].astype(np.float64)
-        sorted_terms = term_arr[order]
-        del order, terms, docs, tfs, term_arr
-        starts = np.searchsorted(sorted_terms, np.arange(len(term_ids) + 1))
-        idf = np.array([self.idf[t] for t in term_ids])
-        # Each posting holds its documents and the term's precomputed BM25 weight in each of them.
-        weights = idf[sorted_terms] * tf_arr * (k1 + 1.0) / (tf_arr + self._norm[doc_arr])
-        del sorted_terms, tf_arr
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {
-            term: (doc_arr[starts[i] : starts[i + 1]], weights[starts[i] : starts[i + 1]])
-            for term, i in term_ids.items()
-        }
+        doc_len = np.diff(doc_ptr).astype(np.float64)
+        avgdl = float(doc_len.sum()) / size  # rank-bm25's avgdl
+        docs_of_token = np.repeat(np.arange(size, dtype=np.int64), np.diff(doc_ptr))
+        # One (term, document) key per token; counting equal keys gives the term frequencies, grouped by
+        # term and, within a term, by ascending document: the CSR layout, in one vectorised pass.
+        keys, tf = np.unique(doc_terms.astype(np.int64) * size + docs_of_token, return_counts=True)
+        del docs_of_token
+        post_terms = keys // size
+        post_docs = keys - post_terms * size  # int64 (numpy's index width): see ``retrieve``
+        del keys
+        n_terms = len(vocabulary)
+        df = np.bincount(post_terms, minlength=n_terms)
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        idf = np.log(1.0 + (size - df + 0.5) / (df + 0.5))  # Lucene's IDF, as ``lucene_idf``
+        norm = k1 * (1.0 - b + b * doc_len / avgdl) if avgdl > 0 else np.full(size, k1)
+        tf = tf.astype(np.float64)
+        weights = idf[post_terms] * tf * (k1 + 1.0) / (tf + norm[post_docs])
+        self._setup(vocabulary, idf, indptr, post_docs, weights, size)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        vocabulary: Vocabulary,
+        idf: np.ndarray,
+        indptr: np.ndarray,
+        docs: np.ndarray,
+        weights: np.ndarray,
+        size: int,
+    ) -> BM25Index:
+        """An index over saved arrays (memory-mapped or not) without building anything."""
+        index = cls.__new__(cls)
+        index._setup(vocabulary, idf, indptr, docs, weights, size)
+        return index
+
+    def _setup(
+        self,
+        vocabulary: Vocabulary,
+        idf: np.ndarray,
+        indptr: np.ndarray,
+        docs: np.ndarray,
+        weights: np.ndarray,
+        size: int,
+    ) -> None:
+        self.size = size
+        self.vocabulary = vocabulary
+        self.idf_array = idf
+        self.indptr = indptr
+        self.docs = docs
+        self.weights = weights
+        self.idf: Mapping[str, float] = _IdfView(vocabulary, idf)
+        self.unseen_idf = lucene_idf(size, 0)
 
     def __contains__(self, term: str) -> bool:
-        return term in self._postings
+        return term in self.vocabulary
 
     def document_frequency(self, term: str) -> int:
-        posting = self._postings.get(term)
-        return 0 if posting is None else len(posting[0])
+        tid = self.vocabulary.get_id(term)
+        return 0 if tid < 0 else int(self.indptr[tid + 1] - self.indptr[tid])
+
+    def _postings(self, query: Sequence[str]) -> list[tuple[int, int]]:
+        get_id, indptr = self.vocabulary.get_id, self.indptr
+        spans = []
+        for term in query:
+            tid = get_id(term)
+            if tid >= 0:
+                spans.append((int(indptr[tid]), int(indptr[tid + 1])))
+        return spans
 
     def scores(self, query: Sequence[str]) -> np.ndarray:
         """Scores of every document, equal to ``LuceneBM25.get_scores`` (zero where no term matches)."""
         out = np.zeros(self.size)
-        for term in query:
-            posting = self._postings.get(term)
-            if posting is not None:
-                out[posting[0]] += posting[1]
+        for lo, hi in self._postings(query):
+            # A term's documents are distinct, so fancy-index addition is exact here.
+            out[self.docs[lo:hi]] += self.weights[lo:hi]
         return out
 
     def retrieve(self, query: Sequence[str], k: int = 10) -> list[Hit]:
         """The ``k`` best documents with a positive score, best first (ties: earlier document first)."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        postings = [self._postings[t] for t in query if t in self._postings]
-        if not postings:
+        spans = self._postings(query)
+        if not spans:
             return []
-        if len(postings) == 1:
-            ids, weights = postings[0]
-            candidates, values = ids, weights
+        docs, weights = self.docs, self.weights
+        repeats = 1  # how often one document may appear among the candidates
+        if len(spans) == 1:
+            lo, hi = spans[0]
+            candidates, values = docs[lo:hi], weights[lo:hi]
         else:
-            candidates = np.unique(np.concatenate([p[0] for p in postings]))
-            if len(candidates) * 4 > self.size:
-                dense = self.scores(query)
-                values = dense[candidates]
+            # One pass: every term's weights are added into one score array with ``np.add.at`` (numpy 2's
+            # unbuffered scatter-add: measured faster than fancy-index addition, np.bincount and
+            # scipy.sparse's row sum on the Zipf 100k benchmark); no sort of the postings.
+            scores = np.zeros(self.size)
+            touched = 0
+            for lo, hi in spans:
+                np.add.at(scores, docs[lo:hi], weights[lo:hi])
+                touched += hi - lo
+            if touched < self.size // 2:
+                # Few postings: the candidates are the touched documents (some twice: deduplicated below).
+                candidates = np.concatenate([docs[lo:hi] for lo, hi in spans])
+                values = scores[candidates]
+                repeats = len(spans)
             else:
-                # Few candidates: accumulate into a small array indexed by candidate position.
-                values = np.zeros(len(candidates))
-                for ids, weights in postings:
-                    values[np.searchsorted(candidates, ids)] += weights
-        if len(candidates) > k:
-            # Keep everything scoring at least the k-th best, so ties at the cut go to earlier documents.
-            kth = np.partition(values, len(values) - k)[len(values) - k]
-            keep = values >= kth
+                # Most documents touched: the k-th best score straight from the dense array, then only
+                # the documents at or above it (ties included) go on.
+                cut = min(k, self.size)
+                kth = float(np.partition(scores, self.size - cut)[self.size - cut])
+                candidates = np.flatnonzero(scores >= kth - TIE) if kth > TIE else np.flatnonzero(scores)
+                values = scores[candidates]
+        # A document appears once per query term that it holds among the sparse candidates, so the
+        # best ``k * repeats`` entries hold at least ``k`` distinct documents.
+        cut = k * repeats
+        if len(candidates) > cut:
+            # Keep everything scoring at least the cut's value, so ties at the cut go to earlier documents.
+            kth = np.partition(values, len(values) - cut)[len(values) - cut]
+            keep = values >= kth - TIE
             candidates, values = candidates[keep], values[keep]
-        order = np.lexsort((candidates, -values))[:k]
+        if repeats > 1:
+            candidates, first = np.unique(candidates, return_index=True)  # a few dozen: cheap
+            values = values[first]
+        # Scores within rounding of each other are ties (a sum's last bit depends on the order of its
+        # terms), and ties go to the earlier document.
+        order = np.lexsort((candidates, -np.round(values, TIE_DECIMALS)))[:k]
         return [Hit(int(candidates[i]), float(values[i])) for i in order if values[i] > 0]

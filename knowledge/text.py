@@ -98,6 +98,8 @@ NUMBER_SUFFIXES: dict[str, str] = {"k": "thousand", "m": "million", "bn": "billi
 
 def normalise(text: str) -> str:
     """Unicode-normalise, straighten quotes and collapse whitespace (used for quote checks and keys)."""
+    if text.isascii():  # NFKC and the quote table change nothing in ASCII: skip them (build speed)
+        return " ".join(text.split())
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return " ".join(text.split())
 

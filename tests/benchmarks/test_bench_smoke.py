@@ -1,4 +1,4 @@
-"""The knowledge benchmark runs end to end on a small corpus (figures are not asserted: that is its job)."""
+"""The benchmarks run end to end on small corpora (figures are not asserted: that is their job)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,24 @@ from benchmarks import markdown_table
 from benchmarks.bench_knowledge import run
 
 
-def test_knowledge_benchmark_runs_and_checks_equality_with_rank_bm25() -> None:
-    rows = run(sizes=(500,), reps=1)
-    assert [r["corpus"] for r in rows] == ["seeds", "synthetic 500"]
+def test_knowledge_benchmark_runs_every_engine_on_the_same_questions() -> None:
+    rows = run(sizes=(500,), kinds=("zipf",))
+    assert [r["corpus"] for r in rows] == ["seeds", "zipf 500"]
     for row in rows:
-        assert row["ours p50 ms"] > 0 and row["rank-bm25 p50 ms"] > 0
-        assert row["ours build s"] >= 0 and row["rank-bm25 build s"] >= 0
-        assert row["scores equal rank-bm25"] is True
+        for column in ("innov answer p50 ms", "bm25s p50 ms", "rank-bm25 scan p50 ms", "scipy.sparse p50 ms"):
+            assert row[column] > 0
+        assert row["cold load s"] >= row["saved load s"] >= 0
+        assert row["same top-k as scipy"] is True
     assert rows[1]["passages"] == 500
     table = markdown_table(rows)
     assert table.splitlines()[0].startswith("| corpus | passages |")
     assert len(table.splitlines()) == 4
+
+
+def test_serve_benchmark_runs_over_http_with_a_reload_under_load() -> None:
+    from benchmarks.bench_serve import run as run_serve
+
+    (row,) = run_serve(sizes=(500,), workers=(1,), seconds=0.5)
+    assert row["HTTP uncached p50 ms"] > 0 and row["start saved s"] > 0
+    assert row["worker RSS MB"] > 0 and row["req/s 1 worker(s)"] > 0
+    assert row["reload s"] > 0 and row["failed"] == 0

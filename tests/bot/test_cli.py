@@ -288,3 +288,82 @@ def test_eval_fit_writes_a_decision_file_it_can_load(tmp_path: Path) -> None:
     code, out = run("eval", str(qa), "--fit", str(target))
     assert code == 0 and f"wrote {target}" in out
     assert 0.0 < load_model(target).threshold < 1.0
+
+
+def _prefixed_redis(monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str) -> type:
+    """Make the CLI's Redis store use this test's key prefix (so the test's keys are cleaned up)."""
+    import bot.services
+    from bot.store import RedisStore
+
+    class PrefixedStore(RedisStore):
+        def __init__(self, url: str, **kwargs: object) -> None:
+            super().__init__(url, prefix=redis_prefix, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bot.services, "RedisStore", PrefixedStore)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    return PrefixedStore
+
+
+def _copy_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    kb = tmp_path / "kb"
+    shutil.copytree(SEEDS, kb)
+    monkeypatch.setenv("INNOV_KNOWLEDGE_DIR", str(kb))
+    return kb
+
+
+def test_reload_validates_locally_first_and_asks_no_one_when_files_are_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    kb = _copy_seeds(tmp_path, monkeypatch)
+    _prefixed_redis(monkeypatch, redis_url, redis_prefix)
+    (kb / "facts.yaml").write_text("facts: [unclosed\n", encoding="utf-8")
+    code, out = run("reload")
+    assert code == 1
+    assert f"{kb / 'facts.yaml'}:" in out  # file:line
+
+
+def test_reload_with_no_replica_listening_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    _copy_seeds(tmp_path, monkeypatch)
+    _prefixed_redis(monkeypatch, redis_url, redis_prefix)
+    code, out = run("reload", "--timeout", "1")
+    assert code == 1 and "no replica is listening" in out
+
+
+def test_reload_prints_one_line_per_replica_and_fails_if_one_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    from bot.services import Services
+    from bot.settings import Settings
+
+    kb = _copy_seeds(tmp_path, monkeypatch)
+    store_type = _prefixed_redis(monkeypatch, redis_url, redis_prefix)
+    # A replica on another host: its own files (broken below) and its own index directory, so it
+    # cannot map the index this CLI validated and must build from its files.
+    other = tmp_path / "host2" / "kb"
+    shutil.copytree(SEEDS, other)
+    replicas = [
+        Services(
+            Settings(_env_file=None, innov_knowledge_dir=d, innov_index_dir=d.parent / "index"),  # type: ignore[call-arg]
+            store=store_type(redis_url),
+        )
+        for d in (kb, other)
+    ]
+    try:
+        for replica in replicas:
+            replica.start()
+        code, out = run("reload", "--timeout", "20")
+        assert code == 0, out
+        lines = out.strip().splitlines()
+        assert len(lines) == 2 and all(": ok, " in line for line in lines)
+        (other / "facts.yaml").write_text("facts: [unclosed\n", encoding="utf-8")
+        with (kb / "facts.yaml").open("a", encoding="utf-8") as facts:
+            facts.write("\n# a comment changes the version\n")
+        code, out = run("reload", "--timeout", "20")
+        assert code == 1
+        assert f"{replicas[0].replica_id}: ok, " in out
+        assert f"{replicas[1].replica_id}: FAILED, still serving" in out and "facts.yaml:" in out
+    finally:
+        for replica in replicas:
+            replica.close()

@@ -255,15 +255,37 @@ def test_cli_broadcast_reaches_every_replica(
     for d in dirs:
         write_kb(d, 7)
     cli_store = RedisStore(redis_url, prefix=redis_prefix)
-    assert broadcast_reload(make_settings(dirs[0], redis_url), store=cli_store) == 2
-    assert eventually(lambda: all("7 percent" in s.answer(QUESTION).text for s in fleet), within=2.0)
+    reached, outcomes = broadcast_reload(make_settings(dirs[0], redis_url), store=cli_store, timeout=10)
+    assert reached == 2
+    # Each replica answers with its own outcome, once it has reloaded.
+    assert sorted(o["replica"] for o in outcomes) == sorted(s.replica_id for s in fleet)
+    assert all(o["ok"] and o["version"] == fleet[0].kb.version for o in outcomes)
+    assert all("7 percent" in s.answer(QUESTION).text for s in fleet)
     assert eventually(lambda: cli_store.get(VERSION_KEY) == fleet[0].kb.version)
     cli_store.close()
 
 
+def test_a_replica_whose_files_are_broken_reports_its_failure(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    good, bad = write_kb(tmp_path / "good", 5), write_kb(tmp_path / "bad", 5)
+    fleet = [services_factory(d, RedisStore(redis_url, prefix=redis_prefix), start=True) for d in (good, bad)]
+    write_kb(good, 7)
+    (bad / "facts.yaml").write_text("facts: [unclosed\n", encoding="utf-8")
+    cli_store = RedisStore(redis_url, prefix=redis_prefix)
+    reached, outcomes = broadcast_reload(make_settings(good, redis_url), store=cli_store, timeout=10)
+    cli_store.close()
+    assert reached == 2
+    by_replica = {o["replica"]: o for o in outcomes}
+    assert by_replica[fleet[0].replica_id]["ok"] is True
+    failed = by_replica[fleet[1].replica_id]
+    assert failed["ok"] is False and failed["version"] == failed["old_version"] == fleet[1].kb.version
+    assert any("facts.yaml:" in p for p in failed["problems"])
+
+
 def test_cli_broadcast_without_a_fleet(tmp_path: Path) -> None:
     kb_dir = write_kb(tmp_path / "kb", 5)
-    assert broadcast_reload(make_settings(kb_dir)) == 0
+    assert broadcast_reload(make_settings(kb_dir)) == (0, [])
     with pytest.raises(StoreUnavailable):
         broadcast_reload(make_settings(kb_dir, f"redis://127.0.0.1:{free_port()}/0"))
 
@@ -334,3 +356,18 @@ def test_a_reload_made_during_an_outage_reaches_the_fleet_when_redis_is_back(
     throwaway_redis.start()
     assert eventually(lambda: b.kb.version == report.new_version, within=3.0)
     assert RedisStore(throwaway_redis.url).get(VERSION_KEY) == report.new_version
+
+
+def test_without_redis_workers_on_one_host_meet_through_the_saved_index(
+    tmp_path: Path, services_factory: Callable[..., Services]
+) -> None:
+    # Two gunicorn workers without Redis: separate in-process stores, one knowledge directory.
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    a, b = services_factory(kb_dir, MemoryStore()), services_factory(kb_dir, MemoryStore())
+    write_kb(kb_dir, 7)
+    report = a.reload("U0ADMIN")
+    assert b.kb.version == report.old_version
+    (kb_dir / "widget.md").write_text("broken since: no front matter\n", encoding="utf-8")
+    b._catch_up()  # the listener's heartbeat
+    assert b.kb.version == report.new_version  # mapped what a validated; the broken files are not read
+    assert "7 percent" in b.answer(QUESTION).text

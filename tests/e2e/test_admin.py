@@ -31,6 +31,16 @@ def slash(bot: Running, text: str, user: str) -> str:
     return all_text(message)
 
 
+def reload_report(bot: Running) -> str:
+    """``/innov reload`` as an admin: an immediate "reloading" ack, then the report via the response_url."""
+    before = len(bot.stub.calls("response_url"))
+    assert "Reloading the knowledge base" in slash(bot, "reload", ADMIN)
+    calls = bot.stub.wait_for("response_url", before + 1, timeout=30)
+    follow_up = calls[before].args
+    assert follow_up["response_type"] == "ephemeral" and follow_up["replace_original"] is False
+    return all_text(follow_up)
+
+
 @pytest.mark.parametrize("command", ["reload", "stats"])
 def test_non_admins_are_refused_and_told_who_can(bot: Running, command: str) -> None:
     version = bot.services.kb.version
@@ -54,7 +64,7 @@ def test_admin_reload_reports_counts_time_versions_and_fact_changes(
     facts = kb_dir / "facts.yaml"
     facts.write_text(facts.read_text(encoding="utf-8").rstrip() + "\n" + NEW_FACT, encoding="utf-8")
     with caplog.at_level(logging.INFO, logger="innov.handlers"):
-        text = slash(bot, "reload", ADMIN)
+        text = reload_report(bot)
     new = bot.services.kb.version
     assert new != old
     assert f"`{old}` → `{new}`" in text
@@ -70,7 +80,7 @@ def test_admin_reload_with_a_broken_file_names_it_and_keeps_the_old_base(bot: Ru
     old = bot.services.kb.version
     facts = kb_dir / "facts.yaml"
     facts.write_text(facts.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")
-    text = slash(bot, "reload", ADMIN)
+    text = reload_report(bot)
     assert "Reload failed" in text
     assert "facts.yaml:" in text  # file:line
     assert f"still serving version `{old}`" in text
@@ -84,7 +94,7 @@ def test_a_fact_whose_quote_is_not_in_its_source_is_named(bot: Running, kb_dir: 
     facts = kb_dir / "facts.yaml"
     broken = NEW_FACT.replace("with total R&D expenditure now ranking", "with a quote that is nowhere")
     facts.write_text(facts.read_text(encoding="utf-8").rstrip() + "\n" + broken, encoding="utf-8")
-    text = slash(bot, "reload", ADMIN)
+    text = reload_report(bot)
     assert "Reload failed" in text and "facts.yaml:" in text and "test-new-fact" in text
 
 

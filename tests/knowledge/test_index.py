@@ -51,6 +51,11 @@ def test_errors_say_what_to_do() -> None:
         BM25Index(CORPUS).retrieve(["china"], k=0)
 
 
+def ranked(scores: np.ndarray) -> list[int]:
+    """Documents with a positive score, best first; scores equal to 9 decimals tie (earlier first)."""
+    return [i for i in sorted(range(len(scores)), key=lambda i: (-round(scores[i], 9), i)) if scores[i] > 0]
+
+
 VOCAB = ["china", "robot", "rank", "index", "cluster", "patent", "beij", "2024", "11th", "worker", "japan"]
 
 
@@ -65,8 +70,38 @@ def test_scores_and_ranking_equal_rank_bm25(corpus: list[list[str]], query: list
     reference = LuceneBM25(corpus).get_scores(query)
     assert np.allclose(ours.scores(query), reference)
     hits = ours.retrieve(query, k)
-    expected = [i for i in sorted(range(len(corpus)), key=lambda i: (-reference[i], i)) if reference[i] > 0][
-        :k
-    ]
+    expected = ranked(reference)[:k]
     assert [h.doc for h in hits] == expected
     assert all(h.score == pytest.approx(reference[h.doc]) for h in hits)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    corpus=st.lists(
+        st.lists(st.sampled_from(VOCAB[:4]), min_size=1, max_size=6)
+        | st.lists(st.sampled_from(VOCAB), min_size=1, max_size=6),
+        min_size=20,
+        max_size=120,
+    ),
+    query=st.lists(st.sampled_from(VOCAB), min_size=2, max_size=6),
+    k=st.integers(min_value=1, max_value=30),
+)
+def test_one_pass_retrieval_keeps_rank_bm25_order_with_common_terms_and_ties(
+    corpus: list[list[str]], query: list[str], k: int
+) -> None:
+    # Common terms in most documents (the dense pass) and rare ones (the sparse candidates, where a
+    # document shows up once per query term it holds): the same top-k and tie order either way.
+    ours = BM25Index(corpus)
+    reference = LuceneBM25(corpus).get_scores(query)
+    expected = ranked(reference)[:k]
+    assert [h.doc for h in ours.retrieve(query, k)] == expected
+
+
+def test_an_index_over_saved_arrays_equals_the_built_one() -> None:
+    built = BM25Index(CORPUS)
+    loaded = BM25Index.from_arrays(
+        built.vocabulary, built.idf_array, built.indptr, built.docs, built.weights, built.size
+    )
+    for query in (["robot"], ["china", "robot"], ["japan", "unseen"]):
+        assert loaded.retrieve(query, 3) == built.retrieve(query, 3)
+    assert loaded.document_frequency("china") == 3 and "china" in loaded and "unseen" not in loaded

@@ -1,0 +1,211 @@
+"""Reading the knowledge directory safely: regular files inside it, within size limits, never blocking.
+
+A knowledge directory is edited by people and may hold anything: a symlink to ``/etc``, a FIFO that
+never answers, ``/dev/zero``, a 2 GB log pasted by mistake. Only regular files are read; a symlink is
+followed only when its target lies inside the directory; files are opened non-blocking and read up to a
+cap; every OS error becomes a ``file:0: cannot read ...`` problem instead of an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.errors import Problem
+
+ARTICLE_SUFFIX = ".md"
+FACTS_FILE = "facts.yaml"
+ALIASES_FILE = "aliases.yaml"
+# 8 MiB per file and 1 GiB in all fit a 100k-passage knowledge base (about 60 MB of text) with room.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of the knowledge directory may be read."""
+
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_total_bytes: int = MAX_TOTAL_BYTES
+
+
+@dataclass(frozen=True)
+class KnowledgeFiles:
+    """The bytes of every knowledge file that could be read, its content hash, and the problems met."""
+
+    directory: Path
+    contents: dict[Path, bytes]  # sorted: the articles by name, then facts.yaml and aliases.yaml
+    version: str
+    problems: tuple[Problem, ...]
+
+    @property
+    def articles(self) -> list[Path]:
+        return [p for p in self.contents if p.suffix == ARTICLE_SUFFIX]
+
+
+def _is_knowledge_name(name: str) -> bool:
+    return name.endswith(ARTICLE_SUFFIX) or name in (FACTS_FILE, ALIASES_FILE)
+
+
+def _order(path: Path) -> tuple[int, str]:
+    # Articles first (by name), then the fact table and the aliases: the order the hash was always taken in.
+    return ({FACTS_FILE: 1, ALIASES_FILE: 2}.get(path.name, 0), path.name)
+
+
+def read_knowledge_files(directory: Path, limits: Limits | None = None) -> KnowledgeFiles:
+    """Read every knowledge file of ``directory`` within ``limits``; never raises for a file's sake."""
+    limits = limits or Limits()
+    directory = Path(directory)
+    problems: list[Problem] = []
+    try:
+        root = directory.resolve(strict=True)
+        names = sorted(e.name for e in os.scandir(directory) if _is_knowledge_name(e.name))
+    except OSError as exc:
+        problem = Problem(str(directory), 0, f"cannot read the knowledge directory: {exc.strerror or exc}")
+        return KnowledgeFiles(directory, {}, "", (problem,))
+    contents: dict[Path, bytes] = {}
+    total = 0
+    for name in sorted(names, key=lambda n: _order(Path(n))):
+        path = directory / name
+        data = _read_one(path, root, limits.max_file_bytes, problems)
+        if data is None:
+            continue
+        total += len(data)
+        if total > limits.max_total_bytes:
+            problems.append(
+                Problem(
+                    str(path),
+                    0,
+                    f"cannot read: the knowledge base is over its {limits.max_total_bytes:,}-byte limit "
+                    "(INNOV_MAX_KB_BYTES)",
+                )
+            )
+            break
+        contents[path] = data
+    return KnowledgeFiles(directory, contents, content_hash(contents, directory), tuple(problems))
+
+
+def _read_one(path: Path, root: Path, cap: int, problems: list[Problem]) -> bytes | None:
+    """The bytes of one knowledge file, or None with a problem recorded."""
+    try:
+        info = os.lstat(path)
+        target = path
+        if stat.S_ISLNK(info.st_mode):
+            target = path.resolve(strict=True)
+            if not target.is_relative_to(root):
+                problems.append(
+                    Problem(str(path), 0, "cannot read: a symlink to outside the knowledge directory")
+                )
+                return None
+            info = os.stat(target)
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(
+                Problem(str(path), 0, "cannot read: not a regular file (a FIFO, device or folder)")
+            )
+            return None
+        if info.st_size > cap:
+            problems.append(_too_big(path, info.st_size, cap))
+            return None
+        # O_NONBLOCK: a FIFO swapped in after the check cannot hang the reader; O_NOFOLLOW: nor a symlink.
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                problems.append(Problem(str(path), 0, "cannot read: not a regular file"))
+                return None
+            chunks: list[bytes] = []
+            size = 0
+            while size <= cap:
+                chunk = os.read(fd, min(1 << 20, cap + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        problems.append(Problem(str(path), 0, f"cannot read: {exc.strerror or exc}"))
+        return None
+    if size > cap:
+        problems.append(_too_big(path, size, cap))
+        return None
+    return b"".join(chunks)
+
+
+def _too_big(path: Path, size: int, cap: int) -> Problem:
+    return Problem(
+        str(path),
+        0,
+        f"cannot read: {size:,} bytes is over the {cap:,}-byte limit per file (INNOV_MAX_FILE_BYTES)",
+    )
+
+
+def content_hash(contents: dict[Path, bytes], root: Path) -> str:
+    """A content hash of the files (names and bytes): replicas with the same files agree on it."""
+    digest = hashlib.sha256()
+    for path, data in contents.items():
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(data)
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]
+
+
+def decode(path: Path, data: bytes) -> str:
+    """UTF-8 text of a knowledge file; ``DecodeProblem`` names the line of the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DecodeProblem(
+            Problem(str(path), line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
+        ) from exc
+
+
+class DecodeProblem(Exception):
+    """A knowledge file is not UTF-8; carries its ``Problem``."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+# libyaml's C loader when the platform has it (about ten times faster than the pure-Python one).
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compose_yaml(text: str) -> yaml.Node | None:
+    """The YAML node tree of ``text``, refusing anchors and aliases (``yaml.YAMLError`` otherwise).
+
+    Knowledge files never need them, and aliases are how a 400-byte "billion laughs" file expands to
+    gigabytes. The check runs over the parser's events, before anything is built.
+    """
+    for event in yaml.parse(text, Loader=YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise AnchorRefused(event.start_mark)
+    return yaml.compose(text, Loader=YAML_LOADER)
+
+
+def load_yaml(text: str) -> Any:
+    """Plain data from YAML ``text`` (anchors and aliases refused, see ``compose_yaml``)."""
+    node = compose_yaml(text)
+    if node is None:
+        return None
+    return YAML_LOADER(text).construct_document(node)
+
+
+class AnchorRefused(yaml.YAMLError):
+    """YAML anchors and aliases are not allowed in knowledge files."""
+
+    def __init__(self, mark: Any) -> None:
+        self.problem_mark = mark
+        self.problem = "anchors and aliases (& and *) are not allowed in knowledge files; write values out"
+        super().__init__(self.problem)
+
+    def __str__(self) -> str:
+        return self.problem

@@ -1,0 +1,273 @@
+"""Passages built once: compact text, sentence term arrays and the BM25 index, all as numpy arrays.
+
+At 100k passages, a tuple of ``Passage`` models and per-question sentence tokenizing cost hundreds of MB
+and a millisecond a question. Here each passage is a run of *segments* (its heading, empty when it has
+none, then its sentences): the text of every segment lives in one UTF-8 byte array, and each segment's
+distinct term ids in another. Passage tokens are the heading's plus its sentences' tokens, so one
+tokenizing pass gives both the BM25 index and the sentence table. Every array can be saved and
+memory-mapped by ``knowledge.saved``; worker processes then share the pages.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import overload
+
+import numpy as np
+
+from knowledge.index import BM25Index, Vocabulary
+from knowledge.models import Article, Passage
+from knowledge.text import _CANONICAL, STOP_WORDS, TextRules, default_rules, stem
+
+_WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
+_POSSESSIVE_RE = re.compile(r"'s?$")
+
+
+class PassageStore(Sequence[Passage]):
+    """The passages as arrays; ``store[i]`` builds the ``Passage`` on demand (only answers need one)."""
+
+    def __init__(
+        self,
+        article_ids: Sequence[str],
+        article: np.ndarray,
+        number: np.ndarray,
+        has_heading: np.ndarray,
+        seg_ptr: np.ndarray,
+        text: np.ndarray,
+        text_ptr: np.ndarray,
+    ) -> None:
+        self.article_ids = list(article_ids)  # article index -> id
+        self.article = article  # passage -> article index (int32)
+        self.number = number  # passage -> its number within the article (int32)
+        self.has_heading = has_heading  # passage -> 1 when its first segment is a heading (uint8)
+        self.seg_ptr = seg_ptr  # passage -> its segments seg_ptr[i]:seg_ptr[i+1] (int64, P+1)
+        self.text = text  # every segment's UTF-8 bytes, one after another (uint8)
+        self.text_ptr = text_ptr  # segment -> its bytes text_ptr[s]:text_ptr[s+1] (int64, S+1)
+
+    def __len__(self) -> int:
+        return len(self.article)
+
+    @overload
+    def __getitem__(self, index: int) -> Passage: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Passage]: ...
+    def __getitem__(self, index: int | slice) -> Passage | Sequence[Passage]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("passage index out of range")
+        lo, hi = self.seg_ptr[index : index + 2].tolist()
+        # One slice of the text for the whole passage, then split in Python: few numpy calls per passage.
+        ptr = self.text_ptr[lo : hi + 1].tolist()
+        data = self.text[ptr[0] : ptr[-1]].tobytes()
+        base = ptr[0]
+        segments = [data[a - base : b - base].decode("utf-8") for a, b in zip(ptr, ptr[1:], strict=False)]
+        article_id = self.article_ids[int(self.article[index])]
+        return Passage.model_construct(
+            id=f"{article_id}#{int(self.number[index])}",
+            article_id=article_id,
+            sentences=tuple(segments[1:]),
+            heading=segments[0] if self.has_heading[index] else None,
+        )
+
+    def __iter__(self) -> Iterator[Passage]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+class SentenceTable:
+    """Each segment's distinct term ids, computed at build time: no tokenizing per question."""
+
+    def __init__(
+        self, vocabulary: Vocabulary, seg_ptr: np.ndarray, term_ptr: np.ndarray, terms: np.ndarray
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.seg_ptr = seg_ptr  # passage -> segments (shared with the PassageStore)
+        self.term_ptr = term_ptr  # segment -> its term ids term_ptr[s]:term_ptr[s+1] (int64, S+1)
+        self.terms = terms  # int32
+
+    def tokens(
+        self, doc: int, only: frozenset[str] | None = None
+    ) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+        """The heading's terms and each sentence's terms of passage ``doc``; with ``only``, just those
+        of its terms (a question's: all that matching needs, and far fewer strings to gather)."""
+        names = self.vocabulary.terms
+        lo, hi = self.seg_ptr[doc : doc + 2].tolist()
+        ptr = self.term_ptr[lo : hi + 1].tolist()
+        ids = self.terms[ptr[0] : ptr[-1]].tolist()
+        base = ptr[0]
+        if only is None:
+            term = names.__getitem__
+            sets = [
+                frozenset(map(term, ids[a - base : b - base])) for a, b in zip(ptr, ptr[1:], strict=False)
+            ]
+        else:
+            wanted = {i: t for t in only if (i := self.vocabulary.get_id(t)) >= 0}
+            sets = [
+                frozenset(wanted[i] for i in ids[a - base : b - base] if i in wanted)
+                for a, b in zip(ptr, ptr[1:], strict=False)
+            ]
+        return sets[0], tuple(sets[1:])
+
+
+@dataclass(frozen=True)
+class PassageParts:
+    """Everything the composer needs about the passages, built once (or mapped from a saved index)."""
+
+    passages: Sequence[Passage]
+    index: BM25Index
+    sentences: SentenceTable
+    names: frozenset[str]
+    subject_terms: frozenset[str]
+    surface: Mapping[str, int]  # every surface word of the passages and how often: the speller's vocabulary
+
+
+# Segments of a passage are tokenized in one call, joined by a word that no text uses: per-call overhead
+# dominates sentence-sized calls. A passage whose text holds the word anyway is tokenized segment by segment.
+_BREAK = "qqsegmentbreakqq"
+
+
+def segment_words(segments: Sequence[str], rules: TextRules) -> list[list[str]]:
+    """``[rules.words(s) for s in segments]`` (surface words, stop words kept), in one tokenizer call."""
+    if len(segments) == 1:
+        return [rules.words(segments[0])]
+    found = rules.words(f" {_BREAK} ".join(segments))
+    out: list[list[str]] = [[]]
+    for word in found:
+        if word == _BREAK:
+            out.append([])
+        else:
+            out[-1].append(word)
+    if len(out) != len(segments):
+        return [rules.words(s) for s in segments]
+    return out
+
+
+def build_passage_parts(
+    articles: Mapping[str, Article], passages: Sequence[Passage], rules: TextRules | None = None
+) -> PassageParts:
+    """Tokenize every heading and sentence once (with the knowledge base's ``rules``); build the text
+    store, the sentence table, the index and the surface vocabulary."""
+    rules = rules or default_rules()
+    article_index = {aid: i for i, aid in enumerate(articles)}
+    for passage in passages:
+        article_index.setdefault(passage.article_id, len(article_index))
+    n = len(passages)
+    ids: dict[str, int] = {}  # term -> id in first-seen order (the vocabulary)
+    setdefault = ids.setdefault
+    texts: list[bytes] = []
+    doc_terms = array("i")  # every token's term id, passage after passage
+    doc_lengths = array("q")
+    seg_terms = array("i")  # each segment's distinct term ids
+    seg_lengths = array("q")
+    seg_counts = array("q")
+    article_terms: dict[str, set[int]] = {aid: set() for aid in article_index}
+    surface: Counter[str] = Counter()
+    for passage in passages:
+        segments = (passage.heading or "", *passage.sentences)
+        seg_counts.append(len(segments))
+        terms_here = article_terms[passage.article_id]
+        length = 0
+        for segment, seg_words in zip(segments, segment_words(segments, rules), strict=True):
+            texts.append(segment.encode("utf-8"))
+            surface.update(seg_words)
+            seg_ids = [setdefault(stem(w), len(ids)) for w in seg_words if w not in STOP_WORDS]
+            doc_terms.extend(seg_ids)
+            length += len(seg_ids)
+            distinct = dict.fromkeys(seg_ids)
+            seg_terms.extend(distinct)
+            seg_lengths.append(len(distinct))
+            terms_here.update(distinct)
+        doc_lengths.append(length)
+    vocabulary = Vocabulary(list(ids))
+    del ids
+    index = BM25Index(
+        (),
+        vocabulary=vocabulary,
+        doc_terms=np.frombuffer(doc_terms, dtype=np.int32),
+        doc_ptr=_pointers(doc_lengths),
+    )
+    del doc_terms
+    seg_ptr = _pointers(seg_counts)
+    store = PassageStore(
+        list(article_index),
+        np.fromiter((article_index[p.article_id] for p in passages), dtype=np.int32, count=n),
+        np.fromiter((_number(p) for p in passages), dtype=np.int32, count=n),
+        np.fromiter((p.heading is not None for p in passages), dtype=np.uint8, count=n),
+        seg_ptr,
+        np.frombuffer(b"".join(texts), dtype=np.uint8),
+        _pointers(array("q", map(len, texts))),
+    )
+    del texts
+    sentences = SentenceTable(
+        vocabulary, seg_ptr, _pointers(seg_lengths), np.frombuffer(seg_terms, dtype=np.int32)
+    )
+    names_of = vocabulary.terms
+    per_article = {aid: {names_of[t] for t in terms} for aid, terms in article_terms.items()}
+    for aid, article in articles.items():
+        per_article[aid].update(rules.tokenize(article.title))
+    names, subject = corpus_names(passages, per_article, rules)
+    return PassageParts(store, index, sentences, names, subject, dict(surface))
+
+
+def _pointers(lengths: array[int]) -> np.ndarray:
+    """CSR pointers (int64, n + 1) from per-item lengths."""
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=out[1:])
+    return out
+
+
+def _number(passage: Passage) -> int:
+    """The passage's number within its article (``<article id>#<number>``)."""
+    return int(passage.id.rsplit("#", 1)[1])
+
+
+def corpus_names(
+    passages: Sequence[Passage], article_terms: Mapping[str, set[str]], rules: TextRules | None = None
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Terms the corpus writes as names (capitalised mid-sentence) and the subject every article shares.
+
+    A name in a question must be matched by the answer. The corpus's common subject (a term that
+    every article mentions, such as "China") is exempt: an answer may say "the country" instead.
+    ``article_terms`` maps each article id to the terms of its passages and title. Words are counted
+    first and folded to terms once per distinct word, so a 100k-passage corpus stems each word once.
+    A demonym counts as its country's name ("Chinese" -> "china"), as the tokenizer folds it; generic
+    words folded by the synonym table ("Plan", "Park" in names) are not names of their own.
+    """
+    folds = (rules or default_rules()).aliases
+    words: Counter[str] = Counter()
+    firsts: Counter[str] = Counter()  # each sentence's first word: capitalised there by grammar only
+    find = _WORD_RE.findall
+    for passage in passages:
+        words.update(find(" ".join(passage.sentences)))
+        for sentence in passage.sentences:
+            first = _WORD_RE.search(sentence)
+            if first:
+                firsts[first.group()] += 1
+    words.subtract(firsts)
+    capital: Counter[str] = Counter()
+    lower: Counter[str] = Counter()
+    for word, count in words.items():
+        if count <= 0:
+            continue
+        lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
+        if not lowered or lowered in STOP_WORDS:
+            continue
+        term = folds.get(lowered, lowered)
+        if " " in term or "'" in term:
+            continue
+        (capital if word[0].isupper() else lower)[stem(term)] += count
+    generic = frozenset(_CANONICAL.values())
+    names = frozenset(t for t, n in capital.items() if n > lower[t] and t not in generic)
+    subject = (
+        frozenset.intersection(*map(frozenset, article_terms.values())) & names
+        if len(article_terms) > 1
+        else frozenset()
+    )
+    return names, subject

@@ -1,0 +1,134 @@
+"""The saved index: written atomically under the content hash, mapped instead of rebuilt, never trusted blindly."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge import KnowledgeBase, load_snapshot, saved
+from knowledge.composer import Composer
+from knowledge.passages import build_passage_parts
+
+QUESTIONS = [
+    "What is Ruritania's GII rank?",
+    "How many robots per 10,000 workers in Ruritania?",
+    "Who is the CEO of Apple?",
+]
+
+
+def test_a_second_load_maps_the_saved_index_and_answers_the_same(tiny_kb: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    built = load_snapshot(tiny_kb, index_dir=index_dir)
+    assert (saved.saved_path(index_dir, built.version) / "meta.json").is_file()
+    assert saved.last_good(index_dir, tiny_kb) == built.version
+    mapped = load_snapshot(tiny_kb, index_dir=index_dir)
+    assert mapped.version == built.version
+    for question in QUESTIONS:
+        assert mapped.answer(question) == built.answer(question)
+    assert list(mapped.passages) == list(built.passages)
+    assert mapped.facts == built.facts
+
+
+def test_the_seed_answers_are_the_same_from_a_fresh_build_and_from_the_saved_index(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    snapshot = load_snapshot(seeds_dir, index_dir=tmp_path / "index")
+    fresh = Composer(
+        snapshot.articles, list(snapshot.passages), list(snapshot.facts.values()), snapshot.version
+    )
+    for question in QUESTIONS:
+        assert snapshot.answer(question) == fresh.answer(question)
+
+
+def test_large_arrays_are_memory_mapped(
+    tiny_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(saved, "MMAP_MIN_BYTES", 0)
+    index_dir = tmp_path / "index"
+    version = load_snapshot(tiny_kb, index_dir=index_dir).version
+    knowledge = saved.load(index_dir, version)
+    assert knowledge.mapped
+    weights = knowledge.parts.index.weights
+    assert not weights.flags.owndata and not weights.flags.writeable  # a read-only view of the file's pages
+    assert isinstance(weights.base, np.memmap) or isinstance(getattr(weights.base, "base", None), np.memmap)
+
+
+def test_a_damaged_saved_index_is_ignored_with_one_log_line_and_rebuilt(
+    tiny_kb: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    index_dir = tmp_path / "index"
+    first = load_snapshot(tiny_kb, index_dir=index_dir)
+    docs = saved.saved_path(index_dir, first.version) / "docs.npy"
+    docs.write_bytes(docs.read_bytes()[:-8])  # truncated
+    with caplog.at_level(logging.WARNING, logger="innov.knowledge"):
+        snapshot = load_snapshot(tiny_kb, index_dir=index_dir)
+    assert len([r for r in caplog.records if "ignoring a saved knowledge index" in r.getMessage()]) == 1
+    for question in QUESTIONS:
+        assert snapshot.answer(question) == first.answer(question)
+    saved.load(index_dir, first.version)  # the rebuild saved a good one in its place
+
+
+def test_out_of_range_ids_are_refused(tiny_kb: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    version = load_snapshot(tiny_kb, index_dir=index_dir).version
+    docs = saved.saved_path(index_dir, version) / "docs.npy"
+    array = np.load(docs)
+    array[0] = 10**6
+    np.save(docs, array)
+    with pytest.raises(saved.SavedIndexError, match="posting ids"):
+        saved.load(index_dir, version)
+
+
+def test_an_index_saved_by_other_code_is_not_mapped(
+    tiny_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "index"
+    version = load_snapshot(tiny_kb, index_dir=index_dir).version
+    meta = saved.saved_path(index_dir, version) / "meta.json"
+    meta.write_text(meta.read_text().replace(f'"format": {saved.FORMAT}', '"format": 0'))
+    with pytest.raises(saved.SavedIndexError, match="other code"):
+        saved.load(index_dir, version)
+
+
+def test_workers_adopt_a_version_another_one_built(tiny_kb: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    worker_a, worker_b = (
+        KnowledgeBase(tiny_kb, index_dir=index_dir),
+        KnowledgeBase(tiny_kb, index_dir=index_dir),
+    )
+    (tiny_kb / "facts.yaml").write_text((tiny_kb / "facts.yaml").read_text() + "\n# edited\n")
+    report = worker_a.reload()
+    assert report.changed_anything
+    # Worker b maps what a built and validated, without reading the files (they may be broken since).
+    (tiny_kb / "facts.yaml").write_text("facts: [unclosed\n")
+    adopted = worker_b.adopt(report.new_version)
+    assert adopted is not None and worker_b.version == report.new_version
+    assert worker_b.adopt("000000000000") is None
+
+
+def test_the_passage_text_store_returns_the_passages(seeds_dir: Path, tmp_path: Path) -> None:
+    snapshot = load_snapshot(seeds_dir, index_dir=tmp_path / "index")
+    passages = list(snapshot.passages)
+    parts = build_passage_parts(snapshot.articles, passages)
+    assert list(parts.passages) == passages
+    assert parts.passages[-1] == passages[-1]
+    with pytest.raises(IndexError):
+        parts.passages[len(passages)]
+
+
+def test_sentence_terms_are_the_tokenizer_s_computed_once(seeds_dir: Path, tmp_path: Path) -> None:
+    from knowledge.text import tokenize
+
+    snapshot = load_snapshot(seeds_dir, index_dir=tmp_path / "index")
+    parts = build_passage_parts(snapshot.articles, list(snapshot.passages))
+    for doc, passage in enumerate(snapshot.passages):
+        heading, sentences = parts.sentences.tokens(doc)
+        assert heading == frozenset(tokenize(passage.heading or ""))
+        assert sentences == tuple(frozenset(tokenize(s)) for s in passage.sentences)
+
+    for term in ("china", "robot", "innov"):
+        expected = sum(term in tokenize(f"{p.heading or ''} {p.text}") for p in snapshot.passages)
+        assert parts.index.document_frequency(term) == expected

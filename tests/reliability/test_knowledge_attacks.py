@@ -1,0 +1,144 @@
+"""A knowledge base that cannot take the bot down: hostile files are refused, the last good one serves.
+
+Each attack is run against the real loading path (safe reading, the child-process build with limits,
+the saved index). Bounded: small files or sparse ones, short deadlines, loopback only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from knowledge import BuildLimits, KnowledgeBase, KnowledgeLoadError, Limits, load_snapshot
+from knowledge.errors import MAX_MESSAGE_CHARS
+
+QUESTION = "What is China's GII rank?"
+# 420 bytes that a YAML loader following aliases expands to 9^9 strings ("billion laughs").
+YAML_BOMB = """facts:
+  - id: bomb
+    answer: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+    value: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+    unit: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+    topics: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+    source: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+    quote: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+    rank: [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+"""
+ARTICLE = "---\ntitle: Outside article\n---\nThe outside article claims Canada ranks first in everything.\n"
+
+
+def isolated_kb(kb_dir: Path, tmp_path: Path, **limits: int) -> KnowledgeBase:
+    """The knowledge base as a server holds it: builds in a child process with limits."""
+    return KnowledgeBase(
+        kb_dir,
+        index_dir=tmp_path / "index",
+        isolated=True,
+        limits=Limits(**limits) if limits else None,
+        build_limits=BuildLimits(memory_bytes=1024**3, seconds=60),
+    )
+
+
+def assert_refused(kb: KnowledgeBase, file: Path, words: str) -> list[str]:
+    """Reload fails naming ``file``; the old knowledge keeps serving; the problem is kept for /healthz."""
+    old = kb.version
+    with pytest.raises(KnowledgeLoadError) as caught:
+        kb.reload()
+    problems = [str(p) for p in caught.value.problems]
+    assert any(p.startswith(f"{file}:") and words in p for p in problems), problems
+    assert all(len(p) <= 2 * MAX_MESSAGE_CHARS for p in problems)
+    assert kb.version == old
+    assert "11th" in kb.answer(QUESTION).text
+    assert [str(p) for p in kb.problems] == problems
+    return problems
+
+
+def test_a_yaml_bomb_is_refused_at_once_by_the_child_build(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    facts = kb_dir / "facts.yaml"
+    facts.write_text(YAML_BOMB, encoding="utf-8")
+    started = time.monotonic()
+    assert_refused(kb, facts, "anchors and aliases")
+    assert time.monotonic() - started < 30  # refused from the parser's events, never expanded
+
+
+def test_a_symlink_to_a_file_outside_the_directory_is_not_read(kb_dir: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text(ARTICLE, encoding="utf-8")
+    kb = isolated_kb(kb_dir, tmp_path)
+    (kb_dir / "outside.md").symlink_to(outside)
+    assert_refused(kb, kb_dir / "outside.md", "outside the knowledge directory")
+    assert kb.answer("Which country ranks first in everything, Canada?").kind == "none"
+
+
+def test_a_symlink_inside_the_directory_is_followed(kb_dir: Path, tmp_path: Path) -> None:
+    (kb_dir / "drafts").mkdir()
+    (kb_dir / "drafts" / "extra.md").write_text(ARTICLE.replace("Outside", "Inside"), encoding="utf-8")
+    (kb_dir / "extra.md").symlink_to(kb_dir / "drafts" / "extra.md")
+    snapshot = load_snapshot(kb_dir, index_dir=tmp_path / "index")
+    assert "extra" in snapshot.articles
+
+
+def test_a_fifo_does_not_hang_the_reload(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    os.mkfifo(kb_dir / "pipe.md")  # nobody ever writes to it
+    started = time.monotonic()
+    assert_refused(kb, kb_dir / "pipe.md", "not a regular file")
+    assert time.monotonic() - started < 10
+
+
+def test_dev_zero_is_not_read(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    (kb_dir / "zero.md").symlink_to("/dev/zero")
+    assert_refused(kb, kb_dir / "zero.md", "cannot read")
+
+
+def test_an_oversized_article_is_refused_unread(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    huge = kb_dir / "huge.md"
+    with huge.open("wb") as f:
+        f.truncate(200 * 1024 * 1024)  # 200 MB, sparse: nothing is written, nothing may be read
+    started = time.monotonic()
+    assert_refused(kb, huge, "over the 8,388,608-byte limit")
+    assert time.monotonic() - started < 10
+
+
+def test_the_total_size_is_capped_too(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    kb.limits = Limits(max_file_bytes=1024**2, max_total_bytes=60_000)  # the seeds hold more
+    with pytest.raises(KnowledgeLoadError) as caught:
+        kb.reload()
+    assert any("INNOV_MAX_KB_BYTES" in str(p) for p in caught.value.problems)
+    assert "11th" in kb.answer(QUESTION).text
+
+
+def test_a_build_over_its_memory_limit_is_stopped_and_reported(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    (kb_dir / "new.md").write_text(ARTICLE, encoding="utf-8")  # something new to build
+    kb.build_limits = BuildLimits(memory_bytes=48 * 1024**2, seconds=60)  # too small for Python + numpy
+    assert_refused(kb, kb_dir, "building the knowledge base")
+
+
+def test_a_build_over_its_deadline_is_stopped_and_reported(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    (kb_dir / "new.md").write_text(ARTICLE, encoding="utf-8")
+    kb.build_limits = BuildLimits(memory_bytes=1024**3, seconds=0.05)
+    assert_refused(kb, kb_dir, "was stopped")
+
+
+def test_problem_messages_never_echo_unbounded_values(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    facts = kb_dir / "facts.yaml"
+    facts.write_text(f"facts:\n  - id: {'x' * 100_000}\n    answer: 1\n", encoding="utf-8")
+    problems = assert_refused(kb, facts, "fact ")
+    assert all(len(p) < 1000 for p in problems)
+
+
+def test_a_bad_byte_is_reported_on_its_line(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    article = kb_dir / "bad.md"
+    article.write_bytes(b"---\ntitle: Bad\n---\nline four\nline five \xff\n")
+    assert_refused(kb, article, "not UTF-8")
+    assert any(str(p).startswith(f"{article}:5:") for p in kb.problems)

@@ -1,0 +1,174 @@
+"""``innov serve`` over a knowledge directory that breaks: workers restart and the server restarts.
+
+Real processes: gunicorn's master and a worker, signed requests over loopback, a worker killed with
+SIGKILL (as the OOM killer or a timeout would), and a restart of the whole server over broken files.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import SIGNING_SECRET
+from tests.e2e.slack_api_stub import SlackApiStub
+from tests.e2e.test_runner import clean_env, free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN_QUOTE = """
+  - id: broken-edit
+    answer: China has 99 widgets.
+    value: "99"
+    source: focus-on-tech-innovations
+    quote: "a quote that is in no article"
+"""
+
+
+def serve(kb_dir: Path, index_dir: Path, stub: SlackApiStub, port: int) -> subprocess.Popen[str]:
+    env = clean_env(
+        PORT=str(port),
+        HOST="127.0.0.1",
+        SLACK_BOT_TOKEN="xoxb-0000-serve-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=stub.base_url,
+        INNOV_KNOWLEDGE_DIR=str(kb_dir),
+        INNOV_INDEX_DIR=str(index_dir),
+        WEB_CONCURRENCY="1",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main(['serve']))"],
+        cwd=kb_dir.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def health(port: int) -> dict[str, Any] | None:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+    except OSError:
+        return None
+    return dict(json.loads(body)) if response.status == 200 else None
+
+
+def ask(port: int, question: str) -> str:
+    from urllib.parse import quote
+
+    from slack_sdk.signature import SignatureVerifier
+
+    body = f"command=%2Finnov&text={quote(question)}&user_id=U0ALICE&channel_id=C0GENERAL&team_id=T0TEST"
+    ts = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+        or "",
+    }
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/slack/events", body=body, headers=headers)
+    response = conn.getresponse()
+    text = response.read().decode()
+    conn.close()
+    assert response.status == 200, text
+    return text
+
+
+def worker_pid(port: int) -> int:
+    status = health(port)
+    assert status is not None
+    (replica,) = [r for r in status["replicas"] if r.split("-")[-2].isdigit()]
+    return int(replica.split("-")[-2])
+
+
+def test_a_bad_edit_then_a_worker_restart_keeps_serving_the_last_good_knowledge(
+    kb_dir: Path, tmp_path: Path, stub: SlackApiStub
+) -> None:
+    port = free_port()
+    process = serve(kb_dir, tmp_path / "index", stub, port)
+    try:
+        wait_for_port(port, process, timeout=60)
+        first = worker_pid(port)
+        version = health(port)["kb_version"]  # type: ignore[index]
+        facts = kb_dir / "facts.yaml"
+        facts.write_text(facts.read_text(encoding="utf-8").rstrip() + "\n" + BROKEN_QUOTE, encoding="utf-8")
+        os.kill(first, signal.SIGKILL)  # what an OOM kill or a worker timeout does
+        failed, probes, deadline = 0, 0, time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = health(port)
+            probes += 1
+            if status is None:
+                failed += 1
+            elif worker_pid(port) != first:
+                break
+            time.sleep(0.1)
+        assert process.poll() is None, "the master exited"
+        assert worker_pid(port) != first
+        # A health probe may meet the gap while gunicorn forks the new worker; the server never goes down.
+        assert failed < probes / 2
+        assert health(port)["kb_version"] == version  # type: ignore[index]
+        assert "11th" in ask(port, "What is China's GII rank?")
+    finally:
+        stop(process)
+
+
+def test_serve_over_a_broken_directory_serves_the_last_good_index_and_says_so(
+    kb_dir: Path, tmp_path: Path, stub: SlackApiStub
+) -> None:
+    index_dir = tmp_path / "index"
+    port = free_port()
+    process = serve(kb_dir, index_dir, stub, port)
+    try:
+        wait_for_port(port, process, timeout=60)
+        version = health(port)["kb_version"]  # type: ignore[index]
+    finally:
+        stop(process)
+    facts = kb_dir / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").rstrip() + "\n" + BROKEN_QUOTE, encoding="utf-8")
+    port = free_port()
+    process = serve(kb_dir, index_dir, stub, port)
+    try:
+        wait_for_port(port, process, timeout=60)
+        status = health(port)
+        assert status is not None and status["kb_version"] == version
+        assert any(p.startswith(f"{facts}:") and "broken-edit" in p for p in status["kb_problems"])
+        assert "11th" in ask(port, "What is China's GII rank?")
+    finally:
+        stop(process)
+
+
+def test_serve_over_a_broken_directory_with_no_saved_index_exits_1_with_the_problems(
+    kb_dir: Path, tmp_path: Path, stub: SlackApiStub
+) -> None:
+    facts = kb_dir / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").rstrip() + "\n" + BROKEN_QUOTE, encoding="utf-8")
+    process = serve(kb_dir, tmp_path / "empty-index", stub, free_port())
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    assert f"{facts}:" in err and "broken-edit" in err
