@@ -12,7 +12,7 @@ def test_knowledge_benchmark_runs_every_engine_on_the_same_questions() -> None:
     for row in rows:
         for column in ("innov answer p50 ms", "bm25s p50 ms", "rank-bm25 scan p50 ms", "scipy.sparse p50 ms"):
             assert row[column] > 0
-        assert row["cold load s"] > 0 and row["saved load s"] > 0  # which is faster is the table's job
+        assert row["cold load s"] >= 0 and row["saved load s"] >= 0  # which is faster is the table's job
         assert row["same top-k as scipy"] is True
     assert rows[1]["passages"] == 500
     table = markdown_table(rows)
