@@ -336,9 +336,12 @@ class Composer:
         entities = self._entities(surface)
         names = {t for t in terms if t in self.names and t not in self.subject_terms}
         unknown_name = False
+        understood_words = set(understood.split())
         for word in _CAPITALISED_RE.findall(cleaned):
             lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
             fixed = self.speller.correct(lowered)
+            if fixed.isalpha() and fixed not in understood_words:
+                continue  # part of a phrase the alias file spells out ("MIC 2025"): a known name
             parts = [stem(p) for p in self.rules.words(fixed) if p not in STOP_WORDS and p not in NOISE_WORDS]
             if parts and not any(p in self.vocabulary for p in parts):
                 unknown_name = True

@@ -64,7 +64,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("agreement", "agree", "agreed", "deal", "sign", "signed", "pledge", "pledged", "commit", "committed"),
     ("enterprise", "enterprises", "firm", "firms", "company", "companies", "business", "businesses"),
     ("spend", "spending", "spent", "expenditure", "expenditures", "budget", "outlay"),
-    ("rank", "ranks", "ranked", "ranking", "rankings", "position", "place", "placed", "standing"),
+    # Not "place" or "standing": "places AI as a key driver", "what does WIPO stand for" are no ranks.
+    ("rank", "ranks", "ranked", "ranking", "rankings", "position"),
     ("worker", "workers", "employee", "employees", "labor", "labour"),
     ("province", "provinces", "region", "regions", "provincial"),
     ("prioritize", "prioritized", "prioritise", "prioritised", "priority", "priorities", "emphasize"),
