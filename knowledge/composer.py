@@ -419,7 +419,8 @@ class Composer:
         runner_up = next((c for c in candidates[1:] if not self._same_content(c, best)), None)
         margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
         best = self.materialise(best.described())
-        best = dataclasses.replace(best, features={**best.features, "margin": margin})
+        extra = {"margin": margin, "missed_max": self._missed_max(q, best)}
+        best = dataclasses.replace(best, features={**best.features, **extra})
         probability = self.model.probability(best.features)
         answer = probability >= self.model.threshold
         return Decision(q, best, probability, answer, () if answer else self.related(q))
@@ -501,6 +502,22 @@ class Composer:
             sources = (self.articles[passage.article_id].source(quote=shown),)
             fact_id = None
         return dataclasses.replace(candidate, text=shown, sources=sources, fact_id=fact_id)
+
+    def _missed_max(self, q: Question, candidate: Candidate) -> float:
+        """The weight share of the question's heaviest known term the candidate lacks (0 when none is).
+
+        One rare word missing ("university" in "which university is X with") says more than several
+        common ones: the question asks about something the text does not state.
+        """
+        doc, start, end = candidate.ref
+        if candidate.kind == "fact":
+            tokens = self._fact_traits[doc].tokens
+        else:
+            title = self._title_tokens.get(self.passages[doc].article_id, _EMPTY)
+            window = next((t for s, e, t in self._sentence_traits(doc) if (s, e) == (start, end)), None)
+            tokens = (window.tokens if window else _EMPTY) | title
+        missing = [w for t, w in q.weights.items() if t not in tokens]
+        return max(missing, default=0.0) / q.total if q.total else 0.0
 
     def _same_content(self, a: Candidate, b: Candidate) -> bool:
         """Whether two candidates say the same thing: the same fact, or windows sharing a sentence.

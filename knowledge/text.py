@@ -87,6 +87,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("cooperation", "collaboration", "partnership", "partnerships", "collaborate", "cooperate"),
     ("confidence", "comfortable", "trust"),
     ("spender", "outspend", "outspends", "outspent"),
+    ("drive", "drives", "driven", "driving", "fuel", "fuels", "fueled", "fuelled", "fueling", "fuelling", "propel"),
+    ("aim", "aims", "aimed", "aiming", "goal", "goals", "objective", "objectives"),
 )
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
