@@ -87,7 +87,19 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("cooperation", "collaboration", "partnership", "partnerships", "collaborate", "cooperate"),
     ("confidence", "comfortable", "trust"),
     ("spender", "outspend", "outspends", "outspent"),
-    ("drive", "drives", "driven", "driving", "fuel", "fuels", "fueled", "fuelled", "fueling", "fuelling", "propel"),
+    (
+        "drive",
+        "drives",
+        "driven",
+        "driving",
+        "fuel",
+        "fuels",
+        "fueled",
+        "fuelled",
+        "fueling",
+        "fuelling",
+        "propel",
+    ),
     ("aim", "aims", "aimed", "aiming", "goal", "goals", "objective", "objectives"),
 )
 
