@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from knowledge.aliases import AliasTable
 from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
@@ -74,6 +74,21 @@ _COMPARED_RE = re.compile(
     r"\b(?:more|less|fewer|greater|higher|lower) than\s+|\b(?:over|under|above|below|at least|at most)\s+",
     re.IGNORECASE,
 )
+# A question asking for the items of a list: "list ...", "name ...", "which areas ...", "key elements".
+_LIST_NOUNS = (
+    r"(?:areas|elements|industries|sectors|technologies|techs|strategies|challenges|ecosystems|fields|"
+    r"companies|programs|programmes|opportunities|priorities)"
+)
+_ASKS_LIST_RE = re.compile(
+    r"^(?:(?:hey|hi|ok|okay|so|pls|please|can you|could you)\W+)*(?:list|name|enumerate)\b"
+    rf"|\bwhich (?:\S+ ){{0,2}}{_LIST_NOUNS}\b|\bwhat are the (?:\S+ ){{0,2}}{_LIST_NOUNS}\b"
+    r"|\bkey elements\b|\bexamples of\b",
+    re.IGNORECASE,
+)
+# An enumeration in a sentence ("such as A, B and C"): what a list question can be answered with.
+_HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
+# A list item's label: "1. Government Support: ..." or "Shanghai: Innovation Hub: ...".
+_LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -300,6 +315,8 @@ class Composer:
             types.add("number")
         if _HAS_YEAR_RE.search(text) or as_of:
             types.add("year")
+        if _HAS_LIST_RE.search(text):
+            types.add("enumeration")
         if _CAPITALISED_RE.search(text):
             types.update(("who", "where"))
         elif tokens & self._place_terms:
@@ -354,6 +371,8 @@ class Composer:
             if _ASKS_WHO_RE.search(understood)
             else "where"
             if _ASKS_WHERE_RE.search(understood)
+            else "list"
+            if _ASKS_LIST_RE.search(normalise(question))
             else "rank"
             if RANK_TERM in terms
             else None
@@ -484,7 +503,47 @@ class Composer:
                 if self._agrees(q, traits.named | title):
                     ref = (hit.doc, start, end)
                     out.append(self._describe(q, "passage", ref, traits, title, hit.score / top, base))
+        if q.wants == "list":
+            scores = {hit.doc: hit.score / top for hit in hits}
+            for number, (docs, _, traits) in enumerate(self._lists):
+                title = self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
+                if terms & traits.tokens and self._agrees(q, traits.named | title):
+                    bm25 = max((scores.get(d, 0.0) for d in docs), default=0.0)
+                    out.append(self._describe(q, "passage", (number, -1, -1), traits, title, bm25, base))
         return out
+
+    @cached_property
+    def _lists(self) -> tuple[tuple[tuple[int, ...], str, _Traits], ...]:
+        """The articles' lists: a heading whose passages each start with a label ("Government Support: ...").
+
+        A list question ("list the challenges ...") is answered with the heading and its labels, which no
+        single sentence window holds. Each list is (its passages, the text shown, its traits).
+        """
+        groups: list[tuple[str, str, list[int]]] = []
+        for doc, passage in enumerate(self.passages):
+            key = (passage.article_id, passage.heading or "")
+            if groups and groups[-1][:2] == key:
+                groups[-1][2].append(doc)
+            else:
+                groups.append((*key, [doc]))
+        lists = []
+        for _, heading, docs in groups:
+            labelled = [
+                (doc, m.group(1).strip())
+                for doc in docs
+                if (m := _LABEL_RE.match(self.passages[doc].sentences[0])) is not None
+            ]
+            if not heading or len(labelled) < 2:
+                continue
+            title = re.sub(r"^\d+\.\s*", "", heading)
+            text = f"{title}: {'; '.join(label for _, label in labelled)}."
+            # The section's other passages (its introduction: "... faces a number of challenges:") say
+            # what the list is about, so their words count as the list's.
+            intro = " ".join(" ".join(self.passages[d].sentences) for d in docs if d not in dict(labelled))
+            traits = self._traits(text, frozenset(self.rules.tokenize(f"{text} {intro}")))
+            traits = dataclasses.replace(traits, types=traits.types | {"list"})
+            lists.append((tuple(doc for doc, _ in labelled), text, traits))
+        return tuple(lists)
 
     def materialise(self, candidate: Candidate) -> Candidate:
         """The candidate with its text and sources (built only for the one shown or judged)."""
@@ -496,6 +555,11 @@ class Composer:
             shown = fact.shown
             sources = self._fact_sources(fact)
             fact_id: str | None = fact.id
+        elif start == -1:  # a list (see ``_lists``): its heading and item labels
+            docs, shown, _ = self._lists[doc]
+            shown = _clip(shown)
+            sources = (self.articles[self.passages[docs[0]].article_id].source(),)
+            fact_id = None
         else:
             passage = self.passages[doc]
             shown = _clip(" ".join(passage.sentences[start:end]))
@@ -512,6 +576,9 @@ class Composer:
         doc, start, end = candidate.ref
         if candidate.kind == "fact":
             tokens = self._fact_traits[doc].tokens
+        elif start == -1:
+            docs, _, traits = self._lists[doc]
+            tokens = traits.tokens | self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
         else:
             title = self._title_tokens.get(self.passages[doc].article_id, _EMPTY)
             window = next((t for s, e, t in self._sentence_traits(doc) if (s, e) == (start, end)), None)
@@ -524,7 +591,7 @@ class Composer:
 
         (A fact and the passage it quotes stay distinct: tried, and it made the decision worse.)
         """
-        if a.kind != b.kind or a.ref[0] != b.ref[0]:
+        if a.kind != b.kind or a.ref[0] != b.ref[0] or (a.ref[1] == -1) != (b.ref[1] == -1):
             return False
         return a.kind == "fact" or (a.ref[1] < b.ref[2] and b.ref[1] < a.ref[2])
 
@@ -635,6 +702,8 @@ def _type_fit(wants: str | None, types: frozenset[str]) -> float:
     """1.0 when the candidate holds the type of answer wanted; a position for an open question is half."""
     if wants is None:
         return 1.0 if "figure" in types else 0.5
+    if wants == "list":  # a list answers it best, then a sentence enumerating things, a statement least
+        return 1.0 if "list" in types else 0.75 if "enumeration" in types else 0.5
     return float(wants in types)
 
 
