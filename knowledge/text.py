@@ -64,8 +64,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("agreement", "agree", "agreed", "deal", "sign", "signed", "pledge", "pledged", "commit", "committed"),
     ("enterprise", "enterprises", "firm", "firms", "company", "companies", "business", "businesses"),
     ("spend", "spending", "spent", "expenditure", "expenditures", "budget", "outlay"),
-    # Not "place" or "standing": "places AI as a key driver", "what does WIPO stand for" are no ranks.
-    ("rank", "ranks", "ranked", "ranking", "rankings", "position"),
+    # Not "place": "places AI as a key driver", "which places make up the GBA" are no ranks ("stand for"
+    # is spelled out as "mean" by the alias file before this fold).
+    ("rank", "ranks", "ranked", "ranking", "rankings", "position", "standing"),
     ("worker", "workers", "employee", "employees", "labor", "labour"),
     ("province", "provinces", "region", "regions", "provincial"),
     ("prioritize", "prioritized", "prioritise", "prioritised", "priority", "priorities", "emphasize"),
