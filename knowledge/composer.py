@@ -52,12 +52,15 @@ _CAPITALISED_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’&-]+")
 # What a question asks for. "what year", "which percentage": the word names the answer's type.
 _ASKS_NUMBER_RE = re.compile(
     r"\bhow (?:many|much|big|large|far|fast)\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
-    r"|\bnumber of\b|\bhow many\b",
+    r"|\bnumber of\b|\bhow many\b|\b(?:share|percentage|proportion) of\b|%",
     re.IGNORECASE,
 )
 _ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
 _ASKS_WHO_RE = re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE)
-_ASKS_WHERE_RE = re.compile(r"^where\b(?!.*\brank)", re.IGNORECASE)
+_ASKS_WHERE_RE = re.compile(
+    r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b",
+    re.IGNORECASE,
+)
 _TYPE_WORDS_RE = re.compile(
     r"\b(?:what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
 )
@@ -67,6 +70,12 @@ _HAS_NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 _HAS_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:last|this|next) year\b")
+# Number words as the tokenizer stems them ("nine", "billion", "second", "half").
+_NUMBER_TERMS = frozenset(
+    stem(w)
+    for w in """one two three four five six seven eight nine ten twelve twenty thirty forty fifty hundred
+    thousand million billion trillion percent dozen first second third half double twice""".split()  # noqa: SIM905
+)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _ORDINAL_RE = re.compile(r"\b\d+(?:st|nd|rd|th)\b")
 # A number after "more than", "over", ... is a threshold to compare with, not a constraint to match.
@@ -370,7 +379,7 @@ class Composer:
             else "who"
             if _ASKS_WHO_RE.search(understood)
             else "where"
-            if _ASKS_WHERE_RE.search(understood)
+            if _ASKS_WHERE_RE.search(understood) and RANK_TERM not in terms  # "where does X stand": a rank
             else "list"
             if _ASKS_LIST_RE.search(normalise(question))
             else "rank"
@@ -624,7 +633,7 @@ class Composer:
         values = (
             coverage,
             matched,
-            _type_fit(q.wants, traits.types),
+            _type_fit(q.wants, traits.types) if self._adds(q, traits.tokens) else 0.0,
             missing,
             float(kind == "fact"),
             bm25,
@@ -634,6 +643,21 @@ class Composer:
         score = sum(w * v for w, v in zip(self._rank_weights, values, strict=True))
         # The feature mapping is built lazily (``Candidate.features``): only the best one is described.
         return Candidate(kind, "", (), base, score, ref=ref, values=values)
+
+    def _adds(self, q: Question, tokens: frozenset[str]) -> bool:
+        """Whether the text holds a number, place or name of the kind asked that the question lacks.
+
+        "how many scientists joined Thousand Talents" is not answered by "the Thousand Talents Program"
+        (its only number word is the question's own), nor "which city is X based in" by a sentence whose
+        only place is the question's.
+        """
+        if q.wants == "number":
+            return any((t[0].isdigit() or t in _NUMBER_TERMS) and t not in q.weights for t in tokens)
+        if q.wants == "where":
+            return bool((tokens & self._place_terms) - self.subject_terms - set(q.weights))
+        if q.wants == "who":
+            return bool((tokens & self.names) - self.subject_terms - set(q.weights))
+        return True
 
     def _fact_sources(self, fact: Fact) -> tuple[Source, ...]:
         """The fact's article, and any other article stating the same figure (one line, two sources)."""
