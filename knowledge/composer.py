@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from knowledge.aliases import AliasTable, text_rules
 from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
@@ -53,12 +53,15 @@ _CAPITALISED_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’&-]+")
 # What a question asks for. "what year", "which percentage": the word names the answer's type.
 _ASKS_NUMBER_RE = re.compile(
     r"\bhow (?:many|much|big|large|far|fast)\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
-    r"|\bnumber of\b|\bhow many\b",
+    r"|\bnumber of\b|\bhow many\b|\b(?:share|percentage|proportion) of\b|%",
     re.IGNORECASE,
 )
 _ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
 _ASKS_WHO_RE = re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE)
-_ASKS_WHERE_RE = re.compile(r"^where\b(?!.*\brank)", re.IGNORECASE)
+_ASKS_WHERE_RE = re.compile(
+    r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b",
+    re.IGNORECASE,
+)
 _TYPE_WORDS_RE = re.compile(
     r"\b(?:what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
 )
@@ -68,6 +71,12 @@ _HAS_NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 _HAS_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:last|this|next) year\b")
+# Number words as the tokenizer stems them ("nine", "billion", "second", "half").
+_NUMBER_TERMS = frozenset(
+    stem(w)
+    for w in """one two three four five six seven eight nine ten twelve twenty thirty forty fifty hundred
+    thousand million billion trillion percent dozen first second third half double twice""".split()  # noqa: SIM905
+)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _ORDINAL_RE = re.compile(r"\b\d+(?:st|nd|rd|th)\b")
 # A number after "more than", "over", ... is a threshold to compare with, not a constraint to match.
@@ -75,6 +84,21 @@ _COMPARED_RE = re.compile(
     r"\b(?:more|less|fewer|greater|higher|lower) than\s+|\b(?:over|under|above|below|at least|at most)\s+",
     re.IGNORECASE,
 )
+# A question asking for the items of a list: "list ...", "name ...", "which areas ...", "key elements".
+_LIST_NOUNS = (
+    r"(?:areas|elements|industries|sectors|technologies|techs|strategies|challenges|ecosystems|fields|"
+    r"companies|programs|programmes|opportunities|priorities)"
+)
+_ASKS_LIST_RE = re.compile(
+    r"^(?:(?:hey|hi|ok|okay|so|pls|please|can you|could you)\W+)*(?:list|name|enumerate)\b"
+    rf"|\bwhich (?:\S+ ){{0,2}}{_LIST_NOUNS}\b|\bwhat are the (?:\S+ ){{0,2}}{_LIST_NOUNS}\b"
+    r"|\bkey elements\b|\bexamples of\b",
+    re.IGNORECASE,
+)
+# An enumeration in a sentence ("such as A, B and C"): what a list question can be answered with.
+_HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
+# A list item's label: "1. Government Support: ..." or "Shanghai: Innovation Hub: ...".
+_LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -315,6 +339,8 @@ class Composer:
             types.add("number")
         if _HAS_YEAR_RE.search(text) or as_of:
             types.add("year")
+        if _HAS_LIST_RE.search(text):
+            types.add("enumeration")
         if _CAPITALISED_RE.search(text):
             types.update(("who", "where"))
         elif tokens & self._place_terms:
@@ -351,9 +377,12 @@ class Composer:
         entities = self._entities(surface)
         names = {t for t in terms if t in self.names and t not in self.subject_terms}
         unknown_name = False
+        understood_words = set(understood.split())
         for word in _CAPITALISED_RE.findall(cleaned):
             lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
             fixed = self.speller.correct(lowered)
+            if fixed.isalpha() and fixed not in understood_words:
+                continue  # part of a phrase the alias file spells out ("MIC 2025"): a known name
             parts = [stem(p) for p in self.rules.words(fixed) if p not in STOP_WORDS and p not in NOISE_WORDS]
             if parts and not any(p in self.vocabulary for p in parts):
                 unknown_name = True
@@ -365,7 +394,9 @@ class Composer:
             else "who"
             if _ASKS_WHO_RE.search(understood)
             else "where"
-            if _ASKS_WHERE_RE.search(understood)
+            if _ASKS_WHERE_RE.search(understood) and RANK_TERM not in terms  # "where does X stand": a rank
+            else "list"
+            if _ASKS_LIST_RE.search(normalise(question))
             else "rank"
             if RANK_TERM in terms
             else None
@@ -431,7 +462,8 @@ class Composer:
         runner_up = next((c for c in candidates[1:] if not self._same_content(c, best)), None)
         margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
         best = self.materialise(best.described())
-        best = dataclasses.replace(best, features={**best.features, "margin": margin})
+        extra = {"margin": margin, "missed_max": self._missed_max(q, best)}
+        best = dataclasses.replace(best, features={**best.features, **extra})
         probability = self.model.probability(best.features)
         answer = probability >= self.model.threshold
         return Decision(q, best, probability, answer, () if answer else self.related(q))
@@ -495,7 +527,47 @@ class Composer:
                 if self._agrees(q, traits.named | title):
                     ref = (hit.doc, start, end)
                     out.append(self._describe(q, "passage", ref, traits, title, hit.score / top, base))
+        if q.wants == "list":
+            scores = {hit.doc: hit.score / top for hit in hits}
+            for number, (docs, _, traits) in enumerate(self._lists):
+                title = self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
+                if terms & traits.tokens and self._agrees(q, traits.named | title):
+                    bm25 = max((scores.get(d, 0.0) for d in docs), default=0.0)
+                    out.append(self._describe(q, "passage", (number, -1, -1), traits, title, bm25, base))
         return out
+
+    @cached_property
+    def _lists(self) -> tuple[tuple[tuple[int, ...], str, _Traits], ...]:
+        """The articles' lists: a heading whose passages each start with a label ("Government Support: ...").
+
+        A list question ("list the challenges ...") is answered with the heading and its labels, which no
+        single sentence window holds. Each list is (its passages, the text shown, its traits).
+        """
+        groups: list[tuple[str, str, list[int]]] = []
+        for doc, passage in enumerate(self.passages):
+            key = (passage.article_id, passage.heading or "")
+            if groups and groups[-1][:2] == key:
+                groups[-1][2].append(doc)
+            else:
+                groups.append((*key, [doc]))
+        lists = []
+        for _, heading, docs in groups:
+            labelled = [
+                (doc, m.group(1).strip())
+                for doc in docs
+                if (m := _LABEL_RE.match(self.passages[doc].sentences[0])) is not None
+            ]
+            if not heading or len(labelled) < 2:
+                continue
+            title = re.sub(r"^\d+\.\s*", "", heading)
+            text = f"{title}: {'; '.join(label for _, label in labelled)}."
+            # The section's other passages (its introduction: "... faces a number of challenges:") say
+            # what the list is about, so their words count as the list's.
+            intro = " ".join(" ".join(self.passages[d].sentences) for d in docs if d not in dict(labelled))
+            traits = self._traits(text, frozenset(self.rules.tokenize(f"{text} {intro}")))
+            traits = dataclasses.replace(traits, types=traits.types | {"list"})
+            lists.append((tuple(doc for doc, _ in labelled), text, traits))
+        return tuple(lists)
 
     def materialise(self, candidate: Candidate) -> Candidate:
         """The candidate with its text and sources (built only for the one shown or judged)."""
@@ -507,6 +579,11 @@ class Composer:
             shown = fact.shown
             sources = self._fact_sources(fact)
             fact_id: str | None = fact.id
+        elif start == -1:  # a list (see ``_lists``): its heading and item labels
+            docs, shown, _ = self._lists[doc]
+            shown = _clip(shown)
+            sources = (self.articles[self.passages[docs[0]].article_id].source(),)
+            fact_id = None
         else:
             passage = self.passages[doc]
             shown = _clip(" ".join(passage.sentences[start:end]))
@@ -514,12 +591,31 @@ class Composer:
             fact_id = None
         return dataclasses.replace(candidate, text=shown, sources=sources, fact_id=fact_id)
 
+    def _missed_max(self, q: Question, candidate: Candidate) -> float:
+        """The weight share of the question's heaviest known term the candidate lacks (0 when none is).
+
+        One rare word missing ("university" in "which university is X with") says more than several
+        common ones: the question asks about something the text does not state.
+        """
+        doc, start, end = candidate.ref
+        if candidate.kind == "fact":
+            tokens = self._fact_traits[doc].tokens
+        elif start == -1:
+            docs, _, traits = self._lists[doc]
+            tokens = traits.tokens | self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
+        else:
+            title = self._title_tokens.get(self.passages[doc].article_id, _EMPTY)
+            window = next((t for s, e, t in self._sentence_traits(doc) if (s, e) == (start, end)), None)
+            tokens = (window.tokens if window else _EMPTY) | title
+        missing = [w for t, w in q.weights.items() if t not in tokens]
+        return max(missing, default=0.0) / q.total if q.total else 0.0
+
     def _same_content(self, a: Candidate, b: Candidate) -> bool:
         """Whether two candidates say the same thing: the same fact, or windows sharing a sentence.
 
         (A fact and the passage it quotes stay distinct: tried, and it made the decision worse.)
         """
-        if a.kind != b.kind or a.ref[0] != b.ref[0]:
+        if a.kind != b.kind or a.ref[0] != b.ref[0] or (a.ref[1] == -1) != (b.ref[1] == -1):
             return False
         return a.kind == "fact" or (a.ref[1] < b.ref[2] and b.ref[1] < a.ref[2])
 
@@ -552,7 +648,7 @@ class Composer:
         values = (
             coverage,
             matched,
-            _type_fit(q.wants, traits.types),
+            _type_fit(q.wants, traits.types) if self._adds(q, traits.tokens) else 0.0,
             missing,
             float(kind == "fact"),
             bm25,
@@ -562,6 +658,21 @@ class Composer:
         score = sum(w * v for w, v in zip(self._rank_weights, values, strict=True))
         # The feature mapping is built lazily (``Candidate.features``): only the best one is described.
         return Candidate(kind, "", (), base, score, ref=ref, values=values)
+
+    def _adds(self, q: Question, tokens: frozenset[str]) -> bool:
+        """Whether the text holds a number, place or name of the kind asked that the question lacks.
+
+        "how many scientists joined Thousand Talents" is not answered by "the Thousand Talents Program"
+        (its only number word is the question's own), nor "which city is X based in" by a sentence whose
+        only place is the question's.
+        """
+        if q.wants == "number":
+            return any((t[0].isdigit() or t in _NUMBER_TERMS) and t not in q.weights for t in tokens)
+        if q.wants == "where":
+            return bool((tokens & self._place_terms) - self.subject_terms - set(q.weights))
+        if q.wants == "who":
+            return bool((tokens & self.names) - self.subject_terms - set(q.weights))
+        return True
 
     def _fact_sources(self, fact: Fact) -> tuple[Source, ...]:
         """The fact's article, and any other article stating the same figure (one line, two sources)."""
@@ -630,6 +741,8 @@ def _type_fit(wants: str | None, types: frozenset[str]) -> float:
     """1.0 when the candidate holds the type of answer wanted; a position for an open question is half."""
     if wants is None:
         return 1.0 if "figure" in types else 0.5
+    if wants == "list":  # a list answers it best, then a sentence enumerating things, a statement least
+        return 1.0 if "list" in types else 0.75 if "enumeration" in types else 0.5
     return float(wants in types)
 
 

@@ -32,7 +32,7 @@ NOISE_WORDS: frozenset[str] = frozenset(
     hey hi hello hiya yo sup morning evening team folks guys all everyone anyone somebody someone quick q
     qq question pls plz please thx thanks thank ty tia cheers rn lol lmao asap btw fyi imo imho tbh idk
     ok okay um uh hmm gonna wanna curious wondering wonder anybody just ah oh so also again
-    quick thoughts ya yeah yep article post blog piece mention mentioned mentions
+    quick thoughts ya yeah yep article post blog piece mention mentioned mentions etc
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 _MENTION_RE = re.compile(r"<[@#!][^>]*>|(?<!\w)@[\w.-]+")
