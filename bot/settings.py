@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     innov_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
     @field_validator("innov_admins", "innov_auto_reply_channels", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

@@ -3,8 +3,10 @@
 ``Services`` talks to a ``Store``; it never sees redis-py. Keys are given without a prefix and the
 store namespaces them (``innov:`` by default), so one Redis can be shared with other applications.
 
-``RedisStore`` never lets a Redis problem reach a request: a failed cache read is a miss, a failed
-cache write is skipped, claims and rate limits fall back to an in-process ``MemoryStore``. Every call
+``RedisStore`` never lets a Redis problem reach a request: while Redis is away, values (cached
+answers, a thread's last question), claims, rate limits and ledgers are kept in an in-process
+``MemoryStore`` instead, so this replica carries on alone (``set`` still reports False, so callers
+that must reach the fleet know they did not). Every call
 is bounded by short socket timeouts, and after a failure Redis is left alone for ``retry_after``
 seconds so requests during an outage do not each wait on it. The outage is logged once when it
 starts and once when it ends. Only ``subscribe`` (used by the reload listener, not by requests)
@@ -550,11 +552,15 @@ class RedisStore:
         return True, result
 
     def get(self, key: str) -> str | None:
-        _, value = self._call("GET", lambda: self.client.get(self.prefix + key))
+        ok, value = self._call("GET", lambda: self.client.get(self.prefix + key))
+        if not ok:  # what this replica wrote while Redis was away
+            return self._fallback.get(key)
         return value if isinstance(value, str) else None
 
     def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
-        _, stored = self._call("SET", lambda: self.client.set(self.prefix + key, value, ex=ttl, nx=nx))
+        ok, stored = self._call("SET", lambda: self.client.set(self.prefix + key, value, ex=ttl, nx=nx))
+        if not ok:
+            self._fallback.set(key, value, ttl, nx=nx)  # kept here, but the fleet did not get it
         return bool(stored)
 
     def delete(self, key: str) -> None:

@@ -215,7 +215,7 @@ def run_subcommand(
         if not services.settings.is_admin(user_id):
             logger.warning("admin action refused: %s tried %s", user_id, sub.name)
             return refusal(sub.name, services)
-    if sub.rate_limited:
+    if sub.rate_limited and rest:  # an empty question gets its usage hint without costing a token
         wait = services.check_rate(user_id)
         if wait is not None:
             logs.note(rate_limited=True)

@@ -149,7 +149,7 @@ def answer_in_thread(event: MessageEvent, text: str, thread: str, services: Serv
 
     A follow-up that does not stand alone ("and what about patents?") is answered as the question it
     stands for (``knowledge.followup``), and the reply says which question it followed up on. The
-    question as understood becomes the thread's last question, so follow-ups can chain.
+    thread keeps the follow-up's subject (``FollowUp.subject``), so follow-ups chain without piling up.
     """
     assert event.user is not None
     sub, rest, _ = parse(text)
@@ -159,7 +159,7 @@ def answer_in_thread(event: MessageEvent, text: str, thread: str, services: Serv
     understood = understand(rest, previous, names_of(services.kb.snapshot))
     reply = run_subcommand(f"ask {understood.understood}", event.user, services, via=via)
     if not reply.private:
-        services.threads.remember(event.channel, thread, understood.understood)
+        services.threads.remember(event.channel, thread, understood.subject)
     if understood.uses_context and understood.previous:
         reply = views.followup_note(reply, understood.previous)
     return reply

@@ -48,6 +48,10 @@ class FollowUp:
     asked: str
     understood: str
     previous: str | None = None
+    subject: str = ""
+    """What the next follow-up in the thread builds on: the question as understood, except after an
+    appended follow-up ("… — and patents?"), whose thread keeps its previous subject, so follow-ups
+    never pile up into one long question."""
 
     @property
     def uses_context(self) -> bool:
@@ -90,12 +94,14 @@ def understand(question: str, previous: str | None, names: frozenset[str] = froz
     """
     asked = " ".join(question.split())
     if not previous or not asked or stands_alone(asked):
-        return FollowUp(asked=asked, understood=asked, previous=previous)
+        return FollowUp(asked=asked, understood=asked, previous=previous, subject=asked)
     core = _LEAD_RE.sub("", asked, count=1).strip().rstrip("?.!").strip() or asked.rstrip("?.!")
     base = " ".join(previous.split()).rstrip("?.! ")
     swapped = _swap_name(base, core, names)
     understood = swapped if swapped is not None else f"{base} — {core}"
-    return FollowUp(asked=asked, understood=f"{understood[:MAX_UNDERSTOOD_CHARS]}?", previous=previous)
+    understood = f"{understood[:MAX_UNDERSTOOD_CHARS]}?"
+    subject = understood if swapped is not None else previous
+    return FollowUp(asked=asked, understood=understood, previous=previous, subject=subject)
 
 
 def _swap_name(base: str, core: str, names: frozenset[str]) -> str | None:

@@ -121,6 +121,13 @@ def test_a_malformed_redis_url_is_one_clear_line() -> None:
     assert "REDIS_URL must look like redis://" in stderr
 
 
+def test_an_unknown_log_level_is_one_clear_line() -> None:
+    done = innov("check", LOG_LEVEL="LOUD")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and len(stderr.splitlines()) == 1
+    assert "log_level" in stderr and "DEBUG, INFO, WARNING" in stderr
+
+
 def test_a_test_redis_that_is_down_stops_the_suite_at_once(tmp_path: Path) -> None:
     started = time.monotonic()
     done = subprocess.run(

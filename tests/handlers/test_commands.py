@@ -135,6 +135,8 @@ def test_browsing_never_counts_against_the_question_limit(make_services: Callabl
     for _ in range(30):
         for line in ("rank", "facts", "facts robots", "sources", "help"):
             assert not commands.run_subcommand(line, USER, services).text.startswith("Slow down")
+        # An empty `ask` gets its usage hint and costs nothing either.
+        assert commands.run_subcommand("ask", USER, services).text.startswith("Ask me something")
     # The one question a minute is still there, untouched by all that browsing.
     assert "11th" in commands.run_subcommand("What is China's GII rank?", USER, services).text
     assert commands.run_subcommand("What is China's GII rank?", USER, services).text.startswith("Slow down")

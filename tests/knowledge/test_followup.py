@@ -67,6 +67,20 @@ def test_chains_of_follow_ups_stay_bounded() -> None:
     assert len(previous) <= 601
 
 
+def test_follow_ups_build_on_the_thread_subject_and_never_pile_up() -> None:
+    subject = "What is China's GII rank?"
+    for follow_up in ("what about japan?", "and the us?", "and in 2020?"):
+        got = understand(follow_up, subject, NAMES)
+        assert got.uses_context and got.understood.startswith("What is China's GII rank — ")
+        assert got.understood.count(" — ") == 1
+        subject = got.subject
+    assert subject == "What is China's GII rank?"
+    swapped = understand("what about beijing?", "How many robots does Shanghai have?", NAMES)
+    assert (
+        swapped.understood == "How many robots does Beijing have?" == swapped.subject
+    )  # a swap is the new subject
+
+
 def test_proper_names_come_from_how_the_corpus_writes_them(seeds_dir: Path) -> None:
     seeds = names_of(load_snapshot(seeds_dir))
     assert {"beijing", "shanghai", "shenzhen"} <= seeds and "development" not in seeds
