@@ -477,6 +477,20 @@ class _RedisSubscription:
             logger.debug("error closing a Redis subscription", exc_info=True)
 
 
+def _redis_client(url: str, timeout: float, health_check_interval: float) -> redis.Redis:
+    """A redis-py client whose every connect and reply is bounded by ``timeout``."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        health_check_interval=health_check_interval,
+        # One immediate retry on a broken connection (a pooled socket Redis closed while restarting)
+        # reconnects; no retry on a timeout, which would only double the wait.
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        decode_responses=True,
+    )
+
+
 class RedisStore:
     """The shared store: redis-py against one Redis, keys under ``prefix``, never raising to requests."""
 
@@ -498,16 +512,7 @@ class RedisStore:
         each of a claim's two attempts, on a connection pool of their own.
         """
         self.prefix = prefix
-        self.client = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            health_check_interval=health_check_interval,
-            # One immediate retry on a broken connection (a pooled socket Redis closed while restarting)
-            # reconnects; no retry on a timeout, which would only double the wait.
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-            decode_responses=True,
-        )
+        self.client = _redis_client(url, timeout, health_check_interval)
         kwargs = self.client.connection_pool.connection_kwargs
         where = kwargs.get("path") or f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
         self.where = f"{where}/{kwargs.get('db', 0)}"  # for logs: never the password
@@ -519,14 +524,7 @@ class RedisStore:
         # Claims wait longer than cache reads, so they use their own connections (socket timeouts are
         # per connection) and their own view of Redis's health: a cache read timing out must not make a
         # claim skip Redis and win in-process while another replica wins in Redis.
-        self.claim_client = redis.Redis.from_url(
-            url,
-            socket_timeout=claim_timeout,
-            socket_connect_timeout=claim_timeout,
-            health_check_interval=health_check_interval,
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-            decode_responses=True,
-        )
+        self.claim_client = _redis_client(url, claim_timeout, health_check_interval)
         self._claim_health = _Health(self.where, retry_after, quiet=True)
         self._claim_script = self.claim_client.register_script(CLAIM_LUA)
 
