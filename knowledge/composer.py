@@ -30,7 +30,7 @@ from knowledge.entities import gazetteer
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
 from knowledge.models import Answer, Article, Fact, Passage, Source
-from knowledge.normalise import NOISE_WORDS, Speller, clean
+from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, build_passage_parts
 from knowledge.text import ALIASES, STOP_WORDS, normalise, stem
 
@@ -283,7 +283,9 @@ class Composer:
         for value in table.values():
             surface.update(value.split())
         place_words = {w for phrase in gaz.places for w in phrase.split()} | set(gaz.demonyms)
-        self.speller = Speller(surface, protected=STOP_WORDS | NOISE_WORDS | place_words, same=stem)
+        self.speller = Speller(
+            surface, protected=STOP_WORDS | NOISE_WORDS | place_words, same=stem, known=english_words()
+        )
 
     @classmethod
     def from_parts(

@@ -10,15 +10,19 @@ Two small stages, both pure:
   Shorter words are too ambiguous for edit distance ("chna" is one edit from "china" and from "cana");
   they are handled by the curated alias file only. The distance is rapidfuzz's optimal string
   alignment (a swap of two letters is one edit: "industires" -> "industries").
+  A word that is ordinary English (``english_words``: wordfreq's list, Zipf frequency 3 or more) is
+  never corrected, even when the corpus lacks it: "lunch" is not a typo of "launch".
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
+from wordfreq import get_frequency_list
 
 MIN_TYPO_LENGTH = 5
 LONG_WORD = 9  # words this long may be two edits away ("manufactring" is one, "tecnolgy" two)
@@ -51,6 +55,18 @@ _IMPERATIVE_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[a-z]+")
+# Zipf frequency (log10 of uses per billion words) from which a word counts as ordinary English: "lunch"
+# is 4.7, "semiconductor" 3.5, while common misspellings stay below it ("goverment" 2.7, "reserch" 1.2).
+ENGLISH_ZIPF = 3.0
+
+
+@lru_cache(maxsize=4)
+def english_words(min_zipf: float = ENGLISH_ZIPF) -> frozenset[str]:
+    """Lower-case English words at least ``min_zipf`` frequent, from wordfreq's bundled data (loaded once)."""
+    # wordfreq buckets its list by frequency in centibels: bucket i holds words of frequency 10**(-i/100),
+    # and Zipf = log10(frequency) + 9, so Zipf ``z`` is bucket 100 * (9 - z).
+    buckets = get_frequency_list("en")[: round(100 * (9 - min_zipf)) + 1]
+    return frozenset(w for bucket in buckets for w in bucket if w.isalpha())
 
 
 def clean(question: str) -> str:
@@ -76,6 +92,7 @@ class Speller:
         vocabulary: Iterable[str] | Mapping[str, int],
         protected: Iterable[str] = (),
         same: Callable[[str], str] | None = None,
+        known: frozenset[str] = frozenset(),
     ) -> None:
         self.vocabulary = frozenset(w for w in vocabulary if w.isalpha())
         # How often the corpus uses each word: between equally close words, a clearly commoner one wins
@@ -86,12 +103,15 @@ class Speller:
         self._same = same
         # Words that are right as they are even if the corpus lacks them (stop words, places).
         self.protected = frozenset(protected) | self.vocabulary
+        # Ordinary words of the language (``english_words``): right as they are, looked up apart so the
+        # large shared set is not copied per speller.
+        self.known = known
         self._choices = sorted(w for w in self.vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
         self._cache: dict[str, str] = {}
 
     def correct(self, word: str) -> str:
         """``word``, or the unique closest vocabulary word within the allowed edit distance."""
-        if len(word) < MIN_TYPO_LENGTH or word in self.protected or not word.isalpha():
+        if len(word) < MIN_TYPO_LENGTH or word in self.protected or word in self.known or not word.isalpha():
             return word
         cached = self._cache.get(word)
         if cached is not None:
