@@ -71,6 +71,24 @@ _HAS_NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 _HAS_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:last|this|next) year\b")
+# "why" questions want a reason: the text must give one, not merely share the question's words.
+_ASKS_REASON_RE = re.compile(
+    r"^(?:so\s+)?why\b|\bwhy (?:is|are|does|do|did|has|have|was|were|would|should|can)\b|\bhow come\b|"
+    r"\bwhat(?:'s| is| was| are)? behind\b|\b(?:what|which) (?:is|are|was|were)? ?the reasons?\b|"
+    r"\breasons? (?:for|behind|why)\b",
+    re.IGNORECASE,
+)
+# How the articles give a cause or a purpose ("driven by national policy support", "provide a unique
+# advantage", "to address healthcare challenges", "demonstrating confidence in ...").
+_HAS_REASON_RE = re.compile(
+    r"\b(?:because|due to|thanks to|owing to|as a result|result of|the reasons?|why|"
+    r"driven by|drives?|driving|driver|fuel(?:l)?ed by|spurred by|propelled by|powered by|backed by|"
+    r"reflects?|reflecting|stems? from|stemming from|underpinned by|attributed to|rooted in|"
+    r"advantages?|enables?|enabling|allows?|so as to|in order to|aims? to|aimed at|seeks? to|"
+    r"to (?:address|tackle|meet|counter|reduce|boost|ensure|secure)|demonstrating|given that|"
+    r"leads? to|led to|leading to)\b",
+    re.IGNORECASE,
+)
 # Number words as the tokenizer stems them ("nine", "billion", "second", "half").
 _NUMBER_TERMS = frozenset(
     stem(w)
@@ -181,7 +199,7 @@ class _Traits:
     tokens: frozenset[str]
     years: frozenset[str]
     ordinals: frozenset[str]
-    types: frozenset[str]  # "number", "year", "who", "where": the kinds of answer the text can give
+    types: frozenset[str]  # "number", "year", "who", "where", "reason": the kinds of answer the text gives
     length: int
     # The tokens that may satisfy a question's names and places: the text's own, never a heading's
     # ("Japan's Challenges" over a sentence about China does not make the sentence about Japan).
@@ -343,6 +361,8 @@ class Composer:
             types.add("year")
         if _HAS_LIST_RE.search(text):
             types.add("enumeration")
+        if _HAS_REASON_RE.search(text):
+            types.add("reason")
         if _CAPITALISED_RE.search(text):
             types.update(("who", "where"))
         elif tokens & self._place_terms:
@@ -389,7 +409,9 @@ class Composer:
             if parts and not any(p in self.vocabulary for p in parts):
                 unknown_name = True
         wants = (
-            "number"
+            "reason"
+            if _ASKS_REASON_RE.search(understood)
+            else "number"
             if _ASKS_NUMBER_RE.search(understood)
             else "year"
             if _ASKS_YEAR_RE.search(understood)
