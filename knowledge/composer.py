@@ -117,6 +117,20 @@ _ASKS_LIST_RE = re.compile(
 _HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
 # A list item's label: "1. Government Support: ..." or "Shanghai: Innovation Hub: ...".
 _LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
+# A position written as a number ("#1", "no. 2", "number one"): a rank, in the words facts use ("first").
+_RANK_NUMBER_RE = re.compile(
+    r"(?:#\s?|\bno\.\s?|\bnumber\s)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!,\d)",
+    re.IGNORECASE,
+)
+_ORDINAL_WORDS = {
+    n: w
+    for n, w in zip(
+        "1 2 3 4 5 6 7 8 9 10".split(),  # noqa: SIM905 - reads as the list it is
+        "first second third fourth fifth sixth seventh eighth ninth tenth".split(),  # noqa: SIM905
+        strict=True,
+    )
+}
+_CARDINAL_DIGITS = {w: str(i) for i, w in enumerate("one two three four five six seven eight nine ten".split(), 1)}
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -286,6 +300,9 @@ class Composer:
             if key and tokens and (len(key) > 1 or tokens <= self.names or not tokens <= self.vocabulary):
                 self._places[key] = tokens
         self._place_len = max((len(k) for k in self._places), default=1)
+        self._alias_terms = frozenset(
+            stem(w) for value in self.rules.aliases.values() for w in value.split() if w not in STOP_WORDS
+        )
         self._place_terms = (
             frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
         )
@@ -382,7 +399,7 @@ class Composer:
     def analyse(self, question: str) -> Question:
         """The question cleaned, spelled against the corpus, and reduced to weighted terms and constraints."""
         cleaned = clean(normalise(question)) or normalise(question)
-        spelled, _ = self.speller.correct_text(cleaned)
+        spelled, _ = self.speller.correct_text(_RANK_NUMBER_RE.sub(_ranked, cleaned))
         normalised = " ".join(spelled.split()).strip(" ?!.")
         # The answer type is read after aliases ("hw much" -> "how much"); "what year" names the type
         # of answer wanted, not its subject, so "year" is not a term.
@@ -392,7 +409,10 @@ class Composer:
         weights: dict[str, float] = {}
         unknown: list[str] = []
         for t in terms:
-            if t in self.vocabulary:
+            # A word of an abbreviation's expansion is subject matter even where the corpus lacks it
+            # ("gdp" -> "gross domestic product"): it weighs as a missed content word, so a text with
+            # only "domestic production" does not cover the question.
+            if t in self.vocabulary or t in self._alias_terms:
                 weights[t] = self._idf(t)
             else:
                 unknown.append(t)
@@ -632,7 +652,9 @@ class Composer:
             window = next((t for s, e, t in self._sentence_traits(doc) if (s, e) == (start, end)), None)
             tokens = (window.tokens if window else _EMPTY) | title
         missing = [w for t, w in q.weights.items() if t not in tokens]
-        return max(missing, default=0.0) / q.total if q.total else 0.0
+        # Measured against the rarest possible term, not the question's total: a share of the total
+        # falls as the question grows and so mostly repeats ``coverage``.
+        return max(missing, default=0.0) / self.passage_index.unseen_idf
 
     def _same_content(self, a: Candidate, b: Candidate) -> bool:
         """Whether two candidates say the same thing: the same fact, or windows sharing a sentence.
@@ -759,6 +781,16 @@ class Composer:
 @lru_cache(maxsize=1)
 def _default_model() -> DecisionModel:
     return load_model()
+
+
+def _ranked(match: re.Match[str]) -> str:
+    """ "#1" -> "ranked first", "no. 12" -> "ranked 12th" (see ``_RANK_NUMBER_RE``)."""
+    number = _CARDINAL_DIGITS.get(match.group(1).lower(), match.group(1))
+    word = _ORDINAL_WORDS.get(number)
+    if word is None:
+        suffix = "th" if number[-2:] in ("11", "12", "13") else {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
+        word = number + suffix
+    return f"ranked {word}"
 
 
 def _type_fit(wants: str | None, types: frozenset[str]) -> float:

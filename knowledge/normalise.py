@@ -11,7 +11,8 @@ Two small stages, both pure:
   they are handled by the curated alias file only. The distance is rapidfuzz's optimal string
   alignment (a swap of two letters is one edit: "industires" -> "industries").
   A word that is ordinary English (``english_words``: wordfreq's list, Zipf frequency 3 or more) is
-  never corrected, even when the corpus lacks it: "lunch" is not a typo of "launch".
+  never corrected, even when the corpus lacks it: "lunch" is not a typo of "launch"; only its other
+  spelling is taken when the corpus writes it so ("centres" -> "centers").
 """
 
 from __future__ import annotations
@@ -60,6 +61,25 @@ _WORD_RE = re.compile(r"[a-z]+")
 ENGLISH_ZIPF = 3.0
 
 
+# British and American spellings of one word ("centres"/"centers", "organisation"/"organization",
+# "fuelled"/"fueled", "labour"/"labor") share one key: an English word the corpus writes the other way.
+_SPELLING_VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"tre(s|d)?$"), r"ter\1"),
+    (re.compile(r"(?<=[a-z]{2})is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"yse(s|d)?$"), r"yze\1"),
+    (re.compile(r"our(s|ed|ing|ite|ites|able)?$"), r"or\1"),
+    (re.compile(r"(?<=[aeiou])ll(ed|ing|er|ers)$"), r"l\1"),
+    (re.compile(r"ogue(s)?$"), r"og\1"),
+)
+
+
+def spelling_key(word: str) -> str:
+    """One form for a word's British and American spellings (see ``_SPELLING_VARIANTS``)."""
+    for pattern, replacement in _SPELLING_VARIANTS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 @lru_cache(maxsize=4)
 def english_words(min_zipf: float = ENGLISH_ZIPF) -> frozenset[str]:
     """Lower-case English words at least ``min_zipf`` frequent, from wordfreq's bundled data (loaded once)."""
@@ -106,13 +126,16 @@ class Speller:
         # Ordinary words of the language (``english_words``): right as they are, looked up apart so the
         # large shared set is not copied per speller.
         self.known = known
+        self._variants = {spelling_key(w): w for w in sorted(self.vocabulary, reverse=True)}
         self._choices = sorted(w for w in self.vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
         self._cache: dict[str, str] = {}
 
     def correct(self, word: str) -> str:
         """``word``, or the unique closest vocabulary word within the allowed edit distance."""
-        if len(word) < MIN_TYPO_LENGTH or word in self.protected or word in self.known or not word.isalpha():
+        if len(word) < MIN_TYPO_LENGTH or word in self.protected or not word.isalpha():
             return word
+        if word in self.known:  # right as it is, or the corpus's spelling of it ("centres" -> "centers")
+            return self._variants.get(spelling_key(word), word)
         cached = self._cache.get(word)
         if cached is not None:
             return cached
