@@ -150,6 +150,9 @@ class Question:
     years: frozenset[str]
     ordinals: frozenset[str]
     yes_no: bool
+    # The stems of each multi-word thing an abbreviation of the question stands for ("gdp" -> gross,
+    # domestic, product): a text holding only some of them names something else.
+    phrases: tuple[frozenset[str], ...] = ()
 
     @property
     def total(self) -> float:
@@ -303,6 +306,12 @@ class Composer:
         self._alias_terms = frozenset(
             stem(w) for value in self.rules.aliases.values() for w in value.split() if w not in STOP_WORDS
         )
+        # Abbreviations that stand for a phrase of two or more content words, by their words.
+        self._alias_phrases: dict[tuple[str, ...], frozenset[str]] = {}
+        for key, value in self.rules.aliases.items():
+            stems = frozenset(stem(w) for w in self.rules.words(value) if w not in STOP_WORDS)
+            if len(stems) >= 2:
+                self._alias_phrases[tuple(key.split())] = stems
         self._place_terms = (
             frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
         )
@@ -461,6 +470,7 @@ class Composer:
             years=years,
             ordinals=ordinals,
             yes_no=bool(_YES_NO_RE.match(understood)),
+            phrases=self._phrases(spelled),
         )
 
     def _entities(self, surface: Sequence[str]) -> tuple[frozenset[str], ...]:
@@ -478,6 +488,17 @@ class Composer:
             else:
                 i += 1
         return tuple(dict.fromkeys(found))
+
+    def _phrases(self, text: str) -> tuple[frozenset[str], ...]:
+        """The expansions (as stems) of the abbreviations ``text`` uses (see ``Question.phrases``)."""
+        words = [w.strip(".,;:!?\"'()") for w in text.split()]
+        found = []
+        for n in (1, 2, 3):
+            for i in range(len(words) - n + 1):
+                stems = self._alias_phrases.get(tuple(words[i : i + n]))
+                if stems is not None and stems not in found:
+                    found.append(stems)
+        return tuple(found)
 
     def _idf(self, term: str) -> float:
         # Terms known only to the fact table weigh as much as the rarest passage term.
@@ -690,6 +711,9 @@ class Composer:
         for ordinal in q.ordinals:
             if ordinal not in traits.ordinals:
                 missing += 1.0 if traits.ordinals else 0.5
+        for phrase in q.phrases:
+            if phrase & tokens and not phrase <= tokens | partial:
+                missing += 1.0  # part of what an abbreviation stands for: another thing
         coverage, matched = q.match(tokens, partial)
         values = (
             coverage,
