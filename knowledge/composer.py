@@ -130,7 +130,10 @@ _ORDINAL_WORDS = {
         strict=True,
     )
 }
-_CARDINAL_DIGITS = {w: str(i) for i, w in enumerate("one two three four five six seven eight nine ten".split(), 1)}
+_CARDINAL_DIGITS = {
+    w: str(i)
+    for i, w in enumerate(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], 1)
+}
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -812,7 +815,11 @@ def _ranked(match: re.Match[str]) -> str:
     number = _CARDINAL_DIGITS.get(match.group(1).lower(), match.group(1))
     word = _ORDINAL_WORDS.get(number)
     if word is None:
-        suffix = "th" if number[-2:] in ("11", "12", "13") else {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
+        suffix = (
+            "th"
+            if number[-2:] in ("11", "12", "13")
+            else {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
+        )
         word = number + suffix
     return f"ranked {word}"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import Stemmer
