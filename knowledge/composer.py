@@ -311,10 +311,10 @@ class Composer:
         )
         # Abbreviations that stand for a phrase of two or more content words, by their words.
         self._alias_phrases: dict[tuple[str, ...], frozenset[str]] = {}
-        for key, value in self.rules.aliases.items():
+        for alias, value in self.rules.aliases.items():
             stems = frozenset(stem(w) for w in self.rules.words(value) if w not in STOP_WORDS)
             if len(stems) >= 2:
-                self._alias_phrases[tuple(key.split())] = stems
+                self._alias_phrases[tuple(alias.split())] = stems
         self._place_terms = (
             frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
         )
