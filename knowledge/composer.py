@@ -30,7 +30,7 @@ from knowledge.entities import gazetteer
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index
 from knowledge.models import Answer, Article, Fact, Passage, Source
-from knowledge.normalise import NOISE_WORDS, Speller, clean
+from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, build_passage_parts
 from knowledge.text import ALIASES, STOP_WORDS, normalise, stem
 
@@ -71,6 +71,24 @@ _HAS_NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 _HAS_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:last|this|next) year\b")
+# "why" questions want a reason: the text must give one, not merely share the question's words.
+_ASKS_REASON_RE = re.compile(
+    r"^(?:so\s+)?why\b|\bwhy (?:is|are|does|do|did|has|have|was|were|would|should|can)\b|\bhow come\b|"
+    r"\bwhat(?:'s| is| was| are)? behind\b|\b(?:what|which) (?:is|are|was|were)? ?the reasons?\b|"
+    r"\breasons? (?:for|behind|why)\b",
+    re.IGNORECASE,
+)
+# How the articles give a cause or a purpose ("driven by national policy support", "provide a unique
+# advantage", "to address healthcare challenges", "demonstrating confidence in ...").
+_HAS_REASON_RE = re.compile(
+    r"\b(?:because|due to|thanks to|owing to|as a result|result of|the reasons?|why|"
+    r"driven by|drives?|driving|driver|fuel(?:l)?ed by|spurred by|propelled by|powered by|backed by|"
+    r"reflects?|reflecting|stems? from|stemming from|underpinned by|attributed to|rooted in|"
+    r"advantages?|enables?|enabling|allows?|so as to|in order to|aims? to|aimed at|seeks? to|"
+    r"to (?:address|tackle|meet|counter|reduce|boost|ensure|secure)|demonstrating|given that|"
+    r"leads? to|led to|leading to)\b",
+    re.IGNORECASE,
+)
 # Number words as the tokenizer stems them ("nine", "billion", "second", "half").
 _NUMBER_TERMS = frozenset(
     stem(w)
@@ -99,6 +117,23 @@ _ASKS_LIST_RE = re.compile(
 _HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
 # A list item's label: "1. Government Support: ..." or "Shanghai: Innovation Hub: ...".
 _LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
+# A position written as a number ("#1", "no. 2", "number one"): a rank, in the words facts use ("first").
+_RANK_NUMBER_RE = re.compile(
+    r"(?:#\s?|\bno\.\s?|\bnumber\s)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!,\d)",
+    re.IGNORECASE,
+)
+_ORDINAL_WORDS = {
+    n: w
+    for n, w in zip(
+        "1 2 3 4 5 6 7 8 9 10".split(),  # noqa: SIM905 - reads as the list it is
+        "first second third fourth fifth sixth seventh eighth ninth tenth".split(),  # noqa: SIM905
+        strict=True,
+    )
+}
+_CARDINAL_DIGITS = {
+    w: str(i)
+    for i, w in enumerate(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], 1)
+}
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -118,6 +153,9 @@ class Question:
     years: frozenset[str]
     ordinals: frozenset[str]
     yes_no: bool
+    # The stems of each multi-word thing an abbreviation of the question stands for ("gdp" -> gross,
+    # domestic, product): a text holding only some of them names something else.
+    phrases: tuple[frozenset[str], ...] = ()
 
     @property
     def total(self) -> float:
@@ -181,7 +219,7 @@ class _Traits:
     tokens: frozenset[str]
     years: frozenset[str]
     ordinals: frozenset[str]
-    types: frozenset[str]  # "number", "year", "who", "where": the kinds of answer the text can give
+    types: frozenset[str]  # "number", "year", "who", "where", "reason": the kinds of answer the text gives
     length: int
     # The tokens that may satisfy a question's names and places: the text's own, never a heading's
     # ("Japan's Challenges" over a sentence about China does not make the sentence about Japan).
@@ -268,6 +306,15 @@ class Composer:
             if key and tokens and (len(key) > 1 or tokens <= self.names or not tokens <= self.vocabulary):
                 self._places[key] = tokens
         self._place_len = max((len(k) for k in self._places), default=1)
+        self._alias_terms = frozenset(
+            stem(w) for value in self.rules.aliases.values() for w in value.split() if w not in STOP_WORDS
+        )
+        # Abbreviations that stand for a phrase of two or more content words, by their words.
+        self._alias_phrases: dict[tuple[str, ...], frozenset[str]] = {}
+        for alias, value in self.rules.aliases.items():
+            stems = frozenset(stem(w) for w in self.rules.words(value) if w not in STOP_WORDS)
+            if len(stems) >= 2:
+                self._alias_phrases[tuple(alias.split())] = stems
         self._place_terms = (
             frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
         )
@@ -283,7 +330,9 @@ class Composer:
         for value in table.values():
             surface.update(value.split())
         place_words = {w for phrase in gaz.places for w in phrase.split()} | set(gaz.demonyms)
-        self.speller = Speller(surface, protected=STOP_WORDS | NOISE_WORDS | place_words, same=stem)
+        self.speller = Speller(
+            surface, protected=STOP_WORDS | NOISE_WORDS | place_words, same=stem, known=english_words()
+        )
 
     @classmethod
     def from_parts(
@@ -341,6 +390,8 @@ class Composer:
             types.add("year")
         if _HAS_LIST_RE.search(text):
             types.add("enumeration")
+        if _HAS_REASON_RE.search(text):
+            types.add("reason")
         if _CAPITALISED_RE.search(text):
             types.update(("who", "where"))
         elif tokens & self._place_terms:
@@ -360,7 +411,7 @@ class Composer:
     def analyse(self, question: str) -> Question:
         """The question cleaned, spelled against the corpus, and reduced to weighted terms and constraints."""
         cleaned = clean(normalise(question)) or normalise(question)
-        spelled, _ = self.speller.correct_text(cleaned)
+        spelled, _ = self.speller.correct_text(_RANK_NUMBER_RE.sub(_ranked, cleaned))
         normalised = " ".join(spelled.split()).strip(" ?!.")
         # The answer type is read after aliases ("hw much" -> "how much"); "what year" names the type
         # of answer wanted, not its subject, so "year" is not a term.
@@ -370,7 +421,10 @@ class Composer:
         weights: dict[str, float] = {}
         unknown: list[str] = []
         for t in terms:
-            if t in self.vocabulary:
+            # A word of an abbreviation's expansion is subject matter even where the corpus lacks it
+            # ("gdp" -> "gross domestic product"): it weighs as a missed content word, so a text with
+            # only "domestic production" does not cover the question.
+            if t in self.vocabulary or t in self._alias_terms:
                 weights[t] = self._idf(t)
             else:
                 unknown.append(t)
@@ -387,7 +441,9 @@ class Composer:
             if parts and not any(p in self.vocabulary for p in parts):
                 unknown_name = True
         wants = (
-            "number"
+            "reason"
+            if _ASKS_REASON_RE.search(understood)
+            else "number"
             if _ASKS_NUMBER_RE.search(understood)
             else "year"
             if _ASKS_YEAR_RE.search(understood)
@@ -417,6 +473,7 @@ class Composer:
             years=years,
             ordinals=ordinals,
             yes_no=bool(_YES_NO_RE.match(understood)),
+            phrases=self._phrases(spelled),
         )
 
     def _entities(self, surface: Sequence[str]) -> tuple[frozenset[str], ...]:
@@ -434,6 +491,17 @@ class Composer:
             else:
                 i += 1
         return tuple(dict.fromkeys(found))
+
+    def _phrases(self, text: str) -> tuple[frozenset[str], ...]:
+        """The expansions (as stems) of the abbreviations ``text`` uses (see ``Question.phrases``)."""
+        words = [w.strip(".,;:!?\"'()") for w in text.split()]
+        found = []
+        for n in (1, 2, 3):
+            for i in range(len(words) - n + 1):
+                stems = self._alias_phrases.get(tuple(words[i : i + n]))
+                if stems is not None and stems not in found:
+                    found.append(stems)
+        return tuple(found)
 
     def _idf(self, term: str) -> float:
         # Terms known only to the fact table weigh as much as the rarest passage term.
@@ -608,7 +676,9 @@ class Composer:
             window = next((t for s, e, t in self._sentence_traits(doc) if (s, e) == (start, end)), None)
             tokens = (window.tokens if window else _EMPTY) | title
         missing = [w for t, w in q.weights.items() if t not in tokens]
-        return max(missing, default=0.0) / q.total if q.total else 0.0
+        # Measured against the rarest possible term, not the question's total: a share of the total
+        # falls as the question grows and so mostly repeats ``coverage``.
+        return max(missing, default=0.0) / self.passage_index.unseen_idf
 
     def _same_content(self, a: Candidate, b: Candidate) -> bool:
         """Whether two candidates say the same thing: the same fact, or windows sharing a sentence.
@@ -644,6 +714,9 @@ class Composer:
         for ordinal in q.ordinals:
             if ordinal not in traits.ordinals:
                 missing += 1.0 if traits.ordinals else 0.5
+        for phrase in q.phrases:
+            if phrase & tokens and not phrase <= tokens | partial:
+                missing += 1.0  # part of what an abbreviation stands for: another thing
         coverage, matched = q.match(tokens, partial)
         values = (
             coverage,
@@ -735,6 +808,20 @@ class Composer:
 @lru_cache(maxsize=1)
 def _default_model() -> DecisionModel:
     return load_model()
+
+
+def _ranked(match: re.Match[str]) -> str:
+    """ "#1" -> "ranked first", "no. 12" -> "ranked 12th" (see ``_RANK_NUMBER_RE``)."""
+    number = _CARDINAL_DIGITS.get(match.group(1).lower(), match.group(1))
+    word = _ORDINAL_WORDS.get(number)
+    if word is None:
+        suffix = (
+            "th"
+            if number[-2:] in ("11", "12", "13")
+            else {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
+        )
+        word = number + suffix
+    return f"ranked {word}"
 
 
 def _type_fit(wants: str | None, types: frozenset[str]) -> float:

@@ -10,15 +10,20 @@ Two small stages, both pure:
   Shorter words are too ambiguous for edit distance ("chna" is one edit from "china" and from "cana");
   they are handled by the curated alias file only. The distance is rapidfuzz's optimal string
   alignment (a swap of two letters is one edit: "industires" -> "industries").
+  A word that is ordinary English (``english_words``: wordfreq's list, Zipf frequency 3 or more) is
+  never corrected, even when the corpus lacks it: "lunch" is not a typo of "launch"; only its other
+  spelling is taken when the corpus writes it so ("centres" -> "centers").
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
+from wordfreq import get_frequency_list
 
 MIN_TYPO_LENGTH = 5
 LONG_WORD = 9  # words this long may be two edits away ("manufactring" is one, "tecnolgy" two)
@@ -51,6 +56,37 @@ _IMPERATIVE_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[a-z]+")
+# Zipf frequency (log10 of uses per billion words) from which a word counts as ordinary English: "lunch"
+# is 4.7, "semiconductor" 3.5, while common misspellings stay below it ("goverment" 2.7, "reserch" 1.2).
+ENGLISH_ZIPF = 3.0
+
+
+# British and American spellings of one word ("centres"/"centers", "organisation"/"organization",
+# "fuelled"/"fueled", "labour"/"labor") share one key: an English word the corpus writes the other way.
+_SPELLING_VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"tre(s|d)?$"), r"ter\1"),
+    (re.compile(r"(?<=[a-z]{2})is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"yse(s|d)?$"), r"yze\1"),
+    (re.compile(r"our(s|ed|ing|ite|ites|able)?$"), r"or\1"),
+    (re.compile(r"(?<=[aeiou])ll(ed|ing|er|ers)$"), r"l\1"),
+    (re.compile(r"ogue(s)?$"), r"og\1"),
+)
+
+
+def spelling_key(word: str) -> str:
+    """One form for a word's British and American spellings (see ``_SPELLING_VARIANTS``)."""
+    for pattern, replacement in _SPELLING_VARIANTS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+@lru_cache(maxsize=4)
+def english_words(min_zipf: float = ENGLISH_ZIPF) -> frozenset[str]:
+    """Lower-case English words at least ``min_zipf`` frequent, from wordfreq's bundled data (loaded once)."""
+    # wordfreq buckets its list by frequency in centibels: bucket i holds words of frequency 10**(-i/100),
+    # and Zipf = log10(frequency) + 9, so Zipf ``z`` is bucket 100 * (9 - z).
+    buckets = get_frequency_list("en")[: round(100 * (9 - min_zipf)) + 1]
+    return frozenset(w for bucket in buckets for w in bucket if w.isalpha())
 
 
 def clean(question: str) -> str:
@@ -76,6 +112,7 @@ class Speller:
         vocabulary: Iterable[str] | Mapping[str, int],
         protected: Iterable[str] = (),
         same: Callable[[str], str] | None = None,
+        known: frozenset[str] = frozenset(),
     ) -> None:
         self.vocabulary = frozenset(w for w in vocabulary if w.isalpha())
         # How often the corpus uses each word: between equally close words, a clearly commoner one wins
@@ -86,6 +123,10 @@ class Speller:
         self._same = same
         # Words that are right as they are even if the corpus lacks them (stop words, places).
         self.protected = frozenset(protected) | self.vocabulary
+        # Ordinary words of the language (``english_words``): right as they are, looked up apart so the
+        # large shared set is not copied per speller.
+        self.known = known
+        self._variants = {spelling_key(w): w for w in sorted(self.vocabulary, reverse=True)}
         self._choices = sorted(w for w in self.vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
         self._cache: dict[str, str] = {}
 
@@ -93,6 +134,8 @@ class Speller:
         """``word``, or the unique closest vocabulary word within the allowed edit distance."""
         if len(word) < MIN_TYPO_LENGTH or word in self.protected or not word.isalpha():
             return word
+        if word in self.known:  # right as it is, or the corpus's spelling of it ("centres" -> "centers")
+            return self._variants.get(spelling_key(word), word)
         cached = self._cache.get(word)
         if cached is not None:
             return cached

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import Stemmer
@@ -188,10 +189,23 @@ class TextRules:
     def expand(self, text: str) -> str:
         """Lower-cased text with punctuated aliases and number forms spelled out."""
         text = normalise(text).lower()
-        text = self._number_re.sub(lambda m: f"{m.group(1)} {self._suffixes[m.group(2)]}", text)
+        text = self._number_re.sub(self._number_form, text)
         if self._punct_re is not None:
             text = self._punct_re.sub(lambda m: f" {self._punctuated[m.group(0)]} ", text)
         return text
+
+    def _number_form(self, match: re.Match[str]) -> str:
+        """A suffixed number in the form texts write it: thousands as digits ("463k" -> "463,000"),
+        larger scales spelled out ("2.5bn" -> "2.5 billion")."""
+        number, scale = match.group(1), self._suffixes[match.group(2)]
+        if scale == "thousand":
+            try:
+                value = Decimal(number.replace(",", "")) * 1000
+            except InvalidOperation:  # "1.2.3k": not one number, left spelled out
+                return f"{number} {scale}"
+            if value == value.to_integral_value():
+                return f"{int(value):,}"
+        return f"{number} {scale}"
 
     def words(self, text: str) -> list[str]:
         """Lower-cased, alias-expanded surface words of ``text``, possessives dropped, stop words kept."""

@@ -65,3 +65,47 @@ def test_a_year_the_text_does_not_state_is_a_missing_constraint(snapshot) -> Non
 def test_a_threshold_in_a_yes_no_question_is_not_a_constraint(snapshot) -> None:  # type: ignore[no-untyped-def]
     q = snapshot.composer.analyse("does the plan have a budget of more than 2020 crowns")
     assert q.years == frozenset()
+
+
+REASONS = {
+    "reasons.md": """---
+title: Ruritanian robots
+---
+Ruritania has many robot factories.
+
+Ruritania's robot factories grew because of cheap power and trained workers.
+""",
+}
+
+
+def test_why_wants_a_reason(tmp_path: Path) -> None:
+    composer = load_snapshot(write_kb(tmp_path / "kb", REASONS, facts=None)).composer
+    assert composer.analyse("why does ruritania have so many robot factories").wants == "reason"
+    assert composer.analyse("how come ruritania has robot factories").wants == "reason"
+    assert composer.analyse("what's behind the robot factories").wants == "reason"
+    decision = composer.decide("why does ruritania have robot factories")
+    assert decision.best is not None and "because" in decision.best.text
+    assert decision.best.features["type_ok"] == 1.0
+
+
+def test_a_plain_statement_is_not_a_reason(tmp_path: Path) -> None:
+    composer = load_snapshot(
+        write_kb(
+            tmp_path / "kb",
+            {
+                "a.md": REASONS["reasons.md"].replace(
+                    "grew because of cheap power and trained workers", "are in the north"
+                )
+            },
+            facts=None,
+        )
+    ).composer
+    decision = composer.decide("why does ruritania have robot factories")
+    assert decision.best is None or decision.best.features["type_ok"] == 0.0
+
+
+def test_a_position_written_as_a_number_is_a_rank(snapshot) -> None:  # type: ignore[no-untyped-def]
+    composer = snapshot.composer
+    assert "ranked first" in composer.analyse("is the plan #1?").normalised
+    assert "ranked 12th" in composer.analyse("is the plan no. 12").normalised
+    assert "ranked" not in composer.analyse("the number of plans").normalised

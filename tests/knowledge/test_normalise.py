@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.normalise import Speller, clean
+from knowledge.normalise import Speller, clean, english_words, spelling_key
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,33 @@ def test_a_clearly_commoner_word_breaks_a_tie() -> None:
     speller = Speller({"provinces": 12, "provides": 2})
     assert speller.correct("provices") == "provinces"
     assert Speller({"provinces": 3, "provides": 2}).correct("provices") == "provices"
+
+
+ENGLISH = frozenset({"lunch", "targets", "stands", "centres"})
+
+
+@pytest.mark.parametrize("word", ["lunch", "targets", "stands"])
+def test_ordinary_english_words_are_not_corrected(word: str) -> None:
+    speller = Speller(["launch", "target", "standards", "innovation"], known=ENGLISH)
+    assert speller.correct(word) == word
+
+
+@pytest.mark.parametrize(("typo", "word"), [("inovation", "innovation"), ("reserch", "research")])
+def test_typos_are_still_corrected_beside_a_word_list(typo: str, word: str) -> None:
+    assert Speller(VOCABULARY, known=ENGLISH).correct(typo) == word
+
+
+def test_an_english_word_takes_the_corpus_spelling_of_itself() -> None:
+    assert Speller(["centers"], known=ENGLISH).correct("centres") == "centers"
+
+
+def test_spelling_key_joins_british_and_american_forms() -> None:
+    assert spelling_key("organisation") == spelling_key("organization")
+    assert spelling_key("fuelled") == spelling_key("fueled")
+    assert spelling_key("lunch") != spelling_key("launch")
+
+
+def test_english_words_are_ordinary_words_only() -> None:
+    words = english_words()
+    assert {"lunch", "targets", "stands", "launch"} <= words
+    assert not {"inovation", "reserch", "tecnology", "manufactring"} & words

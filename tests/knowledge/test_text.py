@@ -57,3 +57,14 @@ def test_normalise_collapses_space_and_quotes() -> None:
 def test_tokenize_takes_any_text(text: str) -> None:
     for token in tokenize(text):
         assert token and token == token.lower() and " " not in token
+
+
+def test_thousands_suffix_becomes_the_digits_texts_write() -> None:
+    assert tokenize("10k firms") == tokenize("10,000 firms")
+    assert "463,000" in tokenize("463k enterprises")
+    assert "2,500" in tokenize("2.5k")
+
+
+def test_larger_number_suffixes_stay_spelled_out() -> None:
+    assert tokenize("2.5bn") == tokenize("2.5 billion")
+    assert tokenize("$500m")[-1] == "million"
