@@ -33,6 +33,17 @@ from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, build_passage_parts
 from knowledge.text import ALIASES, STOP_WORDS, normalise, stem
+from knowledge.traits import (
+    CAPITALISED,
+    CAPITALISED_RE,
+    ENUMERATION,
+    NUMBER,
+    REASON,
+    YEAR,
+    ordinal_terms,
+    text_flags,
+    year_terms,
+)
 
 MAX_ANSWER_CHARS = 300
 MAX_QUESTION_CHARS = 2000
@@ -49,7 +60,6 @@ RANK_TERM = stem("rank")  # "rank", "ranking", "position", "place", ... (synonym
 
 _WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
 _POSSESSIVE_RE = re.compile(r"'s?$")
-_CAPITALISED_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’&-]+")
 # What a question asks for. "what year", "which percentage": the word names the answer's type.
 _ASKS_NUMBER_RE = re.compile(
     r"\bhow (?:many|much|big|large|far|fast)\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
@@ -65,28 +75,11 @@ _ASKS_WHERE_RE = re.compile(
 _TYPE_WORDS_RE = re.compile(
     r"\b(?:what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
 )
-_HAS_NUMBER_RE = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|"
-    r"thousand|million|billion|trillion|percent|dozen|first|second|third|half|double|twice)\b",
-    re.IGNORECASE,
-)
-_HAS_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:last|this|next) year\b")
 # "why" questions want a reason: the text must give one, not merely share the question's words.
 _ASKS_REASON_RE = re.compile(
     r"^(?:so\s+)?why\b|\bwhy (?:is|are|does|do|did|has|have|was|were|would|should|can)\b|\bhow come\b|"
     r"\bwhat(?:'s| is| was| are)? behind\b|\b(?:what|which) (?:is|are|was|were)? ?the reasons?\b|"
     r"\breasons? (?:for|behind|why)\b",
-    re.IGNORECASE,
-)
-# How the articles give a cause or a purpose ("driven by national policy support", "provide a unique
-# advantage", "to address healthcare challenges", "demonstrating confidence in ...").
-_HAS_REASON_RE = re.compile(
-    r"\b(?:because|due to|thanks to|owing to|as a result|result of|the reasons?|why|"
-    r"driven by|drives?|driving|driver|fuel(?:l)?ed by|spurred by|propelled by|powered by|backed by|"
-    r"reflects?|reflecting|stems? from|stemming from|underpinned by|attributed to|rooted in|"
-    r"advantages?|enables?|enabling|allows?|so as to|in order to|aims? to|aimed at|seeks? to|"
-    r"to (?:address|tackle|meet|counter|reduce|boost|ensure|secure)|demonstrating|given that|"
-    r"leads? to|led to|leading to)\b",
     re.IGNORECASE,
 )
 # Number words as the tokenizer stems them ("nine", "billion", "second", "half").
@@ -114,7 +107,6 @@ _ASKS_LIST_RE = re.compile(
     re.IGNORECASE,
 )
 # An enumeration in a sentence ("such as A, B and C"): what a list question can be answered with.
-_HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
 # A list item's label: "1. Government Support: ..." or "Shanghai: Innovation Hub: ...".
 _LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
 # A position written as a number ("#1", "no. 2", "number one"): a rank, in the words facts use ("first").
@@ -288,6 +280,7 @@ class Composer:
         self.passages: Sequence[Passage] = parts.passages
         self.passage_index: BM25Index = parts.index
         self._sentence_tokens = parts.sentences.tokens
+        self._segment_flags = parts.sentences.flags_of
         self.surface_words: Mapping[str, int] = parts.surface  # every word of the passages, as written
         surface: Counter[str] = Counter(list(table))
         surface.update(parts.surface)
@@ -353,11 +346,13 @@ class Composer:
         cache) keeps a 100k-passage index's memory and build time down.
         """
         passage = self.passages[doc]
-        # The terms of the heading and of each sentence were computed at build time.
+        # The terms and flags of the heading and of each sentence were computed at build time.
         heading_terms, sentence_terms = self._sentence_tokens(doc)
-        heading = self._traits(passage.heading or "", heading_terms, length=0)
+        heading_flags, *flags = self._segment_flags(doc)
+        heading = self._segment_traits(heading_flags, heading_terms, 0)
         sentences = [
-            self._traits(s, terms) for s, terms in zip(passage.sentences, sentence_terms, strict=True)
+            self._segment_traits(f, terms, len(text))
+            for text, f, terms in zip(passage.sentences, flags, sentence_terms, strict=True)
         ]
         windows = []
         for start, first in enumerate(sentences):
@@ -369,6 +364,9 @@ class Composer:
                     windows.append((start, start + 2, two))
         return tuple(windows)
 
+    def _segment_traits(self, flags: int, terms: frozenset[str], length: int) -> _Traits:
+        return self._traits_of(flags, terms, year_terms(terms), ordinal_terms(terms), length)
+
     def _traits(
         self,
         text: str,
@@ -377,34 +375,46 @@ class Composer:
         length: int | None = None,
         ranking: bool = False,
     ) -> _Traits:
-        """What ``text`` (with its ``tokens``) can answer: years, editions, and the types of answer it holds."""
+        """What ``text`` (a fact's, with its ``tokens``) can answer: years, editions, types of answer."""
+        years = set(_YEAR_RE.findall(text)) | ({str(as_of)} if as_of else set())
+        return self._traits_of(
+            text_flags(text) | (YEAR if as_of else 0),
+            tokens,
+            frozenset(years),
+            frozenset(_ORDINAL_RE.findall(text)),
+            len(text) if length is None else length,
+            ranking,
+        )
+
+    def _traits_of(
+        self,
+        flags: int,
+        tokens: frozenset[str],
+        years: frozenset[str],
+        ordinals: frozenset[str],
+        length: int,
+        ranking: bool = False,
+    ) -> _Traits:
+        """The traits of a text from its flags (``knowledge.traits``), terms, years and editions."""
         types = set()
         # A ranking ("second in the world") is a position, not the amount "how much" asks for; a
         # question that asks for neither gets a figure rather than a position between equal matches.
         types.add("rank" if ranking or RANK_TERM in tokens else "figure")
         if not ranking:
             types.add("figure")
-        if _HAS_NUMBER_RE.search(text) and not ranking:
+        if flags & NUMBER and not ranking:
             types.add("number")
-        if _HAS_YEAR_RE.search(text) or as_of:
+        if flags & YEAR:
             types.add("year")
-        if _HAS_LIST_RE.search(text):
+        if flags & ENUMERATION:
             types.add("enumeration")
-        if _HAS_REASON_RE.search(text):
+        if flags & REASON:
             types.add("reason")
-        if _CAPITALISED_RE.search(text):
+        if flags & CAPITALISED:
             types.update(("who", "where"))
         elif tokens & self._place_terms:
             types.add("where")
-        years = set(_YEAR_RE.findall(text)) | ({str(as_of)} if as_of else set())
-        return _Traits(
-            tokens,
-            frozenset(years),
-            frozenset(_ORDINAL_RE.findall(text)),
-            frozenset(types),
-            len(text) if length is None else length,
-            tokens,
-        )
+        return _Traits(tokens, years, ordinals, frozenset(types), length, tokens)
 
     # -- stage 1: normalise and analyse ------------------------------------------------------------
 
@@ -432,7 +442,7 @@ class Composer:
         names = {t for t in terms if t in self.names and t not in self.subject_terms}
         unknown_name = False
         understood_words = set(understood.split())
-        for word in _CAPITALISED_RE.findall(cleaned):
+        for word in CAPITALISED_RE.findall(cleaned):
             lowered = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
             fixed = self.speller.correct(lowered)
             if fixed.isalpha() and fixed not in understood_words:

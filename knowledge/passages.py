@@ -22,6 +22,7 @@ import numpy as np
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Passage
 from knowledge.text import _CANONICAL, STOP_WORDS, TextRules, default_rules, stem
+from knowledge.traits import text_flags
 
 _WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
 _POSSESSIVE_RE = re.compile(r"'s?$")
@@ -85,12 +86,23 @@ class SentenceTable:
     """Each segment's distinct term ids, computed at build time: no tokenizing per question."""
 
     def __init__(
-        self, vocabulary: Vocabulary, seg_ptr: np.ndarray, term_ptr: np.ndarray, terms: np.ndarray
+        self,
+        vocabulary: Vocabulary,
+        seg_ptr: np.ndarray,
+        term_ptr: np.ndarray,
+        terms: np.ndarray,
+        flags: np.ndarray,
     ) -> None:
         self.vocabulary = vocabulary
         self.seg_ptr = seg_ptr  # passage -> segments (shared with the PassageStore)
         self.term_ptr = term_ptr  # segment -> its term ids term_ptr[s]:term_ptr[s+1] (int64, S+1)
         self.terms = terms  # int32
+        self.flags = flags  # segment -> the kinds of answer it can give (``knowledge.traits``, uint8)
+
+    def flags_of(self, doc: int) -> list[int]:
+        """The flags of passage ``doc``'s heading and of each of its sentences."""
+        lo, hi = self.seg_ptr[doc : doc + 2].tolist()
+        return self.flags[lo:hi].tolist()
 
     def tokens(
         self, doc: int, only: frozenset[str] | None = None
@@ -166,6 +178,7 @@ def build_passage_parts(
     doc_lengths = array("q")
     seg_terms = array("i")  # each segment's distinct term ids
     seg_lengths = array("q")
+    seg_flags = array("B")
     seg_counts = array("q")
     article_terms: dict[str, set[int]] = {aid: set() for aid in article_index}
     surface: Counter[str] = Counter()
@@ -176,6 +189,7 @@ def build_passage_parts(
         length = 0
         for segment, seg_words in zip(segments, segment_words(segments, rules), strict=True):
             texts.append(segment.encode("utf-8"))
+            seg_flags.append(text_flags(segment))
             surface.update(seg_words)
             seg_ids = [setdefault(stem(w), len(ids)) for w in seg_words if w not in STOP_WORDS]
             doc_terms.extend(seg_ids)
@@ -206,7 +220,11 @@ def build_passage_parts(
     )
     del texts
     sentences = SentenceTable(
-        vocabulary, seg_ptr, _pointers(seg_lengths), np.frombuffer(seg_terms, dtype=np.int32)
+        vocabulary,
+        seg_ptr,
+        _pointers(seg_lengths),
+        np.frombuffer(seg_terms, dtype=np.int32),
+        np.frombuffer(seg_flags, dtype=np.uint8),
     )
     names_of = vocabulary.terms
     per_article = {aid: {names_of[t] for t in terms} for aid, terms in article_terms.items()}

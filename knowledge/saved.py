@@ -51,10 +51,12 @@ _ARRAYS = (
     "text_ptr",
     "term_ptr",
     "terms",
+    "seg_flags",
 )
 # Modules whose code decides what a saved index holds.
 _SIGNED_MODULES = (
     "text",
+    "traits",
     "aliases",
     "entities",
     "corpus",
@@ -145,6 +147,7 @@ def save(
         "text_ptr": store.text_ptr,
         "term_ptr": sentences.term_ptr,
         "terms": sentences.terms,
+        "seg_flags": sentences.flags,
     }
     meta = {
         "format": FORMAT,
@@ -233,7 +236,9 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
         arrays["text"],
         arrays["text_ptr"],
     )
-    sentences = SentenceTable(vocabulary, arrays["seg_ptr"], arrays["term_ptr"], arrays["terms"])
+    sentences = SentenceTable(
+        vocabulary, arrays["seg_ptr"], arrays["term_ptr"], arrays["terms"], arrays["seg_flags"]
+    )
     parts = PassageParts(
         store, index, sentences, frozenset(meta["names"]), frozenset(meta["subject_terms"]), surface
     )
@@ -255,6 +260,7 @@ def _check_shapes(arrays: dict[str, np.ndarray], terms: int, size: int, articles
     need(len(a["seg_ptr"]) == size + 1, "segments")
     segments = int(a["seg_ptr"][-1])
     need(len(a["text_ptr"]) == segments + 1 and int(a["text_ptr"][-1]) == len(a["text"]), "text")
+    need(len(a["seg_flags"]) == segments, "segment flags")
     need(len(a["term_ptr"]) == segments + 1 and int(a["term_ptr"][-1]) == len(a["terms"]), "terms")
     need(len(a["terms"]) == 0 or (int(a["terms"].min()) >= 0 and int(a["terms"].max()) < terms), "term ids")
     need(size == 0 or (int(a["p_article"].min()) >= 0 and int(a["p_article"].max()) < articles), "articles")

@@ -1,0 +1,50 @@
+"""Answer-type flags read once per heading and sentence (``knowledge.traits``), and saved with the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import load_snapshot, saved
+from knowledge.traits import (
+    CAPITALISED,
+    ENUMERATION,
+    NUMBER,
+    REASON,
+    YEAR,
+    ordinal_terms,
+    text_flags,
+    year_terms,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    [
+        ("the plan was launched in 2015", NUMBER | YEAR),
+        ("growth driven by national policy support", REASON),
+        ("sectors such as robotics and aerospace", ENUMERATION),
+        ("it works closely with Tsinghua University", CAPITALISED),
+        ("Nine cities take part", NUMBER),  # a capital at the start of a sentence is grammar, not a name
+        ("nothing of the kind here", 0),
+    ],
+)
+def test_text_flags(text: str, flags: int) -> None:
+    assert text_flags(text) == flags
+
+
+def test_years_and_editions_come_from_the_terms() -> None:
+    terms = ["2024", "11th", "463,000", "1990s", "3.6", "launch"]
+    assert year_terms(terms) == {"2024"}
+    assert ordinal_terms(terms) == {"11th"}
+
+
+def test_a_saved_index_keeps_every_segments_flags(tmp_path: Path, seeds_dir: Path) -> None:
+    built = load_snapshot(seeds_dir, index_dir=tmp_path / "index")
+    restored = saved.load(tmp_path / "index", built.version)
+    for doc in range(len(built.passages)):
+        assert restored.parts.sentences.flags_of(doc) == built.composer._segment_flags(doc)
+        passage = built.passages[doc]
+        texts = [passage.heading or "", *passage.sentences]
+        assert restored.parts.sentences.flags_of(doc) == [text_flags(t) for t in texts]
