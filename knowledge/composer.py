@@ -58,7 +58,6 @@ TITLE_WEIGHT = 0.5
 NOT_FOUND = "I couldn't find that in the knowledge base."
 RANK_TERM = stem("rank")  # "rank", "ranking", "position", "place", ... (synonyms fold onto it)
 
-_WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
 _POSSESSIVE_RE = re.compile(r"'s?$")
 # What a question asks for. "what year", "which percentage": the word names the answer's type.
 _ASKS_NUMBER_RE = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -248,11 +248,6 @@ def default_rules() -> TextRules:
     return TextRules(ALIASES, gazetteer().demonyms)
 
 
-def expand_aliases(text: str) -> str:
-    """The words of ``text`` with the built-in aliases spelled out, joined by spaces."""
-    return " ".join(default_rules().words(text))
-
-
 def words(text: str) -> list[str]:
     """``TextRules.words`` with the default rules (built-in aliases, demonyms)."""
     return default_rules().words(text)
@@ -261,11 +256,6 @@ def words(text: str) -> list[str]:
 def tokenize(text: str) -> list[str]:
     """``TextRules.tokenize`` with the default rules (the index's tokens for ``text``)."""
     return default_rules().tokenize(text)
-
-
-def tokenize_many(texts: Iterable[str]) -> list[list[str]]:
-    """``tokenize`` over many texts (the corpus side of the index)."""
-    return [tokenize(t) for t in texts]
 
 
 # Sentence boundaries: end punctuation, optional closing quote or bracket, then a capital, digit or quote.
