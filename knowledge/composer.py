@@ -24,14 +24,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+import numpy as np
+
 from knowledge.aliases import AliasTable, text_rules
 from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
 from knowledge.entities import gazetteer
 from knowledge.errors import QuestionError
-from knowledge.index import BM25Index
+from knowledge.index import BM25Index, Hit
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
-from knowledge.passages import PassageParts, build_passage_parts
+from knowledge.passages import PassageParts, PassageStore, build_passage_parts
+from knowledge.references import ArticleReferences
 from knowledge.text import ALIASES, STOP_WORDS, normalise, stem
 from knowledge.traits import (
     CAPITALISED,
@@ -147,6 +150,8 @@ class Question:
     # The stems of each multi-word thing an abbreviation of the question stands for ("gdp" -> gross,
     # domestic, product): a text holding only some of them names something else.
     phrases: tuple[frozenset[str], ...] = ()
+    # The article the question names ("according to the AMNC 23 blog"): answers come from it alone.
+    article: str | None = None
 
     @property
     def total(self) -> float:
@@ -284,6 +289,14 @@ class Composer:
         surface: Counter[str] = Counter(list(table))
         surface.update(parts.surface)
         self._sentence_traits = lru_cache(maxsize=SENTENCE_CACHE)(self._describe_sentences)
+        store = self.passages
+        if isinstance(store, PassageStore):
+            self._article_ids, self._article_of = store.article_ids, store.article
+        else:
+            self._article_ids = list(dict.fromkeys(p.article_id for p in store))
+            number = {aid: i for i, aid in enumerate(self._article_ids)}
+            self._article_of = np.array([number[p.article_id] for p in store], dtype=np.int32)
+        self.references = ArticleReferences(articles, tokenize, self._articles_with)
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
         fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]
@@ -419,7 +432,13 @@ class Composer:
 
     def analyse(self, question: str) -> Question:
         """The question cleaned, spelled against the corpus, and reduced to weighted terms and constraints."""
-        cleaned = clean(normalise(question)) or normalise(question)
+        raw = normalise(question)
+        # "according to the AMNC 23 blog, ...": the article named is where to look, not what is asked
+        # (read before the noise words go: "blog", "article" are noise anywhere else).
+        reference = self.references.find(raw)
+        if reference is not None:
+            raw = reference.text
+        cleaned = clean(raw) or raw
         spelled, _ = self.speller.correct_text(_RANK_NUMBER_RE.sub(_ranked, cleaned))
         normalised = " ".join(spelled.split()).strip(" ?!.")
         # The answer type is read after aliases ("hw much" -> "how much"); "what year" names the type
@@ -483,6 +502,7 @@ class Composer:
             ordinals=ordinals,
             yes_no=bool(_YES_NO_RE.match(understood)),
             phrases=self._phrases(spelled),
+            article=reference.article if reference is not None else None,
         )
 
     def _entities(self, surface: Sequence[str]) -> tuple[frozenset[str], ...]:
@@ -511,6 +531,24 @@ class Composer:
                 if stems is not None and stems not in found:
                     found.append(stems)
         return tuple(found)
+
+    def _articles_with(self, term: str) -> list[str]:
+        """The ids of the articles whose passages hold ``term`` (from the index's postings)."""
+        index = self.passage_index
+        tid = index.vocabulary.get_id(term)
+        if tid < 0:
+            return []
+        docs = index.docs[int(index.indptr[tid]) : int(index.indptr[tid + 1])]
+        return [self._article_ids[int(i)] for i in np.unique(self._article_of[docs])]
+
+    def _passage_hits(self, q: Question) -> list[Hit]:
+        """The best passages for the question, from the article it names when it names one."""
+        if q.article is None:
+            return self.passage_index.retrieve(q.terms, TOP_PASSAGES)
+        scores = self.passage_index.scores(q.terms)
+        inside = np.flatnonzero((self._article_of == self._article_ids.index(q.article)) & (scores > 0))
+        order = np.lexsort((inside, -np.round(scores[inside], 9)))[:TOP_PASSAGES]
+        return [Hit(int(inside[i]), float(scores[inside[i]])) for i in order]
 
     def _idf(self, term: str) -> float:
         # Terms known only to the fact table weigh as much as the rarest passage term.
@@ -590,10 +628,12 @@ class Composer:
             top = hits[0].score if hits else 1.0
             for hit in hits:
                 traits = self._fact_traits[hit.doc]
+                if q.article is not None and self.facts[hit.doc].source != q.article:
+                    continue
                 if self._agrees(q, traits.tokens):
                     ref = (hit.doc, 0, 0)
                     out.append(self._describe(q, "fact", ref, traits, _EMPTY, hit.score / top, base))
-        hits = self.passage_index.retrieve(q.terms, TOP_PASSAGES)
+        hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
         terms = frozenset(q.weights)
         for hit in hits:
@@ -607,7 +647,10 @@ class Composer:
         if q.wants == "list":
             scores = {hit.doc: hit.score / top for hit in hits}
             for number, (docs, _, traits) in enumerate(self._lists):
-                title = self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
+                article_id = self._article_ids[int(self._article_of[docs[0]])]
+                if q.article is not None and article_id != q.article:
+                    continue
+                title = self._title_tokens.get(article_id, _EMPTY)
                 if terms & traits.tokens and self._agrees(q, traits.named | title):
                     bm25 = max((scores.get(d, 0.0) for d in docs), default=0.0)
                     out.append(self._describe(q, "passage", (number, -1, -1), traits, title, bm25, base))

@@ -1,0 +1,72 @@
+"""Questions that name their article ("according to the X blog") are answered from that article alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import load_snapshot
+from tests.knowledge.conftest import write_kb
+
+ARTICLES = {
+    "harbour.md": """---
+id: harbour-news
+title: Strelsau harbour expands in Ruritania
+publisher: Zenda Times
+---
+The harbour's main challenge is silt in the channel.
+
+Strelsau harbour handled 3 million containers last year.
+""",
+    "mines.md": """---
+id: mines
+title: Inside the copper mines of Ruritania
+---
+The main challenge for the mines is the price of power.
+
+The copper mines employ 12,000 people.
+""",
+}
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return load_snapshot(write_kb(tmp_path / "kb", ARTICLES, facts=None))
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("according to the harbour article, what is the main challenge", "harbour-news"),
+        ("what's the main challenge per the copper mines piece", "mines"),
+        ("acc to the Zenda Times article what is the main challenge", "harbour-news"),  # its publisher
+        ("in the 'inside the copper mines' blog post, what is the main challenge", "mines"),
+    ],
+)
+def test_the_named_article_answers(snapshot, question: str, article: str) -> None:  # type: ignore[no-untyped-def]
+    composer = snapshot.composer
+    assert composer.analyse(question).article == article
+    answer = snapshot.answer(question)
+    assert answer.answered and answer.sources[0].id == article
+    assert "challenge" in answer.text
+
+
+def test_naming_words_are_not_content_words(snapshot) -> None:  # type: ignore[no-untyped-def]
+    q = snapshot.composer.analyse("according to the copper mines article, what is the main challenge")
+    assert q.article == "mines"
+    assert "copper" not in q.weights and "mine" not in q.weights
+    assert "challeng" in q.weights
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is the main challenge",  # no reference
+        "according to the article, what is the main challenge",  # names no article
+        "what does the weather article say",  # names nothing the articles hold
+        "what is the main challenge per the ruritania article",  # both articles are about Ruritania
+    ],
+)
+def test_no_article_or_an_ambiguous_one_changes_nothing(snapshot, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert snapshot.composer.analyse(question).article is None
