@@ -16,6 +16,7 @@ published on ``kb:reload:outcome:<request>``.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -114,6 +115,18 @@ def _knowledge_options(settings: Settings, *, isolated: bool) -> dict[str, Any]:
 def make_store(settings: Settings) -> Store:
     """Redis when ``REDIS_URL`` is set, else the in-process store."""
     return RedisStore(settings.redis_url) if settings.redis_url else MemoryStore()
+
+
+def freeze_long_lived() -> None:
+    """Move what is alive now (the serving knowledge base: hundreds of thousands of objects at 100k
+    passages) out of the cyclic garbage collector's reach, after freeing what a reload left behind.
+
+    Without it every full collection walks the whole index, a pause of milliseconds in some answer;
+    before a fork it also keeps the collector from touching (and so copying) pages workers share.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass(frozen=True)
@@ -312,6 +325,7 @@ class Services:
             metrics.RELOADS.labels(outcome="ok").inc()
             metrics.RELOAD_SECONDS.observe(time.perf_counter() - started)
             metrics.set_knowledge_version(report.new_version)
+        freeze_long_lived()
         return report
 
     def _reload_for_fleet(self, announced: str | None, why: str) -> ReloadOutcome:
@@ -354,6 +368,7 @@ class Services:
                 metrics.RELOADS.labels(outcome="ok").inc()
                 metrics.RELOAD_SECONDS.observe(report.seconds)
                 metrics.set_knowledge_version(report.new_version)
+                freeze_long_lived()
         return report
 
     def _adopt_last_good(self) -> None:
@@ -361,6 +376,7 @@ class Services:
             report = self.kb.adopt_last_good()
         if report is not None and report.changed_anything:
             metrics.set_knowledge_version(report.new_version)
+            freeze_long_lived()
             logger.info(
                 "knowledge: mapped the last good index %s (was %s)", report.new_version, report.old_version
             )

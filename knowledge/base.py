@@ -299,6 +299,7 @@ class KnowledgeBase:
         self.problems: tuple[Problem, ...] = ()
         self._reload_lock = threading.Lock()
         self._snapshot = snapshot if snapshot is not None else self._load()
+        self._snapshot.composer.warm()
 
     @classmethod
     def last_good(
@@ -356,6 +357,7 @@ class KnowledgeBase:
                 self.problems = tuple(exc.problems)
                 raise
             self.problems = ()
+            new.composer.warm()
             # A single reference assignment: readers see the old snapshot or the new one, never a mix.
             self._snapshot = new
             seconds = time.perf_counter() - started
@@ -374,6 +376,7 @@ class KnowledgeBase:
             new = open_saved(self.directory, self.index_dir, version)
             if new is None:
                 return None
+            new.composer.warm()
             self._snapshot = new
             seconds = time.perf_counter() - started
         return _report(old, new, seconds)

@@ -40,6 +40,8 @@ from knowledge.traits import (
     CAPITALISED,
     CAPITALISED_RE,
     ENUMERATION,
+    LABEL_RE,
+    LABELLED,
     NUMBER,
     REASON,
     YEAR,
@@ -59,6 +61,8 @@ SENTENCE_CACHE = 4096
 TITLE_WEIGHT = 0.5
 
 NOT_FOUND = "I couldn't find that in the knowledge base."
+# Questions answered once before a snapshot serves (a list, a typo, a number, a reason): see ``warm``.
+WARM_UP = ("list the main challenges", "how many inovation hubs are there", "why does it matter")
 RANK_TERM = stem("rank")  # "rank", "ranking", "position", "place", ... (synonyms fold onto it)
 
 _POSSESSIVE_RE = re.compile(r"'s?$")
@@ -108,9 +112,6 @@ _ASKS_LIST_RE = re.compile(
     r"|\bkey elements\b|\bexamples of\b",
     re.IGNORECASE,
 )
-# An enumeration in a sentence ("such as A, B and C"): what a list question can be answered with.
-# A list item's label: "1. Government Support: ..." or "Shanghai: Innovation Hub: ...".
-_LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
 # A position written as a number ("#1", "no. 2", "number one"): a rank, in the words facts use ("first").
 _RANK_NUMBER_RE = re.compile(
     r"(?:#\s?|\bno\.\s?|\bnumber\s)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!,\d)",
@@ -285,6 +286,7 @@ class Composer:
         self.passage_index: BM25Index = parts.index
         self._sentence_tokens = parts.sentences.tokens
         self._segment_flags = parts.sentences.flags_of
+        self._sentences = parts.sentences
         self.surface_words: Mapping[str, int] = parts.surface  # every word of the passages, as written
         surface: Counter[str] = Counter(list(table))
         surface.update(parts.surface)
@@ -427,6 +429,15 @@ class Composer:
         elif tokens & self._place_terms:
             types.add("where")
         return _Traits(tokens, years, ordinals, frozenset(types), length, tokens)
+
+    def warm(self) -> None:
+        """Pay now what the first questions would pay: the lists, the speller's tables, first-use caches.
+
+        Called before a snapshot starts serving (and in the gunicorn master, before workers fork).
+        """
+        _ = self._lists
+        for question in WARM_UP:
+            self.answer(question)
 
     # -- stage 1: normalise and analyse ------------------------------------------------------------
 
@@ -663,19 +674,37 @@ class Composer:
         A list question ("list the challenges ...") is answered with the heading and its labels, which no
         single sentence window holds. Each list is (its passages, the text shown, its traits).
         """
+        # Only sections holding a labelled first sentence (a flag read at build time) can be lists: no
+        # pass over every passage's text. Each section is the run of passages around them that share
+        # their article and heading.
+        table = self._sentences
+        starts = table.seg_ptr[:-1]
+        has_sentence = table.seg_ptr[1:] > starts + 1
+        first = np.where(has_sentence, starts + 1, starts)
+        candidates = np.flatnonzero(has_sentence & ((table.flags[first] & LABELLED) != 0)).tolist()
+
+        def key(doc: int) -> tuple[str, str]:
+            passage = self.passages[doc]
+            return passage.article_id, passage.heading or ""
+
         groups: list[tuple[str, str, list[int]]] = []
-        for doc, passage in enumerate(self.passages):
-            key = (passage.article_id, passage.heading or "")
-            if groups and groups[-1][:2] == key:
-                groups[-1][2].append(doc)
-            else:
-                groups.append((*key, [doc]))
+        end = -1
+        for doc in candidates:
+            if doc < end:
+                continue  # inside a section already gathered
+            section = key(doc)
+            start, end = doc, doc + 1
+            while start > 0 and key(start - 1) == section:
+                start -= 1
+            while end < len(self.passages) and key(end) == section:
+                end += 1
+            groups.append((*section, list(range(start, end))))
         lists = []
         for _, heading, docs in groups:
             labelled = [
                 (doc, m.group(1).strip())
                 for doc in docs
-                if (m := _LABEL_RE.match(self.passages[doc].sentences[0])) is not None
+                if (sentences := self.passages[doc].sentences) and (m := LABEL_RE.match(sentences[0]))
             ]
             if not heading or len(labelled) < 2:
                 continue

@@ -10,7 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED = 1, 2, 4, 8, 16
+NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED, LABELLED = 1, 2, 4, 8, 16, 32
+
+# A list item's label at the start of a sentence: "1. Government Support: ..." or "Shanghai: Innovation
+# Hub: ..." (a section whose passages start with one is a list: ``Composer._lists``).
+LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
 
 CAPITALISED_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’&-]+")
 _HAS_NUMBER_RE = re.compile(
@@ -43,6 +47,7 @@ def text_flags(text: str) -> int:
         | (ENUMERATION if _HAS_LIST_RE.search(text) else 0)
         | (REASON if _HAS_REASON_RE.search(text) else 0)
         | (CAPITALISED if CAPITALISED_RE.search(text) else 0)
+        | (LABELLED if LABEL_RE.match(text) else 0)
     )
 
 

@@ -371,3 +371,25 @@ def test_without_redis_workers_on_one_host_meet_through_the_saved_index(
     b._catch_up()  # the listener's heartbeat
     assert b.kb.version == report.new_version  # mapped what a validated; the broken files are not read
     assert "7 percent" in b.answer(QUESTION).text
+
+
+def test_a_reload_frees_the_old_knowledge_and_freezes_the_new(
+    tmp_path: Path, services_factory: Callable[..., Services]
+) -> None:
+    """The serving knowledge is kept out of the cyclic collector's walks, and a reload leaks nothing."""
+    import gc
+    import weakref
+
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    services = services_factory(kb_dir, MemoryStore())
+    old = weakref.ref(services.kb.snapshot.composer)
+    assert "_lists" in vars(services.kb.snapshot.composer)  # warm before it served
+    write_kb(kb_dir, 7)
+    try:
+        services.reload("U0ADMIN")
+        assert gc.get_freeze_count() > 0
+        assert old() is None  # the old snapshot's cycles were collected before the freeze
+        assert "_lists" in vars(services.kb.snapshot.composer)
+        assert "7 percent" in services.answer(QUESTION).text
+    finally:
+        gc.unfreeze()
