@@ -129,6 +129,14 @@ _CARDINAL_DIGITS = {
     w: str(i)
     for i, w in enumerate(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], 1)
 }
+# What the asker already knows and wants something beyond: "besides X, what else ...", "X and what else"
+# (the whole match is what is known, but for the question's own "what ...").
+_KNOWN_ALREADY_RES = (
+    re.compile(
+        r"\b(?:besides|apart from|aside from|other than|except(?:\s+for)?|in addition to)\s+[^,?;.!]+", re.I
+    ),
+    re.compile(r"^.+?\s+(?:and|&)(?=\s+what else\b)|\belse\b", re.I),
+)
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -469,6 +477,13 @@ class Composer:
                 unknown.append(t)
         entities = self._entities(surface)
         names = {t for t in terms if t in self.names and t not in self.subject_terms}
+        # "besides upgrading manufacturing, what else ...": those words are not what is asked (the names
+        # and places among them still are), so a text that only restates them does not cover it.
+        given = self._given(spelled) - names - {t for e in entities for t in e}
+        if given and set(weights) - given:
+            terms = tuple(t for t in terms if t not in given)
+            weights = {t: w for t, w in weights.items() if t not in given}
+            unknown = [t for t in unknown if t not in given]
         unknown_name = False
         understood_words = set(understood.split())
         for word in CAPITALISED_RE.findall(cleaned):
@@ -515,6 +530,14 @@ class Composer:
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
         )
+
+    def _given(self, text: str) -> frozenset[str]:
+        """The terms of what the question says it already knows ("besides X", "X and what else")."""
+        found: set[str] = set()
+        for pattern in _KNOWN_ALREADY_RES:
+            for match in pattern.finditer(text):
+                found.update(self.rules.tokenize(match.group(0)))
+        return frozenset(found)
 
     def _entities(self, surface: Sequence[str]) -> tuple[frozenset[str], ...]:
         """Places the question names (as token sets), the corpus's common subject excepted."""

@@ -109,3 +109,15 @@ def test_a_position_written_as_a_number_is_a_rank(snapshot) -> None:  # type: ig
     assert "ranked first" in composer.analyse("is the plan #1?").normalised
     assert "ranked 12th" in composer.analyse("is the plan no. 12").normalised
     assert "ranked" not in composer.analyse("the number of plans").normalised
+
+
+def test_what_the_asker_already_knows_is_not_what_is_asked(snapshot) -> None:  # type: ignore[no-untyped-def]
+    composer = snapshot.composer
+    q = composer.analyse("besides robotics, what does the ruritanian innovation plan cover")
+    assert "robot" not in q.weights and "cover" in q.weights
+    q = composer.analyse("robotics and what else does the plan cover")
+    assert set(q.terms) == {"plan", "cover"}
+    q = composer.analyse("what does the plan cover apart from robotics")
+    assert set(q.terms) == {"plan", "cover"}
+    # When nothing else is asked, the words stay.
+    assert "robot" in composer.analyse("besides robotics?").weights
