@@ -190,7 +190,9 @@ class TextRules:
         """Lower-cased text with punctuated aliases and number forms spelled out."""
         text = normalise(text).lower()
         text = self._number_re.sub(self._number_form, text)
-        if self._punct_re is not None:
+        # Most texts hold none of the punctuated aliases: a substring test each (in C) skips the regex,
+        # whose look-behinds make it try every alternative at every position (half of a cold build).
+        if self._punct_re is not None and any(key in text for key in self._punctuated):
             text = self._punct_re.sub(lambda m: f" {self._punctuated[m.group(0)]} ", text)
         return text
 
