@@ -10,10 +10,13 @@ memory-mapped by ``knowledge.saved``; worker processes then share the pages.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import re
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import overload
 
@@ -161,6 +164,131 @@ def segment_words(segments: Sequence[str], rules: TextRules) -> list[list[str]]:
     return out
 
 
+# From this many passages the tokenizing is split over the machine's cores (a 100k-passage cold build is
+# mostly this pure-Python loop); smaller knowledge bases are built in this process, in one pass.
+PARALLEL_MIN_PASSAGES = 20_000
+
+
+@dataclass
+class _Tokenized:
+    """One run of passages tokenized: term ids local to ``vocabulary`` (first-seen order)."""
+
+    vocabulary: list[str]
+    doc_terms: array[int]  # every token's term id, passage after passage
+    doc_lengths: array[int]
+    seg_terms: array[int]  # each segment's distinct term ids
+    seg_lengths: array[int]
+    seg_flags: array[int]
+    seg_counts: array[int]
+    texts: bytes  # every segment's UTF-8 bytes, one after another
+    text_lengths: array[int]
+    article_terms: dict[str, set[int]]
+    surface: Counter[str]
+
+
+def _tokenize(passages: Sequence[Passage], rules: TextRules) -> _Tokenized:
+    """Tokenize every heading and sentence of ``passages`` once: term ids, flags, text, surface words."""
+    ids: dict[str, int] = {}  # term -> id in first-seen order (the vocabulary)
+    setdefault = ids.setdefault
+    out = _Tokenized(
+        [],
+        array("i"),
+        array("q"),
+        array("i"),
+        array("q"),
+        array("B"),
+        array("q"),
+        b"",
+        array("q"),
+        {},
+        Counter(),
+    )
+    texts: list[bytes] = []
+    surface = out.surface
+    for passage in passages:
+        segments = (passage.heading or "", *passage.sentences)
+        out.seg_counts.append(len(segments))
+        terms_here = out.article_terms.setdefault(passage.article_id, set())
+        length = 0
+        for segment, seg_words in zip(segments, segment_words(segments, rules), strict=True):
+            texts.append(segment.encode("utf-8"))
+            out.seg_flags.append(text_flags(segment))
+            surface.update(seg_words)
+            seg_ids = [setdefault(stem(w), len(ids)) for w in seg_words if w not in STOP_WORDS]
+            out.doc_terms.extend(seg_ids)
+            length += len(seg_ids)
+            distinct = dict.fromkeys(seg_ids)
+            out.seg_terms.extend(distinct)
+            out.seg_lengths.append(len(distinct))
+            terms_here.update(distinct)
+        out.doc_lengths.append(length)
+    out.vocabulary = list(ids)
+    out.texts = b"".join(texts)
+    out.text_lengths = array("q", map(len, texts))
+    return out
+
+
+_JOB: tuple[Sequence[Passage], TextRules] | None = None  # what forked workers tokenize (inherited, not sent)
+
+
+def _tokenize_slice(bounds: tuple[int, int]) -> _Tokenized:
+    assert _JOB is not None
+    passages, rules = _JOB
+    return _tokenize(passages[bounds[0] : bounds[1]], rules)
+
+
+def _tokenize_all(passages: Sequence[Passage], rules: TextRules) -> list[_Tokenized]:
+    """``[_tokenize(passages)]``, or on a large corpus one run per core, in forked worker processes."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2 or "fork" not in mp.get_all_start_methods():
+        return [_tokenize(passages, rules)]
+    global _JOB
+    step = -(-len(passages) // workers)
+    bounds = [(lo, min(lo + step, len(passages))) for lo in range(0, len(passages), step)]
+    _JOB = (passages, rules)
+    try:
+        with ProcessPoolExecutor(len(bounds), mp_context=mp.get_context("fork")) as pool:
+            return list(pool.map(_tokenize_slice, bounds))
+    finally:
+        _JOB = None
+
+
+def _merged(runs: Sequence[_Tokenized]) -> tuple[Vocabulary, _Tokenized]:
+    """The runs as one, their local term ids mapped onto one vocabulary in first-seen order (the
+    ids a single pass would have given)."""
+    if len(runs) == 1:
+        return Vocabulary(runs[0].vocabulary), runs[0]
+    ids: dict[str, int] = {}
+    out = _Tokenized(
+        [],
+        array("i"),
+        array("q"),
+        array("i"),
+        array("q"),
+        array("B"),
+        array("q"),
+        b"",
+        array("q"),
+        {},
+        Counter(),
+    )
+    texts = []
+    for run in runs:
+        to_global = np.array([ids.setdefault(t, len(ids)) for t in run.vocabulary], dtype=np.int32)
+        out.doc_terms.frombytes(to_global[np.frombuffer(run.doc_terms, dtype=np.int32)].tobytes())
+        out.seg_terms.frombytes(to_global[np.frombuffer(run.seg_terms, dtype=np.int32)].tobytes())
+        for name in ("doc_lengths", "seg_lengths", "seg_flags", "seg_counts", "text_lengths"):
+            getattr(out, name).extend(getattr(run, name))
+        texts.append(run.texts)
+        for aid, terms in run.article_terms.items():
+            mapped = to_global[np.fromiter(terms, dtype=np.int64, count=len(terms))].tolist()
+            out.article_terms.setdefault(aid, set()).update(mapped)
+        out.surface.update(run.surface)
+    out.vocabulary = list(ids)
+    out.texts = b"".join(texts)
+    return Vocabulary(out.vocabulary), out
+
+
 def build_passage_parts(
     articles: Mapping[str, Article], passages: Sequence[Passage], rules: TextRules | None = None
 ) -> PassageParts:
@@ -171,67 +299,36 @@ def build_passage_parts(
     for passage in passages:
         article_index.setdefault(passage.article_id, len(article_index))
     n = len(passages)
-    ids: dict[str, int] = {}  # term -> id in first-seen order (the vocabulary)
-    setdefault = ids.setdefault
-    texts: list[bytes] = []
-    doc_terms = array("i")  # every token's term id, passage after passage
-    doc_lengths = array("q")
-    seg_terms = array("i")  # each segment's distinct term ids
-    seg_lengths = array("q")
-    seg_flags = array("B")
-    seg_counts = array("q")
-    article_terms: dict[str, set[int]] = {aid: set() for aid in article_index}
-    surface: Counter[str] = Counter()
-    for passage in passages:
-        segments = (passage.heading or "", *passage.sentences)
-        seg_counts.append(len(segments))
-        terms_here = article_terms[passage.article_id]
-        length = 0
-        for segment, seg_words in zip(segments, segment_words(segments, rules), strict=True):
-            texts.append(segment.encode("utf-8"))
-            seg_flags.append(text_flags(segment))
-            surface.update(seg_words)
-            seg_ids = [setdefault(stem(w), len(ids)) for w in seg_words if w not in STOP_WORDS]
-            doc_terms.extend(seg_ids)
-            length += len(seg_ids)
-            distinct = dict.fromkeys(seg_ids)
-            seg_terms.extend(distinct)
-            seg_lengths.append(len(distinct))
-            terms_here.update(distinct)
-        doc_lengths.append(length)
-    vocabulary = Vocabulary(list(ids))
-    del ids
+    vocabulary, run = _merged(_tokenize_all(passages, rules))
     index = BM25Index(
         (),
         vocabulary=vocabulary,
-        doc_terms=np.frombuffer(doc_terms, dtype=np.int32),
-        doc_ptr=_pointers(doc_lengths),
+        doc_terms=np.frombuffer(run.doc_terms, dtype=np.int32),
+        doc_ptr=_pointers(run.doc_lengths),
     )
-    del doc_terms
-    seg_ptr = _pointers(seg_counts)
+    seg_ptr = _pointers(run.seg_counts)
     store = PassageStore(
         list(article_index),
         np.fromiter((article_index[p.article_id] for p in passages), dtype=np.int32, count=n),
         np.fromiter((_number(p) for p in passages), dtype=np.int32, count=n),
         np.fromiter((p.heading is not None for p in passages), dtype=np.uint8, count=n),
         seg_ptr,
-        np.frombuffer(b"".join(texts), dtype=np.uint8),
-        _pointers(array("q", map(len, texts))),
+        np.frombuffer(run.texts, dtype=np.uint8),
+        _pointers(run.text_lengths),
     )
-    del texts
     sentences = SentenceTable(
         vocabulary,
         seg_ptr,
-        _pointers(seg_lengths),
-        np.frombuffer(seg_terms, dtype=np.int32),
-        np.frombuffer(seg_flags, dtype=np.uint8),
+        _pointers(run.seg_lengths),
+        np.frombuffer(run.seg_terms, dtype=np.int32),
+        np.frombuffer(run.seg_flags, dtype=np.uint8),
     )
     names_of = vocabulary.terms
-    per_article = {aid: {names_of[t] for t in terms} for aid, terms in article_terms.items()}
+    per_article = {aid: {names_of[t] for t in run.article_terms.get(aid, ())} for aid in article_index}
     for aid, article in articles.items():
         per_article[aid].update(rules.tokenize(article.title))
     names, subject = corpus_names(passages, per_article, rules)
-    return PassageParts(store, index, sentences, names, subject, dict(surface))
+    return PassageParts(store, index, sentences, names, subject, dict(run.surface))
 
 
 def _pointers(lengths: array[int]) -> np.ndarray:
