@@ -86,7 +86,11 @@ def english_words(min_zipf: float = ENGLISH_ZIPF) -> frozenset[str]:
     # wordfreq buckets its list by frequency in centibels: bucket i holds words of frequency 10**(-i/100),
     # and Zipf = log10(frequency) + 9, so Zipf ``z`` is bucket 100 * (9 - z).
     buckets = get_frequency_list("en")[: round(100 * (9 - min_zipf)) + 1]
-    return frozenset(w for bucket in buckets for w in bucket if w.isalpha())
+    words = frozenset(w for bucket in buckets for w in bucket if w.isalpha())
+    # wordfreq keeps the whole list (hundreds of thousands of words, ~17 MB) in its own cache: this set
+    # is all that is needed of it.
+    get_frequency_list.cache_clear()
+    return words
 
 
 def clean(question: str) -> str:
