@@ -38,6 +38,7 @@ NOISE_WORDS: frozenset[str] = frozenset(
     qq question pls plz please thx thanks thank ty tia cheers rn lol lmao asap btw fyi imo imho tbh idk
     ok okay um uh hmm gonna wanna curious wondering wonder anybody just ah oh so also again
     quick thoughts ya yeah yep article post blog piece mention mentioned mentions etc
+    basically exactly actually briefly nowadays nutshell tldr eli5
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 _MENTION_RE = re.compile(r"<[@#!][^>]*>|(?<!\w)@[\w.-]+")
@@ -46,6 +47,8 @@ _EMOJI_CODE_RE = re.compile(r":[a-z0-9_+-]+:")
 _EMOJI_RE = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 _MARKDOWN_RE = re.compile(r"(?<!\w)[*_~`]+|[*_~`]+(?!\w)")
 _REPEATED_RE = re.compile(r"([?!.,])\1+")
+# "what's guangdong planning on the robotics front": the idiom's "front" is not a subject.
+_FRONT_RE = re.compile(r"\b(on|at) the ((?:\w+\s+){0,2}\w+) front\b", re.IGNORECASE)
 _LEADING_RE = re.compile(
     r"^(?:(?:hey|hi|hello|morning|yo|ok|okay|so|quick (?:q|question|one)|question)\b[\s,:;!.-]*)+",
     re.IGNORECASE,
@@ -101,6 +104,7 @@ def clean(question: str) -> str:
     text = _EMOJI_RE.sub(" ", text)
     text = _MARKDOWN_RE.sub(" ", text)
     text = _REPEATED_RE.sub(r"\1", text)
+    text = _FRONT_RE.sub(r"\1 \2", text)
     text = " ".join(text.split())
     text = _LEADING_RE.sub("", text)
     text = _IMPERATIVE_RE.sub("", text)
