@@ -306,7 +306,8 @@ class Composer:
             self._article_ids = list(dict.fromkeys(p.article_id for p in store))
             number = {aid: i for i, aid in enumerate(self._article_ids)}
             self._article_of = np.array([number[p.article_id] for p in store], dtype=np.int32)
-        self.references = ArticleReferences(articles, tokenize, self._articles_with)
+        # (Which articles hold a term is asked per reference word: cached, as postings can be long.)
+        self.references = ArticleReferences(articles, tokenize, lru_cache(maxsize=4096)(self._articles_with))
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
         fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]

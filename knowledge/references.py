@@ -26,6 +26,9 @@ _DETERMINERS = frozenset({"the", "this", "that"})
 # Words before the determiner that belong to the reference ("according to the ...", "per the ...").
 _LEAD_RE = re.compile(r"(?:\b(?:according|acc\.?|as)\s+(?:to|per)\s+|\bper\s+)$", re.IGNORECASE)
 MAX_REFERENCE_WORDS = 6
+# A question names one article: the first few "article"/"blog" words are looked at, no more (a hostile
+# question repeating "the x article" hundreds of times costs no more than a real one).
+MAX_REFERENCES = 3
 # A reference word found only in an article's text counts this much of one found in its title.
 BODY_WEIGHT = 0.5
 
@@ -62,7 +65,9 @@ class ArticleReferences:
 
     def find(self, text: str) -> Reference | None:
         """The article ``text`` names, with ``text`` minus the naming words; None when it names none."""
-        for noun in _NOUN_RE.finditer(text):
+        for number, noun in enumerate(_NOUN_RE.finditer(text)):
+            if number == MAX_REFERENCES:
+                break
             words = list(_WORD_RE.finditer(text, 0, noun.start()))[-MAX_REFERENCE_WORDS - 1 :]
             for i in range(len(words) - 1, -1, -1):
                 if words[i].group(0).lower() not in _DETERMINERS:
