@@ -81,6 +81,10 @@ class PassageStore(Sequence[Passage]):
         for i in range(len(self)):
             yield self[i]
 
+    def article_id(self, index: int) -> str:
+        """The id of passage ``index``'s article (without building the passage)."""
+        return self.article_ids[int(self.article[index])]
+
 
 class SentenceTable:
     """Each segment's distinct term ids, computed at build time: no tokenizing per question."""
@@ -92,12 +96,14 @@ class SentenceTable:
         term_ptr: np.ndarray,
         terms: np.ndarray,
         flags: np.ndarray,
+        chars: np.ndarray,
     ) -> None:
         self.vocabulary = vocabulary
         self.seg_ptr = seg_ptr  # passage -> segments (shared with the PassageStore)
         self.term_ptr = term_ptr  # segment -> its term ids term_ptr[s]:term_ptr[s+1] (int64, S+1)
         self.terms = terms  # int32
         self.flags = flags  # segment -> the kinds of answer it can give (``knowledge.traits``, uint8)
+        self.chars = chars  # segment -> its length in characters (int32)
 
     def flags_of(self, doc: int) -> list[int]:
         """The flags of passage ``doc``'s heading and of each of its sentences."""
@@ -132,7 +138,7 @@ class SentenceTable:
 class PassageParts:
     """Everything the composer needs about the passages, built once (or mapped from a saved index)."""
 
-    passages: Sequence[Passage]
+    passages: PassageStore
     index: BM25Index
     sentences: SentenceTable
     names: frozenset[str]
@@ -179,6 +185,7 @@ def build_passage_parts(
     seg_terms = array("i")  # each segment's distinct term ids
     seg_lengths = array("q")
     seg_flags = array("B")
+    seg_chars = array("i")
     seg_counts = array("q")
     article_terms: dict[str, set[int]] = {aid: set() for aid in article_index}
     surface: Counter[str] = Counter()
@@ -190,6 +197,7 @@ def build_passage_parts(
         for segment, seg_words in zip(segments, segment_words(segments, rules), strict=True):
             texts.append(segment.encode("utf-8"))
             seg_flags.append(text_flags(segment))
+            seg_chars.append(len(segment))
             surface.update(seg_words)
             seg_ids = [setdefault(stem(w), len(ids)) for w in seg_words if w not in STOP_WORDS]
             doc_terms.extend(seg_ids)
@@ -225,6 +233,7 @@ def build_passage_parts(
         _pointers(seg_lengths),
         np.frombuffer(seg_terms, dtype=np.int32),
         np.frombuffer(seg_flags, dtype=np.uint8),
+        np.frombuffer(seg_chars, dtype=np.int32),
     )
     names_of = vocabulary.terms
     per_article = {aid: {names_of[t] for t in terms} for aid, terms in article_terms.items()}

@@ -33,7 +33,7 @@ from knowledge.passages import PassageParts, PassageStore, SentenceTable
 
 logger = logging.getLogger("innov.knowledge.saved")
 
-FORMAT = 1
+FORMAT = 2
 INDEX_DIR_NAME = ".innov-index"
 # Arrays smaller than this are read into memory; larger ones are mapped and shared between processes.
 MMAP_MIN_BYTES = 4 * 1024 * 1024
@@ -52,6 +52,7 @@ _ARRAYS = (
     "term_ptr",
     "terms",
     "seg_flags",
+    "seg_chars",
 )
 # Modules whose code decides what a saved index holds.
 _SIGNED_MODULES = (
@@ -132,7 +133,6 @@ def save(
     if (final / "meta.json").is_file():
         return final
     store = parts.passages
-    assert isinstance(store, PassageStore)
     index, sentences = parts.index, parts.sentences
     arrays = {
         "idf": index.idf_array,
@@ -148,6 +148,7 @@ def save(
         "term_ptr": sentences.term_ptr,
         "terms": sentences.terms,
         "seg_flags": sentences.flags,
+        "seg_chars": sentences.chars,
     }
     meta = {
         "format": FORMAT,
@@ -237,7 +238,12 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
         arrays["text_ptr"],
     )
     sentences = SentenceTable(
-        vocabulary, arrays["seg_ptr"], arrays["term_ptr"], arrays["terms"], arrays["seg_flags"]
+        vocabulary,
+        arrays["seg_ptr"],
+        arrays["term_ptr"],
+        arrays["terms"],
+        arrays["seg_flags"],
+        arrays["seg_chars"],
     )
     parts = PassageParts(
         store, index, sentences, frozenset(meta["names"]), frozenset(meta["subject_terms"]), surface
@@ -260,7 +266,7 @@ def _check_shapes(arrays: dict[str, np.ndarray], terms: int, size: int, articles
     need(len(a["seg_ptr"]) == size + 1, "segments")
     segments = int(a["seg_ptr"][-1])
     need(len(a["text_ptr"]) == segments + 1 and int(a["text_ptr"][-1]) == len(a["text"]), "text")
-    need(len(a["seg_flags"]) == segments, "segment flags")
+    need(len(a["seg_flags"]) == len(a["seg_chars"]) == segments, "segment flags")
     need(len(a["term_ptr"]) == segments + 1 and int(a["term_ptr"][-1]) == len(a["terms"]), "terms")
     need(len(a["terms"]) == 0 or (int(a["terms"].min()) >= 0 and int(a["terms"].max()) < terms), "term ids")
     need(size == 0 or (int(a["p_article"].min()) >= 0 and int(a["p_article"].max()) < articles), "articles")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import load_snapshot, saved
+from knowledge.passages import build_passage_parts
 from knowledge.traits import (
     CAPITALISED,
     ENUMERATION,
@@ -40,11 +41,13 @@ def test_years_and_editions_come_from_the_terms() -> None:
     assert ordinal_terms(terms) == {"11th"}
 
 
-def test_a_saved_index_keeps_every_segments_flags(tmp_path: Path, seeds_dir: Path) -> None:
+def test_a_saved_index_keeps_every_segments_flags_and_length(tmp_path: Path, seeds_dir: Path) -> None:
     built = load_snapshot(seeds_dir, index_dir=tmp_path / "index")
-    restored = saved.load(tmp_path / "index", built.version)
+    fresh = build_passage_parts(built.articles, list(built.passages), built.composer.rules).sentences
+    restored = saved.load(tmp_path / "index", built.version).parts.sentences
     for doc in range(len(built.passages)):
-        assert restored.parts.sentences.flags_of(doc) == built.composer._segment_flags(doc)
         passage = built.passages[doc]
         texts = [passage.heading or "", *passage.sentences]
-        assert restored.parts.sentences.flags_of(doc) == [text_flags(t) for t in texts]
+        assert restored.flags_of(doc) == fresh.flags_of(doc) == [text_flags(t) for t in texts]
+        lo, hi = restored.seg_ptr[doc : doc + 2]
+        assert restored.chars[lo:hi].tolist() == [len(t) for t in texts]
