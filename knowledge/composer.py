@@ -30,7 +30,7 @@ from knowledge.aliases import AliasTable, text_rules
 from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
 from knowledge.entities import gazetteer
 from knowledge.errors import QuestionError
-from knowledge.index import BM25Index
+from knowledge.index import BM25Index, Hit
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, PassageStore, build_passage_parts
@@ -46,9 +46,6 @@ from knowledge.traits import (
     text_flags,
 )
 from knowledge.windows import (
-    HAS_ORDINAL,
-    HAS_PLACE,
-    HAS_RANK,
     NEW_NAME_KIND,
     NEW_PLACE_KIND,
     NUMBER_KIND,
@@ -238,6 +235,30 @@ class _Traits:
 
 
 _EMPTY: frozenset[str] = frozenset()
+
+
+class _Floor:
+    """The score two candidates that cannot say the same thing both reach (``-inf`` until there are two).
+
+    A candidate scoring below it is neither the best nor the runner-up (which say different things).
+    Candidates of one fact, passage or list may say the same thing; those of two never do.
+    """
+
+    def __init__(self, candidates: Iterable[Candidate]) -> None:
+        self._first: tuple[float, tuple[str, int, bool] | None] = (-math.inf, None)
+        self.second = -math.inf
+        for candidate in candidates:
+            self.add(candidate)
+
+    def add(self, candidate: Candidate) -> None:
+        score, group = candidate.rank_score, (candidate.kind, candidate.ref[0], candidate.ref[1] == -1)
+        best, best_group = self._first
+        if group == best_group:
+            self._first = (max(best, score), group)
+        elif score > best:
+            self._first, self.second = (score, group), best
+        elif score > self.second:
+            self.second = score
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,7 +528,7 @@ class Composer:
     def decide(self, question: str) -> Decision:
         """Stages 1-4 for one question: the best candidate, its probability and whether to answer."""
         q = self.analyse(question)
-        candidates = self.candidates(q) if q.weights else []
+        candidates = self.candidates(q, prune=True) if q.weights else []
         if not candidates:
             return Decision(q, None, 0.0, False, self.related(q))
         candidates.sort(key=lambda c: -c.rank_score)
@@ -550,10 +571,12 @@ class Composer:
 
     # -- stages 2 and 3: retrieve and describe ---------------------------------------------------
 
-    def candidates(self, q: Question) -> list[Candidate]:
+    def candidates(self, q: Question, *, prune: bool = False) -> list[Candidate]:
         """Facts and passage windows that agree with the question's named things, with their features.
 
         Candidates are light (no text, no sources): ``materialise`` builds those for the one chosen.
+        With ``prune``, a passage none of whose windows can be the best or the runner-up (``decide``
+        needs no other) is left out: see ``_ceiling``.
         """
         base = {
             "unknown_share": len(q.unknown) / max(1, len(q.terms)),
@@ -574,22 +597,68 @@ class Composer:
         hits = self.passage_index.retrieve(q.terms, TOP_PASSAGES)
         top = hits[0].score if hits else 1.0
         terms = frozenset(q.weights)
-        lookup = self._lookup(q)
-        for hit in hits:
-            title = self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY)
-            for window in self._windows.windows(hit.doc, lookup):
-                if not terms & window.tokens:
-                    continue
-                if self._agrees(q, window.named | title):
-                    out.append(self._describe_window(q, hit.doc, window, title, hit.score / top, base))
+        out += self._window_candidates(q, hits, top, base, _Floor(out) if prune else None)
         if q.wants == "list":
             scores = {hit.doc: hit.score / top for hit in hits}
             for number, (docs, _, traits) in enumerate(self._lists):
-                title = self._title_tokens.get(self.passages.article_id(docs[0]), _EMPTY)
+                title = self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
                 if terms & traits.tokens and self._agrees(q, traits.named | title):
                     bm25 = max((scores.get(d, 0.0) for d in docs), default=0.0)
                     out.append(self._describe(q, "passage", (number, -1, -1), traits, title, bm25, base))
         return out
+
+    def _window_candidates(
+        self, q: Question, hits: Sequence[Hit], top: float, base: Mapping[str, float], floor: _Floor | None
+    ) -> list[Candidate]:
+        """The windows of the retrieved passages that hold a question term and agree with its names.
+
+        With a ``floor`` (the candidates so far), a passage whose ``_ceiling`` is below it is skipped.
+        """
+        out: list[Candidate] = []
+        terms = frozenset(q.weights)
+        lookup = self._lookup(q)
+        for hit in hits:
+            title = self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY)
+            bm25 = hit.score / top
+            if (
+                floor is not None
+                and floor.second > -math.inf
+                and self._ceiling(q, self._windows.terms(hit.doc, lookup), title, bm25) < floor.second
+            ):
+                continue
+            for window in self._windows.windows(hit.doc, lookup):
+                if not terms & window.tokens:
+                    continue
+                if self._agrees(q, window.named | title):
+                    candidate = self._describe_window(q, hit.doc, window, title, bm25, base)
+                    out.append(candidate)
+                    if floor is not None:
+                        floor.add(candidate)
+        return out
+
+    def _ceiling(self, q: Question, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
+        """The highest ranking score any window of a passage holding the question terms ``held`` can get.
+
+        Each ranking feature is bounded (a window holds at most the passage's terms; a year or edition
+        the passage lacks is missing from all its windows) and weighed at whichever bound its weight
+        favours. A little is added so that rounding never makes the ceiling lower than a real score.
+        """
+        coverage, matched = q.match(held, partial)
+        lacking = sum(1.0 for y in q.years if y not in held) + sum(0.5 for o in q.ordinals if o not in held)
+        bounds = (
+            (0.0, coverage),
+            (0.0, matched),
+            (0.0, 1.0),  # type_ok
+            (lacking, float(len(q.years) + len(q.ordinals) + len(q.phrases))),  # constraint_missing
+            (0.0, 0.0),  # is_fact
+            (bm25, bm25),
+            (0.0, 1.0),  # two sentences
+            (0.0, math.inf),  # log length
+        )
+        ceiling = sum(
+            max(w * low, w * high) for w, (low, high) in zip(self._rank_weights, bounds, strict=True) if w
+        )
+        return ceiling + 1e-9
 
     @cached_property
     def _lists(self) -> tuple[tuple[tuple[int, ...], str, _Traits], ...]:
@@ -710,11 +779,11 @@ class Composer:
     ) -> Candidate:
         """A passage window as a candidate for ``q``: its tokens are the question's terms it holds, and so
         are its years and editions (each question year or edition is a term of the window when it has it)."""
-        bits = window.bits
-        types = _types(bits, bool(bits & HAS_RANK), bool(bits & HAS_PLACE))
+        kinds = window.kinds
+        types = _types(window.flags, bool(kinds & RANK_KIND), bool(kinds & PLACE_KIND))
         type_ok = _type_fit(q.wants, types) if window.adds else 0.0
         tokens = window.tokens
-        held = (tokens, tokens, tokens, bool(bits & HAS_ORDINAL))
+        held = (tokens, tokens, tokens, bool(kinds & ORDINAL_KIND))
         ref = (doc, window.start, window.end)
         return self._candidate(
             q, "passage", ref, held, partial, type_ok, math.log1p(window.length), bm25, base
