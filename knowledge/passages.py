@@ -177,8 +177,8 @@ def build_passage_parts(
     for passage in passages:
         article_index.setdefault(passage.article_id, len(article_index))
     n = len(passages)
-    ids: dict[str, int] = {}  # term -> id in first-seen order (the vocabulary)
-    setdefault = ids.setdefault
+    word_terms = _WordTerms()
+    term_of = word_terms.__getitem__
     texts: list[bytes] = []
     doc_terms = array("i")  # every token's term id, passage after passage
     doc_lengths = array("q")
@@ -199,7 +199,7 @@ def build_passage_parts(
             seg_flags.append(text_flags(segment))
             seg_chars.append(len(segment))
             surface.update(seg_words)
-            seg_ids = [setdefault(stem(w), len(ids)) for w in seg_words if w not in STOP_WORDS]
+            seg_ids = [i for i in map(term_of, seg_words) if i >= 0]
             doc_terms.extend(seg_ids)
             length += len(seg_ids)
             distinct = dict.fromkeys(seg_ids)
@@ -207,8 +207,8 @@ def build_passage_parts(
             seg_lengths.append(len(distinct))
             terms_here.update(distinct)
         doc_lengths.append(length)
-    vocabulary = Vocabulary(list(ids))
-    del ids
+    vocabulary = Vocabulary(list(word_terms.ids))
+    del word_terms
     index = BM25Index(
         (),
         vocabulary=vocabulary,
@@ -241,6 +241,22 @@ def build_passage_parts(
         per_article[aid].update(rules.tokenize(article.title))
     names, subject = corpus_names(passages, per_article, rules)
     return PassageParts(store, index, sentences, names, subject, dict(surface))
+
+
+class _WordTerms(dict[str, int]):
+    """Surface word -> its term's id (-1 for a stop word), stemmed once per distinct word.
+
+    Term ids are given in first-seen order: ``ids`` (term -> id) is the vocabulary.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: dict[str, int] = {}
+
+    def __missing__(self, word: str) -> int:
+        term_id = -1 if word in STOP_WORDS else self.ids.setdefault(stem(word), len(self.ids))
+        self[word] = term_id
+        return term_id
 
 
 def _pointers(lengths: array[int]) -> np.ndarray:
