@@ -5,15 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from knowledge import load_snapshot, saved
 from knowledge.passages import build_passage_parts
 from knowledge.traits import (
+    _HAS_NUMBER_RE,
+    _HAS_REASON_RE,
     CAPITALISED,
     ENUMERATION,
     NUMBER,
     REASON,
     YEAR,
+    _Folded,
     ordinal_terms,
     text_flags,
     year_terms,
@@ -51,3 +56,14 @@ def test_a_saved_index_keeps_every_segments_flags_and_length(tmp_path: Path, see
         assert restored.flags_of(doc) == fresh.flags_of(doc) == [text_flags(t) for t in texts]
         lo, hi = restored.seg_ptr[doc : doc + 2]
         assert restored.chars[lo:hi].tolist() == [len(t) for t in texts]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Because", "DUE TO", "due", "to", "Twelve", "3", "x", "İ", "ſ", " ", ",", "K"]),
+        max_size=8,
+    ).map("".join)
+)
+def test_case_insensitive_flags_read_lower_cased_ascii_alike(text: str) -> None:
+    for pattern in (_HAS_NUMBER_RE, _HAS_REASON_RE):
+        assert _Folded(pattern)(text) == (pattern.search(text) is not None)
