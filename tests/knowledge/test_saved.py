@@ -132,3 +132,14 @@ def test_sentence_terms_are_the_tokenizer_s_computed_once(seeds_dir: Path, tmp_p
     for term in ("china", "robot", "innov"):
         expected = sum(term in tokenize(f"{p.heading or ''} {p.text}") for p in snapshot.passages)
         assert parts.index.document_frequency(term) == expected
+
+
+def test_id_bounds_are_read_from_the_file_chunk_by_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(saved, "_CHECK_CHUNK_BYTES", 16)  # two int64 values a chunk
+    file = tmp_path / "ids.npy"
+    np.save(file, np.array([5, 3, 9, 4, -2, 7, 1], dtype=np.int64))
+    assert saved._bounds(file) == (-2, 9)
+    np.save(file, np.zeros(0, dtype=np.int32))
+    assert saved._bounds(file) == (0, -1)
