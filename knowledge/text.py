@@ -131,7 +131,10 @@ def stem(word: str) -> str:
 def _surface(text: str) -> list[str]:
     """Lower-case words of already lower-cased text, possessives dropped (no alias handling)."""
     # The token pattern allows one inner apostrophe, so a possessive is exactly a trailing "'s".
-    return [raw[:-2] if raw.endswith("'s") else raw for raw in _TOKEN_RE.findall(text)]
+    found = _TOKEN_RE.findall(text)
+    if "'s" not in text:  # (most sentences: nothing to drop)
+        return found
+    return [raw[:-2] if raw.endswith("'s") else raw for raw in found]
 
 
 class TextRules:
@@ -203,7 +206,7 @@ class TextRules:
     def words(self, text: str) -> list[str]:
         """Lower-cased, alias-expanded surface words of ``text``, possessives dropped, stop words kept."""
         raw = _surface(self.expand(text))
-        if not self._longest:
+        if not self._longest or self._starts.isdisjoint(raw):
             return raw
         out: list[str] = []
         starts = self._starts
