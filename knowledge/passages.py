@@ -15,6 +15,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import overload
 
 import numpy as np
@@ -194,11 +195,12 @@ def build_passage_parts(
         seg_counts.append(len(segments))
         terms_here = article_terms[passage.article_id]
         length = 0
-        for segment, seg_words in zip(segments, segment_words(segments, rules), strict=True):
+        words = segment_words(segments, rules)
+        surface.update(chain.from_iterable(words))
+        for segment, seg_words in zip(segments, words, strict=True):
             texts.append(segment.encode("utf-8"))
             seg_flags.append(text_flags(segment))
             seg_chars.append(len(segment))
-            surface.update(seg_words)
             seg_ids = [i for i in map(term_of, seg_words) if i >= 0]
             doc_terms.extend(seg_ids)
             length += len(seg_ids)
