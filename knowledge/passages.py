@@ -157,14 +157,15 @@ def segment_words(segments: Sequence[str], rules: TextRules) -> list[list[str]]:
     if len(segments) == 1:
         return [rules.words(segments[0])]
     found = rules.words(f" {_BREAK} ".join(segments))
-    out: list[list[str]] = [[]]
-    for word in found:
-        if word == _BREAK:
-            out.append([])
-        else:
-            out[-1].append(word)
-    if len(out) != len(segments):
+    if found.count(_BREAK) != len(segments) - 1:
         return [rules.words(s) for s in segments]
+    out: list[list[str]] = []
+    start = 0
+    for _ in range(len(segments) - 1):
+        end = found.index(_BREAK, start)
+        out.append(found[start:end])
+        start = end + 1
+    out.append(found[start:])
     return out
 
 
