@@ -20,7 +20,7 @@ import dataclasses
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -47,7 +47,17 @@ from knowledge.traits import (
     YEAR,
     ordinal_terms,
     text_flags,
-    year_terms,
+)
+from knowledge.windows import (
+    NEW_NAME_KIND,
+    NEW_PLACE_KIND,
+    NUMBER_KIND,
+    ORDINAL_KIND,
+    PLACE_KIND,
+    RANK_KIND,
+    Lookup,
+    Window,
+    WindowReader,
 )
 
 MAX_ANSWER_CHARS = 300
@@ -57,7 +67,6 @@ TOP_FACTS = 8
 MAX_RELATED = 3
 # ``/innov facts <topic>`` lists facts holding most of the topic's meaning (not one word of two).
 FACTS_MIN_COVERAGE = 0.75
-SENTENCE_CACHE = 4096
 TITLE_WEIGHT = 0.5
 
 NOT_FOUND = "I couldn't find that in the knowledge base."
@@ -137,6 +146,8 @@ _KNOWN_ALREADY_RES = (
     ),
     re.compile(r"^.+?\s+(?:and|&)(?=\s+what else\b)|\belse\b", re.I),
 )
+# What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
+_ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -219,7 +230,7 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class _Traits:
-    """What a fact or sentence window holds, computed once per knowledge base (or sentence cache entry)."""
+    """What a fact or list holds, computed once per knowledge base (windows: ``knowledge.windows``)."""
 
     tokens: frozenset[str]
     years: frozenset[str]
@@ -234,19 +245,32 @@ class _Traits:
     def log_length(self) -> float:
         return math.log1p(self.length)
 
-    def joined(self, other: _Traits, heading: bool = False) -> _Traits:
-        """The traits of this text followed by ``other`` (a two-sentence window, or a heading)."""
-        return _Traits(
-            self.tokens | other.tokens,
-            self.years | other.years,
-            self.ordinals | other.ordinals,
-            self.types | other.types,
-            self.length + other.length + (1 if other.length else 0),
-            self.named if heading else self.named | other.named,
-        )
-
 
 _EMPTY: frozenset[str] = frozenset()
+
+
+class _Floor:
+    """The score two candidates that cannot say the same thing both reach (``-inf`` until there are two).
+
+    A candidate scoring below it is neither the best nor the runner-up (which say different things).
+    Candidates of one fact, passage or list may say the same thing; those of two never do.
+    """
+
+    def __init__(self, candidates: Iterable[Candidate]) -> None:
+        self._first: tuple[float, tuple[str, int, bool] | None] = (-math.inf, None)
+        self.second = -math.inf
+        for candidate in candidates:
+            self.add(candidate)
+
+    def add(self, candidate: Candidate) -> None:
+        score, group = candidate.rank_score, (candidate.kind, candidate.ref[0], candidate.ref[1] == -1)
+        best, best_group = self._first
+        if group == best_group:
+            self._first = (max(best, score), group)
+        elif score > best:
+            self._first, self.second = (score, group), best
+        elif score > self.second:
+            self.second = score
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,22 +314,13 @@ class Composer:
         # The passage side (index, sentence terms, names, surface words) is built once with these rules,
         # or given from a saved index: nothing here tokenizes a passage.
         parts = parts if parts is not None else build_passage_parts(articles, passages, self.rules)
-        self.passages: Sequence[Passage] = parts.passages
+        self.passages: PassageStore = parts.passages
         self.passage_index: BM25Index = parts.index
-        self._sentence_tokens = parts.sentences.tokens
-        self._segment_flags = parts.sentences.flags_of
         self._sentences = parts.sentences
         self.surface_words: Mapping[str, int] = parts.surface  # every word of the passages, as written
         surface: Counter[str] = Counter(list(table))
         surface.update(parts.surface)
-        self._sentence_traits = lru_cache(maxsize=SENTENCE_CACHE)(self._describe_sentences)
-        store = self.passages
-        if isinstance(store, PassageStore):
-            self._article_ids, self._article_of = store.article_ids, store.article
-        else:
-            self._article_ids = list(dict.fromkeys(p.article_id for p in store))
-            number = {aid: i for i, aid in enumerate(self._article_ids)}
-            self._article_of = np.array([number[p.article_id] for p in store], dtype=np.int32)
+        self._article_ids, self._article_of = self.passages.article_ids, self.passages.article
         # (Which articles hold a term is asked per reference word: cached, as postings can be long.)
         self.references = ArticleReferences(articles, tokenize, lru_cache(maxsize=4096)(self._articles_with))
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
@@ -334,6 +349,8 @@ class Composer:
         self._place_terms = (
             frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
         )
+        self._windows = WindowReader(parts.sentences, self._term_kinds(), MAX_ANSWER_CHARS)
+        self._window_types: dict[int, frozenset[str]] = {}
         self._fact_traits = [
             self._traits(f"{f.answer} {f.quote}", tokens, f.as_of, ranking=f.unit == "rank")
             for f, tokens in zip(self.facts, self._fact_token_sets, strict=True)
@@ -362,33 +379,24 @@ class Composer:
         """A composer over prebuilt passage parts (a saved index): only the small fact side is built."""
         return cls(articles, parts.passages, facts, version, aliases, parts=parts)
 
-    def _describe_sentences(self, doc: int) -> tuple[tuple[int, int, _Traits], ...]:
-        """The passage's one- and two-sentence windows (heading included) with their traits.
-
-        Needed only for the few passages a question retrieves: computing them on demand (with a bounded
-        cache) keeps a 100k-passage index's memory and build time down.
-        """
-        passage = self.passages[doc]
-        # The terms and flags of the heading and of each sentence were computed at build time.
-        heading_terms, sentence_terms = self._sentence_tokens(doc)
-        heading_flags, *flags = self._segment_flags(doc)
-        heading = self._segment_traits(heading_flags, heading_terms, 0)
-        sentences = [
-            self._segment_traits(f, terms, len(text))
-            for text, f, terms in zip(passage.sentences, flags, sentence_terms, strict=True)
-        ]
-        windows = []
-        for start, first in enumerate(sentences):
-            one = first.joined(heading, heading=True)
-            windows.append((start, start + 1, one))
-            if start + 1 < len(sentences):
-                two = one.joined(sentences[start + 1])
-                if two.length <= MAX_ANSWER_CHARS:
-                    windows.append((start, start + 2, two))
-        return tuple(windows)
-
-    def _segment_traits(self, flags: int, terms: frozenset[str], length: int) -> _Traits:
-        return self._traits_of(flags, terms, year_terms(terms), ordinal_terms(terms), length)
+    def _term_kinds(self) -> np.ndarray:
+        """Each passage term's kinds (``knowledge.windows``): number, place, name, rank, edition."""
+        vocabulary = self.passage_index.vocabulary
+        kinds = np.zeros(len(vocabulary), dtype=np.uint8)
+        groups: tuple[tuple[Iterable[str], int], ...] = (
+            ((t for t in vocabulary.terms if t[0].isdigit() or t in _NUMBER_TERMS), NUMBER_KIND),
+            (ordinal_terms(vocabulary.terms), ORDINAL_KIND),
+            (self._place_terms, PLACE_KIND),
+            (self._place_terms - self.subject_terms, NEW_PLACE_KIND),
+            (self.names - self.subject_terms, NEW_NAME_KIND),
+            ((RANK_TERM,), RANK_KIND),
+        )
+        for terms, kind in groups:
+            for term in terms:
+                term_id = vocabulary.get_id(term)
+                if term_id >= 0:
+                    kinds[term_id] |= kind
+        return kinds
 
     def _traits(
         self,
@@ -419,25 +427,8 @@ class Composer:
         ranking: bool = False,
     ) -> _Traits:
         """The traits of a text from its flags (``knowledge.traits``), terms, years and editions."""
-        types = set()
-        # A ranking ("second in the world") is a position, not the amount "how much" asks for; a
-        # question that asks for neither gets a figure rather than a position between equal matches.
-        types.add("rank" if ranking or RANK_TERM in tokens else "figure")
-        if not ranking:
-            types.add("figure")
-        if flags & NUMBER and not ranking:
-            types.add("number")
-        if flags & YEAR:
-            types.add("year")
-        if flags & ENUMERATION:
-            types.add("enumeration")
-        if flags & REASON:
-            types.add("reason")
-        if flags & CAPITALISED:
-            types.update(("who", "where"))
-        elif tokens & self._place_terms:
-            types.add("where")
-        return _Traits(tokens, years, ordinals, frozenset(types), length, tokens)
+        types = _types(flags, RANK_TERM in tokens, bool(tokens & self._place_terms), ranking)
+        return _Traits(tokens, years, ordinals, types, length, tokens)
 
     def warm(self) -> None:
         """Pay now what the first questions would pay: the lists, the speller's tables, first-use caches.
@@ -602,7 +593,7 @@ class Composer:
     def decide(self, question: str) -> Decision:
         """Stages 1-4 for one question: the best candidate, its probability and whether to answer."""
         q = self.analyse(question)
-        candidates = self.candidates(q) if q.weights else []
+        candidates = self.candidates(q, prune=True) if q.weights else []
         if not candidates:
             return Decision(q, None, 0.0, False, self.related(q))
         candidates.sort(key=lambda c: -c.rank_score)
@@ -645,10 +636,12 @@ class Composer:
 
     # -- stages 2 and 3: retrieve and describe ---------------------------------------------------
 
-    def candidates(self, q: Question) -> list[Candidate]:
+    def candidates(self, q: Question, *, prune: bool = False) -> list[Candidate]:
         """Facts and passage windows that agree with the question's named things, with their features.
 
         Candidates are light (no text, no sources): ``materialise`` builds those for the one chosen.
+        With ``prune``, a passage none of whose windows can be the best or the runner-up (``decide``
+        needs no other) is left out: see ``_ceiling``.
         """
         base = {
             "unknown_share": len(q.unknown) / max(1, len(q.terms)),
@@ -671,14 +664,7 @@ class Composer:
         hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
         terms = frozenset(q.weights)
-        for hit in hits:
-            title = self._title_tokens.get(self.passages[hit.doc].article_id, _EMPTY)
-            for start, end, traits in self._sentence_traits(hit.doc):
-                if not terms & traits.tokens:
-                    continue
-                if self._agrees(q, traits.named | title):
-                    ref = (hit.doc, start, end)
-                    out.append(self._describe(q, "passage", ref, traits, title, hit.score / top, base))
+        out += self._window_candidates(q, hits, top, base, _Floor(out) if prune else None)
         if q.wants == "list":
             scores = {hit.doc: hit.score / top for hit in hits}
             for number, (docs, _, traits) in enumerate(self._lists):
@@ -690,6 +676,59 @@ class Composer:
                     bm25 = max((scores.get(d, 0.0) for d in docs), default=0.0)
                     out.append(self._describe(q, "passage", (number, -1, -1), traits, title, bm25, base))
         return out
+
+    def _window_candidates(
+        self, q: Question, hits: Sequence[Hit], top: float, base: Mapping[str, float], floor: _Floor | None
+    ) -> list[Candidate]:
+        """The windows of the retrieved passages that hold a question term and agree with its names.
+
+        With a ``floor`` (the candidates so far), a passage whose ``_ceiling`` is below it is skipped.
+        """
+        out: list[Candidate] = []
+        terms = frozenset(q.weights)
+        lookup = self._lookup(q)
+        for hit in hits:
+            title = self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY)
+            bm25 = hit.score / top
+            if (
+                floor is not None
+                and floor.second > -math.inf
+                and self._ceiling(q, self._windows.terms(hit.doc, lookup), title, bm25) < floor.second
+            ):
+                continue
+            for window in self._windows.windows(hit.doc, lookup):
+                if not terms & window.tokens:
+                    continue
+                if self._agrees(q, window.named | title):
+                    candidate = self._describe_window(q, hit.doc, window, title, bm25, base)
+                    out.append(candidate)
+                    if floor is not None:
+                        floor.add(candidate)
+        return out
+
+    def _ceiling(self, q: Question, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
+        """The highest ranking score any window of a passage holding the question terms ``held`` can get.
+
+        Each ranking feature is bounded (a window holds at most the passage's terms; a year or edition
+        the passage lacks is missing from all its windows) and weighed at whichever bound its weight
+        favours. A little is added so that rounding never makes the ceiling lower than a real score.
+        """
+        coverage, matched = q.match(held, partial)
+        lacking = sum(1.0 for y in q.years if y not in held) + sum(0.5 for o in q.ordinals if o not in held)
+        bounds = (
+            (0.0, coverage),
+            (0.0, matched),
+            (0.0, 1.0),  # type_ok
+            (lacking, float(len(q.years) + len(q.ordinals) + len(q.phrases))),  # constraint_missing
+            (0.0, 0.0),  # is_fact
+            (bm25, bm25),
+            (0.0, 1.0),  # two sentences
+            (0.0, math.inf),  # log length
+        )
+        ceiling = sum(
+            max(w * low, w * high) for w, (low, high) in zip(self._rank_weights, bounds, strict=True) if w
+        )
+        return ceiling + 1e-9
 
     @cached_property
     def _lists(self) -> tuple[tuple[tuple[int, ...], str, _Traits], ...]:
@@ -755,7 +794,7 @@ class Composer:
         elif start == -1:  # a list (see ``_lists``): its heading and item labels
             docs, shown, _ = self._lists[doc]
             shown = _clip(shown)
-            sources = (self.articles[self.passages[docs[0]].article_id].source(),)
+            sources = (self.articles[self.passages.article_id(docs[0])].source(),)
             fact_id = None
         else:
             passage = self.passages[doc]
@@ -775,10 +814,11 @@ class Composer:
             tokens = self._fact_traits[doc].tokens
         elif start == -1:
             docs, _, traits = self._lists[doc]
-            tokens = traits.tokens | self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
+            tokens = traits.tokens | self._title_tokens.get(self.passages.article_id(docs[0]), _EMPTY)
         else:
-            title = self._title_tokens.get(self.passages[doc].article_id, _EMPTY)
-            window = next((t for s, e, t in self._sentence_traits(doc) if (s, e) == (start, end)), None)
+            title = self._title_tokens.get(self.passages.article_id(doc), _EMPTY)
+            windows = self._windows.windows(doc, self._lookup(q))
+            window = next((w for w in windows if (w.start, w.end) == (start, end)), None)
             tokens = (window.tokens if window else _EMPTY) | title
         missing = [w for t, w in q.weights.items() if t not in tokens]
         # Measured against the rarest possible term, not the question's total: a share of the total
@@ -811,14 +851,53 @@ class Composer:
         bm25: float,
         base: Mapping[str, float],
     ) -> Candidate:
-        tokens = traits.tokens
+        """A fact or a list as a candidate for ``q``."""
+        type_ok = _type_fit(q.wants, traits.types) if self._adds(q, traits.tokens) else 0.0
+        held = (traits.tokens, traits.years, traits.ordinals, bool(traits.ordinals))
+        return self._candidate(q, kind, ref, held, partial, type_ok, traits.log_length, bm25, base)
+
+    def _describe_window(
+        self,
+        q: Question,
+        doc: int,
+        window: Window,
+        partial: frozenset[str],
+        bm25: float,
+        base: Mapping[str, float],
+    ) -> Candidate:
+        """A passage window as a candidate for ``q``: its tokens are the question's terms it holds, and so
+        are its years and editions (each question year or edition is a term of the window when it has it)."""
+        kinds = window.kinds
+        types = _types(window.flags, bool(kinds & RANK_KIND), bool(kinds & PLACE_KIND))
+        type_ok = _type_fit(q.wants, types) if window.adds else 0.0
+        tokens = window.tokens
+        held = (tokens, tokens, tokens, bool(kinds & ORDINAL_KIND))
+        ref = (doc, window.start, window.end)
+        return self._candidate(
+            q, "passage", ref, held, partial, type_ok, math.log1p(window.length), bm25, base
+        )
+
+    def _candidate(
+        self,
+        q: Question,
+        kind: str,
+        ref: tuple[int, int, int],
+        held: tuple[frozenset[str], frozenset[str], frozenset[str], bool],
+        partial: frozenset[str],
+        type_ok: float,
+        log_length: float,
+        bm25: float,
+        base: Mapping[str, float],
+    ) -> Candidate:
+        """The candidate's ranking features and score; ``held`` is (tokens, years, editions, any edition)."""
+        tokens, years, ordinals, any_ordinal = held
         missing = 0.0
         for year in q.years:
-            if year not in traits.years:
+            if year not in years:
                 missing += 1.0
         for ordinal in q.ordinals:
-            if ordinal not in traits.ordinals:
-                missing += 1.0 if traits.ordinals else 0.5
+            if ordinal not in ordinals:
+                missing += 1.0 if any_ordinal else 0.5
         for phrase in q.phrases:
             if phrase & tokens and not phrase <= tokens | partial:
                 missing += 1.0  # part of what an abbreviation stands for: another thing
@@ -826,16 +905,26 @@ class Composer:
         values = (
             coverage,
             matched,
-            _type_fit(q.wants, traits.types) if self._adds(q, traits.tokens) else 0.0,
+            type_ok,
             missing,
             float(kind == "fact"),
             bm25,
             float(ref[2] - ref[1] == 2),
-            traits.log_length,
+            log_length,
         )
         score = sum(w * v for w, v in zip(self._rank_weights, values, strict=True))
         # The feature mapping is built lazily (``Candidate.features``): only the best one is described.
         return Candidate(kind, "", (), base, score, ref=ref, values=values)
+
+    def _lookup(self, q: Question) -> Lookup:
+        """What the windows must report for ``q``: its terms, names, places, years and editions by term
+        id, and for "how many", "where" and "who" whether a window adds a number, place or name."""
+        get_id = self.passage_index.vocabulary.get_id
+        words = {*q.weights, *q.names, *q.years, *q.ordinals}.union(*q.entities, *q.phrases)
+        wanted = {term_id: t for t in words if (term_id := get_id(t)) >= 0}
+        adds = _ADDS_KIND.get(q.wants or "", 0)
+        own = frozenset(term_id for t in q.weights if (term_id := get_id(t)) >= 0) if adds else frozenset()
+        return Lookup(wanted, adds, own)
 
     def _adds(self, q: Question, tokens: frozenset[str]) -> bool:
         """Whether the text holds a number, place or name of the kind asked that the question lacks.
@@ -913,6 +1002,31 @@ class Composer:
 @lru_cache(maxsize=1)
 def _default_model() -> DecisionModel:
     return load_model()
+
+
+@lru_cache(maxsize=1024)
+def _types(flags: int, rank: bool, place: bool, ranking: bool = False) -> frozenset[str]:
+    """The kinds of answer a text gives, from its flags (``knowledge.traits``) and whether its terms name
+    a rank or a place; ``ranking`` for a fact that states a position."""
+    types = set()
+    # A ranking ("second in the world") is a position, not the amount "how much" asks for; a
+    # question that asks for neither gets a figure rather than a position between equal matches.
+    types.add("rank" if ranking or rank else "figure")
+    if not ranking:
+        types.add("figure")
+    if flags & NUMBER and not ranking:
+        types.add("number")
+    if flags & YEAR:
+        types.add("year")
+    if flags & ENUMERATION:
+        types.add("enumeration")
+    if flags & REASON:
+        types.add("reason")
+    if flags & CAPITALISED:
+        types.update(("who", "where"))
+    elif place:
+        types.add("where")
+    return frozenset(types)
 
 
 def _ranked(match: re.Match[str]) -> str:

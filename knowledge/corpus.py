@@ -143,11 +143,14 @@ def make_passages(article_id: str, lines: list[str]) -> list[Passage]:
             continue
         sentences = split_sentences(_BULLET_RE.sub("", line))
         chunk: list[str] = []
+        chunk_words = 0
         for sentence in sentences:
-            if chunk and sum(len(s.split()) for s in chunk) + len(sentence.split()) > PASSAGE_MAX_WORDS:
+            sentence_words = len(sentence.split())
+            if chunk and chunk_words + sentence_words > PASSAGE_MAX_WORDS:
                 passages.append(_passage(article_id, len(passages), chunk, heading))
-                chunk = []
+                chunk, chunk_words = [], 0
             chunk.append(sentence)
+            chunk_words += sentence_words
         if chunk:
             passages.append(_passage(article_id, len(passages), chunk, heading))
     return passages

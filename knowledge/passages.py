@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import chain
 from typing import overload
 
 import numpy as np
@@ -84,6 +85,10 @@ class PassageStore(Sequence[Passage]):
         for i in range(len(self)):
             yield self[i]
 
+    def article_id(self, index: int) -> str:
+        """The id of passage ``index``'s article (without building the passage)."""
+        return self.article_ids[int(self.article[index])]
+
 
 class SentenceTable:
     """Each segment's distinct term ids, computed at build time: no tokenizing per question."""
@@ -95,12 +100,14 @@ class SentenceTable:
         term_ptr: np.ndarray,
         terms: np.ndarray,
         flags: np.ndarray,
+        chars: np.ndarray,
     ) -> None:
         self.vocabulary = vocabulary
         self.seg_ptr = seg_ptr  # passage -> segments (shared with the PassageStore)
         self.term_ptr = term_ptr  # segment -> its term ids term_ptr[s]:term_ptr[s+1] (int64, S+1)
         self.terms = terms  # int32
         self.flags = flags  # segment -> the kinds of answer it can give (``knowledge.traits``, uint8)
+        self.chars = chars  # segment -> its length in characters (int32)
 
     def flags_of(self, doc: int) -> list[int]:
         """The flags of passage ``doc``'s heading and of each of its sentences."""
@@ -135,7 +142,7 @@ class SentenceTable:
 class PassageParts:
     """Everything the composer needs about the passages, built once (or mapped from a saved index)."""
 
-    passages: Sequence[Passage]
+    passages: PassageStore
     index: BM25Index
     sentences: SentenceTable
     names: frozenset[str]
@@ -153,14 +160,15 @@ def segment_words(segments: Sequence[str], rules: TextRules) -> list[list[str]]:
     if len(segments) == 1:
         return [rules.words(segments[0])]
     found = rules.words(f" {_BREAK} ".join(segments))
-    out: list[list[str]] = [[]]
-    for word in found:
-        if word == _BREAK:
-            out.append([])
-        else:
-            out[-1].append(word)
-    if len(out) != len(segments):
+    if found.count(_BREAK) != len(segments) - 1:
         return [rules.words(s) for s in segments]
+    out: list[list[str]] = []
+    start = 0
+    for _ in range(len(segments) - 1):
+        end = found.index(_BREAK, start)
+        out.append(found[start:end])
+        start = end + 1
+    out.append(found[start:])
     return out
 
 
@@ -179,6 +187,7 @@ class _Tokenized:
     seg_terms: array[int]  # each segment's distinct term ids
     seg_lengths: array[int]
     seg_flags: array[int]
+    seg_chars: array[int]  # each segment's length in characters
     seg_counts: array[int]
     texts: bytes  # every segment's UTF-8 bytes, one after another
     text_lengths: array[int]
@@ -186,35 +195,41 @@ class _Tokenized:
     surface: Counter[str]
 
 
-def _tokenize(passages: Sequence[Passage], rules: TextRules) -> _Tokenized:
-    """Tokenize every heading and sentence of ``passages`` once: term ids, flags, text, surface words."""
-    ids: dict[str, int] = {}  # term -> id in first-seen order (the vocabulary)
-    setdefault = ids.setdefault
-    out = _Tokenized(
+def _empty() -> _Tokenized:
+    return _Tokenized(
         [],
         array("i"),
         array("q"),
         array("i"),
         array("q"),
         array("B"),
+        array("i"),
         array("q"),
         b"",
         array("q"),
         {},
         Counter(),
     )
+
+
+def _tokenize(passages: Sequence[Passage], rules: TextRules) -> _Tokenized:
+    """Tokenize every heading and sentence of ``passages`` once: term ids, flags, text, surface words."""
+    word_terms = _WordTerms()
+    term_of = word_terms.__getitem__
+    out = _empty()
     texts: list[bytes] = []
-    surface = out.surface
     for passage in passages:
         segments = (passage.heading or "", *passage.sentences)
         out.seg_counts.append(len(segments))
         terms_here = out.article_terms.setdefault(passage.article_id, set())
         length = 0
-        for segment, seg_words in zip(segments, segment_words(segments, rules), strict=True):
+        words = segment_words(segments, rules)
+        out.surface.update(chain.from_iterable(words))
+        for segment, seg_words in zip(segments, words, strict=True):
             texts.append(segment.encode("utf-8"))
             out.seg_flags.append(text_flags(segment))
-            surface.update(seg_words)
-            seg_ids = [setdefault(stem(w), len(ids)) for w in seg_words if w not in STOP_WORDS]
+            out.seg_chars.append(len(segment))
+            seg_ids = [i for i in map(term_of, seg_words) if i >= 0]
             out.doc_terms.extend(seg_ids)
             length += len(seg_ids)
             distinct = dict.fromkeys(seg_ids)
@@ -222,7 +237,7 @@ def _tokenize(passages: Sequence[Passage], rules: TextRules) -> _Tokenized:
             out.seg_lengths.append(len(distinct))
             terms_here.update(distinct)
         out.doc_lengths.append(length)
-    out.vocabulary = list(ids)
+    out.vocabulary = list(word_terms.ids)
     out.texts = b"".join(texts)
     out.text_lengths = array("q", map(len, texts))
     return out
@@ -259,25 +274,13 @@ def _merged(runs: Sequence[_Tokenized]) -> tuple[Vocabulary, _Tokenized]:
     if len(runs) == 1:
         return Vocabulary(runs[0].vocabulary), runs[0]
     ids: dict[str, int] = {}
-    out = _Tokenized(
-        [],
-        array("i"),
-        array("q"),
-        array("i"),
-        array("q"),
-        array("B"),
-        array("q"),
-        b"",
-        array("q"),
-        {},
-        Counter(),
-    )
+    out = _empty()
     texts = []
     for run in runs:
         to_global = np.array([ids.setdefault(t, len(ids)) for t in run.vocabulary], dtype=np.int32)
         out.doc_terms.frombytes(to_global[np.frombuffer(run.doc_terms, dtype=np.int32)].tobytes())
         out.seg_terms.frombytes(to_global[np.frombuffer(run.seg_terms, dtype=np.int32)].tobytes())
-        for name in ("doc_lengths", "seg_lengths", "seg_flags", "seg_counts", "text_lengths"):
+        for name in ("doc_lengths", "seg_lengths", "seg_flags", "seg_chars", "seg_counts", "text_lengths"):
             getattr(out, name).extend(getattr(run, name))
         texts.append(run.texts)
         for aid, terms in run.article_terms.items():
@@ -322,6 +325,7 @@ def build_passage_parts(
         _pointers(run.seg_lengths),
         np.frombuffer(run.seg_terms, dtype=np.int32),
         np.frombuffer(run.seg_flags, dtype=np.uint8),
+        np.frombuffer(run.seg_chars, dtype=np.int32),
     )
     names_of = vocabulary.terms
     per_article = {aid: {names_of[t] for t in run.article_terms.get(aid, ())} for aid in article_index}
@@ -329,6 +333,22 @@ def build_passage_parts(
         per_article[aid].update(rules.tokenize(article.title))
     names, subject = corpus_names(passages, per_article, rules)
     return PassageParts(store, index, sentences, names, subject, dict(run.surface))
+
+
+class _WordTerms(dict[str, int]):
+    """Surface word -> its term's id (-1 for a stop word), stemmed once per distinct word.
+
+    Term ids are given in first-seen order: ``ids`` (term -> id) is the vocabulary.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: dict[str, int] = {}
+
+    def __missing__(self, word: str) -> int:
+        term_id = -1 if word in STOP_WORDS else self.ids.setdefault(stem(word), len(self.ids))
+        self[word] = term_id
+        return term_id
 
 
 def _pointers(lengths: array[int]) -> np.ndarray:

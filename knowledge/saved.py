@@ -33,10 +33,11 @@ from knowledge.passages import PassageParts, PassageStore, SentenceTable
 
 logger = logging.getLogger("innov.knowledge.saved")
 
-FORMAT = 1
+FORMAT = 2
 INDEX_DIR_NAME = ".innov-index"
 # Arrays smaller than this are read into memory; larger ones are mapped and shared between processes.
 MMAP_MIN_BYTES = 4 * 1024 * 1024
+_CHECK_CHUNK_BYTES = 8 * 1024 * 1024  # a multiple of every item size
 KEEP_SAVED = 4  # saved indexes kept per index directory (besides every last-good one)
 _ARRAYS = (
     "idf",
@@ -52,6 +53,7 @@ _ARRAYS = (
     "term_ptr",
     "terms",
     "seg_flags",
+    "seg_chars",
 )
 # Modules whose code decides what a saved index holds.
 _SIGNED_MODULES = (
@@ -132,7 +134,6 @@ def save(
     if (final / "meta.json").is_file():
         return final
     store = parts.passages
-    assert isinstance(store, PassageStore)
     index, sentences = parts.index, parts.sentences
     arrays = {
         "idf": index.idf_array,
@@ -148,6 +149,7 @@ def save(
         "term_ptr": sentences.term_ptr,
         "terms": sentences.terms,
         "seg_flags": sentences.flags,
+        "seg_chars": sentences.chars,
     }
     meta = {
         "format": FORMAT,
@@ -208,7 +210,7 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
         vocab_text = (path / "vocab.txt").read_text(encoding="utf-8")
         vocabulary = Vocabulary(vocab_text.split("\n") if vocab_text else [])
         size = int(meta["size"])
-        _check_shapes(arrays, len(vocabulary), size, len(meta["article_ids"]))
+        _check_shapes(path, arrays, len(vocabulary), size, len(meta["article_ids"]))
         articles = {
             a["id"]: Article.model_construct(**_article_fields(a), text="", raw="") for a in meta["articles"]
         }
@@ -237,7 +239,12 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
         arrays["text_ptr"],
     )
     sentences = SentenceTable(
-        vocabulary, arrays["seg_ptr"], arrays["term_ptr"], arrays["terms"], arrays["seg_flags"]
+        vocabulary,
+        arrays["seg_ptr"],
+        arrays["term_ptr"],
+        arrays["terms"],
+        arrays["seg_flags"],
+        arrays["seg_chars"],
     )
     parts = PassageParts(
         store, index, sentences, frozenset(meta["names"]), frozenset(meta["subject_terms"]), surface
@@ -245,7 +252,7 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
     return SavedKnowledge(version, articles, facts, parts, path, mapped, aliases)
 
 
-def _check_shapes(arrays: dict[str, np.ndarray], terms: int, size: int, articles: int) -> None:
+def _check_shapes(path: Path, arrays: dict[str, np.ndarray], terms: int, size: int, articles: int) -> None:
     """The arrays agree with each other, so no answer can index outside one of them."""
     a = arrays
 
@@ -253,17 +260,39 @@ def _check_shapes(arrays: dict[str, np.ndarray], terms: int, size: int, articles
         if not ok:
             raise ValueError(f"inconsistent arrays: {what}")
 
+    def within(name: str, limit: int) -> bool:
+        low, high = _bounds(path / f"{name}.npy")
+        return low >= 0 and high < limit
+
     need(len(a["idf"]) == terms and len(a["indptr"]) == terms + 1, "vocabulary")
     need(int(a["indptr"][-1]) == len(a["docs"]) == len(a["weights"]), "postings")
-    need(len(a["docs"]) == 0 or (int(a["docs"].min()) >= 0 and int(a["docs"].max()) < size), "posting ids")
+    need(within("docs", size), "posting ids")
     need(len(a["p_article"]) == len(a["p_number"]) == len(a["p_heading"]) == size, "passages")
     need(len(a["seg_ptr"]) == size + 1, "segments")
     segments = int(a["seg_ptr"][-1])
     need(len(a["text_ptr"]) == segments + 1 and int(a["text_ptr"][-1]) == len(a["text"]), "text")
-    need(len(a["seg_flags"]) == segments, "segment flags")
+    need(len(a["seg_flags"]) == len(a["seg_chars"]) == segments, "segment flags")
     need(len(a["term_ptr"]) == segments + 1 and int(a["term_ptr"][-1]) == len(a["terms"]), "terms")
-    need(len(a["terms"]) == 0 or (int(a["terms"].min()) >= 0 and int(a["terms"].max()) < terms), "term ids")
-    need(size == 0 or (int(a["p_article"].min()) >= 0 and int(a["p_article"].max()) < articles), "articles")
+    need(within("terms", terms), "term ids")
+    need(within("p_article", articles), "articles")
+
+
+def _bounds(file: Path) -> tuple[int, int]:
+    """The smallest and largest value of a saved integer array (0, -1 when empty), read from its file in
+    chunks: through reads, not the mapping, so checking leaves none of a large array resident here."""
+    lows: list[int] = []
+    highs: list[int] = []
+    with file.open("rb") as f:
+        major, _ = np.lib.format.read_magic(f)
+        read_header = (
+            np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        )
+        dtype = read_header(f)[2]
+        while chunk := f.read(_CHECK_CHUNK_BYTES):
+            values = np.frombuffer(chunk, dtype=dtype)
+            lows.append(int(values.min()))
+            highs.append(int(values.max()))
+    return (min(lows), max(highs)) if lows else (0, -1)
 
 
 def _article_fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -131,7 +131,10 @@ def stem(word: str) -> str:
 def _surface(text: str) -> list[str]:
     """Lower-case words of already lower-cased text, possessives dropped (no alias handling)."""
     # The token pattern allows one inner apostrophe, so a possessive is exactly a trailing "'s".
-    return [raw[:-2] if raw.endswith("'s") else raw for raw in _TOKEN_RE.findall(text)]
+    found = _TOKEN_RE.findall(text)
+    if "'s" not in text:  # (most sentences: nothing to drop)
+        return found
+    return [raw[:-2] if raw.endswith("'s") else raw for raw in found]
 
 
 class TextRules:
@@ -166,14 +169,7 @@ class TextRules:
         self._starts = frozenset(k[0] for k in plain)
         self._punctuated = punctuated
         self._punct_re = (
-            re.compile(
-                "|".join(
-                    (r"(?<![\w&])" if k[0].isalnum() else "")
-                    + re.escape(k)
-                    + (r"(?![\w&])" if k[-1].isalnum() else "")
-                    for k in sorted(punctuated, key=len, reverse=True)
-                )
-            )
+            re.compile("|".join(_whole(k) for k in sorted(punctuated, key=len, reverse=True)))
             if punctuated
             else None
         )
@@ -212,7 +208,7 @@ class TextRules:
     def words(self, text: str) -> list[str]:
         """Lower-cased, alias-expanded surface words of ``text``, possessives dropped, stop words kept."""
         raw = _surface(self.expand(text))
-        if not self._longest:
+        if not self._longest or self._starts.isdisjoint(raw):
             return raw
         out: list[str] = []
         starts = self._starts
@@ -236,6 +232,18 @@ class TextRules:
     def tokenize(self, text: str) -> list[str]:
         """The index's tokens for ``text``: surface words without stop words, stemmed."""
         return [stem(w) for w in self.words(text) if w not in STOP_WORDS]
+
+
+def _whole(key: str) -> str:
+    r"""A pattern matching ``key`` as a whole word (not inside another word or after '&').
+
+    The check before a key is written after its first character (``r(?<![\w&]r)&d``, not
+    ``(?<![\w&])r&d``): a pattern starting with characters lets the regex engine skip every position
+    that cannot start a key, ten times faster over a corpus than one starting with the check.
+    """
+    head, rest = re.escape(key[0]), re.escape(key[1:])
+    before = rf"(?<![\w&]{head})" if key[0].isalnum() else ""
+    return head + before + rest + (r"(?![\w&])" if key[-1].isalnum() else "")
 
 
 @lru_cache(maxsize=1)

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from knowledge import KnowledgeBase, load_snapshot, saved
 from knowledge.composer import Composer
-from knowledge.passages import build_passage_parts
+from knowledge.passages import build_passage_parts, segment_words
+from knowledge.text import default_rules
 
 QUESTIONS = [
     "What is Ruritania's GII rank?",
@@ -132,3 +135,28 @@ def test_sentence_terms_are_the_tokenizer_s_computed_once(seeds_dir: Path, tmp_p
     for term in ("china", "robot", "innov"):
         expected = sum(term in tokenize(f"{p.heading or ''} {p.text}") for p in snapshot.passages)
         assert parts.index.document_frequency(term) == expected
+
+
+def test_id_bounds_are_read_from_the_file_chunk_by_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(saved, "_CHECK_CHUNK_BYTES", 16)  # two int64 values a chunk
+    file = tmp_path / "ids.npy"
+    np.save(file, np.array([5, 3, 9, 4, -2, 7, 1], dtype=np.int64))
+    assert saved._bounds(file) == (-2, 9)
+    np.save(file, np.zeros(0, dtype=np.int32))
+    assert saved._bounds(file) == (0, -1)
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["China's", "R&D", "GII", "qqsegmentbreakqq", "", "2.5bn", "robots."]), max_size=4
+        ).map(" ".join),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_segments_tokenized_in_one_call_read_as_one_call_each(segments: list[str]) -> None:
+    rules = default_rules()
+    assert segment_words(segments, rules) == [rules.words(s) for s in segments]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.text import normalise, split_sentences, tokenize
+from knowledge.text import TextRules, normalise, split_sentences, tokenize
 
 
 def test_numbers_are_kept_whole() -> None:
@@ -68,3 +68,11 @@ def test_thousands_suffix_becomes_the_digits_texts_write() -> None:
 def test_larger_number_suffixes_stay_spelled_out() -> None:
     assert tokenize("2.5bn") == tokenize("2.5 billion")
     assert tokenize("$500m")[-1] == "million"
+
+
+def test_punctuated_aliases_are_whole_words_only() -> None:
+    rules = TextRules({"r&d": "research and development", "u.s.": "united states", "$": "dollar"})
+    expanded = ["research", "and", "development"]
+    assert rules.words("R&D, (r&d) r&d's") == [*expanded, *expanded, *expanded, "s"]
+    assert rules.words("xr&d &r&d r&dx") == ["xr", "d", "r", "d", "r", "dx"]
+    assert rules.words("the u.s. spent $5") == ["the", "united", "states", "spent", "dollar", "5"]

@@ -5,14 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from knowledge import load_snapshot, saved
+from knowledge.passages import build_passage_parts
 from knowledge.traits import (
+    _HAS_NUMBER_RE,
+    _HAS_REASON_RE,
     CAPITALISED,
     ENUMERATION,
     NUMBER,
     REASON,
     YEAR,
+    _Folded,
     ordinal_terms,
     text_flags,
     year_terms,
@@ -40,11 +46,24 @@ def test_years_and_editions_come_from_the_terms() -> None:
     assert ordinal_terms(terms) == {"11th"}
 
 
-def test_a_saved_index_keeps_every_segments_flags(tmp_path: Path, seeds_dir: Path) -> None:
+def test_a_saved_index_keeps_every_segments_flags_and_length(tmp_path: Path, seeds_dir: Path) -> None:
     built = load_snapshot(seeds_dir, index_dir=tmp_path / "index")
-    restored = saved.load(tmp_path / "index", built.version)
+    fresh = build_passage_parts(built.articles, list(built.passages), built.composer.rules).sentences
+    restored = saved.load(tmp_path / "index", built.version).parts.sentences
     for doc in range(len(built.passages)):
-        assert restored.parts.sentences.flags_of(doc) == built.composer._segment_flags(doc)
         passage = built.passages[doc]
         texts = [passage.heading or "", *passage.sentences]
-        assert restored.parts.sentences.flags_of(doc) == [text_flags(t) for t in texts]
+        assert restored.flags_of(doc) == fresh.flags_of(doc) == [text_flags(t) for t in texts]
+        lo, hi = restored.seg_ptr[doc : doc + 2]
+        assert restored.chars[lo:hi].tolist() == [len(t) for t in texts]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Because", "DUE TO", "due", "to", "Twelve", "3", "x", "İ", "ſ", " ", ",", "K"]),
+        max_size=8,
+    ).map("".join)
+)
+def test_case_insensitive_flags_read_lower_cased_ascii_alike(text: str) -> None:
+    for pattern in (_HAS_NUMBER_RE, _HAS_REASON_RE):
+        assert _Folded(pattern)(text) == (pattern.search(text) is not None)

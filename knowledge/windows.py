@@ -1,0 +1,152 @@
+"""A retrieved passage's sentence windows, read for one question from the build-time sentence arrays.
+
+A passage is a heading (maybe empty) and its sentences; its candidate answers are each sentence (with the
+heading's words) and each two neighbouring sentences that fit in an answer. Matching a window against a
+question needs only the question's own terms, so each segment is reduced to the question's terms it holds
+(compared as term ids; strings only for those), its answer-type flags and its length, all read from the
+arrays saved with the index: no tokenizing, no ``Passage`` object, no per-passage cache.
+
+What a window holds beyond the question's terms is read through each term's *kind* (bits of one byte per
+vocabulary term, given by the composer): whether the window names a place, a rank or an edition, and
+whether it adds a number, place or name that the question lacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import NamedTuple
+
+import numpy as np
+
+from knowledge.passages import SentenceTable
+
+# A term's kinds (bits of the composer's term kind array).
+NUMBER_KIND, PLACE_KIND, NEW_PLACE_KIND, NEW_NAME_KIND, RANK_KIND, ORDINAL_KIND = 1, 2, 4, 8, 16, 32
+
+
+class Window(NamedTuple):
+    """One or two sentences of a passage, as far as one question is concerned."""
+
+    start: int  # first sentence
+    end: int  # one past the last sentence
+    tokens: frozenset[str]  # the question's terms in the window and its heading
+    named: frozenset[str]  # the question's terms in the window's own sentences (no heading)
+    flags: int  # the ``knowledge.traits`` flags of the window and its heading
+    kinds: int  # the kinds of all the terms of the window and its heading
+    length: int  # characters, as the composer counts a window's length
+    adds: bool  # holds a term of the kind asked for (``Lookup.adds``) that the question lacks
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What one question looks for in the windows.
+
+    ``wanted`` maps the term ids of the question's terms (and names, places, years...) to the terms;
+    ``adds`` is a term kind a window must hold beyond the question's ``own`` term ids (0: none asked).
+    """
+
+    wanted: Mapping[int, str]
+    adds: int = 0
+    own: frozenset[int] = frozenset()
+
+
+class WindowReader:
+    """The windows of any passage, from its ``SentenceTable`` and the kind of every term."""
+
+    def __init__(self, sentences: SentenceTable, term_kinds: np.ndarray, max_chars: int) -> None:
+        self.sentences = sentences
+        self.term_kinds = term_kinds  # term id -> kind bits (uint8)
+        self.max_chars = max_chars  # a two-sentence window longer than this is no candidate
+
+    def terms(self, doc: int, lookup: Lookup) -> frozenset[str]:
+        """The wanted terms passage ``doc`` holds anywhere (every window holds at most these)."""
+        table = self.sentences
+        lo, hi = table.seg_ptr[doc : doc + 2].tolist()
+        first, last = table.term_ptr[lo : hi + 1 : hi - lo].tolist()
+        wanted = lookup.wanted
+        return frozenset([wanted[i] for i in wanted.keys() & table.terms[first:last].tolist()])
+
+    def windows(self, doc: int, lookup: Lookup) -> list[Window]:
+        """Passage ``doc``'s windows in order: sentence i alone, then i with i + 1 when short enough."""
+        table = self.sentences
+        lo, hi = table.seg_ptr[doc : doc + 2].tolist()
+        ptr = table.term_ptr[lo : hi + 1].tolist()
+        first = ptr[0]
+        ids_array = table.terms[first : ptr[-1]]
+        ids = ids_array.tolist()
+        wanted = lookup.wanted
+        found = [
+            frozenset([wanted[i] for i in ids[a - first : b - first] if i in wanted])
+            for a, b in pairwise(ptr)
+        ]
+        kinds = [0] * (hi - lo)
+        adds = [not lookup.adds] * (hi - lo)
+        term_kinds = self.term_kinds[ids_array]
+        where = np.flatnonzero(term_kinds)
+        if len(where):
+            self._read_kinds(ids, ptr, where.tolist(), term_kinds[where].tolist(), lookup, kinds, adds)
+        return self._join(found, table.flags[lo:hi].tolist(), kinds, adds, table.chars[lo:hi].tolist())
+
+    @staticmethod
+    def _read_kinds(
+        ids: list[int],
+        ptr: list[int],
+        where: list[int],
+        term_kinds: list[int],
+        lookup: Lookup,
+        kinds: list[int],
+        adds: list[bool],
+    ) -> None:
+        """Each segment's term kinds, and whether it holds a term of kind ``lookup.adds`` not asked.
+
+        ``where`` are the positions (in ``ids``) of the terms of some kind, ``term_kinds`` their kinds.
+        """
+        first = ptr[0]
+        segment = 0
+        for position, kind in zip(where, term_kinds, strict=True):
+            while position >= ptr[segment + 1] - first:
+                segment += 1
+            kinds[segment] |= kind
+            if kind & lookup.adds and ids[position] not in lookup.own:
+                adds[segment] = True
+
+    def _join(
+        self,
+        found: list[frozenset[str]],
+        flags: list[int],
+        kinds: list[int],
+        adds: list[bool],
+        chars: list[int],
+    ) -> list[Window]:
+        """The windows over segments (the heading first): its words, flags and kinds count for each window."""
+        heading, heading_flags, heading_kinds, heading_adds = found[0], flags[0], kinds[0], adds[0]
+        out: list[Window] = []
+        last = len(found) - 1
+        for segment in range(1, last + 1):
+            tokens = found[segment] | heading
+            one_flags = flags[segment] | heading_flags
+            one_kinds = kinds[segment] | heading_kinds
+            one_adds = adds[segment] or heading_adds
+            length = chars[segment]
+            out.append(
+                Window(segment - 1, segment, tokens, found[segment], one_flags, one_kinds, length, one_adds)
+            )
+            if segment < last:
+                following = segment + 1
+                two_length = length + chars[following] + (1 if chars[following] else 0)
+                if two_length <= self.max_chars:
+                    out.append(
+                        Window(
+                            segment - 1,
+                            segment + 1,
+                            tokens | found[following],
+                            found[segment] | found[following],
+                            one_flags | flags[following],
+                            one_kinds | kinds[following],
+                            two_length,
+                            one_adds or adds[following],
+                        )
+                    )
+        return out

@@ -1,0 +1,79 @@
+"""Sentence windows read from the saved arrays hold what the passage's own text does; passages skipped
+by their score ceiling change no decision."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from knowledge import load_snapshot
+from knowledge.composer import _NUMBER_TERMS, RANK_TERM, Candidate, Composer
+from knowledge.traits import ordinal_terms
+from knowledge.windows import NUMBER_KIND, ORDINAL_KIND, RANK_KIND, Lookup
+
+
+def test_windows_hold_the_passage_s_terms_flags_and_lengths(seeds_dir: Path, tmp_path: Path) -> None:
+    composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
+    reader = composer._windows
+    table = reader.sentences
+    every_term = Lookup(dict(enumerate(composer.passage_index.vocabulary.terms)), NUMBER_KIND, frozenset())
+    checked = 0
+    for doc, passage in enumerate(composer.passages):
+        heading, sentences = table.tokens(doc)
+        heading_flags, *flags = table.flags_of(doc)
+        expected = []
+        for start, terms in enumerate(sentences):
+            pairs = [(start + 1, terms, flags[start], len(passage.sentences[start]))]
+            if start + 1 < len(sentences):
+                length = pairs[0][3] + 1 + len(passage.sentences[start + 1])
+                if length <= reader.max_chars:
+                    pairs.append(
+                        (start + 2, terms | sentences[start + 1], flags[start] | flags[start + 1], length)
+                    )
+            expected += [
+                (start, end, held | heading, held, bits | heading_flags, n) for end, held, bits, n in pairs
+            ]
+        windows = reader.windows(doc, every_term)
+        assert reader.terms(doc, every_term) == heading.union(*sentences)
+        assert [(w.start, w.end, w.tokens, w.named, w.flags, w.length) for w in windows] == expected
+        for window in windows:
+            assert bool(window.kinds & RANK_KIND) == (RANK_TERM in window.tokens)
+            assert bool(window.kinds & ORDINAL_KIND) == bool(ordinal_terms(window.tokens))
+            assert window.adds == any(t[0].isdigit() or t in _NUMBER_TERMS for t in window.tokens)
+            checked += 1
+    assert checked > 100
+
+
+def test_windows_report_only_the_question_s_terms(seeds_dir: Path, tmp_path: Path) -> None:
+    composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
+    vocabulary = composer.passage_index.vocabulary
+    lookup = Lookup({vocabulary["china"]: "china", vocabulary["2024"]: "2024"})
+    seen = set()
+    for doc in range(len(composer.passages)):
+        for window in composer._windows.windows(doc, lookup):
+            assert window.tokens <= {"china", "2024"}
+            assert window.adds  # nothing asked beyond the question's words
+            seen |= window.tokens
+    assert seen == {"china", "2024"}
+
+
+def _best_two(candidates: list[Candidate], composer: Composer) -> tuple[Candidate | None, Candidate | None]:
+    ranked = sorted(candidates, key=lambda c: -c.rank_score)
+    if not ranked:
+        return None, None
+    runner_up = next((c for c in ranked[1:] if not composer._same_content(c, ranked[0])), None)
+    return ranked[0], runner_up
+
+
+def test_passages_left_out_by_their_ceiling_change_neither_the_best_nor_the_runner_up(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
+    items = json.loads((seeds_dir.parent / "eval" / "natural_qa.json").read_text(encoding="utf-8"))["items"]
+    left_out = 0
+    for item in items:
+        q = composer.analyse(str(item["q"]))
+        every, pruned = composer.candidates(q), composer.candidates(q, prune=True)
+        assert _best_two(pruned, composer) == _best_two(every, composer)
+        left_out += len(every) - len(pruned)
+    assert left_out > 0
