@@ -61,6 +61,26 @@ _YEAR_TERM_RE = re.compile(r"(?:1[89]|20)\d\d")
 _ORDINAL_TERM_RE = re.compile(r"\d+(?:st|nd|rd|th)")
 
 
+_UPPER_WORD_RE = re.compile(r"[A-Z][a-zA-Z'’&-]+")
+
+
+def has_capitalised(text: str) -> bool:
+    """``CAPITALISED_RE.search(text) is not None``, several times faster: the pattern's look-behinds
+    (not the text's start, not just after a sentence's end, at a word boundary) are checked only where
+    a capitalised word starts, instead of at every position."""
+    for match in _UPPER_WORD_RE.finditer(text):
+        start = match.start()
+        if start == 0:
+            continue
+        before = text[start - 1]
+        if before.isalnum() or before == "_":  # not at a word boundary
+            continue
+        if start >= 2 and before.isspace() and text[start - 2] in ".!?":
+            continue
+        return True
+    return False
+
+
 def text_flags(text: str) -> int:
     """The kinds of answer ``text`` can give, as bits (``NUMBER | YEAR | ...``)."""
     return (
@@ -68,7 +88,7 @@ def text_flags(text: str) -> int:
         | (YEAR if _HAS_YEAR_RE.search(text) else 0)
         | (ENUMERATION if _HAS_LIST_RE.search(text) else 0)
         | (REASON if _HAS_REASON(text) else 0)
-        | (CAPITALISED if CAPITALISED_RE.search(text) else 0)
+        | (CAPITALISED if has_capitalised(text) else 0)
         | (LABELLED if LABEL_RE.match(text) else 0)
     )
 

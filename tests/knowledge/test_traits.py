@@ -14,11 +14,13 @@ from knowledge.traits import (
     _HAS_NUMBER_RE,
     _HAS_REASON_RE,
     CAPITALISED,
+    CAPITALISED_RE,
     ENUMERATION,
     NUMBER,
     REASON,
     YEAR,
     _Folded,
+    has_capitalised,
     ordinal_terms,
     text_flags,
     year_terms,
@@ -67,3 +69,15 @@ def test_a_saved_index_keeps_every_segments_flags_and_length(tmp_path: Path, see
 def test_case_insensitive_flags_read_lower_cased_ascii_alike(text: str) -> None:
     for pattern in (_HAS_NUMBER_RE, _HAS_REASON_RE):
         assert _Folded(pattern)(text) == (pattern.search(text) is not None)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["China", "x", "A", "a", ".", "!", " ", "\n", "_", "9", "é", "É", "'", "-", "Ab", "?"]
+        ),
+        max_size=10,
+    ).map("".join)
+)
+def test_capitalised_check_equals_its_pattern(text: str) -> None:
+    assert has_capitalised(text) == (CAPITALISED_RE.search(text) is not None)
