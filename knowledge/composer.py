@@ -146,6 +146,15 @@ _KNOWN_ALREADY_RES = (
     ),
     re.compile(r"^.+?\s+(?:and|&)(?=\s+what else\b)|\belse\b", re.I),
 )
+# About the named article itself: who published it, when ("who published the MK sports piece").
+_ASKS_PUBLISHER_RE = re.compile(
+    r"\bpublisher\b|\b(?:who|which (?:site|outlet|publication|paper|website|media|newspaper))\b.*"
+    r"\b(?:publish|post|ran\b|run\b)|\bwhere (?:was|is) (?:it |this |that )?(?:publish|post)"
+)
+_ASKS_PUBLISHED_RE = re.compile(
+    r"\bwhen\b.*\b(?:publish|post|come out\b|came out\b|written\b|dated\b)"
+    r"|\b(?:publication|publish\w*|post) date\b|\b(?:what|which) date\b"
+)
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
@@ -172,6 +181,8 @@ class Question:
     phrases: tuple[frozenset[str], ...] = ()
     # The article the question names ("according to the AMNC 23 blog"): answers come from it alone.
     article: str | None = None
+    # What is asked about that article itself: "publisher" or "published" (its front matter says).
+    about_article: str | None = None
 
     @property
     def total(self) -> float:
@@ -521,6 +532,15 @@ class Composer:
             yes_no=bool(_YES_NO_RE.match(understood)),
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
+            about_article=(
+                None
+                if reference is None
+                else "publisher"
+                if _ASKS_PUBLISHER_RE.search(understood)
+                else "published"
+                if _ASKS_PUBLISHED_RE.search(understood)
+                else None
+            ),
         )
 
     def _given(self, text: str) -> frozenset[str]:
@@ -593,6 +613,8 @@ class Composer:
     def decide(self, question: str) -> Decision:
         """Stages 1-4 for one question: the best candidate, its probability and whether to answer."""
         q = self.analyse(question)
+        if q.article is not None and q.about_article is not None:
+            return self._about_article(q, q.article, q.about_article)
         candidates = self.candidates(q, prune=True) if q.weights else []
         if not candidates:
             return Decision(q, None, 0.0, False, self.related(q))
@@ -608,6 +630,20 @@ class Composer:
         probability = self.model.probability(best.features)
         answer = probability >= self.model.threshold
         return Decision(q, best, probability, answer, () if answer else self.related(q))
+
+    def _about_article(self, q: Question, article_id: str, wanted: str) -> Decision:
+        """Who published the article the question names, or when: read from its front matter, so certain
+        when the field is there (probability 1) and an honest "none" when it is not."""
+        article = self.articles[article_id]
+        known = article.publisher if wanted == "publisher" else article.published
+        if known is None:
+            return Decision(q, None, 0.0, False, self.related(q))
+        by = f" by {article.publisher}" if article.publisher else ""
+        on = f" on {article.published.isoformat()}" if article.published else ""
+        text = f"“{article.title}” was published{by}{on}."
+        # No features: nothing was ranked or weighed (``evaluate`` leaves it out of fitting).
+        best = Candidate("fact", text, (article.source(),), {}, 0.0)
+        return Decision(q, best, 1.0, True)
 
     def render(self, decision: Decision) -> Answer:
         """Stage 5: the Answer the user sees."""

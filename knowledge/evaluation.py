@@ -49,7 +49,8 @@ def evaluate(snapshot: Snapshot, items: Iterable[Mapping[str, Any]]) -> dict[str
             {
                 "q": question,
                 "abstain": abstain,
-                "features": dict(best.features) if best else None,
+                # (An answer read from front matter has no features: nothing to fit or calibrate.)
+                "features": dict(best.features) if best and best.features else None,
                 "probability": decision.probability,
                 "label": label,
             }

@@ -39,7 +39,9 @@ def explain(composer: Composer, question: str) -> dict[str, Any]:
         "bias": model.bias,
     }
     best = decision.best
-    if best is not None:
+    if best is not None and not best.features:
+        out["best"] = {"kind": best.kind, "text": best.text, "from": "the article's front matter"}
+    elif best is not None:
         features = best.features
         out["best"] = {"kind": best.kind, "text": best.text, "sources": [s.title for s in best.sources]}
         out["features"] = {

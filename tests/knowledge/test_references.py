@@ -14,6 +14,7 @@ ARTICLES = {
 id: harbour-news
 title: Strelsau harbour expands in Ruritania
 publisher: Zenda Times
+published: 2025-02-03
 ---
 The harbour's main challenge is silt in the channel.
 
@@ -70,3 +71,15 @@ def test_naming_words_are_not_content_words(snapshot) -> None:  # type: ignore[n
 )
 def test_no_article_or_an_ambiguous_one_changes_nothing(snapshot, question: str) -> None:  # type: ignore[no-untyped-def]
     assert snapshot.composer.analyse(question).article is None
+
+
+def test_who_published_the_named_article_and_when(snapshot) -> None:  # type: ignore[no-untyped-def]
+    for question in ("who published the harbour article", "when was the harbour piece published"):
+        answer = snapshot.answer(question)
+        assert answer.kind == "fact" and answer.sources[0].id == "harbour-news"
+        assert "Zenda Times" in answer.text and "2025-02-03" in answer.text
+
+
+def test_what_the_front_matter_does_not_say_is_declined(snapshot) -> None:  # type: ignore[no-untyped-def]
+    assert not snapshot.answer("who published the copper mines article").answered  # no publisher given
+    assert not snapshot.answer("who wrote the harbour article").answered  # an author is never given
