@@ -56,6 +56,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     something anything everything kind sort type lot lots put puts putting make makes making take takes
     taking gets getting go goes going went doing done want wants wanted stuff
     try tries tried trying meant supposed besides else wanting kinds sorts what'll whats real possible every
+    one ones gives giving
     guy describe described shown
     """.split()  # noqa: SIM905 - a word list reads better as text
 )

@@ -61,14 +61,15 @@ _YEAR_TERM_RE = re.compile(r"(?:1[89]|20)\d\d")
 _ORDINAL_TERM_RE = re.compile(r"\d+(?:st|nd|rd|th)")
 
 
-_UPPER_WORD_RE = re.compile(r"[A-Z][a-zA-Z'’&-]+")
+# Every capital that could start a match of ``CAPITALISED_RE`` (inside a word too: "China'China").
+_CAPITAL_START_RE = re.compile(r"[A-Z](?=[a-zA-Z'’&-])")
 
 
 def has_capitalised(text: str) -> bool:
     """``CAPITALISED_RE.search(text) is not None``, several times faster: the pattern's look-behinds
     (not the text's start, not just after a sentence's end, at a word boundary) are checked only where
     a capitalised word starts, instead of at every position."""
-    for match in _UPPER_WORD_RE.finditer(text):
+    for match in _CAPITAL_START_RE.finditer(text):
         start = match.start()
         if start == 0:
             continue
