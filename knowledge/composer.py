@@ -991,14 +991,15 @@ class Composer:
         return tuple(sources)
 
     def related(self, q: Question) -> tuple[Fact, ...]:
-        """Up to three facts near the question, offered when it is declined (never as the answer)."""
+        """Up to three facts near the question, offered when it is declined (never as the answer); from
+        the article the question names, when it names one."""
         if self.fact_index is None or not q.weights:
             return ()
         found: list[Fact] = []
         seen_values: set[str] = set()
         for hit in self.fact_index.retrieve(q.terms, TOP_FACTS):
             fact = self.facts[hit.doc]
-            if fact.value in seen_values:
+            if fact.value in seen_values or (q.article is not None and fact.source != q.article):
                 continue
             if q.coverage(self._fact_token_sets[hit.doc]) <= 0.0:
                 continue

@@ -83,3 +83,28 @@ def test_who_published_the_named_article_and_when(snapshot) -> None:  # type: ig
 def test_what_the_front_matter_does_not_say_is_declined(snapshot) -> None:  # type: ignore[no-untyped-def]
     assert not snapshot.answer("who published the copper mines article").answered  # no publisher given
     assert not snapshot.answer("who wrote the harbour article").answered  # an author is never given
+
+
+def test_a_decline_offers_facts_from_the_named_article_only(tmp_path: Path) -> None:
+    facts = """facts:
+  - id: harbour-containers
+    answer: Strelsau harbour handled 3 million containers last year.
+    value: "3 million"
+    source: harbour-news
+    quote: "Strelsau harbour handled 3 million containers last year."
+    topics: [harbour, containers]
+  - id: mines-jobs
+    answer: The copper mines employ 12,000 people.
+    value: "12,000"
+    source: mines
+    quote: "The copper mines employ 12,000 people."
+    topics: [mines, jobs, people]
+"""
+    snapshot = load_snapshot(write_kb(tmp_path / "kb", ARTICLES, facts=facts))
+    question = "according to the harbour article, how many people did the mines and the harbour lose in winter"
+    answer = snapshot.answer(question)
+    assert not answer.answered
+    assert answer.related and all(source.id == "harbour-news" for _, source in answer.related)
+    # Without the article named, the mines' fact is nearby too.
+    unscoped = snapshot.answer("how many people did the mines and the harbour lose in winter")
+    assert "mines" in {source.id for _, source in unscoped.related}
