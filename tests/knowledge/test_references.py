@@ -101,7 +101,9 @@ def test_a_decline_offers_facts_from_the_named_article_only(tmp_path: Path) -> N
     topics: [mines, jobs, people]
 """
     snapshot = load_snapshot(write_kb(tmp_path / "kb", ARTICLES, facts=facts))
-    question = "according to the harbour article, how many people did the mines and the harbour lose in winter"
+    question = (
+        "according to the harbour article, how many people did the mines and the harbour lose in winter"
+    )
     answer = snapshot.answer(question)
     assert not answer.answered
     assert answer.related and all(source.id == "harbour-news" for _, source in answer.related)
