@@ -136,6 +136,19 @@ _CARDINAL_DIGITS = {
     w: str(i)
     for i, w in enumerate(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], 1)
 }
+# The ranking features ``_Ceiling`` bounds.
+_BOUNDED_FEATURES = frozenset(
+    (
+        "coverage",
+        "matched_share",
+        "type_ok",
+        "constraint_missing",
+        "is_fact",
+        "bm25",
+        "two_sentences",
+        "length",
+    )
+)
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
@@ -235,6 +248,43 @@ class _Traits:
 
 
 _EMPTY: frozenset[str] = frozenset()
+
+
+class _Ceiling:
+    """The highest ranking score any window of a passage can get for one question.
+
+    Each ranking feature is bounded (a window holds at most the passage's terms; a year or edition the
+    passage lacks is missing from all its windows) and weighed at whichever bound its weight favours.
+    A little is added so that rounding never makes the ceiling lower than a real score. A ranking
+    feature not bounded here (a new one) makes the ceiling infinite: nothing is skipped.
+    """
+
+    def __init__(self, q: Question, weights: Mapping[str, float]) -> None:
+        self.q = q
+        self.weights = weights
+        self.most_missing = float(len(q.years) + len(q.ordinals) + len(q.phrases))
+        # Type, two sentences and length bound the same for every passage (a window has no fact bonus).
+        unbounded = any(w for f, w in weights.items() if f not in _BOUNDED_FEATURES)
+        self.fixed = (
+            max(0.0, weights["type_ok"])
+            + max(0.0, weights["two_sentences"])
+            + (math.inf if weights["length"] > 0 or unbounded else 0.0)
+            + 1e-9
+        )
+
+    def __call__(self, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
+        """The ceiling of a passage holding the question terms ``held``, with ``partial`` its title's."""
+        q, weights = self.q, self.weights
+        coverage, matched = q.match(held, partial)
+        lacking = sum(1.0 for y in q.years if y not in held) + sum(0.5 for o in q.ordinals if o not in held)
+        missing = weights["constraint_missing"]
+        return (
+            self.fixed
+            + max(0.0, weights["coverage"] * coverage)
+            + max(0.0, weights["matched_share"] * matched)
+            + max(missing * lacking, missing * self.most_missing)
+            + weights["bm25"] * bm25
+        )
 
 
 class _Floor:
@@ -576,7 +626,7 @@ class Composer:
 
         Candidates are light (no text, no sources): ``materialise`` builds those for the one chosen.
         With ``prune``, a passage none of whose windows can be the best or the runner-up (``decide``
-        needs no other) is left out: see ``_ceiling``.
+        needs no other) is left out: see ``_Ceiling``.
         """
         base = {
             "unknown_share": len(q.unknown) / max(1, len(q.terms)),
@@ -612,18 +662,19 @@ class Composer:
     ) -> list[Candidate]:
         """The windows of the retrieved passages that hold a question term and agree with its names.
 
-        With a ``floor`` (the candidates so far), a passage whose ``_ceiling`` is below it is skipped.
+        With a ``floor`` (the candidates so far), a passage whose ``_Ceiling`` is below it is skipped.
         """
         out: list[Candidate] = []
         terms = frozenset(q.weights)
         lookup = self._lookup(q)
+        ceiling = _Ceiling(q, dict(zip(RANK_FEATURES, self._rank_weights, strict=True)))
         for hit in hits:
             title = self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY)
             bm25 = hit.score / top
             if (
                 floor is not None
                 and floor.second > -math.inf
-                and self._ceiling(q, self._windows.terms(hit.doc, lookup), title, bm25) < floor.second
+                and ceiling(self._windows.terms(hit.doc, lookup), title, bm25) < floor.second
             ):
                 continue
             for window in self._windows.windows(hit.doc, lookup):
@@ -635,30 +686,6 @@ class Composer:
                     if floor is not None:
                         floor.add(candidate)
         return out
-
-    def _ceiling(self, q: Question, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
-        """The highest ranking score any window of a passage holding the question terms ``held`` can get.
-
-        Each ranking feature is bounded (a window holds at most the passage's terms; a year or edition
-        the passage lacks is missing from all its windows) and weighed at whichever bound its weight
-        favours. A little is added so that rounding never makes the ceiling lower than a real score.
-        """
-        coverage, matched = q.match(held, partial)
-        lacking = sum(1.0 for y in q.years if y not in held) + sum(0.5 for o in q.ordinals if o not in held)
-        bounds = (
-            (0.0, coverage),
-            (0.0, matched),
-            (0.0, 1.0),  # type_ok
-            (lacking, float(len(q.years) + len(q.ordinals) + len(q.phrases))),  # constraint_missing
-            (0.0, 0.0),  # is_fact
-            (bm25, bm25),
-            (0.0, 1.0),  # two sentences
-            (0.0, math.inf),  # log length
-        )
-        ceiling = sum(
-            max(w * low, w * high) for w, (low, high) in zip(self._rank_weights, bounds, strict=True) if w
-        )
-        return ceiling + 1e-9
 
     @cached_property
     def _lists(self) -> tuple[tuple[tuple[int, ...], str, _Traits], ...]:
