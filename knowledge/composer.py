@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -151,6 +152,8 @@ _BOUNDED_FEATURES = frozenset(
 )
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
+# Control characters other than tab and line breaks, and U+FFFD (bytes that were not UTF-8): binary input.
+_BINARY_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -662,7 +665,8 @@ class Composer:
     ) -> list[Candidate]:
         """The windows of the retrieved passages that hold a question term and agree with its names.
 
-        With a ``floor`` (the candidates so far), a passage whose ``_Ceiling`` is below it is skipped.
+        With a ``floor`` (the candidates so far), a passage whose ``_Ceiling`` is below it is skipped,
+        and so is a window scoring below it.
         """
         out: list[Candidate] = []
         terms = frozenset(q.weights)
@@ -682,8 +686,10 @@ class Composer:
                     continue
                 if self._agrees(q, window.named | title):
                     candidate = self._describe_window(q, hit.doc, window, title, bm25, base)
-                    out.append(candidate)
-                    if floor is not None:
+                    if floor is None:
+                        out.append(candidate)
+                    elif candidate.rank_score >= floor.second:  # (below it: neither best nor runner-up)
+                        out.append(candidate)
                         floor.add(candidate)
         return out
 
@@ -753,12 +759,10 @@ class Composer:
             tokens = self._fact_traits[doc].tokens
         elif start == -1:
             docs, _, traits = self._lists[doc]
-            tokens = traits.tokens | self._title_tokens.get(self.passages.article_id(docs[0]), _EMPTY)
+            tokens = traits.tokens | self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
         else:
             title = self._title_tokens.get(self.passages.article_id(doc), _EMPTY)
-            windows = self._windows.windows(doc, self._lookup(q))
-            window = next((w for w in windows if (w.start, w.end) == (start, end)), None)
-            tokens = (window.tokens if window else _EMPTY) | title
+            tokens = self._windows.window_terms(doc, start, end, self._lookup(q)) | title
         missing = [w for t, w in q.weights.items() if t not in tokens]
         # Measured against the rarest possible term, not the question's total: a share of the total
         # falls as the question grows and so mostly repeats ``coverage``.
@@ -851,7 +855,7 @@ class Composer:
             float(ref[2] - ref[1] == 2),
             log_length,
         )
-        score = sum(w * v for w, v in zip(self._rank_weights, values, strict=True))
+        score = sum(map(operator.mul, self._rank_weights, values))
         # The feature mapping is built lazily (``Candidate.features``): only the best one is described.
         return Candidate(kind, "", (), base, score, ref=ref, values=values)
 
@@ -996,7 +1000,7 @@ def check_question(question: str) -> str:
     text = question.strip()
     if not text:
         raise QuestionError("the question is empty: ask something, e.g. 'What is China's GII rank?'")
-    if "\x00" in text or sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r") > 0 or "\ufffd" in text:
+    if _BINARY_RE.search(text):
         raise QuestionError("the question contains binary data or control characters: ask in plain text")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(

@@ -40,6 +40,7 @@ def test_windows_hold_the_passage_s_terms_flags_and_lengths(seeds_dir: Path, tmp
         assert reader.terms(doc, every_term) == heading.union(*sentences)
         assert [(w.start, w.end, w.tokens, w.named, w.flags, w.length) for w in windows] == expected
         for window in windows:
+            assert reader.window_terms(doc, window.start, window.end, every_term) == window.tokens
             assert bool(window.kinds & RANK_KIND) == (RANK_TERM in window.tokens)
             assert bool(window.kinds & ORDINAL_KIND) == bool(ordinal_terms(window.tokens))
             assert window.adds == any(t[0].isdigit() or t in _NUMBER_TERMS for t in window.tokens)
