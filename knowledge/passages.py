@@ -10,13 +10,10 @@ memory-mapped by ``knowledge.saved``; worker processes then share the pages.
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import chain
 from typing import overload
@@ -26,10 +23,8 @@ import numpy as np
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Passage
 from knowledge.text import _CANONICAL, STOP_WORDS, TextRules, default_rules, stem
-from knowledge.traits import segment_flags
+from knowledge.traits import text_flags
 
-# Segments from which their flags are read in a second process (``_Flags``): about 40k passages.
-PARALLEL_FLAGS = 200_000
 _WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
 _POSSESSIVE_RE = re.compile(r"'s?$")
 
@@ -191,7 +186,7 @@ def build_passage_parts(
     doc_lengths = array("q")
     seg_terms = array("i")  # each segment's distinct term ids
     seg_lengths = array("q")
-    flags = _Flags([s for p in passages for s in (p.heading or "", *p.sentences)])
+    seg_flags = array("B")
     seg_chars = array("i")
     seg_counts = array("q")
     article_terms: dict[str, set[int]] = {aid: set() for aid in article_index}
@@ -205,6 +200,7 @@ def build_passage_parts(
         surface.update(chain.from_iterable(words))
         for segment, seg_words in zip(segments, words, strict=True):
             texts.append(segment.encode("utf-8"))
+            seg_flags.append(text_flags(segment))
             seg_chars.append(len(segment))
             seg_ids = [i for i in map(term_of, seg_words) if i >= 0]
             doc_terms.extend(seg_ids)
@@ -239,7 +235,7 @@ def build_passage_parts(
         seg_ptr,
         _pointers(seg_lengths),
         np.frombuffer(seg_terms, dtype=np.int32),
-        flags.result(),
+        np.frombuffer(seg_flags, dtype=np.uint8),
         np.frombuffer(seg_chars, dtype=np.int32),
     )
     names_of = vocabulary.terms
@@ -248,45 +244,6 @@ def build_passage_parts(
         per_article[aid].update(rules.tokenize(article.title))
     names, subject = corpus_names(passages, per_article, rules)
     return PassageParts(store, index, sentences, names, subject, dict(surface))
-
-
-class _Flags:
-    """The flags of every segment (``knowledge.traits``), read in a second process when there are many.
-
-    The flag patterns are a quarter of a large build, and need no vocabulary: from ``PARALLEL_FLAGS``
-    segments on, another process reads them while this one tokenizes. Below that, or when no process
-    can be started, they are read here.
-    """
-
-    def __init__(self, segments: list[str]) -> None:
-        self._segments = segments
-        self._executor: ProcessPoolExecutor | None = None
-        self._future: Future[bytes] | None = None
-        if len(segments) >= PARALLEL_FLAGS:
-            try:
-                self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-                self._future = self._executor.submit(segment_flags, segments)
-            except OSError:
-                self._close()
-
-    def result(self) -> np.ndarray:
-        """The flags (uint8, one per segment)."""
-        data = None
-        if self._future is not None:
-            try:
-                data = self._future.result()
-            except (BrokenProcessPool, OSError):
-                data = None
-            finally:
-                self._close()
-        if data is None:
-            data = segment_flags(self._segments)
-        return np.frombuffer(data, dtype=np.uint8)
-
-    def _close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(cancel_futures=True)
-        self._executor, self._future = None, None
 
 
 class _WordTerms(dict[str, int]):

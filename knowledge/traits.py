@@ -68,11 +68,6 @@ def text_flags(text: str) -> int:
     )
 
 
-def segment_flags(texts: Iterable[str]) -> bytes:
-    """``text_flags`` of each text, one byte each (what a build saves for its headings and sentences)."""
-    return bytes(map(text_flags, texts))
-
-
 def year_terms(terms: Iterable[str]) -> frozenset[str]:
     """The years among a text's terms (numbers are kept whole by the tokenizer: "2024")."""
     return frozenset(t for t in terms if t[0].isdigit() and _YEAR_TERM_RE.fullmatch(t))

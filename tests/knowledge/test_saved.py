@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from knowledge import KnowledgeBase, load_snapshot, saved
-from knowledge import passages as passages_module
 from knowledge.composer import Composer
 from knowledge.passages import build_passage_parts, segment_words
 from knowledge.text import default_rules
@@ -161,13 +160,3 @@ def test_id_bounds_are_read_from_the_file_chunk_by_chunk(
 def test_segments_tokenized_in_one_call_read_as_one_call_each(segments: list[str]) -> None:
     rules = default_rules()
     assert segment_words(segments, rules) == [rules.words(s) for s in segments]
-
-
-def test_segment_flags_read_in_a_second_process_are_the_same(
-    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    snapshot = load_snapshot(seeds_dir, index_dir=tmp_path / "index")
-    here = build_passage_parts(snapshot.articles, list(snapshot.passages)).sentences.flags
-    monkeypatch.setattr(passages_module, "PARALLEL_FLAGS", 0)
-    there = build_passage_parts(snapshot.articles, list(snapshot.passages)).sentences.flags
-    assert there.tolist() == here.tolist() and here.any()
