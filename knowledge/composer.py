@@ -137,19 +137,6 @@ _CARDINAL_DIGITS = {
     w: str(i)
     for i, w in enumerate(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], 1)
 }
-# The ranking features ``_Ceiling`` bounds.
-_BOUNDED_FEATURES = frozenset(
-    (
-        "coverage",
-        "matched_share",
-        "type_ok",
-        "constraint_missing",
-        "is_fact",
-        "bm25",
-        "two_sentences",
-        "length",
-    )
-)
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
 # Control characters other than tab and line breaks, and U+FFFD (bytes that were not UTF-8): binary input.
@@ -251,6 +238,21 @@ class _Traits:
 
 
 _EMPTY: frozenset[str] = frozenset()
+
+
+# The ranking features ``_Ceiling`` bounds.
+_BOUNDED_FEATURES = frozenset(
+    (
+        "coverage",
+        "matched_share",
+        "type_ok",
+        "constraint_missing",
+        "is_fact",
+        "bm25",
+        "two_sentences",
+        "length",
+    )
+)
 
 
 class _Ceiling:
