@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -157,6 +158,8 @@ _ASKS_PUBLISHED_RE = re.compile(
 )
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
+# Control characters other than tab and line breaks, and U+FFFD (bytes that were not UTF-8): binary input.
+_BINARY_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
 
 
@@ -258,6 +261,58 @@ class _Traits:
 
 
 _EMPTY: frozenset[str] = frozenset()
+
+
+# The ranking features ``_Ceiling`` bounds.
+_BOUNDED_FEATURES = frozenset(
+    (
+        "coverage",
+        "matched_share",
+        "type_ok",
+        "constraint_missing",
+        "is_fact",
+        "bm25",
+        "two_sentences",
+        "length",
+    )
+)
+
+
+class _Ceiling:
+    """The highest ranking score any window of a passage can get for one question.
+
+    Each ranking feature is bounded (a window holds at most the passage's terms; a year or edition the
+    passage lacks is missing from all its windows) and weighed at whichever bound its weight favours.
+    A little is added so that rounding never makes the ceiling lower than a real score. A ranking
+    feature not bounded here (a new one) makes the ceiling infinite: nothing is skipped.
+    """
+
+    def __init__(self, q: Question, weights: Mapping[str, float]) -> None:
+        self.q = q
+        self.weights = weights
+        self.most_missing = float(len(q.years) + len(q.ordinals) + len(q.phrases))
+        # Type, two sentences and length bound the same for every passage (a window has no fact bonus).
+        unbounded = any(w for f, w in weights.items() if f not in _BOUNDED_FEATURES)
+        self.fixed = (
+            max(0.0, weights["type_ok"])
+            + max(0.0, weights["two_sentences"])
+            + (math.inf if weights["length"] > 0 or unbounded else 0.0)
+            + 1e-9
+        )
+
+    def __call__(self, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
+        """The ceiling of a passage holding the question terms ``held``, with ``partial`` its title's."""
+        q, weights = self.q, self.weights
+        coverage, matched = q.match(held, partial)
+        lacking = sum(1.0 for y in q.years if y not in held) + sum(0.5 for o in q.ordinals if o not in held)
+        missing = weights["constraint_missing"]
+        return (
+            self.fixed
+            + max(0.0, weights["coverage"] * coverage)
+            + max(0.0, weights["matched_share"] * matched)
+            + max(missing * lacking, missing * self.most_missing)
+            + weights["bm25"] * bm25
+        )
 
 
 class _Floor:
@@ -677,7 +732,7 @@ class Composer:
 
         Candidates are light (no text, no sources): ``materialise`` builds those for the one chosen.
         With ``prune``, a passage none of whose windows can be the best or the runner-up (``decide``
-        needs no other) is left out: see ``_ceiling``.
+        needs no other) is left out: see ``_Ceiling``.
         """
         base = {
             "unknown_share": len(q.unknown) / max(1, len(q.terms)),
@@ -718,18 +773,20 @@ class Composer:
     ) -> list[Candidate]:
         """The windows of the retrieved passages that hold a question term and agree with its names.
 
-        With a ``floor`` (the candidates so far), a passage whose ``_ceiling`` is below it is skipped.
+        With a ``floor`` (the candidates so far), a passage whose ``_Ceiling`` is below it is skipped,
+        and so is a window scoring below it.
         """
         out: list[Candidate] = []
         terms = frozenset(q.weights)
         lookup = self._lookup(q)
+        ceiling = _Ceiling(q, dict(zip(RANK_FEATURES, self._rank_weights, strict=True)))
         for hit in hits:
             title = self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY)
             bm25 = hit.score / top
             if (
                 floor is not None
                 and floor.second > -math.inf
-                and self._ceiling(q, self._windows.terms(hit.doc, lookup), title, bm25) < floor.second
+                and ceiling(self._windows.terms(hit.doc, lookup), title, bm25) < floor.second
             ):
                 continue
             for window in self._windows.windows(hit.doc, lookup):
@@ -737,34 +794,12 @@ class Composer:
                     continue
                 if self._agrees(q, window.named | title):
                     candidate = self._describe_window(q, hit.doc, window, title, bm25, base)
-                    out.append(candidate)
-                    if floor is not None:
+                    if floor is None:
+                        out.append(candidate)
+                    elif candidate.rank_score >= floor.second:  # (below it: neither best nor runner-up)
+                        out.append(candidate)
                         floor.add(candidate)
         return out
-
-    def _ceiling(self, q: Question, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
-        """The highest ranking score any window of a passage holding the question terms ``held`` can get.
-
-        Each ranking feature is bounded (a window holds at most the passage's terms; a year or edition
-        the passage lacks is missing from all its windows) and weighed at whichever bound its weight
-        favours. A little is added so that rounding never makes the ceiling lower than a real score.
-        """
-        coverage, matched = q.match(held, partial)
-        lacking = sum(1.0 for y in q.years if y not in held) + sum(0.5 for o in q.ordinals if o not in held)
-        bounds = (
-            (0.0, coverage),
-            (0.0, matched),
-            (0.0, 1.0),  # type_ok
-            (lacking, float(len(q.years) + len(q.ordinals) + len(q.phrases))),  # constraint_missing
-            (0.0, 0.0),  # is_fact
-            (bm25, bm25),
-            (0.0, 1.0),  # two sentences
-            (0.0, math.inf),  # log length
-        )
-        ceiling = sum(
-            max(w * low, w * high) for w, (low, high) in zip(self._rank_weights, bounds, strict=True) if w
-        )
-        return ceiling + 1e-9
 
     @cached_property
     def _lists(self) -> tuple[tuple[tuple[int, ...], str, _Traits], ...]:
@@ -850,12 +885,10 @@ class Composer:
             tokens = self._fact_traits[doc].tokens
         elif start == -1:
             docs, _, traits = self._lists[doc]
-            tokens = traits.tokens | self._title_tokens.get(self.passages.article_id(docs[0]), _EMPTY)
+            tokens = traits.tokens | self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
         else:
             title = self._title_tokens.get(self.passages.article_id(doc), _EMPTY)
-            windows = self._windows.windows(doc, self._lookup(q))
-            window = next((w for w in windows if (w.start, w.end) == (start, end)), None)
-            tokens = (window.tokens if window else _EMPTY) | title
+            tokens = self._windows.window_terms(doc, start, end, self._lookup(q)) | title
         missing = [w for t, w in q.weights.items() if t not in tokens]
         # Measured against the rarest possible term, not the question's total: a share of the total
         # falls as the question grows and so mostly repeats ``coverage``.
@@ -948,7 +981,7 @@ class Composer:
             float(ref[2] - ref[1] == 2),
             log_length,
         )
-        score = sum(w * v for w, v in zip(self._rank_weights, values, strict=True))
+        score = sum(map(operator.mul, self._rank_weights, values))
         # The feature mapping is built lazily (``Candidate.features``): only the best one is described.
         return Candidate(kind, "", (), base, score, ref=ref, values=values)
 
@@ -1094,7 +1127,7 @@ def check_question(question: str) -> str:
     text = question.strip()
     if not text:
         raise QuestionError("the question is empty: ask something, e.g. 'What is China's GII rank?'")
-    if "\x00" in text or sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r") > 0 or "\ufffd" in text:
+    if _BINARY_RE.search(text):
         raise QuestionError("the question contains binary data or control characters: ask in plain text")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(

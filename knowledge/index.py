@@ -25,6 +25,7 @@ K1 = 1.5
 B = 0.75
 TIE_DECIMALS = 9  # scores equal to this many decimals are ties
 TIE = 10.0**-TIE_DECIMALS
+SMALL = 4096  # documents: a corpus this small is scored densely and sorted whole
 
 
 class LuceneBM25(BM25Okapi):
@@ -220,6 +221,8 @@ class BM25Index:
         spans = self._postings(query)
         if not spans:
             return []
+        if self.size <= SMALL:
+            return self._retrieve_small(spans, k)
         docs, weights = self.docs, self.weights
         repeats = 1  # how often one document may appear among the candidates
         if len(spans) == 1:
@@ -261,3 +264,13 @@ class BM25Index:
         # terms), and ties go to the earlier document.
         order = np.lexsort((candidates, -np.round(values, TIE_DECIMALS)))[:k]
         return [Hit(int(candidates[i]), float(values[i])) for i in order if values[i] > 0]
+
+    def _retrieve_small(self, spans: list[tuple[int, int]], k: int) -> list[Hit]:
+        """``retrieve`` over a small corpus: every scored document sorted at once (fewer numpy calls)."""
+        scores = np.zeros(self.size)
+        for lo, hi in spans:
+            scores[self.docs[lo:hi]] += self.weights[lo:hi]  # a term's documents are distinct: exact
+        candidates = np.flatnonzero(scores > 0)
+        values = scores[candidates]
+        order = np.lexsort((candidates, -np.round(values, TIE_DECIMALS)))[:k]
+        return list(map(Hit, candidates[order].tolist(), values[order].tolist()))

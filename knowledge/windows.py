@@ -68,6 +68,15 @@ class WindowReader:
         wanted = lookup.wanted
         return frozenset([wanted[i] for i in wanted.keys() & table.terms[first:last].tolist()])
 
+    def window_terms(self, doc: int, start: int, end: int, lookup: Lookup) -> frozenset[str]:
+        """The wanted terms of passage ``doc``'s heading and its sentences ``start`` to ``end`` (exclusive)."""
+        table = self.sentences
+        lo = int(table.seg_ptr[doc])
+        ptr = table.term_ptr[lo : lo + end + 2].tolist()  # the heading, then sentence i at lo + 1 + i
+        held = table.terms[ptr[0] : ptr[1]].tolist() + table.terms[ptr[start + 1] : ptr[end + 1]].tolist()
+        wanted = lookup.wanted
+        return frozenset([wanted[i] for i in wanted.keys() & held])
+
     def windows(self, doc: int, lookup: Lookup) -> list[Window]:
         """Passage ``doc``'s windows in order: sentence i alone, then i with i + 1 when short enough."""
         table = self.sentences

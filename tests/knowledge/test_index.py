@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
+from knowledge import index as index_module
 from knowledge.index import BM25Index, LuceneBM25
 
 CORPUS = [
@@ -65,11 +67,15 @@ VOCAB = ["china", "robot", "rank", "index", "cluster", "patent", "beij", "2024",
     query=st.lists(st.sampled_from(VOCAB + ["unseen"]), min_size=1, max_size=5),
     k=st.integers(min_value=1, max_value=10),
 )
-def test_scores_and_ranking_equal_rank_bm25(corpus: list[list[str]], query: list[str], k: int) -> None:
+@pytest.mark.parametrize("small", [index_module.SMALL, 0])  # scored densely and sorted whole, or not
+def test_scores_and_ranking_equal_rank_bm25(
+    corpus: list[list[str]], query: list[str], k: int, small: int
+) -> None:
     ours = BM25Index(corpus)
     reference = LuceneBM25(corpus).get_scores(query)
     assert np.allclose(ours.scores(query), reference)
-    hits = ours.retrieve(query, k)
+    with patch.object(index_module, "SMALL", small):
+        hits = ours.retrieve(query, k)
     expected = ranked(reference)[:k]
     assert [h.doc for h in hits] == expected
     assert all(h.score == pytest.approx(reference[h.doc]) for h in hits)
@@ -86,15 +92,17 @@ def test_scores_and_ranking_equal_rank_bm25(corpus: list[list[str]], query: list
     query=st.lists(st.sampled_from(VOCAB), min_size=2, max_size=6),
     k=st.integers(min_value=1, max_value=30),
 )
+@pytest.mark.parametrize("small", [index_module.SMALL, 0])
 def test_one_pass_retrieval_keeps_rank_bm25_order_with_common_terms_and_ties(
-    corpus: list[list[str]], query: list[str], k: int
+    corpus: list[list[str]], query: list[str], k: int, small: int
 ) -> None:
     # Common terms in most documents (the dense pass) and rare ones (the sparse candidates, where a
     # document shows up once per query term it holds): the same top-k and tie order either way.
     ours = BM25Index(corpus)
     reference = LuceneBM25(corpus).get_scores(query)
     expected = ranked(reference)[:k]
-    assert [h.doc for h in ours.retrieve(query, k)] == expected
+    with patch.object(index_module, "SMALL", small):
+        assert [h.doc for h in ours.retrieve(query, k)] == expected
 
 
 def test_an_index_over_saved_arrays_equals_the_built_one() -> None:

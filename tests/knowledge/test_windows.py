@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from knowledge import load_snapshot
-from knowledge.composer import _NUMBER_TERMS, RANK_TERM, Candidate, Composer
+from knowledge.composer import _NUMBER_TERMS, RANK_TERM, Candidate, Composer, _Ceiling
+from knowledge.decide import RANK_FEATURES
 from knowledge.traits import ordinal_terms
 from knowledge.windows import NUMBER_KIND, ORDINAL_KIND, RANK_KIND, Lookup
 
@@ -37,6 +40,7 @@ def test_windows_hold_the_passage_s_terms_flags_and_lengths(seeds_dir: Path, tmp
         assert reader.terms(doc, every_term) == heading.union(*sentences)
         assert [(w.start, w.end, w.tokens, w.named, w.flags, w.length) for w in windows] == expected
         for window in windows:
+            assert reader.window_terms(doc, window.start, window.end, every_term) == window.tokens
             assert bool(window.kinds & RANK_KIND) == (RANK_TERM in window.tokens)
             assert bool(window.kinds & ORDINAL_KIND) == bool(ordinal_terms(window.tokens))
             assert window.adds == any(t[0].isdigit() or t in _NUMBER_TERMS for t in window.tokens)
@@ -77,3 +81,28 @@ def test_passages_left_out_by_their_ceiling_change_neither_the_best_nor_the_runn
         assert _best_two(pruned, composer) == _best_two(every, composer)
         left_out += len(every) - len(pruned)
     assert left_out > 0
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_passage_ceiling_is_at_least_each_of_its_windows_scores(
+    seeds_dir: Path, tmp_path: Path, sign: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
+    weights = tuple(sign * (w or 0.25) for w in composer._rank_weights)  # every feature weighs, either way
+    weights = (*weights[:-1], -abs(weights[-1]))  # (a positive length weight has no ceiling: nothing to test)
+    monkeypatch.setattr(composer, "_rank_weights", weights)
+    items = json.loads((seeds_dir.parent / "eval" / "dev_qa2.json").read_text(encoding="utf-8"))["items"]
+    checked = 0
+    for item in items:
+        q = composer.analyse(str(item["q"]))
+        hits = composer.passage_index.retrieve(q.terms, 8)
+        ceiling = _Ceiling(q, dict(zip(RANK_FEATURES, weights, strict=True)))
+        lookup = composer._lookup(q)
+        for hit in hits:
+            title = composer._title_tokens.get(composer.passages.article_id(hit.doc), frozenset())
+            bm25 = hit.score / hits[0].score
+            bound = ceiling(composer._windows.terms(hit.doc, lookup), title, bm25)
+            for window in composer._windows.windows(hit.doc, lookup):
+                assert composer._describe_window(q, hit.doc, window, title, bm25, {}).rank_score <= bound
+                checked += 1
+    assert checked > 100
