@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from knowledge import saved
@@ -24,10 +25,13 @@ from knowledge.corpus import ArticleError, load_article
 from knowledge.errors import KnowledgeLoadError, Problem
 from knowledge.facts import load_facts
 from knowledge.files import FACTS_FILE, KnowledgeFiles, Limits, read_knowledge_files
+from knowledge.forked import in_slices
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.passages import build_passage_parts
 
 logger = logging.getLogger("innov.knowledge")
+# From this many article files they are parsed on every core (``knowledge.forked``).
+PARALLEL_MIN_FILES = 200
 
 
 @dataclass(frozen=True)
@@ -126,12 +130,14 @@ def parse(files: KnowledgeFiles) -> tuple[dict[str, Article], list[Passage], lis
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
     passages: list[Passage] = []
-    for path in files.articles:
-        try:
-            article, article_passages = load_article(path, files.contents[path])
-        except ArticleError as exc:
-            problems.append(exc.problem)
+    loaded = in_slices(
+        partial(_load_articles, contents=files.contents), files.articles, minimum=PARALLEL_MIN_FILES
+    )
+    for path, result in zip(files.articles, (r for run in loaded for r in run), strict=True):
+        if isinstance(result, Problem):
+            problems.append(result)
             continue
+        article, article_passages = result
         if article.id in articles:
             problems.append(
                 Problem(
@@ -156,6 +162,19 @@ def parse(files: KnowledgeFiles) -> tuple[dict[str, Article], list[Passage], lis
     # The articles' text was needed to check the facts' quotes; the snapshot keeps only their metadata.
     articles = {aid: a.model_copy(update={"text": "", "raw": ""}) for aid, a in articles.items()}
     return articles, passages, facts, aliases
+
+
+def _load_articles(
+    paths: Sequence[Path], contents: Mapping[Path, bytes]
+) -> list[tuple[Article, list[Passage]] | Problem]:
+    """Each article file parsed, or the problem that stops it (a value: results may cross a pipe)."""
+    out: list[tuple[Article, list[Passage]] | Problem] = []
+    for path in paths:
+        try:
+            out.append(load_article(path, contents[path]))
+        except ArticleError as exc:
+            out.append(exc.problem)
+    return out
 
 
 def build_and_save(directory: Path, index_dir: Path, limits: Limits | None = None) -> str:

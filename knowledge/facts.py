@@ -75,7 +75,8 @@ def load_facts(
     if not isinstance(parsed, dict) or not isinstance(parsed.get("facts"), list):
         return [], [Problem(file, 1, "expected a top-level 'facts:' list of fact entries")]
     lines = _yaml_mapping_lines(root)
-    normalised_articles = {aid: normalise(a.raw) for aid, a in articles.items()}
+    # Only the articles facts quote are normalised, each once (a large corpus has thousands of others).
+    normalised_articles: dict[str, str] = {}
     facts: list[Fact] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -102,6 +103,8 @@ def load_facts(
                 Problem(file, line, f"fact {entry.id}: unknown source {entry.source!r} (articles: {known})")
             )
             continue
+        if entry.source not in normalised_articles:
+            normalised_articles[entry.source] = normalise(articles[entry.source].raw)
         if normalise(entry.quote) not in normalised_articles[entry.source]:
             problems.append(
                 Problem(

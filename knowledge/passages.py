@@ -10,19 +10,18 @@ memory-mapped by ``knowledge.saved``; worker processes then share the pages.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 import re
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from typing import overload
 
 import numpy as np
 
+from knowledge.forked import in_slices
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Passage
 from knowledge.text import _CANONICAL, STOP_WORDS, TextRules, default_rules, stem
@@ -243,31 +242,6 @@ def _tokenize(passages: Sequence[Passage], rules: TextRules) -> _Tokenized:
     return out
 
 
-_JOB: tuple[Sequence[Passage], TextRules] | None = None  # what forked workers tokenize (inherited, not sent)
-
-
-def _tokenize_slice(bounds: tuple[int, int]) -> _Tokenized:
-    assert _JOB is not None
-    passages, rules = _JOB
-    return _tokenize(passages[bounds[0] : bounds[1]], rules)
-
-
-def _tokenize_all(passages: Sequence[Passage], rules: TextRules) -> list[_Tokenized]:
-    """``[_tokenize(passages)]``, or on a large corpus one run per core, in forked worker processes."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return [_tokenize(passages, rules)]
-    global _JOB
-    step = -(-len(passages) // workers)
-    bounds = [(lo, min(lo + step, len(passages))) for lo in range(0, len(passages), step)]
-    _JOB = (passages, rules)
-    try:
-        with ProcessPoolExecutor(len(bounds), mp_context=mp.get_context("fork")) as pool:
-            return list(pool.map(_tokenize_slice, bounds))
-    finally:
-        _JOB = None
-
-
 def _merged(runs: Sequence[_Tokenized]) -> tuple[Vocabulary, _Tokenized]:
     """The runs as one, their local term ids mapped onto one vocabulary in first-seen order (the
     ids a single pass would have given)."""
@@ -302,7 +276,8 @@ def build_passage_parts(
     for passage in passages:
         article_index.setdefault(passage.article_id, len(article_index))
     n = len(passages)
-    vocabulary, run = _merged(_tokenize_all(passages, rules))
+    runs = in_slices(partial(_tokenize, rules=rules), passages, minimum=PARALLEL_MIN_PASSAGES)
+    vocabulary, run = _merged(runs)
     index = BM25Index(
         (),
         vocabulary=vocabulary,

@@ -36,9 +36,14 @@ _HAS_REASON_RE = re.compile(
 )
 
 
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
 class _Folded:
-    """A case-insensitive pattern, searched faster: ASCII text is lower-cased and searched without
-    IGNORECASE (the same matches when the pattern's own letters are lower-case), other text as it is."""
+    """A case-insensitive pattern, searched faster: text is lower-cased and searched without IGNORECASE
+    (the same matches when the pattern's own letters are lower-case), unless it holds one of the few
+    characters that IGNORECASE equates with an ASCII letter differently from ``str.lower`` ("İ", "ı",
+    "ſ", the Kelvin sign): such text is searched as it is."""
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
@@ -49,7 +54,7 @@ class _Folded:
 
     def __call__(self, text: str) -> bool:
         """Whether the pattern occurs in ``text``."""
-        if text.isascii():
+        if text.isascii() or _FOLDS_TO_ASCII.search(text) is None:
             return self._lower.search(text.lower()) is not None
         return self.pattern.search(text) is not None
 
@@ -57,6 +62,24 @@ class _Folded:
 _HAS_NUMBER = _Folded(_HAS_NUMBER_RE)
 _HAS_REASON = _Folded(_HAS_REASON_RE)
 _HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
+_DIGIT_RE = re.compile(r"\d")
+
+
+def has_year(text: str) -> bool:
+    """``_HAS_YEAR_RE.search(text) is not None``, skipping the search where it cannot match (no digit,
+    no "year"): most sentences."""
+    return ("year" in text or _DIGIT_RE.search(text) is not None) and _HAS_YEAR_RE.search(text) is not None
+
+
+def has_list(text: str) -> bool:
+    """``_HAS_LIST_RE.search(text) is not None``, skipping the search where it cannot match."""
+    if ";" in text:
+        return True
+    if "," in text or "such as" in text or "including" in text:
+        return _HAS_LIST_RE.search(text) is not None
+    return False
+
+
 _YEAR_TERM_RE = re.compile(r"(?:1[89]|20)\d\d")
 _ORDINAL_TERM_RE = re.compile(r"\d+(?:st|nd|rd|th)")
 
@@ -86,8 +109,8 @@ def text_flags(text: str) -> int:
     """The kinds of answer ``text`` can give, as bits (``NUMBER | YEAR | ...``)."""
     return (
         (NUMBER if _HAS_NUMBER(text) else 0)
-        | (YEAR if _HAS_YEAR_RE.search(text) else 0)
-        | (ENUMERATION if _HAS_LIST_RE.search(text) else 0)
+        | (YEAR if has_year(text) else 0)
+        | (ENUMERATION if has_list(text) else 0)
         | (REASON if _HAS_REASON(text) else 0)
         | (CAPITALISED if has_capitalised(text) else 0)
         | (LABELLED if LABEL_RE.match(text) else 0)

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from knowledge import load_snapshot, saved
 from knowledge.passages import build_passage_parts
 from knowledge.traits import (
+    _HAS_LIST_RE,
     _HAS_NUMBER_RE,
     _HAS_REASON_RE,
+    _HAS_YEAR_RE,
     CAPITALISED,
     CAPITALISED_RE,
     ENUMERATION,
@@ -21,6 +23,8 @@ from knowledge.traits import (
     YEAR,
     _Folded,
     has_capitalised,
+    has_list,
+    has_year,
     ordinal_terms,
     text_flags,
     year_terms,
@@ -62,7 +66,27 @@ def test_a_saved_index_keeps_every_segments_flags_and_length(tmp_path: Path, see
 
 @given(
     st.lists(
-        st.sampled_from(["Because", "DUE TO", "due", "to", "Twelve", "3", "x", "İ", "ſ", " ", ",", "K"]),
+        st.sampled_from(
+            [
+                "Because",
+                "DUE TO",
+                "due",
+                "to",
+                "Twelve",
+                "3",
+                "x",
+                "İ",
+                "ı",
+                "ſ",
+                " ",
+                ",",
+                "K",
+                "\u212a",
+                "’",
+                "é",
+                "É",
+            ]
+        ),
         max_size=8,
     ).map("".join)
 )
@@ -81,3 +105,31 @@ def test_case_insensitive_flags_read_lower_cased_ascii_alike(text: str) -> None:
 )
 def test_capitalised_check_equals_its_pattern(text: str) -> None:
     assert has_capitalised(text) == (CAPITALISED_RE.search(text) is not None)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "2024",
+                "1999",
+                "12",
+                "year",
+                "last",
+                "this",
+                " ",
+                ",",
+                ";",
+                "such",
+                "as",
+                "including",
+                "x",
+                "Year",
+            ]
+        ),
+        max_size=10,
+    ).map("".join)
+)
+def test_year_and_list_checks_equal_their_patterns(text: str) -> None:
+    assert has_year(text) == (_HAS_YEAR_RE.search(text) is not None)
+    assert has_list(text) == (_HAS_LIST_RE.search(text) is not None)
