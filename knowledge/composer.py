@@ -186,10 +186,11 @@ class Question:
     article: str | None = None
     # What is asked about that article itself: "publisher" or "published" (its front matter says).
     about_article: str | None = None
+    # The sum of ``weights``, summed once: every candidate's coverage divides by it.
+    total: float = field(init=False, default=0.0)
 
-    @property
-    def total(self) -> float:
-        return sum(self.weights.values())
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total", sum(self.weights.values()))
 
     def coverage(self, tokens: set[str] | frozenset[str], partial: frozenset[str] = frozenset()) -> float:
         """IDF-weighted share of the question's known terms found in ``tokens`` (``partial`` ones count half)."""
