@@ -50,6 +50,7 @@ from knowledge.traits import (
     text_flags,
 )
 from knowledge.windows import (
+    AMOUNT_KIND,
     NEW_NAME_KIND,
     NEW_PLACE_KIND,
     NUMBER_KIND,
@@ -82,6 +83,14 @@ _ASKS_NUMBER_RE = re.compile(
     r"|\bnumber of\b|\bhow many\b|\b(?:share|percentage|proportion) of\b|%",
     re.IGNORECASE,
 )
+# An amount, not a count: "how much", "what share". A position ("its first", "11th") answers no such
+# question, while "how many years in a row" is answered by "the second consecutive year".
+_ASKS_AMOUNT_RE = re.compile(
+    r"\bhow much\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
+    r"|\b(?:share|percentage|proportion) of\b|%",
+    re.IGNORECASE,
+)
+_POSITION_WORDS = frozenset(("first", "second", "third"))
 _ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
 _ASKS_WHO_RE = re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE)
 _ASKS_WHERE_RE = re.compile(
@@ -184,6 +193,8 @@ class Question:
     phrases: tuple[frozenset[str], ...] = ()
     # The article the question names ("according to the AMNC 23 blog"): answers come from it alone.
     article: str | None = None
+    # A number question asking for an amount ("how much"), which a position does not answer.
+    amount: bool = False
     # What is asked about that article itself: "publisher" or "published" (its front matter says).
     about_article: str | None = None
     # The sum of ``weights``, summed once: every candidate's coverage divides by it.
@@ -452,6 +463,16 @@ class Composer:
         kinds = np.zeros(len(vocabulary), dtype=np.uint8)
         groups: tuple[tuple[Iterable[str], int], ...] = (
             ((t for t in vocabulary.terms if t[0].isdigit() or t in _NUMBER_TERMS), NUMBER_KIND),
+            (
+                (
+                    t
+                    for t in vocabulary.terms
+                    if (t[0].isdigit() or t in _NUMBER_TERMS)
+                    and t not in _POSITION_WORDS
+                    and not ordinal_terms((t,))
+                ),
+                AMOUNT_KIND,
+            ),
             (ordinal_terms(vocabulary.terms), ORDINAL_KIND),
             (self._place_terms, PLACE_KIND),
             (self._place_terms - self.subject_terms, NEW_PLACE_KIND),
@@ -586,6 +607,7 @@ class Composer:
             years=years,
             ordinals=ordinals,
             yes_no=bool(_YES_NO_RE.match(understood)),
+            amount=wants == "number" and _ASKS_AMOUNT_RE.search(understood) is not None,
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
             about_article=(
@@ -992,7 +1014,7 @@ class Composer:
         get_id = self.passage_index.vocabulary.get_id
         words = {*q.weights, *q.names, *q.years, *q.ordinals}.union(*q.entities, *q.phrases)
         wanted = {term_id: t for t in words if (term_id := get_id(t)) >= 0}
-        adds = _ADDS_KIND.get(q.wants or "", 0)
+        adds = AMOUNT_KIND if q.amount else _ADDS_KIND.get(q.wants or "", 0)
         own = frozenset(term_id for t in q.weights if (term_id := get_id(t)) >= 0) if adds else frozenset()
         return Lookup(wanted, adds, own)
 
@@ -1004,7 +1026,10 @@ class Composer:
         only place is the question's.
         """
         if q.wants == "number":
-            return any((t[0].isdigit() or t in _NUMBER_TERMS) and t not in q.weights for t in tokens)
+            numbers = (t for t in tokens if (t[0].isdigit() or t in _NUMBER_TERMS) and t not in q.weights)
+            if q.amount:
+                return any(t not in _POSITION_WORDS and not ordinal_terms((t,)) for t in numbers)
+            return any(True for _ in numbers)
         if q.wants == "where":
             return bool((tokens & self._place_terms) - self.subject_terms - set(q.weights))
         if q.wants == "who":

@@ -24,6 +24,7 @@ from knowledge.passages import SentenceTable
 
 # A term's kinds (bits of the composer's term kind array).
 NUMBER_KIND, PLACE_KIND, NEW_PLACE_KIND, NEW_NAME_KIND, RANK_KIND, ORDINAL_KIND = 1, 2, 4, 8, 16, 32
+AMOUNT_KIND = 64  # a number that is no position ("2.5 billion", not "first" or "11th"): what "how much" wants
 
 
 class Window(NamedTuple):

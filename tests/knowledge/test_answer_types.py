@@ -121,3 +121,17 @@ def test_what_the_asker_already_knows_is_not_what_is_asked(snapshot) -> None:  #
     assert set(q.terms) == {"plan", "cover"}
     # When nothing else is asked, the words stay.
     assert "robot" in composer.analyse("besides robotics?").weights
+
+
+def test_how_much_is_not_answered_by_a_position(tmp_path: Path) -> None:
+    articles = {
+        "lab.md": "---\ntitle: Strelsau lab\n---\nStrelsau opened its first robotics lab, its 3rd research site.\n",
+        "years.md": "---\ntitle: Zenda clusters\n---\nZenda led the cluster count for the second consecutive year.\n",
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    amount = composer.decide("how much did strelsau put into its robotics lab")
+    assert amount.question.amount and amount.best is not None
+    assert amount.best.features["type_ok"] == 0.0  # "first" and "3rd" are positions, not amounts
+    count = composer.decide("how many years in a row has zenda led the cluster count")
+    assert not count.question.amount and count.best is not None
+    assert count.best.features["type_ok"] == 1.0  # "second consecutive year" counts them
