@@ -105,9 +105,6 @@ def serve(settings: Settings) -> None:
     """Run the Slack bot until stopped: Socket Mode with ``SLACK_APP_TOKEN``, else HTTP on ``PORT``."""
     # Fail fast, in the parent, on a broken knowledge base (with no last good index) or missing credentials.
     kb = serving_knowledge(settings)
-    from bot.services import settle_memory
-
-    settle_memory()  # before the workers fork: see its docstring
     if settings.slack_bot_token is None:
         raise SystemExit("innov serve: SLACK_BOT_TOKEN is not set (run `innov console` to try innov locally)")
     if settings.slack_app_token is not None:
@@ -182,12 +179,8 @@ def serving_knowledge(settings: Settings) -> KnowledgeBase:
 
 def _worker_knowledge(kb: KnowledgeBase) -> KnowledgeBase:
     """In a (re)started worker: the inherited knowledge, moved to the last good saved index if newer."""
-    from bot.services import settle_memory
-
     try:
-        report = kb.adopt_last_good()
-        if report is not None and report.changed_anything:
-            settle_memory()
+        kb.adopt_last_good()
     except Exception:  # the inherited snapshot serves whatever happens to the saved one
         logger.exception("could not map the last good knowledge index; serving %s", kb.version)
     return kb

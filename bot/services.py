@@ -85,22 +85,28 @@ def open_knowledge(settings: Settings, *, isolated: bool = False) -> KnowledgeBa
 
 def open_serving_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base a server starts with: the files' (built aside with limits), or, when the
-    files are broken, the last good saved index with their problems in ``kb.problems``.
+    files are broken, the last good saved index with their problems in ``kb.problems``. Its memory is
+    settled now and after every reload (``settle_memory``).
 
     Raises ``KnowledgeLoadError`` (file:line problems) when the files are broken and nothing was saved.
     """
     try:
-        return open_knowledge(settings, isolated=True)
+        kb = open_knowledge(settings, isolated=True)
     except KnowledgeLoadError as exc:
-        kb = KnowledgeBase.last_good(
+        last_good = KnowledgeBase.last_good(
             settings.innov_knowledge_dir, problems=exc.problems, **_knowledge_options(settings, isolated=True)
         )
-        if kb is None:
+        if last_good is None:
             raise
         logger.error(
-            "the knowledge files do not load; serving the last good saved index %s:\n%s", kb.version, exc
+            "the knowledge files do not load; serving the last good saved index %s:\n%s",
+            last_good.version,
+            exc,
         )
-        return kb
+        kb = last_good
+    kb.after_swap = settle_memory
+    settle_memory()
+    return kb
 
 
 def _knowledge_options(settings: Settings, *, isolated: bool) -> dict[str, Any]:
@@ -343,7 +349,6 @@ class Services:
             metrics.RELOADS.labels(outcome="ok").inc()
             metrics.RELOAD_SECONDS.observe(time.perf_counter() - started)
             metrics.set_knowledge_version(report.new_version)
-        settle_memory()
         return report
 
     def _reload_for_fleet(self, announced: str | None, why: str) -> ReloadOutcome:
@@ -386,7 +391,6 @@ class Services:
                 metrics.RELOADS.labels(outcome="ok").inc()
                 metrics.RELOAD_SECONDS.observe(report.seconds)
                 metrics.set_knowledge_version(report.new_version)
-                settle_memory()
         return report
 
     def _adopt_last_good(self) -> None:
@@ -394,7 +398,6 @@ class Services:
             report = self.kb.adopt_last_good()
         if report is not None and report.changed_anything:
             metrics.set_knowledge_version(report.new_version)
-            settle_memory()
             logger.info(
                 "knowledge: mapped the last good index %s (was %s)", report.new_version, report.old_version
             )

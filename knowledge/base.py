@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -317,6 +317,8 @@ class KnowledgeBase:
         self.build_limits = build_limits or BuildLimits()
         self.problems: tuple[Problem, ...] = ()
         self._reload_lock = threading.Lock()
+        # Run after every swap (reload, adoption): a server frees the old snapshot's memory here.
+        self.after_swap: Callable[[], None] | None = None
         self._snapshot = snapshot if snapshot is not None else self._load()
         self._snapshot.composer.warm()
 
@@ -369,18 +371,15 @@ class KnowledgeBase:
         """Load the directory aside and swap it in; on any problem raise and keep the old snapshot."""
         with self._reload_lock:
             started = time.perf_counter()
-            old = self._snapshot
             try:
                 new = self._load()
             except KnowledgeLoadError as exc:
                 self.problems = tuple(exc.problems)
                 raise
             self.problems = ()
-            new.composer.warm()
-            # A single reference assignment: readers see the old snapshot or the new one, never a mix.
-            self._snapshot = new
-            seconds = time.perf_counter() - started
-        return _report(old, new, seconds)
+            report = self._swap(new, started)
+        self._settle()
+        return report
 
     def adopt(self, version: str) -> ReloadReport | None:
         """Map the saved index of ``version`` (another worker or replica built it); None if there is none.
@@ -389,16 +388,27 @@ class KnowledgeBase:
         """
         with self._reload_lock:
             started = time.perf_counter()
-            old = self._snapshot
-            if old.version == version:
-                return _report(old, old, 0.0)
+            if self._snapshot.version == version:
+                return _report(self._snapshot, self._snapshot, 0.0)
             new = open_saved(self.directory, self.index_dir, version)
             if new is None:
                 return None
-            new.composer.warm()
-            self._snapshot = new
-            seconds = time.perf_counter() - started
-        return _report(old, new, seconds)
+            report = self._swap(new, started)
+        self._settle()
+        return report
+
+    def _swap(self, new: Snapshot, started: float) -> ReloadReport:
+        """Serve ``new``, warmed first (see ``Composer.warm``); the report of the change."""
+        new.composer.warm()
+        report = _report(self._snapshot, new, time.perf_counter() - started)
+        # A single reference assignment: readers see the old snapshot or the new one, never a mix.
+        self._snapshot = new
+        return report
+
+    def _settle(self) -> None:
+        """Run ``after_swap``, once no reference here keeps the old snapshot alive."""
+        if self.after_swap is not None:
+            self.after_swap()
 
     def adopt_last_good(self) -> ReloadReport | None:
         """Map the directory's last good saved index when it is not the one serving (a worker's start)."""

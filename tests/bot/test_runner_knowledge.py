@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
 import pytest
 
 from bot import runner
+from bot.services import settle_memory
 from bot.settings import Settings
 from knowledge import KnowledgeLoadError
 from tests.knowledge.conftest import write_kb
@@ -34,3 +36,15 @@ def test_serving_knowledge_falls_back_to_the_last_good_index_with_its_problems(t
     empty = Settings(_env_file=None, innov_knowledge_dir=tiny_kb, innov_index_dir=tmp_path / "none")  # type: ignore[call-arg]
     with pytest.raises(KnowledgeLoadError):
         runner.serving_knowledge(empty)
+
+
+def test_serving_knowledge_is_settled_now_and_after_every_swap(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None, innov_knowledge_dir=write_kb(tmp_path / "kb"), innov_index_dir=tmp_path / "i"
+    )  # type: ignore[call-arg]
+    try:
+        kb = runner.serving_knowledge(settings)
+        assert gc.get_freeze_count() > 0  # frozen before any worker forks
+        assert kb.after_swap is settle_memory  # and again after each reload or adoption
+    finally:
+        gc.unfreeze()

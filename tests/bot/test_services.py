@@ -18,6 +18,7 @@ from bot.services import (
     broadcast_reload,
     cache_key,
     normalise_question,
+    settle_memory,
 )
 from bot.settings import Settings
 from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable
@@ -382,6 +383,7 @@ def test_a_reload_frees_the_old_knowledge_and_freezes_the_new(
 
     kb_dir = write_kb(tmp_path / "kb", 5)
     services = services_factory(kb_dir, MemoryStore())
+    services.kb.after_swap = settle_memory  # as the server's knowledge base has (open_serving_knowledge)
     old = weakref.ref(services.kb.snapshot.composer)
     assert "_lists" in vars(services.kb.snapshot.composer)  # warm before it served
     write_kb(kb_dir, 7)
