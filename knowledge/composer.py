@@ -398,7 +398,6 @@ class Composer:
         self.surface_words: Mapping[str, int] = parts.surface  # every word of the passages, as written
         surface: Counter[str] = Counter(list(table))
         surface.update(parts.surface)
-        self._article_ids, self._article_of = self.passages.article_ids, self.passages.article
         # (Which articles hold a term is asked per reference word: cached, as postings can be long.)
         self.references = ArticleReferences(articles, tokenize, lru_cache(maxsize=4096)(self._articles_with))
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
@@ -663,16 +662,16 @@ class Composer:
         if tid < 0:
             return []
         docs = index.docs[int(index.indptr[tid]) : int(index.indptr[tid + 1])]
-        return [self._article_ids[int(i)] for i in np.unique(self._article_of[docs])]
+        store = self.passages
+        return [store.article_ids[int(i)] for i in np.unique(store.article[docs])]
 
     def _passage_hits(self, q: Question) -> list[Hit]:
         """The best passages for the question, from the article it names when it names one."""
         if q.article is None:
             return self.passage_index.retrieve(q.terms, TOP_PASSAGES)
-        scores = self.passage_index.scores(q.terms)
-        inside = np.flatnonzero((self._article_of == self._article_ids.index(q.article)) & (scores > 0))
-        order = np.lexsort((inside, -np.round(scores[inside], 9)))[:TOP_PASSAGES]
-        return [Hit(int(inside[i]), float(scores[inside[i]])) for i in order]
+        store = self.passages
+        within = store.article == store.article_ids.index(q.article)
+        return self.passage_index.retrieve_within(q.terms, TOP_PASSAGES, within)
 
     def _idf(self, term: str) -> float:
         # Terms known only to the fact table weigh as much as the rarest passage term.
@@ -782,7 +781,7 @@ class Composer:
         if q.wants == "list":
             scores = {hit.doc: hit.score / top for hit in hits}
             for number, (docs, _, traits) in enumerate(self._lists):
-                article_id = self._article_ids[int(self._article_of[docs[0]])]
+                article_id = self.passages.article_id(docs[0])
                 if q.article is not None and article_id != q.article:
                     continue
                 title = self._title_tokens.get(article_id, _EMPTY)

@@ -270,7 +270,16 @@ class BM25Index:
         scores = np.zeros(self.size)
         for lo, hi in spans:
             scores[self.docs[lo:hi]] += self.weights[lo:hi]  # a term's documents are distinct: exact
-        candidates = np.flatnonzero(scores > 0)
-        values = scores[candidates]
-        order = np.lexsort((candidates, -np.round(values, TIE_DECIMALS)))[:k]
-        return list(map(Hit, candidates[order].tolist(), values[order].tolist()))
+        return _best(np.flatnonzero(scores > 0), scores, k)
+
+    def retrieve_within(self, query: Sequence[str], k: int, within: np.ndarray) -> list[Hit]:
+        """``retrieve`` among the documents where the boolean array ``within`` is true (one article's)."""
+        scores = self.scores(query)
+        return _best(np.flatnonzero(within & (scores > 0)), scores, k)
+
+
+def _best(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
+    """The ``k`` best of ``candidates`` by ``scores``, best first (ties: earlier document first)."""
+    values = scores[candidates]
+    order = np.lexsort((candidates, -np.round(values, TIE_DECIMALS)))[:k]
+    return list(map(Hit, candidates[order].tolist(), values[order].tolist()))

@@ -113,3 +113,14 @@ def test_an_index_over_saved_arrays_equals_the_built_one() -> None:
     for query in (["robot"], ["china", "robot"], ["japan", "unseen"]):
         assert loaded.retrieve(query, 3) == built.retrieve(query, 3)
     assert loaded.document_frequency("china") == 3 and "china" in loaded and "unseen" not in loaded
+
+
+def test_retrieval_within_a_subset_is_the_full_ranking_filtered() -> None:
+    corpus = [["robot", "china"], ["robot"], ["china"], ["robot", "robot", "patent"], ["patent"], ["robot"]]
+    index = BM25Index(corpus)
+    within = np.array([False, True, True, True, False, True])
+    full = [hit for hit in index.retrieve(["robot", "patent"], k=len(corpus)) if within[hit.doc]]
+    assert index.retrieve_within(["robot", "patent"], 2, within) == full[:2]
+    assert index.retrieve_within(["china"], 5, within) == [
+        hit for hit in index.retrieve(["china"], 5) if within[hit.doc]
+    ]
