@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -97,27 +95,18 @@ class Server:
         raise RuntimeError("innov serve did not become healthy in time")
 
     def health(self) -> dict[str, Any] | None:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            conn.request("GET", "/healthz")
-            response = conn.getresponse()
-            body = response.read()
-            conn.close()
-        except OSError:
-            return None
-        return dict(json.loads(body)) if response.status == 200 else None
+        from tests.e2e.helpers import health
+
+        return health(self.port, timeout=5)
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(p) for p in children.read_text().split()] if children.exists() else []
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        from tests.e2e.helpers import stop
+
+        stop(self.process, grace=20)
 
 
 def _signed(text: str, user: str = "U0BENCH") -> tuple[bytes, dict[str, str]]:

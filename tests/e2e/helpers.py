@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import signal
+import subprocess
 from typing import Any
 
 from tests.blockkit import check_message
@@ -47,3 +51,26 @@ def assert_within_slack_limits(message: dict[str, Any]) -> None:
                 assert len(element["text"]) <= SECTION_LIMIT
             if element.get("type") == "button":
                 assert len(element["value"]) <= 2000
+
+
+def health(port: int, timeout: float = 2.0) -> dict[str, Any] | None:
+    """``GET /healthz`` of a server on ``port``: its JSON when it answers 200, else None."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+    except OSError:
+        return None
+    return dict(json.loads(body)) if response.status == 200 else None
+
+
+def stop(process: subprocess.Popen[Any], grace: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within ``grace`` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -7,16 +7,15 @@ SIGKILL (as the OOM killer or a timeout would), and a restart of the whole serve
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from tests.e2e.conftest import SIGNING_SECRET
+from tests.e2e.helpers import health, stop
 from tests.e2e.slack_api_stub import SlackApiStub
 from tests.e2e.test_runner import clean_env, free_port, wait_for_port
 
@@ -51,27 +50,6 @@ def serve(kb_dir: Path, index_dir: Path, stub: SlackApiStub, port: int) -> subpr
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def health(port: int) -> dict[str, Any] | None:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/healthz")
-        response = conn.getresponse()
-        body = response.read()
-        conn.close()
-    except OSError:
-        return None
-    return dict(json.loads(body)) if response.status == 200 else None
 
 
 def ask(port: int, question: str) -> str:
