@@ -19,6 +19,9 @@ from knowledge.normalise import Speller, clean, english_words, spelling_key
         ("gii rank? see https://example.com/x and <https://a.b|link>", "gii rank? see and"),
         ("Name the AI companies", "the AI companies"),
         ("can you list the hubs", "the hubs"),
+        ("who's heading wipo these days", "who's heading wipo"),
+        ("whats guangdong planning on the robotics front", "whats guangdong planning on robotics"),
+        ("gii rank at the moment", "gii rank"),
     ],
 )
 def test_clean_removes_slack_noise(raw: str, expected: str) -> None:
