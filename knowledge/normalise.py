@@ -50,7 +50,9 @@ _REPEATED_RE = re.compile(r"([?!.,])\1+")
 # "what's guangdong planning on the robotics front": the idiom's "front" is not a subject.
 _FRONT_RE = re.compile(r"\b(on|at) the ((?:\w+\s+){0,2}\w+) front\b", re.IGNORECASE)
 # "who's heading wipo these days": when the asker means now, as the articles do.
-_NOW_RE = re.compile(r"\b(?:these days|this days|right now|at the moment|as of now|as of today)\b", re.IGNORECASE)
+_NOW_RE = re.compile(
+    r"\b(?:these days|this days|right now|at the moment|as of now|as of today)\b", re.IGNORECASE
+)
 _LEADING_RE = re.compile(
     r"^(?:(?:hey|hi|hello|morning|yo|ok|okay|so|quick (?:q|question|one)|question)\b[\s,:;!.-]*)+",
     re.IGNORECASE,
