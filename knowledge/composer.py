@@ -57,6 +57,7 @@ from knowledge.windows import (
     ORDINAL_KIND,
     PLACE_KIND,
     RANK_KIND,
+    SHARE_KIND,
     Lookup,
     Window,
     WindowReader,
@@ -80,16 +81,24 @@ _POSSESSIVE_RE = re.compile(r"'s?$")
 # What a question asks for. "what year", "which percentage": the word names the answer's type.
 _ASKS_NUMBER_RE = re.compile(
     r"\bhow (?:many|much|big|large|far|fast)\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
-    r"|\bnumber of\b|\bhow many\b|\b(?:share|percentage|proportion) of\b|%",
+    r"|\bnumber of\b|\bhow many\b|\b(?:share|percentage|proportion) of\b|\bpercent(?:age)?\b",
     re.IGNORECASE,
 )
 # An amount, not a count: "how much", "what share". A position ("its first", "11th") answers no such
 # question, while "how many years in a row" is answered by "the second consecutive year".
 _ASKS_AMOUNT_RE = re.compile(
     r"\bhow much\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
-    r"|\b(?:share|percentage|proportion) of\b|%",
+    r"|\b(?:share|percentage|proportion) of\b|\bpercent(?:age)?\b",
     re.IGNORECASE,
 )
+# A share ("what percentage", "in %", the alias file spelling "%" as "percent"): answered by a share of
+# something ("40 percent", "two-thirds", "half"), not by any amount ("3.6 trillion yuan").
+_ASKS_SHARE_RE = re.compile(
+    r"\bwhat (?:share|percentage|percent|proportion|fraction)\b|\b(?:share|percentage|proportion|fraction) of\b"
+    r"|\bpercent(?:age)?\b",
+    re.IGNORECASE,
+)
+SHARE_TERMS = frozenset(stem(w) for w in ("percent", "percentage", "half", "third", "quarter", "fifth"))
 _POSITION_WORDS = frozenset(("first", "second", "third"))
 _ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
 _ASKS_WHO_RE = re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE)
@@ -195,6 +204,8 @@ class Question:
     article: str | None = None
     # A number question asking for an amount ("how much"), which a position does not answer.
     amount: bool = False
+    # An amount question asking for a share ("what percentage"), which only a share answers.
+    share: bool = False
     # What is asked about that article itself: "publisher" or "published" (its front matter says).
     about_article: str | None = None
     # The sum of ``weights``, summed once: every candidate's coverage divides by it.
@@ -477,6 +488,7 @@ class Composer:
             (self._place_terms - self.subject_terms, NEW_PLACE_KIND),
             (self.names - self.subject_terms, NEW_NAME_KIND),
             ((RANK_TERM,), RANK_KIND),
+            (SHARE_TERMS, SHARE_KIND),
         )
         for terms, kind in groups:
             for term in terms:
@@ -607,6 +619,7 @@ class Composer:
             ordinals=ordinals,
             yes_no=bool(_YES_NO_RE.match(understood)),
             amount=wants == "number" and _ASKS_AMOUNT_RE.search(understood) is not None,
+            share=wants == "number" and _ASKS_SHARE_RE.search(understood) is not None,
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
             about_article=(
@@ -1013,8 +1026,13 @@ class Composer:
         get_id = self.passage_index.vocabulary.get_id
         words = {*q.weights, *q.names, *q.years, *q.ordinals}.union(*q.entities, *q.phrases)
         wanted = {term_id: t for t in words if (term_id := get_id(t)) >= 0}
-        adds = AMOUNT_KIND if q.amount else _ADDS_KIND.get(q.wants or "", 0)
-        own = frozenset(term_id for t in q.weights if (term_id := get_id(t)) >= 0) if adds else frozenset()
+        adds = SHARE_KIND if q.share else AMOUNT_KIND if q.amount else _ADDS_KIND.get(q.wants or "", 0)
+        # (A share is wanted whether or not the question says "percent" itself.)
+        own = (
+            frozenset(term_id for t in q.weights if (term_id := get_id(t)) >= 0)
+            if adds and not q.share
+            else frozenset()
+        )
         return Lookup(wanted, adds, own)
 
     def _adds(self, q: Question, tokens: frozenset[str]) -> bool:
@@ -1024,6 +1042,8 @@ class Composer:
         (its only number word is the question's own), nor "which city is X based in" by a sentence whose
         only place is the question's.
         """
+        if q.share:
+            return not tokens.isdisjoint(SHARE_TERMS)
         if q.wants == "number":
             numbers = (t for t in tokens if (t[0].isdigit() or t in _NUMBER_TERMS) and t not in q.weights)
             if q.amount:

@@ -103,6 +103,8 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 # Numbers stay whole (decimals, thousands separators, ordinals); words may carry inner hyphens or '&'.
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|[a-z]+(?:'[a-z]+)?")
 _STEMMER = Stemmer.Stemmer("english")
+# Symbols and spellings written for a word, whatever the knowledge base's own aliases: "12%" is "12 percent".
+SYMBOLS: dict[str, str] = {"%": "percent", "per cent": "percent"}
 # Number suffixes people type ("2.5bn", "$500m", "40k"); a knowledge base's aliases.yaml may add more.
 NUMBER_SUFFIXES: dict[str, str] = {"k": "thousand", "m": "million", "bn": "billion", "tn": "trillion"}
 
@@ -153,7 +155,8 @@ class TextRules:
         folds: Mapping[str, str] | None = None,
         number_suffixes: Mapping[str, str] | None = None,
     ) -> None:
-        table = {k.lower(): v.lower() for k, v in (folds or {}).items()}
+        table = dict(SYMBOLS)
+        table.update({k.lower(): v.lower() for k, v in (folds or {}).items()})
         table.update({k.lower(): v.lower() for k, v in (aliases if aliases is not None else ALIASES).items()})
         self.aliases = table
         plain: dict[tuple[str, ...], tuple[str, ...]] = {}

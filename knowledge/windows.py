@@ -25,6 +25,7 @@ from knowledge.passages import SentenceTable
 # A term's kinds (bits of the composer's term kind array).
 NUMBER_KIND, PLACE_KIND, NEW_PLACE_KIND, NEW_NAME_KIND, RANK_KIND, ORDINAL_KIND = 1, 2, 4, 8, 16, 32
 AMOUNT_KIND = 64  # a number that is no position ("2.5 billion", not "first" or "11th"): what "how much" wants
+SHARE_KIND = 128  # a share ("40 percent", "two-thirds"): what "what percentage" wants
 
 
 class Window(NamedTuple):

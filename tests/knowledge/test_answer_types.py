@@ -135,3 +135,23 @@ def test_how_much_is_not_answered_by_a_position(tmp_path: Path) -> None:
     count = composer.decide("how many years in a row has zenda led the cluster count")
     assert not count.question.amount and count.best is not None
     assert count.best.features["type_ok"] == 1.0  # "second consecutive year" counts them
+
+
+def test_a_share_wants_a_share_not_any_amount(tmp_path: Path) -> None:
+    articles = {
+        "budget.md": "---\ntitle: Strelsau budget\n---\nStrelsau spends 40 billion crowns on research.\n",
+        "exports.md": "---\ntitle: Zenda exports\n---\nRobots make up 12% of Zenda's exports, two-thirds of them arms.\n",
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    for question in (
+        "what % of its budget does strelsau spend on research",
+        "what percentage of strelsau's budget",
+    ):
+        spend = composer.decide(question)
+        assert spend.question.share and spend.best is not None, question
+        assert spend.best.features["type_ok"] == 0.0, question  # "40 billion crowns" is no share
+        assert not spend.answer
+    assert composer.decide("how much does strelsau spend on research").best.features["type_ok"] == 1.0
+    # "%" and "per cent" are "percent" on both sides: the article's "12%" answers a question in words.
+    robots = composer.decide("what share of zenda's exports are robots, in per cent")
+    assert robots.question.share and robots.answer and "12%" in robots.best.text
