@@ -47,6 +47,9 @@ _SOURCE_LINE_RE = re.compile(
 _SITE_TAG_RE = re.compile(r"【([^】]{1,40})】")
 # A heading: a short line without sentence punctuation at its end (or ending in a colon).
 _HEADING_RE = re.compile(r"^(?:\d+\.\s*)?[^.!?]{1,90}:?$")
+# A heading's section number ("3. Emerging Innovation Ecosystems"): its place in the article, no figure of
+# it (a "how many" question is not answered by a section's number).
+_SECTION_NUMBER_RE = re.compile(r"^\d+\.\s*")
 _BULLET_RE = re.compile(r"^(?:[•·\-*–]|\d{1,2}[.)](?=\s))\s*")
 
 PASSAGE_MAX_WORDS = 120
@@ -139,7 +142,7 @@ def make_passages(article_id: str, lines: list[str]) -> list[Passage]:
         if not line:
             continue
         if _is_heading(line):
-            heading = line.rstrip(":")
+            heading = _SECTION_NUMBER_RE.sub("", line).rstrip(":")
             continue
         sentences = split_sentences(_BULLET_RE.sub("", line))
         chunk: list[str] = []
