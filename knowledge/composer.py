@@ -63,7 +63,7 @@ from knowledge.windows import (
     WindowReader,
 )
 
-MAX_ANSWER_CHARS = 300
+MAX_ANSWER_CHARS = 420
 MAX_QUESTION_CHARS = 2000
 TOP_PASSAGES = 8
 TOP_FACTS = 8
