@@ -36,7 +36,7 @@ from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, PassageStore, build_passage_parts
 from knowledge.references import ArticleReferences
-from knowledge.text import ALIASES, STOP_WORDS, normalise, stem
+from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, normalise, stem
 from knowledge.traits import (
     CAPITALISED,
     CAPITALISED_RE,
@@ -105,6 +105,10 @@ _ASKS_WHO_RE = re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|run
 _ASKS_WHERE_RE = re.compile(
     r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b",
     re.IGNORECASE,
+)
+# "how big", "how fast": the measure asked for ("a number"), not a word the answer must hold.
+_HOW_MEASURE_RE = re.compile(
+    r"\bhow (?:big|large|far|fast|long|old|often|high|tall|wide|early|soon|quickly|rapidly)\b", re.IGNORECASE
 )
 _TYPE_WORDS_RE = re.compile(
     r"\b(?:what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
@@ -554,7 +558,7 @@ class Composer:
         # The answer type is read after aliases ("hw much" -> "how much"); "what year" names the type
         # of answer wanted, not its subject, so "year" is not a term.
         understood = " ".join(self.rules.words(spelled))
-        surface = _TYPE_WORDS_RE.sub(r"\1", understood).split()
+        surface = _TYPE_WORDS_RE.sub(r"\1", _HOW_MEASURE_RE.sub("how", understood)).split()
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
         weights: dict[str, float] = {}
         unknown: list[str] = []
@@ -604,7 +608,12 @@ class Composer:
         )
         compared = {m.end() for m in _COMPARED_RE.finditer(spelled)}
         years = frozenset(m.group(0) for m in _YEAR_RE.finditer(spelled) if m.start() not in compared)
-        ordinals = frozenset(m.group(0) for m in _ORDINAL_RE.finditer(spelled) if m.start() not in compared)
+        # (Positions up to "10th" are words on both sides, "second": terms, not editions to match.)
+        ordinals = frozenset(
+            m.group(0)
+            for m in _ORDINAL_RE.finditer(spelled)
+            if m.start() not in compared and m.group(0).lower() not in SYMBOLS
+        )
         return Question(
             text=question,
             normalised=normalised.lower(),

@@ -57,7 +57,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     taking gets getting go goes going went doing done want wants wanted stuff
     try tries tried trying meant supposed besides else wanting kinds sorts what'll whats real possible every
     one ones gives giving
-    guy describe described shown
+    guy describe described shown already still yet
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -104,7 +104,20 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|[a-z]+(?:'[a-z]+)?")
 _STEMMER = Stemmer.Stemmer("english")
 # Symbols and spellings written for a word, whatever the knowledge base's own aliases: "12%" is "12 percent".
-SYMBOLS: dict[str, str] = {"%": "percent", "per cent": "percent"}
+# Positions up to ten as words ("2nd" is "second"), as articles mostly write them; "11th" stays a number.
+SYMBOLS: dict[str, str] = {
+    "%": "percent",
+    "per cent": "percent",
+    **{
+        f"{n}{suffix}": word
+        for n, suffix, word in zip(
+            range(1, 11),
+            ("st", "nd", "rd", "th", "th", "th", "th", "th", "th", "th"),
+            "first second third fourth fifth sixth seventh eighth ninth tenth".split(),  # noqa: SIM905
+            strict=True,
+        )
+    },
+}
 # Number suffixes people type ("2.5bn", "$500m", "40k"); a knowledge base's aliases.yaml may add more.
 NUMBER_SUFFIXES: dict[str, str] = {"k": "thousand", "m": "million", "bn": "billion", "tn": "trillion"}
 

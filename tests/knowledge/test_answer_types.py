@@ -155,3 +155,20 @@ def test_a_share_wants_a_share_not_any_amount(tmp_path: Path) -> None:
     # "%" and "per cent" are "percent" on both sides: the article's "12%" answers a question in words.
     robots = composer.decide("what share of zenda's exports are robots, in per cent")
     assert robots.question.share and robots.answer and "12%" in robots.best.text
+
+
+def test_how_big_asks_for_a_number_and_big_is_no_subject(snapshot) -> None:  # type: ignore[no-untyped-def]
+    q = snapshot.composer.analyse("ruritanian innovation plan budget - how big?")
+    assert q.wants == "number" and "big" not in q.terms
+    answer = snapshot.answer("ruritanian innovation plan budget - how big?")
+    assert answer.answered and "40 billion" in answer.text
+
+
+def test_a_small_position_in_digits_is_a_word_not_an_edition_to_match(tmp_path: Path) -> None:
+    articles = {
+        "spend.md": "---\ntitle: Strelsau\n---\nStrelsau is the second-largest spender after Zenda.\n"
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    decision = composer.decide("strelsau is the 2nd largest spender - after who?")
+    assert not decision.question.ordinals and "second" in decision.question.terms
+    assert decision.best is not None and decision.best.features["constraint_missing"] == 0.0

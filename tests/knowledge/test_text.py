@@ -76,3 +76,10 @@ def test_punctuated_aliases_are_whole_words_only() -> None:
     assert rules.words("R&D, (r&d) r&d's") == [*expanded, *expanded, *expanded, "s"]
     assert rules.words("xr&d &r&d r&dx") == ["xr", "d", "r", "d", "r", "dx"]
     assert rules.words("the u.s. spent $5") == ["the", "united", "states", "spent", "dollar", "5"]
+
+
+def test_symbols_and_small_positions_read_as_words_in_every_knowledge_base() -> None:
+    rules = TextRules(aliases={})  # no alias file: the symbols still hold
+    assert rules.words("12% of gdp, 40 per cent") == ["12", "percent", "of", "gdp", "40", "percent"]
+    assert tokenize("the world's 2nd largest spender") == tokenize("the world's second largest spender")
+    assert tokenize("ranks 11th") == ["rank", "11th"]  # past ten, a position stays a number
