@@ -322,7 +322,7 @@ class _Ceiling:
         unbounded = any(w for f, w in weights.items() if f not in _BOUNDED_FEATURES)
         self.fixed = (
             max(0.0, weights["type_ok"])
-            + max(0.0, 2 * weights["two_sentences"])
+            + max(0.0, weights["two_sentences"])
             + (math.inf if weights["length"] > 0 or unbounded else 0.0)
             + 1e-9
         )
@@ -1022,7 +1022,7 @@ class Composer:
             missing,
             float(kind == "fact"),
             bm25,
-            float(ref[2] - ref[1] - 1) if kind == "passage" and ref[1] >= 0 else 0.0,
+            float(ref[2] - ref[1] == 2),
             log_length,
         )
         score = sum(map(operator.mul, self._rank_weights, values))

@@ -46,7 +46,7 @@ RANK_FEATURES: tuple[str, ...] = (
     "constraint_missing",
     "is_fact",
     "bm25",
-    "two_sentences",  # sentences a passage window holds beyond its first (0-2: each must earn its place)
+    "two_sentences",  # a two-sentence passage window (it must earn its place)
     "length",  # log of the candidate's length in characters
 )
 # Until a ranker is fitted: coverage first, then the asked-for type, facts over passages.

@@ -1,7 +1,7 @@
 """A retrieved passage's sentence windows, read for one question from the build-time sentence arrays.
 
 A passage is a heading (maybe empty) and its sentences; its candidate answers are each sentence (with the
-heading's words) and each run of two or three neighbouring sentences that fits in an answer. Matching a window against a
+heading's words) and each two neighbouring sentences that fit in an answer. Matching a window against a
 question needs only the question's own terms, so each segment is reduced to the question's terms it holds
 (compared as term ids; strings only for those), its answer-type flags and its length, all read from the
 arrays saved with the index: no tokenizing, no ``Passage`` object, no per-passage cache.
@@ -160,20 +160,4 @@ class WindowReader:
                             one_adds or adds[following],
                         )
                     )
-                    third = following + 1
-                    if third <= last:
-                        three_length = two_length + chars[third] + (1 if chars[third] else 0)
-                        if three_length <= self.max_chars:
-                            out.append(
-                                Window(
-                                    segment - 1,
-                                    segment + 2,
-                                    tokens | found[following] | found[third],
-                                    found[segment] | found[following] | found[third],
-                                    one_flags | flags[following] | flags[third],
-                                    one_kinds | kinds[following] | kinds[third],
-                                    three_length,
-                                    one_adds or adds[following] or adds[third],
-                                )
-                            )
         return out

@@ -26,16 +26,13 @@ def test_windows_hold_the_passage_s_terms_flags_and_lengths(seeds_dir: Path, tmp
         heading_flags, *flags = table.flags_of(doc)
         expected = []
         for start, terms in enumerate(sentences):
-            # One sentence, then two and three running on while they fit in an answer.
             pairs = [(start + 1, terms, flags[start], len(passage.sentences[start]))]
-            for end in (start + 2, start + 3):
-                if end > len(sentences):
-                    break
-                _, held, bits, n = pairs[-1]
-                length = n + 1 + len(passage.sentences[end - 1])
-                if length > reader.max_chars:
-                    break
-                pairs.append((end, held | sentences[end - 1], bits | flags[end - 1], length))
+            if start + 1 < len(sentences):
+                length = pairs[0][3] + 1 + len(passage.sentences[start + 1])
+                if length <= reader.max_chars:
+                    pairs.append(
+                        (start + 2, terms | sentences[start + 1], flags[start] | flags[start + 1], length)
+                    )
             expected += [
                 (start, end, held | heading, held, bits | heading_flags, n) for end, held, bits, n in pairs
             ]
