@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from knowledge.normalise import Speller, clean, english_words, spelling_key
+from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_words, spelling_key
 
 
 @pytest.mark.parametrize(
@@ -109,6 +111,21 @@ def test_typos_are_still_corrected_beside_a_word_list(typo: str, word: str) -> N
 
 def test_an_english_word_takes_the_corpus_spelling_of_itself() -> None:
     assert Speller(["centers"], known=ENGLISH).correct("centres") == "centers"
+
+
+@given(
+    st.text("abcdegilnorstuyz", max_size=12).map(
+        lambda stem: (
+            stem + ("", "tre", "ise", "isation", "yse", "our", "ourable", "lled", "ogue", "s")[len(stem) % 10]
+        )
+    )
+)
+def test_spelling_key_skips_only_words_no_variant_changes(word: str) -> None:
+    # The ending check is a shortcut: the key is what applying every variant in turn gives.
+    expected = word
+    for pattern, replacement in _SPELLING_VARIANTS:
+        expected = pattern.sub(replacement, expected)
+    assert spelling_key(word) == expected
 
 
 def test_spelling_key_joins_british_and_american_forms() -> None:
