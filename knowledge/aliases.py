@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.entities import Gazetteer
 from knowledge.errors import Problem
 from knowledge.files import YAML_LOADER, DecodeProblem, compose_yaml, decode
 from knowledge.text import ALIASES, TextRules, default_rules
@@ -117,13 +118,19 @@ def load_aliases(path: Path, raw: bytes | None = None) -> tuple[AliasTable, list
     return AliasTable(tables.get("aliases", {}), tables.get("numbers", {}), lines, file), problems
 
 
-def text_rules(aliases: AliasTable | None) -> TextRules:
+def text_rules(aliases: AliasTable | None, places: Gazetteer | None = None) -> TextRules:
     """The tokenizer of a knowledge base: the built-in aliases, its alias file and the gazetteer's demonyms.
 
     Both sides of the index (the passages at build time, the questions) use the very same rules.
+    ``places`` is the gazetteer a saved index was built with (default: this process's).
     """
-    if aliases is None or (not aliases.aliases and not aliases.numbers):
-        return default_rules()
-    from knowledge.entities import gazetteer
+    plain = aliases is None or (not aliases.aliases and not aliases.numbers)
+    if places is None:
+        if plain:
+            return default_rules()
+        from knowledge.entities import gazetteer  # (its data loads on first use)
 
-    return TextRules({**ALIASES, **aliases.aliases}, gazetteer().demonyms, aliases.numbers or None)
+        places = gazetteer()
+    if aliases is None or plain:
+        return TextRules(ALIASES, places.demonyms)
+    return TextRules({**ALIASES, **aliases.aliases}, places.demonyms, aliases.numbers or None)

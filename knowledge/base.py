@@ -59,7 +59,12 @@ class Snapshot:
     def from_saved(cls, directory: Path, knowledge: saved.SavedKnowledge) -> Snapshot:
         """The snapshot a saved index restores (only the small fact index is built)."""
         composer = Composer.from_parts(
-            knowledge.articles, knowledge.facts, knowledge.version, knowledge.parts, knowledge.aliases
+            knowledge.articles,
+            knowledge.facts,
+            knowledge.version,
+            knowledge.parts,
+            knowledge.aliases,
+            knowledge.places,
         )
         return cls(
             knowledge.version,

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.aliases import AliasTable
+from knowledge.entities import Gazetteer, gazetteer
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Fact
 from knowledge.passages import PassageParts, PassageStore, SentenceTable
@@ -86,6 +87,7 @@ class SavedKnowledge:
     path: Path
     mapped: bool
     aliases: AliasTable
+    places: Gazetteer  # the gazetteer the index was built with: no package data to load at start
 
 
 @lru_cache(maxsize=1)
@@ -126,8 +128,12 @@ def save(
     facts: list[Fact],
     parts: PassageParts,
     aliases: AliasTable | None = None,
+    places: Gazetteer | None = None,
 ) -> Path:
-    """Write the built knowledge base under its version, atomically; return its directory."""
+    """Write the built knowledge base under its version, atomically; return its directory.
+
+    ``places`` is the gazetteer the passages were tokenized with (default: this process's).
+    """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     final = saved_path(index_dir, version)
@@ -166,6 +172,8 @@ def save(
         "numbers": (aliases or AliasTable()).numbers,
         "alias_lines": (aliases or AliasTable()).lines,
         "aliases_path": (aliases or AliasTable()).path,
+        "places": (places or gazetteer()).places,
+        "demonyms": (places or gazetteer()).demonyms,
         "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=index_dir))
@@ -222,6 +230,10 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
             {str(k): int(v) for k, v in meta["alias_lines"].items()},
             meta["aliases_path"],
         )
+        places = Gazetteer(
+            {str(k): str(v) for k, v in meta["places"].items()},
+            {str(k): str(v) for k, v in meta["demonyms"].items()},
+        )
     except SavedIndexError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -249,7 +261,7 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
     parts = PassageParts(
         store, index, sentences, frozenset(meta["names"]), frozenset(meta["subject_terms"]), surface
     )
-    return SavedKnowledge(version, articles, facts, parts, path, mapped, aliases)
+    return SavedKnowledge(version, articles, facts, parts, path, mapped, aliases, places)
 
 
 def _check_shapes(path: Path, arrays: dict[str, np.ndarray], terms: int, size: int, articles: int) -> None:
