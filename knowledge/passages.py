@@ -192,6 +192,7 @@ class _Tokenized:
     text_lengths: array[int]
     article_terms: dict[str, set[int]]
     surface: Counter[str]
+    cased: Counter[str]  # words as written, less each sentence's first (``cased_words``)
 
 
 def _empty() -> _Tokenized:
@@ -207,6 +208,7 @@ def _empty() -> _Tokenized:
         b"",
         array("q"),
         {},
+        Counter(),
         Counter(),
     )
 
@@ -239,6 +241,7 @@ def _tokenize(passages: Sequence[Passage], rules: TextRules) -> _Tokenized:
     out.vocabulary = list(word_terms.ids)
     out.texts = b"".join(texts)
     out.text_lengths = array("q", map(len, texts))
+    out.cased = cased_words(passages)
     return out
 
 
@@ -261,6 +264,7 @@ def _merged(runs: Sequence[_Tokenized]) -> tuple[Vocabulary, _Tokenized]:
             mapped = to_global[np.fromiter(terms, dtype=np.int64, count=len(terms))].tolist()
             out.article_terms.setdefault(aid, set()).update(mapped)
         out.surface.update(run.surface)
+        out.cased.update(run.cased)
     out.vocabulary = list(ids)
     out.texts = b"".join(texts)
     return Vocabulary(out.vocabulary), out
@@ -306,7 +310,7 @@ def build_passage_parts(
     per_article = {aid: {names_of[t] for t in run.article_terms.get(aid, ())} for aid in article_index}
     for aid, article in articles.items():
         per_article[aid].update(rules.tokenize(article.title))
-    names, subject = corpus_names(passages, per_article, rules)
+    names, subject = corpus_names(run.cased, per_article, rules)
     return PassageParts(store, index, sentences, names, subject, dict(run.surface))
 
 
@@ -338,21 +342,12 @@ def _number(passage: Passage) -> int:
     return int(passage.id.rsplit("#", 1)[1])
 
 
-def corpus_names(
-    passages: Sequence[Passage], article_terms: Mapping[str, set[str]], rules: TextRules | None = None
-) -> tuple[frozenset[str], frozenset[str]]:
-    """Terms the corpus writes as names (capitalised mid-sentence) and the subject every article shares.
-
-    A name in a question must be matched by the answer. The corpus's common subject (a term that
-    every article mentions, such as "China") is exempt: an answer may say "the country" instead.
-    ``article_terms`` maps each article id to the terms of its passages and title. Words are counted
-    first and folded to terms once per distinct word, so a 100k-passage corpus stems each word once.
-    A demonym counts as its country's name ("Chinese" -> "china"), as the tokenizer folds it; generic
-    words folded by the synonym table ("Plan", "Park" in names) are not names of their own.
-    """
-    folds = (rules or default_rules()).aliases
+def cased_words(passages: Sequence[Passage]) -> Counter[str]:
+    """How often the passages' sentences use each word as written, less its uses as a sentence's first
+    word (capitalised there by grammar only). Counted with the tokenizing, on every core for a large
+    corpus; the counts of several runs add up to one pass's."""
     words: Counter[str] = Counter()
-    firsts: Counter[str] = Counter()  # each sentence's first word: capitalised there by grammar only
+    firsts: Counter[str] = Counter()
     find = _WORD_RE.findall
     for passage in passages:
         words.update(find(" ".join(passage.sentences)))
@@ -361,6 +356,23 @@ def corpus_names(
             if first:
                 firsts[first.group()] += 1
     words.subtract(firsts)
+    return words
+
+
+def corpus_names(
+    words: Counter[str], article_terms: Mapping[str, set[str]], rules: TextRules | None = None
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Terms the corpus writes as names (capitalised mid-sentence) and the subject every article shares.
+
+    A name in a question must be matched by the answer. The corpus's common subject (a term that
+    every article mentions, such as "China") is exempt: an answer may say "the country" instead.
+    ``words`` are the passages' ``cased_words``; ``article_terms`` maps each article id to the terms of
+    its passages and title. Words are folded to terms once per distinct word, so a 100k-passage corpus
+    stems each word once. A demonym counts as its country's name ("Chinese" -> "china"), as the
+    tokenizer folds it; generic words folded by the synonym table ("Plan", "Park" in names) are not
+    names of their own.
+    """
+    folds = (rules or default_rules()).aliases
     capital: Counter[str] = Counter()
     lower: Counter[str] = Counter()
     for word, count in words.items():

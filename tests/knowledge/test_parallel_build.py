@@ -40,6 +40,7 @@ def test_parallel_build_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None
     for name in ("article", "number", "has_heading", "seg_ptr", "text", "text_ptr"):
         assert np.array_equal(getattr(one.passages, name), getattr(split.passages, name)), name
     assert (one.names, one.subject_terms, one.surface) == (split.names, split.subject_terms, split.surface)
+    assert {"zhongguancun", "huawei"} <= one.names and "china" in one.subject_terms
 
 
 def test_parallel_parse_reports_the_same_problems(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
