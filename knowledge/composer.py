@@ -178,6 +178,21 @@ _ASKS_PUBLISHED_RE = re.compile(
     r"\bwhen\b.*\b(?:publish|post|come out\b|came out\b|written\b|dated\b)"
     r"|\b(?:publication|publish\w*|post) date\b|\b(?:what|which) date\b"
 )
+# What an abbreviation stands for: "what does WIPO stand for", "BRI short for?", "full form of GDP".
+_ABBREVIATION = r"(?P<abbr>[a-z0-9][a-z0-9&.-]*(?: \d+)?)"
+_ASKS_EXPANSION_RES = (
+    re.compile(
+        rf"^(?:what(?:'s|s| is| does| do)? )?(?:the )?{_ABBREVIATION} "
+        r"(?:stands? for|short for|an? (?:acronym|abbreviation) (?:for|of))\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"^(?:what(?:'s|s| is) )?(?:the )?(?:full (?:form|name)|long form|expansion) (?:of|for) {_ABBREVIATION}[?!.]*$",
+        re.IGNORECASE,
+    ),
+)
+# How far down the passages an abbreviation's spelled-out form is looked for.
+EXPANSION_PASSAGES = 50
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
 # Control characters other than tab and line breaks, and U+FFFD (bytes that were not UTF-8): binary input.
@@ -212,6 +227,9 @@ class Question:
     share: bool = False
     # What is asked about that article itself: "publisher" or "published" (its front matter says).
     about_article: str | None = None
+    # The abbreviation whose meaning is asked ("what does WIPO stand for"), when the alias file spells
+    # it out in two or more words.
+    abbreviation: str | None = None
     # The sum of ``weights``, summed once: every candidate's coverage divides by it.
     total: float = field(init=False, default=0.0)
 
@@ -431,6 +449,13 @@ class Composer:
             if key and tokens and (len(key) > 1 or tokens <= self.names or not tokens <= self.vocabulary):
                 self._places[key] = tokens
         self._place_len = max((len(k) for k in self._places), default=1)
+        # Abbreviations the alias tables spell out in two or more words ("wipo" -> world intellectual
+        # property organization): what "what does WIPO stand for" is answered with.
+        self._expansions: dict[str, tuple[str, ...]] = {
+            key.lower(): tuple(value.lower().split())
+            for key, value in table.items()
+            if len(value.split()) >= 2 and len(key) >= 2
+        }
         self._alias_terms = frozenset(
             stem(w) for value in self.rules.aliases.values() for w in value.split() if w not in STOP_WORDS
         )
@@ -643,7 +668,17 @@ class Composer:
                 if _ASKS_PUBLISHED_RE.search(understood)
                 else None
             ),
+            abbreviation=self._abbreviation_asked(cleaned),
         )
+
+    def _abbreviation_asked(self, cleaned: str) -> str | None:
+        """The abbreviation a question asks the meaning of, if the alias file spells it out in words."""
+        text = " ".join(cleaned.split()).strip()
+        for pattern in _ASKS_EXPANSION_RES:
+            match = pattern.search(text)
+            if match is not None and match.group("abbr").lower() in self._expansions:
+                return match.group("abbr")
+        return None
 
     def _given(self, text: str) -> frozenset[str]:
         """The terms of what the question says it already knows ("besides X", "X and what else")."""
@@ -717,6 +752,10 @@ class Composer:
         q = self.analyse(question)
         if q.article is not None and q.about_article is not None:
             return self._about_article(q, q.article, q.about_article)
+        if q.abbreviation is not None:
+            spelled_out = self._spelled_out(q, q.abbreviation)
+            if spelled_out is not None:
+                return spelled_out
         candidates = self.candidates(q, prune=True) if q.weights else []
         if not candidates:
             return Decision(q, None, 0.0, False, self.related(q))
@@ -732,6 +771,24 @@ class Composer:
         probability = self.model.probability(best.features)
         answer = probability >= self.model.threshold
         return Decision(q, best, probability, answer, () if answer else self.related(q))
+
+    def _spelled_out(self, q: Question, abbreviation: str) -> Decision | None:
+        """ "WIPO stands for World Intellectual Property Organization.": the alias file's expansion, as an
+        article writes it out (cited with that sentence); None when no article does (then the question
+        is answered like any other)."""
+        words = self._expansions[abbreviation.lower()]
+        written = re.compile(r"\b" + r"[\s-]+".join(map(re.escape, words)) + r"\b", re.IGNORECASE)
+        terms = [stem(w) for w in words if w not in STOP_WORDS]
+        for hit in self.passage_index.retrieve(terms, EXPANSION_PASSAGES):
+            passage = self.passages[hit.doc]
+            for sentence in passage.sentences:
+                found = written.search(sentence)
+                if found is not None:
+                    text = f"{abbreviation.upper()} stands for {found.group(0)}."
+                    source = self.articles[passage.article_id].source(quote=_clip(sentence))
+                    # No features: a look-up, not a ranking (``evaluate`` leaves it out of fitting).
+                    return Decision(q, Candidate("passage", text, (source,), {}, 0.0), 1.0, True)
+        return None
 
     def _about_article(self, q: Question, article_id: str, wanted: str) -> Decision:
         """Who published the article the question names, or when: read from its front matter, so certain

@@ -40,7 +40,7 @@ def explain(composer: Composer, question: str) -> dict[str, Any]:
     }
     best = decision.best
     if best is not None and not best.features:
-        out["best"] = {"kind": best.kind, "text": best.text, "from": "the article's front matter"}
+        out["best"] = {"kind": best.kind, "text": best.text, "from": "a look-up (front matter, alias file)"}
     elif best is not None:
         features = best.features
         out["best"] = {"kind": best.kind, "text": best.text, "sources": [s.title for s in best.sources]}

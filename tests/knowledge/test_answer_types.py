@@ -172,3 +172,35 @@ def test_a_small_position_in_digits_is_a_word_not_an_edition_to_match(tmp_path: 
     decision = composer.decide("strelsau is the 2nd largest spender - after who?")
     assert not decision.question.ordinals and "second" in decision.question.terms
     assert decision.best is not None and decision.best.features["constraint_missing"] == 0.0
+
+
+def test_an_abbreviation_is_spelled_out_as_an_article_writes_it(tmp_path: Path) -> None:
+    articles = {
+        "board.md": "---\ntitle: Strelsau board\n---\n"
+        "The Strelsau Robotics Board (SRB) met on Friday. The SRB approved two labs.\n",
+    }
+    kb = write_kb(tmp_path / "kb", articles, facts=None)
+    (kb / "aliases.yaml").write_text(
+        "aliases:\n  SRB: strelsau robotics board\n  lb: pound\n", encoding="utf-8"
+    )
+    snapshot = load_snapshot(kb)
+    for question in (
+        "what does SRB stand for?",
+        "srb stands for",
+        "whats the full form of srb",
+        "SRB short for?",
+    ):
+        answer = snapshot.answer(question)
+        assert answer.text == "SRB stands for Strelsau Robotics Board.", question
+        assert (
+            answer.score == 1.0
+            and answer.sources[0].quote == "The Strelsau Robotics Board (SRB) met on Friday."
+        )
+    # One-word aliases are spellings, not abbreviations; an expansion no article writes out is no answer.
+    assert snapshot.composer.analyse("what does lb stand for").abbreviation is None
+    (kb / "aliases.yaml").write_text(
+        "aliases:\n  SRB: strelsau robotics board\n  GDP: gross domestic product\n"
+    )
+    snapshot = load_snapshot(kb)
+    assert snapshot.composer.analyse("what does GDP stand for").abbreviation == "GDP"
+    assert "gross domestic product" not in snapshot.answer("what does GDP stand for").text.lower()
