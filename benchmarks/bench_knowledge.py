@@ -95,6 +95,7 @@ def measure(kind: str, size: int, engine: str, index_dir: str) -> dict[str, Any]
         load_s = time.perf_counter() - started
         rss_loaded = rss_mb()
         composer = snapshot.composer
+        composer.warm()  # what a server does before it serves (lists, speller tables, first-use caches)
         for question in REPEATED:  # warm the interpreter's paths, not the measured questions
             composer.answer(question)
         answer_p50, answer_p99 = _ms(_time_each(composer.answer, questions))
