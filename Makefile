@@ -29,7 +29,7 @@ check: $(VENV)/.installed
 # issue's target of 54/60 is not reached yet: see README "How answers are chosen").
 eval: $(VENV)/.installed
 	$(BIN)/innov eval eval/dev_qa.json --min-accuracy 1.0
-	$(BIN)/innov eval eval/dev_qa2.json --min-declined 26 --max-wrong 3 --min-answerable 42
+	$(BIN)/innov eval eval/dev_qa2.json --min-declined 26 --max-wrong 3 --min-answerable 43
 
 test: lint check eval
 	$(BIN)/python -m pytest -q
