@@ -80,7 +80,7 @@ RANK_TERM = stem("rank")  # "rank", "ranking", "position", "place", ... (synonym
 _POSSESSIVE_RE = re.compile(r"'s?$")
 # What a question asks for. "what year", "which percentage": the word names the answer's type.
 _ASKS_NUMBER_RE = re.compile(
-    r"\bhow (?:many|much|big|large|far|fast)\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
+    r"\bhow (?:many|much|big|large|far|fast|long|old)\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
     r"|\bnumber of\b|\bhow many\b|\b(?:share|percentage|proportion) of\b|\bpercent(?:age)?\b",
     re.IGNORECASE,
 )
@@ -179,11 +179,11 @@ _ASKS_PUBLISHED_RE = re.compile(
     r"|\b(?:publication|publish\w*|post) date\b|\b(?:what|which) date\b"
 )
 # What an abbreviation stands for: "what does WIPO stand for", "BRI short for?", "full form of GDP".
-_ABBREVIATION = r"(?P<abbr>[a-z0-9][a-z0-9&.-]*(?: \d+)?)"
+_ABBREVIATION = r"[\"'“”‘’]?(?P<abbr>[a-z0-9][a-z0-9&.-]*(?: \d+)?)[\"'“”‘’]?"
 _ASKS_EXPANSION_RES = (
     re.compile(
         rf"^(?:what(?:'s|s| is| does| do)? )?(?:the )?{_ABBREVIATION} "
-        r"(?:stands? for|short for|an? (?:acronym|abbreviation) (?:for|of))\b",
+        r"(?:stands? for|short for|an? (?:acronym|abbreviation) (?:for|of))[?!.]*$",
         re.IGNORECASE,
     ),
     re.compile(
@@ -227,8 +227,8 @@ class Question:
     share: bool = False
     # What is asked about that article itself: "publisher" or "published" (its front matter says).
     about_article: str | None = None
-    # The abbreviation whose meaning is asked ("what does WIPO stand for"), when the alias file spells
-    # it out in two or more words.
+    # The abbreviation whose meaning is the whole question ("what does WIPO stand for"), when the alias
+    # tables spell it out.
     abbreviation: str | None = None
     # The sum of ``weights``, summed once: every candidate's coverage divides by it.
     total: float = field(init=False, default=0.0)
@@ -384,6 +384,53 @@ class _Floor:
             self.second = score
 
 
+# Words an abbreviation's letters skip ("R&D": research AND development; "BRI": belt AND road initiative).
+_SKIPPED_INITIALS = frozenset(("and", "of", "the", "for", "in", "on", "&"))
+
+
+class _Expansion:
+    """What an abbreviation stands for, per the alias file, and how to find an article writing it out."""
+
+    def __init__(self, abbreviation: str, words: tuple[str, ...]) -> None:
+        self.abbreviation = abbreviation
+        own = abbreviation.lower()
+        # "AMNC: AMNC Asia's Most Innovative Countries": the abbreviation itself is no part of what it means.
+        self.words = tuple(w for w in words if w != own) or words
+        joined = r"[\s,;-]+".join(map(re.escape, self.words))
+        abbr = re.escape(abbreviation)
+        self._plain = re.compile(rf"\b{joined}s?\b", re.IGNORECASE)
+        self._named = re.compile(rf"(?<![\w&]){abbr}(?![\w&])", re.IGNORECASE)
+        # "Zhongguancun (ZGC)", "ZGC (Zhongguancun)": the article says which abbreviation it is.
+        self._paired = re.compile(
+            rf"\b(?P<x>{joined})\s*\(\s*{abbr}\s*\)|\b{abbr}\s*\(\s*(?P<y>{joined})\s*\)", re.IGNORECASE
+        )
+        initials = [p[0] for w in self.words for p in w.split("-") if p and p not in _SKIPPED_INITIALS]
+        letters = [c for c in own if c.isalpha()]
+        remaining = iter(initials)
+        # Words whose initials spell the abbreviation ("World Intellectual Property Organization"), not a
+        # paraphrase the alias file gives for matching ("NPC: top legislature", "PV: solar panels").
+        self._initials_fit = (
+            len(self.words) >= 2
+            and bool(letters)
+            and letters[0] == initials[0]
+            and all(c in remaining for c in letters)
+        )
+
+    def written_out(self, sentence: str) -> str | None:
+        """The expansion as ``sentence`` writes it, when it does so as this abbreviation's."""
+        paired = self._paired.search(sentence)
+        if paired is not None:
+            return paired.group("x") or paired.group("y")
+        found = self._plain.search(sentence) if self._initials_fit else None
+        return found.group(0) if found is not None else None
+
+    def spelled_in(self, text: str) -> bool:
+        """Whether ``text`` names the abbreviation and holds the expansion's words ("AMNC 23 stands for
+        Asia's Most Innovative Countries"), not the expansion alone (a sentence on "solar panels" does
+        not say what "PV" stands for)."""
+        return self._plain.search(text) is not None and self._named.search(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What the composer made of a question: the best candidate, its probability and the verdict."""
@@ -449,12 +496,12 @@ class Composer:
             if key and tokens and (len(key) > 1 or tokens <= self.names or not tokens <= self.vocabulary):
                 self._places[key] = tokens
         self._place_len = max((len(k) for k in self._places), default=1)
-        # Abbreviations the alias tables spell out in two or more words ("wipo" -> world intellectual
-        # property organization): what "what does WIPO stand for" is answered with.
+        # What the alias tables spell abbreviations out as ("wipo" -> world intellectual property
+        # organization): what "what does WIPO stand for" is answered with (see ``_Expansion``).
         self._expansions: dict[str, tuple[str, ...]] = {
-            key.lower(): tuple(value.lower().split())
+            key.lower(): tuple(re.findall(r"[\w&'-]+", value.lower()))
             for key, value in table.items()
-            if len(value.split()) >= 2 and len(key) >= 2
+            if len(key) >= 2
         }
         self._alias_terms = frozenset(
             stem(w) for value in self.rules.aliases.values() for w in value.split() if w not in STOP_WORDS
@@ -672,7 +719,7 @@ class Composer:
         )
 
     def _abbreviation_asked(self, cleaned: str) -> str | None:
-        """The abbreviation a question asks the meaning of, if the alias file spells it out in words."""
+        """The abbreviation the question asks the meaning of, and nothing else, if the alias tables have it."""
         text = " ".join(cleaned.split()).strip()
         for pattern in _ASKS_EXPANSION_RES:
             match = pattern.search(text)
@@ -752,10 +799,21 @@ class Composer:
         q = self.analyse(question)
         if q.article is not None and q.about_article is not None:
             return self._about_article(q, q.article, q.about_article)
-        if q.abbreviation is not None:
-            spelled_out = self._spelled_out(q, q.abbreviation)
-            if spelled_out is not None:
-                return spelled_out
+        if q.abbreviation is None:
+            return self._ranked(q)
+        expansion = _Expansion(q.abbreviation, self._expansions[q.abbreviation.lower()])
+        spelled_out = self._spelled_out(q, expansion)
+        if spelled_out is not None:
+            return spelled_out
+        # No article writes it out as such: a fact may ("AMNC 23 stands for ..."); any other text that
+        # does not spell it out is no answer to what it stands for.
+        decision = self._ranked(q)
+        if decision.answer and decision.best is not None and not expansion.spelled_in(decision.best.text):
+            return Decision(q, decision.best, 0.0, False, self.related(q))
+        return decision
+
+    def _ranked(self, q: Question) -> Decision:
+        """The best fact, passage window or list for ``q`` and the decision on it."""
         candidates = self.candidates(q, prune=True) if q.weights else []
         if not candidates:
             return Decision(q, None, 0.0, False, self.related(q))
@@ -772,19 +830,17 @@ class Composer:
         answer = probability >= self.model.threshold
         return Decision(q, best, probability, answer, () if answer else self.related(q))
 
-    def _spelled_out(self, q: Question, abbreviation: str) -> Decision | None:
-        """ "WIPO stands for World Intellectual Property Organization.": the alias file's expansion, as an
-        article writes it out (cited with that sentence); None when no article does (then the question
-        is answered like any other)."""
-        words = self._expansions[abbreviation.lower()]
-        written = re.compile(r"\b" + r"[\s-]+".join(map(re.escape, words)) + r"\b", re.IGNORECASE)
-        terms = [stem(w) for w in words if w not in STOP_WORDS]
+    def _spelled_out(self, q: Question, expansion: _Expansion) -> Decision | None:
+        """ "WIPO stands for World Intellectual Property Organization.": the alias file's expansion where an
+        article writes it out as the abbreviation's ("Zhongguancun (ZGC)", or words whose initials spell
+        it), cited with that sentence; None when no article does."""
+        terms = [stem(w) for w in expansion.words if w not in STOP_WORDS]
         for hit in self.passage_index.retrieve(terms, EXPANSION_PASSAGES):
             passage = self.passages[hit.doc]
             for sentence in passage.sentences:
-                found = written.search(sentence)
+                found = expansion.written_out(sentence)
                 if found is not None:
-                    text = f"{abbreviation.upper()} stands for {found.group(0)}."
+                    text = f"{expansion.abbreviation.upper()} stands for {found}."
                     source = self.articles[passage.article_id].source(quote=_clip(sentence))
                     # No features: a look-up, not a ranking (``evaluate`` leaves it out of fitting).
                     return Decision(q, Candidate("passage", text, (source,), {}, 0.0), 1.0, True)

@@ -177,30 +177,42 @@ def test_a_small_position_in_digits_is_a_word_not_an_edition_to_match(tmp_path: 
 def test_an_abbreviation_is_spelled_out_as_an_article_writes_it(tmp_path: Path) -> None:
     articles = {
         "board.md": "---\ntitle: Strelsau board\n---\n"
-        "The Strelsau Robotics Board (SRB) met on Friday. The SRB approved two labs.\n",
+        "The Strelsau Robotics Board met on Friday. The board approved two labs in Zenda Park (ZP).\n"
+        "Strelsau makes more solar panels than any other city.\n",
     }
     kb = write_kb(tmp_path / "kb", articles, facts=None)
-    (kb / "aliases.yaml").write_text(
-        "aliases:\n  SRB: strelsau robotics board\n  lb: pound\n", encoding="utf-8"
-    )
+    aliases = "aliases:\n  SRB: strelsau robotics board\n  ZP: zenda park\n  PV: solar panels\n  lb: pound\n"
+    (kb / "aliases.yaml").write_text(aliases, encoding="utf-8")
     snapshot = load_snapshot(kb)
     for question in (
         "what does SRB stand for?",
         "srb stands for",
         "whats the full form of srb",
-        "SRB short for?",
+        "'SRB' short for?",
     ):
         answer = snapshot.answer(question)
         assert answer.text == "SRB stands for Strelsau Robotics Board.", question
-        assert (
-            answer.score == 1.0
-            and answer.sources[0].quote == "The Strelsau Robotics Board (SRB) met on Friday."
-        )
-    # One-word aliases are spellings, not abbreviations; an expansion no article writes out is no answer.
-    assert snapshot.composer.analyse("what does lb stand for").abbreviation is None
-    (kb / "aliases.yaml").write_text(
-        "aliases:\n  SRB: strelsau robotics board\n  GDP: gross domestic product\n"
+        assert answer.score == 1.0 and answer.sources[0].quote == "The Strelsau Robotics Board met on Friday."
+    # An expansion whose initials do not spell it counts where the article pairs them: "Zenda Park (ZP)".
+    assert snapshot.answer("what does ZP stand for").text == "ZP stands for Zenda Park."
+    # A paraphrase the alias file gives for matching is no expansion, nor is a text that merely holds it.
+    assert not snapshot.answer("what does PV stand for").answered
+    # Only the whole question: "... and who chairs it" asks more, and is answered like any other question.
+    assert snapshot.composer.analyse("what does SRB stand for and who chairs it").abbreviation is None
+    # One-letter keys are no abbreviations; an expansion no article writes out is no answer.
+    assert snapshot.composer.analyse("what does lb stand for").abbreviation == "lb"
+    assert not snapshot.answer("what does lb stand for").answered
+
+
+def test_the_seeds_spell_out_abbreviations_and_not_paraphrases(seeds_dir: Path, tmp_path: Path) -> None:
+    snapshot = load_snapshot(seeds_dir, index_dir=tmp_path / "index")
+    assert (
+        snapshot.answer("WIPO stands for?").text
+        == "WIPO stands for World Intellectual Property Organization."
     )
-    snapshot = load_snapshot(kb)
-    assert snapshot.composer.analyse("what does GDP stand for").abbreviation == "GDP"
-    assert "gross domestic product" not in snapshot.answer("what does GDP stand for").text.lower()
+    # The alias file gives "top legislature" for NPC and "solar panels" for PV, to match questions; facts
+    # holding those words rank well, but they do not say what the letters stand for.
+    for question in ("what does NPC stand for", "what does PV stand for"):
+        answer = snapshot.answer(question)
+        assert not answer.answered and answer.score == 0.0, question
+        assert answer.related, question  # what it does know nearby is still offered
