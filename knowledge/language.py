@@ -23,7 +23,7 @@ def looks_english(text: str) -> bool:
     if not letters:
         return True
     foreign = sum(1 for c in letters if not ("a" <= c.lower() <= "z"))
-    if foreign / len(letters) > 0.5:
+    if foreign / len(letters) >= 0.5:  # (half: "WIPO 代表什么" is a question in Chinese)
         return False
     found = [w.lower() for w in _WORD_RE.findall(text)]
     if len(found) < MIN_WORDS:

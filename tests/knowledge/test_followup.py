@@ -96,6 +96,8 @@ def test_proper_names_come_from_how_the_corpus_writes_them(seeds_dir: Path) -> N
         ("Quel est le rang de la Chine?", False),
         ("Какой рейтинг у Китая?", False),
         ("2024?", True),
+        ("WIPO 代表什么", False),
+        ("what is 中关村 known as", True),
     ],
 )
 def test_looks_english(text: str, english: bool) -> None:
