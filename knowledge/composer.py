@@ -98,6 +98,7 @@ _ASKS_SHARE_RE = re.compile(
     r"|\bpercent(?:age)?\b",
     re.IGNORECASE,
 )
+_SHARE_WORDS = frozenset(("fraction", "fractions", "proportion", "percentage", "percent"))
 SHARE_TERMS = frozenset(stem(w) for w in ("percent", "percentage", "half", "third", "quarter", "fifth"))
 _POSITION_WORDS = frozenset(("first", "second", "third"))
 _ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
@@ -634,6 +635,10 @@ class Composer:
         # of answer wanted, not its subject, so "year" is not a term.
         understood = " ".join(self.rules.words(spelled))
         surface = _TYPE_WORDS_RE.sub(r"\1", _HOW_MEASURE_RE.sub("how", understood)).split()
+        if _ASKS_SHARE_RE.search(understood):
+            # "what fraction of", "in percent": the type of answer wanted (see ``Question.share``), which
+            # the answer states as "two-thirds" or "40 percent", not a subject word it must hold.
+            surface = [w for w in surface if w not in _SHARE_WORDS]
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
         weights: dict[str, float] = {}
         unknown: list[str] = []
@@ -827,7 +832,9 @@ class Composer:
         extra = {"margin": margin, "missed_max": self._missed_max(q, best)}
         best = dataclasses.replace(best, features={**best.features, **extra})
         probability = self.model.probability(best.features)
-        answer = probability >= self.model.threshold
+        # A share is asked and the text states none ("what % of its budget ..." -> "40 billion crowns"):
+        # whatever else it matches, it does not answer (the question's share words are no terms to miss).
+        answer = probability >= self.model.threshold and not (q.share and best.features["type_ok"] == 0.0)
         return Decision(q, best, probability, answer, () if answer else self.related(q))
 
     def _spelled_out(self, q: Question, expansion: _Expansion) -> Decision | None:

@@ -155,6 +155,10 @@ def test_a_share_wants_a_share_not_any_amount(tmp_path: Path) -> None:
     # "%" and "per cent" are "percent" on both sides: the article's "12%" answers a question in words.
     robots = composer.decide("what share of zenda's exports are robots, in per cent")
     assert robots.question.share and robots.answer and "12%" in robots.best.text
+    # "fraction", "percentage" name the type of answer, not a word it must hold.
+    fraction = composer.decide("what fraction of zenda's exports are robots")
+    assert fraction.question.share and "fraction" not in fraction.question.terms
+    assert fraction.best is not None and fraction.best.features["unknown_share"] == 0.0
 
 
 def test_how_big_asks_for_a_number_and_big_is_no_subject(snapshot) -> None:  # type: ignore[no-untyped-def]
