@@ -79,26 +79,22 @@ RANK_TERM = stem("rank")  # "rank", "ranking", "position", "place", ... (synonym
 
 _POSSESSIVE_RE = re.compile(r"'s?$")
 # What a question asks for. "what year", "which percentage": the word names the answer's type.
-_ASKS_NUMBER_RE = re.compile(
-    r"\bhow (?:many|much|big|large|far|fast|long|old)\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
-    r"|\bnumber of\b|\bhow many\b|\b(?:share|percentage|proportion) of\b|\bpercent(?:age)?\b",
-    re.IGNORECASE,
-)
-# An amount, not a count: "how much", "what share". A position ("its first", "11th") answers no such
-# question, while "how many years in a row" is answered by "the second consecutive year".
-_ASKS_AMOUNT_RE = re.compile(
-    r"\bhow much\b|\bwhat (?:share|percentage|percent|proportion|fraction|amount)\b"
-    r"|\b(?:share|percentage|proportion) of\b|\bpercent(?:age)?\b",
-    re.IGNORECASE,
-)
 # A share ("what percentage", "in %", the alias file spelling "%" as "percent"): answered by a share of
 # something ("40 percent", "two-thirds", "half"), not by any amount ("3.6 trillion yuan").
-_ASKS_SHARE_RE = re.compile(
-    r"\bwhat (?:share|percentage|percent|proportion|fraction)\b|\b(?:share|percentage|proportion|fraction) of\b"
-    r"|\bpercent(?:age)?\b",
-    re.IGNORECASE,
+_SHARE_NOUNS = ("share", "percentage", "percent", "proportion", "fraction")
+_SHARE = "|".join(_SHARE_NOUNS)
+_ASKS_SHARE_RE = re.compile(rf"\bwhat (?:{_SHARE})\b|\b(?:{_SHARE}) of\b|\bpercent(?:age)?\b", re.IGNORECASE)
+# Those nouns name the type of answer, not a word it must hold ("share" stays: facts name their topics
+# "share of world robotics patents").
+_SHARE_WORDS = frozenset(_SHARE_NOUNS) - {"share"}
+# An amount, not a count: "how much", "what share". A position ("its first", "11th") answers no such
+# question, while "how many years in a row" is answered by "the second consecutive year".
+_ASKS_AMOUNT_RE = re.compile(rf"\bhow much\b|\bwhat amount\b|{_ASKS_SHARE_RE.pattern}", re.IGNORECASE)
+# The measures "how ..." asks a number of.
+_HOW_NUMBER = "many|much|big|large|far|fast|long|old"
+_ASKS_NUMBER_RE = re.compile(
+    rf"\bhow (?:{_HOW_NUMBER})\b|\bnumber of\b|{_ASKS_AMOUNT_RE.pattern}", re.IGNORECASE
 )
-_SHARE_WORDS = frozenset(("fraction", "fractions", "proportion", "percentage", "percent"))
 SHARE_TERMS = frozenset(stem(w) for w in ("percent", "percentage", "half", "third", "quarter", "fifth"))
 _POSITION_WORDS = frozenset(("first", "second", "third"))
 _ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
@@ -109,7 +105,7 @@ _ASKS_WHERE_RE = re.compile(
 )
 # "how big", "how fast": the measure asked for ("a number"), not a word the answer must hold.
 _HOW_MEASURE_RE = re.compile(
-    r"\bhow (?:big|large|far|fast|long|old|often|high|tall|wide|early|soon|quickly|rapidly)\b", re.IGNORECASE
+    rf"\bhow (?:{_HOW_NUMBER}|often|high|tall|wide|early|soon|quickly|rapidly)\b", re.IGNORECASE
 )
 _TYPE_WORDS_RE = re.compile(
     r"\b(?:what|which|in what|in which)\s+(year|date|month|day|time|percentage)\b", re.IGNORECASE
@@ -635,7 +631,8 @@ class Composer:
         # of answer wanted, not its subject, so "year" is not a term.
         understood = " ".join(self.rules.words(spelled))
         surface = _TYPE_WORDS_RE.sub(r"\1", _HOW_MEASURE_RE.sub("how", understood)).split()
-        if _ASKS_SHARE_RE.search(understood):
+        asks_share = _ASKS_SHARE_RE.search(understood) is not None
+        if asks_share:
             # "what fraction of", "in percent": the type of answer wanted (see ``Question.share``), which
             # the answer states as "two-thirds" or "40 percent", not a subject word it must hold.
             surface = [w for w in surface if w not in _SHARE_WORDS]
@@ -708,7 +705,7 @@ class Composer:
             ordinals=ordinals,
             yes_no=bool(_YES_NO_RE.match(understood)),
             amount=wants == "number" and _ASKS_AMOUNT_RE.search(understood) is not None,
-            share=wants == "number" and _ASKS_SHARE_RE.search(understood) is not None,
+            share=wants == "number" and asks_share,
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
             about_article=(
