@@ -136,6 +136,7 @@ def save(
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    places = places if places is not None else gazetteer()
     final = saved_path(index_dir, version)
     if (final / "meta.json").is_file():
         return final
@@ -172,8 +173,8 @@ def save(
         "numbers": (aliases or AliasTable()).numbers,
         "alias_lines": (aliases or AliasTable()).lines,
         "aliases_path": (aliases or AliasTable()).path,
-        "places": (places or gazetteer()).places,
-        "demonyms": (places or gazetteer()).demonyms,
+        "places": places.places,
+        "demonyms": places.demonyms,
         "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=index_dir))
