@@ -124,13 +124,10 @@ def text_rules(aliases: AliasTable | None, places: Gazetteer | None = None) -> T
     Both sides of the index (the passages at build time, the questions) use the very same rules.
     ``places`` is the gazetteer a saved index was built with (default: this process's).
     """
-    plain = aliases is None or (not aliases.aliases and not aliases.numbers)
+    if aliases is None or (not aliases.aliases and not aliases.numbers):
+        return default_rules() if places is None else TextRules(ALIASES, places.demonyms)
     if places is None:
-        if plain:
-            return default_rules()
         from knowledge.entities import gazetteer  # (its data loads on first use)
 
         places = gazetteer()
-    if aliases is None or plain:
-        return TextRules(ALIASES, places.demonyms)
     return TextRules({**ALIASES, **aliases.aliases}, places.demonyms, aliases.numbers or None)
