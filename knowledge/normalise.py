@@ -54,7 +54,8 @@ _NOW_RE = re.compile(
     r"\b(?:these days|this days|right now|at the moment|as of now|as of today)\b", re.IGNORECASE
 )
 _LEADING_RE = re.compile(
-    r"^(?:(?:hey|hi|hello|morning|yo|ok|okay|so|quick (?:q|question|one)|question)\b[\s,:;!.-]*)+",
+    r"^(?:(?:hey|hi|hello|morning|yo|ok|okay|so|quick (?:q|question|one)|question|(?:got )?any ideas?)\b"
+    r"[\s,:;!.-]*)+",
     re.IGNORECASE,
 )
 _IMPERATIVE_RE = re.compile(

@@ -24,6 +24,8 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("who's heading wipo these days", "who's heading wipo"),
         ("whats guangdong planning on the robotics front", "whats guangdong planning on robotics"),
         ("gii rank at the moment", "gii rank"),
+        ("any idea what the two sessions are", "what the two sessions are"),
+        ("got any ideas, who heads wipo?", "who heads wipo?"),
     ],
 )
 def test_clean_removes_slack_noise(raw: str, expected: str) -> None:
