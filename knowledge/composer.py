@@ -48,6 +48,7 @@ from knowledge.traits import (
     YEAR,
     ordinal_terms,
     text_flags,
+    year_terms,
 )
 from knowledge.windows import (
     AMOUNT_KIND,
@@ -84,12 +85,19 @@ _POSSESSIVE_RE = re.compile(r"'s?$")
 _SHARE_NOUNS = ("share", "percentage", "percent", "proportion", "fraction")
 _SHARE = "|".join(_SHARE_NOUNS)
 _ASKS_SHARE_RE = re.compile(rf"\bwhat (?:{_SHARE})\b|\b(?:{_SHARE}) of\b|\bpercent(?:age)?\b", re.IGNORECASE)
-# Those nouns name the type of answer, not a word it must hold ("share" stays: facts name their topics
-# "share of world robotics patents").
-_SHARE_WORDS = frozenset(_SHARE_NOUNS) - {"share"}
 # An amount, not a count: "how much", "what share". A position ("its first", "11th") answers no such
 # question, while "how many years in a row" is answered by "the second consecutive year".
-_ASKS_AMOUNT_RE = re.compile(rf"\bhow much\b|\bwhat amount\b|{_ASKS_SHARE_RE.pattern}", re.IGNORECASE)
+# "what's the budget for X" asks "how much" as well: a sentence naming X without a figure does not answer.
+_AMOUNT_NOUNS = ("amount", "budget", "cost", "price", "funding", "value", "worth")
+_ASKS_AMOUNT_RE = re.compile(
+    rf"\bhow much\b|\bwhat(?:'s|s| is| was| are| were)? (?:the |its |their )?(?:{'|'.join(_AMOUNT_NOUNS)})\b"
+    rf"|{_ASKS_SHARE_RE.pattern}",
+    re.IGNORECASE,
+)
+# In an amount question these nouns name the type of answer, not a word it must hold ("what fraction
+# of", "what's the value of"). "share", "budget" and "funding" stay: the corpus uses them as subjects
+# ("share of world robotics patents", "R&D budget").
+_TYPE_NOUNS = frozenset(_SHARE_NOUNS + _AMOUNT_NOUNS) - {"share", "budget", "funding"}
 # The measures "how ..." asks a number of.
 _HOW_NUMBER = "many|much|big|large|far|fast|long|old"
 _ASKS_NUMBER_RE = re.compile(
@@ -556,6 +564,7 @@ class Composer:
                     if (t[0].isdigit() or t in _NUMBER_TERMS)
                     and t not in _POSITION_WORDS
                     and not ordinal_terms((t,))
+                    and not year_terms((t,))
                 ),
                 AMOUNT_KIND,
             ),
@@ -631,11 +640,11 @@ class Composer:
         # of answer wanted, not its subject, so "year" is not a term.
         understood = " ".join(self.rules.words(spelled))
         surface = _TYPE_WORDS_RE.sub(r"\1", _HOW_MEASURE_RE.sub("how", understood)).split()
-        asks_share = _ASKS_SHARE_RE.search(understood) is not None
-        if asks_share:
-            # "what fraction of", "in percent": the type of answer wanted (see ``Question.share``), which
-            # the answer states as "two-thirds" or "40 percent", not a subject word it must hold.
-            surface = [w for w in surface if w not in _SHARE_WORDS]
+        asks_amount = _ASKS_AMOUNT_RE.search(understood) is not None
+        if asks_amount:
+            # "what fraction of", "what's the value of": the type of answer wanted (``Question.amount``,
+            # ``share``), which the answer states as "two-thirds" or "2.5 billion", not a subject word.
+            surface = [w for w in surface if w not in _TYPE_NOUNS]
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
         weights: dict[str, float] = {}
         unknown: list[str] = []
@@ -704,8 +713,8 @@ class Composer:
             years=years,
             ordinals=ordinals,
             yes_no=bool(_YES_NO_RE.match(understood)),
-            amount=wants == "number" and _ASKS_AMOUNT_RE.search(understood) is not None,
-            share=wants == "number" and asks_share,
+            amount=wants == "number" and asks_amount,
+            share=wants == "number" and _ASKS_SHARE_RE.search(understood) is not None,
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
             about_article=(
@@ -1176,7 +1185,10 @@ class Composer:
         if q.wants == "number":
             numbers = (t for t in tokens if (t[0].isdigit() or t in _NUMBER_TERMS) and t not in q.weights)
             if q.amount:
-                return any(t not in _POSITION_WORDS and not ordinal_terms((t,)) for t in numbers)
+                return any(
+                    t not in _POSITION_WORDS and not ordinal_terms((t,)) and not year_terms((t,))
+                    for t in numbers
+                )
             return any(True for _ in numbers)
         if q.wants == "where":
             return bool((tokens & self._place_terms) - self.subject_terms - set(q.weights))

@@ -24,7 +24,9 @@ from knowledge.passages import SentenceTable
 
 # A term's kinds (bits of the composer's term kind array).
 NUMBER_KIND, PLACE_KIND, NEW_PLACE_KIND, NEW_NAME_KIND, RANK_KIND, ORDINAL_KIND = 1, 2, 4, 8, 16, 32
-AMOUNT_KIND = 64  # a number that is no position ("2.5 billion", not "first" or "11th"): what "how much" wants
+AMOUNT_KIND = (
+    64  # a number that is no position nor year ("2.5 billion", not "11th" or "2015"): what "how much" wants
+)
 SHARE_KIND = 128  # a share ("40 percent", "two-thirds"): what "what percentage" wants
 
 

@@ -220,3 +220,14 @@ def test_the_seeds_spell_out_abbreviations_and_not_paraphrases(seeds_dir: Path, 
         answer = snapshot.answer(question)
         assert not answer.answered and answer.score == 0.0, question
         assert answer.related, question  # what it does know nearby is still offered
+
+
+def test_what_s_the_budget_or_value_asks_for_an_amount(snapshot) -> None:  # type: ignore[no-untyped-def]
+    composer = snapshot.composer
+    value = composer.analyse("what's the value of the ruritanian innovation plan")
+    assert value.amount and "valu" not in value.terms  # the type asked, not a word the answer must hold
+    answer = snapshot.answer("what's the value of the ruritanian innovation plan")
+    assert answer.answered and "40 billion" in answer.text
+    # The report says nothing of money: naming it is no answer to what it costs.
+    report = composer.decide("whats the budget for the ruritanian report")
+    assert report.question.amount and not report.answer
