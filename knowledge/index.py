@@ -26,6 +26,7 @@ B = 0.75
 TIE_DECIMALS = 9  # scores equal to this many decimals are ties
 TIE = 10.0**-TIE_DECIMALS
 SMALL = 4096  # documents: a corpus this small is scored densely and sorted whole
+BLOCK = 64  # documents per block of the dense score array whose maxima bound the k-th best score
 
 
 class LuceneBM25(BM25Okapi):
@@ -189,6 +190,7 @@ class BM25Index:
         self.weights = weights
         self.idf: Mapping[str, float] = _IdfView(vocabulary, idf)
         self.unseen_idf = lucene_idf(size, 0)
+        self._padded = -(-size // BLOCK) * BLOCK
 
     def __contains__(self, term: str) -> bool:
         return term in self.vocabulary
@@ -232,7 +234,7 @@ class BM25Index:
             # One pass: every term's weights are added into one score array with ``np.add.at`` (numpy 2's
             # unbuffered scatter-add: measured faster than fancy-index addition, np.bincount and
             # scipy.sparse's row sum on the Zipf 100k benchmark); no sort of the postings.
-            scores = np.zeros(self.size)
+            scores = np.zeros(self._padded)  # padded with zeros to whole blocks (see ``_kth_floor``)
             touched = 0
             for lo, hi in spans:
                 np.add.at(scores, docs[lo:hi], weights[lo:hi])
@@ -243,11 +245,10 @@ class BM25Index:
                 values = scores[candidates]
                 repeats = len(spans)
             else:
-                # Most documents touched: the k-th best score straight from the dense array, then only
-                # the documents at or above it (ties included) go on.
-                cut = min(k, self.size)
-                kth = float(np.partition(scores, self.size - cut)[self.size - cut])
-                candidates = np.flatnonzero(scores >= kth - TIE) if kth > TIE else np.flatnonzero(scores)
+                # Most documents touched: only the documents scoring at least a floor under the k-th best
+                # score (ties included) go on, a few dozen at most.
+                floor = _kth_floor(scores, k)
+                candidates = np.flatnonzero(scores >= floor - TIE) if floor > TIE else np.flatnonzero(scores)
                 values = scores[candidates]
         # A document appears once per query term that it holds among the sparse candidates, so the
         # best ``k * repeats`` entries hold at least ``k`` distinct documents.
@@ -276,6 +277,19 @@ class BM25Index:
         """``retrieve`` among the documents where the boolean array ``within`` is true (one article's)."""
         scores = self.scores(query)
         return _best(np.flatnonzero(within & (scores > 0)), scores, k)
+
+
+def _kth_floor(scores: np.ndarray, k: int) -> float:
+    """A lower bound of the ``k``-th best of ``scores`` (whose length is a multiple of ``BLOCK``).
+
+    The ``k`` blocks with the highest maxima each hold a score at least the ``k``-th highest block
+    maximum, so at least ``k`` scores reach it. Far cheaper than partitioning the whole array, and few
+    scores beyond the ``k`` best reach it.
+    """
+    maxima = scores.reshape(-1, BLOCK).max(axis=1)
+    if len(maxima) <= k:
+        return 0.0
+    return float(np.partition(maxima, len(maxima) - k)[len(maxima) - k])
 
 
 def _best(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
