@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-QA_FILES = ("dev_qa.json", "dev_qa2.json", "natural_qa.json", "natural_heldout.json")
 
 
 def questions(corpus: tuple[str, int] | None) -> tuple[Path, list[str]]:
     """The knowledge directory and the questions to answer over it."""
     if corpus is None:
         found: list[str] = []
-        for name in QA_FILES:
-            items = json.loads((ROOT / "eval" / name).read_text(encoding="utf-8"))["items"]
+        for path in sorted((ROOT / "eval").glob("*.json")):
+            items = json.loads(path.read_text(encoding="utf-8"))["items"]
             found.extend(str(item["q"]) for item in items)
         return ROOT / "seeds", list(dict.fromkeys(found))
     from benchmarks import corpora
