@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -271,9 +272,11 @@ class Question:
         return got / self.total, count / len(self.weights)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One possible answer (a fact or a passage window) with its features (stage 3's output)."""
+class Candidate(NamedTuple):
+    """One possible answer (a fact or a passage window) with its features (stage 3's output).
+
+    (A named tuple: made for every window that may win, it costs a third of a frozen dataclass.)
+    """
 
     kind: str
     text: str
@@ -289,7 +292,7 @@ class Candidate:
         if not self.values:
             return self
         merged = {**self.features, **dict(zip(RANK_FEATURES, self.values, strict=True))}
-        return dataclasses.replace(self, features=merged, values=())
+        return self._replace(features=merged, values=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,6 +494,9 @@ class Composer:
         fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]
         self.fact_index = BM25Index(fact_tokens) if self.facts else None
+        # The facts nearest a question's terms: ranked as candidates, and offered as related on a decline
+        # (one retrieval for both).
+        self._fact_hits = lru_cache(maxsize=4)(self._retrieve_facts)
         self.vocabulary = frozenset(parts.index.vocabulary).union(*fact_tokens)
         self.names, self.subject_terms = parts.names, parts.subject_terms
         # Places: the gazetteer's, as token tuples, except those the corpus uses as ordinary words.
@@ -791,6 +797,9 @@ class Composer:
         within = store.article == store.article_ids.index(q.article)
         return self.passage_index.retrieve_within(q.terms, TOP_PASSAGES, within)
 
+    def _retrieve_facts(self, terms: tuple[str, ...]) -> list[Hit]:
+        return self.fact_index.retrieve(terms, TOP_FACTS) if self.fact_index is not None else []
+
     def _idf(self, term: str) -> float:
         # Terms known only to the fact table weigh as much as the rarest passage term.
         return self.passage_index.idf.get(term, self.passage_index.unseen_idf)
@@ -836,7 +845,7 @@ class Composer:
         margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
         best = self.materialise(best.described())
         extra = {"margin": margin, "missed_max": self._missed_max(q, best)}
-        best = dataclasses.replace(best, features={**best.features, **extra})
+        best = best._replace(features={**best.features, **extra})
         probability = self.model.probability(best.features)
         # A share is asked and the text states none ("what % of its budget ..." -> "40 billion crowns"):
         # whatever else it matches, it does not answer (the question's share words are no terms to miss).
@@ -874,10 +883,10 @@ class Composer:
         return Decision(q, best, 1.0, True)
 
     def render(self, decision: Decision) -> Answer:
-        """Stage 5: the Answer the user sees."""
+        """Stage 5: the Answer the user sees (built from validated parts: not validated again)."""
         q = decision.question
         if not decision.answer or decision.best is None:
-            return Answer(
+            return Answer.model_construct(
                 question=q.text,
                 kind="none",
                 text=NOT_FOUND,
@@ -887,9 +896,9 @@ class Composer:
                 related=tuple((f.shown, self.source_of(f)) for f in decision.related),
             )
         best = decision.best
-        return Answer(
+        return Answer.model_construct(
             question=q.text,
-            kind=best.kind,  # type: ignore[arg-type]
+            kind=best.kind,
             text=best.text,
             sources=best.sources,
             score=decision.probability,
@@ -916,7 +925,7 @@ class Composer:
         }
         out: list[Candidate] = []
         if self.fact_index is not None:
-            hits = self.fact_index.retrieve(q.terms, TOP_FACTS)
+            hits = self._fact_hits(q.terms)
             top = hits[0].score if hits else 1.0
             for hit in hits:
                 traits = self._fact_traits[hit.doc]
@@ -1045,7 +1054,7 @@ class Composer:
             shown = _clip(" ".join(passage.sentences[start:end]))
             sources = (self.articles[passage.article_id].source(quote=shown),)
             fact_id = None
-        return dataclasses.replace(candidate, text=shown, sources=sources, fact_id=fact_id)
+        return candidate._replace(text=shown, sources=sources, fact_id=fact_id)
 
     def _missed_max(self, q: Question, candidate: Candidate) -> float:
         """The weight share of the question's heaviest known term the candidate lacks (0 when none is).
@@ -1216,7 +1225,7 @@ class Composer:
             return ()
         found: list[Fact] = []
         seen_values: set[str] = set()
-        for hit in self.fact_index.retrieve(q.terms, TOP_FACTS):
+        for hit in self._fact_hits(q.terms):
             fact = self.facts[hit.doc]
             if fact.value in seen_values or (q.article is not None and fact.source != q.article):
                 continue

@@ -263,7 +263,7 @@ class BM25Index:
             values = values[first]
         # Scores within rounding of each other are ties (a sum's last bit depends on the order of its
         # terms), and ties go to the earlier document.
-        order = np.lexsort((candidates, -np.round(values, TIE_DECIMALS)))[:k]
+        order = np.lexsort((candidates, -values.round(TIE_DECIMALS)))[:k]
         return [Hit(int(candidates[i]), float(values[i])) for i in order if values[i] > 0]
 
     def _retrieve_small(self, spans: list[tuple[int, int]], k: int) -> list[Hit]:
@@ -271,7 +271,7 @@ class BM25Index:
         scores = np.zeros(self.size)
         for lo, hi in spans:
             scores[self.docs[lo:hi]] += self.weights[lo:hi]  # a term's documents are distinct: exact
-        return _best(np.flatnonzero(scores > 0), scores, k)
+        return _best((scores > 0).nonzero()[0], scores, k)  # (methods: no numpy wrapper calls)
 
     def retrieve_within(self, query: Sequence[str], k: int, within: np.ndarray) -> list[Hit]:
         """``retrieve`` among the documents where the boolean array ``within`` is true (one article's)."""
@@ -295,5 +295,5 @@ def _kth_floor(scores: np.ndarray, k: int) -> float:
 def _best(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
     """The ``k`` best of ``candidates`` by ``scores``, best first (ties: earlier document first)."""
     values = scores[candidates]
-    order = np.lexsort((candidates, -np.round(values, TIE_DECIMALS)))[:k]
+    order = np.lexsort((candidates, -values.round(TIE_DECIMALS)))[:k]
     return list(map(Hit, candidates[order].tolist(), values[order].tolist()))

@@ -43,7 +43,8 @@ class Article(_Frozen):
     path: str
 
     def source(self, quote: str | None = None) -> Source:
-        return Source(
+        # Built from this validated article (and a quote cut from its text): nothing to validate again.
+        return Source.model_construct(
             id=self.id,
             title=self.title,
             publisher=self.publisher,
