@@ -6,8 +6,9 @@ distinct questions (every one a cache miss):
 
 * innov cold: ``load_snapshot`` with an empty index directory (read, parse, build, save, map);
 * innov saved: ``load_snapshot`` in a new process with the saved index (what a start or a reload pays
-  when the index exists), its RSS, the full answer's latency (uncached, and repeated through
-  ``Services.answer`` with its answer cache), and retrieval alone beside the same CSR weights in
+  when the index exists), its RSS, the full answer's latency (uncached: the median of ``ANSWER_RUNS``
+  processes' p50s, each shown; and repeated through ``Services.answer`` with its answer cache), and
+  retrieval alone beside the same CSR weights in
   ``scipy.sparse`` (whose top-k must be ours);
 * rank-bm25: ``BM25Okapi.get_scores`` plus an argmax over every passage (retrieval only);
 * bm25s: ``BM25(method="lucene").retrieve(k=8)`` on our tokens (retrieval only; its scores lack
@@ -35,6 +36,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 TOP_K = 8
+# The answer latency is measured in this many processes and the median reported: on a shared 2-core VM
+# one process runs the same code up to 1.7x slower than the next for its whole life (memory layout), so
+# one process's figure says as much about its luck as about the code.
+ANSWER_RUNS = 3
 # Issue 9's in-process targets: uncached answer p50 (ms) by corpus size; the seed corpus's p50.
 TARGETS_P50_MS = {0: 0.3, 10_000: 0.5, 100_000: 2.0}
 REPEATED = [
@@ -90,6 +95,13 @@ def measure(kind: str, size: int, engine: str, index_dir: str) -> dict[str, Any]
             "load_s": round(time.perf_counter() - started, 2),
             "rss_growth_mb": round(rss_mb() - rss_before),
         }
+    if engine == "innov-answers":  # one more process's answer latency (see ``ANSWER_RUNS``)
+        composer = load_snapshot(directory, index_dir=Path(index_dir)).composer
+        composer.warm()
+        for question in REPEATED:
+            composer.answer(question)
+        answer_p50, answer_p99 = _ms(_time_each(composer.answer, questions))
+        return {"answer_p50_ms": answer_p50, "answer_p99_ms": answer_p99}
     if engine == "innov":
         snapshot = load_snapshot(directory, index_dir=Path(index_dir))
         load_s = time.perf_counter() - started
@@ -222,6 +234,12 @@ def run(
             index_dir = Path(tmp) / f"{kind}-{size}"
             cold = _in_subprocess(kind, size, "innov-cold", index_dir)
             ours = _in_subprocess(kind, size, "innov", index_dir)
+            answers = [ours] + [
+                _in_subprocess(kind, size, "innov-answers", index_dir) for _ in range(ANSWER_RUNS - 1)
+            ]
+            answer_p50s = sorted(run["answer_p50_ms"] for run in answers)
+            answer_p50 = statistics.median(answer_p50s)
+            answer_p99 = statistics.median(run["answer_p99_ms"] for run in answers)
             naive = _in_subprocess(kind, size, "rank-bm25", index_dir)
             bm25s_row = _in_subprocess(kind, size, "bm25s", index_dir)
             target = TARGETS_P50_MS.get(size)
@@ -229,8 +247,9 @@ def run(
                 {
                     "corpus": "seeds" if size == 0 else f"{kind} {size:,}",
                     "passages": ours["passages"],
-                    "innov answer p50 ms": ours["answer_p50_ms"],
-                    "p99 ms": ours["answer_p99_ms"],
+                    "innov answer p50 ms": answer_p50,
+                    "p50 of each process": " / ".join(f"{v:.3f}" for v in answer_p50s),
+                    "p99 ms": answer_p99,
                     "repeated p50 ms": ours["repeated_p50_ms"],
                     "innov retrieve p50 ms": ours["retrieve_p50_ms"],
                     "scipy.sparse p50 ms": ours["scipy_p50_ms"],
@@ -243,7 +262,7 @@ def run(
                     "innov RSS MB": ours["rss_mb"],
                     "same top-k as scipy": ours["scipy_same_top_k"],
                     "target": f"p50 <= {target} ms" if target is not None else "",
-                    "met": target is None or ours["answer_p50_ms"] <= target,
+                    "met": target is None or answer_p50 <= target,
                 }
             )
     return rows
