@@ -883,10 +883,10 @@ class Composer:
         return Decision(q, best, 1.0, True)
 
     def render(self, decision: Decision) -> Answer:
-        """Stage 5: the Answer the user sees (built from validated parts: not validated again)."""
+        """Stage 5: the Answer the user sees."""
         q = decision.question
         if not decision.answer or decision.best is None:
-            return Answer.model_construct(
+            return Answer(
                 question=q.text,
                 kind="none",
                 text=NOT_FOUND,
@@ -896,9 +896,9 @@ class Composer:
                 related=tuple((f.shown, self.source_of(f)) for f in decision.related),
             )
         best = decision.best
-        return Answer.model_construct(
+        return Answer(
             question=q.text,
-            kind=best.kind,
+            kind=best.kind,  # type: ignore[arg-type]
             text=best.text,
             sources=best.sources,
             score=decision.probability,

@@ -43,8 +43,7 @@ class Article(_Frozen):
     path: str
 
     def source(self, quote: str | None = None) -> Source:
-        # Built from this validated article (and a quote cut from its text): nothing to validate again.
-        return Source.model_construct(
+        return Source(
             id=self.id,
             title=self.title,
             publisher=self.publisher,
