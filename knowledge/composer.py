@@ -532,6 +532,8 @@ class Composer:
             self._traits(f"{f.answer} {f.quote}", tokens, f.as_of, ranking=f.unit == "rank")
             for f, tokens in zip(self.facts, self._fact_token_sets, strict=True)
         ]
+        # Each fact's citation, made once: offered with every decline it is related to.
+        self._fact_source = {f.id: self.articles[f.source].source(quote=f.quote) for f in self.facts}
         self._fact_source_lists = {f.id: self._same_figure_sources(f) for f in self.facts}
         for title in (a.title for a in articles.values()):
             surface.update(self.rules.words(title))
@@ -1241,6 +1243,9 @@ class Composer:
 
     def source_of(self, fact: Fact) -> Source:
         """The fact's article as a citation, with the fact's verbatim quote."""
+        known = self._fact_source.get(fact.id)
+        if known is not None and known.quote == fact.quote and known.id == fact.source:
+            return known
         return self.articles[fact.source].source(quote=fact.quote)
 
     def find_facts(self, topic: str | None) -> list[Fact]:
