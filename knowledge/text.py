@@ -99,6 +99,48 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("aim", "aims", "aimed", "aiming", "goal", "goals", "objective", "objectives"),
 )
 
+# Irregular past forms Snowball stemming leaves apart from their verb ("led" is not "lead"): folded onto
+# it on both sides, so "how many years has china led" meets "leading". Not "made" ("Made in China"),
+# "found" (to found) nor "left" (the side): each is also a word of its own.
+IRREGULAR_FORMS: dict[str, str] = {
+    form: verb
+    for verb, forms in (
+        ("lead", "led misled"),
+        ("win", "won"),
+        ("grow", "grew grown"),
+        ("rise", "rose risen"),
+        ("fall", "fell fallen"),
+        ("build", "built"),
+        ("sell", "sold"),
+        ("buy", "bought"),
+        ("bring", "brought"),
+        ("seek", "sought"),
+        ("hold", "held"),
+        ("keep", "kept"),
+        ("pay", "paid"),
+        ("meet", "met"),
+        ("send", "sent"),
+        ("choose", "chose chosen"),
+        ("draw", "drew drawn"),
+        ("write", "wrote written"),
+        ("run", "ran"),
+        ("become", "became"),
+        ("teach", "taught"),
+        ("think", "thought"),
+        ("strike", "struck"),
+        ("stand", "stood"),
+        ("lose", "lost"),
+        ("see", "saw seen"),
+        ("break", "broke broken"),
+        ("fly", "flew flown"),
+        ("shrink", "shrank shrunk"),
+        ("undergo", "underwent undergone"),
+        ("withdraw", "withdrew withdrawn"),
+        ("feel", "felt"),
+    )
+    for form in forms.split()
+}
+
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 # Numbers stay whole (decimals, thousands separators, ordinals); words may carry inner hyphens or '&'.
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|[a-z]+(?:'[a-z]+)?")
@@ -131,7 +173,10 @@ def normalise(text: str) -> str:
 
 
 _CANONICAL: dict[str, str] = {
-    str(_STEMMER.stemWord(word)): str(_STEMMER.stemWord(group[0])) for group in SYNONYMS for word in group
+    **{str(_STEMMER.stemWord(form)): str(_STEMMER.stemWord(verb)) for form, verb in IRREGULAR_FORMS.items()},
+    **{
+        str(_STEMMER.stemWord(word)): str(_STEMMER.stemWord(group[0])) for group in SYNONYMS for word in group
+    },
 }
 
 

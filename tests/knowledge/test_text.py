@@ -35,6 +35,15 @@ def test_synonyms_are_folded() -> None:
     assert tokenize("high-tech firms") == tokenize("high-tech enterprises")
 
 
+def test_irregular_past_forms_meet_their_verb() -> None:
+    assert tokenize("China led the count") == tokenize("China leading the count")
+    assert tokenize("who won") == tokenize("who wins")
+    assert tokenize("exports grew") == tokenize("exports grow")
+    # Forms that are also words of their own stay apart.
+    assert tokenize("Made in China") != tokenize("make in China")
+    assert tokenize("found") != tokenize("find")
+
+
 def test_stop_words_are_dropped() -> None:
     assert tokenize("What is the") == []
 
