@@ -94,6 +94,12 @@ _ASKS_AMOUNT_RE = re.compile(
     rf"|{_ASKS_SHARE_RE.pattern}",
     re.IGNORECASE,
 )
+# A number question asking how many times in a row ("how many years in a row" -> "consecutive").
+_REPEATED = r"(?:consecutive|straight|successive|running|in a row)"
+_ASKS_REPEATS_RE = re.compile(
+    rf"\bhow many (?:(?:years|times|editions)\b.*\b{_REPEATED}\b|{_REPEATED} (?:years|times|editions)\b)",
+    re.IGNORECASE,
+)
 # In an amount question these nouns name the type of answer, not a word it must hold ("what fraction
 # of", "what's the value of"). "share", "budget" and "funding" stay: the corpus uses them as subjects
 # ("share of world robotics patents", "R&D budget").
@@ -132,6 +138,14 @@ _NUMBER_TERMS = frozenset(
     thousand million billion trillion percent dozen first second third half double twice""".split()  # noqa: SIM905
 )
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# A position that counts repetitions ("the second consecutive year", "third straight time", "5th year in
+# a row"): how many times, not only where in a ranking.
+_COUNTED_RE = re.compile(
+    r"\b(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\s+"
+    r"(?:(?:consecutive|straight|successive|running)\s+(?:year|time|month|quarter|edition)s?"
+    r"|(?:year|time|edition)s?\s+in\s+a\s+row)\b",
+    re.IGNORECASE,
+)
 _ORDINAL_RE = re.compile(r"\b\d+(?:st|nd|rd|th)\b")
 # A number after "more than", "over", ... is a threshold to compare with, not a constraint to match.
 _COMPARED_RE = re.compile(
@@ -230,6 +244,8 @@ class Question:
     amount: bool = False
     # An amount question asking for a share ("what percentage"), which only a share answers.
     share: bool = False
+    # A number question asking how many years or times in a row, which "the second consecutive year" answers.
+    repeats: bool = False
     # What is asked about that article itself: "publisher" or "published" (its front matter says).
     about_article: str | None = None
     # The abbreviation whose meaning is the whole question ("what does WIPO stand for"), when the alias
@@ -592,7 +608,7 @@ class Composer:
     ) -> _Traits:
         """What ``text`` (a fact's, with its ``tokens``) can answer: years, editions, types of answer."""
         years = set(_YEAR_RE.findall(text)) | ({str(as_of)} if as_of else set())
-        return self._traits_of(
+        traits = self._traits_of(
             text_flags(text) | (YEAR if as_of else 0),
             tokens,
             frozenset(years),
@@ -600,6 +616,11 @@ class Composer:
             len(text) if length is None else length,
             ranking,
         )
+        if ranking and _COUNTED_RE.search(text):
+            # "for the second consecutive year" is a position that counts: it answers "how many years in a
+            # row" (``Question.repeats``), not "how many clusters".
+            traits = dataclasses.replace(traits, types=traits.types | {"count"})
+        return traits
 
     def _traits_of(
         self,
@@ -715,6 +736,7 @@ class Composer:
             yes_no=bool(_YES_NO_RE.match(understood)),
             amount=wants == "number" and asks_amount,
             share=wants == "number" and _ASKS_SHARE_RE.search(understood) is not None,
+            repeats=wants == "number" and _ASKS_REPEATS_RE.search(understood) is not None,
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
             about_article=(
@@ -1094,7 +1116,8 @@ class Composer:
         base: Mapping[str, float],
     ) -> Candidate:
         """A fact or a list as a candidate for ``q``."""
-        type_ok = _type_fit(q.wants, traits.types) if self._adds(q, traits.tokens) else 0.0
+        types = traits.types | {"number"} if q.repeats and "count" in traits.types else traits.types
+        type_ok = _type_fit(q.wants, types) if self._adds(q, traits.tokens) else 0.0
         held = (traits.tokens, traits.years, traits.ordinals, bool(traits.ordinals))
         return self._candidate(q, kind, ref, held, partial, type_ok, traits.log_length, bm25, base)
 
