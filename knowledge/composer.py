@@ -43,6 +43,7 @@ from knowledge.traits import (
     ENUMERATION,
     LABEL_RE,
     LABELLED,
+    NAMING,
     NUMBER,
     REASON,
     YEAR,
@@ -112,6 +113,16 @@ _ASKS_NUMBER_RE = re.compile(
 SHARE_TERMS = frozenset(stem(w) for w in ("percent", "percentage", "half", "third", "quarter", "fifth"))
 _POSITION_WORDS = frozenset(("first", "second", "third"))
 _ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
+# Another name of the thing named: "what's the official name of the 863 programme", "formal program name",
+# "full name of X". The words say what type of answer is wanted (a text saying what X is also known as:
+# ``traits.NAMING``), not what the answer must contain ("official" is rarely written beside the name).
+_NAME_QUALIFIERS = ("official", "formal", "full", "proper", "complete", "real", "actual", "legal")
+_ASKS_NAME_RE = re.compile(
+    rf"\b(?:{'|'.join(_NAME_QUALIFIERS)}) (?:\w+ )?name\b"
+    r"|\b(?:officially|formally) (?:called|named|known as)\b",
+    re.IGNORECASE,
+)
+_NAME_WORDS = frozenset((*_NAME_QUALIFIERS, "name", "officially", "formally", "called", "named"))
 _ASKS_WHO_RE = re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE)
 _ASKS_WHERE_RE = re.compile(
     r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b",
@@ -666,6 +677,8 @@ class Composer:
             # "what fraction of", "what's the value of": the type of answer wanted (``Question.amount``,
             # ``share``), which the answer states as "two-thirds" or "2.5 billion", not a subject word.
             surface = [w for w in surface if w not in _TYPE_NOUNS]
+        if _ASKS_NAME_RE.search(understood):
+            surface = [w for w in surface if w not in _NAME_WORDS]
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
         weights: dict[str, float] = {}
         unknown: list[str] = []
@@ -705,6 +718,8 @@ class Composer:
             if _ASKS_YEAR_RE.search(understood)
             else "who"
             if _ASKS_WHO_RE.search(understood)
+            else "name"
+            if _ASKS_NAME_RE.search(understood)
             else "where"
             if _ASKS_WHERE_RE.search(understood) and RANK_TERM not in terms  # "where does X stand": a rank
             else "list"
@@ -1301,6 +1316,8 @@ def _types(flags: int, rank: bool, place: bool, ranking: bool = False) -> frozen
         types.add("enumeration")
     if flags & REASON:
         types.add("reason")
+    if flags & NAMING:
+        types.add("name")
     if flags & CAPITALISED:
         types.update(("who", "where"))
     elif place:

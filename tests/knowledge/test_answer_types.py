@@ -166,6 +166,30 @@ def test_a_counted_position_in_a_ranking_fact_answers_how_many_years_in_a_row(tm
     assert not clusters.repeats and fact.features["type_ok"] == 0.0
 
 
+def test_an_official_name_wants_a_text_giving_another_name(tmp_path: Path) -> None:
+    articles = {
+        "plan.md": "---\ntitle: Zenda plans\n---\n"
+        "The Zenda Robotics Plan (also known as the Falcon Program) funds robot labs.\n\n"
+        "The Falcon Program is run from Strelsau and Zenda City.\n",
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    for question in (
+        "whats the official name of the falcon program",
+        "falcon program - what's the formal program name",
+        "what is the falcon program officially called",
+    ):
+        decision = composer.decide(question)
+        q = decision.question
+        assert q.wants == "name", question
+        assert not {"offici", "formal", "name", "call"} & set(q.terms), question
+        assert decision.best is not None and "also known as" in decision.best.text, question
+        assert decision.best.features["type_ok"] == 1.0, question
+    # A text naming the thing without giving another name for it does not answer.
+    q = composer.analyse("what's the official name of strelsau")
+    assert q.wants == "name"
+    assert all(c.described().features["type_ok"] == 0.0 for c in composer.candidates(q))
+
+
 def test_a_share_wants_a_share_not_any_amount(tmp_path: Path) -> None:
     articles = {
         "budget.md": "---\ntitle: Strelsau budget\n---\nStrelsau spends 40 billion crowns on research.\n",
