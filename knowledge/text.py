@@ -97,6 +97,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("drive", "fuel", "fuels", "fueled", "fuelled", "fueling", "fuelling", "propel"),
     ("empower", "empowers", "empowering", "help", "helps", "helping"),
     ("aim", "aims", "aimed", "aiming", "goal", "goals", "objective", "objectives"),
+    ("strong", "robust", "solid", "powerful", "sturdy"),
+    ("continue", "continues", "continued", "keep", "keeps", "kept", "maintain", "maintains", "maintained"),
+    ("key", "main", "primary", "principal"),
 )
 
 # Irregular past forms Snowball stemming leaves apart from their verb ("led" is not "lead"): folded onto
@@ -173,11 +176,13 @@ def normalise(text: str) -> str:
 
 
 _CANONICAL: dict[str, str] = {
-    **{str(_STEMMER.stemWord(form)): str(_STEMMER.stemWord(verb)) for form, verb in IRREGULAR_FORMS.items()},
-    **{
-        str(_STEMMER.stemWord(word)): str(_STEMMER.stemWord(group[0])) for group in SYNONYMS for word in group
-    },
+    str(_STEMMER.stemWord(word)): str(_STEMMER.stemWord(group[0])) for group in SYNONYMS for word in group
 }
+# (An irregular form goes where its verb goes: "kept" -> keep -> continue.)
+for _form, _verb in IRREGULAR_FORMS.items():
+    _CANONICAL.setdefault(
+        str(_STEMMER.stemWord(_form)), _CANONICAL.get(_STEMMER.stemWord(_verb), _STEMMER.stemWord(_verb))
+    )
 
 
 @lru_cache(maxsize=65536)

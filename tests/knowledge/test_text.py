@@ -33,6 +33,9 @@ def test_stemming_and_possessives() -> None:
 def test_synonyms_are_folded() -> None:
     assert tokenize("When did it start?") == tokenize("When was it launched?")
     assert tokenize("high-tech firms") == tokenize("high-tech enterprises")
+    assert tokenize("strong clusters") == tokenize("robust clusters")
+    assert tokenize("to keep its edge") == tokenize("to continue its edge") == tokenize("kept its edge")
+    assert tokenize("the main driver") == tokenize("a key driver")
 
 
 def test_irregular_past_forms_meet_their_verb() -> None:
