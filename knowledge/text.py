@@ -100,6 +100,19 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("strong", "robust", "solid", "powerful", "sturdy"),
     ("continue", "continues", "continued", "keep", "keeps", "kept", "maintain", "maintains", "maintained"),
     ("key", "main", "primary", "principal"),
+    (
+        "merge",
+        "merging",
+        "merged",
+        "mix",
+        "mixing",
+        "mixed",
+        "blend",
+        "blending",
+        "combine",
+        "combining",
+        "fuse",
+    ),
 )
 
 # Irregular past forms Snowball stemming leaves apart from their verb ("led" is not "lead"): folded onto

@@ -36,6 +36,7 @@ def test_synonyms_are_folded() -> None:
     assert tokenize("strong clusters") == tokenize("robust clusters")
     assert tokenize("to keep its edge") == tokenize("to continue its edge") == tokenize("kept its edge")
     assert tokenize("the main driver") == tokenize("a key driver")
+    assert tokenize("mixing culture and tech") == tokenize("merging culture and tech")
 
 
 def test_irregular_past_forms_meet_their_verb() -> None:
