@@ -40,6 +40,7 @@ from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, normalise, stem
 from knowledge.traits import (
     CAPITALISED,
     CAPITALISED_RE,
+    CONTINUES,
     ENUMERATION,
     LABEL_RE,
     LABELLED,
@@ -1154,8 +1155,20 @@ class Composer:
         held = (tokens, tokens, tokens, bool(kinds & ORDINAL_KIND))
         ref = (doc, window.start, window.end)
         return self._candidate(
-            q, "passage", ref, held, partial, type_ok, math.log1p(window.length), bm25, base
+            q, "passage", ref, held, partial, type_ok, math.log1p(window.length), bm25, base, self._parts(ref)
         )
+
+    def _parts(self, ref: tuple[int, int, int]) -> float:
+        """The ``two_sentences`` feature of a window: 1 for two sentences, which must earn their place,
+        unless the second goes on with the first ("... faces challenges. These include ..."): then they
+        are one statement (0), and the first alone, which stops before what it announces, counts as 1."""
+        doc, start, end = ref
+        table = self._sentences
+        lo, hi = table.seg_ptr[doc : doc + 2].tolist()
+        following = lo + 1 + end  # (the passage's sentence i is segment lo + 1 + i)
+        if end - start == 2:
+            return 0.0 if table.flags[following - 1] & CONTINUES else 1.0
+        return 1.0 if following < hi and table.flags[following] & CONTINUES else 0.0
 
     def _candidate(
         self,
@@ -1168,8 +1181,10 @@ class Composer:
         log_length: float,
         bm25: float,
         base: Mapping[str, float],
+        parts: float | None = None,
     ) -> Candidate:
-        """The candidate's ranking features and score; ``held`` is (tokens, years, editions, any edition)."""
+        """The candidate's ranking features and score; ``held`` is (tokens, years, editions, any edition);
+        ``parts`` the ``two_sentences`` feature when not read from ``ref`` (see ``_parts``)."""
         tokens, years, ordinals, any_ordinal = held
         missing = 0.0
         for year in q.years:
@@ -1189,7 +1204,7 @@ class Composer:
             missing,
             float(kind == "fact"),
             bm25,
-            float(ref[2] - ref[1] == 2),
+            float(ref[2] - ref[1] == 2) if parts is None else parts,
             log_length,
         )
         score = sum(map(operator.mul, self._rank_weights, values))

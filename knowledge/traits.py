@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED, LABELLED, NAMING = 1, 2, 4, 8, 16, 32, 64
+NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED, LABELLED, NAMING, CONTINUES = 1, 2, 4, 8, 16, 32, 64, 128
 
 # A list item's label at the start of a sentence: "1. Government Support: ..." or "Shanghai: Innovation
 # Hub: ..." (a section whose passages start with one is a list: ``Composer._lists``).
@@ -41,6 +41,14 @@ _HAS_REASON_RE = re.compile(
 _HAS_NAMING_RE = re.compile(
     r"\b(?:also|formerly|officially|formally|previously|originally) (?:known as|called|named|titled)\b"
     r"|\bofficially\b|\bformally\b|\bfull name\b|\bshort for\b",
+    re.IGNORECASE,
+)
+
+# A sentence that goes on with the one before it, giving what that one announced ("... it also faces
+# challenges. These include concerns regarding ..."): the two are one statement.
+_CONTINUES_RE = re.compile(
+    r"^[\"“‘(]?(?:(?:these|they|those|this|such|examples) (?:include|includes|range|are|cover|covers)"
+    r"|among (?:them|these|others))\b",
     re.IGNORECASE,
 )
 
@@ -125,6 +133,7 @@ def text_flags(text: str) -> int:
         | (CAPITALISED if has_capitalised(text) else 0)
         | (LABELLED if LABEL_RE.match(text) else 0)
         | (NAMING if _HAS_NAMING(text) else 0)
+        | (CONTINUES if _CONTINUES_RE.match(text) else 0)
     )
 
 

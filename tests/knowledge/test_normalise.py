@@ -26,6 +26,11 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("gii rank at the moment", "gii rank"),
         ("any idea what the two sessions are", "what the two sessions are"),
         ("got any ideas, who heads wipo?", "who heads wipo?"),
+        (
+            "what's still holding china's innovation scene back",
+            "what's still holding back china's innovation scene",
+        ),
+        ("what holds it back", "what holds back it"),
     ],
 )
 def test_clean_removes_slack_noise(raw: str, expected: str) -> None:
