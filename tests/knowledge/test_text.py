@@ -37,6 +37,8 @@ def test_synonyms_are_folded() -> None:
     assert tokenize("to keep its edge") == tokenize("to continue its edge") == tokenize("kept its edge")
     assert tokenize("the main driver") == tokenize("a key driver")
     assert tokenize("mixing culture and tech") == tokenize("merging culture and tech")
+    assert tokenize("what is replacing it") == tokenize("what is the shift") == tokenize("the transition")
+    assert tokenize("this shows") == tokenize("this demonstrates") == tokenize("this indicates")
 
 
 def test_irregular_past_forms_meet_their_verb() -> None:
