@@ -31,6 +31,9 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
             "what's still holding back china's innovation scene",
         ),
         ("what holds it back", "what holds back it"),
+        ("what is guangxi treating as the main engine", "what is guangxi as the main engine"),
+        ("what does china see as its biggest challenge", "what does china as its biggest challenge"),
+        ("concerns regarding ip", "concerns regarding ip"),
     ],
 )
 def test_clean_removes_slack_noise(raw: str, expected: str) -> None:
