@@ -116,6 +116,17 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("shift", "replaced", "replacement", "switch", "switches", "switched", "switching"),
     ("show", "shows", "showed", "showing", "demonstrate", "demonstrates", "demonstrated", "demonstrating"),
     ("show", "indicate", "indicates", "indicated", "indicating"),
+    (
+        "include",
+        "includes",
+        "included",
+        "including",
+        "integrate",
+        "integrates",
+        "comprise",
+        "comprises",
+        "consist",
+    ),
 )
 
 # Irregular past forms Snowball stemming leaves apart from their verb ("led" is not "lead"): folded onto

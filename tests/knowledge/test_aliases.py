@@ -83,5 +83,7 @@ def test_the_seeds_paraphrases_meet_the_articles_words(seeds_dir: Path, tmp_path
         ("what is guangdong planning", "what has guangdong proposed"),
         ("what did he point to", "what did he cite"),
         ("what is holding back china", "what challenges china"),
+        ("which cities are part of the area", "which cities are included in the area"),
+        ("which cities make up the area", "which cities include the area"),
     ):
         assert rules.tokenize(asked) == rules.tokenize(written), asked

@@ -39,6 +39,7 @@ def test_synonyms_are_folded() -> None:
     assert tokenize("mixing culture and tech") == tokenize("merging culture and tech")
     assert tokenize("what is replacing it") == tokenize("what is the shift") == tokenize("the transition")
     assert tokenize("this shows") == tokenize("this demonstrates") == tokenize("this indicates")
+    assert tokenize("the area integrates nine cities") == tokenize("the area includes nine cities")
 
 
 def test_irregular_past_forms_meet_their_verb() -> None:
