@@ -652,7 +652,7 @@ class Composer:
 
         Called before a snapshot starts serving (and in the gunicorn master, before workers fork).
         """
-        _ = self._lists
+        _ = self._lists, self._continuing
         for question in WARM_UP:
             self.answer(question)
 
@@ -1163,12 +1163,19 @@ class Composer:
         unless the second goes on with the first ("... faces challenges. These include ..."): then they
         are one statement (0), and the first alone, which stops before what it announces, counts as 1."""
         doc, start, end = ref
-        table = self._sentences
-        lo, hi = table.seg_ptr[doc : doc + 2].tolist()
-        following = lo + 1 + end  # (the passage's sentence i is segment lo + 1 + i)
         if end - start == 2:
-            return 0.0 if table.flags[following - 1] & CONTINUES else 1.0
-        return 1.0 if following < hi and table.flags[following] & CONTINUES else 0.0
+            return 0.0 if (doc, start + 1) in self._continuing else 1.0
+        return 1.0 if (doc, end) in self._continuing else 0.0
+
+    @cached_property
+    def _continuing(self) -> frozenset[tuple[int, int]]:
+        """(passage, sentence) of every sentence that goes on with the one before (few: read once)."""
+        table = self._sentences
+        segments = np.flatnonzero(table.flags & CONTINUES)
+        docs = np.searchsorted(table.seg_ptr, segments, side="right") - 1
+        # (The passage's sentence i is segment seg_ptr[doc] + 1 + i; segment seg_ptr[doc] is its heading.)
+        sentences = segments - table.seg_ptr[docs] - 1
+        return frozenset(zip(docs.tolist(), sentences.tolist(), strict=True))
 
     def _candidate(
         self,
