@@ -41,9 +41,11 @@ from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, normalise, stem
 from knowledge.traits import (
     CAPITALISED,
     CAPITALISED_RE,
+    CONTINUES,
     ENUMERATION,
     LABEL_RE,
     LABELLED,
+    NAMING,
     NUMBER,
     REASON,
     YEAR,
@@ -95,6 +97,12 @@ _ASKS_AMOUNT_RE = re.compile(
     rf"|{_ASKS_SHARE_RE.pattern}",
     re.IGNORECASE,
 )
+# A number question asking how many times in a row ("how many years in a row" -> "consecutive").
+_REPEATED = r"(?:consecutive|straight|successive|running|in a row)"
+_ASKS_REPEATS_RE = re.compile(
+    rf"\bhow many (?:(?:years|times|editions)\b.*\b{_REPEATED}\b|{_REPEATED} (?:years|times|editions)\b)",
+    re.IGNORECASE,
+)
 # In an amount question these nouns name the type of answer, not a word it must hold ("what fraction
 # of", "what's the value of"). "share", "budget" and "funding" stay: the corpus uses them as subjects
 # ("share of world robotics patents", "R&D budget").
@@ -107,6 +115,16 @@ _ASKS_NUMBER_RE = re.compile(
 SHARE_TERMS = frozenset(stem(w) for w in ("percent", "percentage", "half", "third", "quarter", "fifth"))
 _POSITION_WORDS = frozenset(("first", "second", "third"))
 _ASKS_YEAR_RE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE)
+# Another name of the thing named: "what's the official name of the 863 programme", "formal program name",
+# "full name of X". The words say what type of answer is wanted (a text saying what X is also known as:
+# ``traits.NAMING``), not what the answer must contain ("official" is rarely written beside the name).
+_NAME_QUALIFIERS = ("official", "formal", "full", "proper", "complete", "real", "actual", "legal")
+_ASKS_NAME_RE = re.compile(
+    rf"\b(?:{'|'.join(_NAME_QUALIFIERS)}) (?:\w+ )?name\b"
+    r"|\b(?:officially|formally) (?:called|named|known as)\b",
+    re.IGNORECASE,
+)
+_NAME_WORDS = frozenset((*_NAME_QUALIFIERS, "name", "officially", "formally", "called", "named"))
 _ASKS_WHO_RE = re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE)
 _ASKS_WHERE_RE = re.compile(
     r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b",
@@ -133,6 +151,14 @@ _NUMBER_TERMS = frozenset(
     thousand million billion trillion percent dozen first second third half double twice""".split()  # noqa: SIM905
 )
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# A position that counts repetitions ("the second consecutive year", "third straight time", "5th year in
+# a row"): how many times, not only where in a ranking.
+_COUNTED_RE = re.compile(
+    r"\b(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\s+"
+    r"(?:(?:consecutive|straight|successive|running)\s+(?:year|time|month|quarter|edition)s?"
+    r"|(?:year|time|edition)s?\s+in\s+a\s+row)\b",
+    re.IGNORECASE,
+)
 _ORDINAL_RE = re.compile(r"\b\d+(?:st|nd|rd|th)\b")
 # A number after "more than", "over", ... is a threshold to compare with, not a constraint to match.
 _COMPARED_RE = re.compile(
@@ -231,6 +257,8 @@ class Question:
     amount: bool = False
     # An amount question asking for a share ("what percentage"), which only a share answers.
     share: bool = False
+    # A number question asking how many years or times in a row, which "the second consecutive year" answers.
+    repeats: bool = False
     # What is asked about that article itself: "publisher" or "published" (its front matter says).
     about_article: str | None = None
     # The abbreviation whose meaning is the whole question ("what does WIPO stand for"), when the alias
@@ -600,7 +628,7 @@ class Composer:
     ) -> _Traits:
         """What ``text`` (a fact's, with its ``tokens``) can answer: years, editions, types of answer."""
         years = set(_YEAR_RE.findall(text)) | ({str(as_of)} if as_of else set())
-        return self._traits_of(
+        traits = self._traits_of(
             text_flags(text) | (YEAR if as_of else 0),
             tokens,
             frozenset(years),
@@ -608,6 +636,11 @@ class Composer:
             len(text) if length is None else length,
             ranking,
         )
+        if ranking and _COUNTED_RE.search(text):
+            # "for the second consecutive year" is a position that counts: it answers "how many years in a
+            # row" (``Question.repeats``), not "how many clusters".
+            traits = dataclasses.replace(traits, types=traits.types | {"count"})
+        return traits
 
     def _traits_of(
         self,
@@ -627,7 +660,7 @@ class Composer:
 
         Called before a snapshot starts serving (and in the gunicorn master, before workers fork).
         """
-        _ = self._lists
+        _ = self._lists, self._continuing
         for question in WARM_UP:
             self.answer(question)
 
@@ -653,6 +686,8 @@ class Composer:
             # "what fraction of", "what's the value of": the type of answer wanted (``Question.amount``,
             # ``share``), which the answer states as "two-thirds" or "2.5 billion", not a subject word.
             surface = [w for w in surface if w not in _TYPE_NOUNS]
+        if _ASKS_NAME_RE.search(understood):
+            surface = [w for w in surface if w not in _NAME_WORDS]
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
         weights: dict[str, float] = {}
         unknown: list[str] = []
@@ -692,6 +727,8 @@ class Composer:
             if _ASKS_YEAR_RE.search(understood)
             else "who"
             if _ASKS_WHO_RE.search(understood)
+            else "name"
+            if _ASKS_NAME_RE.search(understood)
             else "where"
             if _ASKS_WHERE_RE.search(understood) and RANK_TERM not in terms  # "where does X stand": a rank
             else "list"
@@ -723,6 +760,7 @@ class Composer:
             yes_no=bool(_YES_NO_RE.match(understood)),
             amount=wants == "number" and asks_amount,
             share=wants == "number" and _ASKS_SHARE_RE.search(understood) is not None,
+            repeats=wants == "number" and _ASKS_REPEATS_RE.search(understood) is not None,
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
             about_article=(
@@ -1105,7 +1143,8 @@ class Composer:
         base: Mapping[str, float],
     ) -> Candidate:
         """A fact or a list as a candidate for ``q``."""
-        type_ok = _type_fit(q.wants, traits.types) if self._adds(q, traits.tokens) else 0.0
+        types = traits.types | {"number"} if q.repeats and "count" in traits.types else traits.types
+        type_ok = _type_fit(q.wants, types) if self._adds(q, traits.tokens) else 0.0
         held = (traits.tokens, traits.years, traits.ordinals, bool(traits.ordinals))
         return self._candidate(q, kind, ref, held, partial, type_ok, traits.log_length, bm25, base)
 
@@ -1127,8 +1166,27 @@ class Composer:
         held = (tokens, tokens, tokens, bool(kinds & ORDINAL_KIND))
         ref = (doc, window.start, window.end)
         return self._candidate(
-            q, "passage", ref, held, partial, type_ok, math.log1p(window.length), bm25, base
+            q, "passage", ref, held, partial, type_ok, math.log1p(window.length), bm25, base, self._parts(ref)
         )
+
+    def _parts(self, ref: tuple[int, int, int]) -> float:
+        """The ``two_sentences`` feature of a window: 1 for two sentences, which must earn their place,
+        unless the second goes on with the first ("... faces challenges. These include ..."): then they
+        are one statement (0), and the first alone, which stops before what it announces, counts as 1."""
+        doc, start, end = ref
+        if end - start == 2:
+            return 0.0 if (doc, start + 1) in self._continuing else 1.0
+        return 1.0 if (doc, end) in self._continuing else 0.0
+
+    @cached_property
+    def _continuing(self) -> frozenset[tuple[int, int]]:
+        """(passage, sentence) of every sentence that goes on with the one before (few: read once)."""
+        table = self._sentences
+        segments = np.flatnonzero(table.flags & CONTINUES)
+        docs = np.searchsorted(table.seg_ptr, segments, side="right") - 1
+        # (The passage's sentence i is segment seg_ptr[doc] + 1 + i; segment seg_ptr[doc] is its heading.)
+        sentences = segments - table.seg_ptr[docs] - 1
+        return frozenset(zip(docs.tolist(), sentences.tolist(), strict=True))
 
     def _candidate(
         self,
@@ -1141,8 +1199,10 @@ class Composer:
         log_length: float,
         bm25: float,
         base: Mapping[str, float],
+        parts: float | None = None,
     ) -> Candidate:
-        """The candidate's ranking features and score; ``held`` is (tokens, years, editions, any edition)."""
+        """The candidate's ranking features and score; ``held`` is (tokens, years, editions, any edition);
+        ``parts`` the ``two_sentences`` feature when not read from ``ref`` (see ``_parts``)."""
         tokens, years, ordinals, any_ordinal = held
         missing = 0.0
         for year in q.years:
@@ -1162,7 +1222,7 @@ class Composer:
             missing,
             float(kind == "fact"),
             bm25,
-            float(ref[2] - ref[1] == 2),
+            float(ref[2] - ref[1] == 2) if parts is None else parts,
             log_length,
         )
         score = sum(map(operator.mul, self._rank_weights, values))
@@ -1292,6 +1352,8 @@ def _types(flags: int, rank: bool, place: bool, ranking: bool = False) -> frozen
         types.add("enumeration")
     if flags & REASON:
         types.add("reason")
+    if flags & NAMING:
+        types.add("name")
     if flags & CAPITALISED:
         types.update(("who", "where"))
     elif place:

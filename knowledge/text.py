@@ -97,7 +97,79 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("drive", "fuel", "fuels", "fueled", "fuelled", "fueling", "fuelling", "propel"),
     ("empower", "empowers", "empowering", "help", "helps", "helping"),
     ("aim", "aims", "aimed", "aiming", "goal", "goals", "objective", "objectives"),
+    ("strong", "robust", "solid", "powerful", "sturdy"),
+    ("continue", "continues", "continued", "keep", "keeps", "kept", "maintain", "maintains", "maintained"),
+    ("key", "main", "primary", "principal"),
+    ("merge", "merging", "merged", "mix", "mixing", "mixed", "combine", "combining", "combined"),
+    ("merge", "blend", "blending", "blended", "fuse", "fusing", "fused"),
+    (
+        "shift",
+        "shifts",
+        "shifted",
+        "shifting",
+        "transition",
+        "transitions",
+        "replace",
+        "replaces",
+        "replacing",
+    ),
+    ("shift", "replaced", "replacement", "switch", "switches", "switched", "switching"),
+    ("show", "shows", "showed", "showing", "demonstrate", "demonstrates", "demonstrated", "demonstrating"),
+    ("show", "indicate", "indicates", "indicated", "indicating"),
+    (
+        "include",
+        "includes",
+        "included",
+        "including",
+        "integrate",
+        "integrates",
+        "comprise",
+        "comprises",
+        "consist",
+    ),
 )
+
+# Irregular past forms Snowball stemming leaves apart from their verb ("led" is not "lead"): folded onto
+# it on both sides, so "how many years has china led" meets "leading". Not "made" ("Made in China"),
+# "found" (to found) nor "left" (the side): each is also a word of its own.
+IRREGULAR_FORMS: dict[str, str] = {
+    form: verb
+    for verb, forms in (
+        ("lead", "led misled"),
+        ("win", "won"),
+        ("grow", "grew grown"),
+        ("rise", "rose risen"),
+        ("fall", "fell fallen"),
+        ("build", "built"),
+        ("sell", "sold"),
+        ("buy", "bought"),
+        ("bring", "brought"),
+        ("seek", "sought"),
+        ("hold", "held"),
+        ("keep", "kept"),
+        ("pay", "paid"),
+        ("meet", "met"),
+        ("send", "sent"),
+        ("choose", "chose chosen"),
+        ("draw", "drew drawn"),
+        ("write", "wrote written"),
+        ("run", "ran"),
+        ("become", "became"),
+        ("teach", "taught"),
+        ("think", "thought"),
+        ("strike", "struck"),
+        ("stand", "stood"),
+        ("lose", "lost"),
+        ("see", "saw seen"),
+        ("break", "broke broken"),
+        ("fly", "flew flown"),
+        ("shrink", "shrank shrunk"),
+        ("undergo", "underwent undergone"),
+        ("withdraw", "withdrew withdrawn"),
+        ("feel", "felt"),
+    )
+    for form in forms.split()
+}
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 # Numbers stay whole (decimals, thousands separators, ordinals); words may carry inner hyphens or '&'.
@@ -133,6 +205,11 @@ def normalise(text: str) -> str:
 _CANONICAL: dict[str, str] = {
     str(_STEMMER.stemWord(word)): str(_STEMMER.stemWord(group[0])) for group in SYNONYMS for word in group
 }
+# (An irregular form goes where its verb goes: "kept" -> keep -> continue.)
+for _form, _verb in IRREGULAR_FORMS.items():
+    _CANONICAL.setdefault(
+        str(_STEMMER.stemWord(_form)), _CANONICAL.get(_STEMMER.stemWord(_verb), _STEMMER.stemWord(_verb))
+    )
 
 
 @lru_cache(maxsize=65536)

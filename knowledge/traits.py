@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED, LABELLED = 1, 2, 4, 8, 16, 32
+NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED, LABELLED, NAMING, CONTINUES = 1, 2, 4, 8, 16, 32, 64, 128
 
 # A list item's label at the start of a sentence: "1. Government Support: ..." or "Shanghai: Innovation
 # Hub: ..." (a section whose passages start with one is a list: ``Composer._lists``).
@@ -32,6 +32,23 @@ _HAS_REASON_RE = re.compile(
     r"advantages?|enables?|enabling|allows?|so as to|in order to|aims? to|aimed at|seeks? to|"
     r"to (?:address|tackle|meet|counter|reduce|boost|ensure|secure)|demonstrating|given that|"
     r"leads? to|led to|leading to)\b",
+    re.IGNORECASE,
+)
+
+# Where a text gives another name of a thing ("the National High-Tech Development Plan (also known as the
+# 863 Program)"): what "what's the official name of X" asks for. A nickname ("known as the Silicon Valley
+# of China") is not an official name, nor is a paraphrase.
+_HAS_NAMING_RE = re.compile(
+    r"\b(?:also|formerly|officially|formally|previously|originally) (?:known as|called|named|titled)\b"
+    r"|\bofficially\b|\bformally\b|\bfull name\b|\bshort for\b",
+    re.IGNORECASE,
+)
+
+# A sentence that goes on with the one before it, giving what that one announced ("... it also faces
+# challenges. These include concerns regarding ..."): the two are one statement.
+_CONTINUES_RE = re.compile(
+    r"^[\"“‘(]?(?:(?:these|they|those|this|such|examples) (?:include|includes|range|are|cover|covers)"
+    r"|among (?:them|these|others))\b",
     re.IGNORECASE,
 )
 
@@ -61,6 +78,7 @@ class _Folded:
 
 _HAS_NUMBER = _Folded(_HAS_NUMBER_RE)
 _HAS_REASON = _Folded(_HAS_REASON_RE)
+_HAS_NAMING = _Folded(_HAS_NAMING_RE)
 _HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
 _DIGIT_RE = re.compile(r"\d")
 
@@ -114,6 +132,8 @@ def text_flags(text: str) -> int:
         | (REASON if _HAS_REASON(text) else 0)
         | (CAPITALISED if has_capitalised(text) else 0)
         | (LABELLED if LABEL_RE.match(text) else 0)
+        | (NAMING if _HAS_NAMING(text) else 0)
+        | (CONTINUES if _CONTINUES_RE.match(text) else 0)
     )
 
 

@@ -75,3 +75,15 @@ def test_number_forms_meet_the_spelled_out_figure(tmp_path: Path) -> None:
     rules = snapshot.composer.rules
     assert rules.tokenize("12bn crowns") == rules.tokenize("12 billion crowns")
     assert rules.tokenize("40k robots") == rules.tokenize("40,000 robots")  # as articles write thousands
+
+
+def test_the_seeds_paraphrases_meet_the_articles_words(seeds_dir: Path, tmp_path: Path) -> None:
+    rules = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer.rules
+    for asked, written in (
+        ("what is guangdong planning", "what has guangdong proposed"),
+        ("what did he point to", "what did he cite"),
+        ("what is holding back china", "what challenges china"),
+        ("which cities are part of the area", "which cities are included in the area"),
+        ("which cities make up the area", "which cities include the area"),
+    ):
+        assert rules.tokenize(asked) == rules.tokenize(written), asked

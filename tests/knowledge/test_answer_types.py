@@ -137,6 +137,59 @@ def test_how_much_is_not_answered_by_a_position(tmp_path: Path) -> None:
     assert count.best.features["type_ok"] == 1.0  # "second consecutive year" counts them
 
 
+def test_a_counted_position_in_a_ranking_fact_answers_how_many_years_in_a_row(tmp_path: Path) -> None:
+    facts = """facts:
+  - id: zenda-clusters
+    answer: Zenda has the largest number of clusters for the second consecutive year.
+    value: "largest number of clusters"
+    unit: rank
+    topics: [number of clusters, most clusters]
+    source: years
+    quote: Zenda has the largest number of clusters for the second consecutive year.
+    rank: true
+"""
+    articles = {
+        "years.md": "---\nid: years\ntitle: Zenda\n---\n"
+        "Zenda has the largest number of clusters for the second consecutive year.\n"
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=facts)).composer
+    for question in (
+        "how many years in a row has zenda had the most clusters",
+        "for how many straight years has zenda had the most clusters",
+    ):
+        count = composer.decide(question)
+        assert count.question.repeats and count.best is not None and count.best.kind == "fact", question
+        assert count.best.features["type_ok"] == 1.0, question
+    # The position counts years, not clusters: "how many clusters" is not answered by it.
+    clusters = composer.analyse("how many clusters does zenda have")
+    fact = next(c.described() for c in composer.candidates(clusters) if c.kind == "fact")
+    assert not clusters.repeats and fact.features["type_ok"] == 0.0
+
+
+def test_an_official_name_wants_a_text_giving_another_name(tmp_path: Path) -> None:
+    articles = {
+        "plan.md": "---\ntitle: Zenda plans\n---\n"
+        "The Zenda Robotics Plan (also known as the Falcon Program) funds robot labs.\n\n"
+        "The Falcon Program is run from Strelsau and Zenda City.\n",
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    for question in (
+        "whats the official name of the falcon program",
+        "falcon program - what's the formal program name",
+        "what is the falcon program officially called",
+    ):
+        decision = composer.decide(question)
+        q = decision.question
+        assert q.wants == "name", question
+        assert not {"offici", "formal", "name", "call"} & set(q.terms), question
+        assert decision.best is not None and "also known as" in decision.best.text, question
+        assert decision.best.features["type_ok"] == 1.0, question
+    # A text naming the thing without giving another name for it does not answer.
+    q = composer.analyse("what's the official name of strelsau")
+    assert q.wants == "name"
+    assert all(c.described().features["type_ok"] == 0.0 for c in composer.candidates(q))
+
+
 def test_a_share_wants_a_share_not_any_amount(tmp_path: Path) -> None:
     articles = {
         "budget.md": "---\ntitle: Strelsau budget\n---\nStrelsau spends 40 billion crowns on research.\n",

@@ -6,6 +6,7 @@ import pytest
 
 from knowledge import KnowledgeBase, QuestionError, load_snapshot
 from knowledge.composer import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
+from tests.knowledge.conftest import write_kb
 
 
 @pytest.fixture
@@ -133,3 +134,18 @@ def test_a_declined_question_offers_the_facts_nearby(seeds_dir: Path) -> None:
     else:
         assert answer.related and any("2.5 billion" in text for text, _ in answer.related)
         assert len(answer.related) <= 3
+
+
+def test_a_sentence_is_kept_with_the_one_giving_what_it_announces(tmp_path: Path) -> None:
+    articles = {
+        "zenda.md": "---\ntitle: Zenda\n---\n"
+        "Zenda's innovation scene has grown fast, yet it also faces challenges. These include weak patent "
+        "protection and a small home market.\n\nZenda's rivers carry barges to the sea.\n",
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    for question in (
+        "what challenges does zenda's innovation scene face",
+        "what's holding zenda's innovation back",
+    ):
+        decision = composer.decide(question)
+        assert decision.best is not None and "weak patent protection" in decision.best.text, question

@@ -26,6 +26,14 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("gii rank at the moment", "gii rank"),
         ("any idea what the two sessions are", "what the two sessions are"),
         ("got any ideas, who heads wipo?", "who heads wipo?"),
+        (
+            "what's still holding china's innovation scene back",
+            "what's still holding back china's innovation scene",
+        ),
+        ("what holds it back", "what holds back it"),
+        ("what is guangxi treating as the main engine", "what is guangxi as the main engine"),
+        ("what does china see as its biggest challenge", "what does china as its biggest challenge"),
+        ("concerns regarding ip", "concerns regarding ip"),
     ],
 )
 def test_clean_removes_slack_noise(raw: str, expected: str) -> None:

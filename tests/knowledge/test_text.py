@@ -33,6 +33,22 @@ def test_stemming_and_possessives() -> None:
 def test_synonyms_are_folded() -> None:
     assert tokenize("When did it start?") == tokenize("When was it launched?")
     assert tokenize("high-tech firms") == tokenize("high-tech enterprises")
+    assert tokenize("strong clusters") == tokenize("robust clusters")
+    assert tokenize("to keep its edge") == tokenize("to continue its edge") == tokenize("kept its edge")
+    assert tokenize("the main driver") == tokenize("a key driver")
+    assert tokenize("mixing culture and tech") == tokenize("merging culture and tech")
+    assert tokenize("what is replacing it") == tokenize("what is the shift") == tokenize("the transition")
+    assert tokenize("this shows") == tokenize("this demonstrates") == tokenize("this indicates")
+    assert tokenize("the area integrates nine cities") == tokenize("the area includes nine cities")
+
+
+def test_irregular_past_forms_meet_their_verb() -> None:
+    assert tokenize("China led the count") == tokenize("China leading the count")
+    assert tokenize("who won") == tokenize("who wins")
+    assert tokenize("exports grew") == tokenize("exports grow")
+    # Forms that are also words of their own stay apart.
+    assert tokenize("Made in China") != tokenize("make in China")
+    assert tokenize("found") != tokenize("find")
 
 
 def test_stop_words_are_dropped() -> None:
