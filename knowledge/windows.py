@@ -63,6 +63,8 @@ class WindowReader:
         self.sentences = sentences
         self.term_kinds = term_kinds  # term id -> kind bits (uint8)
         self.max_chars = max_chars  # a two-sentence window longer than this is no candidate
+        # Each segment's kinds (all its terms' kinds together), read once: they depend on no question.
+        self.segment_kinds = _segment_kinds(sentences, term_kinds)
 
     def terms(self, doc: int, lookup: Lookup) -> frozenset[str]:
         """The wanted terms passage ``doc`` holds anywhere (every window holds at most these)."""
@@ -94,36 +96,21 @@ class WindowReader:
             frozenset([wanted[i] for i in ids[a - first : b - first] if i in wanted])
             for a, b in pairwise(ptr)
         ]
-        kinds = [0] * (hi - lo)
-        adds = [not lookup.adds] * (hi - lo)
-        term_kinds = self.term_kinds[ids_array]
-        where = np.flatnonzero(term_kinds)
-        if len(where):
-            self._read_kinds(ids, ptr, where.tolist(), term_kinds[where].tolist(), lookup, kinds, adds)
+        kinds = self.segment_kinds[lo:hi].tolist()
+        asked = lookup.adds
+        if not asked:
+            adds = [True] * (hi - lo)
+        else:
+            adds = [(kind & asked) != 0 for kind in kinds]
+            own = lookup.own
+            if own and (self.term_kinds[list(own)] & asked).any():
+                # A segment's term of that kind may be the question's own: read the segment's terms.
+                for segment, holds in enumerate(adds):
+                    if holds:
+                        a, b = ptr[segment] - first, ptr[segment + 1] - first
+                        held = ids_array[a:b][(self.term_kinds[ids_array[a:b]] & asked) != 0]
+                        adds[segment] = not lookup.own.issuperset(held.tolist())
         return self._join(found, table.flags[lo:hi].tolist(), kinds, adds, table.chars[lo:hi].tolist())
-
-    @staticmethod
-    def _read_kinds(
-        ids: list[int],
-        ptr: list[int],
-        where: list[int],
-        term_kinds: list[int],
-        lookup: Lookup,
-        kinds: list[int],
-        adds: list[bool],
-    ) -> None:
-        """Each segment's term kinds, and whether it holds a term of kind ``lookup.adds`` not asked.
-
-        ``where`` are the positions (in ``ids``) of the terms of some kind, ``term_kinds`` their kinds.
-        """
-        first = ptr[0]
-        segment = 0
-        for position, kind in zip(where, term_kinds, strict=True):
-            while position >= ptr[segment + 1] - first:
-                segment += 1
-            kinds[segment] |= kind
-            if kind & lookup.adds and ids[position] not in lookup.own:
-                adds[segment] = True
 
     def _join(
         self,
@@ -163,3 +150,14 @@ class WindowReader:
                         )
                     )
         return out
+
+
+def _segment_kinds(table: SentenceTable, term_kinds: np.ndarray) -> np.ndarray:
+    """Each segment's kind bits: its terms' kinds or-ed together (uint8, 0 for an empty segment)."""
+    starts = table.term_ptr[:-1]
+    out = np.zeros(len(starts), dtype=np.uint8)
+    filled = table.term_ptr[1:] > starts
+    if filled.any():
+        # Empty segments have no extent, so each filled segment runs to the next filled one's start.
+        out[filled] = np.bitwise_or.reduceat(term_kinds[table.terms], starts[filled])
+    return out
