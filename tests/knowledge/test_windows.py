@@ -15,11 +15,16 @@ from knowledge.traits import ordinal_terms
 from knowledge.windows import NUMBER_KIND, ORDINAL_KIND, RANK_KIND, Lookup
 
 
-def test_windows_hold_the_passage_s_terms_flags_and_lengths(seeds_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("own_every", [0, 3])  # none of the terms is the question's own, or every third
+def test_windows_hold_the_passage_s_terms_flags_and_lengths(
+    seeds_dir: Path, tmp_path: Path, own_every: int
+) -> None:
     composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
     reader = composer._windows
     table = reader.sentences
-    every_term = Lookup(dict(enumerate(composer.passage_index.vocabulary.terms)), NUMBER_KIND, frozenset())
+    vocabulary = composer.passage_index.vocabulary
+    own = frozenset(range(0, len(vocabulary), own_every)) if own_every else frozenset()
+    every_term = Lookup(dict(enumerate(vocabulary.terms)), NUMBER_KIND, own)
     checked = 0
     for doc, passage in enumerate(composer.passages):
         heading, sentences = table.tokens(doc)
@@ -43,7 +48,10 @@ def test_windows_hold_the_passage_s_terms_flags_and_lengths(seeds_dir: Path, tmp
             assert reader.window_terms(doc, window.start, window.end, every_term) == window.tokens
             assert bool(window.kinds & RANK_KIND) == (RANK_TERM in window.tokens)
             assert bool(window.kinds & ORDINAL_KIND) == bool(ordinal_terms(window.tokens))
-            assert window.adds == any(t[0].isdigit() or t in _NUMBER_TERMS for t in window.tokens)
+            # A number the question itself holds adds nothing.
+            assert window.adds == any(
+                (t[0].isdigit() or t in _NUMBER_TERMS) and vocabulary[t] not in own for t in window.tokens
+            )
             checked += 1
     assert checked > 100
 
