@@ -225,6 +225,7 @@ _ASKS_EXPANSION_RES = (
 )
 # How far down the passages an abbreviation's spelled-out form is looked for.
 EXPANSION_PASSAGES = 50
+NAMES_SEEN = 65536  # capitalised words whose knownness is remembered (``Composer._known_name``)
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
 # Control characters other than tab and line breaks, and U+FFFD (bytes that were not UTF-8): binary input.
@@ -535,6 +536,7 @@ class Composer:
             if key and tokens and (len(key) > 1 or tokens <= self.names or not tokens <= self.vocabulary):
                 self._places[key] = tokens
         self._place_len = max((len(k) for k in self._places), default=1)
+        self._place_starts = frozenset(k[0] for k in self._places)  # a place's first word: where to look
         # What the alias tables spell abbreviations out as ("wipo" -> world intellectual property
         # organization): what "what does WIPO stand for" is answered with (see ``_Expansion``).
         self._expansions: dict[str, tuple[str, ...]] = {
@@ -551,6 +553,8 @@ class Composer:
             stems = frozenset(stem(w) for w in self.rules.words(value) if w not in STOP_WORDS)
             if len(stems) >= 2:
                 self._alias_phrases[tuple(alias.split())] = stems
+        self._alias_phrase_starts = frozenset(k[0] for k in self._alias_phrases if k)
+        self._names_seen: dict[str, bool] = {}  # see ``_known_name``
         self._place_terms = (
             frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
         )
@@ -715,8 +719,7 @@ class Composer:
             fixed = self.speller.correct(lowered)
             if fixed.isalpha() and fixed not in understood_words:
                 continue  # part of a phrase the alias file spells out ("MIC 2025"): a known name
-            parts = [stem(p) for p in self.rules.words(fixed) if p not in STOP_WORDS and p not in NOISE_WORDS]
-            if parts and not any(p in self.vocabulary for p in parts):
+            if not self._known_name(fixed):
                 unknown_name = True
         wants = (
             "reason"
@@ -775,6 +778,17 @@ class Composer:
             abbreviation=self._abbreviation_asked(cleaned),
         )
 
+    def _known_name(self, word: str) -> bool:
+        """Whether a capitalised word (lowered, spelled) is known: some of its terms are the knowledge
+        base's, or it has none (answered once per word: names recur from question to question)."""
+        known = self._names_seen.get(word)
+        if known is None:
+            parts = [stem(p) for p in self.rules.words(word) if p not in STOP_WORDS and p not in NOISE_WORDS]
+            known = not parts or any(p in self.vocabulary for p in parts)
+            if len(self._names_seen) < NAMES_SEEN:
+                self._names_seen[word] = known
+        return known
+
     def _abbreviation_asked(self, cleaned: str) -> str | None:
         """The abbreviation the question asks the meaning of, and nothing else, if the alias tables have it."""
         text = " ".join(cleaned.split()).strip()
@@ -796,7 +810,11 @@ class Composer:
         """Places the question names (as token sets), the corpus's common subject excepted."""
         found: list[frozenset[str]] = []
         i = 0
+        starts = self._place_starts
         while i < len(surface):
+            if surface[i] not in starts:
+                i += 1
+                continue
             for n in range(min(self._place_len, len(surface) - i), 0, -1):
                 tokens = self._places.get(tuple(surface[i : i + n]))
                 if tokens is not None:
@@ -811,9 +829,12 @@ class Composer:
     def _phrases(self, text: str) -> tuple[frozenset[str], ...]:
         """The expansions (as stems) of the abbreviations ``text`` uses (see ``Question.phrases``)."""
         words = [w.strip(".,;:!?\"'()") for w in text.split()]
+        starts = self._alias_phrase_starts
         found = []
         for n in (1, 2, 3):
             for i in range(len(words) - n + 1):
+                if words[i] not in starts:
+                    continue
                 stems = self._alias_phrases.get(tuple(words[i : i + n]))
                 if stems is not None and stems not in found:
                     found.append(stems)

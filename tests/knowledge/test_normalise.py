@@ -148,3 +148,76 @@ def test_english_words_are_ordinary_words_only() -> None:
     words = english_words()
     assert {"lunch", "targets", "stands", "launch"} <= words
     assert not {"inovation", "reserch", "tecnology", "manufactring"} & words
+
+
+def _clean_unguarded(question: str) -> str:
+    """``clean`` as it reads without its substring guards: every pattern on every question."""
+    from knowledge import normalise as n
+
+    text = question
+    for pattern, replacement in (
+        (n._MENTION_RE, " "),
+        (n._URL_RE, " "),
+        (n._EMOJI_CODE_RE, " "),
+        (n._EMOJI_RE, " "),
+        (n._MARKDOWN_RE, " "),
+        (n._REPEATED_RE, r"\1"),
+        (n._FRONT_RE, r"\1 \2"),
+        (n._SPLIT_VERB_RE, r"\1 back \2"),
+        (n._REGARD_AS_RE, " "),
+        (n._NOW_RE, " "),
+    ):
+        text = pattern.sub(replacement, text)
+    text = n._IMPERATIVE_RE.sub("", n._LEADING_RE.sub("", " ".join(text.split())))
+    kept = [w for w in text.split(" ") if w.strip(",.!?;:-").lower() not in n.NOISE_WORDS]
+    return " ".join(kept).strip(" ,;:-")
+
+
+_PIECES = [
+    "hey",
+    "<@U123>",
+    "@innov",
+    "https://x.y/z",
+    "www.a.b",
+    ":rocket:",
+    "*bold*",
+    "_it_",
+    "`code`",
+    "??",
+    "!!",
+    "on the",
+    "robotics",
+    "front",
+    "what's",
+    "holding",
+    "china's",
+    "scene",
+    "back",
+    "treating",
+    "as",
+    "its",
+    "main",
+    "engine",
+    "these",
+    "days",
+    "right",
+    "now",
+    "at the moment",
+    "as of today",
+    "pls",
+    "GII",
+    "rank",
+    "Front",
+    "BACK",
+    "AS",
+    "Now",
+    "hold",
+    "seen",
+    "regard",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=14))
+def test_clean_skips_a_pattern_only_where_it_cannot_match(pieces: list[str]) -> None:
+    question = " ".join(pieces)
+    assert clean(question) == _clean_unguarded(question)
