@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from knowledge.errors import Problem
-from knowledge.files import DecodeProblem, decode, load_yaml
+from knowledge.files import DecodeProblem, decode, load_yaml, yaml_problem
 from knowledge.models import Article, Passage
 from knowledge.text import split_sentences
 
@@ -182,9 +182,9 @@ def load_article(path: Path, data: bytes | None = None) -> tuple[Article, list[P
     try:
         header = load_yaml(header_text) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        line = 2 + (mark.line if mark else 0)
-        raise ArticleError(Problem(str(path), line, f"front matter is not valid YAML: {exc}")) from exc
+        raise ArticleError(
+            yaml_problem(str(path), exc, first_line=2, what="front matter is not valid YAML")
+        ) from exc
     if not isinstance(header, dict):
         raise ArticleError(Problem(str(path), 2, "front matter must be 'key: value' lines"))
     try:

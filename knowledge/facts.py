@@ -10,12 +10,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from knowledge.errors import Problem
-from knowledge.files import FACTS_FILE, YAML_LOADER, DecodeProblem, compose_yaml, decode
+from knowledge.files import FACTS_FILE, YAML_LOADER, DecodeProblem, compose_yaml, decode, yaml_problem
 from knowledge.models import Article, Fact
 from knowledge.text import normalise
 
 __all__ = ["FACTS_FILE", "FactEntry", "load_facts"]
 LABEL_CHARS = 60  # a fact's id as echoed in a problem: never a whole (possibly huge) value
+MIN_QUOTE_WORDS = 4  # a quote is a clause of its article, not a word that happens to be in it
 
 
 class FactEntry(BaseModel):
@@ -66,10 +67,7 @@ def load_facts(
         root = compose_yaml(text)
         parsed: Any = None if root is None else YAML_LOADER(text).construct_document(root)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        return [], [
-            Problem(file, (mark.line + 1) if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")
-        ]
+        return [], [yaml_problem(file, exc)]
     if parsed is None:
         return [], []
     if not isinstance(parsed, dict) or not isinstance(parsed.get("facts"), list):
@@ -103,22 +101,9 @@ def load_facts(
                 Problem(file, line, f"fact {entry.id}: unknown source {entry.source!r} (articles: {known})")
             )
             continue
-        if entry.source not in normalised_articles:
-            normalised_articles[entry.source] = normalise(articles[entry.source].raw)
-        if normalise(entry.quote) not in normalised_articles[entry.source]:
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    f"fact {entry.id}: quote not found in {articles[entry.source].path}; "
-                    "copy it verbatim from the article",
-                )
-            )
-            continue
-        if normalise(entry.value).casefold() not in normalise(entry.answer).casefold():
-            problems.append(
-                Problem(file, line, f"fact {entry.id}: answer does not state the value {entry.value!r}")
-            )
+        problem = _check_fact(entry, articles[entry.source], normalised_articles)
+        if problem is not None:
+            problems.append(Problem(file, line, f"fact {entry.id}: {problem}"))
             continue
         facts.append(
             Fact(
@@ -135,3 +120,28 @@ def load_facts(
             )
         )
     return facts, problems
+
+
+def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[str, str]) -> str | None:
+    """What is wrong with a fact against its article, or None.
+
+    The quote must be a clause of the article's text as innov reads it (not the page furniture the
+    cleaner drops: captions, "Must Read", "Leave a reply"), and it must state the value the answer
+    gives: a fact whose answer says "5th" over a quote saying "11th" is refused, not served.
+    """
+    if article.id not in normalised_articles:
+        normalised_articles[article.id] = normalise(article.text)
+    quote = normalise(entry.quote)
+    if len(quote.split()) < MIN_QUOTE_WORDS:
+        return f"quote too short ({len(quote.split())} words): quote the clause that states the value"
+    if quote not in normalised_articles[article.id]:
+        return (
+            f"quote not found in {article.path}; copy it verbatim from the article's text "
+            "(not a caption or the page's links)"
+        )
+    value = normalise(entry.value).casefold()
+    if value not in normalise(entry.answer).casefold():
+        return f"answer does not state the value {entry.value!r}"
+    if value not in quote.casefold():
+        return f"quote does not state the value {entry.value!r}: quote the words that say it"
+    return None

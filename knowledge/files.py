@@ -209,3 +209,30 @@ class AnchorRefused(yaml.YAMLError):
 
     def __str__(self) -> str:
         return self.problem
+
+
+def yaml_problem(
+    file: str, exc: yaml.YAMLError, *, first_line: int = 1, what: str = "not valid YAML"
+) -> Problem:
+    """The problem a YAML error is, in one line, at the line to fix (``first_line``: the file line of the
+    text's first line).
+
+    PyYAML marks where the problem was found (``problem_mark``) and, for some errors, where the construct
+    it was reading began (``context_mark``). An unclosed bracket or quote is fixed where it opens (the
+    problem is found later, at worst at the end of the file); a mis-indented entry where it is found (the
+    block it breaks may have begun hundreds of lines above). The message names the other line too.
+    """
+    context = getattr(exc, "context", None) or ""
+    unclosed = context.startswith(("while scanning", "while parsing a flow"))
+    found, began = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    mark = (began or found) if unclosed else (found or began)
+    line = first_line + (mark.line if mark else 0)
+    message = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if context:
+        if unclosed and found is not None and found.line != getattr(mark, "line", None):
+            message = f"{message} at line {first_line + found.line} ({context})"
+        elif not unclosed and began is not None and began.line != getattr(mark, "line", None):
+            message = f"{message} ({context} at line {first_line + began.line})"
+        else:
+            message = f"{message} ({context})"
+    return Problem(file, line, f"{what}: {message}")

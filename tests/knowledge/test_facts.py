@@ -21,7 +21,7 @@ def test_a_quote_not_in_its_source_names_fact_file_and_line(tmp_path: Path) -> N
     )
     assert _problems(kb) == [
         f"{kb / 'facts.yaml'}:10: fact robot-density: quote not found in {kb / 'robots.md'}; "
-        "copy it verbatim from the article"
+        "copy it verbatim from the article's text (not a caption or the page's links)"
     ]
 
 
@@ -31,6 +31,17 @@ def test_a_quote_not_in_its_source_names_fact_file_and_line(tmp_path: Path) -> N
         ("source: robots", "source: nowhere", "fact robot-density: unknown source 'nowhere'"),
         ("id: robot-density", "id: ruritania-gii-rank", "duplicate id (first at line 2)"),
         ('value: "300"', 'value: "400"', "answer does not state the value '400'"),
+        # An answer and value that its quote contradicts: refused, not served with the quote as its source.
+        (
+            'answer: Ruritania has 300 robots per 10,000 workers.\n    value: "300"',
+            'answer: Ruritania has 900 robots per 10,000 workers.\n    value: "900"',
+            "fact robot-density: quote does not state the value '900'",
+        ),
+        (
+            "quote: Ruritania ranks 7th in the Global Innovation Index.",
+            "quote: Ruritania ranks 7th",
+            "fact ruritania-gii-rank: quote too short (3 words)",
+        ),
         (
             "    unit: rank\n",
             "    unit: rank\n    colour: red\n",
@@ -82,3 +93,27 @@ def test_seed_fact_table(seeds_dir: Path) -> None:
         assert fact.value.casefold() in normalise(fact.answer).casefold()
     ranking = {f.id for f in snapshot.ranking_facts()}
     assert {"gii-rank", "rd-expenditure-world-rank"} <= ranking
+
+
+def test_a_quote_must_come_from_the_article_s_text_not_its_page_furniture(tmp_path: Path) -> None:
+    # A photo caption is in the file but not in the text innov reads (the cleaner drops it): a fact
+    # quoting it would cite words the article's text does not hold.
+    articles = {
+        "robots.md": "---\nid: robots\ntitle: Robots in Ruritania\n---\n"
+        "A view of Strelsau city's central business district. Photo: VCG\n\n"
+        "Ruritania has 300 robots per 10,000 workers. Its robot makers hold 5,000 patents.\n",
+    }
+    facts = """facts:
+  - id: strelsau-cbd
+    answer: Strelsau has a central business district.
+    value: central business district
+    source: robots
+    quote: "A view of Strelsau city's central business district"
+"""
+    kb = write_kb(tmp_path / "kb", articles=articles, facts=facts)
+    from knowledge.corpus import load_article
+
+    article, _ = load_article(kb / "robots.md")
+    assert "central business district" in article.raw and "central business district" not in article.text
+    (problem,) = _problems(kb)
+    assert "fact strelsau-cbd: quote not found in" in problem
