@@ -265,6 +265,9 @@ class Question:
     # The abbreviation whose meaning is the whole question ("what does WIPO stand for"), when the alias
     # tables spell it out.
     abbreviation: str | None = None
+    # The word whose meaning is the whole question ("what does X stand for"), known to the alias tables
+    # or not: only a text writing it out answers ("Zhongguancun (ZGC)"), never one merely naming it.
+    expansion_asked: str | None = None
     # The sum of ``weights``, summed once: every candidate's coverage divides by it.
     total: float = field(init=False, default=0.0)
 
@@ -776,6 +779,7 @@ class Composer:
                 else None
             ),
             abbreviation=self._abbreviation_asked(cleaned),
+            expansion_asked=_expansion_asked(cleaned),
         )
 
     def _known_name(self, word: str) -> bool:
@@ -792,11 +796,8 @@ class Composer:
     def _abbreviation_asked(self, cleaned: str) -> str | None:
         """The abbreviation the question asks the meaning of, and nothing else, if the alias tables have it."""
         text = " ".join(cleaned.split()).strip()
-        for pattern in _ASKS_EXPANSION_RES:
-            match = pattern.search(text)
-            if match is not None and match.group("abbr").lower() in self._expansions:
-                return match.group("abbr")
-        return None
+        asked = _expansion_asked(text)
+        return asked if asked is not None and asked.lower() in self._expansions else None
 
     def _given(self, text: str) -> frozenset[str]:
         """The terms of what the question says it already knows ("besides X", "X and what else")."""
@@ -880,6 +881,20 @@ class Composer:
         q = self.analyse(question)
         if q.article is not None and q.about_article is not None:
             return self._about_article(q, q.article, q.about_article)
+        if q.abbreviation is None and q.expansion_asked is not None:
+            # Letters the alias file does not know: an article may still pair them with their words.
+            paired = self._paired_out(q, q.expansion_asked)
+            if paired is not None:
+                return paired
+            # "what does Kimi stand for": a sentence naming Kimi does not say what it stands for.
+            decision = self._ranked(q)
+            if (
+                decision.answer
+                and decision.best is not None
+                and not _writes_out(q.expansion_asked, decision.best.text)
+            ):
+                return Decision(q, decision.best, 0.0, False, self.related(q))
+            return decision
         if q.abbreviation is None:
             return self._ranked(q)
         expansion = _Expansion(q.abbreviation, self._expansions[q.abbreviation.lower()])
@@ -910,7 +925,14 @@ class Composer:
         probability = self.model.probability(best.features)
         # A share is asked and the text states none ("what % of its budget ..." -> "40 billion crowns"):
         # whatever else it matches, it does not answer (the question's share words are no terms to miss).
-        answer = probability >= self.model.threshold and not (q.share and best.features["type_ok"] == 0.0)
+        answer = (
+            probability >= self.model.threshold
+            # A share, or another name, is asked and the text states none ("what % of its budget ..." ->
+            # "40 billion crowns"; "what's the official name of the US" -> a sentence naming the United
+            # States): whatever else it matches, it does not answer (the words naming the type asked
+            # are no terms to miss).
+            and not ((q.share or q.wants == "name") and best.features["type_ok"] == 0.0)
+        )
         return Decision(q, best, probability, answer, () if answer else self.related(q))
 
     def _spelled_out(self, q: Question, expansion: _Expansion) -> Decision | None:
@@ -926,6 +948,29 @@ class Composer:
                     text = f"{expansion.abbreviation.upper()} stands for {found}."
                     source = self.articles[passage.article_id].source(quote=_clip(sentence))
                     # No features: a look-up, not a ranking (``evaluate`` leaves it out of fitting).
+                    return Decision(q, Candidate("passage", text, (source,), {}, 0.0), 1.0, True)
+        return None
+
+    def _paired_out(self, q: Question, abbreviation: str) -> Decision | None:
+        """ "SRB stands for Strelsau Robotics Board.": where an article writes the letters in brackets after
+        words whose initials spell them ("the Strelsau Robotics Board (SRB)"), though the alias file does
+        not know them; None when no article does."""
+        letters = [c for c in abbreviation.lower() if c.isalpha()]
+        if len(letters) < 2:
+            return None
+        bracketed = re.compile(rf"((?:[A-Z][\w'’&-]*\s+)+)\(\s*(?i:{re.escape(abbreviation)})\s*\)")
+        for hit in self.passage_index.retrieve(self.rules.tokenize(abbreviation), EXPANSION_PASSAGES):
+            passage = self.passages[hit.doc]
+            for sentence in passage.sentences:
+                for match in bracketed.finditer(sentence):
+                    words = match.group(1).split()
+                    found = next(
+                        (words[i:] for i in range(len(words)) if _initials(words[i:]) == letters), None
+                    )
+                    if found is None:
+                        continue
+                    text = f"{abbreviation.upper()} stands for {' '.join(found)}."
+                    source = self.articles[passage.article_id].source(quote=_clip(sentence))
                     return Decision(q, Candidate("passage", text, (source,), {}, 0.0), 1.0, True)
         return None
 
@@ -1438,6 +1483,35 @@ def _type_fit(wants: str | None, types: frozenset[str]) -> float:
     if wants == "list":  # a list answers it best, then a sentence enumerating things, a statement least
         return 1.0 if "list" in types else 0.75 if "enumeration" in types else 0.5
     return float(wants in types)
+
+
+def _expansion_asked(cleaned: str) -> str | None:
+    """The word the question asks the meaning of, and nothing else ("what does WIPO stand for")."""
+    text = " ".join(cleaned.split()).strip()
+    for pattern in _ASKS_EXPANSION_RES:
+        match = pattern.search(text)
+        if match is not None:
+            return match.group("abbr")
+    return None
+
+
+def _initials(words: Sequence[str]) -> list[str]:
+    """The letters words' initials spell, as an abbreviation skips "and", "of", "the" ...."""
+    return [p[0].lower() for w in words for p in w.split("-") if p and p.lower() not in _SKIPPED_INITIALS]
+
+
+def _writes_out(abbreviation: str, text: str) -> bool:
+    """Whether ``text`` says what ``abbreviation`` stands for: pairs it with words ("Zhongguancun (ZGC)",
+    "ZGC (Zhongguancun)") or says it stands for, is short for or means something."""
+    abbr = re.escape(abbreviation)
+    return (
+        re.search(
+            rf"\(\s*{abbr}\s*\)|(?<![\w&]){abbr}\s*\(|(?<![\w&]){abbr}\W+(?:\w+\W+)?(?:stands for|is short for|short for|means)\b",
+            text,
+            re.IGNORECASE,
+        )
+        is not None
+    )
 
 
 def check_question(question: str) -> str:

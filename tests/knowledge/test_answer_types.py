@@ -284,3 +284,34 @@ def test_what_s_the_budget_or_value_asks_for_an_amount(snapshot) -> None:  # typ
     # The report says nothing of money: naming it is no answer to what it costs.
     report = composer.decide("whats the budget for the ruritanian report")
     assert report.question.amount and not report.answer
+
+
+def test_what_a_name_stands_for_is_only_answered_by_a_text_writing_it_out(tmp_path: Path) -> None:
+    # "Kimi" and "SRB" are no abbreviations the alias file knows: a sentence naming them, however well it
+    # matches, does not say what they stand for; one pairing the letters with their words does.
+    articles = {
+        "labs.md": "---\ntitle: Strelsau labs\n---\n"
+        "Kimi and the Strelsau Robotics Board (SRB) opened two labs in Zenda in 2024.\n\n"
+        "The Kimi lab builds robots for Zenda's farms.\n",
+    }
+    snapshot = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None))
+    composer = snapshot.composer
+    assert composer.analyse("what does kimi stand for").expansion_asked == "kimi"
+    assert composer.analyse("what does kimi stand for").abbreviation is None  # (not in the alias file)
+    kimi = composer.decide("what does kimi stand for")
+    assert kimi.best is not None and "Kimi" in kimi.best.text and not kimi.answer
+    srb = snapshot.answer("what does SRB stand for?")
+    assert srb.text == "SRB stands for Strelsau Robotics Board." and srb.score == 1.0
+    assert srb.sources[0].quote is not None and "Strelsau Robotics Board (SRB)" in srb.sources[0].quote
+    # Asked alongside something else, it is an ordinary question.
+    assert composer.analyse("what does kimi stand for and where are its labs").expansion_asked is None
+
+
+def test_another_name_is_only_answered_by_a_text_giving_one(tmp_path: Path) -> None:
+    articles = {
+        "zenda.md": "---\ntitle: Zenda\n---\nZenda spends more on research than any other country in the region.\n",
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    decision = composer.decide("what's the official name of zenda")
+    assert decision.question.wants == "name"
+    assert decision.best is not None and decision.best.features["type_ok"] == 0.0 and not decision.answer
