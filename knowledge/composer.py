@@ -225,6 +225,7 @@ _ASKS_EXPANSION_RES = (
 )
 # How far down the passages an abbreviation's spelled-out form is looked for.
 EXPANSION_PASSAGES = 50
+_HARD_TYPES = frozenset(("name", "number", "year", "who", "where"))
 NAMES_SEEN = 65536  # capitalised words whose knownness is remembered (``Composer._known_name``)
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
@@ -931,7 +932,7 @@ class Composer:
             # "40 billion crowns"; "what's the official name of the US" -> a sentence naming the United
             # States): whatever else it matches, it does not answer (the words naming the type asked
             # are no terms to miss).
-            and not ((q.share or q.wants == "name") and best.features["type_ok"] == 0.0)
+            and not ((q.share or q.wants in _HARD_TYPES) and best.features["type_ok"] == 0.0)
         )
         return Decision(q, best, probability, answer, () if answer else self.related(q))
 
@@ -1336,7 +1337,7 @@ class Composer:
         get_id = self.passage_index.vocabulary.get_id
         words = {*q.weights, *q.names, *q.years, *q.ordinals}.union(*q.entities, *q.phrases)
         wanted = {term_id: t for t in words if (term_id := get_id(t)) >= 0}
-        adds = SHARE_KIND if q.share else AMOUNT_KIND if q.amount else _ADDS_KIND.get(q.wants or "", 0)
+        adds = SHARE_KIND if q.share else AMOUNT_KIND if _counts(q) else _ADDS_KIND.get(q.wants or "", 0)
         # (A share is wanted whether or not the question says "percent" itself.)
         own = (
             frozenset(term_id for t in q.weights if (term_id := get_id(t)) >= 0)
@@ -1356,7 +1357,7 @@ class Composer:
             return not tokens.isdisjoint(SHARE_TERMS)
         if q.wants == "number":
             numbers = (t for t in tokens if (t[0].isdigit() or t in _NUMBER_TERMS) and t not in q.weights)
-            if q.amount:
+            if _counts(q):
                 return any(
                     t not in _POSITION_WORDS and not ordinal_terms((t,)) and not year_terms((t,))
                     for t in numbers
@@ -1493,6 +1494,12 @@ def _expansion_asked(cleaned: str) -> str | None:
         if match is not None:
             return match.group("abbr")
     return None
+
+
+def _counts(q: Question) -> bool:
+    """Whether ``q`` asks for an amount or a count ("how much", "how many"), which a year or a position
+    ("2024", "11th") does not give; "how many years in a row" is answered by one ("second")."""
+    return q.amount or (q.wants == "number" and not q.repeats)
 
 
 def _initials(words: Sequence[str]) -> list[str]:

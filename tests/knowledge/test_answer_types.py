@@ -315,3 +315,19 @@ def test_another_name_is_only_answered_by_a_text_giving_one(tmp_path: Path) -> N
     decision = composer.decide("what's the official name of zenda")
     assert decision.question.wants == "name"
     assert decision.best is not None and decision.best.features["type_ok"] == 0.0 and not decision.answer
+
+
+def test_a_count_is_not_answered_by_a_year_nor_any_type_by_a_text_without_it(tmp_path: Path) -> None:
+    # "how many clusters" is not answered by a sentence whose only number is the report's year; the
+    # issue's rule: a candidate without the type asked does not answer (it may be offered as related).
+    articles = {
+        "clusters.md": "---\ntitle: Zenda clusters\n---\n"
+        "The 2024 report highlights the rise of Zenda's science and technology clusters.\n\n"
+        "Strelsau hosts the biggest robot fair of the region.\n",
+    }
+    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    decision = composer.decide("how many clusters does zenda have")
+    assert decision.best is not None and "2024 report" in decision.best.text
+    assert decision.best.features["type_ok"] == 0.0 and not decision.answer
+    when = composer.decide("when did the report highlight zenda's clusters")
+    assert when.best is not None and when.best.features["type_ok"] == 1.0  # a year is what "when" wants

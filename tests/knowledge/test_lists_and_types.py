@@ -31,7 +31,9 @@ def test_a_number_the_question_already_holds_is_no_answer_to_how_many(seeds_dir:
     q = composer.analyse("how many scientists have been recruited through thousand talents")
     assert q.wants == "number"
     assert not composer._adds(q, frozenset({"thousand", "talent", "program"}))
-    assert composer._adds(q, frozenset({"thousand", "talent", "2008"}))
+    assert composer._adds(q, frozenset({"thousand", "talent", "7,000"}))
+    # A year is no count ("how many" is not answered by "launched in 2008").
+    assert not composer._adds(q, frozenset({"thousand", "talent", "2008"}))
 
 
 def test_where_needs_a_place_the_question_does_not_name(seeds_dir: Path) -> None:
