@@ -405,14 +405,23 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
 
 def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
     from bot.console import run_console
-    from bot.services import Services
+    from bot.services import Services, open_knowledge_or_last_good
 
     if stdin.isatty() and out.isatty():
         # On a terminal, log lines would land between the replies: they go to a file instead.
         log_path = Path(tempfile.gettempdir()) / f"innov-console-{os.getuid()}.log"
         logs.configure_file(settings.log_level, log_path)
         print(f"(logs: {log_path})", file=out)
-    services = Services(settings)
+    # Like a server, the console answers from the last good saved index while the files are broken,
+    # and says so (`innov ask` and `innov check` fail instead: they are how a curator checks an edit).
+    kb, problems = open_knowledge_or_last_good(settings)
+    if problems is not None:
+        print(
+            f"innov: the knowledge files do not load; answering from the last good saved index {kb.version} "
+            f"until they do:\n{problems}",
+            file=sys.stderr,
+        )
+    services = Services(settings, kb=kb)
     try:
         run_console(settings, services, stdin, out)
     finally:

@@ -83,6 +83,27 @@ def open_knowledge(settings: Settings, *, isolated: bool = False) -> KnowledgeBa
     return KnowledgeBase(settings.innov_knowledge_dir, **_knowledge_options(settings, isolated=isolated))
 
 
+def open_knowledge_or_last_good(
+    settings: Settings, *, isolated: bool = False
+) -> tuple[KnowledgeBase, KnowledgeLoadError | None]:
+    """The files' knowledge base, or when they are broken the last good saved index and why the files
+    did not load (its problems are also in ``kb.problems``).
+
+    Raises ``KnowledgeLoadError`` (file:line problems) when the files are broken and nothing was saved.
+    """
+    try:
+        return open_knowledge(settings, isolated=isolated), None
+    except KnowledgeLoadError as exc:
+        last_good = KnowledgeBase.last_good(
+            settings.innov_knowledge_dir,
+            problems=exc.problems,
+            **_knowledge_options(settings, isolated=isolated),
+        )
+        if last_good is None:
+            raise
+        return last_good, exc
+
+
 def open_serving_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base a server starts with: the files' (built aside with limits), or, when the
     files are broken, the last good saved index with their problems in ``kb.problems``. Its memory is
@@ -90,20 +111,11 @@ def open_serving_knowledge(settings: Settings) -> KnowledgeBase:
 
     Raises ``KnowledgeLoadError`` (file:line problems) when the files are broken and nothing was saved.
     """
-    try:
-        kb = open_knowledge(settings, isolated=True)
-    except KnowledgeLoadError as exc:
-        last_good = KnowledgeBase.last_good(
-            settings.innov_knowledge_dir, problems=exc.problems, **_knowledge_options(settings, isolated=True)
-        )
-        if last_good is None:
-            raise
+    kb, problems = open_knowledge_or_last_good(settings, isolated=True)
+    if problems is not None:
         logger.error(
-            "the knowledge files do not load; serving the last good saved index %s:\n%s",
-            last_good.version,
-            exc,
+            "the knowledge files do not load; serving the last good saved index %s:\n%s", kb.version, problems
         )
-        kb = last_good
     kb.after_swap = settle_memory
     settle_memory()
     return kb

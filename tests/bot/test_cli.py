@@ -367,3 +367,24 @@ def test_reload_prints_one_line_per_replica_and_fails_if_one_failed(
     finally:
         for replica in replicas:
             replica.close()
+
+
+def test_the_console_answers_from_the_last_good_index_while_the_files_are_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kb = _copy_seeds(tmp_path, monkeypatch)
+    monkeypatch.setenv("INNOV_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert run("check")[0] == 0  # (saves the index)
+    facts = kb / "facts.yaml"
+    facts.write_text(facts.read_text().replace("    answer:", "  answer:", 1), encoding="utf-8")
+    capsys.readouterr()
+    code, out = run("console", stdin="/innov whats chinas gii rank\n")
+    assert code == 0 and "11th" in out
+    warning = capsys.readouterr().err
+    assert "answering from the last good saved index" in warning and f"{facts}:" in warning
+    # `innov ask` still fails: it is how a curator checks an edit.
+    assert run("ask", "whats chinas gii rank")[0] == 1
+    # With nothing saved, the console cannot start either.
+    monkeypatch.setenv("INNOV_INDEX_DIR", str(tmp_path / "empty-index"))
+    assert run("console", stdin="/innov whats chinas gii rank\n")[0] == 1
