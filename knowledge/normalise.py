@@ -42,7 +42,12 @@ NOISE_WORDS: frozenset[str] = frozenset(
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 _MENTION_RE = re.compile(r"<[@#!][^>]*>|(?<!\w)@[\w.-]+")
+# A Slack link ("<https://x.y|click here>"), label and all, like a bare URL.
+_SLACK_LINK_RE = re.compile(r"<(?:https?://|mailto:)[^|>\s]*(?:\|[^>]*)?>", re.IGNORECASE)
 _URL_RE = re.compile(r"<?https?://\S+>?|\bwww\.\S+")
+# Characters that show as nothing, inside a word as well (zero-width space and joiners, word joiner,
+# byte-order mark, soft hyphen): "ch\u200bina" is "china".
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u2060\ufeff\u00ad]")
 _EMOJI_CODE_RE = re.compile(r":[a-z0-9_+-]+:")
 _EMOJI_RE = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 _MARKDOWN_RE = re.compile(r"(?<!\w)[*_~`]+|[*_~`]+(?!\w)")
@@ -123,8 +128,10 @@ def clean(question: str) -> str:
     """The question without Slack noise: mentions, URLs, emoji, markdown, greetings, sign-offs."""
     # Each pattern runs only where a word or character it needs is there (a substring test in C): most
     # questions hold none of them, and a pattern starting at a word boundary tries every position.
-    text = question
+    text = _INVISIBLE_RE.sub("", question)
     lowered = text.lower()
+    if "<" in text:
+        text = _SLACK_LINK_RE.sub(" ", text)
     if "<" in text or "@" in text:
         text = _MENTION_RE.sub(" ", text)
     if "http" in lowered or "www." in lowered:

@@ -154,7 +154,7 @@ def _clean_unguarded(question: str) -> str:
     """``clean`` as it reads without its substring guards: every pattern on every question."""
     from knowledge import normalise as n
 
-    text = question
+    text = n._SLACK_LINK_RE.sub(" ", n._INVISIBLE_RE.sub("", question))
     for pattern, replacement in (
         (n._MENTION_RE, " "),
         (n._URL_RE, " "),
@@ -214,6 +214,10 @@ _PIECES = [
     "hold",
     "seen",
     "regard",
+    "<https://x.y/z|click here>",
+    "<http://a.b>",
+    "ch\u200bina",
+    "g\u00adii",
 ]
 
 
@@ -221,3 +225,15 @@ _PIECES = [
 def test_clean_skips_a_pattern_only_where_it_cannot_match(pieces: list[str]) -> None:
     question = " ".join(pieces)
     assert clean(question) == _clean_unguarded(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "cleaned"),
+    [
+        ("whats chinas gii rank <https://evil.example.com|click here>", "whats chinas gii rank"),
+        ("whats chinas gii rank <https://evil.example.com>", "whats chinas gii rank"),
+        ("what is ch\u200bina's g\u00adii rank", "what is china's gii rank"),
+    ],
+)
+def test_slack_links_go_whole_and_invisible_characters_read_as_nothing(question: str, cleaned: str) -> None:
+    assert clean(question) == cleaned
