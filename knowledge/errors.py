@@ -23,7 +23,8 @@ class Problem:
             object.__setattr__(self, "file", "…" + self.file[-(MAX_MESSAGE_CHARS - 1) :])
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        # Line 0: the whole file or directory ("too big", "no articles"), printed without a line.
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
 
 class KnowledgeError(Exception):

@@ -117,3 +117,14 @@ def test_a_quote_must_come_from_the_article_s_text_not_its_page_furniture(tmp_pa
     assert "central business district" in article.raw and "central business district" not in article.text
     (problem,) = _problems(kb)
     assert "fact strelsau-cbd: quote not found in" in problem
+
+
+def test_a_problem_with_a_whole_file_names_the_file_without_a_line_zero(tmp_path: Path) -> None:
+    from knowledge.errors import Problem
+
+    assert str(Problem("kb/huge.md", 0, "cannot read: too big")) == "kb/huge.md: cannot read: too big"
+    assert str(Problem("kb/facts.yaml", 4, "not valid YAML")) == "kb/facts.yaml:4: not valid YAML"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (problem,) = _problems(empty)
+    assert problem == f"{empty}: no articles (*.md) in the knowledge directory"
