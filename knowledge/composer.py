@@ -1413,13 +1413,14 @@ class Composer:
     def find_facts(self, topic: str | None) -> list[Fact]:
         """Facts about ``topic`` (best match first), or every fact when no topic is given.
 
-        The topic is understood like a question: noise, typos, aliases and demonyms are handled.
+        The topic is understood like a question: noise, typos, aliases and demonyms are handled. Raises
+        ``QuestionError`` for a topic that cannot be taken as it is (see ``check_question``).
         """
         if not topic or not topic.strip():
             return list(self.facts)
         if self.fact_index is None:
             return []
-        q = self.analyse(topic)
+        q = self.analyse(check_question(topic))  # (a topic is held to a question's limits)
         if not q.weights:
             return []
         hits = self.fact_index.retrieve(q.terms, len(self.facts))

@@ -149,3 +149,12 @@ def test_a_sentence_is_kept_with_the_one_giving_what_it_announces(tmp_path: Path
     ):
         decision = composer.decide(question)
         assert decision.best is not None and "weak patent protection" in decision.best.text, question
+
+
+def test_a_facts_topic_is_held_to_a_question_s_limits(seeds_dir: Path) -> None:
+    from knowledge import QuestionError
+
+    composer = load_snapshot(seeds_dir).composer
+    assert composer.find_facts("gii rank")
+    with pytest.raises(QuestionError, match="too long"):
+        composer.find_facts("gii rank " * 3000)
