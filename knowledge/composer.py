@@ -430,45 +430,71 @@ _SKIPPED_INITIALS = frozenset(("and", "of", "the", "for", "in", "on", "&"))
 
 
 class _Expansion:
-    """What an abbreviation stands for, per the alias file, and how to find an article writing it out."""
+    """What an abbreviation stands for, and how to tell a text that writes it out.
 
-    def __init__(self, abbreviation: str, words: tuple[str, ...]) -> None:
+    With the alias file's words for it, an article writes it out where it pairs them with the letters
+    ("Zhongguancun (ZGC)") or, when their initials spell it, where it uses them; without (letters the
+    alias file does not know), where it brackets the letters after words whose initials spell them
+    ("the Strelsau Robotics Board (SRB)").
+    """
+
+    def __init__(self, abbreviation: str, words: tuple[str, ...] = ()) -> None:
         self.abbreviation = abbreviation
         own = abbreviation.lower()
+        self._letters = [c for c in own if c.isalpha()]
         # "AMNC: AMNC Asia's Most Innovative Countries": the abbreviation itself is no part of what it means.
         self.words = tuple(w for w in words if w != own) or words
-        joined = r"[\s,;-]+".join(map(re.escape, self.words))
         abbr = re.escape(abbreviation)
-        self._plain = re.compile(rf"\b{joined}s?\b", re.IGNORECASE)
         self._named = re.compile(rf"(?<![\w&]){abbr}(?![\w&])", re.IGNORECASE)
+        joined = r"[\s,;-]+".join(map(re.escape, self.words))
+        self._plain = re.compile(rf"\b{joined}s?\b", re.IGNORECASE)
         # "Zhongguancun (ZGC)", "ZGC (Zhongguancun)": the article says which abbreviation it is.
         self._paired = re.compile(
             rf"\b(?P<x>{joined})\s*\(\s*{abbr}\s*\)|\b{abbr}\s*\(\s*(?P<y>{joined})\s*\)", re.IGNORECASE
         )
-        initials = [p[0] for w in self.words for p in w.split("-") if p and p not in _SKIPPED_INITIALS]
-        letters = [c for c in own if c.isalpha()]
-        remaining = iter(initials)
+        self._bracketed = re.compile(rf"((?:[A-Z][\w'’&-]*\s+)+)\(\s*(?i:{abbr})\s*\)")
+        # A text saying what the letters stand for, the alias file's words unknown: "... Board (SRB)",
+        # "SRB (...)", "SRB stands for / is short for / means ...".
+        self._said = re.compile(
+            rf"\(\s*{abbr}\s*\)|(?<![\w&]){abbr}\s*\(|(?<![\w&]){abbr}\W+(?:\w+\W+)?(?:stands for|short for|means)\b",
+            re.IGNORECASE,
+        )
         # Words whose initials spell the abbreviation ("World Intellectual Property Organization"), not a
         # paraphrase the alias file gives for matching ("NPC: top legislature", "PV: solar panels").
+        spelled = _initials(self.words)
+        remaining = iter(spelled)
         self._initials_fit = (
             len(self.words) >= 2
-            and bool(letters)
-            and letters[0] == initials[0]
-            and all(c in remaining for c in letters)
+            and bool(self._letters)
+            and bool(spelled)
+            and self._letters[0] == spelled[0]
+            and all(c in remaining for c in self._letters)
         )
 
     def written_out(self, sentence: str) -> str | None:
         """The expansion as ``sentence`` writes it, when it does so as this abbreviation's."""
+        if not self.words:
+            for match in self._bracketed.finditer(sentence) if len(self._letters) >= 2 else ():
+                words = match.group(1).split()
+                found = next(
+                    (words[i:] for i in range(len(words)) if _initials(words[i:]) == self._letters), None
+                )
+                if found is not None:
+                    return " ".join(found)
+            return None
         paired = self._paired.search(sentence)
         if paired is not None:
             return paired.group("x") or paired.group("y")
-        found = self._plain.search(sentence) if self._initials_fit else None
-        return found.group(0) if found is not None else None
+        found_plain = self._plain.search(sentence) if self._initials_fit else None
+        return found_plain.group(0) if found_plain is not None else None
 
     def spelled_in(self, text: str) -> bool:
-        """Whether ``text`` names the abbreviation and holds the expansion's words ("AMNC 23 stands for
-        Asia's Most Innovative Countries"), not the expansion alone (a sentence on "solar panels" does
-        not say what "PV" stands for)."""
+        """Whether ``text`` says what the abbreviation stands for: names it and holds the alias file's words
+        for it ("AMNC 23 stands for Asia's Most Innovative Countries"; a sentence on "solar panels" does
+        not say what "PV" stands for), or, those unknown, pairs or equates it with words ("Kimi and ..."
+        does not say what Kimi stands for)."""
+        if not self.words:
+            return self._said.search(text) is not None
         return self._plain.search(text) is not None and self._named.search(text) is not None
 
 
@@ -882,28 +908,15 @@ class Composer:
         q = self.analyse(question)
         if q.article is not None and q.about_article is not None:
             return self._about_article(q, q.article, q.about_article)
-        if q.abbreviation is None and q.expansion_asked is not None:
-            # Letters the alias file does not know: an article may still pair them with their words.
-            paired = self._paired_out(q, q.expansion_asked)
-            if paired is not None:
-                return paired
-            # "what does Kimi stand for": a sentence naming Kimi does not say what it stands for.
-            decision = self._ranked(q)
-            if (
-                decision.answer
-                and decision.best is not None
-                and not _writes_out(q.expansion_asked, decision.best.text)
-            ):
-                return Decision(q, decision.best, 0.0, False, self.related(q))
-            return decision
-        if q.abbreviation is None:
+        if q.expansion_asked is None:
             return self._ranked(q)
-        expansion = _Expansion(q.abbreviation, self._expansions[q.abbreviation.lower()])
+        # The alias file's words for it, if it has them.
+        expansion = _Expansion(q.expansion_asked, self._expansions.get(q.expansion_asked.lower(), ()))
         spelled_out = self._spelled_out(q, expansion)
         if spelled_out is not None:
             return spelled_out
         # No article writes it out as such: a fact may ("AMNC 23 stands for ..."); any other text that
-        # does not spell it out is no answer to what it stands for.
+        # does not spell it out ("what does Kimi stand for" -> a sentence naming Kimi) is no answer.
         decision = self._ranked(q)
         if decision.answer and decision.best is not None and not expansion.spelled_in(decision.best.text):
             return Decision(q, decision.best, 0.0, False, self.related(q))
@@ -924,14 +937,12 @@ class Composer:
         extra = {"margin": margin, "missed_max": self._missed_max(q, best)}
         best = best._replace(features={**best.features, **extra})
         probability = self.model.probability(best.features)
-        # A share is asked and the text states none ("what % of its budget ..." -> "40 billion crowns"):
-        # whatever else it matches, it does not answer (the question's share words are no terms to miss).
         answer = (
             probability >= self.model.threshold
-            # A share, or another name, is asked and the text states none ("what % of its budget ..." ->
-            # "40 billion crowns"; "what's the official name of the US" -> a sentence naming the United
-            # States): whatever else it matches, it does not answer (the words naming the type asked
-            # are no terms to miss).
+            # A share, number, year, person, place or other name is asked and the text states none
+            # ("what % of its budget ..." -> "40 billion crowns"; "what's the official name of the US"
+            # -> a sentence naming the United States): whatever else it matches, it does not answer
+            # (the words naming the type asked are no terms to miss).
             and not ((q.share or q.wants in _HARD_TYPES) and best.features["type_ok"] == 0.0)
         )
         return Decision(q, best, probability, answer, () if answer else self.related(q))
@@ -940,7 +951,8 @@ class Composer:
         """ "WIPO stands for World Intellectual Property Organization.": the alias file's expansion where an
         article writes it out as the abbreviation's ("Zhongguancun (ZGC)", or words whose initials spell
         it), cited with that sentence; None when no article does."""
-        terms = [stem(w) for w in expansion.words if w not in STOP_WORDS]
+        words = expansion.words or (expansion.abbreviation.lower(),)
+        terms = [stem(w) for w in words if w not in STOP_WORDS]
         for hit in self.passage_index.retrieve(terms, EXPANSION_PASSAGES):
             passage = self.passages[hit.doc]
             for sentence in passage.sentences:
@@ -949,29 +961,6 @@ class Composer:
                     text = f"{expansion.abbreviation.upper()} stands for {found}."
                     source = self.articles[passage.article_id].source(quote=_clip(sentence))
                     # No features: a look-up, not a ranking (``evaluate`` leaves it out of fitting).
-                    return Decision(q, Candidate("passage", text, (source,), {}, 0.0), 1.0, True)
-        return None
-
-    def _paired_out(self, q: Question, abbreviation: str) -> Decision | None:
-        """ "SRB stands for Strelsau Robotics Board.": where an article writes the letters in brackets after
-        words whose initials spell them ("the Strelsau Robotics Board (SRB)"), though the alias file does
-        not know them; None when no article does."""
-        letters = [c for c in abbreviation.lower() if c.isalpha()]
-        if len(letters) < 2:
-            return None
-        bracketed = re.compile(rf"((?:[A-Z][\w'’&-]*\s+)+)\(\s*(?i:{re.escape(abbreviation)})\s*\)")
-        for hit in self.passage_index.retrieve(self.rules.tokenize(abbreviation), EXPANSION_PASSAGES):
-            passage = self.passages[hit.doc]
-            for sentence in passage.sentences:
-                for match in bracketed.finditer(sentence):
-                    words = match.group(1).split()
-                    found = next(
-                        (words[i:] for i in range(len(words)) if _initials(words[i:]) == letters), None
-                    )
-                    if found is None:
-                        continue
-                    text = f"{abbreviation.upper()} stands for {' '.join(found)}."
-                    source = self.articles[passage.article_id].source(quote=_clip(sentence))
                     return Decision(q, Candidate("passage", text, (source,), {}, 0.0), 1.0, True)
         return None
 
@@ -1506,20 +1495,6 @@ def _counts(q: Question) -> bool:
 def _initials(words: Sequence[str]) -> list[str]:
     """The letters words' initials spell, as an abbreviation skips "and", "of", "the" ...."""
     return [p[0].lower() for w in words for p in w.split("-") if p and p.lower() not in _SKIPPED_INITIALS]
-
-
-def _writes_out(abbreviation: str, text: str) -> bool:
-    """Whether ``text`` says what ``abbreviation`` stands for: pairs it with words ("Zhongguancun (ZGC)",
-    "ZGC (Zhongguancun)") or says it stands for, is short for or means something."""
-    abbr = re.escape(abbreviation)
-    return (
-        re.search(
-            rf"\(\s*{abbr}\s*\)|(?<![\w&]){abbr}\s*\(|(?<![\w&]){abbr}\W+(?:\w+\W+)?(?:stands for|is short for|short for|means)\b",
-            text,
-            re.IGNORECASE,
-        )
-        is not None
-    )
 
 
 def check_question(question: str) -> str:
