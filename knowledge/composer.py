@@ -1167,7 +1167,9 @@ class Composer:
             tokens = traits.tokens | self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
         else:
             title = self._title_tokens.get(self.passages.article_id(doc), _EMPTY)
-            tokens = self._windows.window_terms(doc, start, end, self._lookup(q)) | title
+            get_id = self.passage_index.vocabulary.get_id
+            weighed = Lookup({term_id: t for t in q.weights if (term_id := get_id(t)) >= 0})
+            tokens = self._windows.window_terms(doc, start, end, weighed) | title
         missing = [w for t, w in q.weights.items() if t not in tokens]
         # Measured against the rarest possible term, not the question's total: a share of the total
         # falls as the question grows and so mostly repeats ``coverage``.
@@ -1333,7 +1335,7 @@ class Composer:
             if adds and not q.share
             else frozenset()
         )
-        return Lookup(wanted, adds, own)
+        return Lookup(wanted, adds, own, self._windows.own_adds(own, adds))
 
     def _adds(self, q: Question, tokens: frozenset[str]) -> bool:
         """Whether the text holds a number, place or name of the kind asked that the question lacks.

@@ -54,6 +54,10 @@ class Lookup:
     wanted: Mapping[int, str]
     adds: int = 0
     own: frozenset[int] = frozenset()
+    # Whether one of ``own`` may itself be of kind ``adds``: then a segment holding that kind is read term
+    # by term (its kind bits cannot tell the question's own term from another). True unless the caller
+    # knows better (``WindowReader.own_adds``): always right, only slower.
+    own_adds: bool = True
 
 
 class WindowReader:
@@ -83,6 +87,10 @@ class WindowReader:
         wanted = lookup.wanted
         return frozenset([wanted[i] for i in wanted.keys() & held])
 
+    def own_adds(self, own: frozenset[int], adds: int) -> bool:
+        """Whether one of the term ids ``own`` is of a kind in ``adds`` (``Lookup.own_adds``)."""
+        return bool(own) and bool(adds) and bool((self.term_kinds[list(own)] & adds).any())
+
     def windows(self, doc: int, lookup: Lookup) -> list[Window]:
         """Passage ``doc``'s windows in order: sentence i alone, then i with i + 1 when short enough."""
         table = self.sentences
@@ -103,7 +111,7 @@ class WindowReader:
         else:
             adds = [(kind & asked) != 0 for kind in kinds]
             own = lookup.own
-            if own and (self.term_kinds[list(own)] & asked).any():
+            if own and lookup.own_adds:
                 # A segment's term of that kind may be the question's own: read the segment's terms.
                 for segment, holds in enumerate(adds):
                     if holds:
