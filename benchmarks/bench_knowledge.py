@@ -72,6 +72,14 @@ def _time_each(fn: Any, items: list[Any]) -> list[float]:
     return times
 
 
+def _answer_latency(composer: Any, questions: list[str]) -> tuple[float, float]:
+    """p50 and p99 (ms) of each question's first answer, the composer warmed as a server warms it."""
+    composer.warm()  # what a server does before it serves (lists, speller tables, first-use caches)
+    for question in REPEATED:  # warm the interpreter's paths, not the measured questions
+        composer.answer(question)
+    return _ms(_time_each(composer.answer, questions))
+
+
 def _corpus(kind: str, size: int) -> tuple[Path, list[str]]:
     from benchmarks import corpora
 
@@ -96,21 +104,16 @@ def measure(kind: str, size: int, engine: str, index_dir: str) -> dict[str, Any]
             "rss_growth_mb": round(rss_mb() - rss_before),
         }
     if engine == "innov-answers":  # one more process's answer latency (see ``ANSWER_RUNS``)
-        composer = load_snapshot(directory, index_dir=Path(index_dir)).composer
-        composer.warm()
-        for question in REPEATED:
-            composer.answer(question)
-        answer_p50, answer_p99 = _ms(_time_each(composer.answer, questions))
+        answer_p50, answer_p99 = _answer_latency(
+            load_snapshot(directory, index_dir=Path(index_dir)).composer, questions
+        )
         return {"answer_p50_ms": answer_p50, "answer_p99_ms": answer_p99}
     if engine == "innov":
         snapshot = load_snapshot(directory, index_dir=Path(index_dir))
         load_s = time.perf_counter() - started
         rss_loaded = rss_mb()
         composer = snapshot.composer
-        composer.warm()  # what a server does before it serves (lists, speller tables, first-use caches)
-        for question in REPEATED:  # warm the interpreter's paths, not the measured questions
-            composer.answer(question)
-        answer_p50, answer_p99 = _ms(_time_each(composer.answer, questions))
+        answer_p50, answer_p99 = _answer_latency(composer, questions)
         term_lists = [list(dict.fromkeys(tokenize(q))) for q in questions]
         index = composer.passage_index
         ours = _time_each(lambda terms: index.retrieve(terms, TOP_K), term_lists)
