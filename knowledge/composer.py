@@ -263,8 +263,7 @@ class Question:
     repeats: bool = False
     # What is asked about that article itself: "publisher" or "published" (its front matter says).
     about_article: str | None = None
-    # The abbreviation whose meaning is the whole question ("what does WIPO stand for"), when the alias
-    # tables spell it out.
+    # ``expansion_asked`` when the alias tables spell it out.
     abbreviation: str | None = None
     # The word whose meaning is the whole question ("what does X stand for"), known to the alias tables
     # or not: only a text writing it out answers ("Zhongguancun (ZGC)"), never one merely naming it.
@@ -778,6 +777,7 @@ class Composer:
             for m in _ORDINAL_RE.finditer(spelled)
             if m.start() not in compared and m.group(0).lower() not in SYMBOLS
         )
+        asked = _expansion_asked(cleaned)
         return Question(
             text=question,
             normalised=normalised.lower(),
@@ -805,8 +805,8 @@ class Composer:
                 if _ASKS_PUBLISHED_RE.search(understood)
                 else None
             ),
-            abbreviation=self._abbreviation_asked(cleaned),
-            expansion_asked=_expansion_asked(cleaned),
+            abbreviation=asked if asked is not None and asked.lower() in self._expansions else None,
+            expansion_asked=asked,
         )
 
     def _known_name(self, word: str) -> bool:
@@ -819,12 +819,6 @@ class Composer:
             if len(self._names_seen) < NAMES_SEEN:
                 self._names_seen[word] = known
         return known
-
-    def _abbreviation_asked(self, cleaned: str) -> str | None:
-        """The abbreviation the question asks the meaning of, and nothing else, if the alias tables have it."""
-        text = " ".join(cleaned.split()).strip()
-        asked = _expansion_asked(text)
-        return asked if asked is not None and asked.lower() in self._expansions else None
 
     def _given(self, text: str) -> frozenset[str]:
         """The terms of what the question says it already knows ("besides X", "X and what else")."""
