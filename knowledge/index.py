@@ -234,7 +234,7 @@ class BM25Index:
             # One pass: every term's weights are added into one score array with ``np.add.at`` (numpy 2's
             # unbuffered scatter-add: measured faster than fancy-index addition, np.bincount and
             # scipy.sparse's row sum on the Zipf 100k benchmark); no sort of the postings.
-            scores = np.zeros(self._padded)  # padded with zeros to whole blocks (see ``_kth_floor``)
+            scores = np.zeros(self._padded)  # padded with zeros to whole blocks (see ``_at_floor``)
             touched = 0
             for lo, hi in spans:
                 np.add.at(scores, docs[lo:hi], weights[lo:hi])
@@ -247,8 +247,7 @@ class BM25Index:
             else:
                 # Most documents touched: only the documents scoring at least a floor under the k-th best
                 # score (ties included) go on, a few dozen at most.
-                floor = _kth_floor(scores, k)
-                candidates = np.flatnonzero(scores >= floor - TIE) if floor > TIE else np.flatnonzero(scores)
+                candidates = _at_floor(scores, k)
                 values = scores[candidates]
         # A document appears once per query term that it holds among the sparse candidates, so the
         # best ``k * repeats`` entries hold at least ``k`` distinct documents.
@@ -261,39 +260,50 @@ class BM25Index:
         if repeats > 1:
             candidates, first = np.unique(candidates, return_index=True)  # a few dozen: cheap
             values = values[first]
-        # Scores within rounding of each other are ties (a sum's last bit depends on the order of its
-        # terms), and ties go to the earlier document.
-        order = np.lexsort((candidates, -values.round(TIE_DECIMALS)))[:k]
-        return [Hit(int(candidates[i]), float(values[i])) for i in order if values[i] > 0]
+        return _best(candidates, values, k)
 
     def _retrieve_small(self, spans: list[tuple[int, int]], k: int) -> list[Hit]:
         """``retrieve`` over a small corpus: every scored document sorted at once (fewer numpy calls)."""
         scores = np.zeros(self.size)
         for lo, hi in spans:
             scores[self.docs[lo:hi]] += self.weights[lo:hi]  # a term's documents are distinct: exact
-        return _best((scores > 0).nonzero()[0], scores, k)  # (methods: no numpy wrapper calls)
+        candidates = (scores > 0).nonzero()[0]  # (methods: no numpy wrapper calls)
+        return _best(candidates, scores[candidates], k)
 
     def retrieve_within(self, query: Sequence[str], k: int, within: np.ndarray) -> list[Hit]:
         """``retrieve`` among the documents where the boolean array ``within`` is true (one article's)."""
         scores = self.scores(query)
-        return _best(np.flatnonzero(within & (scores > 0)), scores, k)
+        candidates = np.flatnonzero(within & (scores > 0))
+        return _best(candidates, scores[candidates], k)
 
 
-def _kth_floor(scores: np.ndarray, k: int) -> float:
-    """A lower bound of the ``k``-th best of ``scores`` (whose length is a multiple of ``BLOCK``).
+def _at_floor(scores: np.ndarray, k: int) -> np.ndarray:
+    """The documents (ascending) scoring at least a floor under the ``k``-th best of ``scores`` (ties
+    included), whose length is a multiple of ``BLOCK``: a few dozen, found without a pass over them all.
 
     The ``k`` blocks with the highest maxima each hold a score at least the ``k``-th highest block
-    maximum, so at least ``k`` scores reach it. Far cheaper than partitioning the whole array, and few
-    scores beyond the ``k`` best reach it.
+    maximum, so at least ``k`` scores reach it: a lower bound of the ``k``-th best score, far cheaper
+    than partitioning the whole array, which few scores beyond the ``k`` best reach. Only blocks whose
+    maximum reaches it can hold such a score.
     """
-    maxima = scores.reshape(-1, BLOCK).max(axis=1)
+    blocks = scores.reshape(-1, BLOCK)
+    maxima = blocks.max(axis=1)
     if len(maxima) <= k:
-        return 0.0
-    return float(np.partition(maxima, len(maxima) - k)[len(maxima) - k])
+        return np.flatnonzero(scores)
+    floor = float(np.partition(maxima, len(maxima) - k)[len(maxima) - k])
+    if floor <= TIE:
+        return np.flatnonzero(scores)
+    reaching = np.flatnonzero(maxima >= floor - TIE)
+    rows, columns = np.nonzero(blocks[reaching] >= floor - TIE)
+    return reaching[rows] * BLOCK + columns
 
 
-def _best(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
-    """The ``k`` best of ``candidates`` by ``scores``, best first (ties: earlier document first)."""
-    values = scores[candidates]
+def _best(candidates: np.ndarray, values: np.ndarray, k: int) -> list[Hit]:
+    """The ``k`` best of ``candidates`` (ascending) by their ``values``, best first, those above zero.
+
+    Scores within rounding of each other are ties (a sum's last bit depends on the order of its terms),
+    and ties go to the earlier document.
+    """
     order = np.lexsort((candidates, -values.round(TIE_DECIMALS)))[:k]
-    return list(map(Hit, candidates[order].tolist(), values[order].tolist()))
+    hits = map(Hit, candidates[order].tolist(), values[order].tolist())
+    return [hit for hit in hits if hit.score > 0]
