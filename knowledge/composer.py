@@ -385,6 +385,17 @@ class _Ceiling:
             + 1e-9
         )
 
+    def loose(self, bm25: float) -> float:
+        """A ceiling for a passage of retrieval score ``bm25`` holding every question term (no look-up)."""
+        weights = self.weights
+        return (
+            self.fixed
+            + max(0.0, weights["coverage"])
+            + max(0.0, weights["matched_share"])
+            + max(0.0, weights["constraint_missing"] * self.most_missing)
+            + weights["bm25"] * bm25
+        )
+
     def __call__(self, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
         """The ceiling of a passage holding the question terms ``held``, with ``partial`` its title's."""
         q, weights = self.q, self.weights
@@ -531,6 +542,7 @@ class Composer:
         self.facts = tuple(facts)
         self.model = model or _default_model()
         self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
+        self._rank_weight_map = dict(zip(RANK_FEATURES, self._rank_weights, strict=True))
         # The gazetteer a saved index was built with, or this process's (loading its data takes ~0.6 s).
         gaz = self.places = places if places is not None else gazetteer()
         table = dict(ALIASES)
@@ -1048,31 +1060,48 @@ class Composer:
         With a ``floor`` (the candidates so far), a passage whose ``_Ceiling`` is below it is skipped,
         and so is a window scoring below it.
         """
-        out: list[Candidate] = []
         terms = frozenset(q.weights)
         lookup = self._lookup(q)
-        ceiling = _Ceiling(q, dict(zip(RANK_FEATURES, self._rank_weights, strict=True)))
         matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]] = {}
-        for hit in hits:
-            title = self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY)
-            bm25 = hit.score / top
-            if (
-                floor is not None
-                and floor.second > -math.inf
-                and ceiling(self._windows.terms(hit.doc, lookup), title, bm25) < floor.second
-            ):
-                continue
-            for window in self._windows.windows(hit.doc, lookup):
+        passages = [
+            (self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY), hit.score / top)
+            for hit in hits
+        ]
+        order: Sequence[int] = range(len(hits))
+        ceilings = [math.inf] * len(hits)
+        if floor is not None:
+            # The passages whose ceiling is highest first: the floor rises soonest, and once a passage's
+            # ceiling is below it, so are all the rest. A passage that could not beat the floor even
+            # holding every question term is skipped before its terms are read.
+            ceiling = _Ceiling(q, self._rank_weight_map)
+            order = [rank for rank in order if ceiling.loose(passages[rank][1]) >= floor.second]
+            for rank in order:
+                title, bm25 = passages[rank]
+                ceilings[rank] = ceiling(self._windows.terms(hits[rank].doc, lookup), title, bm25)
+            order = sorted(order, key=lambda rank: -ceilings[rank])
+        found: list[tuple[int, int, Candidate]] = []
+        named = bool(q.unknown_name or q.names or q.entities)  # (else every window agrees)
+        for rank in order:
+            if floor is not None and ceilings[rank] < floor.second:
+                break
+            doc = hits[rank].doc
+            title, bm25 = passages[rank]
+            for position, window in enumerate(self._windows.windows(doc, lookup)):
                 if not terms & window.tokens:
                     continue
-                if self._agrees(q, window.named | title):
-                    candidate = self._describe_window(q, hit.doc, window, title, bm25, base, matches)
-                    if floor is None:
-                        out.append(candidate)
-                    elif candidate.rank_score >= floor.second:  # (below it: neither best nor runner-up)
-                        out.append(candidate)
+                if named and not self._agrees(q, window.named | title):
+                    continue
+                # (Below the floor: neither the best nor the runner-up, and not built.)
+                candidate = self._describe_window(
+                    q, doc, window, title, bm25, base, matches, floor.second if floor else -math.inf
+                )
+                if candidate is not None:
+                    found.append((rank, position, candidate))
+                    if floor is not None:
                         floor.add(candidate)
-        return out
+        # In the passages' retrieval order, as they would be without skipping: equal scores rank the same.
+        found.sort(key=lambda entry: entry[:2])
+        return [candidate for _, _, candidate in found]
 
     @cached_property
     def _lists(self) -> tuple[tuple[tuple[int, ...], str, _Traits], ...]:
@@ -1209,40 +1238,43 @@ class Composer:
         partial: frozenset[str],
         bm25: float,
         base: Mapping[str, float],
-        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]] | None = None,
-    ) -> Candidate:
-        """A passage window as a candidate for ``q``: its tokens are the question's terms it holds, and so
-        are its years and editions (each question year or edition is a term of the window when it has it).
-        ``matches`` remembers, for one question, what windows holding the same terms match (see
-        ``_candidate``)."""
-        kinds = window.kinds
-        types = _types(window.flags, bool(kinds & RANK_KIND), bool(kinds & PLACE_KIND))
-        type_ok = _type_fit(q.wants, types) if window.adds else 0.0
-        tokens = window.tokens
-        held = (tokens, tokens, tokens, bool(kinds & ORDINAL_KIND))
-        ref = (doc, window.start, window.end)
-        return self._candidate(
-            q,
-            "passage",
-            ref,
-            held,
-            partial,
-            type_ok,
-            math.log1p(window.length),
-            bm25,
-            base,
-            self._parts(ref),
-            matches,
-        )
+        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]],
+        at_least: float = -math.inf,
+    ) -> Candidate | None:
+        """A passage window as a candidate for ``q``, or None when its score is below ``at_least``.
 
-    def _parts(self, ref: tuple[int, int, int]) -> float:
-        """The ``two_sentences`` feature of a window: 1 for two sentences, which must earn their place,
-        unless the second goes on with the first ("... faces challenges. These include ..."): then they
-        are one statement (0), and the first alone, which stops before what it announces, counts as 1."""
-        doc, start, end = ref
+        Its tokens are the question's terms it holds, and so are its years and editions (each question
+        year or edition is a term of the window when it has it). ``matches`` remembers, for one question,
+        what windows holding the same terms match: coverage, matched share and missing constraints are
+        computed once per distinct (tokens, title, any edition). The features are those of ``_candidate``,
+        computed here without building a candidate that will not be kept (most windows are not).
+        """
+        tokens, kinds = window.tokens, window.kinds
+        any_ordinal = bool(kinds & ORDINAL_KIND)
+        key = (tokens, partial, any_ordinal)
+        known = matches.get(key)
+        if known is None:
+            known = matches[key] = self._match(q, (tokens, tokens, tokens, any_ordinal), partial)
+        coverage, matched, missing = known
+        if window.adds:
+            type_ok = _type_fit(
+                q.wants, _types(window.flags, bool(kinds & RANK_KIND), bool(kinds & PLACE_KIND))
+            )
+        else:
+            type_ok = 0.0
+        start, end = window.start, window.end
+        # ``two_sentences``: 1 for two sentences, which must earn their place, unless the second goes on
+        # with the first ("... faces challenges. These include ..."): then they are one statement (0), and
+        # the first alone, which stops before what it announces, counts as 1.
         if end - start == 2:
-            return 0.0 if (doc, start + 1) in self._continuing else 1.0
-        return 1.0 if (doc, end) in self._continuing else 0.0
+            parts = 0.0 if (doc, start + 1) in self._continuing else 1.0
+        else:
+            parts = 1.0 if (doc, end) in self._continuing else 0.0
+        values = (coverage, matched, type_ok, missing, 0.0, bm25, parts, math.log1p(window.length))
+        score = sum(map(operator.mul, self._rank_weights, values))
+        if score < at_least:
+            return None
+        return Candidate("passage", "", (), base, score, ref=(doc, start, end), values=values)
 
     @cached_property
     def _continuing(self) -> frozenset[tuple[int, int]]:
@@ -1265,21 +1297,10 @@ class Composer:
         log_length: float,
         bm25: float,
         base: Mapping[str, float],
-        parts: float | None = None,
-        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]] | None = None,
     ) -> Candidate:
-        """The candidate's ranking features and score; ``held`` is (tokens, years, editions, any edition);
-        ``parts`` the ``two_sentences`` feature when not read from ``ref`` (see ``_parts``). With
-        ``matches`` (windows only, whose years and editions are their tokens), coverage, matched share and
-        missing constraints are computed once per distinct (tokens, title, any edition)."""
-        tokens, years, ordinals, any_ordinal = held
-        key = (tokens, partial, any_ordinal)
-        known = matches.get(key) if matches is not None else None
-        if known is None:
-            known = self._match(q, held, partial)
-            if matches is not None:
-                matches[key] = known
-        coverage, matched, missing = known
+        """A fact's or list's ranking features and score; ``held`` is (tokens, years, editions, any
+        edition). (A window's: ``_describe_window``.)"""
+        coverage, matched, missing = self._match(q, held, partial)
         values = (
             coverage,
             matched,
@@ -1287,7 +1308,7 @@ class Composer:
             missing,
             float(kind == "fact"),
             bm25,
-            float(ref[2] - ref[1] == 2) if parts is None else parts,
+            float(ref[2] - ref[1] == 2),
             log_length,
         )
         score = sum(map(operator.mul, self._rank_weights, values))

@@ -110,7 +110,10 @@ def test_a_passage_ceiling_is_at_least_each_of_its_windows_scores(
             title = composer._title_tokens.get(composer.passages.article_id(hit.doc), frozenset())
             bm25 = hit.score / hits[0].score
             bound = ceiling(composer._windows.terms(hit.doc, lookup), title, bm25)
+            assert ceiling.loose(bm25) >= bound  # (the bound read before the passage's terms)
             for window in composer._windows.windows(hit.doc, lookup):
-                assert composer._describe_window(q, hit.doc, window, title, bm25, {}).rank_score <= bound
+                candidate = composer._describe_window(q, hit.doc, window, title, bm25, {}, {})
+                assert candidate is not None
+                assert candidate.rank_score <= bound
                 checked += 1
     assert checked > 100
