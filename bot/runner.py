@@ -86,13 +86,15 @@ def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = 
     at once; only the app's own work runs one request at a time per greenlet. ``threads`` only matters
     to callers that switch ``worker_class`` back to ``gthread`` (gevent workers ignore it).
     """
+    from bot.worker import REQUEST_SECONDS  # (gevent is imported only where HTTP is served)
+
     return {
         "bind": f"{os.environ.get('HOST', '0.0.0.0')}:{port}",
-        "worker_class": "gevent",
+        "worker_class": "bot.worker.InnovWorker",  # gevent workers serving through pywsgi (bot.worker)
         "worker_connections": WORKER_CONNECTIONS,
         "threads": threads,
         "workers": default_workers(),
-        "keepalive": 30,
+        "keepalive": int(REQUEST_SECONDS),
         "timeout": 30,
         "graceful_timeout": GRACE_SECONDS,
         "loglevel": log_level.lower(),
