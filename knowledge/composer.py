@@ -543,6 +543,15 @@ class Composer:
         self.model = model or _default_model()
         self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
         self._rank_weight_map = dict(zip(RANK_FEATURES, self._rank_weights, strict=True))
+        # A window's score beyond its matching and bm25 features is at most this (``_describe_window``);
+        # infinite when a longer window could score higher (a positive length weight).
+        weights = self._rank_weight_map
+        self._window_slack = (
+            max(0.0, weights["type_ok"])
+            + max(0.0, weights["two_sentences"])
+            + (math.inf if weights["length"] > 0 else 0.0)
+            + 1e-9
+        )
         # The gazetteer a saved index was built with, or this process's (loading its data takes ~0.6 s).
         gaz = self.places = places if places is not None else gazetteer()
         table = dict(ALIASES)
@@ -1062,7 +1071,7 @@ class Composer:
         """
         terms = frozenset(q.weights)
         lookup = self._lookup(q)
-        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]] = {}
+        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float, float]] = {}
         passages = [
             (self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY), hit.score / top)
             for hit in hits
@@ -1238,7 +1247,7 @@ class Composer:
         partial: frozenset[str],
         bm25: float,
         base: Mapping[str, float],
-        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float]],
+        matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float, float]],
         at_least: float = -math.inf,
     ) -> Candidate | None:
         """A passage window as a candidate for ``q``, or None when its score is below ``at_least``.
@@ -1254,8 +1263,15 @@ class Composer:
         key = (tokens, partial, any_ordinal)
         known = matches.get(key)
         if known is None:
-            known = matches[key] = self._match(q, (tokens, tokens, tokens, any_ordinal), partial)
-        coverage, matched, missing = known
+            coverage, matched, missing = self._match(q, (tokens, tokens, tokens, any_ordinal), partial)
+            weights = self._rank_weights
+            matching = weights[0] * coverage + weights[1] * matched + weights[3] * missing
+            known = matches[key] = (coverage, matched, missing, matching)
+        coverage, matched, missing, matching = known
+        # What the matching features give, with the type and two-sentence features at their best: a
+        # window that cannot reach ``at_least`` even so is left before they are read.
+        if matching + bm25 * self._rank_weights[5] + self._window_slack < at_least:
+            return None
         if window.adds:
             type_ok = _type_fit(
                 q.wants, _types(window.flags, bool(kinds & RANK_KIND), bool(kinds & PLACE_KIND))
