@@ -374,41 +374,50 @@ class _Ceiling:
 
     def __init__(self, q: Question, weights: Mapping[str, float]) -> None:
         self.q = q
-        self.weights = weights
         self.most_missing = float(len(q.years) + len(q.ordinals) + len(q.phrases))
-        # Type, two sentences and length bound the same for every passage (a window has no fact bonus).
-        unbounded = any(w for f, w in weights.items() if f not in _BOUNDED_FEATURES)
-        self.fixed = (
-            max(0.0, weights["type_ok"])
-            + max(0.0, weights["two_sentences"])
-            + (math.inf if weights["length"] > 0 or unbounded else 0.0)
-            + 1e-9
-        )
+        self.coverage, self.matched = weights["coverage"], weights["matched_share"]
+        self.missing, self.bm25 = weights["constraint_missing"], weights["bm25"]
+        self.fixed = _window_extra(weights)
 
     def loose(self, bm25: float) -> float:
         """A ceiling for a passage of retrieval score ``bm25`` holding every question term (no look-up)."""
-        weights = self.weights
         return (
             self.fixed
-            + max(0.0, weights["coverage"])
-            + max(0.0, weights["matched_share"])
-            + max(0.0, weights["constraint_missing"] * self.most_missing)
-            + weights["bm25"] * bm25
+            + max(0.0, self.coverage)
+            + max(0.0, self.matched)
+            + max(0.0, self.missing * self.most_missing)
+            + self.bm25 * bm25
         )
 
     def __call__(self, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
         """The ceiling of a passage holding the question terms ``held``, with ``partial`` its title's."""
-        q, weights = self.q, self.weights
+        q = self.q
         coverage, matched = q.match(held, partial)
-        lacking = sum(1.0 for y in q.years if y not in held) + sum(0.5 for o in q.ordinals if o not in held)
-        missing = weights["constraint_missing"]
+        lacking = 0.0
+        if q.years or q.ordinals:
+            lacking = sum(1.0 for y in q.years if y not in held) + sum(
+                0.5 for o in q.ordinals if o not in held
+            )
         return (
             self.fixed
-            + max(0.0, weights["coverage"] * coverage)
-            + max(0.0, weights["matched_share"] * matched)
-            + max(missing * lacking, missing * self.most_missing)
-            + weights["bm25"] * bm25
+            + max(0.0, self.coverage * coverage)
+            + max(0.0, self.matched * matched)
+            + max(self.missing * lacking, self.missing * self.most_missing)
+            + self.bm25 * bm25
         )
+
+
+def _window_extra(weights: Mapping[str, float]) -> float:
+    """The most a window's type, two-sentence and length features can add to its ranking score (a window
+    has no fact bonus), plus a little so that rounding never puts a bound below a real score; infinite
+    when a longer window scores higher or a ranking feature is not bounded here (a new one)."""
+    unbounded = any(w for f, w in weights.items() if f not in _BOUNDED_FEATURES)
+    return (
+        max(0.0, weights["type_ok"])
+        + max(0.0, weights["two_sentences"])
+        + (math.inf if weights["length"] > 0 or unbounded else 0.0)
+        + 1e-9
+    )
 
 
 class _Floor:
@@ -543,15 +552,8 @@ class Composer:
         self.model = model or _default_model()
         self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
         self._rank_weight_map = dict(zip(RANK_FEATURES, self._rank_weights, strict=True))
-        # A window's score beyond its matching and bm25 features is at most this (``_describe_window``);
-        # infinite when a longer window could score higher (a positive length weight).
-        weights = self._rank_weight_map
-        self._window_slack = (
-            max(0.0, weights["type_ok"])
-            + max(0.0, weights["two_sentences"])
-            + (math.inf if weights["length"] > 0 else 0.0)
-            + 1e-9
-        )
+        # A window's score beyond its matching and bm25 features is at most this (``_describe_window``).
+        self._window_slack = _window_extra(self._rank_weight_map)
         # The gazetteer a saved index was built with, or this process's (loading its data takes ~0.6 s).
         gaz = self.places = places if places is not None else gazetteer()
         table = dict(ALIASES)

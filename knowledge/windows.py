@@ -69,14 +69,14 @@ class WindowReader:
         self.max_chars = max_chars  # a two-sentence window longer than this is no candidate
         # Each segment's kinds (all its terms' kinds together), read once: they depend on no question.
         self.segment_kinds = _segment_kinds(sentences, term_kinds)
+        # Where each passage's term ids start in ``sentences.terms`` (and, at the end, where they stop).
+        self.passage_terms = sentences.term_ptr[sentences.seg_ptr]
 
     def terms(self, doc: int, lookup: Lookup) -> frozenset[str]:
         """The wanted terms passage ``doc`` holds anywhere (every window holds at most these)."""
-        table = self.sentences
-        lo, hi = table.seg_ptr[doc : doc + 2].tolist()
-        first, last = table.term_ptr[lo : hi + 1 : hi - lo].tolist()
+        first, last = self.passage_terms[doc : doc + 2].tolist()
         wanted = lookup.wanted
-        return frozenset([wanted[i] for i in wanted.keys() & table.terms[first:last].tolist()])
+        return frozenset([wanted[i] for i in wanted.keys() & self.sentences.terms[first:last].tolist()])
 
     def window_terms(self, doc: int, start: int, end: int, lookup: Lookup) -> frozenset[str]:
         """The wanted terms of passage ``doc``'s heading and its sentences ``start`` to ``end`` (exclusive)."""
