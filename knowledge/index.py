@@ -288,15 +288,16 @@ def _at_floor(scores: np.ndarray, k: int) -> np.ndarray:
     than partitioning the whole array, which few scores beyond the ``k`` best reach. Only blocks whose
     maximum reaches it can hold such a score.
     """
+    # (ufunc and array methods rather than numpy's Python-level wrappers: this runs once a question.)
     blocks = scores.reshape(-1, BLOCK)
-    maxima = blocks.max(axis=1)
+    maxima = np.maximum.reduce(blocks, axis=1)
     if len(maxima) <= k:
-        return np.flatnonzero(scores)
+        return scores.nonzero()[0]
     floor = float(np.partition(maxima, len(maxima) - k)[len(maxima) - k])
     if floor <= TIE:
-        return np.flatnonzero(scores)
-    reaching = np.flatnonzero(maxima >= floor - TIE)
-    rows, columns = np.nonzero(blocks[reaching] >= floor - TIE)
+        return scores.nonzero()[0]
+    reaching = (maxima >= floor - TIE).nonzero()[0]
+    rows, columns = (blocks[reaching] >= floor - TIE).nonzero()
     return reaching[rows] * BLOCK + columns
 
 
