@@ -133,7 +133,7 @@ class WindowReader:
         out: list[Window] = []
         last = len(found) - 1
         for segment in range(1, last + 1):
-            tokens = found[segment] | heading
+            tokens = found[segment] | heading if heading else found[segment]  # (no copy without a heading)
             one_flags = flags[segment] | heading_flags
             one_kinds = kinds[segment] | heading_kinds
             one_adds = adds[segment] or heading_adds
