@@ -1098,7 +1098,7 @@ class Composer:
             doc = hits[rank].doc
             title, bm25 = passages[rank]
             for position, window in enumerate(self._windows.windows(doc, lookup)):
-                if not terms & window.tokens:
+                if terms.isdisjoint(window.tokens):
                     continue
                 if named and not self._agrees(q, window.named | title):
                     continue
