@@ -181,7 +181,22 @@ class Speller:
         self.known = known
         self._variants = {spelling_key(w): w for w in sorted(self.vocabulary, reverse=True)}
         self._choices = sorted(w for w in self.vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
+        # The choices a word of each length can be within its limit of (see ``_near``), built on first use.
+        self._near_choices: dict[tuple[int, int], list[str]] = {}
         self._cache: dict[str, str] = {}
+
+    def _near(self, length: int, limit: int) -> list[str]:
+        """The choices at most ``limit`` letters longer or shorter than ``length``, in the choices' order.
+
+        An edit changes a word's length by at most one letter, so no other choice is within ``limit``
+        edits: searching these alone finds what searching all finds (~28k words, ~3 ms a word), and in the
+        same order, so equally close choices come back as they would (in their order in the choices).
+        """
+        near = self._near_choices.get((length, limit))
+        if near is None:
+            near = [w for w in self._choices if abs(len(w) - length) <= limit]
+            self._near_choices[length, limit] = near
+        return near
 
     def correct(self, word: str) -> str:
         """``word``, or the unique closest vocabulary word within the allowed edit distance."""
@@ -193,7 +208,7 @@ class Speller:
         if cached is not None:
             return cached
         limit = 2 if len(word) >= LONG_WORD else 1
-        found = extract(word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=3)
+        found = extract(word, self._near(len(word), limit), scorer=OSA.distance, score_cutoff=limit, limit=3)
         best = word
         if found:
             nearest = min(score for _, score, _ in found)

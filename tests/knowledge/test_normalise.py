@@ -237,3 +237,21 @@ def test_clean_skips_a_pattern_only_where_it_cannot_match(pieces: list[str]) -> 
 )
 def test_slack_links_go_whole_and_invisible_characters_read_as_nothing(question: str, cleaned: str) -> None:
     assert clean(question) == cleaned
+
+
+@given(
+    st.lists(st.text("abcde", min_size=3, max_size=12), min_size=1, max_size=60),
+    st.text("abcdef", min_size=5, max_size=12),
+)
+def test_speller_searches_only_words_of_near_length(vocabulary: list[str], word: str) -> None:
+    # The length window finds the same closest choices, in the same order, as a search of all choices.
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import extract
+
+    speller = Speller(vocabulary)
+    for limit in (1, 2):
+        everywhere = extract(word, speller._choices, scorer=OSA.distance, score_cutoff=limit, limit=3)
+        near = extract(
+            word, speller._near(len(word), limit), scorer=OSA.distance, score_cutoff=limit, limit=3
+        )
+        assert [(c, s) for c, s, _ in near] == [(c, s) for c, s, _ in everywhere]
