@@ -63,6 +63,9 @@ _REGARD_AS_RE = re.compile(
     r"see|sees|seeing|consider|considers|considering|considered)\b(?=(?:\s+[\w'’-]+){0,4}\s+as\b)",
     re.IGNORECASE,
 )
+# What each verb ``_REGARD_AS_RE`` matches starts with. (Beyond ASCII, ignoring case can match what a
+# lower-cased substring test misses: "ſ" is an "s"; such text is always tried.)
+_REGARD_VERBS = ("treat", "regard", "view", "see", "consider")
 _SPLIT_VERB_RE = re.compile(r"\b(hold|holds|holding|held) ((?:[\w'’-]+\s+){1,4}?)back\b", re.IGNORECASE)
 # "who's heading wipo these days": when the asker means now, as the articles do.
 _NOW_RE = re.compile(
@@ -128,7 +131,9 @@ def clean(question: str) -> str:
     """The question without Slack noise: mentions, URLs, emoji, markdown, greetings, sign-offs."""
     # Each pattern runs only where a word or character it needs is there (a substring test in C): most
     # questions hold none of them, and a pattern starting at a word boundary tries every position.
-    text = _INVISIBLE_RE.sub("", question)
+    # (Invisible characters and emoji are all beyond ASCII: ASCII text, most questions, has none.)
+    is_ascii = question.isascii()
+    text = question if is_ascii else _INVISIBLE_RE.sub("", question)
     lowered = text.lower()
     if "<" in text:
         text = _SLACK_LINK_RE.sub(" ", text)
@@ -138,7 +143,8 @@ def clean(question: str) -> str:
         text = _URL_RE.sub(" ", text)
     if ":" in text:
         text = _EMOJI_CODE_RE.sub(" ", text)
-    text = _EMOJI_RE.sub(" ", text)
+    if not is_ascii:
+        text = _EMOJI_RE.sub(" ", text)
     if any(mark in text for mark in "*_~`"):
         text = _MARKDOWN_RE.sub(" ", text)
     text = _REPEATED_RE.sub(r"\1", text)
@@ -146,7 +152,7 @@ def clean(question: str) -> str:
         text = _FRONT_RE.sub(r"\1 \2", text)
     if "back" in lowered:
         text = _SPLIT_VERB_RE.sub(r"\1 back \2", text)
-    if "as" in lowered:
+    if "as" in lowered and (not is_ascii or any(verb in lowered for verb in _REGARD_VERBS)):
         text = _REGARD_AS_RE.sub(" ", text)
     if any(word in lowered for word in _NOW_WORDS):
         text = _NOW_RE.sub(" ", text)
