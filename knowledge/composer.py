@@ -181,6 +181,7 @@ _RANK_NUMBER_RE = re.compile(
     r"(?:#\s?|\bno\.\s?|\bnumber\s)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!,\d)",
     re.IGNORECASE,
 )
+_RANK_NUMBER_NEEDS = ("#", "no.", "number")  # (see ``_might``)
 _ORDINAL_WORDS = {
     n: w
     for n, w in zip(
@@ -750,7 +751,11 @@ class Composer:
         if reference is not None:
             raw = reference.text
         cleaned = clean(raw) or raw
-        spelled, _ = self.speller.correct_text(_RANK_NUMBER_RE.sub(_ranked, cleaned))
+        if _might_ignoring_case(cleaned, _RANK_NUMBER_NEEDS):
+            cleaned_ranks = _RANK_NUMBER_RE.sub(_ranked, cleaned)
+        else:
+            cleaned_ranks = cleaned
+        spelled, _ = self.speller.correct_text(cleaned_ranks)
         normalised = " ".join(spelled.split()).strip(" ?!.")
         # The answer type is read after aliases ("hw much" -> "how much"); "what year" names the type
         # of answer wanted, not its subject, so "year" is not a term.
@@ -916,11 +921,13 @@ class Composer:
         """The expansions (as stems) of the abbreviations ``text`` uses (see ``Question.phrases``)."""
         words = [w.strip(".,;:!?\"'()") for w in text.split()]
         starts = self._alias_phrase_starts
+        # The few words that start an abbreviation, found once for the three lengths.
+        firsts = [i for i, w in enumerate(words) if w in starts]
         found = []
         for n in (1, 2, 3):
-            for i in range(len(words) - n + 1):
-                if words[i] not in starts:
-                    continue
+            for i in firsts:
+                if i + n > len(words):
+                    break
                 stems = self._alias_phrases.get(tuple(words[i : i + n]))
                 if stems is not None and stems not in found:
                     found.append(stems)

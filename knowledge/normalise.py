@@ -51,6 +51,7 @@ _INVISIBLE_RE = re.compile("[\u200b\u200c\u2060\ufeff\u00ad]")
 _EMOJI_CODE_RE = re.compile(r":[a-z0-9_+-]+:")
 _EMOJI_RE = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 _MARKDOWN_RE = re.compile(r"(?<!\w)[*_~`]+|[*_~`]+(?!\w)")
+_MARKDOWN_MARKS = frozenset("*_~`")  # one of them is in every match of ``_MARKDOWN_RE``
 _REPEATED_RE = re.compile(r"([?!.,])\1+")
 # "what's guangdong planning on the robotics front": the idiom's "front" is not a subject.
 _FRONT_RE = re.compile(r"\b(on|at) the ((?:\w+\s+){0,2}\w+) front\b", re.IGNORECASE)
@@ -145,9 +146,10 @@ def clean(question: str) -> str:
         text = _EMOJI_CODE_RE.sub(" ", text)
     if not is_ascii:
         text = _EMOJI_RE.sub(" ", text)
-    if any(mark in text for mark in "*_~`"):
+    if not _MARKDOWN_MARKS.isdisjoint(text):
         text = _MARKDOWN_RE.sub(" ", text)
-    text = _REPEATED_RE.sub(r"\1", text)
+    if "??" in text or "!!" in text or ".." in text or ",," in text:
+        text = _REPEATED_RE.sub(r"\1", text)
     if "front" in lowered:
         text = _FRONT_RE.sub(r"\1 \2", text)
     if "back" in lowered:
@@ -240,13 +242,16 @@ class Speller:
 
     def correct_text(self, text: str) -> tuple[str, dict[str, str]]:
         """``text`` with each correctable word replaced; also the corrections made (typo -> word)."""
+        lowered = text.lower()
         corrections: dict[str, str] = {}
-
-        def fix(match: re.Match[str]) -> str:
-            word = match.group(0)
-            fixed = self.correct(word)
-            if fixed != word:
-                corrections[word] = fixed
-            return fixed
-
-        return _WORD_RE.sub(fix, text.lower()), corrections
+        # Each distinct word once, in order; short and known words (most) are right as they are, and
+        # a text with nothing to correct (most questions) is not rewritten.
+        protected = self.protected
+        for word in dict.fromkeys(_WORD_RE.findall(lowered)):
+            if len(word) >= MIN_TYPO_LENGTH and word not in protected:
+                fixed = self.correct(word)
+                if fixed != word:
+                    corrections[word] = fixed
+        if not corrections:
+            return lowered, corrections
+        return _WORD_RE.sub(lambda m: corrections.get(m.group(0), m.group(0)), lowered), corrections

@@ -262,6 +262,11 @@ class TextRules:
         # Most words start no alias: one set look-up skips the n-gram look-ups for them.
         self._starts = frozenset(k[0] for k in plain)
         self._punctuated = punctuated
+        # Every punctuated phrase holds a character other than a lower-case letter or space (else it is
+        # plain): a text holding none of these characters (most questions) holds none of the phrases.
+        # (A phrase of no such character, only spaces, disables the test.)
+        odd = [frozenset(c for c in key if not ("a" <= c <= "z" or c == " ")) for key in punctuated]
+        self._punct_chars: frozenset[str] | None = frozenset().union(*odd) if all(odd) else None
         self._punct_re = (
             re.compile("|".join(_whole(k) for k in sorted(punctuated, key=len, reverse=True)))
             if punctuated
@@ -282,7 +287,11 @@ class TextRules:
         text = self._number_re.sub(self._number_form, text)
         # Most texts hold none of the punctuated aliases: a substring test each (in C) skips the regex
         # (three times faster on paragraphs than even the first-character pattern).
-        if self._punct_re is not None and any(key in text for key in self._punctuated):
+        if (
+            self._punct_re is not None
+            and (self._punct_chars is None or not self._punct_chars.isdisjoint(text))
+            and any(key in text for key in self._punctuated)
+        ):
             text = self._punct_re.sub(lambda m: f" {self._punctuated[m.group(0)]} ", text)
         return text
 

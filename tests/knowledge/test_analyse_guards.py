@@ -18,6 +18,7 @@ since list enumerate are the key elements examples besides apart from aside othe
 addition to and what else stand stands short an acronym abbreviation form long expansion is was so it
 hw whatt whe n wh o nam e & , ? ' - gdp wipo 2024 11th blog post news article piece write-up writeup op-ed
 oped treat treats treating regard regarded view viewing see sees consider considered
+# #1 # 2 no. no.3 No. number one two 12 1,000
 """.split()  # noqa: SIM905 - a word list reads better as text
 TEXTS = st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join)
 CASED = st.builds(lambda t, upper: t.upper() if upper else t.title(), TEXTS, st.booleans()) | TEXTS
@@ -37,6 +38,7 @@ GUARDED: list[tuple[re.Pattern[str], tuple[str, ...], bool]] = [
     (c._ASKS_LIST_RE, c._LIST_NEEDS, True),
     *((p, c._KNOWN_ALREADY_NEEDS, True) for p in c._KNOWN_ALREADY_RES),
     *((p, c._EXPANSION_NEEDS, True) for p in c._ASKS_EXPANSION_RES),
+    (c._RANK_NUMBER_RE, c._RANK_NUMBER_NEEDS, True),
     (references._NOUN_RE, references._NOUN_NEEDS, True),
     (normalise._REGARD_AS_RE, normalise._REGARD_VERBS, True),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -255,3 +257,21 @@ def test_speller_searches_only_words_of_near_length(vocabulary: list[str], word:
             word, speller._near(len(word), limit), scorer=OSA.distance, score_cutoff=limit, limit=3
         )
         assert [(c, s) for c, s, _ in near] == [(c, s) for c, s, _ in everywhere]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Inovation", "reserch", "china", "the", "provices", "centres", "x1", "?"]),
+        max_size=8,
+    )
+)
+def test_correct_text_corrects_each_word_as_correct_does(words: list[str]) -> None:
+    # Words are looked at once each: the text and corrections are those of correcting every word in place.
+    speller = Speller(
+        {"innovation": 3, "research": 2, "provinces": 5, "provides": 1, "centers": 1}, known=ENGLISH
+    )
+    text = " ".join(words)
+    expected = {w: speller.correct(w) for w in re.findall("[a-z]+", text.lower())}
+    fixed, corrections = speller.correct_text(text)
+    assert fixed == re.sub("[a-z]+", lambda m: expected[m.group(0)], text.lower())
+    assert corrections == {w: f for w, f in expected.items() if f != w}

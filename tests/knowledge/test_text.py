@@ -94,6 +94,17 @@ def test_punctuated_aliases_are_whole_words_only() -> None:
     assert rules.words("the u.s. spent $5") == ["the", "united", "states", "spent", "dollar", "5"]
 
 
+def test_every_punctuated_alias_holds_a_character_plain_text_lacks() -> None:
+    # ``expand`` skips the punctuated aliases in a text holding none of these characters.
+    rules = TextRules()
+    assert rules._punct_chars is not None
+    assert all(not rules._punct_chars.isdisjoint(key) for key in rules._punctuated)
+    assert rules.words("what is the r&d budget? and the gdp") == rules.words(
+        "what is the r & d budget? and the gdp"
+    )
+    assert TextRules({" ": "space"})._punct_chars is None  # (a phrase of spaces: the test is off)
+
+
 def test_symbols_and_small_positions_read_as_words_in_every_knowledge_base() -> None:
     rules = TextRules(aliases={})  # no alias file: the symbols still hold
     assert rules.words("12% of gdp, 40 per cent") == ["12", "percent", "of", "gdp", "40", "percent"]
