@@ -37,7 +37,7 @@ from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, PassageStore, build_passage_parts
 from knowledge.references import ArticleReferences
-from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, normalise, stem
+from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, holds_any, normalise, stem
 from knowledge.traits import (
     CAPITALISED,
     CAPITALISED_RE,
@@ -181,7 +181,7 @@ _RANK_NUMBER_RE = re.compile(
     r"(?:#\s?|\bno\.\s?|\bnumber\s)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!,\d)",
     re.IGNORECASE,
 )
-_RANK_NUMBER_NEEDS = ("#", "no.", "number")  # (see ``_might``)
+_RANK_NUMBER_NEEDS = ("#", "no.", "number")  # (see ``holds_any``)
 _ORDINAL_WORDS = {
     n: w
     for n, w in zip(
@@ -231,7 +231,7 @@ NAMES_SEEN = 65536  # capitalised words whose knownness is remembered (``Compose
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
 # Substrings one of which each pattern above needs to match (every word or phrase it can match holds
-# one): where none is there, the pattern is not tried (see ``_might``).
+# one): where none is there, the pattern is not tried (see ``holds_any``).
 _AMOUNT_NEEDS = ("how", "what", *_SHARE_NOUNS)
 _NAME_NEEDS = ("name", "officially", "formally")
 _REASON_NEEDS = ("why", "come", "behind", "reason")
@@ -769,12 +769,12 @@ class Composer:
         if "what" in understood or "which" in understood:
             shown = _TYPE_WORDS_RE.sub(r"\1", shown)
         surface = shown.split()
-        asks_amount = _might(understood, _AMOUNT_NEEDS) and _ASKS_AMOUNT_RE.search(understood) is not None
+        asks_amount = holds_any(understood, _AMOUNT_NEEDS) and _ASKS_AMOUNT_RE.search(understood) is not None
         if asks_amount:
             # "what fraction of", "what's the value of": the type of answer wanted (``Question.amount``,
             # ``share``), which the answer states as "two-thirds" or "2.5 billion", not a subject word.
             surface = [w for w in surface if w not in _TYPE_NOUNS]
-        asks_name = _might(understood, _NAME_NEEDS) and _ASKS_NAME_RE.search(understood) is not None
+        asks_name = holds_any(understood, _NAME_NEEDS) and _ASKS_NAME_RE.search(understood) is not None
         if asks_name:
             surface = [w for w in surface if w not in _NAME_WORDS]
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
@@ -810,17 +810,17 @@ class Composer:
         # without an amount it needs "how" or "number".)
         wants = (
             "reason"
-            if _might(understood, _REASON_NEEDS) and _ASKS_REASON_RE.search(understood)
+            if holds_any(understood, _REASON_NEEDS) and _ASKS_REASON_RE.search(understood)
             else "number"
-            if asks_amount or (_might(understood, _NUMBER_NEEDS) and _ASKS_NUMBER_RE.search(understood))
+            if asks_amount or (holds_any(understood, _NUMBER_NEEDS) and _ASKS_NUMBER_RE.search(understood))
             else "year"
-            if _might(understood, _YEAR_NEEDS) and _ASKS_YEAR_RE.search(understood)
+            if holds_any(understood, _YEAR_NEEDS) and _ASKS_YEAR_RE.search(understood)
             else "who"
             if "who" in understood and _ASKS_WHO_RE.search(understood)
             else "name"
             if asks_name
             else "where"
-            if _might(understood, _WHERE_NEEDS)
+            if holds_any(understood, _WHERE_NEEDS)
             and _ASKS_WHERE_RE.search(understood)
             and RANK_TERM not in terms  # "where does X stand": a rank
             else "list"
@@ -856,7 +856,7 @@ class Composer:
             yes_no=bool(_YES_NO_RE.match(understood)),
             amount=wants == "number" and asks_amount,
             share=wants == "number"
-            and _might(understood, _SHARE_NOUNS)
+            and holds_any(understood, _SHARE_NOUNS)
             and _ASKS_SHARE_RE.search(understood) is not None,
             repeats=wants == "number"
             and "how many" in understood
@@ -900,21 +900,19 @@ class Composer:
     def _entities(self, surface: Sequence[str]) -> tuple[frozenset[str], ...]:
         """Places the question names (as token sets), the corpus's common subject excepted."""
         found: list[frozenset[str]] = []
-        i = 0
         starts = self._place_starts
-        while i < len(surface):
-            if surface[i] not in starts:
-                i += 1
+        free = 0  # the first word not already part of a place found
+        # Only the few words that start a place name are looked at (found once, in a comprehension).
+        for i in [i for i, word in enumerate(surface) if word in starts]:
+            if i < free:
                 continue
             for n in range(min(self._place_len, len(surface) - i), 0, -1):
                 tokens = self._places.get(tuple(surface[i : i + n]))
                 if tokens is not None:
                     if not tokens <= self.subject_terms:
                         found.append(tokens)
-                    i += n
+                    free = i + n
                     break
-            else:
-                i += 1
         return tuple(dict.fromkeys(found))
 
     def _phrases(self, text: str) -> tuple[frozenset[str], ...]:
@@ -1552,15 +1550,10 @@ def _type_fit(wants: str | None, types: frozenset[str]) -> float:
     return float(wants in types)
 
 
-def _might(text: str, needs: Iterable[str]) -> bool:
-    """Whether lower-case ASCII ``text`` holds one of ``needs`` (else a pattern needing one cannot match)."""
-    return any(need in text for need in needs)
-
-
 def _might_ignoring_case(text: str, needs: Iterable[str]) -> bool:
-    """``_might`` for a pattern matched ignoring case: beyond ASCII, case folding can match letters a
+    """``holds_any`` for a pattern matched ignoring case: beyond ASCII, case folding can match letters a
     lower-cased substring test misses ("ſ" is an "s"), so such text is always tried."""
-    return not text.isascii() or _might(text.lower(), needs)
+    return not text.isascii() or holds_any(text.lower(), needs)
 
 
 def _expansion_asked(cleaned: str) -> str | None:

@@ -25,6 +25,8 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 from wordfreq import get_frequency_list
 
+from knowledge.text import holds_any
+
 MIN_TYPO_LENGTH = 5
 LONG_WORD = 9  # words this long may be two edits away ("manufactring" is one, "tecnolgy" two)
 # Below this length a one-letter substitution too often makes another real word ("perks" -> "parks",
@@ -154,9 +156,9 @@ def clean(question: str) -> str:
         text = _FRONT_RE.sub(r"\1 \2", text)
     if "back" in lowered:
         text = _SPLIT_VERB_RE.sub(r"\1 back \2", text)
-    if "as" in lowered and (not is_ascii or any(verb in lowered for verb in _REGARD_VERBS)):
+    if "as" in lowered and (not is_ascii or holds_any(lowered, _REGARD_VERBS)):
         text = _REGARD_AS_RE.sub(" ", text)
-    if any(word in lowered for word in _NOW_WORDS):
+    if holds_any(lowered, _NOW_WORDS):
         text = _NOW_RE.sub(" ", text)
     text = " ".join(text.split())
     text = _LEADING_RE.sub("", text)
