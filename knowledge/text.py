@@ -324,21 +324,20 @@ class TextRules:
             return raw
         out: list[str] = []
         starts = self._starts
-        i = 0
-        while i < len(raw):
-            if raw[i] not in starts:
-                out.append(raw[i])
-                i += 1
+        done = 0  # the words before this one are in ``out``
+        # Only the few words that start an alias are looked at (found once, in a comprehension); the
+        # words between the aliases found are copied as runs.
+        for i in [i for i, word in enumerate(raw) if word in starts]:
+            if i < done:
                 continue
             for n in range(min(self._longest, len(raw) - i), 0, -1):
                 found = self._plain.get(tuple(raw[i : i + n]))
                 if found is not None:
+                    out.extend(raw[done:i])
                     out.extend(found)
-                    i += n
+                    done = i + n
                     break
-            else:
-                out.append(raw[i])
-                i += 1
+        out.extend(raw[done:])
         return out
 
     def tokenize(self, text: str) -> list[str]:
