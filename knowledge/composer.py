@@ -37,7 +37,7 @@ from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, PassageStore, build_passage_parts
 from knowledge.references import ArticleReferences
-from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, normalise, stem
+from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, holds_any, normalise, stem
 from knowledge.traits import (
     CAPITALISED,
     CAPITALISED_RE,
@@ -181,6 +181,7 @@ _RANK_NUMBER_RE = re.compile(
     r"(?:#\s?|\bno\.\s?|\bnumber\s)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!,\d)",
     re.IGNORECASE,
 )
+_RANK_NUMBER_NEEDS = ("#", "no.", "number")  # (see ``holds_any``)
 _ORDINAL_WORDS = {
     n: w
     for n, w in zip(
@@ -229,6 +230,36 @@ _HARD_TYPES = frozenset(("name", "number", "year", "who", "where"))
 NAMES_SEEN = 65536  # capitalised words whose knownness is remembered (``Composer._known_name``)
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
+# Substrings one of which each pattern above needs to match (every word or phrase it can match holds
+# one): where none is there, the pattern is not tried (see ``holds_any``).
+_AMOUNT_NEEDS = ("how", "what", *_SHARE_NOUNS)
+_NAME_NEEDS = ("name", "officially", "formally")
+_REASON_NEEDS = ("why", "come", "behind", "reason")
+_NUMBER_NEEDS = ("how", "number")  # (without an amount: see ``analyse``)
+_YEAR_NEEDS = ("when", "what", "which")
+_WHERE_NEEDS = ("where", "what", "which")
+_LIST_NEEDS = ("list", "name", "enumerate", "which", "what are the", "key elements", "examples of")
+_KNOWN_ALREADY_NEEDS = (
+    "besides",
+    "apart from",
+    "aside from",
+    "other than",
+    "except",
+    "in addition to",
+    "else",
+)
+_EXPANSION_NEEDS = (
+    "stand",
+    "short for",
+    "acronym",
+    "abbreviation",
+    "full form",
+    "full name",
+    "long form",
+    "expansion",
+)
+# Any digit: a question without one writes no year and no ordinal ("2024", "11th").
+_DIGIT_RE = re.compile(r"\d")
 # Control characters other than tab and line breaks, and U+FFFD (bytes that were not UTF-8): binary input.
 _BINARY_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 _YES_NO_RE = re.compile(r"^(?:is|are|does|do|did|has|have|was|were|can|will)\b", re.IGNORECASE)
@@ -724,25 +755,38 @@ class Composer:
 
     def analyse(self, question: str) -> Question:
         """The question cleaned, spelled against the corpus, and reduced to weighted terms and constraints."""
-        raw = normalise(question)
+        raw = whole = normalise(question)
         # "according to the AMNC 23 blog, ...": the article named is where to look, not what is asked
         # (read before the noise words go: "blog", "article" are noise anywhere else).
         reference = self.references.find(raw)
         if reference is not None:
             raw = reference.text
         cleaned = clean(raw) or raw
-        spelled, _ = self.speller.correct_text(_RANK_NUMBER_RE.sub(_ranked, cleaned))
+        if _might_ignoring_case(cleaned, _RANK_NUMBER_NEEDS):
+            cleaned_ranks = _RANK_NUMBER_RE.sub(_ranked, cleaned)
+        else:
+            cleaned_ranks = cleaned
+        spelled, _ = self.speller.correct_text(cleaned_ranks)
         normalised = " ".join(spelled.split()).strip(" ?!.")
         # The answer type is read after aliases ("hw much" -> "how much"); "what year" names the type
         # of answer wanted, not its subject, so "year" is not a term.
         understood = " ".join(self.rules.words(spelled))
-        surface = _TYPE_WORDS_RE.sub(r"\1", _HOW_MEASURE_RE.sub("how", understood)).split()
-        asks_amount = _ASKS_AMOUNT_RE.search(understood) is not None
+        # ``understood`` is tokens of ASCII letters (and digits): a pattern needing a word can only match
+        # where that word is a substring, a test in C that skips most of the patterns below for most
+        # questions (each tries every position of the question).
+        shown = understood
+        if "how" in understood:
+            shown = _HOW_MEASURE_RE.sub("how", shown)
+        if "what" in understood or "which" in understood:
+            shown = _TYPE_WORDS_RE.sub(r"\1", shown)
+        surface = shown.split()
+        asks_amount = holds_any(understood, _AMOUNT_NEEDS) and _ASKS_AMOUNT_RE.search(understood) is not None
         if asks_amount:
             # "what fraction of", "what's the value of": the type of answer wanted (``Question.amount``,
             # ``share``), which the answer states as "two-thirds" or "2.5 billion", not a subject word.
             surface = [w for w in surface if w not in _TYPE_NOUNS]
-        if _ASKS_NAME_RE.search(understood):
+        asks_name = holds_any(understood, _NAME_NEEDS) and _ASKS_NAME_RE.search(understood) is not None
+        if asks_name:
             surface = [w for w in surface if w not in _NAME_WORDS]
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
         weights: dict[str, float] = {}
@@ -773,33 +817,40 @@ class Composer:
                 continue  # part of a phrase the alias file spells out ("MIC 2025"): a known name
             if not self._known_name(fixed):
                 unknown_name = True
+        # (An amount question is a number question: ``_ASKS_NUMBER_RE`` holds ``_ASKS_AMOUNT_RE``, and
+        # without an amount it needs "how" or "number".)
         wants = (
             "reason"
-            if _ASKS_REASON_RE.search(understood)
+            if holds_any(understood, _REASON_NEEDS) and _ASKS_REASON_RE.search(understood)
             else "number"
-            if _ASKS_NUMBER_RE.search(understood)
+            if asks_amount or (holds_any(understood, _NUMBER_NEEDS) and _ASKS_NUMBER_RE.search(understood))
             else "year"
-            if _ASKS_YEAR_RE.search(understood)
+            if holds_any(understood, _YEAR_NEEDS) and _ASKS_YEAR_RE.search(understood)
             else "who"
-            if _ASKS_WHO_RE.search(understood)
+            if "who" in understood and _ASKS_WHO_RE.search(understood)
             else "name"
-            if _ASKS_NAME_RE.search(understood)
+            if asks_name
             else "where"
-            if _ASKS_WHERE_RE.search(understood) and RANK_TERM not in terms  # "where does X stand": a rank
+            if holds_any(understood, _WHERE_NEEDS)
+            and _ASKS_WHERE_RE.search(understood)
+            and RANK_TERM not in terms  # "where does X stand": a rank
             else "list"
-            if _ASKS_LIST_RE.search(normalise(question))
+            if _might_ignoring_case(whole, _LIST_NEEDS) and _ASKS_LIST_RE.search(whole)
             else "rank"
             if RANK_TERM in terms
             else None
         )
-        compared = {m.end() for m in _COMPARED_RE.finditer(spelled)}
-        years = frozenset(m.group(0) for m in _YEAR_RE.finditer(spelled) if m.start() not in compared)
-        # (Positions up to "10th" are words on both sides, "second": terms, not editions to match.)
-        ordinals = frozenset(
-            m.group(0)
-            for m in _ORDINAL_RE.finditer(spelled)
-            if m.start() not in compared and m.group(0).lower() not in SYMBOLS
-        )
+        years: frozenset[str] = frozenset()
+        ordinals: frozenset[str] = frozenset()
+        if _DIGIT_RE.search(spelled) is not None:  # years and ordinals are written in digits
+            compared = {m.end() for m in _COMPARED_RE.finditer(spelled)}
+            years = frozenset(m.group(0) for m in _YEAR_RE.finditer(spelled) if m.start() not in compared)
+            # (Positions up to "10th" are words on both sides, "second": terms, not editions to match.)
+            ordinals = frozenset(
+                m.group(0)
+                for m in _ORDINAL_RE.finditer(spelled)
+                if m.start() not in compared and m.group(0).lower() not in SYMBOLS
+            )
         asked = _expansion_asked(cleaned)
         return Question(
             text=question,
@@ -815,8 +866,12 @@ class Composer:
             ordinals=ordinals,
             yes_no=bool(_YES_NO_RE.match(understood)),
             amount=wants == "number" and asks_amount,
-            share=wants == "number" and _ASKS_SHARE_RE.search(understood) is not None,
-            repeats=wants == "number" and _ASKS_REPEATS_RE.search(understood) is not None,
+            share=wants == "number"
+            and holds_any(understood, _SHARE_NOUNS)
+            and _ASKS_SHARE_RE.search(understood) is not None,
+            repeats=wants == "number"
+            and "how many" in understood
+            and _ASKS_REPEATS_RE.search(understood) is not None,
             phrases=self._phrases(spelled),
             article=reference.article if reference is not None else None,
             about_article=(
@@ -846,6 +901,8 @@ class Composer:
     def _given(self, text: str) -> frozenset[str]:
         """The terms of what the question says it already knows ("besides X", "X and what else")."""
         found: set[str] = set()
+        if not _might_ignoring_case(text, _KNOWN_ALREADY_NEEDS):
+            return frozenset()
         for pattern in _KNOWN_ALREADY_RES:
             for match in pattern.finditer(text):
                 found.update(self.rules.tokenize(match.group(0)))
@@ -854,32 +911,32 @@ class Composer:
     def _entities(self, surface: Sequence[str]) -> tuple[frozenset[str], ...]:
         """Places the question names (as token sets), the corpus's common subject excepted."""
         found: list[frozenset[str]] = []
-        i = 0
         starts = self._place_starts
-        while i < len(surface):
-            if surface[i] not in starts:
-                i += 1
+        free = 0  # the first word not already part of a place found
+        # Only the few words that start a place name are looked at (found once, in a comprehension).
+        for i in [i for i, word in enumerate(surface) if word in starts]:
+            if i < free:
                 continue
             for n in range(min(self._place_len, len(surface) - i), 0, -1):
                 tokens = self._places.get(tuple(surface[i : i + n]))
                 if tokens is not None:
                     if not tokens <= self.subject_terms:
                         found.append(tokens)
-                    i += n
+                    free = i + n
                     break
-            else:
-                i += 1
         return tuple(dict.fromkeys(found))
 
     def _phrases(self, text: str) -> tuple[frozenset[str], ...]:
         """The expansions (as stems) of the abbreviations ``text`` uses (see ``Question.phrases``)."""
         words = [w.strip(".,;:!?\"'()") for w in text.split()]
         starts = self._alias_phrase_starts
+        # The few words that start an abbreviation, found once for the three lengths.
+        firsts = [i for i, w in enumerate(words) if w in starts]
         found = []
         for n in (1, 2, 3):
-            for i in range(len(words) - n + 1):
-                if words[i] not in starts:
-                    continue
+            for i in firsts:
+                if i + n > len(words):
+                    break
                 stems = self._alias_phrases.get(tuple(words[i : i + n]))
                 if stems is not None and stems not in found:
                     found.append(stems)
@@ -1511,9 +1568,17 @@ def _type_fit(wants: str | None, types: frozenset[str]) -> float:
     return float(wants in types)
 
 
+def _might_ignoring_case(text: str, needs: Iterable[str]) -> bool:
+    """``holds_any`` for a pattern matched ignoring case: beyond ASCII, case folding can match letters a
+    lower-cased substring test misses ("ſ" is an "s"), so such text is always tried."""
+    return not text.isascii() or holds_any(text.lower(), needs)
+
+
 def _expansion_asked(cleaned: str) -> str | None:
     """The word the question asks the meaning of, and nothing else ("what does WIPO stand for")."""
     text = " ".join(cleaned.split()).strip()
+    if not _might_ignoring_case(text, _EXPANSION_NEEDS):
+        return None
     for pattern in _ASKS_EXPANSION_RES:
         match = pattern.search(text)
         if match is not None:

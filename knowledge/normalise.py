@@ -25,6 +25,8 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 from wordfreq import get_frequency_list
 
+from knowledge.text import holds_any
+
 MIN_TYPO_LENGTH = 5
 LONG_WORD = 9  # words this long may be two edits away ("manufactring" is one, "tecnolgy" two)
 # Below this length a one-letter substitution too often makes another real word ("perks" -> "parks",
@@ -51,6 +53,7 @@ _INVISIBLE_RE = re.compile("[\u200b\u200c\u2060\ufeff\u00ad]")
 _EMOJI_CODE_RE = re.compile(r":[a-z0-9_+-]+:")
 _EMOJI_RE = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 _MARKDOWN_RE = re.compile(r"(?<!\w)[*_~`]+|[*_~`]+(?!\w)")
+_MARKDOWN_MARKS = frozenset("*_~`")  # one of them is in every match of ``_MARKDOWN_RE``
 _REPEATED_RE = re.compile(r"([?!.,])\1+")
 # "what's guangdong planning on the robotics front": the idiom's "front" is not a subject.
 _FRONT_RE = re.compile(r"\b(on|at) the ((?:\w+\s+){0,2}\w+) front\b", re.IGNORECASE)
@@ -63,6 +66,9 @@ _REGARD_AS_RE = re.compile(
     r"see|sees|seeing|consider|considers|considering|considered)\b(?=(?:\s+[\w'’-]+){0,4}\s+as\b)",
     re.IGNORECASE,
 )
+# What each verb ``_REGARD_AS_RE`` matches starts with. (Beyond ASCII, ignoring case can match what a
+# lower-cased substring test misses: "ſ" is an "s"; such text is always tried.)
+_REGARD_VERBS = ("treat", "regard", "view", "see", "consider")
 _SPLIT_VERB_RE = re.compile(r"\b(hold|holds|holding|held) ((?:[\w'’-]+\s+){1,4}?)back\b", re.IGNORECASE)
 # "who's heading wipo these days": when the asker means now, as the articles do.
 _NOW_RE = re.compile(
@@ -128,7 +134,9 @@ def clean(question: str) -> str:
     """The question without Slack noise: mentions, URLs, emoji, markdown, greetings, sign-offs."""
     # Each pattern runs only where a word or character it needs is there (a substring test in C): most
     # questions hold none of them, and a pattern starting at a word boundary tries every position.
-    text = _INVISIBLE_RE.sub("", question)
+    # (Invisible characters and emoji are all beyond ASCII: ASCII text, most questions, has none.)
+    is_ascii = question.isascii()
+    text = question if is_ascii else _INVISIBLE_RE.sub("", question)
     lowered = text.lower()
     if "<" in text:
         text = _SLACK_LINK_RE.sub(" ", text)
@@ -138,17 +146,19 @@ def clean(question: str) -> str:
         text = _URL_RE.sub(" ", text)
     if ":" in text:
         text = _EMOJI_CODE_RE.sub(" ", text)
-    text = _EMOJI_RE.sub(" ", text)
-    if any(mark in text for mark in "*_~`"):
+    if not is_ascii:
+        text = _EMOJI_RE.sub(" ", text)
+    if not _MARKDOWN_MARKS.isdisjoint(text):
         text = _MARKDOWN_RE.sub(" ", text)
-    text = _REPEATED_RE.sub(r"\1", text)
+    if "??" in text or "!!" in text or ".." in text or ",," in text:
+        text = _REPEATED_RE.sub(r"\1", text)
     if "front" in lowered:
         text = _FRONT_RE.sub(r"\1 \2", text)
     if "back" in lowered:
         text = _SPLIT_VERB_RE.sub(r"\1 back \2", text)
-    if "as" in lowered:
+    if "as" in lowered and (not is_ascii or holds_any(lowered, _REGARD_VERBS)):
         text = _REGARD_AS_RE.sub(" ", text)
-    if any(word in lowered for word in _NOW_WORDS):
+    if holds_any(lowered, _NOW_WORDS):
         text = _NOW_RE.sub(" ", text)
     text = " ".join(text.split())
     text = _LEADING_RE.sub("", text)
@@ -181,7 +191,22 @@ class Speller:
         self.known = known
         self._variants = {spelling_key(w): w for w in sorted(self.vocabulary, reverse=True)}
         self._choices = sorted(w for w in self.vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
+        # The choices a word of each length can be within its limit of (see ``_near``), built on first use.
+        self._near_choices: dict[tuple[int, int], list[str]] = {}
         self._cache: dict[str, str] = {}
+
+    def _near(self, length: int, limit: int) -> list[str]:
+        """The choices at most ``limit`` letters longer or shorter than ``length``, in the choices' order.
+
+        An edit changes a word's length by at most one letter, so no other choice is within ``limit``
+        edits: searching these alone finds what searching all finds (~28k words, ~3 ms a word), and in the
+        same order, so equally close choices come back as they would (in their order in the choices).
+        """
+        near = self._near_choices.get((length, limit))
+        if near is None:
+            near = [w for w in self._choices if abs(len(w) - length) <= limit]
+            self._near_choices[length, limit] = near
+        return near
 
     def correct(self, word: str) -> str:
         """``word``, or the unique closest vocabulary word within the allowed edit distance."""
@@ -193,7 +218,7 @@ class Speller:
         if cached is not None:
             return cached
         limit = 2 if len(word) >= LONG_WORD else 1
-        found = extract(word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=3)
+        found = extract(word, self._near(len(word), limit), scorer=OSA.distance, score_cutoff=limit, limit=3)
         best = word
         if found:
             nearest = min(score for _, score, _ in found)
@@ -219,13 +244,16 @@ class Speller:
 
     def correct_text(self, text: str) -> tuple[str, dict[str, str]]:
         """``text`` with each correctable word replaced; also the corrections made (typo -> word)."""
+        lowered = text.lower()
         corrections: dict[str, str] = {}
-
-        def fix(match: re.Match[str]) -> str:
-            word = match.group(0)
-            fixed = self.correct(word)
-            if fixed != word:
-                corrections[word] = fixed
-            return fixed
-
-        return _WORD_RE.sub(fix, text.lower()), corrections
+        # Each distinct word once, in order; short and known words (most) are right as they are, and
+        # a text with nothing to correct (most questions) is not rewritten.
+        protected = self.protected
+        for word in dict.fromkeys(_WORD_RE.findall(lowered)):
+            if len(word) >= MIN_TYPO_LENGTH and word not in protected:
+                fixed = self.correct(word)
+                if fixed != word:
+                    corrections[word] = fixed
+        if not corrections:
+            return lowered, corrections
+        return _WORD_RE.sub(lambda m: corrections.get(m.group(0), m.group(0)), lowered), corrections

@@ -15,12 +15,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from knowledge.models import Article
+from knowledge.text import holds_any
 
 # What people call an article ("write-up", "blog post", "news article", ...).
 # Not "report", "story" or "outlook": "the GII report", "the economic outlook" are the corpus's subjects.
 _NOUN_RE = re.compile(
     r"\b(?:blog\s+post|news\s+article|article|blog|post|piece|write-?up|op-?ed)\b(?!-)", re.IGNORECASE
 )
+# One of these is in every word ``_NOUN_RE`` matches: most questions hold none, and a substring test (in C)
+# then skips the pattern, which tries every position of the question.
+_NOUN_NEEDS = ("blog", "article", "post", "piece", "write", "op-ed", "oped")
 _WORD_RE = re.compile(r"[\w&'’.\"“”‘-]+")
 _DETERMINERS = frozenset({"the", "this", "that"})
 # Words before the determiner that belong to the reference ("according to the ...", "per the ...").
@@ -65,6 +69,9 @@ class ArticleReferences:
 
     def find(self, text: str) -> Reference | None:
         """The article ``text`` names, with ``text`` minus the naming words; None when it names none."""
+        # (Beyond ASCII, ignoring case can match what a lower-cased substring test misses: "ſ" is an "s".)
+        if text.isascii() and not holds_any(text.lower(), _NOUN_NEEDS):
+            return None
         for number, noun in enumerate(_NOUN_RE.finditer(text)):
             if number == MAX_REFERENCES:
                 break

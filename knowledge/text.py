@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -194,6 +194,15 @@ SYMBOLS: dict[str, str] = {
 NUMBER_SUFFIXES: dict[str, str] = {"k": "thousand", "m": "million", "bn": "billion", "tn": "trillion"}
 
 
+def holds_any(text: str, parts: Iterable[str]) -> bool:
+    """Whether ``text`` holds one of ``parts``: the substring tests that let a pattern be skipped."""
+    # (A plain loop: ``any`` over a generator costs twice as much, more than most tests it runs.)
+    for part in parts:  # noqa: SIM110 - see above
+        if part in text:
+            return True
+    return False
+
+
 def normalise(text: str) -> str:
     """Unicode-normalise, straighten quotes and collapse whitespace (used for quote checks and keys)."""
     if text.isascii():  # NFKC and the quote table change nothing in ASCII: skip them (build speed)
@@ -262,6 +271,11 @@ class TextRules:
         # Most words start no alias: one set look-up skips the n-gram look-ups for them.
         self._starts = frozenset(k[0] for k in plain)
         self._punctuated = punctuated
+        # Every punctuated phrase holds a character other than a lower-case letter or space (else it is
+        # plain): a text holding none of these characters (most questions) holds none of the phrases.
+        # (A phrase of no such character, only spaces, disables the test.)
+        odd = [frozenset(c for c in key if not ("a" <= c <= "z" or c == " ")) for key in punctuated]
+        self._punct_chars: frozenset[str] | None = frozenset().union(*odd) if all(odd) else None
         self._punct_re = (
             re.compile("|".join(_whole(k) for k in sorted(punctuated, key=len, reverse=True)))
             if punctuated
@@ -282,7 +296,11 @@ class TextRules:
         text = self._number_re.sub(self._number_form, text)
         # Most texts hold none of the punctuated aliases: a substring test each (in C) skips the regex
         # (three times faster on paragraphs than even the first-character pattern).
-        if self._punct_re is not None and any(key in text for key in self._punctuated):
+        if (
+            self._punct_re is not None
+            and (self._punct_chars is None or not self._punct_chars.isdisjoint(text))
+            and holds_any(text, self._punctuated)
+        ):
             text = self._punct_re.sub(lambda m: f" {self._punctuated[m.group(0)]} ", text)
         return text
 
@@ -306,21 +324,20 @@ class TextRules:
             return raw
         out: list[str] = []
         starts = self._starts
-        i = 0
-        while i < len(raw):
-            if raw[i] not in starts:
-                out.append(raw[i])
-                i += 1
+        done = 0  # the words before this one are in ``out``
+        # Only the few words that start an alias are looked at (found once, in a comprehension); the
+        # words between the aliases found are copied as runs.
+        for i in [i for i, word in enumerate(raw) if word in starts]:
+            if i < done:
                 continue
             for n in range(min(self._longest, len(raw) - i), 0, -1):
                 found = self._plain.get(tuple(raw[i : i + n]))
                 if found is not None:
+                    out.extend(raw[done:i])
                     out.extend(found)
-                    i += n
+                    done = i + n
                     break
-            else:
-                out.append(raw[i])
-                i += 1
+        out.extend(raw[done:])
         return out
 
     def tokenize(self, text: str) -> list[str]:

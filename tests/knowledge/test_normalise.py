@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -237,3 +239,39 @@ def test_clean_skips_a_pattern_only_where_it_cannot_match(pieces: list[str]) -> 
 )
 def test_slack_links_go_whole_and_invisible_characters_read_as_nothing(question: str, cleaned: str) -> None:
     assert clean(question) == cleaned
+
+
+@given(
+    st.lists(st.text("abcde", min_size=3, max_size=12), min_size=1, max_size=60),
+    st.text("abcdef", min_size=5, max_size=12),
+)
+def test_speller_searches_only_words_of_near_length(vocabulary: list[str], word: str) -> None:
+    # The length window finds the same closest choices, in the same order, as a search of all choices.
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import extract
+
+    speller = Speller(vocabulary)
+    for limit in (1, 2):
+        everywhere = extract(word, speller._choices, scorer=OSA.distance, score_cutoff=limit, limit=3)
+        near = extract(
+            word, speller._near(len(word), limit), scorer=OSA.distance, score_cutoff=limit, limit=3
+        )
+        assert [(c, s) for c, s, _ in near] == [(c, s) for c, s, _ in everywhere]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Inovation", "reserch", "china", "the", "provices", "centres", "x1", "?"]),
+        max_size=8,
+    )
+)
+def test_correct_text_corrects_each_word_as_correct_does(words: list[str]) -> None:
+    # Words are looked at once each: the text and corrections are those of correcting every word in place.
+    speller = Speller(
+        {"innovation": 3, "research": 2, "provinces": 5, "provides": 1, "centers": 1}, known=ENGLISH
+    )
+    text = " ".join(words)
+    expected = {w: speller.correct(w) for w in re.findall("[a-z]+", text.lower())}
+    fixed, corrections = speller.correct_text(text)
+    assert fixed == re.sub("[a-z]+", lambda m: expected[m.group(0)], text.lower())
+    assert corrections == {w: f for w, f in expected.items() if f != w}

@@ -94,8 +94,44 @@ def test_punctuated_aliases_are_whole_words_only() -> None:
     assert rules.words("the u.s. spent $5") == ["the", "united", "states", "spent", "dollar", "5"]
 
 
+def test_every_punctuated_alias_holds_a_character_plain_text_lacks() -> None:
+    # ``expand`` skips the punctuated aliases in a text holding none of these characters.
+    rules = TextRules()
+    assert rules._punct_chars is not None
+    assert all(not rules._punct_chars.isdisjoint(key) for key in rules._punctuated)
+    assert rules.words("what is the r&d budget? and the gdp") == rules.words(
+        "what is the r & d budget? and the gdp"
+    )
+    assert TextRules({" ": "space"})._punct_chars is None  # (a phrase of spaces: the test is off)
+
+
 def test_symbols_and_small_positions_read_as_words_in_every_knowledge_base() -> None:
     rules = TextRules(aliases={})  # no alias file: the symbols still hold
     assert rules.words("12% of gdp, 40 per cent") == ["12", "percent", "of", "gdp", "40", "percent"]
     assert tokenize("the world's 2nd largest spender") == tokenize("the world's second largest spender")
     assert tokenize("ranks 11th") == ["rank", "11th"]  # past ten, a position stays a number
+
+
+@given(
+    st.lists(st.sampled_from(["gii", "global", "innovation", "index", "the", "us", "a", "b"]), max_size=10)
+)
+def test_aliases_are_read_left_to_right_longest_first(words: list[str]) -> None:
+    # ``words`` looks only at words starting an alias: the same as trying every word in turn.
+    rules = TextRules(
+        {"gii": "global innovation index", "global innovation": "gi", "us": "united states", "a b": "ab"}
+    )
+    raw = rules.words(" ".join(words))
+    plain = rules._plain
+    expected: list[str] = []
+    tokens = words
+    i = 0
+    while i < len(tokens):
+        for n in range(min(rules._longest, len(tokens) - i), 0, -1):
+            if tuple(tokens[i : i + n]) in plain:
+                expected.extend(plain[tuple(tokens[i : i + n])])
+                i += n
+                break
+        else:
+            expected.append(tokens[i])
+            i += 1
+    assert raw == expected

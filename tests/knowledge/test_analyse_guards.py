@@ -1,0 +1,64 @@
+"""The substring tests that skip question analysis's patterns never skip one that would have matched."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge import composer as c
+from knowledge import normalise, references
+from knowledge.text import holds_any
+
+# Words the patterns are made of, near misses, and others: texts of them exercise every alternative.
+WORDS = """
+how much many big what which when where who whom why come behind reason reasons share percent percentage
+proportion fraction number of name official full named officially formally called known as year date
+since list enumerate are the key elements examples besides apart from aside other than except for in
+addition to and what else stand stands short an acronym abbreviation form long expansion is was so it
+hw whatt whe n wh o nam e & , ? ' - gdp wipo 2024 11th blog post news article piece write-up writeup op-ed
+oped treat treats treating regard regarded view viewing see sees consider considered
+# #1 # 2 no. no.3 No. number one two 12 1,000
+""".split()  # noqa: SIM905 - a word list reads better as text
+TEXTS = st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join)
+CASED = st.builds(lambda t, upper: t.upper() if upper else t.title(), TEXTS, st.booleans()) | TEXTS
+
+# (pattern, the substrings it needs, whether the text it reads may have any case)
+GUARDED: list[tuple[re.Pattern[str], tuple[str, ...], bool]] = [
+    (c._HOW_MEASURE_RE, ("how",), False),
+    (c._TYPE_WORDS_RE, ("what", "which"), False),
+    (c._ASKS_AMOUNT_RE, c._AMOUNT_NEEDS, False),
+    (c._ASKS_NAME_RE, c._NAME_NEEDS, False),
+    (c._ASKS_REASON_RE, c._REASON_NEEDS, False),
+    (c._ASKS_YEAR_RE, c._YEAR_NEEDS, False),
+    (c._ASKS_WHO_RE, ("who",), False),
+    (c._ASKS_WHERE_RE, c._WHERE_NEEDS, False),
+    (c._ASKS_SHARE_RE, c._SHARE_NOUNS, False),
+    (c._ASKS_REPEATS_RE, ("how many",), False),
+    (c._ASKS_LIST_RE, c._LIST_NEEDS, True),
+    *((p, c._KNOWN_ALREADY_NEEDS, True) for p in c._KNOWN_ALREADY_RES),
+    *((p, c._EXPANSION_NEEDS, True) for p in c._ASKS_EXPANSION_RES),
+    (c._RANK_NUMBER_RE, c._RANK_NUMBER_NEEDS, True),
+    (references._NOUN_RE, references._NOUN_NEEDS, True),
+    (normalise._REGARD_AS_RE, normalise._REGARD_VERBS, True),
+]
+
+
+@given(TEXTS, CASED)
+def test_a_pattern_matches_only_where_its_needed_substring_is(lower: str, cased: str) -> None:
+    for pattern, needs, any_case in GUARDED:
+        text = cased if any_case else lower
+        might = c._might_ignoring_case(text, needs) if any_case else holds_any(text, needs)
+        assert might or pattern.search(text) is None, (pattern.pattern, text)
+
+
+@given(TEXTS)
+def test_a_number_question_without_an_amount_needs_how_or_number(text: str) -> None:
+    if c._ASKS_AMOUNT_RE.search(text) is None and c._ASKS_NUMBER_RE.search(text) is not None:
+        assert holds_any(text, c._NUMBER_NEEDS)
+
+
+def test_text_beyond_ascii_is_always_tried() -> None:
+    # "ſ" is an "s" to a pattern ignoring case, though not to a substring test.
+    assert c._might_ignoring_case("beſides x", ("besides",))
