@@ -395,7 +395,7 @@ _BOUNDED_FEATURES = frozenset(
 
 
 class _Ceiling:
-    """The highest ranking score any window of a passage can get for one question.
+    """The highest ranking score any window of a passage can get for a question (one per composer).
 
     Each ranking feature is bounded (a window holds at most the passage's terms; a year or edition the
     passage lacks is missing from all its windows) and weighed at whichever bound its weight favours.
@@ -403,26 +403,24 @@ class _Ceiling:
     feature not bounded here (a new one) makes the ceiling infinite: nothing is skipped.
     """
 
-    def __init__(self, q: Question, weights: Mapping[str, float]) -> None:
-        self.q = q
-        self.most_missing = float(len(q.years) + len(q.ordinals) + len(q.phrases))
+    def __init__(self, weights: Mapping[str, float]) -> None:
         self.coverage, self.matched = weights["coverage"], weights["matched_share"]
         self.missing, self.bm25 = weights["constraint_missing"], weights["bm25"]
+        # What a window's type, two-sentence and length features add at most (``_window_extra``).
         self.fixed = _window_extra(weights)
 
-    def loose(self, bm25: float) -> float:
+    def loose(self, q: Question, bm25: float) -> float:
         """A ceiling for a passage of retrieval score ``bm25`` holding every question term (no look-up)."""
         return (
             self.fixed
             + max(0.0, self.coverage)
             + max(0.0, self.matched)
-            + max(0.0, self.missing * self.most_missing)
+            + max(0.0, self.missing * _most_missing(q))
             + self.bm25 * bm25
         )
 
-    def __call__(self, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
+    def __call__(self, q: Question, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
         """The ceiling of a passage holding the question terms ``held``, with ``partial`` its title's."""
-        q = self.q
         coverage, matched = q.match(held, partial)
         lacking = 0.0
         if q.years or q.ordinals:
@@ -433,9 +431,14 @@ class _Ceiling:
             self.fixed
             + max(0.0, self.coverage * coverage)
             + max(0.0, self.matched * matched)
-            + max(self.missing * lacking, self.missing * self.most_missing)
+            + max(self.missing * lacking, self.missing * _most_missing(q))
             + self.bm25 * bm25
         )
+
+
+def _most_missing(q: Question) -> float:
+    """The most ``constraint_missing`` a text can reach for ``q``: each year, edition and phrase missed."""
+    return float(len(q.years) + len(q.ordinals) + len(q.phrases))
 
 
 def _window_extra(weights: Mapping[str, float]) -> float:
@@ -582,9 +585,7 @@ class Composer:
         self.facts = tuple(facts)
         self.model = model or _default_model()
         self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
-        self._rank_weight_map = dict(zip(RANK_FEATURES, self._rank_weights, strict=True))
-        # A window's score beyond its matching and bm25 features is at most this (``_describe_window``).
-        self._window_slack = _window_extra(self._rank_weight_map)
+        self._ceiling = _Ceiling(dict(zip(RANK_FEATURES, self._rank_weights, strict=True)))
         # The gazetteer a saved index was built with, or this process's (loading its data takes ~0.6 s).
         gaz = self.places = places if places is not None else gazetteer()
         table = dict(ALIASES)
@@ -1141,11 +1142,11 @@ class Composer:
             # The passages whose ceiling is highest first: the floor rises soonest, and once a passage's
             # ceiling is below it, so are all the rest. A passage that could not beat the floor even
             # holding every question term is skipped before its terms are read.
-            ceiling = _Ceiling(q, self._rank_weight_map)
-            order = [rank for rank in order if ceiling.loose(passages[rank][1]) >= floor.second]
+            ceiling = self._ceiling
+            order = [rank for rank in order if ceiling.loose(q, passages[rank][1]) >= floor.second]
             for rank in order:
                 title, bm25 = passages[rank]
-                ceilings[rank] = ceiling(self._windows.terms(hits[rank].doc, lookup), title, bm25)
+                ceilings[rank] = ceiling(q, self._windows.terms(hits[rank].doc, lookup), title, bm25)
             order = sorted(order, key=lambda rank: -ceilings[rank])
         found: list[tuple[int, int, Candidate]] = []
         named = bool(q.unknown_name or q.names or q.entities)  # (else every window agrees)
@@ -1323,13 +1324,14 @@ class Composer:
         known = matches.get(key)
         if known is None:
             coverage, matched, missing = self._match(q, (tokens, tokens, tokens, any_ordinal), partial)
-            weights = self._rank_weights
-            matching = weights[0] * coverage + weights[1] * matched + weights[3] * missing
+            ceiling = self._ceiling
+            matching = ceiling.coverage * coverage + ceiling.matched * matched + ceiling.missing * missing
             known = matches[key] = (coverage, matched, missing, matching)
         coverage, matched, missing, matching = known
-        # What the matching features give, with the type and two-sentence features at their best: a
-        # window that cannot reach ``at_least`` even so is left before they are read.
-        if matching + bm25 * self._rank_weights[5] + self._window_slack < at_least:
+        # What the matching features give, with the type, two-sentence and length features at their best
+        # (the ceiling's ``fixed``): a window that cannot reach ``at_least`` even so is left before they
+        # are read.
+        if matching + bm25 * self._ceiling.bm25 + self._ceiling.fixed < at_least:
             return None
         if window.adds:
             type_ok = _type_fit(

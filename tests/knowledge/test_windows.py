@@ -104,13 +104,13 @@ def test_a_passage_ceiling_is_at_least_each_of_its_windows_scores(
     for item in items:
         q = composer.analyse(str(item["q"]))
         hits = composer.passage_index.retrieve(q.terms, 8)
-        ceiling = _Ceiling(q, dict(zip(RANK_FEATURES, weights, strict=True)))
+        ceiling = _Ceiling(dict(zip(RANK_FEATURES, weights, strict=True)))
         lookup = composer._lookup(q)
         for hit in hits:
             title = composer._title_tokens.get(composer.passages.article_id(hit.doc), frozenset())
             bm25 = hit.score / hits[0].score
-            bound = ceiling(composer._windows.terms(hit.doc, lookup), title, bm25)
-            assert ceiling.loose(bm25) >= bound  # (the bound read before the passage's terms)
+            bound = ceiling(q, composer._windows.terms(hit.doc, lookup), title, bm25)
+            assert ceiling.loose(q, bm25) >= bound  # (the bound read before the passage's terms)
             for window in composer._windows.windows(hit.doc, lookup):
                 candidate = composer._describe_window(q, hit.doc, window, title, bm25, {}, {})
                 assert candidate is not None
