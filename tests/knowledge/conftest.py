@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import load_snapshot
+from knowledge.composer import Composer
+
 ARTICLES = {
     "robots.md": """---
 id: robots
@@ -64,6 +67,11 @@ def write_kb(directory: Path, articles: dict[str, str] | None = None, facts: str
     if facts is not None:
         (directory / "facts.yaml").write_text(facts, encoding="utf-8")
     return directory
+
+
+def composer_of(directory: Path, articles: dict[str, str], facts: str | None = None) -> Composer:
+    """The composer of a knowledge directory written from ``articles`` (and ``facts``)."""
+    return load_snapshot(write_kb(directory, articles, facts=facts)).composer
 
 
 @pytest.fixture

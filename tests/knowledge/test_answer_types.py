@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import load_snapshot
-from tests.knowledge.conftest import write_kb
+from tests.knowledge.conftest import composer_of, write_kb
 
 ARTICLES = {
     "plan.md": """---
@@ -79,7 +79,7 @@ Ruritania's robot factories grew because of cheap power and trained workers.
 
 
 def test_why_wants_a_reason(tmp_path: Path) -> None:
-    composer = load_snapshot(write_kb(tmp_path / "kb", REASONS, facts=None)).composer
+    composer = composer_of(tmp_path / "kb", REASONS)
     assert composer.analyse("why does ruritania have so many robot factories").wants == "reason"
     assert composer.analyse("how come ruritania has robot factories").wants == "reason"
     assert composer.analyse("what's behind the robot factories").wants == "reason"
@@ -128,7 +128,7 @@ def test_how_much_is_not_answered_by_a_position(tmp_path: Path) -> None:
         "lab.md": "---\ntitle: Strelsau lab\n---\nStrelsau opened its first robotics lab, its 3rd research site.\n",
         "years.md": "---\ntitle: Zenda clusters\n---\nZenda led the cluster count for the second consecutive year.\n",
     }
-    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    composer = composer_of(tmp_path / "kb", articles)
     amount = composer.decide("how much did strelsau put into its robotics lab")
     assert amount.question.amount and amount.best is not None
     assert amount.best.features["type_ok"] == 0.0  # "first" and "3rd" are positions, not amounts
@@ -152,7 +152,7 @@ def test_a_counted_position_in_a_ranking_fact_answers_how_many_years_in_a_row(tm
         "years.md": "---\nid: years\ntitle: Zenda\n---\n"
         "Zenda has the largest number of clusters for the second consecutive year.\n"
     }
-    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=facts)).composer
+    composer = composer_of(tmp_path / "kb", articles, facts)
     for question in (
         "how many years in a row has zenda had the most clusters",
         "for how many straight years has zenda had the most clusters",
@@ -172,7 +172,7 @@ def test_an_official_name_wants_a_text_giving_another_name(tmp_path: Path) -> No
         "The Zenda Robotics Plan (also known as the Falcon Program) funds robot labs.\n\n"
         "The Falcon Program is run from Strelsau and Zenda City.\n",
     }
-    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    composer = composer_of(tmp_path / "kb", articles)
     for question in (
         "whats the official name of the falcon program",
         "falcon program - what's the formal program name",
@@ -195,7 +195,7 @@ def test_a_share_wants_a_share_not_any_amount(tmp_path: Path) -> None:
         "budget.md": "---\ntitle: Strelsau budget\n---\nStrelsau spends 40 billion crowns on research.\n",
         "exports.md": "---\ntitle: Zenda exports\n---\nRobots make up 12% of Zenda's exports, two-thirds of them arms.\n",
     }
-    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    composer = composer_of(tmp_path / "kb", articles)
     for question in (
         "what % of its budget does strelsau spend on research",
         "what percentage of strelsau's budget",
@@ -225,7 +225,7 @@ def test_a_small_position_in_digits_is_a_word_not_an_edition_to_match(tmp_path: 
     articles = {
         "spend.md": "---\ntitle: Strelsau\n---\nStrelsau is the second-largest spender after Zenda.\n"
     }
-    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    composer = composer_of(tmp_path / "kb", articles)
     decision = composer.decide("strelsau is the 2nd largest spender - after who?")
     assert not decision.question.ordinals and "second" in decision.question.terms
     assert decision.best is not None and decision.best.features["constraint_missing"] == 0.0
@@ -311,7 +311,7 @@ def test_another_name_is_only_answered_by_a_text_giving_one(tmp_path: Path) -> N
     articles = {
         "zenda.md": "---\ntitle: Zenda\n---\nZenda spends more on research than any other country in the region.\n",
     }
-    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    composer = composer_of(tmp_path / "kb", articles)
     decision = composer.decide("what's the official name of zenda")
     assert decision.question.wants == "name"
     assert decision.best is not None and decision.best.features["type_ok"] == 0.0 and not decision.answer
@@ -325,7 +325,7 @@ def test_a_count_is_not_answered_by_a_year_nor_any_type_by_a_text_without_it(tmp
         "The 2024 report highlights the rise of Zenda's science and technology clusters.\n\n"
         "Strelsau hosts the biggest robot fair of the region.\n",
     }
-    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    composer = composer_of(tmp_path / "kb", articles)
     decision = composer.decide("how many clusters does zenda have")
     assert decision.best is not None and "2024 report" in decision.best.text
     assert decision.best.features["type_ok"] == 0.0 and not decision.answer

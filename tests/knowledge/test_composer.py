@@ -6,7 +6,7 @@ import pytest
 
 from knowledge import KnowledgeBase, QuestionError, load_snapshot
 from knowledge.composer import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
-from tests.knowledge.conftest import write_kb
+from tests.knowledge.conftest import composer_of
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_a_sentence_is_kept_with_the_one_giving_what_it_announces(tmp_path: Path
         "Zenda's innovation scene has grown fast, yet it also faces challenges. These include weak patent "
         "protection and a small home market.\n\nZenda's rivers carry barges to the sea.\n",
     }
-    composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
+    composer = composer_of(tmp_path / "kb", articles)
     for question in (
         "what challenges does zenda's innovation scene face",
         "what's holding zenda's innovation back",

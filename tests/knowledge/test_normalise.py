@@ -36,6 +36,10 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("what is guangxi treating as the main engine", "what is guangxi as the main engine"),
         ("what does china see as its biggest challenge", "what does china as its biggest challenge"),
         ("concerns regarding ip", "concerns regarding ip"),
+        # Slack links go whole, and invisible characters read as nothing.
+        ("whats chinas gii rank <https://evil.example.com|click here>", "whats chinas gii rank"),
+        ("whats chinas gii rank <https://evil.example.com>", "whats chinas gii rank"),
+        ("what is ch\u200bina's g\u00adii rank", "what is china's gii rank"),
     ],
 )
 def test_clean_removes_slack_noise(raw: str, expected: str) -> None:
@@ -227,18 +231,6 @@ _PIECES = [
 def test_clean_skips_a_pattern_only_where_it_cannot_match(pieces: list[str]) -> None:
     question = " ".join(pieces)
     assert clean(question) == _clean_unguarded(question)
-
-
-@pytest.mark.parametrize(
-    ("question", "cleaned"),
-    [
-        ("whats chinas gii rank <https://evil.example.com|click here>", "whats chinas gii rank"),
-        ("whats chinas gii rank <https://evil.example.com>", "whats chinas gii rank"),
-        ("what is ch\u200bina's g\u00adii rank", "what is china's gii rank"),
-    ],
-)
-def test_slack_links_go_whole_and_invisible_characters_read_as_nothing(question: str, cleaned: str) -> None:
-    assert clean(question) == cleaned
 
 
 @given(
