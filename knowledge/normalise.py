@@ -55,6 +55,7 @@ _EMOJI_RE = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 _MARKDOWN_RE = re.compile(r"(?<!\w)[*_~`]+|[*_~`]+(?!\w)")
 _MARKDOWN_MARKS = frozenset("*_~`")  # one of them is in every match of ``_MARKDOWN_RE``
 _REPEATED_RE = re.compile(r"([?!.,])\1+")
+_REPEATED_MARKS = ("??", "!!", "..", ",,")  # one of them is in every match of ``_REPEATED_RE``
 # "what's guangdong planning on the robotics front": the idiom's "front" is not a subject.
 _FRONT_RE = re.compile(r"\b(on|at) the ((?:\w+\s+){0,2}\w+) front\b", re.IGNORECASE)
 # A phrasal verb split by its object ("what's holding china's scene back") reads as the whole verb before
@@ -150,7 +151,7 @@ def clean(question: str) -> str:
         text = _EMOJI_RE.sub(" ", text)
     if not _MARKDOWN_MARKS.isdisjoint(text):
         text = _MARKDOWN_RE.sub(" ", text)
-    if "??" in text or "!!" in text or ".." in text or ",," in text:
+    if holds_any(text, _REPEATED_MARKS):
         text = _REPEATED_RE.sub(r"\1", text)
     if "front" in lowered:
         text = _FRONT_RE.sub(r"\1 \2", text)
