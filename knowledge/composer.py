@@ -17,11 +17,12 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import NamedTuple
@@ -395,7 +396,8 @@ _BOUNDED_FEATURES = frozenset(
 
 
 class _Ceiling:
-    """The highest ranking score any window of a passage can get for a question (one per composer).
+    """The highest ranking score any window of a passage, or a fact, can get for a question (one per
+    composer).
 
     Each ranking feature is bounded (a window holds at most the passage's terms; a year or edition the
     passage lacks is missing from all its windows) and weighed at whichever bound its weight favours.
@@ -408,11 +410,31 @@ class _Ceiling:
         self.missing, self.bm25 = weights["constraint_missing"], weights["bm25"]
         # What a window's type, two-sentence and length features add at most (``_window_extra``).
         self.fixed = _window_extra(weights)
+        # What a fact's type, fact and length features add at most, its length aside (a fact is one text:
+        # no two sentences).
+        self.fact_fixed = (
+            max(0.0, weights["type_ok"])
+            + weights["is_fact"]
+            + (math.inf if _unbounded(weights) else 0.0)
+            + 1e-9
+        )
+        self.length = weights["length"]
 
     def loose(self, q: Question, bm25: float) -> float:
         """A ceiling for a passage of retrieval score ``bm25`` holding every question term (no look-up)."""
         return (
             self.fixed
+            + max(0.0, self.coverage)
+            + max(0.0, self.matched)
+            + max(0.0, self.missing * _most_missing(q))
+            + self.bm25 * bm25
+        )
+
+    def fact(self, q: Question, bm25: float, log_length: float) -> float:
+        """A ceiling for a fact of retrieval score ``bm25`` holding every question term (no look-up)."""
+        return (
+            self.fact_fixed
+            + self.length * log_length
             + max(0.0, self.coverage)
             + max(0.0, self.matched)
             + max(0.0, self.missing * _most_missing(q))
@@ -445,13 +467,17 @@ def _window_extra(weights: Mapping[str, float]) -> float:
     """The most a window's type, two-sentence and length features can add to its ranking score (a window
     has no fact bonus), plus a little so that rounding never puts a bound below a real score; infinite
     when a longer window scores higher or a ranking feature is not bounded here (a new one)."""
-    unbounded = any(w for f, w in weights.items() if f not in _BOUNDED_FEATURES)
     return (
         max(0.0, weights["type_ok"])
         + max(0.0, weights["two_sentences"])
-        + (math.inf if weights["length"] > 0 or unbounded else 0.0)
+        + (math.inf if weights["length"] > 0 or _unbounded(weights) else 0.0)
         + 1e-9
     )
+
+
+def _unbounded(weights: Mapping[str, float]) -> bool:
+    """Whether a ranking feature ``_Ceiling`` does not bound has a weight (a new one): nothing is skipped."""
+    return any(w for f, w in weights.items() if f not in _BOUNDED_FEATURES)
 
 
 class _Floor:
@@ -1094,7 +1120,7 @@ class Composer:
             "type_asked": float(q.wants is not None),
             "entities": float(len(q.entities) + len(q.names)),
         }
-        out: list[Candidate] = []
+        facts: list[tuple[int, _Traits, float]] = []  # (fact, traits, retrieval score): those agreeing
         if self.fact_index is not None:
             hits = self._fact_hits(q.terms)
             top = hits[0].score if hits else 1.0
@@ -1103,12 +1129,11 @@ class Composer:
                 if q.article is not None and self.facts[hit.doc].source != q.article:
                     continue
                 if self._agrees(q, traits.tokens):
-                    ref = (hit.doc, 0, 0)
-                    out.append(self._describe(q, "fact", ref, traits, _EMPTY, hit.score / top, base))
+                    facts.append((hit.doc, traits, hit.score / top))
         hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
         terms = frozenset(q.weights)
-        out += self._window_candidates(q, hits, top, base, _Floor(out) if prune else None)
+        out = self._fact_and_window_candidates(q, facts, hits, top, base, _Floor(()) if prune else None)
         if q.wants == "list":
             scores = {hit.doc: hit.score / top for hit in hits}
             for number, (docs, _, traits) in enumerate(self._lists):
@@ -1121,13 +1146,20 @@ class Composer:
                     out.append(self._describe(q, "passage", (number, -1, -1), traits, title, bm25, base))
         return out
 
-    def _window_candidates(
-        self, q: Question, hits: Sequence[Hit], top: float, base: Mapping[str, float], floor: _Floor | None
+    def _fact_and_window_candidates(
+        self,
+        q: Question,
+        facts: Sequence[tuple[int, _Traits, float]],
+        hits: Sequence[Hit],
+        top: float,
+        base: Mapping[str, float],
+        floor: _Floor | None,
     ) -> list[Candidate]:
-        """The windows of the retrieved passages that hold a question term and agree with its names.
+        """The agreeing ``facts`` and the windows of the retrieved passages that hold a question term and
+        agree with its names, facts first, each in retrieval order.
 
-        With a ``floor`` (the candidates so far), a passage whose ``_Ceiling`` is below it is skipped,
-        and so is a window scoring below it.
+        With a ``floor`` (empty), a fact or passage whose ``_Ceiling`` is below the floor the candidates
+        found so far reach is skipped, and so is a window scoring below it (``_best_first``).
         """
         terms = frozenset(q.weights)
         lookup = self._lookup(q)
@@ -1136,23 +1168,16 @@ class Composer:
             (self._title_tokens.get(self.passages.article_id(hit.doc), _EMPTY), hit.score / top)
             for hit in hits
         ]
-        order: Sequence[int] = range(len(hits))
-        ceilings = [math.inf] * len(hits)
-        if floor is not None:
-            # The passages whose ceiling is highest first: the floor rises soonest, and once a passage's
-            # ceiling is below it, so are all the rest. A passage that could not beat the floor even
-            # holding every question term is skipped before its terms are read.
-            ceiling = self._ceiling
-            order = [rank for rank in order if ceiling.loose(q, passages[rank][1]) >= floor.second]
-            for rank in order:
-                title, bm25 = passages[rank]
-                ceilings[rank] = ceiling(q, self._windows.terms(hits[rank].doc, lookup), title, bm25)
-            order = sorted(order, key=lambda rank: -ceilings[rank])
-        found: list[tuple[int, int, Candidate]] = []
+        found: list[tuple[int, int, int, Candidate]] = []  # (fact 0 or passage 1, rank, window, candidate)
         named = bool(q.unknown_name or q.names or q.entities)  # (else every window agrees)
-        for rank in order:
-            if floor is not None and ceilings[rank] < floor.second:
-                break
+        for is_passage, rank in self._best_first(q, facts, hits, lookup, passages, floor):
+            if not is_passage:
+                fact, traits, bm25 = facts[rank]
+                stated = self._describe(q, "fact", (fact, 0, 0), traits, _EMPTY, bm25, base)
+                found.append((0, rank, 0, stated))
+                if floor is not None:
+                    floor.add(stated)
+                continue
             doc = hits[rank].doc
             title, bm25 = passages[rank]
             for position, window in enumerate(self._windows.windows(doc, lookup)):
@@ -1165,12 +1190,53 @@ class Composer:
                     q, doc, window, title, bm25, base, matches, floor.second if floor else -math.inf
                 )
                 if candidate is not None:
-                    found.append((rank, position, candidate))
+                    found.append((1, rank, position, candidate))
                     if floor is not None:
                         floor.add(candidate)
-        # In the passages' retrieval order, as they would be without skipping: equal scores rank the same.
-        found.sort(key=lambda entry: entry[:2])
-        return [candidate for _, _, candidate in found]
+        # In retrieval order, as they would be without skipping: equal scores rank the same.
+        found.sort(key=lambda entry: entry[:3])
+        return [candidate for *_, candidate in found]
+
+    def _best_first(
+        self,
+        q: Question,
+        facts: Sequence[tuple[int, _Traits, float]],
+        hits: Sequence[Hit],
+        lookup: Lookup,
+        passages: Sequence[tuple[frozenset[str], float]],
+        floor: _Floor | None,
+    ) -> Iterator[tuple[bool, int]]:
+        """(is a passage, its rank) of the facts to describe and the passages whose windows to read, the
+        highest ``_Ceiling`` first, while it reaches the floor (all of them, facts first, without one).
+
+        A fact's ceiling is read from its retrieval score alone. A passage starts at its loose ceiling
+        (every question term held: no look-up) and gets its exact one (its terms read) when that comes to
+        the top; it is read when its exact ceiling comes to the top. The floor rises as candidates are
+        found, so what is still below it is never looked up. (Which are read changes nothing decided: a
+        candidate below the floor at any time is neither the best nor the runner-up.)
+        """
+        if floor is None:
+            yield from ((False, rank) for rank in range(len(facts)))
+            yield from ((True, rank) for rank in range(len(hits)))
+            return
+        ceiling = self._ceiling
+        # (-ceiling, loose?, is a passage, rank): at equal ceilings, exact ones first, facts first.
+        heap = [
+            (-ceiling.fact(q, bm25, traits.log_length), 0, 0, rank)
+            for rank, (_, traits, bm25) in enumerate(facts)
+        ]
+        heap += [(-ceiling.loose(q, bm25), 1, 1, rank) for rank, (_, bm25) in enumerate(passages)]
+        heapq.heapify(heap)
+        while heap:
+            bound, loose, is_passage, rank = heapq.heappop(heap)
+            if -bound < floor.second:
+                return
+            if loose:
+                title, bm25 = passages[rank]
+                held = self._windows.terms(hits[rank].doc, lookup)
+                heapq.heappush(heap, (-ceiling(q, held, title, bm25), 0, 1, rank))
+            else:
+                yield bool(is_passage), rank
 
     @cached_property
     def _lists(self) -> tuple[tuple[tuple[int, ...], str, _Traits], ...]:

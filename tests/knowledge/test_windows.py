@@ -82,13 +82,38 @@ def test_passages_left_out_by_their_ceiling_change_neither_the_best_nor_the_runn
 ) -> None:
     composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
     items = json.loads((seeds_dir.parent / "eval" / "natural_qa.json").read_text(encoding="utf-8"))["items"]
-    left_out = 0
+    left_out = facts_left_out = 0
     for item in items:
         q = composer.analyse(str(item["q"]))
         every, pruned = composer.candidates(q), composer.candidates(q, prune=True)
         assert _best_two(pruned, composer) == _best_two(every, composer)
         left_out += len(every) - len(pruned)
-    assert left_out > 0
+        facts_left_out += sum(c.kind == "fact" for c in every) - sum(c.kind == "fact" for c in pruned)
+    assert facts_left_out > 0
+    assert left_out > facts_left_out  # windows too
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_fact_ceiling_is_at_least_the_fact_s_score(
+    seeds_dir: Path, tmp_path: Path, sign: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
+    # Every feature weighs, either way (a fact's length is its own: bounded whatever its weight's sign).
+    weights = tuple(sign * (w or 0.25) for w in composer._rank_weights)
+    monkeypatch.setattr(composer, "_rank_weights", weights)
+    ceiling = _Ceiling(dict(zip(RANK_FEATURES, weights, strict=True)))
+    items = json.loads((seeds_dir.parent / "eval" / "dev_qa2.json").read_text(encoding="utf-8"))["items"]
+    checked = 0
+    for item in items:
+        q = composer.analyse(str(item["q"]))
+        hits = composer._fact_hits(q.terms)
+        for hit in hits:
+            traits = composer._fact_traits[hit.doc]
+            bm25 = hit.score / hits[0].score
+            fact = composer._describe(q, "fact", (hit.doc, 0, 0), traits, frozenset(), bm25, {})
+            assert fact.rank_score <= ceiling.fact(q, bm25, traits.log_length)
+            checked += 1
+    assert checked > 100
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
