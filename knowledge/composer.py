@@ -422,24 +422,15 @@ class _Ceiling:
 
     def loose(self, q: Question, bm25: float) -> float:
         """A ceiling for a passage of retrieval score ``bm25`` holding every question term (no look-up)."""
-        return (
-            self.fixed
-            + max(0.0, self.coverage)
-            + max(0.0, self.matched)
-            + max(0.0, self.missing * _most_missing(q))
-            + self.bm25 * bm25
-        )
+        return self.fixed + self.most(q) + self.bm25 * bm25
 
     def fact(self, q: Question, bm25: float, log_length: float) -> float:
         """A ceiling for a fact of retrieval score ``bm25`` holding every question term (no look-up)."""
-        return (
-            self.fact_fixed
-            + self.length * log_length
-            + max(0.0, self.coverage)
-            + max(0.0, self.matched)
-            + max(0.0, self.missing * _most_missing(q))
-            + self.bm25 * bm25
-        )
+        return self.fact_fixed + self.length * log_length + self.most(q) + self.bm25 * bm25
+
+    def most(self, q: Question) -> float:
+        """The most a text holding every question term gets from its matching features for ``q``."""
+        return max(0.0, self.coverage) + max(0.0, self.matched) + max(0.0, self.missing * _most_missing(q))
 
     def __call__(self, q: Question, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
         """The ceiling of a passage holding the question terms ``held``, with ``partial`` its title's."""
@@ -1220,12 +1211,14 @@ class Composer:
             yield from ((True, rank) for rank in range(len(hits)))
             return
         ceiling = self._ceiling
-        # (-ceiling, loose?, is a passage, rank): at equal ceilings, exact ones first, facts first.
+        # (-ceiling, loose?, is a passage, rank): at equal ceilings, exact ones first, facts first. (The
+        # passages' loose ceilings as ``loose`` gives them, its shared part read once.)
+        shared, slope = ceiling.fixed + ceiling.most(q), ceiling.bm25
         heap = [
             (-ceiling.fact(q, bm25, traits.log_length), 0, 0, rank)
             for rank, (_, traits, bm25) in enumerate(facts)
         ]
-        heap += [(-ceiling.loose(q, bm25), 1, 1, rank) for rank, (_, bm25) in enumerate(passages)]
+        heap += [(-shared - slope * bm25, 1, 1, rank) for rank, (_, bm25) in enumerate(passages)]
         heapq.heapify(heap)
         while heap:
             bound, loose, is_passage, rank = heapq.heappop(heap)

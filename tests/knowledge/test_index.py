@@ -93,12 +93,12 @@ def test_scores_and_ranking_equal_rank_bm25(
     k=st.integers(min_value=1, max_value=30),
 )
 @pytest.mark.parametrize("small", [index_module.SMALL, 0])
-@pytest.mark.parametrize("block", [index_module.BLOCK, 3])  # the dense pass's block maxima bound the k-th
+@pytest.mark.parametrize("block", [index_module.BLOCK, 3])  # the dense pass's group maxima bound the k-th
 def test_one_pass_retrieval_keeps_rank_bm25_order_with_common_terms_and_ties(
     corpus: list[list[str]], query: list[str], k: int, small: int, block: int
 ) -> None:
     # Common terms in most documents (the dense pass, whose k-th best score is bounded from below by
-    # the blocks' maxima) and rare ones (the sparse candidates, where a document shows up once per query
+    # the groups' maxima) and rare ones (the sparse candidates, where a document shows up once per query
     # term it holds): the same top-k and tie order either way.
     with patch.object(index_module, "BLOCK", block):
         ours = BM25Index(corpus)
