@@ -573,7 +573,7 @@ class Decision:
     """What the composer made of a question: the best candidate, its probability and the verdict."""
 
     question: Question
-    best: Candidate | None
+    best: Candidate | None  # with its text and sources unless declined by ``decide(judged=False)``
     probability: float
     answer: bool
     related: tuple[Fact, ...] = field(default=())
@@ -992,16 +992,20 @@ class Composer:
 
         Raises ``QuestionError`` for a question that cannot be taken as it is (see ``check_question``).
         """
-        decision = self.decide(check_question(question))
+        decision = self.decide(check_question(question), judged=False)
         return self.render(decision)
 
-    def decide(self, question: str) -> Decision:
-        """Stages 1-4 for one question: the best candidate, its probability and whether to answer."""
+    def decide(self, question: str, *, judged: bool = True) -> Decision:
+        """Stages 1-4 for one question: the best candidate, its probability and whether to answer.
+
+        With ``judged`` (for evaluation and explanations), the best candidate carries its text and sources
+        even when it is declined; without, only when it is the answer (a decline shows neither).
+        """
         q = self.analyse(question)
         if q.article is not None and q.about_article is not None:
             return self._about_article(q, q.article, q.about_article)
         if q.expansion_asked is None:
-            return self._ranked(q)
+            return self._ranked(q, judged)
         # The alias file's words for it, if it has them.
         expansion = _Expansion(q.expansion_asked, self._expansions.get(q.expansion_asked.lower(), ()))
         spelled_out = self._spelled_out(q, expansion)
@@ -1009,13 +1013,14 @@ class Composer:
             return spelled_out
         # No article writes it out as such: a fact may ("AMNC 23 stands for ..."); any other text that
         # does not spell it out ("what does Kimi stand for" -> a sentence naming Kimi) is no answer.
-        decision = self._ranked(q)
+        decision = self._ranked(q, judged)
         if decision.answer and decision.best is not None and not expansion.spelled_in(decision.best.text):
             return Decision(q, decision.best, 0.0, False, self.related(q))
         return decision
 
-    def _ranked(self, q: Question) -> Decision:
-        """The best fact, passage window or list for ``q`` and the decision on it."""
+    def _ranked(self, q: Question, judged: bool = True) -> Decision:
+        """The best fact, passage window or list for ``q`` and the decision on it (its text and sources
+        built when it is the answer or ``judged``)."""
         candidates = self.candidates(q, prune=True) if q.weights else []
         if not candidates:
             return Decision(q, None, 0.0, False, self.related(q))
@@ -1025,7 +1030,7 @@ class Composer:
         # the best sentence, the passage a fact quotes): how clearly the best answer stands out.
         runner_up = next((c for c in candidates[1:] if not self._same_content(c, best)), None)
         margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
-        best = self.materialise(best.described())
+        best = best.described()
         extra = {"margin": margin, "missed_max": self._missed_max(q, best)}
         best = best._replace(features={**best.features, **extra})
         probability = self.model.probability(best.features)
@@ -1037,6 +1042,8 @@ class Composer:
             # (the words naming the type asked are no terms to miss).
             and not ((q.share or q.wants in _HARD_TYPES) and best.features["type_ok"] == 0.0)
         )
+        if answer or judged:
+            best = self.materialise(best)
         return Decision(q, best, probability, answer, () if answer else self.related(q))
 
     def _spelled_out(self, q: Question, expansion: _Expansion) -> Decision | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,30 @@ def test_a_declined_question_offers_the_facts_nearby(seeds_dir: Path) -> None:
     else:
         assert answer.related and any("2.5 billion" in text for text, _ in answer.related)
         assert len(answer.related) <= 3
+
+
+def test_an_answer_builds_a_declined_candidate_s_text_only_when_judged(seeds_dir: Path) -> None:
+    # ``answer`` skips building what a decline does not show; evaluation and explanations (``decide``'s
+    # default) still see the declined candidate's text. Either way the answer is the same.
+    composer = load_snapshot(seeds_dir).composer
+    items = json.loads((seeds_dir.parent / "eval" / "dev_qa2.json").read_text(encoding="utf-8"))["items"]
+    declined = 0
+    for item in items:
+        question = str(item["q"])
+        judged, shown = composer.decide(question), composer.decide(question, judged=False)
+        assert composer.render(shown) == composer.render(judged) == composer.answer(question)
+        if judged.best is not None and judged.best.features:
+            assert judged.best.text
+            if not judged.answer:
+                declined += 1
+                assert shown.best is not None and not shown.best.text and not shown.best.sources
+                assert (
+                    shown.best._replace(
+                        text=judged.best.text, sources=judged.best.sources, fact_id=judged.best.fact_id
+                    )
+                    == judged.best
+                )
+    assert declined > 0
 
 
 def test_a_sentence_is_kept_with_the_one_giving_what_it_announces(tmp_path: Path) -> None:
