@@ -87,7 +87,7 @@ class PassageStore(Sequence[Passage]):
 
     def article_id(self, index: int) -> str:
         """The id of passage ``index``'s article (without building the passage)."""
-        return self.article_ids[int(self.article[index])]
+        return self.article_ids[self.article.item(index)]
 
 
 class SentenceTable:
