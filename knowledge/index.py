@@ -8,8 +8,9 @@ frequencies, and its ``get_scores`` formula is the score. Two things change:
   ``LuceneBM25`` uses Lucene's always-positive ``log(1 + (N - n + 0.5) / (n + 0.5))``.
 * Speed. ``get_scores`` walks every document for every query term in Python. ``BM25Index`` keeps, per
   term, the documents that hold it and the term's precomputed BM25 weight in each (one CSR matrix:
-  ``indptr``, ``docs``, ``weights``); a query adds its terms' weights into one score array and takes an
-  exact top-k. The arrays can be saved and memory-mapped (``knowledge.saved``).
+  ``indptr``, ``docs``, ``weights``); a query adds its terms' weights into one score array (a term in a
+  third of the documents or more as one dense row) and takes an exact top-k. The arrays can be saved and
+  memory-mapped (``knowledge.saved``).
 """
 
 from __future__ import annotations
