@@ -197,8 +197,9 @@ class BM25Index:
         self.unseen_idf = lucene_idf(size, 0)
         self._padded = -(-size // BLOCK) * BLOCK
         # The common terms' weights as dense rows (zero where a document lacks the term), padded as the
-        # score array is: a few at most (each holds a third of the documents' postings or more), built in
-        # the process that loads the index, so forked workers share them.
+        # score array is. A row's term has a posting (16 bytes) in a third of the documents or more, so
+        # the rows (8 bytes a document) take at most 1.5 times those terms' postings (8-11 MB of the
+        # 100k benchmark corpora). Built in the process that loads the index: forked workers share them.
         common = np.flatnonzero(np.diff(indptr) >= DENSE_SHARE * size).tolist()
         self._dense: dict[int, np.ndarray] = {}
         for tid in common:
