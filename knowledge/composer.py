@@ -1209,7 +1209,8 @@ class Composer:
 
         A fact's ceiling is read from its retrieval score alone. A passage starts at its loose ceiling
         (every question term held: no look-up) and gets its exact one (its terms read) when that comes to
-        the top; it is read when its exact ceiling comes to the top. The floor rises as candidates are
+        the top; it is read when its exact ceiling comes to the top, or at once while there is no floor
+        yet (fewer than two candidates that cannot say the same thing). The floor rises as candidates are
         found, so what is still below it is never looked up. (Which are read changes nothing decided: a
         candidate below the floor at any time is neither the best nor the runner-up.)
         """
@@ -1231,7 +1232,8 @@ class Composer:
             bound, loose, is_passage, rank = heapq.heappop(heap)
             if -bound < floor.second:
                 return
-            if loose:
+            # (Below two candidates' worth of floor, every ceiling reaches it: read without looking up.)
+            if loose and floor.second > -math.inf:
                 title, bm25 = passages[rank]
                 held = self._windows.terms(hits[rank].doc, lookup)
                 heapq.heappush(heap, (-ceiling(q, held, title, bm25), 0, 1, rank))
