@@ -38,7 +38,7 @@ from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, PassageStore, build_passage_parts
 from knowledge.references import ArticleReferences
-from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, holds_any, normalise, stem
+from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, holds_any, might_hold, normalise, stem
 from knowledge.traits import (
     CAPITALISED,
     CAPITALISED_RE,
@@ -780,7 +780,7 @@ class Composer:
         if reference is not None:
             raw = reference.text
         cleaned = clean(raw) or raw
-        if _might_ignoring_case(cleaned, _RANK_NUMBER_NEEDS):
+        if might_hold(cleaned, _RANK_NUMBER_NEEDS):
             cleaned_ranks = _RANK_NUMBER_RE.sub(_ranked, cleaned)
         else:
             cleaned_ranks = cleaned
@@ -853,7 +853,7 @@ class Composer:
             and _ASKS_WHERE_RE.search(understood)
             and RANK_TERM not in terms  # "where does X stand": a rank
             else "list"
-            if _might_ignoring_case(whole, _LIST_NEEDS) and _ASKS_LIST_RE.search(whole)
+            if might_hold(whole, _LIST_NEEDS) and _ASKS_LIST_RE.search(whole)
             else "rank"
             if RANK_TERM in terms
             else None
@@ -919,7 +919,7 @@ class Composer:
     def _given(self, text: str) -> frozenset[str]:
         """The terms of what the question says it already knows ("besides X", "X and what else")."""
         found: set[str] = set()
-        if not _might_ignoring_case(text, _KNOWN_ALREADY_NEEDS):
+        if not might_hold(text, _KNOWN_ALREADY_NEEDS):
             return frozenset()
         for pattern in _KNOWN_ALREADY_RES:
             for match in pattern.finditer(text):
@@ -1638,16 +1638,10 @@ def _type_fit(wants: str | None, types: frozenset[str]) -> float:
     return float(wants in types)
 
 
-def _might_ignoring_case(text: str, needs: Iterable[str]) -> bool:
-    """``holds_any`` for a pattern matched ignoring case: beyond ASCII, case folding can match letters a
-    lower-cased substring test misses ("ſ" is an "s"), so such text is always tried."""
-    return not text.isascii() or holds_any(text.lower(), needs)
-
-
 def _expansion_asked(cleaned: str) -> str | None:
     """The word the question asks the meaning of, and nothing else ("what does WIPO stand for")."""
     text = " ".join(cleaned.split()).strip()
-    if not _might_ignoring_case(text, _EXPANSION_NEEDS):
+    if not might_hold(text, _EXPANSION_NEEDS):
         return None
     for pattern in _ASKS_EXPANSION_RES:
         match = pattern.search(text)

@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 from wordfreq import get_frequency_list
 
-from knowledge.text import holds_any
+from knowledge.text import holds_any, might_hold
 
 MIN_TYPO_LENGTH = 5
 LONG_WORD = 9  # words this long may be two edits away ("manufactring" is one, "tecnolgy" two)
@@ -67,8 +67,7 @@ _REGARD_AS_RE = re.compile(
     r"see|sees|seeing|consider|considers|considering|considered)\b(?=(?:\s+[\w'’-]+){0,4}\s+as\b)",
     re.IGNORECASE,
 )
-# What each verb ``_REGARD_AS_RE`` matches starts with. (Beyond ASCII, ignoring case can match what a
-# lower-cased substring test misses: "ſ" is an "s"; such text is always tried.)
+# What each verb ``_REGARD_AS_RE`` matches starts with (see ``might_hold``).
 _REGARD_VERBS = ("treat", "regard", "view", "see", "consider")
 _SPLIT_VERB_RE = re.compile(r"\b(hold|holds|holding|held) ((?:[\w'’-]+\s+){1,4}?)back\b", re.IGNORECASE)
 # "who's heading wipo these days": when the asker means now, as the articles do.
@@ -157,7 +156,7 @@ def clean(question: str) -> str:
         text = _FRONT_RE.sub(r"\1 \2", text)
     if "back" in lowered:
         text = _SPLIT_VERB_RE.sub(r"\1 back \2", text)
-    if "as" in lowered and (not is_ascii or holds_any(lowered, _REGARD_VERBS)):
+    if "as" in lowered and might_hold(text, _REGARD_VERBS):
         text = _REGARD_AS_RE.sub(" ", text)
     if holds_any(lowered, _NOW_WORDS):
         text = _NOW_RE.sub(" ", text)

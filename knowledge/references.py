@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from knowledge.models import Article
-from knowledge.text import holds_any
+from knowledge.text import might_hold
 
 # What people call an article ("write-up", "blog post", "news article", ...).
 # Not "report", "story" or "outlook": "the GII report", "the economic outlook" are the corpus's subjects.
@@ -69,8 +69,7 @@ class ArticleReferences:
 
     def find(self, text: str) -> Reference | None:
         """The article ``text`` names, with ``text`` minus the naming words; None when it names none."""
-        # (Beyond ASCII, ignoring case can match what a lower-cased substring test misses: "ſ" is an "s".)
-        if text.isascii() and not holds_any(text.lower(), _NOUN_NEEDS):
+        if not might_hold(text, _NOUN_NEEDS):
             return None
         for number, noun in enumerate(_NOUN_RE.finditer(text)):
             if number == MAX_REFERENCES:

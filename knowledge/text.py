@@ -203,6 +203,13 @@ def holds_any(text: str, parts: Iterable[str]) -> bool:
     return False
 
 
+def might_hold(text: str, parts: Iterable[str]) -> bool:
+    """``holds_any`` for a pattern matched ignoring case: ``text`` lower-cased holds one of ``parts``, or
+    it goes beyond ASCII, where case folding can match letters a substring test misses ("ſ" is an "s")
+    and so the pattern is always tried."""
+    return not text.isascii() or holds_any(text.lower(), parts)
+
+
 def normalise(text: str) -> str:
     """Unicode-normalise, straighten quotes and collapse whitespace (used for quote checks and keys)."""
     if text.isascii():  # NFKC and the quote table change nothing in ASCII: skip them (build speed)
