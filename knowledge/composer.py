@@ -302,9 +302,14 @@ class Question:
     expansion_asked: str | None = None
     # The sum of ``weights``, summed once: every candidate's coverage divides by it.
     total: float = field(init=False, default=0.0)
+    # The most ``constraint_missing`` a text can reach: each year, edition and phrase missed.
+    most_missing: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "total", sum(self.weights.values()))
+        object.__setattr__(
+            self, "most_missing", float(len(self.years) + len(self.ordinals) + len(self.phrases))
+        )
 
     def coverage(self, tokens: set[str] | frozenset[str], partial: frozenset[str] = frozenset()) -> float:
         """IDF-weighted share of the question's known terms found in ``tokens`` (``partial`` ones count half)."""
@@ -408,8 +413,15 @@ class _Ceiling:
     def __init__(self, weights: Mapping[str, float]) -> None:
         self.coverage, self.matched = weights["coverage"], weights["matched_share"]
         self.missing, self.bm25 = weights["constraint_missing"], weights["bm25"]
-        # What a window's type, two-sentence and length features add at most (``_window_extra``).
-        self.fixed = _window_extra(weights)
+        # What a window's type, two-sentence and length features add at most (a window has no fact
+        # bonus), plus a little so that rounding never puts a bound below a real score; infinite when a
+        # longer window scores higher or a ranking feature is not bounded here (a new one).
+        self.fixed = (
+            max(0.0, weights["type_ok"])
+            + max(0.0, weights["two_sentences"])
+            + (math.inf if weights["length"] > 0 or _unbounded(weights) else 0.0)
+            + 1e-9
+        )
         # What a fact's type, fact and length features add at most, its length aside (a fact is one text:
         # no two sentences).
         self.fact_fixed = (
@@ -430,7 +442,7 @@ class _Ceiling:
 
     def most(self, q: Question) -> float:
         """The most a text holding every question term gets from its matching features for ``q``."""
-        return max(0.0, self.coverage) + max(0.0, self.matched) + max(0.0, self.missing * _most_missing(q))
+        return max(0.0, self.coverage) + max(0.0, self.matched) + max(0.0, self.missing * q.most_missing)
 
     def __call__(self, q: Question, held: frozenset[str], partial: frozenset[str], bm25: float) -> float:
         """The ceiling of a passage holding the question terms ``held``, with ``partial`` its title's."""
@@ -444,26 +456,9 @@ class _Ceiling:
             self.fixed
             + max(0.0, self.coverage * coverage)
             + max(0.0, self.matched * matched)
-            + max(self.missing * lacking, self.missing * _most_missing(q))
+            + max(self.missing * lacking, self.missing * q.most_missing)
             + self.bm25 * bm25
         )
-
-
-def _most_missing(q: Question) -> float:
-    """The most ``constraint_missing`` a text can reach for ``q``: each year, edition and phrase missed."""
-    return float(len(q.years) + len(q.ordinals) + len(q.phrases))
-
-
-def _window_extra(weights: Mapping[str, float]) -> float:
-    """The most a window's type, two-sentence and length features can add to its ranking score (a window
-    has no fact bonus), plus a little so that rounding never puts a bound below a real score; infinite
-    when a longer window scores higher or a ranking feature is not bounded here (a new one)."""
-    return (
-        max(0.0, weights["type_ok"])
-        + max(0.0, weights["two_sentences"])
-        + (math.inf if weights["length"] > 0 or _unbounded(weights) else 0.0)
-        + 1e-9
-    )
 
 
 def _unbounded(weights: Mapping[str, float]) -> bool:
@@ -478,11 +473,9 @@ class _Floor:
     Candidates of one fact, passage or list may say the same thing; those of two never do.
     """
 
-    def __init__(self, candidates: Iterable[Candidate]) -> None:
+    def __init__(self) -> None:
         self._first: tuple[float, tuple[str, int, bool] | None] = (-math.inf, None)
         self.second = -math.inf
-        for candidate in candidates:
-            self.add(candidate)
 
     def add(self, candidate: Candidate) -> None:
         score, group = candidate.rank_score, (candidate.kind, candidate.ref[0], candidate.ref[1] == -1)
@@ -1131,7 +1124,7 @@ class Composer:
         hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
         terms = frozenset(q.weights)
-        out = self._fact_and_window_candidates(q, facts, hits, top, base, _Floor(()) if prune else None)
+        out = self._fact_and_window_candidates(q, facts, hits, top, base, _Floor() if prune else None)
         if q.wants == "list":
             scores = {hit.doc: hit.score / top for hit in hits}
             for number, (docs, _, traits) in enumerate(self._lists):
@@ -1219,14 +1212,12 @@ class Composer:
             yield from ((True, rank) for rank in range(len(hits)))
             return
         ceiling = self._ceiling
-        # (-ceiling, loose?, is a passage, rank): at equal ceilings, exact ones first, facts first. (The
-        # passages' loose ceilings as ``loose`` gives them, its shared part read once.)
-        shared, slope = ceiling.fixed + ceiling.most(q), ceiling.bm25
+        # (-ceiling, loose?, is a passage, rank): at equal ceilings, exact ones first, facts first.
         heap = [
             (-ceiling.fact(q, bm25, traits.log_length), 0, 0, rank)
             for rank, (_, traits, bm25) in enumerate(facts)
         ]
-        heap += [(-shared - slope * bm25, 1, 1, rank) for rank, (_, bm25) in enumerate(passages)]
+        heap += [(-ceiling.loose(q, bm25), 1, 1, rank) for rank, (_, bm25) in enumerate(passages)]
         heapq.heapify(heap)
         while heap:
             bound, loose, is_passage, rank = heapq.heappop(heap)
