@@ -72,8 +72,8 @@ def _time_each(fn: Any, items: list[Any]) -> list[float]:
     return times
 
 
-def _answer_latency(composer: Any, questions: list[str]) -> tuple[float, float]:
-    """p50 and p99 (ms) of each question's first answer, the composer warmed as a server warms it."""
+def ready_as_served(composer: Any) -> None:
+    """Bring a loaded composer to where a server's is when its first requests come."""
     from bot.services import settle_memory
 
     composer.warm()  # what a server does before it serves (lists, speller tables, first-use caches)
@@ -82,6 +82,11 @@ def _answer_latency(composer: Any, questions: list[str]) -> tuple[float, float]:
     settle_memory()
     for question in REPEATED:  # warm the interpreter's paths (and the heap), not the measured questions
         composer.answer(question)
+
+
+def _answer_latency(composer: Any, questions: list[str]) -> tuple[float, float]:
+    """p50 and p99 (ms) of each question's first answer, the composer warmed as a server warms it."""
+    ready_as_served(composer)
     return _ms(_time_each(composer.answer, questions))
 
 

@@ -1,10 +1,9 @@
 """Slash-command benchmark: a signed ``/innov <question>`` round trip over HTTP, beside a do-nothing Bolt app.
 
 Each app runs as it does in production, under gunicorn (one worker, as ``innov serve`` configures it:
-``bot.runner.gunicorn_options``) in its own process; the
-client keeps one HTTP/1.1 connection per app open (``http.client``) and sends signed requests that were
-prepared before the clock starts. The two apps are measured in the same run, interleaved in blocks so
-drift affects both alike:
+``bot.runner.gunicorn_options``) in its own process; the client keeps one HTTP/1.1 connection per app
+open (``http.client``) and sends signed requests that were prepared before the clock starts. The two
+apps are measured in the same run, interleaved in blocks so drift affects both alike:
 
 * ``bolt no-op``: a Bolt app with ``process_before_response=True`` whose command listener only acks;
 * ``innov``: ``bot.web.create_wsgi_app`` on the seed corpus, answering questions from the QA set

@@ -28,19 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def answer_passes(kind: str, size: int, passes: int) -> None:
     """In the measured process: load, warm and settle, then answer the questions ``passes`` times."""
-    from benchmarks.bench_knowledge import REPEATED, _corpus
+    from benchmarks.bench_knowledge import _corpus, ready_as_served
     from benchmarks.corpora import cache_root
-    from bot.services import settle_memory
     from knowledge import load_snapshot
 
     directory, questions = _corpus(kind, size)
     composer = load_snapshot(
         directory, index_dir=cache_root() / "instructions-index" / f"{kind}-{size}"
     ).composer
-    composer.warm()
-    settle_memory()
-    for question in REPEATED:
-        composer.answer(question)
+    ready_as_served(composer)
     for _ in range(passes):
         for question in questions:
             composer.answer(question)

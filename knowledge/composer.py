@@ -1123,9 +1123,9 @@ class Composer:
                     facts.append((hit.doc, traits, hit.score / top))
         hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
-        terms = frozenset(q.weights)
         out = self._fact_and_window_candidates(q, facts, hits, top, base, _Floor() if prune else None)
         if q.wants == "list":
+            terms = frozenset(q.weights)
             scores = {hit.doc: hit.score / top for hit in hits}
             for number, (docs, _, traits) in enumerate(self._lists):
                 article_id = self.passages.article_id(docs[0])
