@@ -22,12 +22,14 @@ from knowledge import saved
 from knowledge.aliases import ALIASES_FILE, AliasTable, load_aliases, text_rules
 from knowledge.composer import Composer
 from knowledge.corpus import ArticleError, load_article
+from knowledge.embedding import build_progress, default_embedder
 from knowledge.errors import KnowledgeLoadError, Problem
 from knowledge.facts import load_facts
 from knowledge.files import FACTS_FILE, KnowledgeFiles, Limits, read_knowledge_files
 from knowledge.forked import in_slices
 from knowledge.models import Answer, Article, Fact, Passage, Source
-from knowledge.passages import build_passage_parts
+from knowledge.passages import PassageParts, build_passage_parts
+from knowledge.semantic import UnitVectors, VectorStore, build_vectors, dense_fits
 
 logger = logging.getLogger("innov.knowledge")
 # From this many article files they are parsed on every core (``knowledge.forked``).
@@ -65,6 +67,7 @@ class Snapshot:
             knowledge.parts,
             knowledge.aliases,
             knowledge.places,
+            knowledge.vectors,
         )
         return cls(
             knowledge.version,
@@ -196,8 +199,18 @@ def build_and_save(directory: Path, index_dir: Path, limits: Limits | None = Non
     articles, passages, facts, aliases = parse(files)
     parts = build_passage_parts(articles, passages, text_rules(aliases))
     del passages
-    saved.save(index_dir, files.version, articles, facts, parts, aliases)
+    saved.save(
+        index_dir, files.version, articles, facts, parts, aliases, vectors=_embedded(parts, facts, index_dir)
+    )
     return files.version
+
+
+def _embedded(parts: PassageParts, facts: list[Fact], index_dir: Path) -> UnitVectors | None:
+    """The units' embeddings (reusing those kept in ``index_dir``), or None when lexical-only."""
+    embedder = default_embedder()
+    if embedder is None or not dense_fits(len(parts.passages)):
+        return None
+    return build_vectors(parts.passages, facts, embedder, VectorStore(index_dir), build_progress())
 
 
 def open_saved(directory: Path, index_dir: Path, version: str) -> Snapshot | None:
@@ -255,7 +268,15 @@ def _build_here(directory: Path, index_dir: Path, files: KnowledgeFiles) -> str:
     articles, passages, facts, aliases = parse(files)
     parts = build_passage_parts(articles, passages, text_rules(aliases))
     try:
-        saved.save(index_dir, files.version, articles, facts, parts, aliases)
+        saved.save(
+            index_dir,
+            files.version,
+            articles,
+            facts,
+            parts,
+            aliases,
+            vectors=_embedded(parts, facts, index_dir),
+        )
     except OSError as exc:
         logger.warning("cannot save the knowledge index in %s (%s): serving it from memory", index_dir, exc)
     return files.version

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from knowledge import embedding
 from knowledge.errors import KnowledgeLoadError, Problem
 from knowledge.files import Limits
 
@@ -46,6 +47,7 @@ def build_in_child(directory: Path, index_dir: Path, limits: Limits, build_limit
     ]
     # One BLAS thread: its per-thread buffers would count against the address-space limit for nothing.
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env.update(embedding.config().env())  # the child embeds as this process would
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     where = str(directory)

@@ -229,6 +229,18 @@ class BM25Index:
         """Scores of every document, equal to ``LuceneBM25.get_scores`` (zero where no term matches)."""
         return self._accumulate(self._postings(query))[: self.size]
 
+    def score_of(self, query: Sequence[str], docs: Sequence[int]) -> list[float]:
+        """The scores of a few documents (postings are sorted by document: one binary search per term)."""
+        totals = [0.0] * len(docs)
+        wanted = np.asarray(docs, dtype=self.docs.dtype)
+        for lo, hi, _ in self._postings(query):
+            postings = self.docs[lo:hi]
+            at = np.searchsorted(postings, wanted)
+            for i, (pos, doc) in enumerate(zip(at.tolist(), docs, strict=True)):
+                if pos < hi - lo and postings.item(pos) == doc:
+                    totals[i] += self.weights.item(lo + pos)
+        return totals
+
     def _accumulate(self, spans: Sequence[tuple[int, int, int]]) -> np.ndarray:
         """The query terms' weights added into one score array, padded with zeros to whole groups (see
         ``_at_floor``), term by term in the query's order.

@@ -27,14 +27,16 @@ from typing import Any
 import numpy as np
 
 from knowledge.aliases import AliasTable
+from knowledge.embedding import MODEL_ID, MODEL_SHA256, default_embedder
 from knowledge.entities import Gazetteer, gazetteer
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Fact
 from knowledge.passages import PassageParts, PassageStore, SentenceTable
+from knowledge.semantic import UnitVectors
 
 logger = logging.getLogger("innov.knowledge.saved")
 
-FORMAT = 2
+FORMAT = 3
 INDEX_DIR_NAME = ".innov-index"
 # Arrays smaller than this are read into memory; larger ones are mapped and shared between processes.
 MMAP_MIN_BYTES = 4 * 1024 * 1024
@@ -69,6 +71,8 @@ _SIGNED_MODULES = (
     "passages",
     "saved",
     "models",
+    "embedding",
+    "semantic",
 )
 
 
@@ -88,12 +92,15 @@ class SavedKnowledge:
     mapped: bool
     aliases: AliasTable
     places: Gazetteer  # the gazetteer the index was built with: no package data to load at start
+    vectors: UnitVectors | None = None  # the units' embeddings (None: built lexical-only)
 
 
 @lru_cache(maxsize=1)
 def signature() -> str:
     """Format number and code fingerprint of the saved index (the second half of its name)."""
     digest = hashlib.sha256(f"format {FORMAT}".encode())
+    # Built with the embedding model or without: an index built lexical-only is rebuilt once the model is here.
+    digest.update((MODEL_SHA256 if default_embedder() is not None else "lexical").encode())
     here = Path(__file__).resolve().parent
     for name in _SIGNED_MODULES:
         digest.update((here / f"{name}.py").read_bytes())
@@ -129,6 +136,7 @@ def save(
     parts: PassageParts,
     aliases: AliasTable | None = None,
     places: Gazetteer | None = None,
+    vectors: UnitVectors | None = None,
 ) -> Path:
     """Write the built knowledge base under its version, atomically; return its directory.
 
@@ -158,6 +166,8 @@ def save(
         "seg_flags": sentences.flags,
         "seg_chars": sentences.chars,
     }
+    if vectors is not None:
+        arrays.update({f"vec_{name}": getattr(vectors, name) for name in UnitVectors.ARRAYS})
     meta = {
         "format": FORMAT,
         "signature": signature(),
@@ -176,6 +186,7 @@ def save(
         "places": places.places,
         "demonyms": places.demonyms,
         "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "semantic": MODEL_ID if vectors is not None else None,
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=index_dir))
     tmp.chmod(0o755)  # mkdtemp makes it private; other processes of the deployment map it too
@@ -220,6 +231,7 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
         vocabulary = Vocabulary(vocab_text.split("\n") if vocab_text else [])
         size = int(meta["size"])
         _check_shapes(path, arrays, len(vocabulary), size, len(meta["article_ids"]))
+        vectors = _vectors(path, meta, int(arrays["seg_ptr"][-1]), mapped)
         articles = {
             a["id"]: Article.model_construct(**_article_fields(a), text="", raw="") for a in meta["articles"]
         }
@@ -262,7 +274,32 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
     parts = PassageParts(
         store, index, sentences, frozenset(meta["names"]), frozenset(meta["subject_terms"]), surface
     )
-    return SavedKnowledge(version, articles, facts, parts, path, mapped, aliases, places)
+    return SavedKnowledge(version, articles, facts, parts, path, mapped, aliases, places, vectors)
+
+
+def _vectors(path: Path, meta: dict[str, Any], segments: int, mapped: bool) -> UnitVectors | None:
+    """The saved embeddings, checked against the segments and facts (None when built lexical-only)."""
+    if meta.get("semantic") != MODEL_ID:
+        return None
+    loaded = {
+        name: np.load(path / f"vec_{name}.npy", mmap_mode="r" if mapped else None, allow_pickle=False).view(
+            np.ndarray
+        )
+        for name in UnitVectors.ARRAYS
+    }
+    vectors = UnitVectors(**loaded)
+    facts = len(meta["facts"])
+    ok = (
+        vectors.segments.shape == (segments, vectors.segments.shape[1])
+        and vectors.pair_norms.shape == (segments,)
+        and vectors.facts.shape[0] == facts == vectors.topics.shape[0]
+        and len(vectors.list_ptr) == len(vectors.centroids) + 1
+        and int(vectors.list_ptr[-1]) == len(vectors.list_segments)
+        and (not len(vectors.list_segments) or int(vectors.list_segments.max()) < segments)
+    )
+    if not ok:
+        raise ValueError("inconsistent arrays: embeddings")
+    return vectors
 
 
 def _check_shapes(path: Path, arrays: dict[str, np.ndarray], terms: int, size: int, articles: int) -> None:

@@ -7,14 +7,14 @@ from benchmarks.bench_knowledge import run
 
 
 def test_knowledge_benchmark_runs_every_engine_on_the_same_questions() -> None:
-    rows = run(sizes=(500,), kinds=("zipf",))
-    assert [r["corpus"] for r in rows] == ["seeds", "zipf 500"]
+    rows = run(sizes=(300,), kinds=("zipf",))
+    assert [r["corpus"] for r in rows] == ["seeds", "zipf 300"]
     for row in rows:
         for column in ("innov answer p50 ms", "bm25s p50 ms", "rank-bm25 scan p50 ms", "scipy.sparse p50 ms"):
             assert row[column] > 0
         assert row["cold load s"] >= 0 and row["saved load s"] >= 0  # which is faster is the table's job
         assert row["same top-k as scipy"] is True
-    assert rows[1]["passages"] == 500
+    assert rows[1]["passages"] == 300
     table = markdown_table(rows)
     assert table.splitlines()[0].startswith("| corpus | passages |")
     assert len(table.splitlines()) == 4
@@ -23,7 +23,7 @@ def test_knowledge_benchmark_runs_every_engine_on_the_same_questions() -> None:
 def test_serve_benchmark_runs_over_http_with_a_reload_under_load() -> None:
     from benchmarks.bench_serve import run as run_serve
 
-    (row,) = run_serve(sizes=(500,), workers=(1,), seconds=0.5)
+    (row,) = run_serve(sizes=(300,), workers=(1,), seconds=0.5)
     assert row["HTTP uncached p50 ms"] > 0 and row["start saved s"] > 0
     assert row["worker RSS MB"] > 0 and row["req/s 1 worker(s)"] > 0
     assert row["reload s"] > 0 and row["failed"] == 0

@@ -1,0 +1,336 @@
+"""The dense channel: every passage sentence and fact embedded once, searched by cosine per question.
+
+Units are the passages' segments (each sentence, and each heading) and, per fact, its answer sentence and
+its topics. A two-sentence window's vector is the normalised sum of its sentences' vectors, so its cosine
+is ``(c1 + c2) / |v1 + v2|`` with the norm kept per segment (``pair_norms``): no second embedding per
+window. The vectors are built with the index (``knowledge.base``), saved with it as float32 arrays and
+memory-mapped, so workers share them; vectors are also kept on disk by the text's hash
+(``VectorStore``), so a rebuild embeds only the sentences it has not seen (a reload that changes one
+article embeds that article).
+
+Search is exact (one matrix-vector product) up to ``EXACT_MAX_UNITS`` units. Above that the segments are
+grouped by k-means into about ``sqrt(n)`` lists at build time and a question scores the ``PROBES`` lists
+whose centroids are nearest (an inverted-file search): recall of the true top units is measured by
+``benchmarks.bench_knowledge``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.embedding import DIMENSION, MODEL_ID, Embedder, Progress, config
+from knowledge.models import Fact
+from knowledge.passages import PassageStore
+
+logger = logging.getLogger("innov.knowledge.semantic")
+
+EXACT_MAX_UNITS = 20_000
+PROBES = 12
+KMEANS_ROUNDS = 8
+STORE_MAX = 400_000  # vectors kept on disk by text hash (about 600 MB at the most)
+
+
+@dataclass(frozen=True)
+class UnitVectors:
+    """The embedded units of one knowledge base (arrays saved and mapped with its index)."""
+
+    segments: np.ndarray  # (S, D) float32: each segment (heading or sentence); zeros for an empty heading
+    pair_norms: np.ndarray  # (S,) float32: |v_s + v_s+1| (the two-sentence window starting at s)
+    facts: np.ndarray  # (F, D) float32: each fact's answer sentence
+    topics: np.ndarray  # (F, D) float32: each fact's topics, joined
+    # The inverted file (empty below ``EXACT_MAX_UNITS``): centroids and each list's segments.
+    centroids: np.ndarray  # (L, D) float32
+    list_ptr: np.ndarray  # (L + 1,) int64
+    list_segments: np.ndarray  # (S,) int32
+
+    ARRAYS = ("segments", "pair_norms", "facts", "topics", "centroids", "list_ptr", "list_segments")
+
+
+@dataclass(frozen=True, slots=True)
+class DenseHits:
+    """One question's cosines: every segment's (or the probed ones', others -1) and every fact's."""
+
+    segments: np.ndarray  # (S,) float32
+    facts: np.ndarray  # (F,) float32: max of the answer's and the topics' cosine
+    top_passages: tuple[int, ...]  # passages holding the best segments, best first
+    top_facts: tuple[int, ...]  # best facts first
+    top_segments: tuple[int, ...]  # the best segments, best first
+
+
+def dense_fits(passages: int) -> bool:
+    """Whether a knowledge base of this many passages gets the dense channel (``INNOV_SEMANTIC_MAX_PASSAGES``:
+    embedding costs about 9 ms a sentence on two cores, so 100k passages would take hours to build)."""
+    return passages <= config().max_passages
+
+
+def semantic_state(vectors: UnitVectors | None, embedder: Embedder | None, passages: int) -> str:
+    """What ``/healthz``, ``innov check`` and the console say about meaning for one knowledge base."""
+    from knowledge.embedding import semantic_status
+
+    if vectors is not None and embedder is not None:
+        return f"on ({MODEL_ID})"
+    status = semantic_status()
+    if not status.enabled:
+        return f"off ({status.detail})"
+    if not dense_fits(passages):
+        return (
+            f"off (lexical-only: {passages} passages > INNOV_SEMANTIC_MAX_PASSAGES={config().max_passages})"
+        )
+    return "off (lexical-only: the saved index holds no embeddings)"
+
+
+def segment_texts(store: PassageStore) -> list[str]:
+    """The text of every segment, in segment order."""
+    data = store.text.tobytes() if not isinstance(store.text, bytes) else store.text
+    ptr = store.text_ptr.tolist()
+    return [data[a:b].decode("utf-8") for a, b in zip(ptr, ptr[1:], strict=False)]
+
+
+def fact_texts(facts: Sequence[Fact]) -> tuple[list[str], list[str]]:
+    """Each fact's answer, and its topics joined (what people ask it as)."""
+    return [f.answer for f in facts], ["; ".join(f.topics) for f in facts]
+
+
+def build_vectors(
+    store: PassageStore,
+    facts: Sequence[Fact],
+    embedder: Embedder,
+    cache: VectorStore | None = None,
+    progress: Progress | None = None,
+) -> UnitVectors:
+    """Embed every unit (reusing ``cache``) and group the segments for search when there are many."""
+    segments = segment_texts(store)
+    answers, topics = fact_texts(facts)
+    texts = segments + answers + topics
+    vectors = cache.encode(embedder, texts, progress) if cache else embedder.encode(texts, progress)
+    seg = vectors[: len(segments)]
+    pair = np.zeros(len(segments), dtype=np.float32)
+    if len(segments) > 1:
+        pair[:-1] = np.linalg.norm(seg[:-1] + seg[1:], axis=1)
+    centroids, list_ptr, list_segments = _inverted_file(seg)
+    return UnitVectors(
+        segments=seg,
+        pair_norms=pair,
+        facts=vectors[len(segments) : len(segments) + len(answers)],
+        topics=vectors[len(segments) + len(answers) :],
+        centroids=centroids,
+        list_ptr=list_ptr,
+        list_segments=list_segments,
+    )
+
+
+def _inverted_file(seg: np.ndarray, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spherical k-means lists over the segments (empty arrays when search stays exact)."""
+    empty = (np.zeros((0, DIMENSION), np.float32), np.zeros(1, np.int64), np.zeros(0, np.int32))
+    if len(seg) <= EXACT_MAX_UNITS:
+        return empty
+    rng = np.random.default_rng(seed)
+    count = int(np.sqrt(len(seg)))
+    centroids = seg[rng.choice(len(seg), count, replace=False)].copy()
+    for _ in range(KMEANS_ROUNDS):
+        assign = _nearest(seg, centroids)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, assign, seg)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        filled = norms[:, 0] > 0
+        centroids[filled] = sums[filled] / norms[filled]
+    assign = _nearest(seg, centroids)
+    order = np.argsort(assign, kind="stable").astype(np.int32)
+    counts = np.bincount(assign, minlength=count)
+    list_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return centroids.astype(np.float32), list_ptr, order
+
+
+def _nearest(seg: np.ndarray, centroids: np.ndarray, block: int = 8192) -> np.ndarray:
+    out = np.empty(len(seg), dtype=np.int64)
+    for start in range(0, len(seg), block):
+        out[start : start + block] = np.argmax(seg[start : start + block] @ centroids.T, axis=1)
+    return out
+
+
+class DenseIndex:
+    """Cosine search over one knowledge base's ``UnitVectors``."""
+
+    def __init__(self, vectors: UnitVectors, seg_ptr: np.ndarray, top_segments: int, top_facts: int) -> None:
+        self.vectors = vectors
+        self.seg_ptr = seg_ptr  # passage -> its segments
+        self.top_segments = top_segments
+        self.top_facts = top_facts
+
+    def search(self, question: np.ndarray, within: np.ndarray | None = None) -> DenseHits:
+        """Cosines of ``question`` (a unit vector); ``within`` restricts passages (a boolean mask)."""
+        v = self.vectors
+        if len(v.centroids):
+            cos = np.full(len(v.segments), -1.0, dtype=np.float32)
+            lists = np.argpartition(-(v.centroids @ question), min(PROBES, len(v.centroids) - 1))[:PROBES]
+            probed = np.concatenate([v.list_segments[v.list_ptr[i] : v.list_ptr[i + 1]] for i in lists])
+            cos[probed] = v.segments[probed] @ question
+        else:
+            cos = v.segments @ question
+        fact_cos = np.maximum(v.facts @ question, v.topics @ question) if len(v.facts) else np.zeros(0)
+        ranked = cos
+        if within is not None:
+            allowed = np.repeat(within, np.diff(self.seg_ptr))
+            ranked = np.where(allowed, cos, -1.0)
+        k = min(self.top_segments * 3, len(ranked))
+        best = np.argpartition(-ranked, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
+        best = best[np.argsort(-ranked[best], kind="stable")]
+        passages: list[int] = []
+        for segment in best.tolist():
+            if ranked[segment] <= 0:
+                break
+            doc = int(np.searchsorted(self.seg_ptr, segment, side="right")) - 1
+            if doc not in passages:
+                passages.append(doc)
+                if len(passages) == self.top_segments:
+                    break
+        kf = min(self.top_facts, len(fact_cos))
+        top_facts = np.argsort(-fact_cos, kind="stable")[:kf].tolist() if kf else []
+        return DenseHits(cos, fact_cos, tuple(passages), tuple(top_facts), tuple(best.tolist()))
+
+    def nearest_other(
+        self, hits: DenseHits, segments: range | frozenset[int], facts: frozenset[int] = frozenset()
+    ) -> float:
+        """The best cosine of a sentence outside ``segments`` or a fact not in ``facts``: what else comes near."""
+        best = max((float(hits.segments[s]) for s in hits.top_segments if s not in segments), default=0.0)
+        other_facts = (float(hits.facts[f]) for f in hits.top_facts if f not in facts)
+        return max(best, max(other_facts, default=0.0))
+
+    def segments_of(self, doc: int, start: int, end: int) -> range:
+        """The segment numbers of passage ``doc``'s sentences ``start`` to ``end``."""
+        first = int(self.seg_ptr[doc]) + 1
+        return range(first + start, first + end)
+
+    def window(self, hits: DenseHits, doc: int, start: int, end: int) -> float:
+        """The cosine of passage ``doc``'s sentences ``start`` to ``end`` (one or two)."""
+        first = int(self.seg_ptr[doc]) + 1 + start  # (segment seg_ptr[doc] is the heading)
+        if end - start == 1:
+            return float(hits.segments[first])
+        norm = float(self.vectors.pair_norms[first])
+        if norm <= 0:
+            return float(max(hits.segments[first], hits.segments[first + 1]))
+        return float((hits.segments[first] + hits.segments[first + 1]) / norm)
+
+    def passage_best(self, hits: DenseHits, doc: int) -> float:
+        """The highest cosine any window of passage ``doc`` can have (a bound for pruning)."""
+        lo, hi = int(self.seg_ptr[doc]) + 1, int(self.seg_ptr[doc + 1])
+        if hi <= lo:
+            return 0.0
+        best = float(hits.segments[lo:hi].max())
+        if hi - lo > 1:
+            pair = (hits.segments[lo : hi - 1] + hits.segments[lo + 1 : hi]) / np.maximum(
+                self.vectors.pair_norms[lo : hi - 1], 1e-6
+            )
+            best = max(best, float(pair.max()))
+        return best
+
+
+def quoted_segments(store: PassageStore, facts: Sequence[Fact]) -> list[frozenset[int]]:
+    """Each fact's sentences: the segments of its source article holding the start of its quote (a fact and
+    the sentence it quotes say one thing)."""
+    texts: list[str] | None = None
+    out: list[frozenset[int]] = []
+    for fact in facts:
+        if texts is None:
+            texts = [_folded(t) for t in segment_texts(store)]
+        if fact.source not in store.article_ids:
+            out.append(frozenset())
+            continue
+        article = store.article_ids.index(fact.source)
+        docs = np.flatnonzero(store.article == article)
+        head = _folded(fact.quote)[:40]
+        found = {
+            seg
+            for doc in docs.tolist()
+            for seg in range(int(store.seg_ptr[doc]), int(store.seg_ptr[doc + 1]))
+            if head and head in texts[seg]
+        }
+        out.append(frozenset(found))
+    return out
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.replace("’", "'").replace("“", '"').replace("”", '"').casefold().split())
+
+
+class VectorStore:
+    """Vectors on disk by the hash of their text, for one model: a rebuild embeds only new texts.
+
+    ``<index dir>/vectors-<model id>/`` holds ``keys.npy`` (16-byte hashes) and ``vectors.npy``; it is
+    rewritten aside and renamed in one step, newest texts first, at most ``STORE_MAX`` of them.
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        # INNOV_VECTOR_DIR keeps them apart from the saved indexes (the benchmarks share one across runs).
+        root = os.environ.get("INNOV_VECTOR_DIR") or str(index_dir)
+        self.path = Path(root) / f"vectors-{MODEL_ID}"
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+    def _read(self) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            keys = np.load(self.path / "keys.npy", allow_pickle=False)
+            vectors = np.load(self.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
+            if keys.dtype == np.dtype("V16") and vectors.shape == (len(keys), DIMENSION):
+                return keys, vectors
+        except (OSError, ValueError):
+            pass
+        return np.zeros(0, dtype="V16"), np.zeros((0, DIMENSION), dtype=np.float32)
+
+    def encode(
+        self, embedder: Embedder, texts: Sequence[str], progress: Progress | None = None
+    ) -> np.ndarray:
+        """Vectors of ``texts``: from disk where known, embedded otherwise; the store is updated."""
+        keys, stored = self._read()
+        row_of = {k.tobytes(): i for i, k in enumerate(keys)}
+        wanted = [self.key(t) for t in texts]
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        missing = [i for i, k in enumerate(wanted) if k not in row_of and texts[i].strip()]
+        known = [i for i, k in enumerate(wanted) if k in row_of]
+        if known:
+            out[known] = stored[[row_of[wanted[i]] for i in known]]
+        if missing:
+            out[missing] = embedder.encode([texts[i] for i in missing], progress)
+            logger.info("embedded %d new texts (%d reused)", len(missing), len(known))
+            self._write(wanted, out, keys, stored)
+        return out
+
+    def _write(self, wanted: list[bytes], vectors: np.ndarray, keys: np.ndarray, stored: np.ndarray) -> None:
+        """This build's vectors first, then the older ones not among them, up to ``STORE_MAX``."""
+        seen: set[bytes] = set()
+        new_keys: list[bytes] = []
+        rows: list[int] = []
+        for i, k in enumerate(wanted):
+            if k not in seen:
+                seen.add(k)
+                new_keys.append(k)
+                rows.append(i)
+        old = [i for i, k in enumerate(keys) if k.tobytes() not in seen][: max(0, STORE_MAX - len(rows))]
+        all_keys = np.array(new_keys + [keys[i].tobytes() for i in old], dtype="V16")
+        all_vectors = np.concatenate([vectors[rows], np.asarray(stored[old], dtype=np.float32)])
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".vectors-", dir=self.path.parent))
+            np.save(tmp / "keys.npy", all_keys, allow_pickle=False)
+            np.save(tmp / "vectors.npy", all_vectors, allow_pickle=False)
+            tmp.chmod(0o755)
+            old_dir = self.path.with_name(self.path.name + f".old-{os.getpid()}")
+            if self.path.exists():
+                os.rename(self.path, old_dir)
+            os.rename(tmp, self.path)
+            if old_dir.exists():
+                import shutil
+
+                shutil.rmtree(old_dir, ignore_errors=True)
+        except OSError as exc:  # a read-only index dir: the vectors are still in the saved index
+            logger.warning("could not keep embedded vectors in %s: %s", self.path, exc)
