@@ -30,7 +30,9 @@ from typing import NamedTuple
 import numpy as np
 
 from knowledge.aliases import AliasTable, text_rules
+from knowledge.attributes import ATTRIBUTES, Attribute, attribute_asked
 from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
+from knowledge.embedding import Embedder, default_embedder
 from knowledge.entities import Gazetteer, gazetteer
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index, Hit
@@ -38,6 +40,15 @@ from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
 from knowledge.passages import PassageParts, PassageStore, build_passage_parts
 from knowledge.references import ArticleReferences
+from knowledge.semantic import (
+    DenseHits,
+    DenseIndex,
+    UnitVectors,
+    build_vectors,
+    dense_fits,
+    quoted_segments,
+    semantic_state,
+)
 from knowledge.text import ALIASES, STOP_WORDS, SYMBOLS, holds_any, might_hold, normalise, stem
 from knowledge.traits import (
     CAPITALISED,
@@ -68,10 +79,15 @@ from knowledge.windows import (
     WindowReader,
 )
 
-MAX_ANSWER_CHARS = 420
+MAX_ANSWER_CHARS = 300
 MAX_QUESTION_CHARS = 2000
 TOP_PASSAGES = 8
 TOP_FACTS = 8
+# The dense channel: passages holding the best sentences by meaning, and the facts nearest in meaning, join
+# the lexical ones; a window that shares no question word is a candidate when this close in meaning.
+DENSE_PASSAGES = 8
+DENSE_FACTS = 5
+DENSE_WINDOW_MIN = 0.3
 MAX_RELATED = 3
 # ``/innov facts <topic>`` lists facts holding most of the topic's meaning (not one word of two).
 FACTS_MIN_COVERAGE = 0.75
@@ -300,6 +316,10 @@ class Question:
     # The word whose meaning is the whole question ("what does X stand for"), known to the alias tables
     # or not: only a text writing it out answers ("Zhongguancun (ZGC)"), never one merely naming it.
     expansion_asked: str | None = None
+    # The question as the embedding model reads it: cleaned and spelled.
+    meaning: str = ""
+    # What it asks about a named thing that only a text saying it answers ("who founded X").
+    attribute: Attribute | None = None
     # The sum of ``weights``, summed once: every candidate's coverage divides by it.
     total: float = field(init=False, default=0.0)
     # The most ``constraint_missing`` a text can reach: each year, edition and phrase missed.
@@ -396,6 +416,7 @@ _BOUNDED_FEATURES = frozenset(
         "bm25",
         "two_sentences",
         "length",
+        "cosine",
     )
 )
 
@@ -416,9 +437,11 @@ class _Ceiling:
         # What a window's type, two-sentence and length features add at most (a window has no fact
         # bonus), plus a little so that rounding never puts a bound below a real score; infinite when a
         # longer window scores higher or a ranking feature is not bounded here (a new one).
+        # (A cosine is at most 1.)
         self.fixed = (
             max(0.0, weights["type_ok"])
             + max(0.0, weights["two_sentences"])
+            + max(0.0, weights["cosine"])
             + (math.inf if weights["length"] > 0 or _unbounded(weights) else 0.0)
             + 1e-9
         )
@@ -427,6 +450,7 @@ class _Ceiling:
         self.fact_fixed = (
             max(0.0, weights["type_ok"])
             + weights["is_fact"]
+            + max(0.0, weights["cosine"])
             + (math.inf if _unbounded(weights) else 0.0)
             + 1e-9
         )
@@ -570,6 +594,8 @@ class Decision:
     probability: float
     answer: bool
     related: tuple[Fact, ...] = field(default=())
+    # Why it was declined: the gate or threshold that said no (empty when answered).
+    reason: str = ""
 
 
 class Composer:
@@ -589,13 +615,15 @@ class Composer:
         *,
         parts: PassageParts | None = None,
         places: Gazetteer | None = None,
+        vectors: UnitVectors | None = None,
+        embedder: Embedder | None | bool = True,
     ) -> None:
+        """``vectors`` are the units' embeddings (a saved index's), embedded here when not given;
+        ``embedder`` True means this process's (``knowledge.embedding``), None or False lexical-only."""
         self.version = version
         self.articles = articles
         self.facts = tuple(facts)
-        self.model = model or _default_model()
-        self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
-        self._ceiling = _Ceiling(dict(zip(RANK_FEATURES, self._rank_weights, strict=True)))
+        chosen = model or _default_model()
         # The gazetteer a saved index was built with, or this process's (loading its data takes ~0.6 s).
         gaz = self.places = places if places is not None else gazetteer()
         table = dict(ALIASES)
@@ -604,7 +632,9 @@ class Composer:
         tokenize = self.rules.tokenize
         # The passage side (index, sentence terms, names, surface words) is built once with these rules,
         # or given from a saved index: nothing here tokenizes a passage.
-        parts = parts if parts is not None else build_passage_parts(articles, passages, self.rules)
+        parts = self.parts = (
+            parts if parts is not None else build_passage_parts(articles, passages, self.rules)
+        )
         self.passages: PassageStore = parts.passages
         self.passage_index: BM25Index = parts.index
         self._sentences = parts.sentences
@@ -620,6 +650,29 @@ class Composer:
         # The facts nearest a question's terms: ranked as candidates, and offered as related on a decline
         # (one retrieval for both).
         self._fact_hits = lru_cache(maxsize=4)(self._retrieve_facts)
+        # Meaning: the dense channel, when the embedding model is here (else lexical-only).
+        self.embedder: Embedder | None = default_embedder() if embedder is True else (embedder or None)
+        self.vectors = vectors
+        self.dense: DenseIndex | None = None
+        if self.embedder is not None and self.vectors is None and dense_fits(len(self.passages)):
+            self.vectors = build_vectors(self.passages, self.facts, self.embedder)
+        if self.embedder is not None and self.vectors is not None:
+            self.dense = DenseIndex(self.vectors, parts.sentences.seg_ptr, DENSE_PASSAGES, DENSE_FACTS)
+        # What /healthz, `innov check` and the console say about meaning here.
+        self.semantic = semantic_state(
+            self.vectors if self.dense else None, self.embedder, len(self.passages)
+        )
+        # Without meaning, the decision fitted without it (a model weighing cosines would decline everything).
+        self.model = chosen.lexical if self.dense is None and chosen.lexical is not None else chosen
+        self._rank_weights = tuple(self.model.ranker.weights.get(f, 0.0) for f in RANK_FEATURES)
+        self._ceiling = _Ceiling(dict(zip(RANK_FEATURES, self._rank_weights, strict=True)))
+        # The sentences each fact quotes, and the facts quoting each sentence: they say one thing.
+        self._fact_segments = quoted_segments(self.passages, self.facts)
+        self._segment_facts: dict[int, set[int]] = {}
+        for number, segments in enumerate(self._fact_segments):
+            for segment in segments:
+                self._segment_facts.setdefault(segment, set()).add(number)
+        self._dense_hits = lru_cache(maxsize=4)(self._search_dense)
         self.vocabulary = frozenset(parts.index.vocabulary).union(*fact_tokens)
         self.names, self.subject_terms = parts.names, parts.subject_terms
         # Places: the gazetteer's, as token tuples, except those the corpus uses as ordinary words.
@@ -649,6 +702,8 @@ class Composer:
                 self._alias_phrases[tuple(alias.split())] = stems
         self._alias_phrase_starts = frozenset(k[0] for k in self._alias_phrases if k)
         self._names_seen: dict[str, bool] = {}  # see ``_known_name``
+        # Each attribute's words as the index reads them (stems, synonyms folded): see ``_veto``.
+        self._evidence = {a.name: frozenset(self.rules.tokenize(" ".join(a.evidence))) for a in ATTRIBUTES}
         self._place_terms = (
             frozenset(t for tokens in self._places.values() for t in tokens) | self.subject_terms
         )
@@ -681,9 +736,12 @@ class Composer:
         parts: PassageParts,
         aliases: AliasTable | None = None,
         places: Gazetteer | None = None,
+        vectors: UnitVectors | None = None,
     ) -> Composer:
         """A composer over prebuilt passage parts (a saved index): only the small fact side is built."""
-        return cls(articles, parts.passages, facts, version, aliases, parts=parts, places=places)
+        return cls(
+            articles, parts.passages, facts, version, aliases, parts=parts, places=places, vectors=vectors
+        )
 
     def _term_kinds(self) -> np.ndarray:
         """Each passage term's kinds (``knowledge.windows``): number, place, name, rank, edition."""
@@ -896,6 +954,10 @@ class Composer:
             ),
             abbreviation=asked if asked is not None and asked.lower() in self._expansions else None,
             expansion_asked=asked,
+            # (The cleaned, spelled question reads better to the model than the alias-expanded words: measured
+            # on every QA set, the right text ranked first by cosine 338 against 330 of 467 times.)
+            meaning=normalised.lower(),
+            attribute=attribute_asked(normalised.lower()),
         )
 
     def _known_name(self, word: str) -> bool:
@@ -971,6 +1033,40 @@ class Composer:
         within = store.article == store.article_ids.index(q.article)
         return self.passage_index.retrieve_within(q.terms, TOP_PASSAGES, within)
 
+    @staticmethod
+    def _scored(index: BM25Index, terms: Sequence[str], docs: Sequence[int], found: set[int]) -> list[Hit]:
+        """``docs`` not already ``found``, as hits with their BM25 score for ``terms`` (0 when none match)."""
+        new = [doc for doc in docs if doc not in found]
+        return [Hit(doc, score) for doc, score in zip(new, index.score_of(terms, new), strict=True)]
+
+    def _cos_margin(self, q: Question, best: Candidate) -> float:
+        """How clearly the best candidate is what the question means: its cosine over the best cosine of any
+        other sentence or fact of the knowledge base (0 when lexical-only)."""
+        dense = self._dense_hits(q.meaning, q.article)
+        if dense is None or self.dense is None:
+            return 0.0
+        doc, start, end = best.ref
+        own: range | frozenset[int]
+        if best.kind == "fact":
+            own, facts = self._fact_segments[doc], frozenset((doc,))
+        else:
+            if start == -1:
+                docs = self._lists[doc][0]
+                own = range(int(self.dense.seg_ptr[docs[0]]), int(self.dense.seg_ptr[docs[-1] + 1]))
+            else:
+                own = self.dense.segments_of(doc, start, end)
+            facts = frozenset(f for s in own for f in self._segment_facts.get(s, ()))
+        return best.features.get("cosine", 0.0) - self.dense.nearest_other(dense, own, facts)
+
+    def _search_dense(self, meaning: str, article: str | None) -> DenseHits | None:
+        """The dense channel's cosines for the question's meaning (None when lexical-only)."""
+        if self.dense is None or self.embedder is None or not meaning:
+            return None
+        within = None
+        if article is not None:
+            within = self.passages.article == self.passages.article_ids.index(article)
+        return self.dense.search(self.embedder.encode_one(meaning), within)
+
     def _retrieve_facts(self, terms: tuple[str, ...]) -> list[Hit]:
         return self.fact_index.retrieve(terms, TOP_FACTS) if self.fact_index is not None else []
 
@@ -1008,36 +1104,74 @@ class Composer:
         # does not spell it out ("what does Kimi stand for" -> a sentence naming Kimi) is no answer.
         decision = self._ranked(q, judged)
         if decision.answer and decision.best is not None and not expansion.spelled_in(decision.best.text):
-            return Decision(q, decision.best, 0.0, False, self.related(q))
+            why = f"expansion: no text spells out what {q.expansion_asked} stands for"
+            return Decision(q, decision.best, 0.0, False, self.related(q), why)
         return decision
 
     def _ranked(self, q: Question, judged: bool = True) -> Decision:
         """The best fact, passage window or list for ``q`` and the decision on it (its text and sources
         built when it is the answer or ``judged``)."""
-        candidates = self.candidates(q, prune=True) if q.weights else []
+        # A question with no word the knowledge base knows has no candidate, unless meaning can find one.
+        asked = q.weights or (self.dense is not None and q.terms)
+        candidates = self.candidates(q, prune=True) if asked else []
         if not candidates:
-            return Decision(q, None, 0.0, False, self.related(q))
+            why = "no candidate: no word of the question is known and no sentence is near it in meaning"
+            if asked:
+                why = "no candidate agrees with the question's names, places and source"
+            return Decision(q, None, 0.0, False, self.related(q), why)
         candidates.sort(key=lambda c: -c.rank_score)
-        best = candidates[0]
+        best = self._fact_for(candidates[0], candidates)
         # The runner-up is the best candidate that does not say the same thing again (a window holding
         # the best sentence, the passage a fact quotes): how clearly the best answer stands out.
         runner_up = next((c for c in candidates[1:] if not self._same_content(c, best)), None)
         margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
         best = best.described()
-        extra = {"margin": margin, "missed_max": self._missed_max(q, best)}
+        extra = {
+            "margin": margin,
+            "missed_max": self._missed_max(q, best),
+            "cos_margin": self._cos_margin(q, best),
+        }
         best = best._replace(features={**best.features, **extra})
         probability = self.model.probability(best.features)
-        answer = (
-            probability >= self.model.threshold
-            # A share, number, year, person, place or other name is asked and the text states none
-            # ("what % of its budget ..." -> "40 billion crowns"; "what's the official name of the US"
-            # -> a sentence naming the United States): whatever else it matches, it does not answer
-            # (the words naming the type asked are no terms to miss).
-            and not ((q.share or q.wants in _HARD_TYPES) and best.features["type_ok"] == 0.0)
-        )
+        reason = self._veto(q, best)
+        if not reason and probability < self.model.threshold:
+            reason = f"threshold: probability {probability:.2f} is below {self.model.threshold:.2f}"
+        answer = not reason
         if answer or judged:
             best = self.materialise(best)
-        return Decision(q, best, probability, answer, () if answer else self.related(q))
+        return Decision(q, best, probability, answer, () if answer else self.related(q), reason)
+
+    def _fact_for(self, best: Candidate, candidates: Sequence[Candidate]) -> Candidate:
+        """A fact candidate quoting the best window's sentences, in its place: a curated fact is preferred to
+        a passage saying the same thing (its sentence is written to answer, and it carries its as-of year)."""
+        if best.kind != "passage" or best.ref[1] == -1 or not self._segment_facts:
+            return best
+        doc, start, end = best.ref
+        first = int(self._sentences.seg_ptr[doc]) + 1
+        quoting = {f for s in range(first + start, first + end) for f in self._segment_facts.get(s, ())}
+        if not quoting:
+            return best
+        return next((c for c in candidates if c.kind == "fact" and c.ref[0] in quoting), best)
+
+    def _veto(self, q: Question, best: Candidate) -> str:
+        """The hard gate the best candidate fails, whatever its probability ("" when none)."""
+        # A share, number, year, person, place or other name is asked and the text states none ("what % of
+        # its budget ..." -> "40 billion crowns"; "what's the official name of the US" -> a sentence naming
+        # the United States): whatever else it matches, it does not answer (the words naming the type asked
+        # are no terms to miss).
+        if (q.share or q.wants in _HARD_TYPES) and best.features["type_ok"] == 0.0:
+            wanted = (
+                "a share"
+                if q.share
+                else {"who": "a person", "where": "a place"}.get(q.wants or "", f"a {q.wants}")
+            )
+            return f"type: the question asks for {wanted} and the best candidate states none"
+        # "who founded DeepSeek" -> a sentence about DeepSeek that never speaks of founding it.
+        if q.attribute is not None:
+            evidence = self._evidence[q.attribute.name]
+            if self._tokens_of(best, evidence).isdisjoint(evidence):
+                return f"attribute: the question asks {q.attribute.name} and the best candidate does not say"
+        return ""
 
     def _spelled_out(self, q: Question, expansion: _Expansion) -> Decision | None:
         """ "WIPO stands for World Intellectual Property Organization.": the alias file's expansion where an
@@ -1062,7 +1196,8 @@ class Composer:
         article = self.articles[article_id]
         known = article.publisher if wanted == "publisher" else article.published
         if known is None:
-            return Decision(q, None, 0.0, False, self.related(q))
+            why = f"front matter: the article does not give its {wanted}"
+            return Decision(q, None, 0.0, False, self.related(q), why)
         by = f" by {article.publisher}" if article.publisher else ""
         on = f" on {article.published.isoformat()}" if article.published else ""
         text = f"“{article.title}” was published{by}{on}."
@@ -1104,6 +1239,7 @@ class Composer:
         With ``prune``, a passage none of whose windows can be the best or the runner-up (``decide``
         needs no other) is left out: see ``_Ceiling``.
         """
+        dense = self._dense_hits(q.meaning, q.article)
         base = {
             "unknown_share": len(q.unknown) / max(1, len(q.terms)),
             "unknown_name": float(q.unknown_name),
@@ -1115,7 +1251,10 @@ class Composer:
         if self.fact_index is not None:
             hits = self._fact_hits(q.terms)
             top = hits[0].score if hits else 1.0
-            for hit in hits:
+            # The facts nearest in meaning join the lexical ones (with their own BM25 score, maybe 0).
+            found = {hit.doc for hit in hits}
+            near = self._scored(self.fact_index, q.terms, dense.top_facts if dense else (), found)
+            for hit in (*hits, *near):
                 traits = self._fact_traits[hit.doc]
                 if q.article is not None and self.facts[hit.doc].source != q.article:
                     continue
@@ -1123,7 +1262,10 @@ class Composer:
                     facts.append((hit.doc, traits, hit.score / top))
         hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
-        out = self._fact_and_window_candidates(q, facts, hits, top, base, _Floor() if prune else None)
+        if dense is not None:
+            found = {hit.doc for hit in hits}
+            hits = hits + self._scored(self.passage_index, q.terms, dense.top_passages, found)
+        out = self._fact_and_window_candidates(q, facts, hits, top, base, _Floor() if prune else None, dense)
         if q.wants == "list":
             terms = frozenset(q.weights)
             scores = {hit.doc: hit.score / top for hit in hits}
@@ -1134,7 +1276,14 @@ class Composer:
                 title = self._title_tokens.get(article_id, _EMPTY)
                 if terms & traits.tokens and self._agrees(q, traits.named | title):
                     bm25 = max((scores.get(d, 0.0) for d in docs), default=0.0)
-                    out.append(self._describe(q, "passage", (number, -1, -1), traits, title, bm25, base))
+                    cosine = (
+                        max((self.dense.passage_best(dense, d) for d in docs), default=0.0)
+                        if dense and self.dense
+                        else 0.0
+                    )
+                    out.append(
+                        self._describe(q, "passage", (number, -1, -1), traits, title, bm25, base, cosine)
+                    )
         return out
 
     def _fact_and_window_candidates(
@@ -1145,9 +1294,10 @@ class Composer:
         top: float,
         base: Mapping[str, float],
         floor: _Floor | None,
+        dense: DenseHits | None = None,
     ) -> list[Candidate]:
-        """The agreeing ``facts`` and the windows of the retrieved passages that hold a question term and
-        agree with its names, facts first, each in retrieval order.
+        """The agreeing ``facts`` and the windows of the retrieved passages that hold a question term (or
+        come near it in meaning) and agree with its names, facts first, each in retrieval order.
 
         With a ``floor`` (empty), a fact or passage whose ``_Ceiling`` is below the floor the candidates
         found so far reach is skipped, and so is a window scoring below it (``_best_first``).
@@ -1164,7 +1314,8 @@ class Composer:
         for is_passage, rank in self._best_first(q, facts, hits, lookup, passages, floor):
             if not is_passage:
                 fact, traits, bm25 = facts[rank]
-                stated = self._describe(q, "fact", (fact, 0, 0), traits, _EMPTY, bm25, base)
+                cosine = float(dense.facts[fact]) if dense is not None else 0.0
+                stated = self._describe(q, "fact", (fact, 0, 0), traits, _EMPTY, bm25, base, cosine)
                 found.append((0, rank, 0, stated))
                 if floor is not None:
                     floor.add(stated)
@@ -1172,13 +1323,16 @@ class Composer:
             doc = hits[rank].doc
             title, bm25 = passages[rank]
             for position, window in enumerate(self._windows.windows(doc, lookup)):
-                if terms.isdisjoint(window.tokens):
+                cosine = (
+                    self.dense.window(dense, doc, window.start, window.end) if dense and self.dense else 0.0
+                )
+                if terms.isdisjoint(window.tokens) and cosine < DENSE_WINDOW_MIN:
                     continue
                 if named and not self._agrees(q, window.named | title):
                     continue
                 # (Below the floor: neither the best nor the runner-up, and not built.)
                 candidate = self._describe_window(
-                    q, doc, window, title, bm25, base, matches, floor.second if floor else -math.inf
+                    q, doc, window, title, bm25, base, matches, floor.second if floor else -math.inf, cosine
                 )
                 if candidate is not None:
                     found.append((1, rank, position, candidate))
@@ -1310,21 +1464,25 @@ class Composer:
         One rare word missing ("university" in "which university is X with") says more than several
         common ones: the question asks about something the text does not state.
         """
-        doc, start, end = candidate.ref
-        if candidate.kind == "fact":
-            tokens = self._fact_traits[doc].tokens
-        elif start == -1:
-            docs, _, traits = self._lists[doc]
-            tokens = traits.tokens | self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
-        else:
-            title = self._title_tokens.get(self.passages.article_id(doc), _EMPTY)
-            get_id = self.passage_index.vocabulary.get_id
-            weighed = Lookup({term_id: t for t in q.weights if (term_id := get_id(t)) >= 0})
-            tokens = self._windows.window_terms(doc, start, end, weighed) | title
+        tokens = self._tokens_of(candidate, q.weights)
         missing = [w for t, w in q.weights.items() if t not in tokens]
         # Measured against the rarest possible term, not the question's total: a share of the total
         # falls as the question grows and so mostly repeats ``coverage``.
         return max(missing, default=0.0) / self.passage_index.unseen_idf
+
+    def _tokens_of(self, candidate: Candidate, wanted: Iterable[str]) -> frozenset[str]:
+        """Which of the ``wanted`` terms the candidate holds (a fact's or list's: all its terms), its article's
+        title included."""
+        doc, start, end = candidate.ref
+        if candidate.kind == "fact":
+            return self._fact_traits[doc].tokens
+        if start == -1:
+            docs, _, traits = self._lists[doc]
+            return traits.tokens | self._title_tokens.get(self.passages[docs[0]].article_id, _EMPTY)
+        title = self._title_tokens.get(self.passages.article_id(doc), _EMPTY)
+        get_id = self.passage_index.vocabulary.get_id
+        lookup = Lookup({term_id: t for t in wanted if (term_id := get_id(t)) >= 0})
+        return self._windows.window_terms(doc, start, end, lookup) | title
 
     def _same_content(self, a: Candidate, b: Candidate) -> bool:
         """Whether two candidates say the same thing: the same fact, or windows sharing a sentence.
@@ -1351,12 +1509,13 @@ class Composer:
         partial: frozenset[str],
         bm25: float,
         base: Mapping[str, float],
+        cosine: float = 0.0,
     ) -> Candidate:
         """A fact or a list as a candidate for ``q``."""
         types = traits.types | {"number"} if q.repeats and "count" in traits.types else traits.types
         type_ok = _type_fit(q.wants, types) if self._adds(q, traits.tokens) else 0.0
         held = (traits.tokens, traits.years, traits.ordinals, bool(traits.ordinals))
-        return self._candidate(q, kind, ref, held, partial, type_ok, traits.log_length, bm25, base)
+        return self._candidate(q, kind, ref, held, partial, type_ok, traits.log_length, bm25, base, cosine)
 
     def _describe_window(
         self,
@@ -1368,6 +1527,7 @@ class Composer:
         base: Mapping[str, float],
         matches: dict[tuple[frozenset[str], frozenset[str], bool], tuple[float, float, float, float]],
         at_least: float = -math.inf,
+        cosine: float = 0.0,
     ) -> Candidate | None:
         """A passage window as a candidate for ``q``, or None when its score is below ``at_least``.
 
@@ -1406,7 +1566,7 @@ class Composer:
             parts = 0.0 if (doc, start + 1) in self._continuing else 1.0
         else:
             parts = 1.0 if (doc, end) in self._continuing else 0.0
-        values = (coverage, matched, type_ok, missing, 0.0, bm25, parts, math.log1p(window.length))
+        values = (coverage, matched, type_ok, missing, 0.0, bm25, parts, math.log1p(window.length), cosine)
         score = sum(map(operator.mul, self._rank_weights, values))
         if score < at_least:
             return None
@@ -1433,6 +1593,7 @@ class Composer:
         log_length: float,
         bm25: float,
         base: Mapping[str, float],
+        cosine: float = 0.0,
     ) -> Candidate:
         """A fact's or list's ranking features and score; ``held`` is (tokens, years, editions, any
         edition). (A window's: ``_describe_window``.)"""
@@ -1446,6 +1607,7 @@ class Composer:
             bm25,
             float(ref[2] - ref[1] == 2),
             log_length,
+            cosine,
         )
         score = sum(map(operator.mul, self._rank_weights, values))
         # The feature mapping is built lazily (``Candidate.features``): only the best one is described.

@@ -34,6 +34,7 @@ def explain(composer: Composer, question: str) -> dict[str, Any]:
         "places": [sorted(e) for e in q.entities],
         "wants": q.wants,
         "answered": decision.answer,
+        "declined because": decision.reason or None,
         "probability": round(decision.probability, 4),
         "threshold": model.threshold,
         "bias": model.bias,

@@ -130,6 +130,22 @@ def english_words(min_zipf: float = ENGLISH_ZIPF) -> frozenset[str]:
     return words
 
 
+# "us" as the United States, not the pronoun: "US" in capitals, "the us", "us's", "us" as the subject of a
+# question ("where does us rank", "us r&d spending"), "us vs china"; "tell us" and "for us" stay pronouns.
+_US_CAPITAL_RE = re.compile(r"(?<![\w.])US(?![\w.])")
+_US_RE = re.compile(
+    r"(?i)(?:(?<=\bthe )|(?<=\bdoes )|(?<=\bdid )|(?<=\bis )|(?<=\bwas )|(?<=\bhas )|(?<=\bvs )"
+    r"|(?<=\bvs\. )|(?<=\bversus )|(?<=\band )|(?<=\bthan )|^)us(?=(?:'s|’s)?\b)(?!\s+(?:to|know|about)\b)"
+    r"|\bus(?=(?:'s|’s)\b)"
+)
+
+
+def _united_states(text: str) -> str:
+    """Write the country out where "us" means it (see ``_US_RE``)."""
+    text = _US_CAPITAL_RE.sub("United States", text)
+    return _US_RE.sub("United States", text)
+
+
 def clean(question: str) -> str:
     """The question without Slack noise: mentions, URLs, emoji, markdown, greetings, sign-offs."""
     # Each pattern runs only where a word or character it needs is there (a substring test in C): most
@@ -160,6 +176,8 @@ def clean(question: str) -> str:
         text = _REGARD_AS_RE.sub(" ", text)
     if holds_any(lowered, _NOW_WORDS):
         text = _NOW_RE.sub(" ", text)
+    if "us" in lowered:
+        text = _united_states(text)
     text = " ".join(text.split())
     text = _LEADING_RE.sub("", text)
     text = _IMPERATIVE_RE.sub("", text)

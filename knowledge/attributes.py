@@ -1,0 +1,94 @@
+"""What a question asks *about* a named thing, when only a text saying it can answer (rules as data).
+
+Meaning finds the sentence about DeepSeek for "who founded deepseek"; it cannot tell that the sentence
+says nothing of a founder. Each row below is an attribute people ask of companies, people and places that
+a text answers only in words of its own kind: asked "who founded X", a text about X that never speaks of
+founding, starting or setting it up does not answer. A row is the attribute's name (shown when a question
+is declined for it), the pattern that asks for it (on the question cleaned and spelled, in lower case) and
+the words a text answering it holds (read by the composer as the index reads text: stems, synonyms folded).
+Adding an attribute is one row and its test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """One attribute a question may ask for, and the words a text stating it uses."""
+
+    name: str
+    pattern: re.Pattern[str]
+    evidence: tuple[str, ...]  # words; a text stating the attribute holds one of them (as the index reads it)
+
+
+def _row(name: str, pattern: str, evidence: str) -> Attribute:
+    return Attribute(name, re.compile(pattern), tuple(evidence.split()))
+
+
+ATTRIBUTES: tuple[Attribute, ...] = (
+    _row(
+        "who founded or made it",
+        r"\bwho (?:founded|started|set up|created|established|built|developed|invented|made|owns)\b"
+        r"|\bfounders? of\b|\bfounded by\b|\bdeveloper of\b|\bparent (?:company|firm)\b"
+        r"|\b(?:company|firm|who) (?:is |'s )?behind\b|\bowner of\b",
+        "founded founder founding established establish started start set created creator built developed "
+        "developer invented made launched launch owns owned owner parent subsidiary",
+    ),
+    _row(
+        "who heads it",
+        r"\b(?:ceo|chief executive|chairman|chairwoman|boss)\b|\bwho (?:runs|heads|leads|is in charge of)\b"
+        r"|\b(?:president|head|leader) of\b",
+        "ceo chief executive chairman chairwoman president head heads director minister boss secretary "
+        "founder governor mayor",
+    ),
+    _row("age", r"\bhow old\b|\bwhat age\b|\bage of\b|\bborn\b|\bbirthday\b", "age aged old born birth"),
+    _row(
+        "nationality",
+        r"\bnationality\b|\bcitizenship\b|\bwhat country is \w+(?: \w+)? from\b",
+        "nationality citizen citizenship native",
+    ),
+    _row(
+        "a budget",
+        r"\b(?:budget|budgets|funding|how much money)\b",
+        "budget fund funds funding invest investment spend spending expenditure allocate billion trillion "
+        "million yuan dollars",
+    ),
+    _row(
+        "a figure in energy units",
+        r"\b(?:gigawatts?|megawatts?|terawatts?|gw|mw|kwh|twh)\b",
+        "gigawatt gigawatts megawatt megawatts terawatt gw mw kwh twh",
+    ),
+    _row(
+        "population",
+        r"\bpopulation\b|\bhow many (?:people|residents|inhabitants|citizens)\b|\bpeople live\b",
+        "population people residents inhabitants citizens",
+    ),
+    _row(
+        "the size of an economy",
+        r"\bgdp\b|\bgross domestic product\b|\beconomic output\b",
+        "gdp gross output economy economic",
+    ),
+    _row(
+        "revenue or value",
+        r"\b(?:revenue|revenues|profit|profits|turnover|earnings|market cap|market value|valuation|valued at"
+        r"|box office|net worth|sales figures?)\b",
+        "revenue revenues profit turnover earnings income valuation valued value worth box office sales",
+    ),
+    _row(
+        "salary or price",
+        r"\b(?:salary|salaries|wage|wages|price|prices|ticket|fee|fees)\b",
+        "salary salaries wage wages price prices cost costs fee fees ticket",
+    ),
+)
+
+
+def attribute_asked(question: str) -> Attribute | None:
+    """The attribute the question (cleaned, spelled, lower case) asks for, when it asks for one of
+    ``ATTRIBUTES`` (first row first)."""
+    for attribute in ATTRIBUTES:
+        if attribute.pattern.search(question):
+            return attribute
+    return None
