@@ -19,7 +19,7 @@ from bot import logs
 from bot.settings import Settings
 from knowledge import Answer, KnowledgeBase, KnowledgeError, KnowledgeLoadError, QuestionError, Snapshot
 from knowledge.curation import curation_warnings
-from knowledge.evaluation import calibration, evaluate, fit_model
+from knowledge.evaluation import calibration, cross_validate, evaluate, fit_model
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -139,6 +139,14 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
             print(f"innov eval: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
     snapshot = _load(settings).snapshot
+    if args.cv:
+        # Held-out figures of the fit: each fold answered by a model fitted on the other folds.
+        t = cross_validate(snapshot, [item for _, items in sets for item in items], args.cv)
+        print(
+            f"{args.cv}-fold cross-validation of the fit: answerable {t['right']}/{t['answerable']} right, "
+            f"declined {t['declined']}/{t['abstain']}, wrong {t['wrong']}/{t['total']}",
+            file=out,
+        )
     if args.fit:
         # Fit first, then report the figures of the fitted model.
         model, snapshot = fit_model(snapshot, [item for _, items in sets for item in items])
@@ -334,7 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--min-declined", type=int, help="exit 1 if fewer abstain items are declined")
     ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
     ev.add_argument("--calibration", action="store_true", help="print the reliability table")
-    ev.add_argument("--fit", type=Path, metavar="PATH", help="refit the answer decision and write it to PATH")
+    ev.add_argument(
+        "--fit",
+        type=Path,
+        metavar="PATH",
+        help="refit the ranking and the answer decision and write them to PATH",
+    )
+    ev.add_argument(
+        "--cv", type=int, metavar="K", help="first print K-fold cross-validated figures of the fit"
+    )
     reload = commands.add_parser(
         "reload", help="validate, ask every replica (through Redis) to reload, report"
     )

@@ -2,7 +2,7 @@
 
 The parameters live in a data file (``knowledge/decision.json``), not in code: ``innov eval FILE...
 --fit PATH`` refits them on QA files and writes the file, and the threshold in it is chosen on the
-same data with a wrong answer costing ``WRONG_COST`` times an honest decline.
+same data (out of fold) as the lowest at which at most ``WRONG_RATE`` of the questions are answered wrongly.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 DECISION_FILE = Path(__file__).with_name("decision.json")
-# A wrong answer costs a team far more than an honest "not in the knowledge base".
-WRONG_COST = 2.0
+# A wrong answer costs a team far more than an honest "not in the knowledge base": the threshold is the
+# lowest at which, out of fold, at most this share of the fitting questions is answered wrongly.
+WRONG_RATE = 0.03
+FOLDS = 5
 L2 = 2.0
 
 # The decision's features. Left out after 5-fold cross-validation on the fitting sets (each made the
@@ -35,6 +38,8 @@ FEATURES: tuple[str, ...] = (
     "bm25",  # retrieval score relative to the best retrieved (0..1)
     "entities",  # number of named things the question and candidate agree on
     "missed_max",  # weight share of the heaviest question term the candidate lacks
+    "cosine",  # meaning: the question's cosine with the candidate (sentence embeddings)
+    "cos_margin",  # its cosine over the best cosine of a candidate saying something else
 )
 
 
@@ -48,6 +53,7 @@ RANK_FEATURES: tuple[str, ...] = (
     "bm25",
     "two_sentences",  # a two-sentence passage window (it must earn its place)
     "length",  # log of the candidate's length in characters
+    "cosine",  # the question's cosine with the candidate
 )
 # Until a ranker is fitted: coverage first, then the asked-for type, facts over passages.
 DEFAULT_RANKER: dict[str, float] = {
@@ -79,6 +85,8 @@ class DecisionModel:
     bias: float
     threshold: float
     ranker: RankModel = RankModel(DEFAULT_RANKER)
+    # The model fitted without meaning (cosine features 0), used where the embedding model is not here.
+    lexical: DecisionModel | None = None
 
     def probability(self, features: Mapping[str, float]) -> float:
         """The calibrated probability that the candidate with these features answers the question."""
@@ -87,7 +95,7 @@ class DecisionModel:
 
     def to_json(self) -> dict[str, object]:
         """The data file's content."""
-        return {
+        out: dict[str, object] = {
             "about": "Logistic answer decision fitted by `innov eval ... --fit`; see knowledge/decide.py.",
             "features": list(FEATURES),
             "weights": {k: round(v, 6) for k, v in self.weights.items()},
@@ -95,16 +103,23 @@ class DecisionModel:
             "threshold": round(self.threshold, 4),
             "ranker": {k: round(v, 6) for k, v in self.ranker.weights.items()},
         }
+        if self.lexical is not None:
+            out["lexical"] = self.lexical.to_json()
+        return out
 
 
 def load_model(path: Path = DECISION_FILE) -> DecisionModel:
     """The decision model stored at ``path``."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return _model(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _model(data: Mapping[str, Any]) -> DecisionModel:
     return DecisionModel(
         weights={k: float(v) for k, v in data["weights"].items()},
         bias=float(data["bias"]),
         threshold=float(data["threshold"]),
         ranker=RankModel({k: float(v) for k, v in data.get("ranker", DEFAULT_RANKER).items()}),
+        lexical=_model(data["lexical"]) if "lexical" in data else None,
     )
 
 
@@ -136,27 +151,57 @@ def _logistic(
 def fit(
     rows: Sequence[Mapping[str, float]],
     labels: Sequence[bool],
-    costs: Sequence[float] | None = None,
+    vetoed: Sequence[bool] | None = None,
+    questions: int | None = None,
     ranker: RankModel | None = None,
 ) -> DecisionModel:
-    """Fit weights by L2-regularised logistic regression (Newton steps) and pick the cheapest threshold.
+    """Fit weights by L2-regularised logistic regression (Newton steps) and choose the threshold on
+    out-of-fold probabilities: the lowest at which at most ``WRONG_RATE`` of the ``questions`` would be
+    answered wrongly (a wrong answer costs a team far more than an honest decline).
 
-    ``labels`` say whether answering with that candidate would have been right. ``costs`` weigh the
-    miss of each row (answerable questions) against the ``WRONG_COST`` of answering a wrong row.
+    ``labels`` say whether answering with that candidate would have been right; ``vetoed`` rows are never
+    answered (a hard gate declines them whatever their probability).
     """
     weights, bias = _logistic(rows, labels, FEATURES)
-    model = DecisionModel(weights, bias, 0.5)
-    probabilities = [model.probability(r) for r in rows]
-    miss = list(costs) if costs is not None else [1.0] * len(rows)
-    best_threshold, best_cost = 0.5, math.inf
-    for threshold in np.arange(0.05, 0.96, 0.01):
-        cost = sum(
-            (0.0 if label else WRONG_COST) if prob >= threshold else (miss[i] if label else 0.0)
-            for i, (prob, label) in enumerate(zip(probabilities, labels, strict=True))
+    blocked = list(vetoed) if vetoed is not None else [False] * len(rows)
+    held_out = _out_of_fold(rows, labels)
+    total = questions if questions is not None else len(rows)
+    threshold = 0.95
+    for candidate in np.arange(0.95, 0.19, -0.01):
+        wrong = sum(
+            1
+            for p, label, veto in zip(held_out, labels, blocked, strict=True)
+            if p >= candidate and not label and not veto
         )
-        if cost < best_cost - 1e-9:
-            best_threshold, best_cost = float(threshold), cost
-    return DecisionModel(weights, bias, best_threshold, ranker or RankModel(DEFAULT_RANKER))
+        if wrong > WRONG_RATE * total:
+            break
+        threshold = float(candidate)
+    return DecisionModel(weights, bias, round(threshold, 2), ranker or RankModel(DEFAULT_RANKER))
+
+
+def _out_of_fold(rows: Sequence[Mapping[str, float]], labels: Sequence[bool]) -> list[float]:
+    """Each row's probability under a model fitted without its fold (rows dealt to folds in turn)."""
+    out = [0.0] * len(rows)
+    for fold in range(FOLDS):
+        train = [i for i in range(len(rows)) if i % FOLDS != fold]
+        if not any(labels[i] for i in train) or all(labels[i] for i in train):
+            continue
+        weights, bias = _logistic([rows[i] for i in train], [labels[i] for i in train], FEATURES)
+        model = DecisionModel(weights, bias, 0.5)
+        for i in range(fold, len(rows), FOLDS):
+            out[i] = model.probability(rows[i])
+    return out
+
+
+def fit_ranker(questions: Sequence[Sequence[tuple[Mapping[str, float], bool]]]) -> RankModel:
+    """Ranking weights by L2-regularised logistic regression over every candidate of the given questions
+    (each a list of (ranking features, answers the question)); only the order they give matters."""
+    rows = [features for question in questions for features, _ in question]
+    labels = [label for question in questions for _, label in question]
+    if not rows or all(labels) or not any(labels):
+        return RankModel(DEFAULT_RANKER)
+    weights, _ = _logistic(rows, labels, RANK_FEATURES)
+    return RankModel(weights)
 
 
 def reliability(probabilities: Sequence[float], labels: Sequence[bool], buckets: int = 10) -> list[dict]:

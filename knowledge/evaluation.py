@@ -8,7 +8,7 @@ from typing import Any
 
 from knowledge.base import Snapshot
 from knowledge.composer import Composer
-from knowledge.decide import DecisionModel, RankModel, fit, reliability
+from knowledge.decide import RANK_FEATURES, DecisionModel, RankModel, fit, fit_ranker, reliability
 from knowledge.errors import QuestionError
 from knowledge.models import Source
 
@@ -53,6 +53,8 @@ def evaluate(snapshot: Snapshot, items: Iterable[Mapping[str, Any]]) -> dict[str
                 "features": dict(best.features) if best and best.features else None,
                 "probability": decision.probability,
                 "label": label,
+                # Declined by a hard gate (type, attribute), whatever its probability.
+                "vetoed": bool(decision.reason) and not decision.reason.startswith("threshold"),
             }
         )
         ok = not answer.answered if abstain else answer.answered and passes(item, answer.text, answer.sources)
@@ -98,22 +100,93 @@ def calibration(decisions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def fit_decisions(decisions: Sequence[Mapping[str, Any]], ranker: RankModel | None = None) -> DecisionModel:
     """Fit the decision model on evaluated decisions (items with no candidate at all carry no signal)."""
     rows = [d for d in decisions if d["features"] is not None]
-    return fit([d["features"] for d in rows], [bool(d["label"]) for d in rows], ranker=ranker)
+    return fit(
+        [d["features"] for d in rows],
+        [bool(d["label"]) for d in rows],
+        vetoed=[bool(d.get("vetoed")) for d in rows],
+        questions=len(decisions),
+        ranker=ranker,
+    )
+
+
+def ranking_rows(
+    snapshot: Snapshot, items: Iterable[Mapping[str, Any]]
+) -> list[list[tuple[dict[str, float], bool]]]:
+    """Every candidate of every answerable item that some candidate answers: its ranking features and
+    whether it answers the item (what ``fit_ranker`` learns from), one list per question."""
+    composer = snapshot.composer
+    out = []
+    for item in items:
+        if item.get("abstain") or not item.get("expect"):
+            continue
+        try:
+            q = composer.analyse(_checked(str(item["q"])))
+        except QuestionError:
+            continue
+        rows = []
+        for candidate in composer.candidates(q) if q.terms else []:
+            shown = composer.materialise(candidate)
+            features = dict(zip(RANK_FEATURES, candidate.values, strict=True))
+            rows.append((features, passes(item, shown.text, shown.sources)))
+        if any(label for _, label in rows):
+            out.append(rows)
+    return out
 
 
 def fit_model(snapshot: Snapshot, items: Sequence[Mapping[str, Any]]) -> tuple[DecisionModel, Snapshot]:
-    """Fit the decision on QA items (the ranking weights are kept as they are in the data file).
+    """Fit the ranking on every candidate of the QA items, then the decision on the best candidates it ranks.
 
     Returns the model and a snapshot answering with it (to report figures of the fitted model).
     """
-    decisions = evaluate(snapshot, items)["decisions"]
-    model = fit_decisions(decisions, snapshot.composer.model.ranker)
+    model = _fit_one(snapshot, items)
+    if snapshot.composer.dense is not None:
+        # The same fit without meaning, for a deployment where the embedding model cannot load.
+        lexical = _fit_one(_with_model(snapshot, snapshot.composer.model, embedder=None), items)
+        model = dataclasses.replace(model, lexical=lexical)
     return model, _with_model(snapshot, model)
 
 
-def _with_model(snapshot: Snapshot, model: DecisionModel) -> Snapshot:
+def _fit_one(snapshot: Snapshot, items: Sequence[Mapping[str, Any]]) -> DecisionModel:
+    """The ranking, then the decision on the best candidates it ranks, for the snapshot's composer."""
+    ranker = fit_ranker(ranking_rows(snapshot, items))
+    ranked = _with_model(snapshot, dataclasses.replace(snapshot.composer.model, ranker=ranker, lexical=None))
+    return fit_decisions(evaluate(ranked, items)["decisions"], ranker)
+
+
+def cross_validate(snapshot: Snapshot, items: Sequence[Mapping[str, Any]], folds: int = 5) -> dict[str, int]:
+    """Held-out figures of ``fit_model``: each fold is answered by a model fitted on the others.
+
+    Items are dealt to folds in turn, so each fold mixes every QA file.
+    """
+    totals = {"answerable": 0, "right": 0, "abstain": 0, "declined": 0, "wrong": 0, "total": 0}
+    for fold in range(folds):
+        train = [item for i, item in enumerate(items) if i % folds != fold]
+        test = [item for i, item in enumerate(items) if i % folds == fold]
+        _, fitted = fit_model(snapshot, train)
+        report = evaluate(fitted, test)
+        totals["answerable"] += report["answerable"]["total"]
+        totals["right"] += report["answerable"]["correct"]
+        totals["abstain"] += report["abstain"]["total"]
+        totals["declined"] += report["abstain"]["correct"]
+        totals["wrong"] += report["wrong"]
+        totals["total"] += report["total"]
+    return totals
+
+
+def _with_model(snapshot: Snapshot, model: DecisionModel, embedder: Any = True) -> Snapshot:
     c = snapshot.composer
-    composer = Composer(c.articles, c.passages, c.facts, c.version, snapshot.aliases, model=model)
+    composer = Composer(
+        c.articles,
+        c.passages,
+        c.facts,
+        c.version,
+        snapshot.aliases,
+        model=model,
+        parts=c.parts,
+        places=c.places,
+        vectors=c.vectors,
+        embedder=c.embedder if embedder is True else embedder,
+    )
     return dataclasses.replace(snapshot, composer=composer)
 
 

@@ -1,0 +1,192 @@
+"""The dense channel: the real embedding model over real knowledge files (no stand-in for the model)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from knowledge import base, embedding, load_snapshot
+from knowledge.embedding import Embedder, EmbeddingUnavailable, SemanticConfig
+from knowledge.semantic import VectorStore, segment_texts
+from tests.knowledge.conftest import write_kb
+
+pytestmark = pytest.mark.skipif(embedding.default_embedder() is None, reason="embedding model not installed")
+
+
+@pytest.fixture(scope="module")
+def seeds() -> base.Snapshot:
+    return load_snapshot(Path(__file__).resolve().parents[2] / "seeds")
+
+
+def test_the_dense_channel_finds_a_sentence_sharing_no_word_with_the_question(tiny_kb: Path) -> None:
+    composer = load_snapshot(tiny_kb).composer
+    question = "which waterway stretches farthest"  # the text: "The longest river ... 800 kilometres long"
+    q = composer.analyse(question)
+    assert composer.dense is not None
+    hits = composer._search_dense(q.meaning, None)
+    assert hits is not None
+    best = segment_texts(composer.passages)[hits.top_segments[0]]
+    assert "longest river" in best
+    assert not set(q.terms) & set(composer.rules.tokenize(best))  # no word in common
+    texts = [composer.materialise(c).text for c in composer.candidates(q)]
+    assert any("longest river" in t for t in texts)
+
+
+def test_meaning_answers_a_paraphrase_the_words_alone_do_not(seeds: base.Snapshot) -> None:
+    answer = seeds.answer("how big is astrazeneca's bet on the capital")
+    assert answer.answered and "2.5 billion" in answer.text
+    assert answer.sources and "opening-up" in answer.sources[0].title
+
+
+def test_cosine_and_its_margin_are_ranking_and_decision_features(seeds: base.Snapshot) -> None:
+    decision = seeds.composer.decide("where does china place in the global innovation index")
+    assert decision.best is not None
+    assert 0.5 < decision.best.features["cosine"] <= 1.0
+    assert "cos_margin" in decision.best.features
+    assert seeds.composer.model.weights["cosine"] > 0 and seeds.composer.model.ranker.weights["cosine"] > 0
+
+
+NOISE = ("hey team ", "quick q: ", "pls ", "yo ", "")
+TAIL = (" thx", " lol", " 🙏", "??", " rn", "")
+ANSWERED = (
+    "how many high-tech enterprises does china have",
+    "how many robots per 10,000 workers does china have",
+    "how much is astrazeneca investing in beijing",
+    "what is zhongguancun known as",
+    "how many provinces prioritized artificial intelligence",
+)
+
+
+def _typo(word: str, at: int) -> str:
+    """Two neighbouring letters swapped, inside the word (a long word: the speller's job)."""
+    at = 1 + at % (len(word) - 3)
+    return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(ANSWERED),
+    st.sampled_from(NOISE),
+    st.sampled_from(TAIL),
+    st.integers(min_value=0, max_value=50),
+    st.booleans(),
+)
+def test_a_typo_or_a_noise_word_never_changes_the_answer(
+    seeds: base.Snapshot, question: str, before: str, after: str, where: int, typo: bool
+) -> None:
+    clean = seeds.answer(question)
+    assert clean.answered
+    words = question.split()
+    if typo:
+        long = [i for i, w in enumerate(words) if len(w) >= 7 and w.isalpha()]
+        i = long[where % len(long)]
+        words[i] = _typo(words[i], where)
+    noisy = seeds.answer(before + " ".join(words) + after)
+    assert (noisy.kind, noisy.text) == (clean.kind, clean.text)
+
+
+def test_a_corrupt_model_file_gives_the_lexical_only_mode_said_everywhere(
+    tmp_path: Path, tiny_kb: Path
+) -> None:
+    bad = tmp_path / "model.onnx"
+    bad.write_bytes(b"not a model at all" * 100)
+    with pytest.raises(EmbeddingUnavailable, match="not the pinned file"):
+        Embedder(bad)
+    try:
+        embedding.configure(SemanticConfig(model=bad))
+        assert embedding.default_embedder() is None
+        status = embedding.semantic_status()
+        assert not status.enabled and "not the pinned file" in status.detail
+        snapshot = load_snapshot(tiny_kb, index_dir=tmp_path / "index")
+        assert snapshot.composer.dense is None
+        assert snapshot.composer.semantic.startswith("off (lexical-only: embedding model")
+        answer = snapshot.answer("How many robots per 10,000 workers does Ruritania have?")
+        assert answer.answered and "300" in answer.text  # lexical answers go on
+    finally:
+        embedding.configure(SemanticConfig.from_env())
+    assert embedding.default_embedder() is not None
+
+
+def test_a_missing_model_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(EmbeddingUnavailable, match="not found"):
+        Embedder(tmp_path / "nowhere.onnx")
+
+
+def test_embeddings_are_reused_across_a_reload_that_leaves_an_article_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = embedding.default_embedder()
+    assert real is not None
+    embedded: list[str] = []
+
+    class Recording:
+        """The real embedder, recording what it is asked to embed (disk reuse happens before it)."""
+
+        def encode(self, texts: list[str], progress: object = None) -> np.ndarray:
+            embedded.extend(texts)
+            return real.encode(texts)
+
+        def encode_one(self, text: str) -> np.ndarray:
+            return real.encode_one(text)
+
+    monkeypatch.setattr(base, "default_embedder", lambda: Recording())
+    kb = write_kb(tmp_path / "kb")
+    index = tmp_path / "index"
+    base.build_and_save(kb, index)
+    first = len(embedded)
+    assert first > 10
+    embedded.clear()
+    rivers = kb / "rivers.md"
+    rivers.write_text(rivers.read_text().replace("800 kilometres", "810 kilometres"), encoding="utf-8")
+    base.build_and_save(kb, index)
+    assert embedded == ["The longest river in Ruritania is the Zenda, which is 810 kilometres long."]
+    assert (index / f"vectors-{embedding.MODEL_ID}" / "keys.npy").is_file()
+    assert VectorStore(index).path.is_dir()
+
+
+def test_the_saved_index_holds_the_embeddings_and_maps_them(tmp_path: Path) -> None:
+    kb = write_kb(tmp_path / "kb")
+    built = load_snapshot(kb, index_dir=tmp_path / "index").composer
+    mapped = load_snapshot(kb, index_dir=tmp_path / "index").composer
+    assert built.vectors is not None and mapped.vectors is not None
+    assert np.array_equal(built.vectors.segments, mapped.vectors.segments)
+    assert mapped.vectors.segments.dtype == np.float32
+    assert mapped.semantic.startswith("on (")
+
+
+def test_an_embedder_forks_safely(tmp_path: Path) -> None:
+    """A server's master may embed before gunicorn forks its workers: a worker must still embed."""
+    embedder = Embedder(embedding.model_file())
+    embedder.encode([f"bulk sentence number {i}" for i in range(80)])
+    embedder.encode_one("a question in the master")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            embedder.encode_one("a question in the worker")
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.WEXITSTATUS(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    pytest.fail("the forked process hung embedding a question")
+
+
+def test_above_the_passage_limit_a_knowledge_base_is_lexical_only(tmp_path: Path) -> None:
+    try:
+        embedding.configure(SemanticConfig(max_passages=2))
+        composer = load_snapshot(write_kb(tmp_path / "kb"), index_dir=tmp_path / "index").composer
+        assert composer.dense is None and "INNOV_SEMANTIC_MAX_PASSAGES=2" in composer.semantic
+    finally:
+        embedding.configure(SemanticConfig.from_env())
