@@ -259,6 +259,9 @@ def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
             file=sys.stderr,
         )
         return EXIT_FAIL
+    if (problem := _redis_database_problem(settings.redis_url)) is not None:
+        print(f"innov reload: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         # Validating here also saves the index: replicas that see INNOV_INDEX_DIR map it, no rebuild.
         version = _load(settings).version
@@ -361,7 +364,7 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"innov: bad setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
+        print(f"innov: {setting_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
     server = args.command == "serve" or (args.command is None and settings.has_slack)
     logs.configure(settings.log_level, json_lines=server)
@@ -401,6 +404,22 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_FAIL
+
+
+def _redis_database_problem(url: str) -> str | None:
+    """``REDIS_URL`` names a database its server does not have (one line), else None."""
+    from bot.store import database_problem
+
+    return database_problem(url)
+
+
+def setting_error(exc: ValidationError) -> str:
+    """The first bad setting, in one line that names it as it is set (``REDIS_URL``, not ``redis_url``),
+    without pydantic's "Value error," prefix; its value is never shown (it may be a secret)."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]).upper() if error["loc"] else "a setting"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message if message.startswith(name) else f"{name}: {message}"
 
 
 def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
@@ -447,6 +466,9 @@ def cmd_feedback(settings: Settings, as_json: bool, since_days: float | None, ou
             file=sys.stderr,
         )
         return EXIT_FAIL
+    if (problem := _redis_database_problem(settings.redis_url)) is not None:
+        print(f"innov feedback: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     store = RedisStore(settings.redis_url, timeout=2.0)
     try:
         if not store.ping():

@@ -109,6 +109,11 @@ def serve(settings: Settings) -> None:
     kb = serving_knowledge(settings)
     if settings.slack_bot_token is None:
         raise SystemExit("innov serve: SLACK_BOT_TOKEN is not set (run `innov console` to try innov locally)")
+    if settings.redis_url is not None:
+        from bot.store import database_problem
+
+        if (problem := database_problem(settings.redis_url)) is not None:
+            raise SystemExit(f"innov serve: {problem}")
     if settings.slack_app_token is not None:
         _serve_socket_mode(settings, kb)
     else:

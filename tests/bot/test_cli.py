@@ -185,6 +185,27 @@ def test_reload_with_redis_down_says_so(
     assert "innov reload: Redis at 127.0.0.1" in err and "Traceback" not in err
 
 
+def test_a_redis_database_the_server_does_not_have_is_one_clear_line(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # redis-py fails every command on such a database; innov must not report Redis as unreachable.
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    count = int(client.config_get("databases")["databases"])
+    client.close()
+    base = redis_url.rsplit("/", 1)[0]
+    monkeypatch.setenv("REDIS_URL", f"{base}/{count}")
+    for command in ("feedback", "reload"):
+        assert run(command)[0] == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert f"REDIS_URL names database {count}, which the Redis at" in line
+        assert f"(it has {count}: 0 to {count - 1})" in line and "unreachable" not in line
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-0000-test")
+    with pytest.raises(SystemExit, match=f"innov serve: REDIS_URL names database {count}"):
+        run("serve")
+
+
 # -- innov feedback ----------------------------------------------------------------------------------------
 
 
