@@ -259,8 +259,8 @@ def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
             file=sys.stderr,
         )
         return EXIT_FAIL
-    if (problem := _redis_database_problem(settings.redis_url)) is not None:
-        print(f"innov reload: {problem}", file=sys.stderr)
+    if (database := _redis_database_problem(settings.redis_url)) is not None:
+        print(f"innov reload: {database}", file=sys.stderr)
         return EXIT_USAGE
     try:
         # Validating here also saves the index: replicas that see INNOV_INDEX_DIR map it, no rebuild.

@@ -732,7 +732,7 @@ def database_problem(url: str, timeout: float = 2.0) -> str | None:
     has = ""
     other = redis.Redis(connection_pool=redis.ConnectionPool(pool.connection_class, **{**kwargs, "db": 0}))
     try:
-        count = int(other.config_get("databases").get("databases", 0))
+        count = int(str(other.config_get("databases").get("databases", 0)))
         has = f" (it has {count}: 0 to {count - 1})" if count > 0 else ""
     except (RedisError, ValueError):
         pass  # CONFIG may be refused (managed Redis): say what the server said instead
