@@ -306,9 +306,17 @@ def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
     return status
 
 
+SETTINGS_HELP = (
+    "Settings (Slack credentials, REDIS_URL, INNOV_KNOWLEDGE_DIR, ...) come from the environment or a .env "
+    'file in the current directory: each one is described in README.md, "Configuration", and in '
+    ".env.example."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``innov`` parser; each subcommand's parser is its namespace's ``command_parser`` (for errors)."""
     parser = argparse.ArgumentParser(
-        prog="innov", description="Short, sourced answers about China's innovation."
+        prog="innov", description="Short, sourced answers about China's innovation.", epilog=SETTINGS_HELP
     )
     parser.add_argument("--version", action="version", version=f"innov {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -342,7 +350,19 @@ def build_parser() -> argparse.ArgumentParser:
         "reload", help="validate, ask every replica (through Redis) to reload, report"
     )
     reload.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the replicas")
+    for sub in commands.choices.values():
+        sub.set_defaults(command_parser=sub)
     return parser
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line's arguments. An option the subcommand does not take is reported with that
+    subcommand's usage (argparse leaves unrecognised arguments to the top-level parser)."""
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
@@ -358,7 +378,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
 
 
 def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     try:

@@ -165,3 +165,20 @@ def test_a_test_redis_that_is_down_stops_the_suite_at_once(tmp_path: Path) -> No
     assert done.returncode == 3, output
     assert "INNOV_TEST_REDIS_URL=redis://127.0.0.1:1/0 does not answer" in output
     assert "failed" not in output and time.monotonic() - started < 30
+
+
+def test_a_subcommand_s_unknown_option_prints_that_subcommand_s_usage() -> None:
+    done = innov("ask", "--bogus", "hi")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2
+    assert stderr.startswith("usage: innov ask [-h] [--json]"), stderr
+    assert "innov ask: error: unrecognized arguments: --bogus" in stderr
+    done = innov("eval", "eval/dev_qa.json", "--min-acuracy", "1")
+    assert done.stderr.decode().startswith("usage: innov eval") and done.returncode == 2
+
+
+def test_help_names_where_the_settings_are_documented() -> None:
+    done = innov("--help")
+    stdout = done.stdout.decode()
+    assert done.returncode == 0
+    assert "README.md" in stdout and '"Configuration"' in stdout and ".env.example" in stdout
