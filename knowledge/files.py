@@ -49,7 +49,8 @@ class KnowledgeFiles:
         return [p for p in self.contents if p.suffix == ARTICLE_SUFFIX]
 
 
-def _is_knowledge_name(name: str) -> bool:
+def is_knowledge_name(name: str) -> bool:
+    """Whether a file of the knowledge directory is read: an article (``*.md``), the facts or the aliases."""
     return name.endswith(ARTICLE_SUFFIX) or name in (FACTS_FILE, ALIASES_FILE)
 
 
@@ -65,7 +66,7 @@ def read_knowledge_files(directory: Path, limits: Limits | None = None) -> Knowl
     problems: list[Problem] = []
     try:
         root = directory.resolve(strict=True)
-        names = sorted(e.name for e in os.scandir(directory) if _is_knowledge_name(e.name))
+        names = sorted(e.name for e in os.scandir(directory) if is_knowledge_name(e.name))
     except OSError as exc:
         problem = Problem(str(directory), 0, f"cannot read the knowledge directory: {exc.strerror or exc}")
         return KnowledgeFiles(directory, {}, "", (problem,))

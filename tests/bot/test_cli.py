@@ -149,6 +149,22 @@ def test_missing_knowledge_dir_is_a_clear_error(
     assert "knowledge directory not found" in capsys.readouterr().err
 
 
+def test_a_knowledge_dir_that_is_not_there_or_empty_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Run from the wrong folder: INNOV_KNOWLEDGE_DIR's default, seeds/, is relative to it.
+    monkeypatch.setenv("INNOV_KNOWLEDGE_DIR", "seeds")
+    for command in (["ask", "hi"], ["check"], ["rank"], ["console"]):
+        code, out = run(*command)
+        assert code == 1 and "knowledge directory not found" in out + capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("INNOV_KNOWLEDGE_DIR", "empty")
+    for command in (["ask", "hi"], ["check"], ["console"]):
+        code, out = run(*command)
+        assert code == 1 and "no articles (*.md)" in out + capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
 def test_reload_without_redis_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("reload")[0] == 1
     assert "REDIS_URL is not set" in capsys.readouterr().err
