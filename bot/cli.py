@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -147,47 +147,41 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         print(f"fitted on {count} questions; threshold {model.threshold:.2f}; wrote {args.fit}", file=out)
     status = EXIT_OK
     decisions: list[dict[str, object]] = []
-    reports = []
     for path, items in sets:
         report = evaluate(snapshot, items)
         decisions.extend(report["decisions"])
-        reports.append(report)
-        a, b = report["answerable"], report["abstain"]
+        gates = _gates(args, report)
+        failed = [why for missed, why, _ in gates if missed]
+        for why in failed:
+            print(f"innov eval: {path}: {why}", file=sys.stderr)
+            status = EXIT_FAIL
         if args.json:
             report = {k: v for k, v in report.items() if k != "decisions"}
             print(json.dumps({"file": str(path), **report}, ensure_ascii=False, indent=2), file=out)
-        else:
-            if len(sets) > 1:
-                print(f"== {path}", file=out)
-            print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
-            print(
-                f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered",
-                file=out,
-            )
-            print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
-            print(f"wrong answers: {report['wrong']}/{report['total']}", file=out)
-            for failure in report["failures"]:
+            continue
+        a, b = report["answerable"], report["abstain"]
+        if len(sets) > 1:
+            print(f"== {path}", file=out)
+        print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
+        print(
+            f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered",
+            file=out,
+        )
+        print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
+        print(f"wrong answers: {report['wrong']}/{report['total']}", file=out)
+        # A passing gate prints its figures; the misses are listed when asked for, or when a gate fails.
+        misses = report["failures"]
+        if args.verbose or failed:
+            for failure in misses:
                 got = failure.get("error") or f"[{failure['kind']}] {failure['text']}"
                 print(f"FAIL {failure['q']!r}: got {got}", file=out)
-        gates = (
-            (report["accuracy"] < args.min_accuracy, f"accuracy below {args.min_accuracy}"),
-            (
-                args.min_answerable is not None and a["correct"] < args.min_answerable,
-                f"answerable right below {args.min_answerable}",
-            ),
-            (
-                args.min_declined is not None and b["correct"] < args.min_declined,
-                f"declined below {args.min_declined}",
-            ),
-            (
-                args.max_wrong is not None and report["wrong"] > args.max_wrong,
-                f"more than {args.max_wrong} wrong",
-            ),
-        )
-        for failed, why in gates:
-            if failed:
-                print(f"innov eval: {path}: {why}", file=sys.stderr)
-                status = EXIT_FAIL
+        elif misses:
+            why = "the gates passed; " if gates else ""
+            print(
+                f"{_plural(len(misses), 'miss', 'misses')} not listed ({why}--verbose lists them)", file=out
+            )
+        if gates and not failed:
+            print(f"gates passed: {', '.join(figure for _, _, figure in gates)}", file=out)
     if args.calibration:
         print(
             "calibration (best candidate per question; bucket: n, mean confidence, share correct):", file=out
@@ -197,6 +191,49 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
             mean = "-" if row["mean_confidence"] is None else f"{row['mean_confidence']:.2f}"
             print(f"  {row['bucket']}: n={row['n']:3d}  confidence={mean}  correct={share}", file=out)
     return status
+
+
+def _gates(args: argparse.Namespace, report: dict[str, Any]) -> list[tuple[bool, str, str]]:
+    """The gates asked for on the command line: (whether it failed, why it failed, its figure)."""
+    a, b = report["answerable"], report["abstain"]
+    gates = []
+    if args.min_accuracy > 0:
+        gates.append(
+            (
+                report["accuracy"] < args.min_accuracy,
+                f"accuracy below {args.min_accuracy}",
+                f"accuracy {report['correct']}/{report['total']} (at least {args.min_accuracy:.0%})",
+            )
+        )
+    if args.min_answerable is not None:
+        gates.append(
+            (
+                a["correct"] < args.min_answerable,
+                f"answerable right below {args.min_answerable}",
+                f"answerable right {a['correct']}/{a['total']} (at least {args.min_answerable})",
+            )
+        )
+    if args.min_declined is not None:
+        gates.append(
+            (
+                b["correct"] < args.min_declined,
+                f"declined below {args.min_declined}",
+                f"declined {b['correct']}/{b['total']} (at least {args.min_declined})",
+            )
+        )
+    if args.max_wrong is not None:
+        gates.append(
+            (
+                report["wrong"] > args.max_wrong,
+                f"more than {args.max_wrong} wrong",
+                f"wrong {report['wrong']} (at most {args.max_wrong})",
+            )
+        )
+    return gates
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def read_qa_file(path: Path) -> list[dict[str, object]]:
@@ -345,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--min-declined", type=int, help="exit 1 if fewer abstain items are declined")
     ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
     ev.add_argument("--calibration", action="store_true", help="print the reliability table")
+    ev.add_argument(
+        "--verbose", action="store_true", help="list every miss (otherwise only when a gate fails)"
+    )
     ev.add_argument("--fit", type=Path, metavar="PATH", help="refit the answer decision and write it to PATH")
     reload = commands.add_parser(
         "reload", help="validate, ask every replica (through Redis) to reload, report"

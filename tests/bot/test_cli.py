@@ -306,6 +306,24 @@ def test_eval_gates_on_answerable_declined_and_wrong(tmp_path: Path) -> None:
     assert code == 1
 
 
+def test_a_passing_eval_gate_prints_its_figures_and_lists_misses_only_when_asked(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.json"
+    missed = {"q": "What is China's GII rank?", "expect": ["99th"]}
+    qa.write_text(json.dumps({"items": [*QA["items"], missed]}), encoding="utf-8")
+    gates = ("--min-answerable", "1", "--min-declined", "1", "--max-wrong", "1")
+    code, out = run("eval", str(qa), *gates)
+    assert code == 0 and "FAIL" not in out
+    assert (
+        "gates passed: answerable right 1/2 (at least 1), declined 1/1 (at least 1), wrong 1 (at most 1)"
+        in out
+    )
+    assert "1 miss not listed (the gates passed; --verbose lists them)" in out
+    code, out = run("eval", str(qa), *gates, "--verbose")
+    assert code == 0 and 'FAIL "What is China\'s GII rank?"' in out
+    code, out = run("eval", str(qa), "--max-wrong", "0")  # a failing gate lists its misses
+    assert code == 1 and 'FAIL "What is China\'s GII rank?"' in out and "gates passed" not in out
+
+
 def test_eval_calibration_prints_the_reliability_table(tmp_path: Path) -> None:
     qa = tmp_path / "qa.json"
     qa.write_text(json.dumps(QA), encoding="utf-8")
