@@ -130,3 +130,19 @@ def test_the_console_offers_dms_follow_ups_votes_and_the_home_tab(
     assert "1× _Where does Canada rank in the GII?_" in out
     assert "(wrong figure 1)" in out and "“the share is different”" in out
     assert "innov (Home tab):" in out and "Reload knowledge base" in out
+
+
+def test_a_follow_up_that_changes_the_subject_does_not_repeat_the_last_answer(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    out = console(
+        settings_factory(slack_bot_token=None),
+        [
+            "@innov What challenges does China's innovation ecosystem face?",
+            "reply and what about opportunities?",
+        ],
+    )
+    challenges = "it also faces challenges. These include concerns regarding intellectual property"
+    assert out.count(challenges) == 1  # the challenges answer is not given again
+    assert "_Question:_ and what about opportunities?" in out and "opportunities" in out.split(challenges)[1]
+    assert "↪ Following up on" not in out  # answered as its own question
