@@ -115,11 +115,12 @@ def _actions_line(block: dict[str, Any], numbers: dict[int, int]) -> str:
     elif SHARE_ACTION_ID in ids:
         hint = "type `share` to press"
     else:
-        presses = [f"`press {pressed_by[0]}`"] if len(pressed_by) == 1 else []
-        if len(pressed_by) > 1:
-            presses = [f"`press {pressed_by[0]}` to `press {pressed_by[-1]}`"]
-        words = [f"`{_WORDS[i]}`" for i in sorted(ids & _WORDS.keys(), reverse=True)]
-        hint = "type " + ", or ".join(filter(None, (", ".join(presses), " / ".join(words))))
+        presses = ""
+        if pressed_by:
+            first, last = pressed_by[0], pressed_by[-1]
+            presses = f"`press {first}`" + (f" to `press {last}`" if last != first else "")
+        words = " / ".join(f"`{_WORDS[i]}`" for i in sorted(ids & _WORDS.keys(), reverse=True))
+        hint = "type " + ", or ".join(part for part in (presses, words) if part)
     return " ".join(labels) + f"  ({hint})"
 
 
