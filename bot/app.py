@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -13,6 +15,7 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 import handlers
 from bot.background import BoundedExecutor
 from bot.settings import Settings
+from bot.slack_api import SlackApi, bot_from_payload
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -88,33 +91,65 @@ def build_client(settings: Settings) -> WebClient:
     )
 
 
+def _without_token(client: WebClient) -> WebClient:
+    """A copy of ``client`` (base URL, timeout, retries, logger) that holds no token."""
+    return WebClient(
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=list(client.retry_handlers or []),
+        logger=client.logger,
+    )
+
+
+@contextmanager
+def _bot_token_hidden_from_bolt() -> Iterator[None]:
+    """Bolt's ``App`` reads ``SLACK_BOT_TOKEN`` from the environment even when given a client (and then
+    logs that the token will be unused); innov gives it the client alone, so the variable is out of
+    sight while the app is built. Nothing else reads it then: settings were read before."""
+    token = os.environ.pop("SLACK_BOT_TOKEN", None)
+    try:
+        yield
+    finally:
+        if token is not None:
+            os.environ["SLACK_BOT_TOKEN"] = token
+
+
 def build_app(
     settings: Settings,
     services: Services,
     *,
     client: WebClient | None = None,
     background: BoundedExecutor | None = None,
+    slack: SlackApi | None = None,
 ) -> App:
-    """The Bolt app with every innov listener registered.
+    """The Bolt app with every innov listener registered; building it makes no network call.
 
     ``process_before_response=True``: slash commands are answered in the request (Bolt's default runner
-    polls for ``ack()`` in 10 ms steps); Web API work runs in lazy listeners. The token is checked by the
-    first event's ``auth.test`` rather than at construction, so building the app makes no network call.
+    polls for ``ack()`` in 10 ms steps); Web API work runs in lazy listeners. No acknowledgement waits
+    for the Web API: the token is not verified at construction (``token_verification_enabled=False``)
+    and each request is authorized by ``slack``'s authorizer, which knows the token and the bot and calls
+    nothing (``bot.slack_api``; it is built on ``client``, else on a client for the settings). Bolt gets
+    a client and no token (``token`` would be unused, and Bolt would say so at every start).
     ``background`` runs the lazy listeners; pass one to drain it on shutdown.
     """
     quiet_slack_loggers(settings.log_level)
+    slack = slack or SlackApi(client or build_client(settings))
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    app = App(
-        name="innov",
-        client=client or build_client(settings),
-        signing_secret=signing_secret,
-        process_before_response=True,
-        token_verification_enabled=False,
-        # innov is single-workspace: no OAuth flow even if SLACK_CLIENT_ID/SECRET happen to be set.
-        oauth_settings=None,
-        listener_executor=background or BoundedExecutor(),
-        logger=logging.getLogger("innov.bolt"),
-    )
+    with _bot_token_hidden_from_bolt():
+        app = App(
+            name="innov",
+            # Bolt's own client carries no token: each request's copy gets the one the authorizer returns.
+            client=_without_token(slack.client),
+            signing_secret=signing_secret,
+            process_before_response=True,
+            token_verification_enabled=False,
+            before_authorize=bot_from_payload,
+            authorize=slack.authorizer(),
+            # innov is single-workspace: no OAuth flow even if SLACK_CLIENT_ID/SECRET happen to be set.
+            oauth_settings=None,
+            listener_executor=background or BoundedExecutor(),
+            logger=logging.getLogger("innov.bolt"),
+        )
     app.middleware(mark_retries)
     handlers.register(app, services)
 

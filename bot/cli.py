@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -155,47 +155,41 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         print(f"fitted on {count} questions; threshold {model.threshold:.2f}; wrote {args.fit}", file=out)
     status = EXIT_OK
     decisions: list[dict[str, object]] = []
-    reports = []
     for path, items in sets:
         report = evaluate(snapshot, items)
         decisions.extend(report["decisions"])
-        reports.append(report)
-        a, b = report["answerable"], report["abstain"]
+        gates = _gates(args, report)
+        failed = [why for missed, why, _ in gates if missed]
+        for why in failed:
+            print(f"innov eval: {path}: {why}", file=sys.stderr)
+            status = EXIT_FAIL
         if args.json:
             report = {k: v for k, v in report.items() if k != "decisions"}
             print(json.dumps({"file": str(path), **report}, ensure_ascii=False, indent=2), file=out)
-        else:
-            if len(sets) > 1:
-                print(f"== {path}", file=out)
-            print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
-            print(
-                f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered",
-                file=out,
-            )
-            print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
-            print(f"wrong answers: {report['wrong']}/{report['total']}", file=out)
-            for failure in report["failures"]:
+            continue
+        a, b = report["answerable"], report["abstain"]
+        if len(sets) > 1:
+            print(f"== {path}", file=out)
+        print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
+        print(
+            f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered",
+            file=out,
+        )
+        print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
+        print(f"wrong answers: {report['wrong']}/{report['total']}", file=out)
+        # A passing gate prints its figures; the misses are listed when asked for, or when a gate fails.
+        misses = report["failures"]
+        if args.verbose or failed:
+            for failure in misses:
                 got = failure.get("error") or f"[{failure['kind']}] {failure['text']}"
                 print(f"FAIL {failure['q']!r}: got {got}", file=out)
-        gates = (
-            (report["accuracy"] < args.min_accuracy, f"accuracy below {args.min_accuracy}"),
-            (
-                args.min_answerable is not None and a["correct"] < args.min_answerable,
-                f"answerable right below {args.min_answerable}",
-            ),
-            (
-                args.min_declined is not None and b["correct"] < args.min_declined,
-                f"declined below {args.min_declined}",
-            ),
-            (
-                args.max_wrong is not None and report["wrong"] > args.max_wrong,
-                f"more than {args.max_wrong} wrong",
-            ),
-        )
-        for failed, why in gates:
-            if failed:
-                print(f"innov eval: {path}: {why}", file=sys.stderr)
-                status = EXIT_FAIL
+        elif misses:
+            why = "the gates passed; " if gates else ""
+            print(
+                f"{_plural(len(misses), 'miss', 'misses')} not listed ({why}--verbose lists them)", file=out
+            )
+        if gates and not failed:
+            print(f"gates passed: {', '.join(figure for _, _, figure in gates)}", file=out)
     if args.calibration:
         print(
             "calibration (best candidate per question; bucket: n, mean confidence, share correct):", file=out
@@ -205,6 +199,49 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
             mean = "-" if row["mean_confidence"] is None else f"{row['mean_confidence']:.2f}"
             print(f"  {row['bucket']}: n={row['n']:3d}  confidence={mean}  correct={share}", file=out)
     return status
+
+
+def _gates(args: argparse.Namespace, report: dict[str, Any]) -> list[tuple[bool, str, str]]:
+    """The gates asked for on the command line: (whether it failed, why it failed, its figure)."""
+    a, b = report["answerable"], report["abstain"]
+    gates = []
+    if args.min_accuracy > 0:
+        gates.append(
+            (
+                report["accuracy"] < args.min_accuracy,
+                f"accuracy below {args.min_accuracy}",
+                f"accuracy {report['correct']}/{report['total']} (at least {args.min_accuracy:.0%})",
+            )
+        )
+    if args.min_answerable is not None:
+        gates.append(
+            (
+                a["correct"] < args.min_answerable,
+                f"answerable right below {args.min_answerable}",
+                f"answerable right {a['correct']}/{a['total']} (at least {args.min_answerable})",
+            )
+        )
+    if args.min_declined is not None:
+        gates.append(
+            (
+                b["correct"] < args.min_declined,
+                f"declined below {args.min_declined}",
+                f"declined {b['correct']}/{b['total']} (at least {args.min_declined})",
+            )
+        )
+    if args.max_wrong is not None:
+        gates.append(
+            (
+                report["wrong"] > args.max_wrong,
+                f"more than {args.max_wrong} wrong",
+                f"wrong {report['wrong']} (at most {args.max_wrong})",
+            )
+        )
+    return gates
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def read_qa_file(path: Path) -> list[dict[str, object]]:
@@ -267,6 +304,9 @@ def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
             file=sys.stderr,
         )
         return EXIT_FAIL
+    if (database := _redis_database_problem(settings.redis_url)) is not None:
+        print(f"innov reload: {database}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         # Validating here also saves the index: replicas that see INNOV_INDEX_DIR map it, no rebuild.
         version = _load(settings).version
@@ -311,9 +351,17 @@ def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
     return status
 
 
+SETTINGS_HELP = (
+    "Settings (Slack credentials, REDIS_URL, INNOV_KNOWLEDGE_DIR, ...) come from the environment or a .env "
+    'file in the current directory: each one is described in README.md, "Configuration", and in '
+    ".env.example."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``innov`` parser; each subcommand's parser is its namespace's ``command_parser`` (for errors)."""
     parser = argparse.ArgumentParser(
-        prog="innov", description="Short, sourced answers about China's innovation."
+        prog="innov", description="Short, sourced answers about China's innovation.", epilog=SETTINGS_HELP
     )
     parser.add_argument("--version", action="version", version=f"innov {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -343,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
     ev.add_argument("--calibration", action="store_true", help="print the reliability table")
     ev.add_argument(
+        "--verbose", action="store_true", help="list every miss (otherwise only when a gate fails)"
+    )
+    ev.add_argument(
         "--fit",
         type=Path,
         metavar="PATH",
@@ -355,7 +406,19 @@ def build_parser() -> argparse.ArgumentParser:
         "reload", help="validate, ask every replica (through Redis) to reload, report"
     )
     reload.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the replicas")
+    for sub in commands.choices.values():
+        sub.set_defaults(command_parser=sub)
     return parser
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line's arguments. An option the subcommand does not take is reported with that
+    subcommand's usage (argparse leaves unrecognised arguments to the top-level parser)."""
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
@@ -371,13 +434,13 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
 
 
 def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"innov: bad setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
+        print(f"innov: {setting_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
     server = args.command == "serve" or (args.command is None and settings.has_slack)
     logs.configure(settings.log_level, json_lines=server)
@@ -417,6 +480,22 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_FAIL
+
+
+def _redis_database_problem(url: str) -> str | None:
+    """``REDIS_URL`` names a database its server does not have (one line), else None."""
+    from bot.store import database_problem
+
+    return database_problem(url)
+
+
+def setting_error(exc: ValidationError) -> str:
+    """The first bad setting, in one line that names it as it is set (``REDIS_URL``, not ``redis_url``),
+    without pydantic's "Value error," prefix; its value is never shown (it may be a secret)."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]).upper() if error["loc"] else "a setting"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message if message.startswith(name) else f"{name}: {message}"
 
 
 def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
@@ -463,6 +542,9 @@ def cmd_feedback(settings: Settings, as_json: bool, since_days: float | None, ou
             file=sys.stderr,
         )
         return EXIT_FAIL
+    if (problem := _redis_database_problem(settings.redis_url)) is not None:
+        print(f"innov feedback: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     store = RedisStore(settings.redis_url, timeout=2.0)
     try:
         if not store.ping():

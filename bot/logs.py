@@ -27,17 +27,21 @@ _current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar
 )
 
 
+def json_formatter() -> logging.Formatter:
+    """A server's log line: one JSON object with ``ts``, ``level``, ``logger``, ``message`` and any extras
+    (gunicorn's own logger uses it too, see ``bot.runner.JsonGunicornLogger``)."""
+    return JsonFormatter(
+        "{asctime}{levelname}{name}{message}",
+        style="{",
+        rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+    )
+
+
 def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     """Send every log record to stderr, as JSON lines (servers) or plain text (the CLI and console)."""
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
-        handler.setFormatter(
-            JsonFormatter(
-                "{asctime}{levelname}{name}{message}",
-                style="{",
-                rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
-            )
-        )
+        handler.setFormatter(json_formatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.set_name(_HANDLER_NAME)

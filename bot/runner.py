@@ -23,8 +23,10 @@ from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from bot import logs
 from bot.settings import Settings
 from knowledge import KnowledgeBase
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
     from bot.background import BoundedExecutor
     from bot.services import Services
+    from bot.slack_api import SlackApi
 
 WSGIApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
@@ -43,6 +46,17 @@ WORKER_CONNECTIONS = 1000
 GRACE_SECONDS = 20
 """How long a stopping process gives in-flight replies (a 429's ``Retry-After`` included) to finish.
 Below Docker's and Kubernetes' default 30 s between SIGTERM and SIGKILL."""
+
+
+class JsonGunicornLogger(glogging.Logger):  # gunicorn ships no type hints: its Logger is Any
+    """gunicorn's logger writing innov's JSON log lines (``bot.logs.json_formatter``), so its own lines
+    (start, workers booting, signals) are not plain text in the middle of the JSON log."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(logs.json_formatter())
 
 
 class GunicornServer(BaseApplication):  # gunicorn ships no type hints: BaseApplication is Any
@@ -98,6 +112,7 @@ def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = 
         "timeout": 30,
         "graceful_timeout": GRACE_SECONDS,
         "loglevel": log_level.lower(),
+        "logger_class": JsonGunicornLogger,
         "accesslog": None,
         "proc_name": "innov",
     }
@@ -109,6 +124,11 @@ def serve(settings: Settings) -> None:
     kb = serving_knowledge(settings)
     if settings.slack_bot_token is None:
         raise SystemExit("innov serve: SLACK_BOT_TOKEN is not set (run `innov console` to try innov locally)")
+    if settings.redis_url is not None:
+        from bot.store import database_problem
+
+        if (problem := database_problem(settings.redis_url)) is not None:
+            raise SystemExit(f"innov serve: {problem}")
     if settings.slack_app_token is not None:
         _serve_socket_mode(settings, kb)
     else:
@@ -127,14 +147,14 @@ class _QuietHandler(WSGIRequestHandler):
         logger.debug("health server: " + format, *args)
 
 
-def start_health_server(settings: Settings, services: Services) -> WSGIServer:
+def start_health_server(settings: Settings, services: Services, slack: SlackApi | None = None) -> WSGIServer:
     """Serve ``/healthz`` and ``/metrics`` (no Slack route) on ``HOST:PORT`` in a daemon thread."""
     from bot.web import HealthWSGI
 
     server = make_server(
         os.environ.get("HOST", "0.0.0.0"),
         settings.port,
-        HealthWSGI(services),
+        HealthWSGI(services, slack),
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )
@@ -191,9 +211,10 @@ def _worker_knowledge(kb: KnowledgeBase) -> KnowledgeBase:
 def _serve_socket_mode(settings: Settings, kb: KnowledgeBase, stop: threading.Event | None = None) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import build_app
+    from bot.app import build_app, build_client
     from bot.background import BoundedExecutor
     from bot.services import Services
+    from bot.slack_api import SlackApi
 
     assert settings.slack_app_token is not None
     stop = stop or threading.Event()
@@ -203,8 +224,10 @@ def _serve_socket_mode(settings: Settings, kb: KnowledgeBase, stop: threading.Ev
     background = BoundedExecutor()
     health = None
     try:
-        health = start_health_server(settings, services)
-        app = build_app(settings, services, background=background)
+        slack = SlackApi(build_client(settings))
+        slack.refresh(0)  # in the background: logged, and in /healthz
+        health = start_health_server(settings, services, slack)
+        app = build_app(settings, services, background=background, slack=slack)
         handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
         handler.connect()  # returns once connected; envelopes are handled on the client's threads
         logger.info(

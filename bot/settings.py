@@ -5,12 +5,60 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 """Largest request body ``/slack/events`` reads; Slack's own payloads are far smaller."""
+
+
+REDIS_URL_SHAPE = "redis://host:6379/0 (or rediss://..., unix:///path/to/redis.sock?db=0)"
+
+
+def redis_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as ``REDIS_URL``, in one line naming the setting; None when it is usable.
+
+    redis-py reads a database it cannot parse ("/abc", "?db=x" on some paths) as database 0, and "/1/2" as
+    12, so the database is checked here: a whole number, at most once. Whether the server has that
+    database only the server can say (:func:`bot.store.database_problem`).
+    """
+    if not url.lower().startswith(("redis://", "rediss://", "unix://")):
+        return f"REDIS_URL must look like {REDIS_URL_SHAPE}"
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        return "REDIS_URL: the port must be a number from 1 to 65535, as in redis://host:6379/0"
+    query = parse_qs(parts.query)
+    if len(query.get("db", [])) > 1:
+        return "REDIS_URL names the database twice (?db=...): give it once, as in redis://host:6379/0"
+    path = unquote(parts.path).removeprefix("/")
+    if "db" in query and path and parts.scheme.lower() != "unix":
+        return "REDIS_URL names the database twice (a path and ?db=): give it once, as in redis://host:6379/0"
+    if "db" in query:
+        database = query["db"][0]
+    elif parts.scheme.lower() == "unix":
+        database = "0"
+    else:
+        database = path or "0"
+    if not (database.isascii() and database.isdigit()):
+        shown = database if len(database) <= 20 else database[:20] + "..."
+        return (
+            "REDIS_URL: the database (the number after the port, as in redis://host:6379/0) must be a "
+            f"whole number from 0 up, not {shown!r}"
+        )
+    # Imported here: the server's master process must not import redis-py before gevent patches sockets.
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)
+    except ValueError as exc:  # anything else redis-py refuses, in its own words
+        return f"REDIS_URL must look like {REDIS_URL_SHAPE}: {exc}"
+    return None
 
 
 def _split_csv(value: object) -> object:
@@ -102,19 +150,14 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
-        # Parsed here, with redis-py's own parser, so a typo is one clear line at start-up rather than a
-        # traceback from the first request. The URL is never echoed: it may carry a password.
+        # Checked here, so a typo is one clear line at start-up rather than a traceback from the first
+        # request, or a database redis-py silently reads as 0. The URL is never echoed: it may carry a
+        # password.
         if value is None:
             return None
-        from redis.connection import parse_url
-
-        try:
-            parse_url(value)
-        except ValueError as exc:
-            reason = str(exc).split(":")[0] if "://" not in str(exc) else "not a Redis URL"
-            raise ValueError(
-                f"REDIS_URL must look like redis://host:6379/0 (or rediss://, unix://): {reason}"
-            ) from None
+        problem = redis_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("slack_api_url")

@@ -704,3 +704,39 @@ class RedisStore:
         if not ok or entries is None:
             return self._fallback.ledger_read(name, since, limit)
         return entries
+
+
+def database_problem(url: str, timeout: float = 2.0) -> str | None:
+    """Whether the Redis at ``url`` has the database the URL names: a line naming ``REDIS_URL`` when it
+    does not, None when it does or when Redis cannot be reached (an outage is reported elsewhere).
+
+    ``bot.settings`` checks the URL's shape; only the server knows how many databases it has (its
+    ``databases`` setting, 16 by default), and redis-py then fails every command with "DB index is out of
+    range", which would otherwise read as Redis being unreachable.
+    """
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    pool = client.connection_pool
+    kwargs = pool.connection_kwargs
+    database = kwargs.get("db", 0)
+    where = kwargs.get("path") or f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+    try:
+        client.ping()
+        return None
+    except redis.ResponseError as exc:
+        if "db index" not in str(exc).lower():
+            return None
+    except RedisError:
+        return None
+    finally:
+        client.close()
+    has = ""
+    other = redis.Redis(connection_pool=redis.ConnectionPool(pool.connection_class, **{**kwargs, "db": 0}))
+    try:
+        count = int(str(other.config_get("databases").get("databases", 0)))
+        has = f" (it has {count}: 0 to {count - 1})" if count > 0 else ""
+    except (RedisError, ValueError):
+        pass  # CONFIG may be refused (managed Redis): say what the server said instead
+    finally:
+        other.close()
+    has = has or " (it answered: DB index is out of range)"
+    return f"REDIS_URL names database {database}, which the Redis at {where} does not have{has}"

@@ -3,7 +3,8 @@
 | route | method | answers |
 |---|---|---|
 | ``/slack/events`` | POST | commands, events, interactivity via Bolt (413: too large, 401: bad signature) |
-| ``/healthz`` | GET | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...}}`` |
+| ``/healthz`` | GET | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...},`` |
+| | | ``"slack_api": true/false/null}`` (``"slack_api_error"`` when false; ``bot.slack_api``) |
 | ``/metrics`` | GET | Prometheus text |
 | anything else | | 404 |
 """
@@ -24,8 +25,9 @@ from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
 from bot import logs, metrics
-from bot.app import build_app
+from bot.app import build_app, build_client
 from bot.settings import DEFAULT_MAX_BODY_BYTES, Settings
+from bot.slack_api import SlackApi
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -45,8 +47,9 @@ MAX_CLOCK_SKEW = 300
 class HealthWSGI:
     """``/healthz`` and ``/metrics`` alone: Socket Mode serves these on ``PORT`` (no Slack route)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, slack: SlackApi | None = None) -> None:
         self.services = services
+        self.slack = slack
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -98,6 +101,8 @@ class HealthWSGI:
             "redis": self.services.redis_status(),
             "replicas": self.services.replicas(),
         }
+        if self.slack is not None:  # Slack's Web API: reachable with the bot token? (never waited for)
+            body.update(self.slack.health())
         if self.services.kb.problems:  # files on disk that did not load while the last good index serves
             body["kb_problems"] = [str(p) for p in self.services.kb.problems]
         return _respond(start_response, "200 OK", json.dumps(body).encode(), "application/json")
@@ -115,8 +120,9 @@ class InnovWSGI(HealthWSGI):
         services: Services,
         signing_secret: str,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        slack: SlackApi | None = None,
     ) -> None:
-        super().__init__(services)
+        super().__init__(services, slack)
         self.bolt_app = bolt_app
         self.max_body_bytes = max_body_bytes
         self._slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
@@ -205,15 +211,22 @@ def _not_found(environ: WSGIEnvironment, start_response: StartResponse) -> Itera
 def create_wsgi_app(
     settings: Settings, services: Services, *, background: BoundedExecutor | None = None
 ) -> InnovWSGI:
-    """The WSGI application for HTTP mode (gunicorn, or any WSGI server); ``background`` runs lazy replies."""
+    """The WSGI application for HTTP mode (gunicorn, or any WSGI server); ``background`` runs lazy replies.
+
+    Slack's Web API is checked in the background from here on (``auth.test``; the outcome is logged and
+    shown in ``/healthz``, as ``self.slack``); nothing waits for it.
+    """
     if settings.slack_signing_secret is None:
         raise ValueError(
             "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it "
             "(Basic Information > App Credentials), or set SLACK_APP_TOKEN for Socket Mode"
         )
+    slack = SlackApi(build_client(settings))
+    slack.refresh(0)
     return InnovWSGI(
-        build_app(settings, services, background=background),
+        build_app(settings, services, background=background, slack=slack),
         services,
         settings.slack_signing_secret.get_secret_value(),
         settings.innov_max_body_bytes,
+        slack,
     )

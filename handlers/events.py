@@ -23,7 +23,7 @@ from handlers.blocks import Reply
 from handlers.commands import Via, parse, run_subcommand
 from handlers.payloads import MessageEvent
 from knowledge import Answer, KnowledgeError
-from knowledge.followup import names_of, understand
+from knowledge.followup import in_thread
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -148,7 +148,8 @@ def answer_in_thread(event: MessageEvent, text: str, thread: str, services: Serv
     """Run ``text`` for the event's author; a question is read in the light of the thread's last question.
 
     A follow-up that does not stand alone ("and what about patents?") is answered as the question it
-    stands for (``knowledge.followup``), and the reply says which question it followed up on. The
+    stands for (``knowledge.followup``), and the reply says which question it followed up on; one that
+    changes the subject ("and what about opportunities?" after challenges) is answered on its own. The
     thread keeps the follow-up's subject (``FollowUp.subject``), so follow-ups chain without piling up.
     """
     assert event.user is not None
@@ -156,7 +157,7 @@ def answer_in_thread(event: MessageEvent, text: str, thread: str, services: Serv
     if sub.name != "ask" or not rest:
         return run_subcommand(text, event.user, services, via=via)
     previous = services.threads.recall(event.channel, thread)
-    understood = understand(rest, previous, names_of(services.kb.snapshot))
+    understood = in_thread(rest, previous, services.kb.snapshot)
     reply = run_subcommand(f"ask {understood.understood}", event.user, services, via=via)
     if not reply.private:
         services.threads.remember(event.channel, thread, understood.subject)

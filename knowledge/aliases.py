@@ -24,7 +24,14 @@ import yaml
 
 from knowledge.entities import Gazetteer
 from knowledge.errors import Problem
-from knowledge.files import YAML_LOADER, DecodeProblem, compose_yaml, decode, yaml_problem
+from knowledge.files import (
+    ALIASES_SHAPE,
+    YAML_LOADER,
+    DecodeProblem,
+    compose_yaml,
+    decode,
+    yaml_problem,
+)
 from knowledge.text import ALIASES, TextRules, default_rules
 
 ALIASES_FILE = "aliases.yaml"
@@ -66,7 +73,7 @@ def load_aliases(path: Path, raw: bytes | None = None) -> tuple[AliasTable, list
         root = compose_yaml(text)
         data: Any = None if root is None else YAML_LOADER(text).construct_document(root)
     except yaml.YAMLError as exc:
-        return AliasTable(path=file), [yaml_problem(file, exc)]
+        return AliasTable(path=file), [yaml_problem(file, exc, text=text, shape=ALIASES_SHAPE)]
     if data is None:
         return AliasTable(path=file), []
     if not isinstance(data, dict) or set(data) - set(SECTIONS):

@@ -11,6 +11,7 @@ the old knowledge serving and reports ``file:line: message``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +26,7 @@ from knowledge.corpus import ArticleError, load_article
 from knowledge.embedding import build_progress, default_embedder
 from knowledge.errors import KnowledgeLoadError, Problem
 from knowledge.facts import load_facts
-from knowledge.files import FACTS_FILE, KnowledgeFiles, Limits, read_knowledge_files
+from knowledge.files import FACTS_FILE, KnowledgeFiles, Limits, is_knowledge_name, read_knowledge_files
 from knowledge.forked import in_slices
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.passages import PassageParts, build_passage_parts
@@ -239,8 +240,8 @@ def load_snapshot(
     ``build_limits`` (what a server does); otherwise in this process (the CLI and tests).
     """
     directory = Path(directory)
+    files = read_files(directory, limits)  # first: no index directory is made for a directory not there
     index_dir = Path(index_dir) if index_dir is not None else saved.default_index_dir(directory)
-    files = read_files(directory, limits)
     snapshot = open_saved(directory, index_dir, files.version)
     if snapshot is None:
         if isolated:
@@ -262,6 +263,20 @@ def load_snapshot(
             return snapshot
     saved.mark_last_good(index_dir, directory, snapshot.version)
     return snapshot
+
+
+def _may_have_saved(directory: Path) -> bool:
+    """Whether a saved index of ``directory`` can exist in the default place: the directory is there, and
+    it holds knowledge files or an index directory is already beside it. (Choosing the default place
+    makes it, so it is not chosen merely to look for an index that was never saved.)"""
+    if not directory.is_dir():
+        return False
+    if (directory.resolve().parent / saved.INDEX_DIR_NAME).is_dir():
+        return True
+    try:
+        return any(is_knowledge_name(entry.name) for entry in os.scandir(directory))
+    except OSError:
+        return False
 
 
 def _build_here(directory: Path, index_dir: Path, files: KnowledgeFiles) -> str:
@@ -337,7 +352,7 @@ class KnowledgeBase:
     ) -> None:
         """Load ``directory`` (raises ``KnowledgeLoadError``), or serve ``snapshot`` as given."""
         self.directory = Path(directory)
-        self.index_dir = Path(index_dir) if index_dir is not None else saved.default_index_dir(self.directory)
+        self._index_dir = Path(index_dir) if index_dir is not None else None
         self.limits = limits or Limits()
         self.isolated = isolated
         self.build_limits = build_limits or BuildLimits()
@@ -362,6 +377,8 @@ class KnowledgeBase:
         ``problems`` are what is wrong with the files now; they are kept in ``problems`` for /healthz.
         """
         directory = Path(directory)
+        if index_dir is None and not _may_have_saved(directory):
+            return None  # looking must not make an empty .innov-index/ (default_index_dir creates it)
         index = Path(index_dir) if index_dir is not None else saved.default_index_dir(directory)
         version = saved.last_good(index, directory)
         snapshot = open_saved(directory, index, version) if version else None
@@ -371,10 +388,18 @@ class KnowledgeBase:
         kb.problems = tuple(problems)
         return kb
 
+    @property
+    def index_dir(self) -> Path:
+        """Where saved indexes are kept: as given, else ``.innov-index/`` beside the knowledge directory
+        (or a cache directory), chosen (and made) only once there is knowledge to save."""
+        if self._index_dir is None:
+            self._index_dir = saved.default_index_dir(self.directory)
+        return self._index_dir
+
     def _load(self) -> Snapshot:
         return load_snapshot(
             self.directory,
-            index_dir=self.index_dir,
+            index_dir=self._index_dir,
             limits=self.limits,
             isolated=self.isolated,
             build_limits=self.build_limits,

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from knowledge.errors import Problem
-from knowledge.files import DecodeProblem, decode, load_yaml, yaml_problem
+from knowledge.files import FRONT_MATTER_SHAPE, DecodeProblem, decode, load_yaml, yaml_problem
 from knowledge.models import Article, Passage
 from knowledge.text import split_sentences
 
@@ -183,7 +183,14 @@ def load_article(path: Path, data: bytes | None = None) -> tuple[Article, list[P
         header = load_yaml(header_text) or {}
     except yaml.YAMLError as exc:
         raise ArticleError(
-            yaml_problem(str(path), exc, first_line=2, what="front matter is not valid YAML")
+            yaml_problem(
+                str(path),
+                exc,
+                first_line=2,
+                what="front matter is not valid YAML",
+                text=header_text,
+                shape=FRONT_MATTER_SHAPE,
+            )
         ) from exc
     if not isinstance(header, dict):
         raise ArticleError(Problem(str(path), 2, "front matter must be 'key: value' lines"))

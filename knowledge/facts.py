@@ -10,7 +10,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from knowledge.errors import Problem
-from knowledge.files import FACTS_FILE, YAML_LOADER, DecodeProblem, compose_yaml, decode, yaml_problem
+from knowledge.files import (
+    FACTS_FILE,
+    FACTS_SHAPE,
+    YAML_LOADER,
+    DecodeProblem,
+    compose_yaml,
+    decode,
+    yaml_problem,
+)
 from knowledge.models import Article, Fact
 from knowledge.text import normalise
 
@@ -67,7 +75,7 @@ def load_facts(
         root = compose_yaml(text)
         parsed: Any = None if root is None else YAML_LOADER(text).construct_document(root)
     except yaml.YAMLError as exc:
-        return [], [yaml_problem(file, exc)]
+        return [], [yaml_problem(file, exc, text=text, shape=FACTS_SHAPE)]
     if parsed is None:
         return [], []
     if not isinstance(parsed, dict) or not isinstance(parsed.get("facts"), list):

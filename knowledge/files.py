@@ -49,7 +49,8 @@ class KnowledgeFiles:
         return [p for p in self.contents if p.suffix == ARTICLE_SUFFIX]
 
 
-def _is_knowledge_name(name: str) -> bool:
+def is_knowledge_name(name: str) -> bool:
+    """Whether a file of the knowledge directory is read: an article (``*.md``), the facts or the aliases."""
     return name.endswith(ARTICLE_SUFFIX) or name in (FACTS_FILE, ALIASES_FILE)
 
 
@@ -65,7 +66,7 @@ def read_knowledge_files(directory: Path, limits: Limits | None = None) -> Knowl
     problems: list[Problem] = []
     try:
         root = directory.resolve(strict=True)
-        names = sorted(e.name for e in os.scandir(directory) if _is_knowledge_name(e.name))
+        names = sorted(e.name for e in os.scandir(directory) if is_knowledge_name(e.name))
     except OSError as exc:
         problem = Problem(str(directory), 0, f"cannot read the knowledge directory: {exc.strerror or exc}")
         return KnowledgeFiles(directory, {}, "", (problem,))
@@ -211,23 +212,50 @@ class AnchorRefused(yaml.YAMLError):
         return self.problem
 
 
+@dataclass(frozen=True)
+class YamlShape:
+    """How a knowledge file's entries are laid out, for the plain sentence put before a YAML error."""
+
+    entries: str
+    """What the lines of the file are, as in "not indented like {entries} above it"."""
+    layout: str
+    """How one is written, as in "(each fact starts with '- id:')"."""
+
+
+FACTS_SHAPE = YamlShape("the facts", "each fact starts with '- id:'")
+ALIASES_SHAPE = YamlShape(
+    "the aliases", "each is 'SHORT: what the articles say', indented under 'aliases:' or 'numbers:'"
+)
+FRONT_MATTER_SHAPE = YamlShape("the lines", "each line is 'key: value', at the start of the line")
+_ANY_SHAPE = YamlShape("the lines", "the entries of one list or mapping start in the same column")
+
+
 def yaml_problem(
-    file: str, exc: yaml.YAMLError, *, first_line: int = 1, what: str = "not valid YAML"
+    file: str,
+    exc: yaml.YAMLError,
+    *,
+    first_line: int = 1,
+    what: str = "not valid YAML",
+    text: str | None = None,
+    shape: YamlShape | None = None,
 ) -> Problem:
     """The problem a YAML error is, in one line, at the line to fix (``first_line``: the file line of the
-    text's first line).
+    text's first line): a plain sentence saying what is wrong there, then PyYAML's own words.
 
     PyYAML marks where the problem was found (``problem_mark``) and, for some errors, where the construct
     it was reading began (``context_mark``). An unclosed bracket or quote is fixed where it opens (the
-    problem is found later, at worst at the end of the file); a mis-indented entry where it is found (the
-    block it breaks may have begun hundreds of lines above). The message names the other line too.
+    problem is found later, at worst at the end of the file); a mis-indented entry or a tab where it is
+    found (the block it breaks may have begun hundreds of lines above). The message names the other line
+    too. ``text`` (the YAML parsed) and ``shape`` (how the file's entries look) make the sentence precise.
     """
     context = getattr(exc, "context", None) or ""
-    unclosed = context.startswith(("while scanning", "while parsing a flow"))
+    problem = getattr(exc, "problem", None) or ""
+    tab = "tab" in problem or "'\\t'" in problem
+    unclosed = context.startswith(("while scanning", "while parsing a flow")) and not tab
     found, began = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
     mark = (began or found) if unclosed else (found or began)
     line = first_line + (mark.line if mark else 0)
-    message = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    message = problem or str(exc).splitlines()[0]
     if context:
         if unclosed and found is not None and found.line != getattr(mark, "line", None):
             message = f"{message} at line {first_line + found.line} ({context})"
@@ -235,4 +263,56 @@ def yaml_problem(
             message = f"{message} ({context} at line {first_line + began.line})"
         else:
             message = f"{message} ({context})"
+    sentence = (
+        None if isinstance(exc, AnchorRefused) else _plain_sentence(exc, mark, text, shape or _ANY_SHAPE)
+    )
+    if sentence:
+        message = f"{sentence}; in YAML's words: {message}"
     return Problem(file, line, f"{what}: {message}")
+
+
+def _plain_sentence(exc: yaml.YAMLError, mark: Any, text: str | None, shape: YamlShape) -> str | None:
+    """What a curator would call the YAML error at ``mark``, in plain words, or None when unsure.
+
+    PyYAML's C and Python parsers word some errors differently ("not allowed here" / "in this
+    context"); both are recognised.
+    """
+    problem = (getattr(exc, "problem", None) or "").lower()
+    context = (getattr(exc, "context", None) or "").lower()
+    lines = text.splitlines() if text is not None else []
+    source = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    column = mark.column if mark is not None else 0
+    before = source[:column]
+    at_start = not before.strip() or before.lstrip().startswith("- ") and ":" not in before
+    indent = f"this line is not indented like {shape.entries} above it ({shape.layout})"
+    if "tab" in problem or "'\\t'" in problem:
+        return "this line is indented with a tab: indent with spaces only"
+    if "expected '-' indicator" in problem or "expected <block end>" in problem:
+        return indent
+    if "did not find expected key" in problem:
+        if at_start:
+            return indent
+        return (
+            "the value on this line goes on after its closing quote or bracket: put the whole value in "
+            "quotes (a ' inside '...' is written '')"
+        )
+    if "mapping values are not allowed" in problem:
+        key = before.strip().removeprefix("- ")
+        if key and ":" not in key and " " not in key:
+            return indent
+        return "this value holds ': ' (a colon and a space): put the whole value in quotes"
+    if "end of stream" in problem and "quoted scalar" in context:
+        return "a quote that opens on this line is never closed"
+    if "expected ',' or ']'" in problem:
+        return "a '[' list that opens on this line is not closed with ']' (or an item needs quotes)"
+    if "expected ',' or '}'" in problem:
+        return "a '{' that opens on this line is not closed with '}' (or a value needs quotes)"
+    if "could not find expected ':'" in problem:
+        return "this line has no ':' after its name (each line is 'name: value')"
+    if "unknown escape character" in problem:
+        return "a backslash in this double-quoted value starts no escape YAML knows: use single quotes"
+    if "cannot start any token" in problem or "unknown directive" in problem or "undefined" in problem:
+        start = source[column : column + 1] if source else ""
+        shown = f"'{start}'" if start.strip() else "this character"
+        return f"a value cannot start with {shown}: put the whole value in quotes"
+    return None

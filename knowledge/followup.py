@@ -5,12 +5,19 @@ robotics patents does Beijing hold?" they are clear. :func:`understand` decides,
 whether a question leans on the one before it, and if so writes the question it stands for: the
 previous question with the new place swapped in ("... does Shanghai's robotics industry hold?"), or
 the previous question with the follow-up added ("What is China's GII rank — in 2024?"). A question
-that names its own subject is answered as asked. Pure: no Slack, no Redis.
+that names its own subject is answered as asked.
+
+:func:`in_thread` then checks an added follow-up against what it would get: "and what about
+opportunities?" after a question on challenges, read as "... challenges — opportunities?", gets the
+challenges answer again, which says nothing of opportunities. A follow-up whose own content words the
+answer does not hold is a new subject and is answered as its own question; the thread's subject only
+decides between answers that hold them. Pure: no Slack, no Redis.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from knowledge.base import Snapshot
@@ -52,6 +59,8 @@ class FollowUp:
     """What the next follow-up in the thread builds on: the question as understood, except after an
     appended follow-up ("… — and patents?"), whose thread keeps its previous subject, so follow-ups
     never pile up into one long question."""
+    added: str = ""
+    """The follow-up's own words when they were added to the previous question ("patents"), else empty."""
 
     @property
     def uses_context(self) -> bool:
@@ -101,7 +110,39 @@ def understand(question: str, previous: str | None, names: frozenset[str] = froz
     understood = swapped if swapped is not None else f"{base} — {core}"
     understood = f"{understood[:MAX_UNDERSTOOD_CHARS]}?"
     subject = understood if swapped is not None else previous
-    return FollowUp(asked=asked, understood=understood, previous=previous, subject=subject)
+    added = core if swapped is None else ""
+    return FollowUp(asked=asked, understood=understood, previous=previous, subject=subject, added=added)
+
+
+def in_thread(question: str, previous: str | None, snapshot: Snapshot) -> FollowUp:
+    """``question`` as answered in a thread whose last question was ``previous`` (what handlers call).
+
+    As :func:`understand` reads it, except that a follow-up added to the previous question ("and what
+    about opportunities?") keeps that reading only when the answer it gets holds the follow-up's own
+    content words; otherwise it is a change of subject and is answered as asked, on its own. So the
+    thread's subject is a tie-breaker: between the answer with it and the answer without it, both
+    holding the words asked about, the thread's wins; it never buys an answer to another question. A
+    follow-up pointing back ("when did it start?") and a place swapped in are read with the thread.
+    """
+    read = understand(question, previous, names_of(snapshot))
+    if not read.added or set(words(read.asked)) & _POINTERS:
+        return read
+    tokenize_ = _tokenizer(snapshot)
+    own = set(tokenize_(read.added))
+    if not own:
+        return read
+    answer = snapshot.answer(read.understood)
+    if answer.answered and own <= set(tokenize_(answer.text)):
+        return read
+    return FollowUp(asked=read.asked, understood=read.asked, previous=previous, subject=read.asked)
+
+
+def _tokenizer(snapshot: Snapshot) -> Callable[[str], list[str]]:
+    """The knowledge base's own tokenizer (its aliases: "R&D" is research and development), else the
+    default one."""
+    rules = getattr(snapshot.composer, "rules", None)
+    found = getattr(rules, "tokenize", None)
+    return found if callable(found) else tokenize
 
 
 def _swap_name(base: str, core: str, names: frozenset[str]) -> str | None:

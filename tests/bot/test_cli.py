@@ -149,6 +149,22 @@ def test_missing_knowledge_dir_is_a_clear_error(
     assert "knowledge directory not found" in capsys.readouterr().err
 
 
+def test_a_knowledge_dir_that_is_not_there_or_empty_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Run from the wrong folder: INNOV_KNOWLEDGE_DIR's default, seeds/, is relative to it.
+    monkeypatch.setenv("INNOV_KNOWLEDGE_DIR", "seeds")
+    for command in (["ask", "hi"], ["check"], ["rank"], ["console"]):
+        code, out = run(*command)
+        assert code == 1 and "knowledge directory not found" in out + capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("INNOV_KNOWLEDGE_DIR", "empty")
+    for command in (["ask", "hi"], ["check"], ["console"]):
+        code, out = run(*command)
+        assert code == 1 and "no articles (*.md)" in out + capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
 def test_reload_without_redis_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("reload")[0] == 1
     assert "REDIS_URL is not set" in capsys.readouterr().err
@@ -183,6 +199,27 @@ def test_reload_with_redis_down_says_so(
     assert run("reload")[0] == 1
     err = capsys.readouterr().err
     assert "innov reload: Redis at 127.0.0.1" in err and "Traceback" not in err
+
+
+def test_a_redis_database_the_server_does_not_have_is_one_clear_line(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # redis-py fails every command on such a database; innov must not report Redis as unreachable.
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    count = int(client.config_get("databases")["databases"])
+    client.close()
+    base = redis_url.rsplit("/", 1)[0]
+    monkeypatch.setenv("REDIS_URL", f"{base}/{count}")
+    for command in ("feedback", "reload"):
+        assert run(command)[0] == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert f"REDIS_URL names database {count}, which the Redis at" in line
+        assert f"(it has {count}: 0 to {count - 1})" in line and "unreachable" not in line
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-0000-test")
+    with pytest.raises(SystemExit, match=f"innov serve: REDIS_URL names database {count}"):
+        run("serve")
 
 
 # -- innov feedback ----------------------------------------------------------------------------------------
@@ -267,6 +304,24 @@ def test_eval_gates_on_answerable_declined_and_wrong(tmp_path: Path) -> None:
     assert code == 0 and "wrong answers: 0/2" in out
     code, _ = run("eval", str(qa), "--min-answerable", "2")
     assert code == 1
+
+
+def test_a_passing_eval_gate_prints_its_figures_and_lists_misses_only_when_asked(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.json"
+    missed = {"q": "What is China's GII rank?", "expect": ["99th"]}
+    qa.write_text(json.dumps({"items": [*QA["items"], missed]}), encoding="utf-8")
+    gates = ("--min-answerable", "1", "--min-declined", "1", "--max-wrong", "1")
+    code, out = run("eval", str(qa), *gates)
+    assert code == 0 and "FAIL" not in out
+    assert (
+        "gates passed: answerable right 1/2 (at least 1), declined 1/1 (at least 1), wrong 1 (at most 1)"
+        in out
+    )
+    assert "1 miss not listed (the gates passed; --verbose lists them)" in out
+    code, out = run("eval", str(qa), *gates, "--verbose")
+    assert code == 0 and 'FAIL "What is China\'s GII rank?"' in out
+    code, out = run("eval", str(qa), "--max-wrong", "0")  # a failing gate lists its misses
+    assert code == 1 and 'FAIL "What is China\'s GII rank?"' in out and "gates passed" not in out
 
 
 def test_eval_calibration_prints_the_reliability_table(tmp_path: Path) -> None:

@@ -125,7 +125,30 @@ def test_an_unknown_log_level_is_one_clear_line() -> None:
     done = innov("check", LOG_LEVEL="LOUD")
     stderr = done.stderr.decode()
     assert done.returncode == 2 and len(stderr.splitlines()) == 1
-    assert "log_level" in stderr and "DEBUG, INFO, WARNING" in stderr
+    assert "LOG_LEVEL" in stderr and "DEBUG, INFO, WARNING" in stderr
+    assert "Value error" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("redis://127.0.0.1:6379/abc", "the database"),
+        ("redis://127.0.0.1:6379/-1", "the database"),
+        ("redis://127.0.0.1:6379/1/2", "the database"),
+        ("redis://127.0.0.1:6379/0?db=x", "the database"),
+        ("unix:///run/redis.sock?db=two", "the database"),
+        ("redis://127.0.0.1:abc/0", "the port"),
+        ("redis://127.0.0.1:99999/0", "the port"),
+        ("localhost:6379", "must look like redis://"),
+    ],
+)
+def test_a_mistyped_redis_url_is_refused_in_one_line_naming_the_setting(url: str, says: str) -> None:
+    # redis-py would read a database it cannot parse as database 0: the curator queue would look empty.
+    done = innov("feedback", REDIS_URL=url)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and len(stderr.splitlines()) == 1, stderr
+    assert stderr.startswith("innov: REDIS_URL") and says in stderr
+    assert "Value error" not in stderr and "bad setting: redis_url" not in stderr
 
 
 def test_a_test_redis_that_is_down_stops_the_suite_at_once(tmp_path: Path) -> None:
@@ -142,3 +165,20 @@ def test_a_test_redis_that_is_down_stops_the_suite_at_once(tmp_path: Path) -> No
     assert done.returncode == 3, output
     assert "INNOV_TEST_REDIS_URL=redis://127.0.0.1:1/0 does not answer" in output
     assert "failed" not in output and time.monotonic() - started < 30
+
+
+def test_a_subcommand_s_unknown_option_prints_that_subcommand_s_usage() -> None:
+    done = innov("ask", "--bogus", "hi")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2
+    assert stderr.startswith("usage: innov ask [-h] [--json]"), stderr
+    assert "innov ask: error: unrecognized arguments: --bogus" in stderr
+    done = innov("eval", "eval/dev_qa.json", "--min-acuracy", "1")
+    assert done.stderr.decode().startswith("usage: innov eval") and done.returncode == 2
+
+
+def test_help_names_where_the_settings_are_documented() -> None:
+    done = innov("--help")
+    stdout = done.stdout.decode()
+    assert done.returncode == 0
+    assert "README.md" in stdout and '"Configuration"' in stdout and ".env.example" in stdout

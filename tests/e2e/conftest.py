@@ -387,6 +387,10 @@ def start_app(stub: SlackApiStub) -> Iterator[Callable[..., Running]]:
     def start(settings: Settings, store: Store | None = None) -> Running:
         services = Services(settings, store=store)
         app = create_wsgi_app(settings, services)
+        # Its first auth.test runs in the background: tests start once it has answered (the bot's id).
+        deadline = time.monotonic() + 5
+        while app.slack is not None and app.slack.reachable is None and time.monotonic() < deadline:
+            time.sleep(0.005)
         server = make_server(
             "127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )

@@ -130,3 +130,44 @@ def test_the_console_offers_dms_follow_ups_votes_and_the_home_tab(
     assert "1× _Where does Canada rank in the GII?_" in out
     assert "(wrong figure 1)" in out and "“the share is different”" in out
     assert "innov (Home tab):" in out and "Reload knowledge base" in out
+
+
+def test_a_follow_up_that_changes_the_subject_does_not_repeat_the_last_answer(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    out = console(
+        settings_factory(slack_bot_token=None),
+        [
+            "@innov What challenges does China's innovation ecosystem face?",
+            "reply and what about opportunities?",
+        ],
+    )
+    challenges = "it also faces challenges. These include concerns regarding intellectual property"
+    assert out.count(challenges) == 1  # the challenges answer is not given again
+    assert "_Question:_ and what about opportunities?" in out and "opportunities" in out.split(challenges)[1]
+    assert "↪ Following up on" not in out  # answered as its own question
+
+
+def test_the_console_presses_the_buttons_it_shows(settings_factory: Callable[..., Settings]) -> None:
+    settings = settings_factory(slack_bot_token=None, innov_admins=CONSOLE_USER)
+    out = console(settings, ["/innov facts", "next", "press 2", "prev", "home", "press 1", "press 9"])
+    pages = out.split("innov (only visible to you")
+    # `/innov facts`: the first page, its Next button numbered; `next` turns the page in place.
+    assert "*Facts 1–15 of 62*" in pages[1] and "[1 Next ▶]" in pages[1] and "`next`" in pages[1]
+    assert "*Facts 16–30 of 62*" in pages[2] and "[1 ◀ Previous] [2 Next ▶]" in pages[2]
+    assert ", in place of that reply):" in pages[2]
+    assert "*Facts 31–45 of 62*" in pages[3]  # `press 2`: that page's button 2, Next
+    assert "*Facts 16–30 of 62*" in pages[4]  # `prev`
+    # The Home tab's example questions are numbered buttons; `press 1` answers one at the top of Home.
+    home = out.split("innov (Home tab):")
+    assert "[1 What is China's GII rank?]" in home[1] and "(type `press 1` to `press 3`)" in home[1]
+    assert "China ranks 11th in the Global Innovation Index (2024)." in home[2].split("Where China ranks")[0]
+    assert "(no button 9 on the last reply; its buttons: 1 What is China's GII rank?" in out
+    assert "(no reply — quiet" not in out
+
+
+def test_the_console_applies_no_rate_limit(settings_factory: Callable[..., Settings]) -> None:
+    settings = settings_factory(slack_bot_token=None, innov_rate_limit=1)
+    out = console(settings, ["/innov What is China's GII rank?"] * 3 + ["@innov What is China's GII rank?"])
+    assert "Slow down" not in out and out.count("China ranks 11th") == 4
+    assert "no rate limit here" in out

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.settings import Settings
 from tests.e2e.conftest import Running
+from tests.e2e.slack_api_stub import SlackApiStub
 
 
 def test_a_signed_slash_command_is_accepted(bot: Running) -> None:
@@ -70,6 +73,31 @@ def test_healthz_reports_version_and_redis(bot: Running) -> None:
     assert health["kb_version"] == bot.services.kb.version
     assert health["redis"] is None  # no REDIS_URL in these settings
     assert isinstance(health["replicas"], dict)
+    assert health["slack_api"] is True and "slack_api_error" not in health  # auth.test answered
+
+
+def test_a_token_slack_refuses_never_stops_an_ack_and_shows_in_healthz(
+    start_app: Callable[..., Running], settings: Settings, stub: SlackApiStub
+) -> None:
+    # A fake token: Slack's Web API answers auth.test with invalid_auth, every time.
+    stub.fail("auth.test", status=200, error="invalid_auth", times=1000)
+    bot = start_app(settings)
+    health = bot.slack.request("GET", "/healthz").json()
+    assert health["slack_api"] is False and "invalid_auth" in health["slack_api_error"]
+    calls = len(stub.calls("auth.test"))
+    slash = bot.slack.slash("rank")
+    assert slash.status == 200 and "11th" in slash.text  # answered in the HTTP response
+    _, event = bot.slack.event(
+        {
+            "type": "app_mention",
+            "user": "U0ALICE",
+            "text": "<@U0INNOV> gii rank",
+            "ts": "1.000001",
+            "channel": "C0GENERAL",
+        }
+    )
+    assert event.status == 200
+    assert len(stub.calls("auth.test")) == calls  # no request asked Slack who the bot is
 
 
 def test_metrics_serves_prometheus_text_and_counts_requests(bot: Running) -> None:

@@ -156,3 +156,95 @@ def test_serve_uses_socket_mode_when_an_app_token_is_set(
     assert token == "xapp-1-x"
     assert app.client.base_url == stub.base_url
     assert app.process_before_response is True
+
+
+def test_innov_serve_answers_and_reports_when_slack_s_web_api_is_unreachable(
+    kb_dir: Path, tmp_path: Path
+) -> None:
+    # A fake token and no Web API at all (a closed port): nothing Slack sends may depend on it.
+    port = free_port()
+    env = clean_env(
+        PORT=str(port),
+        HOST="127.0.0.1",
+        SLACK_BOT_TOKEN="xoxb-0000-fake-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",
+        INNOV_KNOWLEDGE_DIR=str(kb_dir),
+        WEB_CONCURRENCY="1",
+        LOG_LEVEL="INFO",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main(['serve']))"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def signed(body: str, content_type: str) -> tuple[int, str, float]:
+        ts = str(int(time.time()))
+        signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body) or ""
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        }
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        started = time.monotonic()
+        conn.request("POST", "/slack/events", body=body, headers=headers)
+        response = conn.getresponse()
+        result = response.status, response.read().decode(), time.monotonic() - started
+        conn.close()
+        return result
+
+    try:
+        wait_for_port(port, process)
+        # The slash command's reply is the HTTP response itself: no Web API call before or for it.
+        status, body, seconds = signed(
+            "command=%2Finnov&text=rank&user_id=U0ALICE&channel_id=C0GENERAL&team_id=T0TEST",
+            "application/x-www-form-urlencoded",
+        )
+        assert status == 200 and "11th" in body, body
+        assert seconds < 2.0
+        event = {
+            "type": "event_callback",
+            "team_id": "T0TEST",
+            "event_id": "Ev0UNREACHABLE",
+            "event": {
+                "type": "app_mention",
+                "user": "U0ALICE",
+                "text": "<@U0INNOV> gii rank?",
+                "ts": "1.000001",
+            },
+            "authorizations": [{"team_id": "T0TEST", "user_id": "U0INNOV", "is_bot": True}],
+        }
+        status, _, _ = signed(json.dumps(event), "application/json")
+        assert status == 200  # acknowledged; the reply itself cannot be posted until Slack is back
+        deadline = time.monotonic() + 30
+        while True:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/healthz")
+            health = json.loads(conn.getresponse().read())
+            conn.close()
+            if health.get("slack_api") is False or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert health["status"] == "ok" and health["slack_api"] is False
+        assert "unreachable" in health["slack_api_error"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = process.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    not_json = [line for line in lines if not line.startswith("{")]
+    assert not_json == [], "gunicorn's own lines must be JSON too"
+    records = [json.loads(line) for line in lines]
+    messages = [str(r.get("message", "")) for r in records]
+    assert not any("will be unused" in m for m in messages)
+    assert not any("unhandled error" in m for m in messages)
+    assert any(r["logger"] == "innov.slack" and "unreachable" in r["message"] for r in records), messages
+    assert any(r["logger"].startswith("gunicorn") for r in records)

@@ -62,6 +62,62 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     assert "not valid YAML" in problem
 
 
+MORE = "  - id: patents\n    answer: Ruritania holds 5,000 patents.\n    value: 5,000\n"
+
+
+@pytest.mark.parametrize(
+    ("added", "line", "sentence", "yaml_words"),
+    [
+        # The issue's case: a fact's field indented one space short of the others.
+        (
+            MORE.replace("    value", "   value"),
+            19,
+            "this line is not indented like the facts above it (each fact starts with '- id:')",
+            "did not find expected '-' indicator",
+        ),
+        (
+            MORE.replace("  - id", " - id"),
+            17,
+            "this line is not indented like the facts above it (each fact starts with '- id:')",
+            "did not find expected key",
+        ),
+        (
+            MORE.replace("5,000 patents.", "5,000 patents: a record."),
+            18,
+            "this value holds ': ' (a colon and a space): put the whole value in quotes",
+            "mapping values are not allowed",
+        ),
+        (
+            MORE.replace("Ruritania holds", "'Ruritania's inventors hold"),
+            18,
+            "the value on this line goes on after its closing quote or bracket: put the whole value in quotes",
+            "did not find expected key",
+        ),
+        (
+            MORE.replace("Ruritania holds", '"Ruritania holds'),
+            18,
+            "a quote that opens on this line is never closed",
+            "found unexpected end of stream",
+        ),
+        (MORE.replace("    value", "\tvalue"), 19, "this line is indented with a tab", "tab"),
+        (
+            MORE.replace("Ruritania holds", "@Ruritania holds"),
+            18,
+            "a value cannot start with '@': put the whole value in quotes",
+            "cannot start any token",
+        ),
+    ],
+)
+def test_a_yaml_error_says_what_is_wrong_in_plain_words_before_pyyaml_s(
+    tmp_path: Path, added: str, line: int, sentence: str, yaml_words: str
+) -> None:
+    kb = write_kb(tmp_path / "kb", facts=FACTS + added)
+    (problem,) = _problems(kb)
+    prefix = f"{kb / 'facts.yaml'}:{line}: not valid YAML: {sentence}"
+    assert problem.startswith(prefix), problem
+    assert yaml_words in problem.split("; in YAML's words: ", 1)[1]
+
+
 def test_facts_file_is_optional(tmp_path: Path) -> None:
     snapshot = load_snapshot(write_kb(tmp_path / "kb", facts=None))
     assert snapshot.facts == {}

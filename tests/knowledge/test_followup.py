@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import load_snapshot
-from knowledge.followup import names_of, stands_alone, understand
+from knowledge.followup import in_thread, names_of, stands_alone, understand
 from knowledge.language import looks_english
 
 NAMES = frozenset({"beijing", "shanghai", "china", "shenzhen"})
@@ -79,6 +79,36 @@ def test_follow_ups_build_on_the_thread_subject_and_never_pile_up() -> None:
     assert (
         swapped.understood == "How many robots does Beijing have?" == swapped.subject
     )  # a swap is the new subject
+
+
+CHALLENGES = "What challenges does China's innovation ecosystem face?"
+
+
+def test_a_follow_up_that_changes_the_subject_is_answered_as_its_own_question(seeds_dir: Path) -> None:
+    snapshot = load_snapshot(seeds_dir)
+    before = snapshot.answer(CHALLENGES)
+    got = in_thread("and what about opportunities?", CHALLENGES, snapshot)
+    # Read with the thread's question it gets the challenges answer again, which says nothing of
+    # opportunities: it is asked on its own instead.
+    assert not got.uses_context and got.understood == "and what about opportunities?"
+    answer = snapshot.answer(got.understood)
+    assert answer.answered and "opportunit" in answer.text.lower() and answer.text != before.text
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "says"),
+    [
+        ("and what about patents?", "How many robots per 10,000 workers does China have?", "190,000 patents"),
+        ("and in 2024?", "What is China's GII rank?", "11th"),
+    ],
+)
+def test_a_follow_up_the_thread_s_subject_answers_keeps_it(
+    seeds_dir: Path, question: str, previous: str, says: str
+) -> None:
+    snapshot = load_snapshot(seeds_dir)
+    got = in_thread(question, previous, snapshot)
+    assert got.uses_context and got.understood.startswith(previous.rstrip("?"))
+    assert says in snapshot.answer(got.understood).text
 
 
 def test_proper_names_come_from_how_the_corpus_writes_them(seeds_dir: Path) -> None:
