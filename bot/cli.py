@@ -17,7 +17,15 @@ from pydantic import ValidationError
 
 from bot import logs
 from bot.settings import Settings
-from knowledge import Answer, KnowledgeBase, KnowledgeError, KnowledgeLoadError, QuestionError, Snapshot
+from knowledge import (
+    Answer,
+    KnowledgeBase,
+    KnowledgeError,
+    KnowledgeLoadError,
+    QuestionError,
+    Snapshot,
+    embedding,
+)
 from knowledge.curation import curation_warnings
 from knowledge.evaluation import calibration, cross_validate, evaluate, fit_model
 
@@ -124,6 +132,7 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
         f"{len(snapshot.facts)} facts (version {snapshot.version})",
         file=out,
     )
+    print(f"semantic: {snapshot.composer.semantic}", file=out)
     for warning in curation_warnings(snapshot):
         print(f"warning: {warning}", file=out)
     return EXIT_OK
@@ -433,6 +442,11 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
         return EXIT_OK
 
 
+def _show_progress(done: int, total: int) -> None:
+    end = "\n" if done >= total else ""
+    print(f"\rembedding the knowledge base: {done}/{total} sentences", end=end, file=sys.stderr, flush=True)
+
+
 def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) -> int:
     args = parse_arguments(argv)
     stdin = stdin or sys.stdin
@@ -444,6 +458,9 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
         return EXIT_USAGE
     server = args.command == "serve" or (args.command is None and settings.has_slack)
     logs.configure(settings.log_level, json_lines=server)
+    if not server and sys.stderr.isatty():
+        # A first build embeds every sentence (seconds on the seeds, minutes at 10k passages): say how far.
+        embedding.set_build_progress(_show_progress)
     try:
         match args.command:
             case "ask":

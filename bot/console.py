@@ -485,7 +485,7 @@ def run_console(settings: Settings, services: Services, stdin: TextIO, stdout: T
     interactive = stdin.isatty()
     stdout.write(
         f"innov console — knowledge base {snapshot.version}: {len(snapshot.articles)} articles, "
-        f"{len(snapshot.facts)} facts.\n"
+        f"{len(snapshot.facts)} facts; meaning {snapshot.composer.semantic}.\n"
         "Type `/innov help`, `/innov <question>`, `@innov <question>` (answered in a thread), `reply <text>` "
         "(a follow-up in that thread), `dm <question>`, `up` / `down [reason] [note]` (vote on the last "
         "answer), `share`, `press N` (or `next` / `prev`) for a numbered button, `home`, or a plain message "

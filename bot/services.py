@@ -47,6 +47,7 @@ from knowledge import (
     Problem,
     ReloadReport,
     check_question,
+    embedding,
 )
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,12 @@ def open_serving_knowledge(settings: Settings) -> KnowledgeBase:
 
 
 def _knowledge_options(settings: Settings, *, isolated: bool) -> dict[str, Any]:
+    # How answers use meaning, for this process and the build's child process.
+    embedding.configure(
+        embedding.SemanticConfig(
+            settings.innov_semantic, settings.innov_embedding_model, settings.innov_semantic_max_passages
+        )
+    )
     return {
         "index_dir": settings.innov_index_dir,
         "limits": Limits(settings.innov_max_file_bytes, settings.innov_max_kb_bytes),

@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     innov_feedback: bool = Field(
         default=True, description="record votes, declined questions and thread context (on/off)"
     )
+    innov_semantic: bool = Field(
+        default=True, description="answer with meaning (the embedding model): on/off"
+    )
+    innov_embedding_model: Path | None = (
+        None  # another copy of the pinned model file (default: the package's)
+    )
+    innov_semantic_max_passages: int = Field(
+        default=20_000, ge=0, description="larger knowledge bases are lexical-only (embedding takes minutes)"
+    )
     log_level: str = "INFO"
     innov_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
 
@@ -107,7 +116,7 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("innov_feedback", mode="before")
+    @field_validator("innov_feedback", "innov_semantic", mode="before")
     @classmethod
     def _on_off(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() in {"on", "off"}:

@@ -100,6 +100,8 @@ class HealthWSGI:
             "kb_version": self.services.kb.version,
             "redis": self.services.redis_status(),
             "replicas": self.services.replicas(),
+            # Meaning on, or lexical-only and why (the embedding model missing, or the corpus too large).
+            "semantic": self.services.kb.snapshot.composer.semantic,
         }
         if self.slack is not None:  # Slack's Web API: reachable with the bot token? (never waited for)
             body.update(self.slack.health())
