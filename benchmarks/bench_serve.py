@@ -7,7 +7,7 @@ For Zipf knowledge directories of 10k and 100k passages (``benchmarks.corpora``)
 * uncached answers: 100 distinct questions as signed ``/innov`` slash commands, one new connection
   per request, p50/p99; then the same questions again (answer cache hits);
 * RSS per worker (and how much of it is the shared, file-backed mapping);
-* a reload under load: 4 clients keep asking while an admin's ``/innov reload`` builds aside and swaps;
+* a one-article reload under load: 4 clients keep asking while an admin's ``/innov reload`` builds aside and swaps;
   the reload's time to the new version in ``/healthz`` and the number of failed requests;
 * throughput with 1, 2 and 4 workers (answering holds the GIL: workers, not threads, add cores).
 
@@ -197,8 +197,11 @@ def _reload_under_load(server: Server, kb_dir: Path, questions: list[str]) -> di
     loader = threading.Thread(target=lambda: statuses.extend(_load(server.port, questions, stop, clients=4)))
     loader.start()
     time.sleep(1.0)
-    with (kb_dir / "facts.yaml").open("a", encoding="utf-8") as facts:
-        facts.write(f"\n# benchmark edit {time.time()}\n")
+    # One article changes (a paragraph added), as a curator's edit does: its sentences are embedded again,
+    # every other article's vectors are reused by content hash.
+    article = sorted(p for p in kb_dir.glob("*.md") if p.name[0] not in "0123456789")[0]
+    with article.open("a", encoding="utf-8") as text:
+        text.write(f"\nThe benchmark edited this article at {time.time()}. It added one more paragraph here.\n")
     started = time.perf_counter()
     status, _ = _post(server.port, _signed("reload", ADMIN))
     seconds = float("nan")

@@ -44,6 +44,11 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "ceo chief executive chairman chairwoman president head heads director minister boss secretary "
         "founder governor mayor",
     ),
+    _row(
+        "which university or school",
+        r"\bwhich (?:university|universities|college|school)\b|\bwhat (?:university|college|school)\b",
+        "university universities college colleges school schools",
+    ),
     _row("age", r"\bhow old\b|\bwhat age\b|\bage of\b|\bborn\b|\bbirthday\b", "age aged old born birth"),
     _row(
         "nationality",

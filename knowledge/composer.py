@@ -716,6 +716,9 @@ class Composer:
         # Each fact's citation, made once: offered with every decline it is related to.
         self._fact_source = {f.id: self.articles[f.source].source(quote=f.quote) for f in self.facts}
         self._fact_source_lists = {f.id: self._same_figure_sources(f) for f in self.facts}
+        # Each fact's first fact in file order stating the same figure (itself when none does before it).
+        figures: dict[tuple[str, str | None], int] = {}
+        self._first_of_figure = [figures.setdefault((f.value, f.unit), i) for i, f in enumerate(self.facts)]
         for title in (a.title for a in articles.values()):
             surface.update(self.rules.words(title))
         for fact in self.facts:
@@ -1144,14 +1147,22 @@ class Composer:
     def _fact_for(self, best: Candidate, candidates: Sequence[Candidate]) -> Candidate:
         """A fact candidate quoting the best window's sentences, in its place: a curated fact is preferred to
         a passage saying the same thing (its sentence is written to answer, and it carries its as-of year)."""
-        if best.kind != "passage" or best.ref[1] == -1 or not self._segment_facts:
+        if best.kind == "fact":
+            # Two facts stating one figure (from two articles) are one answer: the curator's first says it.
+            first = self._first_of_figure[best.ref[0]]
+            return next((c for c in candidates if c.kind == "fact" and c.ref[0] == first), best)
+        if best.ref[1] == -1 or not self._segment_facts:
             return best
         doc, start, end = best.ref
         first = int(self._sentences.seg_ptr[doc]) + 1
         quoting = {f for s in range(first + start, first + end) for f in self._segment_facts.get(s, ())}
-        if not quoting:
-            return best
-        return next((c for c in candidates if c.kind == "fact" and c.ref[0] in quoting), best)
+        facts = [c for c in candidates if c.kind == "fact"]
+        if not quoting and facts:
+            # Or a fact stating the figure the window states ("11th", "463,000"): another article's words.
+            text = self.materialise(best).text
+            quoting = {c.ref[0] for c in facts if _states(text, self.facts[c.ref[0]].value)}
+        found = next((c for c in facts if c.ref[0] in quoting), best)
+        return self._fact_for(found, candidates) if found is not best else best
 
     def _veto(self, q: Question, best: Candidate) -> str:
         """The hard gate the best candidate fails, whatever its probability ("" when none)."""
@@ -1166,6 +1177,15 @@ class Composer:
                 else {"who": "a person", "where": "a place"}.get(q.wants or "", f"a {q.wants}")
             )
             return f"type: the question asks for {wanted} and the best candidate states none"
+        # "what was its rank before it climbed to 11th" -> "China ranks 11th": the fact's figure is the one the
+        # question already gives, so it answers something else (a yes/no question may well restate it).
+        if (
+            best.kind == "fact"
+            and q.wants in ("number", "rank")
+            and not q.yes_no
+            and _states(q.normalised, self.facts[best.ref[0]].value)
+        ):
+            return "given: the best fact's figure is the one the question already states"
         # "who founded DeepSeek" -> a sentence about DeepSeek that never speaks of founding it.
         if q.attribute is not None:
             evidence = self._evidence[q.attribute.name]
@@ -1742,6 +1762,15 @@ def _default_model() -> DecisionModel:
 
 
 @lru_cache(maxsize=1024)
+def _states(text: str, value: str) -> bool:
+    """Whether ``text`` states a fact's value as a whole figure ("11th", "463,000"; not "1" in "11th")."""
+    return (
+        bool(value)
+        and any(ch.isdigit() for ch in value)
+        and re.search(rf"(?<![\w.,]){re.escape(value)}(?![\w]|[.,]\d)", text) is not None
+    )
+
+
 def _types(flags: int, rank: bool, place: bool, ranking: bool = False) -> frozenset[str]:
     """The kinds of answer a text gives, from its flags (``knowledge.traits``) and whether its terms name
     a rank or a place; ``ranking`` for a fact that states a position."""
