@@ -52,7 +52,7 @@ from knowledge import (
 logger = logging.getLogger(__name__)
 
 # Store keys (under the store's prefix, ``innov:`` by default) and how long they live.
-ANSWER_KEY = "answer:"  # answer:<kb version>:q:<question> or :h:<sha1>, settings.innov_cache_ttl
+ANSWER_KEY = "answer:"  # answer:<kb version>:exact:<question> or :sha1:<hex>, settings.innov_cache_ttl
 VERSION_KEY = "kb:version"  # the version the fleet was last reloaded to; no expiry
 RELOAD_CHANNEL = "kb:reload"  # pub/sub: {"version": str | null, "origin": replica id | "cli", "request"?}
 OUTCOME_CHANNEL = "kb:reload:outcome:"  # pub/sub per request id: {"replica", "ok", "version", "problems"}
@@ -61,20 +61,30 @@ RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would
 CLAIM_TTL = 86400  # Slack retries an event for minutes; a day is plenty
 THREAD_CLAIM_TTL = 30 * 86400  # threads come back to life; one automatic reply per thread for a month
 REPLICA_TTL = 60  # a replica's record outlives three missed heartbeats
-MAX_PLAIN_KEY = 64  # longer normalised questions are keyed by their sha1
+MAX_PLAIN_KEY = 64  # longer questions are keyed by their sha1
 
 
-def normalise_question(question: str) -> str:
-    """The question as the cache sees it: casefolded, whitespace collapsed."""
-    return " ".join(question.casefold().split())
+def question_key(question: str) -> str:
+    """The question as the answer cache keys it: its whitespace collapsed, nothing else.
+
+    An answer may depend on anything else in the text, capital letters included ("WHATS THE OFFICIAL
+    NAME OF THE 863 PROGRAMME" is understood otherwise than its lower-case form), so the key keeps it all.
+    Whitespace is safe to collapse: the composer's first step collapses it too (``knowledge.text.normalise``).
+    """
+    return " ".join(question.split())
 
 
 def cache_key(version: str, question: str) -> str:
-    """The answer-cache key for ``question`` on knowledge ``version``: a reload always changes it."""
-    text = normalise_question(question)
+    """The answer-cache key for ``question`` on knowledge ``version``: a reload always changes it.
+
+    Two texts share a cached answer only when their :func:`question_key` is the same; long questions are
+    keyed by its sha1. (The ``exact``/``sha1`` tags replace the case-folded ``q``/``h`` keys of earlier
+    releases, so none of those is ever read.)
+    """
+    text = question_key(question)
     if len(text) > MAX_PLAIN_KEY:
-        return f"{ANSWER_KEY}{version}:h:{hashlib.sha1(text.encode()).hexdigest()}"
-    return f"{ANSWER_KEY}{version}:q:{text}"
+        return f"{ANSWER_KEY}{version}:sha1:{hashlib.sha1(text.encode()).hexdigest()}"
+    return f"{ANSWER_KEY}{version}:exact:{text}"
 
 
 def open_knowledge(settings: Settings, *, isolated: bool = False) -> KnowledgeBase:
