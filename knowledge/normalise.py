@@ -86,6 +86,9 @@ _IMPERATIVE_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[a-z]+")
+# A question with no lower-case letter and at least this many letters is shouted, not a string of names
+# ("ZGC = ?" is an abbreviation asked about, and keeps its capitals).
+SHOUTED_LETTERS = 8
 # Zipf frequency (log10 of uses per billion words) from which a word counts as ordinary English: "lunch"
 # is 4.7, "semiconductor" 3.5, while common misspellings stay below it ("goverment" 2.7, "reserch" 1.2).
 ENGLISH_ZIPF = 3.0
@@ -130,6 +133,15 @@ def english_words(min_zipf: float = ENGLISH_ZIPF) -> frozenset[str]:
     return words
 
 
+def unshout(text: str) -> str:
+    """``text`` in lower case when it is typed in capitals ("WHATS THE OFFICIAL NAME OF THE 863 PROGRAMME"),
+    else unchanged: shouted capitals say nothing (no word is a name for being capitalised), so a shouted
+    question is understood as the same words in lower case, not as a string of unknown names."""
+    if text.upper() != text or sum(c.isalpha() for c in text) < SHOUTED_LETTERS:
+        return text
+    return text.lower()
+
+
 def clean(question: str) -> str:
     """The question without Slack noise: mentions, URLs, emoji, markdown, greetings, sign-offs."""
     # Each pattern runs only where a word or character it needs is there (a substring test in C): most
@@ -137,6 +149,7 @@ def clean(question: str) -> str:
     # (Invisible characters and emoji are all beyond ASCII: ASCII text, most questions, has none.)
     is_ascii = question.isascii()
     text = question if is_ascii else _INVISIBLE_RE.sub("", question)
+    text = unshout(text)
     lowered = text.lower()
     if "<" in text:
         text = _SLACK_LINK_RE.sub(" ", text)
