@@ -291,3 +291,20 @@ def test_correct_text_corrects_each_word_as_correct_does(words: list[str]) -> No
     fixed, corrections = speller.correct_text(text)
     assert fixed == re.sub("[a-z]+", lambda m: expected[m.group(0)], text.lower())
     assert corrections == {w: f for w, f in expected.items() if f != w}
+
+
+def test_a_question_makes_at_most_its_share_of_speller_searches() -> None:
+    speller = Speller(VOCABULARY)
+    speller.lookups = 2
+    text, fixed = speller.correct_text("inovation reserch tecnology manufactring industires")
+    assert fixed == {"inovation": "innovation", "reserch": "research"}  # the first two, in order
+    assert text == "innovation research tecnology manufactring industires"  # the rest as typed
+    assert speller.correct("tecnology") == "tecnology"  # the same question: nothing left
+    # The next question starts afresh; words already searched cost nothing and are still corrected.
+    assert speller.correct_text("reserch tecnology manufactring industires")[1] == {
+        "reserch": "research",
+        "tecnology": "technology",
+        "manufactring": "manufacturing",
+    }
+    speller.lookups = None  # no bound
+    assert speller.correct_text("industires")[1] == {"industires": "industries"}
