@@ -33,6 +33,8 @@ FEEDBACK_CAP = 10_000  # and each ledger keeps at most this many members (the ol
 THREAD_TTL = 7 * 86400  # a thread quiet for a week starts afresh
 QUESTION_KEEP = 300  # characters of a question kept with a vote or a declined question
 NOTE_KEEP = 500  # characters of a curator note ("What was wrong?")
+PRIVATE_QUESTION = "(a message, through Find sources: its text is not kept)"
+"""What the curator queue shows for a question that was someone's message, not text typed to innov."""
 
 VoteKind = Literal["up", "down"]
 Reason = Literal["wrong_figure", "wrong_source", "out_of_date", "other"]
@@ -68,13 +70,17 @@ class AnswerRef(_Frozen):
     kb_version: str
 
     @classmethod
-    def of(cls, answer: Answer) -> AnswerRef:
-        """The reference for ``answer`` (same question and version: same id, so votes meet)."""
+    def of(cls, answer: Answer, *, private: bool = False) -> AnswerRef:
+        """The reference for ``answer`` (same question and version: same id, so votes meet).
+
+        ``private``: the question is not the asker's own text (a message "Find sources" was used on), so
+        the reference carries none of it, only the id (a hash) by which votes on it are counted.
+        """
         ref = answer.fact_id or (answer.sources[0].id if answer.sources else "")
         digest = hashlib.sha1(f"{answer.kb_version}\0{normalise(answer.question)}".encode()).hexdigest()
         return cls(
             id=digest[:16],
-            question=answer.question[:QUESTION_KEEP],
+            question=PRIVATE_QUESTION if private else answer.question[:QUESTION_KEEP],
             kind=answer.kind,
             ref=ref,
             kb_version=answer.kb_version,
@@ -191,12 +197,19 @@ class Feedback:
         logger.info("feedback: %s voted %s on answer %s (%s)", user, vote, answer.id, reason or "no reason")
         return record
 
-    def declined(self, question: str, kb_version: str) -> int:
-        """Count a question innov declined to answer; the count so far (0 when feedback is off)."""
+    def declined(self, question: str, kb_version: str, *, private: bool = False) -> int:
+        """Count a question innov declined to answer; the count so far (0 when feedback is off).
+
+        ``private``: the question is someone's message (not typed to innov): it is counted by a hash of
+        its normalised text and nothing of the text is kept.
+        """
         text = normalise(question)
         if not self.enabled or not text:
             return 0
         now = self._clock()
+        if private:
+            text = "#" + hashlib.sha1(text.encode()).hexdigest()[:16]
+            question = PRIVATE_QUESTION
         record = Declined(
             text=text[:QUESTION_KEEP], example=question[:QUESTION_KEEP], last_asked=now, kb_version=kb_version
         )

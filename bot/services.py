@@ -234,8 +234,12 @@ class Services:
         metrics.set_knowledge_version(self.kb.version)
 
     # -- answers ---------------------------------------------------------------------------------------
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, *, keep: bool = True, keep_declines: bool = True) -> Answer:
         """One answer, from the cache when this knowledge version already answered the same question.
+
+        A computed answer is cached unless ``keep`` is False (text that is not the asker's own, such as
+        a message "Find sources" was used on: its text is not stored) or it is a decline and
+        ``keep_declines`` is False (automatic replies, which volunteer nothing when declining).
 
         Raises ``QuestionError`` for an empty, binary or far too long question; never fails on Redis.
         """
@@ -250,7 +254,8 @@ class Services:
                 answer = answer.model_copy(update={"question": question})
         else:
             answer = snapshot.answer(question)
-            self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
+            if keep and (keep_declines or answer.answered):
+                self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
         logs.note(
             kind=answer.kind,
             answered=answer.answered,
