@@ -20,7 +20,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.store import Store
+from bot.store import Store, Tally
 from knowledge import Answer
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ FEEDBACK_CAP = 10_000  # and each ledger keeps at most this many members (the ol
 THREAD_TTL = 7 * 86400  # a thread quiet for a week starts afresh
 QUESTION_KEEP = 300  # characters of a question kept with a vote or a declined question
 NOTE_KEEP = 500  # characters of a curator note ("What was wrong?")
+REASON_COUNTER = "reason:"  # a 👎's reason counts towards its answer as counter reason:<reason>
 PRIVATE_QUESTION = "(a message, through Find sources: its text is not kept)"
 """What the curator queue shows for a question that was someone's message, not text typed to innov."""
 
@@ -186,6 +187,9 @@ class Feedback:
             note=(note or "").strip()[:NOTE_KEEP] or None,
             at=self._clock(),
         )
+        counts: dict[str, int] = {vote: 1}
+        if vote == "down" and reason:
+            counts[f"{REASON_COUNTER}{reason}"] = 1
         self.store.ledger_put(
             VOTES_LEDGER,
             f"{answer.id}:{user}",
@@ -193,6 +197,10 @@ class Feedback:
             record.at,
             retention=FEEDBACK_RETENTION,
             cap=FEEDBACK_CAP,
+            # The answer's 👎 (its reasons, its newest note) add up for /innov stats, per knowledge version.
+            tally=Tally(
+                answer.kb_version, answer.id, counts, "down", record.note if vote == "down" else None
+            ),
         )
         logger.info("feedback: %s voted %s on answer %s (%s)", user, vote, answer.id, reason or "no reason")
         return record
@@ -221,6 +229,8 @@ class Feedback:
             retention=FEEDBACK_RETENTION,
             cap=FEEDBACK_CAP,
             count=True,
+            # Ranked by how often it was asked, under the version that declined it last.
+            tally=Tally(kb_version, record.text, {}, "count"),
         )
 
     def votes(self, since: float = 0.0) -> list[Vote]:
@@ -234,7 +244,52 @@ class Feedback:
     def queue(
         self, *, kb_version: str | None = None, since: float | None = None, limit: int = 10
     ) -> CuratorQueue:
-        """The top ``limit`` declined questions and most-disliked answers, for one version or since a time."""
+        """The top ``limit`` declined questions and most-disliked answers, for one version or since a time.
+
+        For one version (``/innov stats``, the Home tab) the top is read from the ledgers' rankings
+        (``Store.ledger_top``), whatever their size; otherwise (``innov feedback``) the whole ledgers are
+        read and added up.
+        """
+        if kb_version is not None and since is None:
+            return self._top(kb_version, limit)
+        return self.queue_from_ledgers(kb_version=kb_version, since=since, limit=limit)
+
+    def _top(self, kb_version: str, limit: int) -> CuratorQueue:
+        declined = []
+        for top in self.store.ledger_top(DECLINED_LEDGER, kb_version, limit):
+            record = _read(Declined, top.value)
+            if record is not None:
+                declined.append(
+                    record.model_copy(update={"count": top.counts.get("count", 1), "last_asked": top.at})
+                )
+        disliked = []
+        for top in self.store.ledger_top(VOTES_LEDGER, kb_version, limit):
+            vote = _read(Vote, top.value)
+            if vote is None:
+                continue
+            reasons = {
+                k.removeprefix(REASON_COUNTER): n
+                for k, n in sorted(top.counts.items())
+                if k.startswith(REASON_COUNTER) and n > 0
+            }
+            disliked.append(
+                AnswerFeedback(
+                    answer=vote.answer,
+                    up=top.counts.get("up", 0),
+                    down=top.counts.get("down", 0),
+                    reasons=reasons,
+                    notes=(top.note,) if top.note else (),
+                    last=top.at,
+                )
+            )
+        return CuratorQueue(
+            declined=tuple(declined), disliked=tuple(disliked), kb_version=kb_version, enabled=self.enabled
+        )
+
+    def queue_from_ledgers(
+        self, *, kb_version: str | None = None, since: float | None = None, limit: int = 10
+    ) -> CuratorQueue:
+        """:meth:`queue` added up from the whole ledgers (every note of an answer kept, not only its newest)."""
         start = since or 0.0
         declined: list[Declined] = []
         for entry in self.store.ledger_read(DECLINED_LEDGER, start, FEEDBACK_CAP):

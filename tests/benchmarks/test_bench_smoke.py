@@ -41,3 +41,11 @@ def test_worst_question_benchmark_runs_bounded_beside_unbounded() -> None:
     for row in rows:
         assert row["words"] > 200 and row["look-ups bound"] > 0
         assert row["bounded p50 ms"] > 0 and row["unbounded (before) p50 ms"] > 0
+
+
+def test_curator_benchmark_reads_the_same_top_both_ways(redis_url: str) -> None:
+    from benchmarks.bench_curator import run as run_curator
+
+    rows = run_curator(size=60, runs=2, redis_url=redis_url)
+    assert [r["case"] for r in rows] == ["rankings (sorted-set ranges)", "whole ledgers (before)"]
+    assert all(r["p50 ms"] > 0 and r["votes"] == 60 for r in rows)
