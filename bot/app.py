@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
@@ -66,6 +67,32 @@ def mark_retries(
     return next()
 
 
+def repeated_field(request: BoltRequest) -> str | None:
+    """A field that a form-encoded body (slash commands, interactivity) holds more than once, or None.
+
+    Slack never repeats one, and readers disagree on which of two wins (Bolt keeps the last, others the
+    first), so a body with two ``user_id`` fields could be checked as one user and run as another.
+    """
+    raw = request.raw_body
+    if not raw or raw.lstrip().startswith("{"):  # JSON (events) or Socket Mode: nothing form-encoded
+        return None
+    seen: set[str] = set()
+    for name, _ in parse_qsl(raw, keep_blank_values=True):
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def refuse_repeated_fields(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Global middleware: a form body with a repeated field gets 400, and no listener sees it."""
+    name = repeated_field(request)
+    if name is not None:
+        logger.warning("refused a signed request whose form body repeats the field %.40r", name)
+        return BoltResponse(status=400, body='{"error": "a field appears twice"}')
+    return next()
+
+
 def retry_handlers() -> list[RetryHandler]:
     """How the Web API client retries.
 
@@ -115,6 +142,7 @@ def build_app(
         listener_executor=background or BoundedExecutor(),
         logger=logging.getLogger("innov.bolt"),
     )
+    app.middleware(refuse_repeated_fields)
     app.middleware(mark_retries)
     handlers.register(app, services)
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.store import Store, Tally
 from knowledge import Answer
@@ -33,6 +34,7 @@ FEEDBACK_CAP = 10_000  # and each ledger keeps at most this many members (the ol
 THREAD_TTL = 7 * 86400  # a thread quiet for a week starts afresh
 QUESTION_KEEP = 300  # characters of a question kept with a vote or a declined question
 NOTE_KEEP = 500  # characters of a curator note ("What was wrong?")
+VALUE_LIMIT = 2000  # characters of a button's value (Slack's limit): a longer AnswerRef value is forged
 REASON_COUNTER = "reason:"  # a 👎's reason counts towards its answer as counter reason:<reason>
 PRIVATE_QUESTION = "(a message, through Find sources: its text is not kept)"
 """What the curator queue shows for a question that was someone's message, not text typed to innov."""
@@ -48,6 +50,22 @@ REASONS: dict[str, str] = {
 """The "What was wrong?" choices, in the order the modal shows them."""
 
 
+# Characters that would break a curator's one line: line and paragraph breaks become ␤; other control
+# characters (terminal escapes among them) and the marks that reorder text (bidi overrides) become �.
+_LINE_BREAKS = {
+    c: "␤" for c in ("\r\n", "\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+}
+_UNSHOWN_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BREAK_RE = re.compile("|".join(re.escape(c) for c in _LINE_BREAKS))
+
+
+def one_line(text: str) -> str:
+    """User text (a question, a note) as one line for a curator: line breaks shown as ␤, tabs as spaces,
+    other control characters as �, so it cannot print lines of its own or move the cursor."""
+    text = _BREAK_RE.sub("␤", text).replace("\t", " ")
+    return _UNSHOWN_RE.sub("�", text)
+
+
 def normalise(question: str) -> str:
     """A question as the curator queue groups it: casefolded, whitespace collapsed, end punctuation dropped."""
     return " ".join(question.casefold().split()).rstrip("?!.").strip()
@@ -61,14 +79,18 @@ M = TypeVar("M", bound=_Frozen)
 
 
 class AnswerRef(_Frozen):
-    """Which answer a vote is about: small enough to ride in a button's value (at most 2,000 characters)."""
+    """Which answer a vote is about: small enough to ride in a button's value (at most 2,000 characters).
 
-    id: str
-    question: str
-    kind: str
-    ref: str = ""
+    It comes back from Slack in a button's value or a modal's metadata, so every field is held to the
+    shape innov writes: a forged value (an outsized one, a ``kind`` carrying mrkdwn) is refused whole.
+    """
+
+    id: str = Field(pattern=r"^[0-9a-f]{1,64}$")
+    question: str = Field(max_length=QUESTION_KEEP)
+    kind: Literal["fact", "passage", "none"]
+    ref: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,200}$")
     """The fact id, else the first source's article id, else empty."""
-    kb_version: str
+    kb_version: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
 
     @classmethod
     def of(cls, answer: Answer, *, private: bool = False) -> AnswerRef:
@@ -98,7 +120,9 @@ class AnswerRef(_Frozen):
 
     @classmethod
     def parse(cls, value: str) -> AnswerRef | None:
-        """Read :meth:`value` back; None for anything else (a forged or truncated value)."""
+        """Read :meth:`value` back; None for anything else (a forged, outsized or truncated value)."""
+        if len(value) > VALUE_LIMIT:  # Slack's own limit on a button's value: nothing longer is read
+            return None
         try:
             return cls.model_validate_json(value)
         except ValidationError:
