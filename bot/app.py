@@ -9,11 +9,12 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RetryHandler
 
 import handlers
 from bot.background import BoundedExecutor
 from bot.settings import Settings
+from bot.slack_api import FairRateLimitHandler
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -96,10 +97,11 @@ def refuse_repeated_fields(request: BoltRequest, next: Callable[[], BoltResponse
 def retry_handlers() -> list[RetryHandler]:
     """How the Web API client retries.
 
-    429 (``Retry-After`` honoured) and connection failures are retried. 5xx is not: Slack may have
-    posted the message before failing, and a retry would post it twice.
+    429 (``Retry-After`` honoured, within ``bot.slack_api``'s limits: never for an automatic reply, one
+    waiting call per channel, a few in all) and connection failures are retried. 5xx is not: Slack may
+    have posted the message before failing, and a retry would post it twice.
     """
-    return [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)]
+    return [ConnectionErrorRetryHandler(max_retry_count=2), FairRateLimitHandler(max_retry_count=3)]
 
 
 def build_client(settings: Settings) -> WebClient:
@@ -130,6 +132,7 @@ def build_app(
     ``background`` runs the lazy listeners; pass one to drain it on shutdown.
     """
     quiet_slack_loggers(settings.log_level)
+    executor = background or BoundedExecutor()
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
         name="innov",
@@ -139,12 +142,12 @@ def build_app(
         token_verification_enabled=False,
         # innov is single-workspace: no OAuth flow even if SLACK_CLIENT_ID/SECRET happen to be set.
         oauth_settings=None,
-        listener_executor=background or BoundedExecutor(),
+        listener_executor=executor,
         logger=logging.getLogger("innov.bolt"),
     )
     app.middleware(refuse_repeated_fields)
     app.middleware(mark_retries)
-    handlers.register(app, services)
+    handlers.register(app, services, executor)
 
     @app.error
     def log_error(error: Exception, body: dict[str, Any]) -> None:

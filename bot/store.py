@@ -40,12 +40,14 @@ REPLICAS_KEY = "replicas"
 REPLICA_KEY = "replica:"
 
 # Token bucket, atomic because Redis runs a script alone. Redis's own clock is used so replicas with
-# drifting clocks share one bucket fairly. The wait is returned as a string: Lua numbers would be
+# drifting clocks share one bucket fairly. A take with a reserve (ARGV[3]) only succeeds while more than
+# that many tokens are left: work that may be shed (automatic replies) never spends the last ones. The wait is returned as a string: Lua numbers would be
 # truncated to integers on the way out. An idle bucket refills completely within ``per`` seconds,
 # after which it is indistinguishable from a missing one, so it expires then.
 TOKEN_BUCKET_LUA = """
 local capacity = tonumber(ARGV[1])
 local per_second = capacity / tonumber(ARGV[2])
+local reserve = tonumber(ARGV[3] or '0')
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
@@ -53,10 +55,10 @@ local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - ts) * per_second)
 local wait = 0
-if tokens >= 1 then
+if tokens >= 1 + reserve then
   tokens = tokens - 1
 else
-  wait = (1 - tokens) / per_second
+  wait = (1 + reserve - tokens) / per_second
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000) + 1000)
@@ -277,8 +279,10 @@ class Store(Protocol):
         """
         ...
 
-    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
-        """Take a token from the bucket ``key`` (``rate`` per ``per`` s); None, or seconds to wait."""
+    def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
+        """Take a token from the bucket ``key`` (``rate`` per ``per`` s); None, or seconds to wait.
+
+        ``reserve``: take one only while more than this many would be left (else wait for them)."""
         ...
 
     def publish(self, channel: str, message: str) -> int:
@@ -449,17 +453,17 @@ class MemoryStore:
         with self._lock:
             return len(self._claims)
 
-    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
+    def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
         per_second = rate / per
         with self._lock:
             now = self._clock()
             tokens, updated = self._buckets.get(key, (float(rate), now))
             tokens = min(float(rate), tokens + max(0.0, now - updated) * per_second)
             wait = None
-            if tokens >= 1:
+            if tokens >= 1 + reserve:
                 tokens -= 1
             else:
-                wait = (1 - tokens) / per_second
+                wait = (1 + reserve - tokens) / per_second
             self._buckets[key] = (tokens, now)
             if len(self._buckets) > self.max_entries:
                 # A bucket idle for ``per`` seconds is full again, the same as no bucket at all.
@@ -796,12 +800,12 @@ class RedisStore:
         self._health.failed("claim", error)
         return None
 
-    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
+    def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
         ok, reply = self._call(
-            "token bucket", lambda: self._bucket(keys=[self.prefix + key], args=[rate, per])
+            "token bucket", lambda: self._bucket(keys=[self.prefix + key], args=[rate, per, reserve])
         )
         if not ok:
-            return self._fallback.take_token(key, rate, per)
+            return self._fallback.take_token(key, rate, per, reserve)
         wait = float(str(reply))
         return wait if wait > 0 else None
 
