@@ -80,7 +80,9 @@ def test_a_question_of_never_seen_words_makes_a_bounded_number_of_speller_search
     for text in (question, question.title(), f"facts {topic}"):
         searches.clear()
         assert bot.slack.slash(text).status == 200
-        assert 0 < len(searches) <= SPELLER_LOOKUPS, (text[:40], len(searches))
+        words = set(text.lower().replace("?", "").split())
+        mine = [w for w in searches if w in words]  # (not another test's knowledge base warming up)
+        assert 0 < len(mine) <= SPELLER_LOOKUPS, (text[:40], len(mine))
 
 
 # -- item 5: auto-replies and public posts are limited; a 429 in one channel starves nobody ----------------
