@@ -201,7 +201,9 @@ def _reload_under_load(server: Server, kb_dir: Path, questions: list[str]) -> di
     # every other article's vectors are reused by content hash.
     article = sorted(p for p in kb_dir.glob("*.md") if p.name[0] not in "0123456789")[0]
     with article.open("a", encoding="utf-8") as text:
-        text.write(f"\nThe benchmark edited this article at {time.time()}. It added one more paragraph here.\n")
+        text.write(
+            f"\nThe benchmark edited this article at {time.time()}. It added one more paragraph here.\n"
+        )
     started = time.perf_counter()
     status, _ = _post(server.port, _signed("reload", ADMIN))
     seconds = float("nan")

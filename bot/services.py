@@ -22,6 +22,7 @@ import gc
 import hashlib
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -53,29 +54,42 @@ from knowledge import (
 logger = logging.getLogger(__name__)
 
 # Store keys (under the store's prefix, ``innov:`` by default) and how long they live.
-ANSWER_KEY = "answer:"  # answer:<kb version>:q:<question> or :h:<sha1>, settings.innov_cache_ttl
+ANSWER_KEY = "answer:"  # answer:<kb version>:exact:<question> or :sha1:<hex>, settings.innov_cache_ttl
 VERSION_KEY = "kb:version"  # the version the fleet was last reloaded to; no expiry
 RELOAD_CHANNEL = "kb:reload"  # pub/sub: {"version": str | null, "origin": replica id | "cli", "request"?}
 OUTCOME_CHANNEL = "kb:reload:outcome:"  # pub/sub per request id: {"replica", "ok", "version", "problems"}
 CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>
 RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would be full again
+CHANNEL_RATE_KEY = "rate:channel:"  # rate:channel:<channel id>: public posts and automatic-reply work
+BACKOFF_KEY = "backoff:"  # backoff:<channel id>: Slack answered 429 for it; expires with its Retry-After
+SHEDDABLE_SHARE = 0.5  # automatic replies never take the last half of a user's or a channel's tokens
 CLAIM_TTL = 86400  # Slack retries an event for minutes; a day is plenty
 THREAD_CLAIM_TTL = 30 * 86400  # threads come back to life; one automatic reply per thread for a month
 REPLICA_TTL = 60  # a replica's record outlives three missed heartbeats
-MAX_PLAIN_KEY = 64  # longer normalised questions are keyed by their sha1
+MAX_PLAIN_KEY = 64  # longer questions are keyed by their sha1
 
 
-def normalise_question(question: str) -> str:
-    """The question as the cache sees it: casefolded, whitespace collapsed."""
-    return " ".join(question.casefold().split())
+def question_key(question: str) -> str:
+    """The question as the answer cache keys it: its whitespace collapsed, nothing else.
+
+    An answer may depend on anything else in the text, capital letters included ("WHATS THE OFFICIAL
+    NAME OF THE 863 PROGRAMME" is understood otherwise than its lower-case form), so the key keeps it all.
+    Whitespace is safe to collapse: the composer's first step collapses it too (``knowledge.text.normalise``).
+    """
+    return " ".join(question.split())
 
 
 def cache_key(version: str, question: str) -> str:
-    """The answer-cache key for ``question`` on knowledge ``version``: a reload always changes it."""
-    text = normalise_question(question)
+    """The answer-cache key for ``question`` on knowledge ``version``: a reload always changes it.
+
+    Two texts share a cached answer only when their :func:`question_key` is the same; long questions are
+    keyed by its sha1. (The ``exact``/``sha1`` tags replace the case-folded ``q``/``h`` keys of earlier
+    releases, so none of those is ever read.)
+    """
+    text = question_key(question)
     if len(text) > MAX_PLAIN_KEY:
-        return f"{ANSWER_KEY}{version}:h:{hashlib.sha1(text.encode()).hexdigest()}"
-    return f"{ANSWER_KEY}{version}:q:{text}"
+        return f"{ANSWER_KEY}{version}:sha1:{hashlib.sha1(text.encode()).hexdigest()}"
+    return f"{ANSWER_KEY}{version}:exact:{text}"
 
 
 def open_knowledge(settings: Settings, *, isolated: bool = False) -> KnowledgeBase:
@@ -231,8 +245,12 @@ class Services:
         metrics.set_knowledge_version(self.kb.version)
 
     # -- answers ---------------------------------------------------------------------------------------
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, *, keep: bool = True, keep_declines: bool = True) -> Answer:
         """One answer, from the cache when this knowledge version already answered the same question.
+
+        A computed answer is cached unless ``keep`` is False (text that is not the asker's own, such as
+        a message "Find sources" was used on: its text is not stored) or it is a decline and
+        ``keep_declines`` is False (automatic replies, which volunteer nothing when declining).
 
         Raises ``QuestionError`` for an empty, binary or far too long question; never fails on Redis.
         """
@@ -247,7 +265,8 @@ class Services:
                 answer = answer.model_copy(update={"question": question})
         else:
             answer = snapshot.answer(question)
-            self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
+            if keep and (keep_declines or answer.answered):
+                self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
         logs.note(
             kind=answer.kind,
             answered=answer.answered,
@@ -298,16 +317,55 @@ class Services:
         return self.claim(f"thread:{channel}:{thread_ts}", THREAD_CLAIM_TTL)
 
     # -- rate limits -----------------------------------------------------------------------------------
-    def check_rate(self, user_id: str) -> float | None:
+    def check_rate(self, user_id: str, *, sheddable: bool = False) -> float | None:
         """Take one of ``user_id``'s tokens (``settings.innov_rate_limit`` a minute, shared by the fleet).
 
         None: allowed. Otherwise the seconds to wait before the next question would be allowed.
+        ``sheddable`` (an automatic reply's work) never takes the last half of the tokens, which stay
+        for what the user asks innov directly.
         """
-        wait = self.store.take_token(RATE_KEY + user_id, self.settings.innov_rate_limit, 60.0)
+        rate = self.settings.innov_rate_limit
+        wait = self.store.take_token(
+            RATE_KEY + user_id, rate, 60.0, rate * SHEDDABLE_SHARE if sheddable else 0.0
+        )
         if wait is not None:
             metrics.RATE_LIMITED.inc()
             logger.debug("rate limit: %s must wait %.1f s", user_id, wait)
         return wait
+
+    def check_channel(self, channel: str, *, sheddable: bool = False) -> float | None:
+        """Take one of ``channel``'s tokens (``settings.innov_channel_rate_limit`` public posts a minute,
+        shared by the fleet): None, or the seconds to wait. ``sheddable`` as for :meth:`check_rate`."""
+        rate = self.settings.innov_channel_rate_limit
+        wait = self.store.take_token(
+            CHANNEL_RATE_KEY + channel, rate, 60.0, rate * SHEDDABLE_SHARE if sheddable else 0.0
+        )
+        if wait is not None:
+            metrics.RATE_LIMITED.inc()
+            logger.debug("channel rate limit: %s must wait %.1f s", channel, wait)
+        return wait
+
+    def back_off(self, channel: str, seconds: float) -> None:
+        """Slack answered 429 for a post to ``channel``: the fleet posts nothing volunteered there for
+        ``seconds`` (its ``Retry-After``)."""
+        logger.warning("Slack rate-limits posts to %s: backing off for %.0f s", channel, seconds)
+        self.store.set(BACKOFF_KEY + channel, "1", max(1, math.ceil(seconds)))
+
+    def backing_off(self, channel: str) -> bool:
+        """Whether posts to ``channel`` are in a 429 back-off (see :meth:`back_off`)."""
+        return self.store.get(BACKOFF_KEY + channel) is not None
+
+    def admit_auto_reply(self, user_id: str, channel: str) -> str | None:
+        """Whether a message in an auto-reply channel may become work (checked before it is queued):
+        None, or why not. The channel must not be in a 429 back-off, and the work takes a token of the
+        author's and one of the channel's, never their last half (:meth:`check_rate`)."""
+        if self.backing_off(channel):
+            return "quiet: Slack is rate-limiting this channel"
+        if self.check_rate(user_id, sheddable=True) is not None:
+            return "quiet: rate limited (user)"
+        if self.check_channel(channel, sheddable=True) is not None:
+            return "quiet: rate limited (channel)"
+        return None
 
     # -- reload ----------------------------------------------------------------------------------------
     def reload(self, user_id: str | None = None) -> ReloadReport:

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     innov_build_seconds: float = Field(default=300.0, gt=0, description="wall-clock limit of a build")
     innov_cache_ttl: int = Field(default=86400, ge=1)
     innov_rate_limit: int = Field(default=10, ge=1, description="questions per user per minute")
+    innov_channel_rate_limit: int = Field(
+        default=20, ge=1, description="public posts (and automatic-reply work) per channel per minute"
+    )
     innov_feedback: bool = Field(
         default=True, description="record votes, declined questions and thread context (on/off)"
     )

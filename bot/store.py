@@ -15,13 +15,14 @@ raises, with ``StoreUnavailable``, so the listener knows to reconnect.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 import redis
@@ -39,12 +40,14 @@ REPLICAS_KEY = "replicas"
 REPLICA_KEY = "replica:"
 
 # Token bucket, atomic because Redis runs a script alone. Redis's own clock is used so replicas with
-# drifting clocks share one bucket fairly. The wait is returned as a string: Lua numbers would be
+# drifting clocks share one bucket fairly. A take with a reserve (ARGV[3]) only succeeds while more than
+# that many tokens are left: work that may be shed (automatic replies) never spends the last ones. The wait is returned as a string: Lua numbers would be
 # truncated to integers on the way out. An idle bucket refills completely within ``per`` seconds,
 # after which it is indistinguishable from a missing one, so it expires then.
 TOKEN_BUCKET_LUA = """
 local capacity = tonumber(ARGV[1])
 local per_second = capacity / tonumber(ARGV[2])
+local reserve = tonumber(ARGV[3] or '0')
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
@@ -52,10 +55,10 @@ local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - ts) * per_second)
 local wait = 0
-if tokens >= 1 then
+if tokens >= 1 + reserve then
   tokens = tokens - 1
 else
-  wait = (1 - tokens) / per_second
+  wait = (1 + reserve - tokens) / per_second
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000) + 1000)
@@ -63,14 +66,80 @@ return tostring(wait)
 """
 
 
-# Ledger (feedback, declined questions): three keys per ledger, written together by one script so a
+# Ledger (feedback, declined questions): four keys per ledger, written together by one script so a
 # reader never sees a member's time without its value. <name>:at is a sorted set (member -> wall-clock
 # time of its last write), <name>:val and <name>:n hashes (member -> value, member -> count). Members
 # older than the retention are dropped, then the oldest beyond the cap; every key expires with the
 # retention, so an idle ledger disappears by itself.
+#
+# Rankings (what /innov stats and the Home tab show) are kept beside, so that reading the top of one
+# never reads the whole ledger. A member written with a tally (ARGV[7], JSON {s: scope, i: item, c:
+# {counter: n}, r: rank counter, note?}) adds its counts to its item's record in <name>:items:<scope>
+# (item -> JSON {v: latest value, at, m: members, c: {counter: total}, note, nm: the note's member}), and
+# the item's total of its rank counter (plus at / 1e10, so the most recent of equal totals comes first)
+# is its score in the sorted set <name>:rank:<scope> (only items whose total is above 0). <name>:t keeps
+# each member's tally, so rewriting, replacing or dropping a member first takes its counts back out. In
+# count mode the member's count is its counter "count". (The scoped keys are named from ARGV[8], the
+# ledger's key prefix, because a member's earlier scope is only known once its tally is read: this
+# needs a single Redis, as innov uses, not Redis Cluster.)
 LEDGER_PUT_LUA = """
 local member, at = ARGV[1], tonumber(ARGV[3])
 local retention, cap = tonumber(ARGV[4]), tonumber(ARGV[5])
+local scoped = ARGV[8]
+
+local function rescore(scope, item, it, rank)
+  local total = it.c[rank] or 0
+  if total > 0 then
+    redis.call('ZADD', scoped .. 'rank:' .. scope, total + it.at / 1e10, item)
+  else
+    redis.call('ZREM', scoped .. 'rank:' .. scope, item)
+  end
+end
+
+local function untally(m)
+  local raw = redis.call('HGET', KEYS[4], m)
+  if not raw then return end
+  redis.call('HDEL', KEYS[4], m)
+  local part = cjson.decode(raw)
+  local items = scoped .. 'items:' .. part.s
+  local found = redis.call('HGET', items, part.i)
+  if not found then return end
+  local it = cjson.decode(found)
+  it.m = it.m - 1
+  if it.m <= 0 then
+    redis.call('HDEL', items, part.i)
+    redis.call('ZREM', scoped .. 'rank:' .. part.s, part.i)
+    return
+  end
+  for name, n in pairs(part.c) do it.c[name] = (it.c[name] or 0) - n end
+  if it.nm == m then
+    it.note = nil
+    it.nm = nil
+  end
+  redis.call('HSET', items, part.i, cjson.encode(it))
+  rescore(part.s, part.i, it, part.r)
+end
+
+local function tally(m, part, value)
+  local items = scoped .. 'items:' .. part.s
+  local found = redis.call('HGET', items, part.i)
+  local it = found and cjson.decode(found) or {m = 0, c = {}}
+  it.m = it.m + 1
+  for name, n in pairs(part.c) do it.c[name] = (it.c[name] or 0) + n end
+  it.v = value
+  it.at = at
+  if part.note then
+    it.note = part.note
+    it.nm = m
+  end
+  redis.call('HSET', items, part.i, cjson.encode(it))
+  rescore(part.s, part.i, it, part.r)
+  redis.call('HSET', KEYS[4], m, cjson.encode(part))
+  redis.call('EXPIRE', items, retention)
+  redis.call('EXPIRE', scoped .. 'rank:' .. part.s, retention)
+end
+
+untally(member)
 redis.call('ZADD', KEYS[1], at, member)
 redis.call('HSET', KEYS[2], member, ARGV[2])
 local n
@@ -80,6 +149,11 @@ else
   redis.call('HSETNX', KEYS[3], member, 1)
   n = tonumber(redis.call('HGET', KEYS[3], member))
 end
+if ARGV[7] ~= '' then
+  local part = cjson.decode(ARGV[7])
+  if ARGV[6] == '1' then part.c['count'] = n end
+  tally(member, part, ARGV[2])
+end
 local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. tostring(at - retention))
 local size = redis.call('ZCARD', KEYS[1]) - #gone
 if size > cap then
@@ -87,13 +161,53 @@ if size > cap then
   gone = over
 end
 for _, old in ipairs(gone) do
+  untally(old)
   redis.call('ZREM', KEYS[1], old)
   redis.call('HDEL', KEYS[2], old)
   redis.call('HDEL', KEYS[3], old)
 end
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], retention) end
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], retention) end
 return n
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How one ledger member counts towards a ranking, so the top of it is read without the whole ledger.
+
+    Members add up under their ``item`` within a ``scope`` (a vote under its answer's id, within the
+    answer's knowledge version; a declined question is its own item). Rewriting a member replaces its
+    part; dropping it (retention, cap) takes its part out.
+    """
+
+    scope: str
+    item: str
+    counts: Mapping[str, int]
+    """This member's part of its item's counters; written with ``count``, its count is counter "count"."""
+    rank: str
+    """The counter whose total orders the items (items whose total is 0 or less are not ranked)."""
+    note: str | None = None
+    """A note shown with the item: the newest note whose member still stands."""
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"s": self.scope, "i": self.item, "c": dict(self.counts), "r": self.rank}
+        if self.note:
+            data["note"] = self.note
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One item at the top of a ledger's ranking (``Store.ledger_top``)."""
+
+    item: str
+    counts: dict[str, int]
+    """Its counters' totals."""
+    value: str
+    """The value its latest member was written with."""
+    at: float
+    """When that was (wall-clock seconds)."""
+    note: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +279,10 @@ class Store(Protocol):
         """
         ...
 
-    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
-        """Take a token from the bucket ``key`` (``rate`` per ``per`` s); None, or seconds to wait."""
+    def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
+        """Take a token from the bucket ``key`` (``rate`` per ``per`` s); None, or seconds to wait.
+
+        ``reserve``: take one only while more than this many would be left (else wait for them)."""
         ...
 
     def publish(self, channel: str, message: str) -> int:
@@ -195,20 +311,48 @@ class Store(Protocol):
 
     # -- ledgers: feedback and declined questions (bot.feedback) ---------------------------------------
     def ledger_put(
-        self, name: str, member: str, value: str, at: float, *, retention: int, cap: int, count: bool = False
+        self,
+        name: str,
+        member: str,
+        value: str,
+        at: float,
+        *,
+        retention: int,
+        cap: int,
+        count: bool = False,
+        tally: Tally | None = None,
     ) -> int:
         """Write ``value`` for ``member`` of ledger ``name`` at wall time ``at``; ``count`` adds one to the
         member's count. Members older than ``retention`` s, then the oldest beyond ``cap``, are dropped.
-        Returns the member's count (1 for a member never counted)."""
+        ``tally``: how the member counts towards its scope's ranking (``ledger_top``); without one, any
+        earlier part of the member is taken out. Returns the member's count (1 for a member never counted)."""
         ...
 
     def ledger_read(self, name: str, since: float, limit: int) -> list[LedgerEntry]:
         """Up to ``limit`` members written at or after wall time ``since``, newest first."""
         ...
 
+    def ledger_top(self, name: str, scope: str, limit: int) -> list[Ranked]:
+        """The ``limit`` items of ``scope`` with the highest totals of their rank counter (the most recent
+        first among equal totals), read from the ranking alone, whatever the ledger's size."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+@dataclass
+class _Item:
+    """One ranked item of the in-process store (the JSON record of LEDGER_PUT_LUA)."""
+
+    rank: str
+    members: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    value: str = ""
+    at: float = 0.0
+    note: str | None = None
+    note_member: str | None = None
 
 
 class _MemorySubscription:
@@ -240,6 +384,8 @@ class MemoryStore:
         self._subscribers: dict[str, list[_MemorySubscription]] = {}
         self._replicas: dict[str, tuple[str, float]] = {}  # replica id -> (version, expiry)
         self._ledgers: dict[str, dict[str, tuple[str, int, float]]] = {}  # name -> member -> (value, n, at)
+        self._parts: dict[str, dict[str, Tally]] = {}  # ledger -> member -> its tally (count filled in)
+        self._ranked: dict[tuple[str, str], dict[str, _Item]] = {}  # (ledger, scope) -> item -> record
         # Claims ("already answered" records) live apart from cached values: trimmed only when they
         # expire, never evicted by cache pressure, or Slack's retry of an old event would be answered again.
         self._claims: dict[str, float] = {}  # key -> expiry on the clock
@@ -307,17 +453,17 @@ class MemoryStore:
         with self._lock:
             return len(self._claims)
 
-    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
+    def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
         per_second = rate / per
         with self._lock:
             now = self._clock()
             tokens, updated = self._buckets.get(key, (float(rate), now))
             tokens = min(float(rate), tokens + max(0.0, now - updated) * per_second)
             wait = None
-            if tokens >= 1:
+            if tokens >= 1 + reserve:
                 tokens -= 1
             else:
-                wait = (1 - tokens) / per_second
+                wait = (1 + reserve - tokens) / per_second
             self._buckets[key] = (tokens, now)
             if len(self._buckets) > self.max_entries:
                 # A bucket idle for ``per`` seconds is full again, the same as no bucket at all.
@@ -364,20 +510,63 @@ class MemoryStore:
         with self._lock:
             self._subscribers.clear()
 
-    # -- ledgers -------------------------------------------------------------------------------------
+    # -- ledgers (the same rules as LEDGER_PUT_LUA) ---------------------------------------------------
     def ledger_put(
-        self, name: str, member: str, value: str, at: float, *, retention: int, cap: int, count: bool = False
+        self,
+        name: str,
+        member: str,
+        value: str,
+        at: float,
+        *,
+        retention: int,
+        cap: int,
+        count: bool = False,
+        tally: Tally | None = None,
     ) -> int:
         with self._lock:
             ledger = self._ledgers.setdefault(name, {})
+            self._untally(name, member)
             _, n, _ = ledger.pop(member, ("", 0, 0.0))  # re-inserted last: dict order is write order
             n = n + 1 if count else max(n, 1)
             ledger[member] = (value, n, at)
-            for old in [m for m, (_, _, t) in ledger.items() if t < at - retention]:
-                del ledger[old]
-            for old in list(ledger)[: max(len(ledger) - cap, 0)]:
+            if tally is not None:
+                if count:
+                    tally = replace(tally, counts={**tally.counts, "count": n})
+                self._tally(name, member, tally, value, at)
+            gone = [m for m, (_, _, t) in ledger.items() if t < at - retention]
+            if len(ledger) - len(gone) > cap:
+                gone = list(ledger)[: len(ledger) - cap]
+            for old in gone:
+                self._untally(name, old)
                 del ledger[old]
             return n
+
+    def _untally(self, name: str, member: str) -> None:
+        part = self._parts.get(name, {}).pop(member, None)
+        if part is None:
+            return
+        items = self._ranked.get((name, part.scope), {})
+        item = items.get(part.item)
+        if item is None:
+            return
+        item.members -= 1
+        if item.members <= 0:
+            del items[part.item]
+            return
+        for counter, n in part.counts.items():
+            item.counts[counter] = item.counts.get(counter, 0) - n
+        if item.note_member == member:
+            item.note, item.note_member = None, None
+
+    def _tally(self, name: str, member: str, part: Tally, value: str, at: float) -> None:
+        item = self._ranked.setdefault((name, part.scope), {}).setdefault(part.item, _Item(part.rank))
+        item.members += 1
+        for counter, n in part.counts.items():
+            item.counts[counter] = item.counts.get(counter, 0) + n
+        item.value, item.at, item.rank = value, at, part.rank
+        if part.note:
+            item.note, item.note_member = part.note, member
+        self._parts.setdefault(name, {})[member] = part
 
     def ledger_read(self, name: str, since: float, limit: int) -> list[LedgerEntry]:
         with self._lock:
@@ -385,6 +574,19 @@ class MemoryStore:
         found = [LedgerEntry(m, v, n, t) for m, (v, n, t) in items if t >= since]
         found.sort(key=lambda e: e.at, reverse=True)
         return found[:limit]
+
+    def ledger_top(self, name: str, scope: str, limit: int) -> list[Ranked]:
+        with self._lock:
+            found = [
+                (record.counts.get(record.rank, 0), record.at, item, record)
+                for item, record in (self._ranked.get((name, scope)) or {}).items()
+            ]
+            ranked = [
+                Ranked(item, dict(record.counts), record.value, record.at, record.note)
+                for total, _, item, record in sorted(found, key=lambda f: (f[0], f[1]), reverse=True)
+                if total > 0
+            ]
+        return ranked[:limit]
 
 
 class _Health:
@@ -598,12 +800,12 @@ class RedisStore:
         self._health.failed("claim", error)
         return None
 
-    def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
+    def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
         ok, reply = self._call(
-            "token bucket", lambda: self._bucket(keys=[self.prefix + key], args=[rate, per])
+            "token bucket", lambda: self._bucket(keys=[self.prefix + key], args=[rate, per, reserve])
         )
         if not ok:
-            return self._fallback.take_token(key, rate, per)
+            return self._fallback.take_token(key, rate, per, reserve)
         wait = float(str(reply))
         return wait if wait > 0 else None
 
@@ -664,25 +866,59 @@ class RedisStore:
 
     # -- ledgers -------------------------------------------------------------------------------------
     def _ledger_keys(self, name: str) -> list[str]:
-        return [f"{self.prefix}{name}:at", f"{self.prefix}{name}:val", f"{self.prefix}{name}:n"]
+        return [f"{self.prefix}{name}:{part}" for part in ("at", "val", "n", "t")]
 
     def ledger_put(
-        self, name: str, member: str, value: str, at: float, *, retention: int, cap: int, count: bool = False
+        self,
+        name: str,
+        member: str,
+        value: str,
+        at: float,
+        *,
+        retention: int,
+        cap: int,
+        count: bool = False,
+        tally: Tally | None = None,
     ) -> int:
+        args: list[str | int] = [member, value, repr(at), retention, cap, int(count)]
+        args += [tally.to_json() if tally else "", f"{self.prefix}{name}:"]
         ok, reply = self._call(
-            "ledger put",
-            lambda: self._ledger_put(
-                keys=self._ledger_keys(name), args=[member, value, repr(at), retention, cap, int(count)]
-            ),
+            "ledger put", lambda: self._ledger_put(keys=self._ledger_keys(name), args=args)
         )
         if not ok:  # kept in-process until Redis is back, so the click is not lost for this replica
             return self._fallback.ledger_put(
-                name, member, value, at, retention=retention, cap=cap, count=count
+                name, member, value, at, retention=retention, cap=cap, count=count, tally=tally
             )
         return int(str(reply))
 
+    def ledger_top(self, name: str, scope: str, limit: int) -> list[Ranked]:
+        scoped = f"{self.prefix}{name}:"
+
+        def read() -> list[Ranked]:
+            items: Any = self.client.zrevrange(f"{scoped}rank:{scope}", 0, max(limit, 1) - 1)
+            if not items:
+                return []
+            records: Any = self.client.hmget(f"{scoped}items:{scope}", items)
+            ranked = []
+            for item, raw in zip(items, records, strict=True):
+                if raw is None:
+                    continue
+                record = json.loads(raw)
+                counts = {str(k): int(v) for k, v in (record.get("c") or {}).items()}
+                ranked.append(
+                    Ranked(
+                        str(item), counts, str(record.get("v", "")), float(record["at"]), record.get("note")
+                    )
+                )
+            return ranked
+
+        ok, found = self._call("ledger top", read)
+        if not ok or found is None:
+            return self._fallback.ledger_top(name, scope, limit)
+        return found
+
     def ledger_read(self, name: str, since: float, limit: int) -> list[LedgerEntry]:
-        at_key, val_key, n_key = self._ledger_keys(name)
+        at_key, val_key, n_key, _ = self._ledger_keys(name)
 
         def read() -> list[LedgerEntry]:
             raw: Any = self.client.zrevrangebyscore(
