@@ -12,12 +12,19 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
+
+# Every test's knowledge build (in-process, or in an `innov serve` it starts) reuses the sentences another
+# test already embedded, by content hash, instead of embedding the seeds again (seconds each).
+os.environ.setdefault(
+    "INNOV_VECTOR_DIR", os.path.join(tempfile.gettempdir(), f"innov-test-vectors-{os.getuid()}")
+)
 
 NO_REDIS = (
     "NO REDIS FOR THE REDIS TESTS: set INNOV_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/9) "

@@ -136,6 +136,7 @@ def test_embeddings_are_reused_across_a_reload_that_leaves_an_article_unchanged(
             return real.encode_one(text)
 
     monkeypatch.setattr(base, "default_embedder", lambda: Recording())
+    monkeypatch.delenv("INNOV_VECTOR_DIR", raising=False)  # beside this test's own index
     kb = write_kb(tmp_path / "kb")
     index = tmp_path / "index"
     base.build_and_save(kb, index)
