@@ -1123,10 +1123,11 @@ class Composer:
                 why = "no candidate agrees with the question's names, places and source"
             return Decision(q, None, 0.0, False, self.related(q), why)
         candidates.sort(key=lambda c: -c.rank_score)
-        best = self._fact_for(candidates[0], candidates)
+        best = self._fact_for(q, candidates[0])
         # The runner-up is the best candidate that does not say the same thing again (a window holding
         # the best sentence, the passage a fact quotes): how clearly the best answer stands out.
-        runner_up = next((c for c in candidates[1:] if not self._same_content(c, best)), None)
+        # (From every candidate but the best: the window a fact took the place of is one.)
+        runner_up = next((c for c in candidates if c is not best and not self._same_content(c, best)), None)
         margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
         best = best.described()
         extra = {
@@ -1144,25 +1145,58 @@ class Composer:
             best = self.materialise(best)
         return Decision(q, best, probability, answer, () if answer else self.related(q), reason)
 
-    def _fact_for(self, best: Candidate, candidates: Sequence[Candidate]) -> Candidate:
-        """A fact candidate quoting the best window's sentences, in its place: a curated fact is preferred to
-        a passage saying the same thing (its sentence is written to answer, and it carries its as-of year)."""
-        if best.kind == "fact":
-            # Two facts stating one figure (from two articles) are one answer: the curator's first says it.
-            first = self._first_of_figure[best.ref[0]]
-            return next((c for c in candidates if c.kind == "fact" and c.ref[0] == first), best)
-        if best.ref[1] == -1 or not self._segment_facts:
+    def _agreeing_facts(self, q: Question, dense: DenseHits | None) -> list[tuple[int, _Traits, float]]:
+        """(fact, traits, retrieval score relative to the best) of the retrieved facts that agree with the
+        question's names and places: BM25's, and the facts nearest in meaning (with their own BM25 score)."""
+        facts: list[tuple[int, _Traits, float]] = []
+        if self.fact_index is None:
+            return facts
+        hits = self._fact_hits(q.terms)
+        top = hits[0].score if hits else 1.0
+        found = {hit.doc for hit in hits}
+        near = self._scored(self.fact_index, q.terms, dense.top_facts if dense else (), found)
+        for hit in (*hits, *near):
+            traits = self._fact_traits[hit.doc]
+            if q.article is not None and self.facts[hit.doc].source != q.article:
+                continue
+            if self._agrees(q, traits.tokens):
+                facts.append((hit.doc, traits, hit.score / top))
+        return facts
+
+    def _fact_for(self, q: Question, best: Candidate) -> Candidate:
+        """A retrieved fact saying what the best candidate says, in its place: a curated fact is preferred to
+        a passage saying the same thing (its sentence is written to answer, and it carries its as-of year),
+        and of two facts stating one figure the curator's first. Read from the retrieved facts, not from the
+        candidates, so pruning cannot change it."""
+        if best.ref[1] == -1:
             return best
-        doc, start, end = best.ref
-        first = int(self._sentences.seg_ptr[doc]) + 1
-        quoting = {f for s in range(first + start, first + end) for f in self._segment_facts.get(s, ())}
-        facts = [c for c in candidates if c.kind == "fact"]
-        if not quoting and facts:
-            # Or a fact stating the figure the window states ("11th", "463,000"): another article's words.
-            text = self.materialise(best).text
-            quoting = {c.ref[0] for c in facts if _states(text, self.facts[c.ref[0]].value)}
-        found = next((c for c in facts if c.ref[0] in quoting), best)
-        return self._fact_for(found, candidates) if found is not best else best
+        dense = self._dense_hits(q.meaning, q.article)
+        pool = {fact: (traits, bm25) for fact, traits, bm25 in self._agreeing_facts(q, dense)}
+        if best.kind == "fact":
+            chosen = {self._first_of_figure[best.ref[0]]} - {best.ref[0]}
+        else:
+            doc, start, end = best.ref
+            first = int(self._sentences.seg_ptr[doc]) + 1
+            chosen = {f for s in range(first + start, first + end) for f in self._segment_facts.get(s, ())}
+            if not chosen & pool.keys():
+                # Or a fact stating the figure the window states ("11th", "463,000"): another article's words.
+                text = self.materialise(best).text
+                chosen = {f for f in pool if _states(text, self.facts[f].value)}
+        if not chosen & pool.keys():
+            return best
+        base = dict(best.features) if best.values else {}
+        stated = max(
+            (
+                self._describe(
+                    q, "fact", (f, 0, 0), pool[f][0], _EMPTY, pool[f][1], base, float(dense.facts[f])
+                )
+                if dense is not None
+                else self._describe(q, "fact", (f, 0, 0), pool[f][0], _EMPTY, pool[f][1], base)
+                for f in sorted(chosen & pool.keys())
+            ),
+            key=lambda c: c.rank_score,  # (the best ranked; at equal scores the first in file order)
+        )
+        return self._fact_for(q, stated) if best.kind != "fact" else stated
 
     def _veto(self, q: Question, best: Candidate) -> str:
         """The hard gate the best candidate fails, whatever its probability ("" when none)."""
@@ -1267,19 +1301,7 @@ class Composer:
             "type_asked": float(q.wants is not None),
             "entities": float(len(q.entities) + len(q.names)),
         }
-        facts: list[tuple[int, _Traits, float]] = []  # (fact, traits, retrieval score): those agreeing
-        if self.fact_index is not None:
-            hits = self._fact_hits(q.terms)
-            top = hits[0].score if hits else 1.0
-            # The facts nearest in meaning join the lexical ones (with their own BM25 score, maybe 0).
-            found = {hit.doc for hit in hits}
-            near = self._scored(self.fact_index, q.terms, dense.top_facts if dense else (), found)
-            for hit in (*hits, *near):
-                traits = self._fact_traits[hit.doc]
-                if q.article is not None and self.facts[hit.doc].source != q.article:
-                    continue
-                if self._agrees(q, traits.tokens):
-                    facts.append((hit.doc, traits, hit.score / top))
+        facts = self._agreeing_facts(q, dense)
         hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
         if dense is not None:
