@@ -18,6 +18,7 @@ from tests.reliability.serving import (
     Served,
     SlowClients,
     declared_body_response,
+    post,
     signed_slash_latency,
     start_serve,
 )
@@ -84,6 +85,29 @@ def test_no_body_reaches_a_log_at_info_in_process(bot: Running, caplog: pytest.L
     assert any(r.name == "innov.request" and r.levelno == logging.INFO for r in caplog.records)
     assert all(MARKER not in record.getMessage() for record in caplog.records)
     assert all(MARKER not in str(record.__dict__) for record in caplog.records)
+
+
+def log_levels(log: str) -> list[str]:
+    """The level of every JSON log line ``innov serve`` wrote."""
+    return [json.loads(line).get("level", "?") for line in log.splitlines() if line.startswith("{")]
+
+
+def test_unsigned_non_utf8_bodies_get_401_and_at_most_one_warning(served: Served) -> None:
+    # A fake v0= signature, a fresh timestamp and bytes that are not UTF-8 (issue 21, item 9).
+    for _ in range(50):
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        }
+        status, _, _ = post(served.port, b"\xff" * 10, headers)
+        assert status == 401
+    assert signed_slash_latency(served.port)[0] == 200
+    time.sleep(0.3)
+    log = served.log()
+    levels = log_levels(log)
+    assert "Traceback" not in log and "ERROR" not in levels, log[-2000:]
+    assert levels.count("WARNING") <= 1
 
 
 @pytest.mark.parametrize("timestamp", ["abc", "1.5e9", "", " 1700000000", "99999999999999999999", "-5"])
