@@ -164,7 +164,7 @@ class InnovWSGI(HealthWSGI):
             parsed = parse_body(raw.decode("utf-8"), environ.get("CONTENT_TYPE"))
         except (ValueError, RecursionError):  # JSON/UTF-8 errors are ValueErrors; deep nesting recurses
             parsed = None
-        if isinstance(parsed, dict):
+        if isinstance(parsed, dict) and _slack_shaped(parsed):
             environ["wsgi.input"] = io.BytesIO(raw)
             environ["CONTENT_LENGTH"] = str(len(raw))
             try:
@@ -186,6 +186,26 @@ def _signed(secret: bytes, timestamp: str, raw: bytes, signature: str) -> bool:
     """
     expected = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
     return hmac.compare_digest(("v0=" + expected).encode(), signature.encode("utf-8", "replace"))
+
+
+def _slack_shaped(body: dict[str, Any]) -> bool:
+    """Whether the fields Bolt routes on have the shapes Slack sends: ``event`` and ``view`` objects,
+    ``actions`` a non-empty list of objects whose ids are strings. Bolt indexes them before any listener
+    runs, so another shape (``actions: []``, ``event: [1]``) would fail inside it as a 500."""
+    if "event" in body and not isinstance(body["event"], dict):
+        return False
+    if "view" in body and not isinstance(body["view"], dict):
+        return False
+    if "actions" in body:
+        actions = body["actions"]
+        if not isinstance(actions, list) or not actions:
+            return False
+        for action in actions:
+            if not isinstance(action, dict):
+                return False
+            if any(not isinstance(action.get(k, ""), str) for k in ("action_id", "block_id", "value")):
+                return False
+    return True
 
 
 def _respond(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
