@@ -222,6 +222,7 @@ class Services:
         self._listening = threading.Event()
         self._thread: threading.Thread | None = None
         metrics.set_knowledge_version(self.kb.version)
+        metrics.set_knowledge_problems(len(self.kb.problems))
 
     # -- answers ---------------------------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
@@ -355,10 +356,12 @@ class Services:
             started = time.perf_counter()
             try:
                 report = self.kb.reload()
-            except KnowledgeLoadError:
+            except KnowledgeLoadError as exc:
                 metrics.RELOADS.labels(outcome="error").inc()
+                metrics.set_knowledge_problems(len(exc.problems))
                 raise
             metrics.RELOADS.labels(outcome="ok").inc()
+            metrics.set_knowledge_problems(0)
             metrics.RELOAD_SECONDS.observe(time.perf_counter() - started)
             metrics.set_knowledge_version(report.new_version)
         return report

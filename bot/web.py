@@ -3,7 +3,8 @@
 | route | method | answers |
 |---|---|---|
 | ``/slack/events`` | POST | commands, events, interactivity via Bolt (413: too large, 401: bad signature) |
-| ``/healthz`` | GET | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...}}`` |
+| ``/healthz`` | GET | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...}}``, and |
+| | | ``"kb_problems": <count>`` while the files on disk do not load |
 | ``/metrics`` | GET | Prometheus text |
 | anything else | | 404 |
 """
@@ -99,8 +100,11 @@ class HealthWSGI:
             "redis": self.services.redis_status(),
             "replicas": self.services.replicas(),
         }
-        if self.services.kb.problems:  # files on disk that did not load while the last good index serves
-            body["kb_problems"] = [str(p) for p in self.services.kb.problems]
+        # Problems of the files on disk while the last good index serves: a count (every worker's, the most
+        # recent), never their paths or text, which go to the log and to the admin who reloaded.
+        problems = metrics.knowledge_problems(len(self.services.kb.problems))
+        if problems:
+            body["kb_problems"] = problems
         return _respond(start_response, "200 OK", json.dumps(body).encode(), "application/json")
 
     def _metrics(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
