@@ -28,6 +28,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
@@ -121,9 +122,13 @@ end
 return 0
 """
 
-CLAIM_TIMEOUT = 1.0
-"""Seconds a claim waits for Redis per attempt (two attempts). Claims run after the ack, so they can wait;
-a slow Redis answered late must not count as a win, as a 100 ms timeout once did."""
+CLAIM_WINDOW = 5.0
+"""Seconds a claim waits for Redis's answer (claims run after the ack, so they can wait). An answer within
+it is exact: the owner hears it owns the claim (a late-applied attempt carries its token), the others hear
+they do not, so each message gets one reply. Without an answer the outcome is unknown (``RedisStore.claim``).
+"""
+CLAIM_CONNECT_TIMEOUT = 1.0
+"""Seconds a claim waits to connect: a Redis that is not there is not waited for."""
 
 
 class StoreUnavailable(Exception):
@@ -161,7 +166,7 @@ class Store(Protocol):
         """Claim ``key`` for ``ttl`` seconds (SET NX EX); True for exactly one caller.
 
         ``retry``: the delivery is Slack's retry of one already sent, so when the shared store cannot
-        say who owns it, it is not claimed (better no second reply than a duplicate).
+        have recorded anyone's claim, it is not claimed (the first delivery was answered).
         """
         ...
 
@@ -477,12 +482,15 @@ class _RedisSubscription:
             logger.debug("error closing a Redis subscription", exc_info=True)
 
 
-def _redis_client(url: str, timeout: float, health_check_interval: float) -> redis.Redis:
-    """A redis-py client whose every connect and reply is bounded by ``timeout``."""
+def _redis_client(
+    url: str, timeout: float, health_check_interval: float, connect_timeout: float | None = None
+) -> redis.Redis:
+    """A redis-py client whose every reply is bounded by ``timeout``, and every connect by
+    ``connect_timeout`` (``timeout`` unless given)."""
     return redis.Redis.from_url(
         url,
         socket_timeout=timeout,
-        socket_connect_timeout=timeout,
+        socket_connect_timeout=timeout if connect_timeout is None else connect_timeout,
         health_check_interval=health_check_interval,
         # One immediate retry on a broken connection (a pooled socket Redis closed while restarting)
         # reconnects; no retry on a timeout, which would only double the wait.
@@ -502,14 +510,16 @@ class RedisStore:
         timeout: float = 0.1,
         health_check_interval: int = 10,
         retry_after: float = 1.0,
-        claim_timeout: float = CLAIM_TIMEOUT,
+        claim_window: float = CLAIM_WINDOW,
+        claim_timeout: float | None = None,
     ) -> None:
         """Connect lazily to ``url``.
 
         ``timeout`` bounds every connect and every reply; ``health_check_interval`` makes a connection
         idle that long PING before use, so a dead socket is noticed and replaced; ``retry_after`` is how
-        long Redis is left alone after a failure before a request tries it again. ``claim_timeout`` bounds
-        each of a claim's two attempts, on a connection pool of their own.
+        long Redis is left alone after a failure before a request tries it again. A claim asks Redis for
+        up to ``claim_window`` seconds, on a connection pool of its own, each attempt waiting up to
+        ``claim_timeout`` (the whole window unless given).
         """
         self.prefix = prefix
         self.client = _redis_client(url, timeout, health_check_interval)
@@ -524,7 +534,13 @@ class RedisStore:
         # Claims wait longer than cache reads, so they use their own connections (socket timeouts are
         # per connection) and their own view of Redis's health: a cache read timing out must not make a
         # claim skip Redis and win in-process while another replica wins in Redis.
-        self.claim_client = _redis_client(url, claim_timeout, health_check_interval)
+        self.claim_window = claim_window
+        self.claim_client = _redis_client(
+            url,
+            claim_window if claim_timeout is None else claim_timeout,
+            health_check_interval,
+            connect_timeout=min(CLAIM_CONNECT_TIMEOUT, claim_window),
+        )
         self._claim_health = _Health(self.where, retry_after, quiet=True)
         self._claim_script = self.claim_client.register_script(CLAIM_LUA)
 
@@ -569,34 +585,55 @@ class RedisStore:
         # still recognised, and one already claimed here needs no round trip.
         if not self._fallback.claim(key, ttl):
             return False
-        won = self._claim_in_redis(key, ttl)
+        won, maybe_ours = self._claim_in_redis(key, ttl)
         if won is not None:
             return won
-        # Redis cannot say who owns it. A first delivery is answered on the in-process claim (an answer
-        # matters more than a rare duplicate); Slack's retry was probably answered already: drop it.
-        if retry:
+        # Redis did not say who owns it within the window. A lost reply is worse than a duplicate: a first
+        # delivery is answered on the in-process claim, and so is Slack's retry when our claim may have
+        # reached Redis (it timed out), since the first delivery may then have found it ours and stayed
+        # quiet. A retry whose claim never reached Redis (refused) is not: the first delivery, wherever it
+        # went, was answered on its own in-process claim.
+        if retry and not maybe_ours:
             logger.warning("Redis unreachable: a retried delivery (%s) is not answered again", key)
-        return not retry
+            return False
+        logger.warning(
+            "Redis did not answer a claim (%s) within %.0f s: answering, a duplicate reply is possible",
+            key,
+            self.claim_window,
+        )
+        return True
 
-    def _claim_in_redis(self, key: str, ttl: int) -> bool | None:
-        """Whether this caller owns ``key`` in Redis: two attempts, or None if Redis did not answer."""
+    def _claim_in_redis(self, key: str, ttl: int) -> tuple[bool | None, bool]:
+        """Whether this caller owns ``key`` in Redis (None if Redis did not answer within the claim window),
+        and whether Redis may have recorded it as ours all the same (an attempt timed out).
+
+        Every attempt carries the same token, so one that Redis applied after we stopped waiting still
+        counts as ours when a later attempt reads it back.
+        """
         if not self._claim_health.worth_trying():
-            return None
+            return None, False
         token = uuid.uuid4().hex
-        error: Exception | None = None
-        for _ in range(2):
+        deadline = time.monotonic() + self.claim_window
+        maybe_ours = False
+        error: RedisError
+        while True:
             try:
                 won = self._claim_script(keys=[self.prefix + key], args=[token, ttl])
-            except RedisError as exc:
+            except RedisTimeoutError as exc:  # slow: the attempt may still be applied
+                maybe_ours, error = True, exc
+                if time.monotonic() < deadline:
+                    continue
+            except RedisError as exc:  # refused or broken (redis-py already reconnected once)
                 error = exc
-                continue
-            self._claim_health.succeeded()
-            self._health.succeeded()
-            return bool(int(str(won)))
-        assert error is not None
+            else:
+                self._claim_health.succeeded()
+                self._health.succeeded()
+                return bool(int(str(won))), True
+            break
+        # Left alone for ``retry_after`` now: during an outage, claims do not each wait out the window.
         self._claim_health.failed("claim", error)
         self._health.failed("claim", error)
-        return None
+        return None, maybe_ours
 
     def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
         ok, reply = self._call(
