@@ -15,6 +15,7 @@ raises, with ``StoreUnavailable``, so the listener knows to reconnect.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -108,6 +109,99 @@ class LedgerEntry:
     """Wall-clock seconds (``time.time()``) of the member's last write."""
 
 
+@dataclass(frozen=True, slots=True)
+class FleetVersion:
+    """What the fleet's version record says to serve: a knowledge version (content hash) and its generation,
+    a number that grows each time the fleet moves to a version, so "newer" means a higher generation."""
+
+    version: str
+    generation: int
+
+    def to_json(self) -> str:
+        return json.dumps({"version": self.version, "generation": self.generation})
+
+    @classmethod
+    def parse(cls, raw: str | None) -> FleetVersion | None:
+        """The record stored as JSON; a bare version (written by an older innov) is generation 0."""
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("version"), str):
+            generation = data.get("generation")
+            return cls(data["version"], generation if isinstance(generation, int) else 0)
+        return cls(raw, 0)
+
+
+def next_fleet_version(
+    current: FleetVersion | None,
+    recorded: int | None,
+    newest: int,
+    version: str,
+    *,
+    force: bool,
+    known: int,
+    built_here: bool,
+) -> FleetVersion | None:
+    """The fleet's new version record when ``version`` should take it, else None (``Store.advance_version``).
+
+    ``current`` is the record, ``recorded`` the generation the fleet once gave ``version`` (None: never),
+    ``newest`` the highest generation ever recorded. ``VERSION_LUA`` is the same rule inside Redis.
+    """
+    if current is not None and current.version == version:
+        return None
+    generation = current.generation if current is not None else 0
+    takes = (
+        force
+        or current is None
+        or (built_here and recorded is None)  # files edited since the last reload: a newer build
+        or known > generation  # the record went back (Redis lost its data): what we knew was newer
+    )
+    if not takes:
+        return None
+    return FleetVersion(version, max(generation, newest, known) + 1)
+
+
+# ``next_fleet_version`` in Redis, atomic: KEYS[1] the record (JSON), KEYS[2] the history (sorted set:
+# version -> the generation it was recorded at). ARGV: version, force, known, built here, history cap.
+VERSION_LUA = """
+local raw = redis.call('GET', KEYS[1])
+local current, generation = false, 0
+if raw then
+  local ok, record = pcall(cjson.decode, raw)
+  if ok and type(record) == 'table' and type(record.version) == 'string' then
+    current = record.version
+    generation = tonumber(record.generation) or 0
+  else
+    current = raw
+  end
+end
+local version, known = ARGV[1], tonumber(ARGV[3])
+if current == version then
+  return {current, tostring(generation)}
+end
+local takes = ARGV[2] == '1' or not current or known > generation
+if not takes and ARGV[4] == '1' then
+  takes = not redis.call('ZSCORE', KEYS[2], version)
+end
+if not takes then
+  return {current, tostring(generation)}
+end
+local top = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local newest = tonumber(top[2]) or 0
+generation = math.max(generation, newest, known) + 1
+redis.call('SET', KEYS[1], cjson.encode({version = version, generation = generation}))
+redis.call('ZADD', KEYS[2], generation, version)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1 - tonumber(ARGV[5]))
+return {version, tostring(generation)}
+"""
+
+VERSION_HISTORY = 1000
+"""How many versions the fleet remembers the generation of (``kb:versions``)."""
+
+
 # A claim that can be retried safely: the first attempt may have been applied by Redis after our read
 # timed out, so a retry that finds our own token there has still won. Returns 1 when ``token`` owns the key.
 CLAIM_LUA = """
@@ -172,6 +266,18 @@ class Store(Protocol):
 
     def take_token(self, key: str, rate: int, per: float = 60.0) -> float | None:
         """Take a token from the bucket ``key`` (``rate`` per ``per`` s); None, or seconds to wait."""
+        ...
+
+    def advance_version(
+        self, key: str, history: str, version: str, *, force: bool, known: int = 0, built_here: bool = False
+    ) -> FleetVersion | None:
+        """Move the fleet's version record ``key`` to ``version`` if it should (``next_fleet_version``),
+        atomically, keeping each version's generation in ``history``; the record afterwards, or None when
+        the store cannot be reached.
+
+        ``force``: an explicit reload reached ``version``. ``known``: the generation the caller had for it
+        (0: none). ``built_here``: the caller loaded it from its own files (not from the record).
+        """
         ...
 
     def publish(self, channel: str, message: str) -> int:
@@ -245,6 +351,7 @@ class MemoryStore:
         self._subscribers: dict[str, list[_MemorySubscription]] = {}
         self._replicas: dict[str, tuple[str, float]] = {}  # replica id -> (version, expiry)
         self._ledgers: dict[str, dict[str, tuple[str, int, float]]] = {}  # name -> member -> (value, n, at)
+        self._versions: dict[str, dict[str, int]] = {}  # version history -> version -> generation
         # Claims ("already answered" records) live apart from cached values: trimmed only when they
         # expire, never evicted by cache pressure, or Slack's retry of an old event would be answered again.
         self._claims: dict[str, float] = {}  # key -> expiry on the clock
@@ -328,6 +435,29 @@ class MemoryStore:
                 # A bucket idle for ``per`` seconds is full again, the same as no bucket at all.
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < per}
             return wait
+
+    def advance_version(
+        self, key: str, history: str, version: str, *, force: bool, known: int = 0, built_here: bool = False
+    ) -> FleetVersion | None:
+        with self._lock:
+            current = FleetVersion.parse(self._live(key, self._clock()))
+            seen = self._versions.setdefault(history, {})
+            record = next_fleet_version(
+                current,
+                seen.get(version),
+                max(seen.values(), default=0),
+                version,
+                force=force,
+                known=known,
+                built_here=built_here,
+            )
+            if record is None:
+                return current
+            self._put(key, record.to_json(), None, self._clock())
+            seen[version] = record.generation
+            for old in sorted(seen, key=seen.__getitem__)[: max(len(seen) - VERSION_HISTORY, 0)]:
+                del seen[old]
+            return record
 
     def publish(self, channel: str, message: str) -> int:
         with self._lock:
@@ -531,6 +661,7 @@ class RedisStore:
         self._fallback = MemoryStore()
         self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
         self._ledger_put = self.client.register_script(LEDGER_PUT_LUA)
+        self._advance_version = self.client.register_script(VERSION_LUA)
         # Claims wait longer than cache reads, so they use their own connections (socket timeouts are
         # per connection) and their own view of Redis's health: a cache read timing out must not make a
         # claim skip Redis and win in-process while another replica wins in Redis.
@@ -643,6 +774,20 @@ class RedisStore:
             return self._fallback.take_token(key, rate, per)
         wait = float(str(reply))
         return wait if wait > 0 else None
+
+    def advance_version(
+        self, key: str, history: str, version: str, *, force: bool, known: int = 0, built_here: bool = False
+    ) -> FleetVersion | None:
+        ok, reply = self._call(
+            "version",
+            lambda: self._advance_version(
+                keys=[self.prefix + key, self.prefix + history],
+                args=[version, int(force), known, int(built_here), VERSION_HISTORY],
+            ),
+        )
+        if not ok or not isinstance(reply, list) or len(reply) != 2:
+            return None
+        return FleetVersion(str(reply[0]), int(reply[1]))
 
     def publish(self, channel: str, message: str) -> int:
         _, reached = self._call("PUBLISH", lambda: self.client.publish(self.prefix + channel, message))
