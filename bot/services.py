@@ -515,7 +515,7 @@ class Services:
             and (self._generation is None or fleet.generation > self._generation)
             and fleet.version != self._caught_up_to
         ):
-            if self._built_here:
+            if self._built_here and self._generation is None:  # started over files the fleet moved past
                 logger.warning(
                     "the knowledge files here give %s, a version the fleet has since replaced with %s "
                     "(generation %d): serving the fleet's; `innov reload` makes these files the fleet's",
