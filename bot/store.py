@@ -29,6 +29,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
@@ -221,6 +222,99 @@ class LedgerEntry:
     """Wall-clock seconds (``time.time()``) of the member's last write."""
 
 
+@dataclass(frozen=True, slots=True)
+class FleetVersion:
+    """What the fleet's version record says to serve: a knowledge version (content hash) and its generation,
+    a number that grows each time the fleet moves to a version, so "newer" means a higher generation."""
+
+    version: str
+    generation: int
+
+    def to_json(self) -> str:
+        return json.dumps({"version": self.version, "generation": self.generation})
+
+    @classmethod
+    def parse(cls, raw: str | None) -> FleetVersion | None:
+        """The record stored as JSON; a bare version (written by an older innov) is generation 0."""
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("version"), str):
+            generation = data.get("generation")
+            return cls(data["version"], generation if isinstance(generation, int) else 0)
+        return cls(raw, 0)
+
+
+def next_fleet_version(
+    current: FleetVersion | None,
+    recorded: int | None,
+    newest: int,
+    version: str,
+    *,
+    force: bool,
+    known: int,
+    built_here: bool,
+) -> FleetVersion | None:
+    """The fleet's new version record when ``version`` should take it, else None (``Store.advance_version``).
+
+    ``current`` is the record, ``recorded`` the generation the fleet once gave ``version`` (None: never),
+    ``newest`` the highest generation ever recorded. ``VERSION_LUA`` is the same rule inside Redis.
+    """
+    if current is not None and current.version == version:
+        return None
+    generation = current.generation if current is not None else 0
+    takes = (
+        force
+        or current is None
+        or (built_here and recorded is None)  # files edited since the last reload: a newer build
+        or known > generation  # the record went back (Redis lost its data): what we knew was newer
+    )
+    if not takes:
+        return None
+    return FleetVersion(version, max(generation, newest, known) + 1)
+
+
+# ``next_fleet_version`` in Redis, atomic: KEYS[1] the record (JSON), KEYS[2] the history (sorted set:
+# version -> the generation it was recorded at). ARGV: version, force, known, built here, history cap.
+VERSION_LUA = """
+local raw = redis.call('GET', KEYS[1])
+local current, generation = false, 0
+if raw then
+  local ok, record = pcall(cjson.decode, raw)
+  if ok and type(record) == 'table' and type(record.version) == 'string' then
+    current = record.version
+    generation = tonumber(record.generation) or 0
+  else
+    current = raw
+  end
+end
+local version, known = ARGV[1], tonumber(ARGV[3])
+if current == version then
+  return {current, tostring(generation)}
+end
+local takes = ARGV[2] == '1' or not current or known > generation
+if not takes and ARGV[4] == '1' then
+  takes = not redis.call('ZSCORE', KEYS[2], version)
+end
+if not takes then
+  return {current, tostring(generation)}
+end
+local top = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local newest = tonumber(top[2]) or 0
+generation = math.max(generation, newest, known) + 1
+redis.call('SET', KEYS[1], cjson.encode({version = version, generation = generation}))
+redis.call('ZADD', KEYS[2], generation, version)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1 - tonumber(ARGV[5]))
+return {version, tostring(generation)}
+"""
+
+VERSION_HISTORY = 1000
+"""How many versions the fleet remembers the generation of (``kb:versions``)."""
+
+
 # A claim that can be retried safely: the first attempt may have been applied by Redis after our read
 # timed out, so a retry that finds our own token there has still won. Returns 1 when ``token`` owns the key.
 CLAIM_LUA = """
@@ -235,9 +329,13 @@ end
 return 0
 """
 
-CLAIM_TIMEOUT = 1.0
-"""Seconds a claim waits for Redis per attempt (two attempts). Claims run after the ack, so they can wait;
-a slow Redis answered late must not count as a win, as a 100 ms timeout once did."""
+CLAIM_WINDOW = 5.0
+"""Seconds a claim waits for Redis's answer (claims run after the ack, so they can wait). An answer within
+it is exact: the owner hears it owns the claim (a late-applied attempt carries its token), the others hear
+they do not, so each message gets one reply. Without an answer the outcome is unknown (``RedisStore.claim``).
+"""
+CLAIM_CONNECT_TIMEOUT = 1.0
+"""Seconds a claim waits to connect: a Redis that is not there is not waited for."""
 
 
 class StoreUnavailable(Exception):
@@ -275,7 +373,7 @@ class Store(Protocol):
         """Claim ``key`` for ``ttl`` seconds (SET NX EX); True for exactly one caller.
 
         ``retry``: the delivery is Slack's retry of one already sent, so when the shared store cannot
-        say who owns it, it is not claimed (better no second reply than a duplicate).
+        have recorded anyone's claim, it is not claimed (the first delivery was answered).
         """
         ...
 
@@ -283,6 +381,18 @@ class Store(Protocol):
         """Take a token from the bucket ``key`` (``rate`` per ``per`` s); None, or seconds to wait.
 
         ``reserve``: take one only while more than this many would be left (else wait for them)."""
+        ...
+
+    def advance_version(
+        self, key: str, history: str, version: str, *, force: bool, known: int = 0, built_here: bool = False
+    ) -> FleetVersion | None:
+        """Move the fleet's version record ``key`` to ``version`` if it should (``next_fleet_version``),
+        atomically, keeping each version's generation in ``history``; the record afterwards, or None when
+        the store cannot be reached.
+
+        ``force``: an explicit reload reached ``version``. ``known``: the generation the caller had for it
+        (0: none). ``built_here``: the caller loaded it from its own files (not from the record).
+        """
         ...
 
     def publish(self, channel: str, message: str) -> int:
@@ -386,6 +496,7 @@ class MemoryStore:
         self._ledgers: dict[str, dict[str, tuple[str, int, float]]] = {}  # name -> member -> (value, n, at)
         self._parts: dict[str, dict[str, Tally]] = {}  # ledger -> member -> its tally (count filled in)
         self._ranked: dict[tuple[str, str], dict[str, _Item]] = {}  # (ledger, scope) -> item -> record
+        self._versions: dict[str, dict[str, int]] = {}  # version history -> version -> generation
         # Claims ("already answered" records) live apart from cached values: trimmed only when they
         # expire, never evicted by cache pressure, or Slack's retry of an old event would be answered again.
         self._claims: dict[str, float] = {}  # key -> expiry on the clock
@@ -469,6 +580,29 @@ class MemoryStore:
                 # A bucket idle for ``per`` seconds is full again, the same as no bucket at all.
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < per}
             return wait
+
+    def advance_version(
+        self, key: str, history: str, version: str, *, force: bool, known: int = 0, built_here: bool = False
+    ) -> FleetVersion | None:
+        with self._lock:
+            current = FleetVersion.parse(self._live(key, self._clock()))
+            seen = self._versions.setdefault(history, {})
+            record = next_fleet_version(
+                current,
+                seen.get(version),
+                max(seen.values(), default=0),
+                version,
+                force=force,
+                known=known,
+                built_here=built_here,
+            )
+            if record is None:
+                return current
+            self._put(key, record.to_json(), None, self._clock())
+            seen[version] = record.generation
+            for old in sorted(seen, key=seen.__getitem__)[: max(len(seen) - VERSION_HISTORY, 0)]:
+                del seen[old]
+            return record
 
     def publish(self, channel: str, message: str) -> int:
         with self._lock:
@@ -679,12 +813,15 @@ class _RedisSubscription:
             logger.debug("error closing a Redis subscription", exc_info=True)
 
 
-def _redis_client(url: str, timeout: float, health_check_interval: float) -> redis.Redis:
-    """A redis-py client whose every connect and reply is bounded by ``timeout``."""
+def _redis_client(
+    url: str, timeout: float, health_check_interval: float, connect_timeout: float | None = None
+) -> redis.Redis:
+    """A redis-py client whose every reply is bounded by ``timeout``, and every connect by
+    ``connect_timeout`` (``timeout`` unless given)."""
     return redis.Redis.from_url(
         url,
         socket_timeout=timeout,
-        socket_connect_timeout=timeout,
+        socket_connect_timeout=timeout if connect_timeout is None else connect_timeout,
         health_check_interval=health_check_interval,
         # One immediate retry on a broken connection (a pooled socket Redis closed while restarting)
         # reconnects; no retry on a timeout, which would only double the wait.
@@ -704,14 +841,16 @@ class RedisStore:
         timeout: float = 0.1,
         health_check_interval: int = 10,
         retry_after: float = 1.0,
-        claim_timeout: float = CLAIM_TIMEOUT,
+        claim_window: float = CLAIM_WINDOW,
+        claim_timeout: float | None = None,
     ) -> None:
         """Connect lazily to ``url``.
 
         ``timeout`` bounds every connect and every reply; ``health_check_interval`` makes a connection
         idle that long PING before use, so a dead socket is noticed and replaced; ``retry_after`` is how
-        long Redis is left alone after a failure before a request tries it again. ``claim_timeout`` bounds
-        each of a claim's two attempts, on a connection pool of their own.
+        long Redis is left alone after a failure before a request tries it again. A claim asks Redis for
+        up to ``claim_window`` seconds, on a connection pool of its own, each attempt waiting up to
+        ``claim_timeout`` (the whole window unless given).
         """
         self.prefix = prefix
         self.client = _redis_client(url, timeout, health_check_interval)
@@ -723,10 +862,17 @@ class RedisStore:
         self._fallback = MemoryStore()
         self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
         self._ledger_put = self.client.register_script(LEDGER_PUT_LUA)
+        self._advance_version = self.client.register_script(VERSION_LUA)
         # Claims wait longer than cache reads, so they use their own connections (socket timeouts are
         # per connection) and their own view of Redis's health: a cache read timing out must not make a
         # claim skip Redis and win in-process while another replica wins in Redis.
-        self.claim_client = _redis_client(url, claim_timeout, health_check_interval)
+        self.claim_window = claim_window
+        self.claim_client = _redis_client(
+            url,
+            claim_window if claim_timeout is None else claim_timeout,
+            health_check_interval,
+            connect_timeout=min(CLAIM_CONNECT_TIMEOUT, claim_window),
+        )
         self._claim_health = _Health(self.where, retry_after, quiet=True)
         self._claim_script = self.claim_client.register_script(CLAIM_LUA)
 
@@ -771,34 +917,55 @@ class RedisStore:
         # still recognised, and one already claimed here needs no round trip.
         if not self._fallback.claim(key, ttl):
             return False
-        won = self._claim_in_redis(key, ttl)
+        won, maybe_ours = self._claim_in_redis(key, ttl)
         if won is not None:
             return won
-        # Redis cannot say who owns it. A first delivery is answered on the in-process claim (an answer
-        # matters more than a rare duplicate); Slack's retry was probably answered already: drop it.
-        if retry:
+        # Redis did not say who owns it within the window. A lost reply is worse than a duplicate: a first
+        # delivery is answered on the in-process claim, and so is Slack's retry when our claim may have
+        # reached Redis (it timed out), since the first delivery may then have found it ours and stayed
+        # quiet. A retry whose claim never reached Redis (refused) is not: the first delivery, wherever it
+        # went, was answered on its own in-process claim.
+        if retry and not maybe_ours:
             logger.warning("Redis unreachable: a retried delivery (%s) is not answered again", key)
-        return not retry
+            return False
+        logger.warning(
+            "Redis did not answer a claim (%s) within %.0f s: answering, a duplicate reply is possible",
+            key,
+            self.claim_window,
+        )
+        return True
 
-    def _claim_in_redis(self, key: str, ttl: int) -> bool | None:
-        """Whether this caller owns ``key`` in Redis: two attempts, or None if Redis did not answer."""
+    def _claim_in_redis(self, key: str, ttl: int) -> tuple[bool | None, bool]:
+        """Whether this caller owns ``key`` in Redis (None if Redis did not answer within the claim window),
+        and whether Redis may have recorded it as ours all the same (an attempt timed out).
+
+        Every attempt carries the same token, so one that Redis applied after we stopped waiting still
+        counts as ours when a later attempt reads it back.
+        """
         if not self._claim_health.worth_trying():
-            return None
+            return None, False
         token = uuid.uuid4().hex
-        error: Exception | None = None
-        for _ in range(2):
+        deadline = time.monotonic() + self.claim_window
+        maybe_ours = False
+        error: RedisError
+        while True:
             try:
                 won = self._claim_script(keys=[self.prefix + key], args=[token, ttl])
-            except RedisError as exc:
+            except RedisTimeoutError as exc:  # slow: the attempt may still be applied
+                maybe_ours, error = True, exc
+                if time.monotonic() < deadline:
+                    continue
+            except RedisError as exc:  # refused or broken (redis-py already reconnected once)
                 error = exc
-                continue
-            self._claim_health.succeeded()
-            self._health.succeeded()
-            return bool(int(str(won)))
-        assert error is not None
+            else:
+                self._claim_health.succeeded()
+                self._health.succeeded()
+                return bool(int(str(won))), True
+            break
+        # Left alone for ``retry_after`` now: during an outage, claims do not each wait out the window.
         self._claim_health.failed("claim", error)
         self._health.failed("claim", error)
-        return None
+        return None, maybe_ours
 
     def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
         ok, reply = self._call(
@@ -808,6 +975,20 @@ class RedisStore:
             return self._fallback.take_token(key, rate, per, reserve)
         wait = float(str(reply))
         return wait if wait > 0 else None
+
+    def advance_version(
+        self, key: str, history: str, version: str, *, force: bool, known: int = 0, built_here: bool = False
+    ) -> FleetVersion | None:
+        ok, reply = self._call(
+            "version",
+            lambda: self._advance_version(
+                keys=[self.prefix + key, self.prefix + history],
+                args=[version, int(force), known, int(built_here), VERSION_HISTORY],
+            ),
+        )
+        if not ok or not isinstance(reply, list) or len(reply) != 2:
+            return None
+        return FleetVersion(str(reply[0]), int(reply[1]))
 
     def publish(self, channel: str, message: str) -> int:
         _, reached = self._call("PUBLISH", lambda: self.client.publish(self.prefix + channel, message))

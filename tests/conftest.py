@@ -20,6 +20,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from knowledge import settle
+
 # Every test's knowledge build (in-process, or in an `innov serve` it starts) reuses the sentences another
 # test already embedded, by content hash, instead of embedding the seeds again (seconds each).
 os.environ.setdefault(
@@ -59,6 +61,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
     finally:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def _knowledge_files_written_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests write each knowledge file whole, in one call, then load at once: in-process they do not wait
+    out the quiet time that keeps a curator's half-written file from loading (``knowledge.settle``; the
+    tests of it set their own). ``innov serve`` and the CLI run as processes keep the real one."""
+    monkeypatch.setattr(settle, "SETTLE_SECONDS", 0.0)
 
 
 def free_port() -> int:

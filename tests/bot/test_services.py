@@ -13,15 +13,15 @@ import pytest
 from bot import metrics
 from bot.services import (
     RELOAD_CHANNEL,
-    VERSION_KEY,
     Services,
     broadcast_reload,
     cache_key,
+    fleet_version,
     question_key,
     settle_memory,
 )
 from bot.settings import Settings
-from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from bot.store import FleetVersion, MemoryStore, RedisStore, Store, StoreUnavailable
 from knowledge import KnowledgeLoadError, QuestionError
 from tests.bot.test_store import FAST, outage_warnings, run_together, timed
 from tests.conftest import RedisServer, free_port
@@ -141,7 +141,7 @@ def test_reload_changes_the_cache_key_and_never_serves_a_stale_figure(
     write_kb(kb_dir, 7)
     report = services.reload("U0ADMIN")
     assert report.old_version == old_version and report.new_version == services.kb.version != old_version
-    assert store.get(VERSION_KEY) == report.new_version
+    assert fleet_version(store) == FleetVersion(report.new_version, 1)
     assert metrics.KNOWLEDGE_INFO.labels(version=report.new_version)._value.get() == 1
     answer = services.answer(QUESTION)
     assert "7 percent" in answer.text and answer.kb_version == report.new_version
@@ -164,7 +164,7 @@ def test_a_broken_reload_raises_and_keeps_serving(
     assert any("broken.md" in str(p) for p in failure.value.problems)
     assert services.kb.version == version and "5 percent" in services.answer(QUESTION).text
     assert sample("innov_reloads_total", {"outcome": "error"}) == errors + 1
-    assert store.get(VERSION_KEY) is None  # nothing was announced to the fleet
+    assert fleet_version(store) is None  # nothing was announced to the fleet
     assert any("U0ADMIN" in r.getMessage() for r in caplog.records)  # admin actions name the user
 
 
@@ -250,6 +250,35 @@ def test_a_replica_that_missed_the_broadcast_catches_up_from_the_version_key(
     assert eventually(lambda: late.kb.version == report.new_version, within=2.0)
 
 
+def test_the_newest_files_win_and_a_replica_never_moves_back(
+    tmp_path: Path,
+    redis_url: str,
+    redis_prefix: str,
+    services_factory: Callable[..., Services],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    a = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix), start=True)
+    write_kb(kb_dir, 7)
+    seven = a.reload("U0ADMIN").new_version
+    # The files go back to 5 without a reload, and a replica starts over them: 5 is a version the fleet
+    # has since replaced, so it serves 7 (its saved index), and says why.
+    write_kb(kb_dir, 5)
+    caplog.set_level(logging.WARNING, logger="bot.services")
+    restarted = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix), start=True)
+    assert restarted.kb.version == seven and "7 percent" in restarted.answer(QUESTION).text
+    assert any("`innov reload` makes these files the fleet's" in r.getMessage() for r in caplog.records)
+    # An edit the fleet never saw, then a start over it: the newest files win, and the fleet follows.
+    write_kb(kb_dir, 9)
+    newest = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix), start=True)
+    assert "9 percent" in newest.answer(QUESTION).text
+    for replica in (a, restarted):
+        replica._catch_up()  # the listener's heartbeat
+        assert replica.kb.version == newest.kb.version
+    record = fleet_version(a.store)
+    assert record is not None and record.version == newest.kb.version and record.generation == 3
+
+
 def test_cli_broadcast_reaches_every_replica(
     tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
 ) -> None:
@@ -264,7 +293,7 @@ def test_cli_broadcast_reaches_every_replica(
     assert sorted(o["replica"] for o in outcomes) == sorted(s.replica_id for s in fleet)
     assert all(o["ok"] and o["version"] == fleet[0].kb.version for o in outcomes)
     assert all("7 percent" in s.answer(QUESTION).text for s in fleet)
-    assert eventually(lambda: cli_store.get(VERSION_KEY) == fleet[0].kb.version)
+    assert eventually(lambda: getattr(fleet_version(cli_store), "version", None) == fleet[0].kb.version)
     cli_store.close()
 
 
@@ -338,7 +367,7 @@ def test_answers_through_a_redis_outage_and_after_recovery(
     throwaway_redis.start()  # same port, empty
     assert eventually(lambda: services.redis_status() is True, within=3.0)
     assert eventually(lambda: store.replicas() == {services.replica_id: services.kb.version}, within=3.0)
-    assert store.get(VERSION_KEY) == services.kb.version  # the listener caught up and re-announced
+    assert getattr(fleet_version(store), "version", None) == services.kb.version  # re-announced
     services.answer(QUESTION)
     assert store.get(cache_key(services.kb.version, QUESTION)) is not None  # caching again
     assert len(outage_warnings(caplog)) == 1
@@ -358,7 +387,7 @@ def test_a_reload_made_during_an_outage_reaches_the_fleet_when_redis_is_back(
     assert b.kb.version == report.old_version
     throwaway_redis.start()
     assert eventually(lambda: b.kb.version == report.new_version, within=3.0)
-    assert RedisStore(throwaway_redis.url).get(VERSION_KEY) == report.new_version
+    assert getattr(fleet_version(RedisStore(throwaway_redis.url)), "version", None) == report.new_version
 
 
 def test_without_redis_workers_on_one_host_meet_through_the_saved_index(
@@ -367,12 +396,14 @@ def test_without_redis_workers_on_one_host_meet_through_the_saved_index(
     # Two gunicorn workers without Redis: separate in-process stores, one knowledge directory.
     kb_dir = write_kb(tmp_path / "kb", 5)
     a, b = services_factory(kb_dir, MemoryStore()), services_factory(kb_dir, MemoryStore())
+    b._catch_up()  # b's own record of what it serves
     write_kb(kb_dir, 7)
     report = a.reload("U0ADMIN")
     assert b.kb.version == report.old_version
     (kb_dir / "widget.md").write_text("broken since: no front matter\n", encoding="utf-8")
-    b._catch_up()  # the listener's heartbeat
-    assert b.kb.version == report.new_version  # mapped what a validated; the broken files are not read
+    for _ in range(2):
+        b._catch_up()  # the listener's heartbeat: b's record of the old version does not take it back
+        assert b.kb.version == report.new_version  # mapped what a validated; the broken files are not read
     assert "7 percent" in b.answer(QUESTION).text
 
 
