@@ -243,7 +243,7 @@ _ASKS_EXPANSION_RES = (
 )
 # How far down the passages an abbreviation's spelled-out form is looked for.
 EXPANSION_PASSAGES = 50
-_HARD_TYPES = frozenset(("name", "number", "year", "who", "where"))
+_HARD_TYPES = frozenset(("name", "number", "year", "who", "where", "reason"))
 NAMES_SEEN = 65536  # capitalised words whose knownness is remembered (``Composer._known_name``)
 # What "how many", "where" and "who" want a window to hold beyond the question's own words (``_adds``).
 _ADDS_KIND = {"number": NUMBER_KIND, "where": NEW_PLACE_KIND, "who": NEW_NAME_KIND}
@@ -644,7 +644,10 @@ class Composer:
         # (Which articles hold a term is asked per reference word: cached, as postings can be long.)
         self.references = ArticleReferences(articles, tokenize, lru_cache(maxsize=4096)(self._articles_with))
         self._title_tokens = {aid: frozenset(tokenize(a.title)) for aid, a in articles.items()}
-        fact_tokens = [tokenize(" ".join((f.answer, f.value, *f.topics))) for f in self.facts]
+        # (With its as-of year: "China ranks 11th in the GII (2024)" states 2024.)
+        fact_tokens = [
+            tokenize(" ".join((f.answer, f.value, *f.topics, str(f.as_of or "")))) for f in self.facts
+        ]
         self._fact_token_sets = [frozenset(t) for t in fact_tokens]
         self.fact_index = BM25Index(fact_tokens) if self.facts else None
         # The facts nearest a question's terms: ranked as candidates, and offered as related on a decline
@@ -819,7 +822,7 @@ class Composer:
 
         Called before a snapshot starts serving (and in the gunicorn master, before workers fork).
         """
-        _ = self._lists, self._continuing
+        _ = self._lists, self._continuing, self._announcing
         for question in WARM_UP:
             self.answer(question)
 
@@ -1123,13 +1126,13 @@ class Composer:
                 why = "no candidate agrees with the question's names, places and source"
             return Decision(q, None, 0.0, False, self.related(q), why)
         candidates.sort(key=lambda c: -c.rank_score)
-        best = self._fact_for(q, candidates[0])
+        top = candidates[0]
         # The runner-up is the best candidate that does not say the same thing again (a window holding
-        # the best sentence, the passage a fact quotes): how clearly the best answer stands out.
-        # (From every candidate but the best: the window a fact took the place of is one.)
-        runner_up = next((c for c in candidates if c is not best and not self._same_content(c, best)), None)
-        margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
-        best = best.described()
+        # the best sentence, the passage a fact quotes): how clearly the best answer stands out. (A fact
+        # that takes the window's place says what the window says: the window's margin is its.)
+        runner_up = next((c for c in candidates[1:] if not self._same_content(c, top)), None)
+        margin = top.rank_score - (runner_up.rank_score if runner_up else 0.0)
+        best = self._fact_for(q, top).described()
         extra = {
             "margin": margin,
             "missed_max": self._missed_max(q, best),
@@ -1196,6 +1199,8 @@ class Composer:
             ),
             key=lambda c: c.rank_score,  # (the best ranked; at equal scores the first in file order)
         )
+        if best.kind != "fact" and stated.values[0] < best.values[0] - 1e-9:
+            return best  # the window holds more of what was asked ("robots ... and patents?"): it says more
         return self._fact_for(q, stated) if best.kind != "fact" else stated
 
     def _veto(self, q: Question, best: Candidate) -> str:
@@ -1365,6 +1370,13 @@ class Composer:
             doc = hits[rank].doc
             title, bm25 = passages[rank]
             for position, window in enumerate(self._windows.windows(doc, lookup)):
+                # A sentence announcing the next ("... faces challenges. These include ...", "... these
+                # opportunities:") is no answer alone: it stops before what it announces.
+                if window.end - window.start == 1 and (doc, window.end) in self._continuing:
+                    continue
+                # Nor one ending in a colon: what it announces follows ("... will shape its future:").
+                if (doc, window.end - 1) in self._announcing:
+                    continue
                 cosine = (
                     self.dense.window(dense, doc, window.start, window.end) if dense and self.dense else 0.0
                 )
@@ -1613,6 +1625,17 @@ class Composer:
         if score < at_least:
             return None
         return Candidate("passage", "", (), base, score, ref=(doc, start, end), values=values)
+
+    @cached_property
+    def _announcing(self) -> frozenset[tuple[int, int]]:
+        """(passage, sentence) of every sentence ending in a colon: it announces what follows (few)."""
+        store, table = self.passages, self._sentences
+        ends = store.text_ptr[1:] - 1
+        filled = store.text_ptr[1:] > store.text_ptr[:-1]
+        segments = np.flatnonzero(filled & (store.text[np.maximum(ends, 0)] == ord(":")))
+        docs = np.searchsorted(table.seg_ptr, segments, side="right") - 1
+        sentences = segments - table.seg_ptr[docs] - 1
+        return frozenset((d, i) for d, i in zip(docs.tolist(), sentences.tolist(), strict=True) if i >= 0)
 
     @cached_property
     def _continuing(self) -> frozenset[tuple[int, int]]:

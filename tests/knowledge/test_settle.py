@@ -50,7 +50,7 @@ def test_settled_waits_until_the_files_have_been_left_alone(kb_dir: Path) -> Non
     started = time.monotonic()
     writer = append_every(facts, 0.1, 8)  # 0.7 s of writing, never quiet for 0.3 s
     found = settled(kb_dir, time.monotonic() + 10, settle=0.3)
-    assert time.monotonic() - started >= 0.7 + 0.3
+    assert time.monotonic() - started >= 0.7 + 0.3 - 0.05  # (timer and mtime granularity)
     writer.join()
     assert found == stamps(kb_dir)  # what it returned is the file as the writer left it
 
