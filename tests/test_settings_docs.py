@@ -48,6 +48,15 @@ def test_the_settings_read_outside_settings_are_still_read_there() -> None:
         assert f"os.environ.get('{name}'" in runner or f'os.environ.get("{name}"' in runner, name
 
 
+def test_env_example_names_every_setting() -> None:
+    """Each setting appears in ``.env.example``, set (``NAME=``) or, where an empty value would mean
+    something else, as a commented example (``# NAME=``)."""
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", text, flags=re.MULTILINE))
+    expected = {name.upper() for name in Settings.model_fields} | GUNICORN_SETTINGS | set(ENVIRONMENT_ONLY)
+    assert expected - named == set()
+
+
 def compose_v1_values(text: str) -> dict[str, str]:
     """``.env`` as docker-compose 1.x reads an ``env_file``: python-dotenv 0.x's ``dotenv_values`` (compose
     1.29 pins ``python-dotenv<1``), whose unquoted value is the rest of the line after ``=`` and its
