@@ -1,6 +1,6 @@
 """``innov serve``: Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP under gunicorn (gevent workers).
 
-Process model (README "Operations"):
+Process model (docs/operations.md, "Process model"):
 
 - HTTP mode: a gunicorn master and ``WEB_CONCURRENCY`` workers (default: the number of cores). Each
   worker is an event loop (gevent): every connection is a cheap greenlet, so clients that trickle

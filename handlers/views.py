@@ -280,7 +280,7 @@ def curator_queue_blocks(queue: CuratorQueue, *, limit: int = 5) -> list[BlockDi
         *declined,
         section("*Answers with the most 👎*" + ("" if disliked else "\nNone yet.")),
         *disliked,
-        context("Export it all with `innov feedback --json` (see README, Feedback)."),
+        context("Export it all with `innov feedback --json` (see docs/curating.md)."),
     ]
 
 
