@@ -133,6 +133,9 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
         file=out,
     )
     print(f"semantic: {snapshot.composer.semantic}", file=out)
+    status = embedding.semantic_status()
+    if not status.enabled:
+        print(f"  why: {status.detail}", file=out)
     for warning in curation_warnings(snapshot):
         print(f"warning: {warning}", file=out)
     return EXIT_OK

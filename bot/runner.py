@@ -146,6 +146,10 @@ def serve(settings: Settings) -> None:
     master = os.getpid()
     metrics_dir, created = share_metrics_between_workers()
     try:
+        # The master forks the workers: it never runs the embedding model itself (see knowledge.embedding).
+        from knowledge import embedding
+
+        embedding.forks_workers()
         _serve_http(settings, serving_knowledge(settings))  # loaded in the master: the workers inherit it
     finally:
         # A worker leaves through here too (its SystemExit climbs the stack it forked from): not its job.

@@ -270,7 +270,10 @@ class Services:
         started = time.perf_counter()
         question = check_question(question)
         snapshot = self.kb.snapshot  # one version for the key and the answer, even mid-reload
-        key = cache_key(snapshot.version, question)
+        # A replica answering without meaning (its model missing, or INNOV_SEMANTIC=off) answers otherwise:
+        # it keeps its own cache entries, so it never decides what the others serve, nor they for it.
+        mode = snapshot.version if snapshot.composer.dense is not None else f"{snapshot.version}-lexical"
+        key = cache_key(mode, question)
         answer = self._cached(key)
         hit = answer is not None
         if answer is not None:

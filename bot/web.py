@@ -163,13 +163,21 @@ class InnovWSGI(HealthWSGI):
         if not _fresh_timestamp(timestamp) or not signature.startswith("v0="):
             return _unauthorized(start_response)
         stream = environ["wsgi.input"]
-        if chunked and not declared:
-            # No declared length: read at most one byte past the limit, so a long stream still stops.
-            raw = stream.read(self.max_body_bytes + 1)
-            if len(raw) > self.max_body_bytes:
-                return _too_large(start_response, self.max_body_bytes)
-        else:
-            raw = stream.read(length) if length > 0 else b""
+        try:
+            if chunked and not declared:
+                # No declared length: read at most one byte past the limit, so a long stream still stops.
+                raw = stream.read(self.max_body_bytes + 1)
+                if len(raw) > self.max_body_bytes:
+                    return _too_large(start_response, self.max_body_bytes)
+            else:
+                raw = stream.read(length) if length > 0 else b""
+        except (OSError, ValueError):
+            # The client sent less than it declared (or broken chunks) and closed: its fault, not ours. No
+            # traceback, no 500: an unsigned flood of such requests must not fill the log.
+            logger.debug("a request body ended before its declared length")
+            return _respond(
+                start_response, "400 Bad Request", b'{"error": "incomplete body"}', "application/json"
+            )
         if not _signed(self._secret, timestamp, raw, signature):
             return _unauthorized(start_response)
         try:
@@ -200,12 +208,28 @@ def _signed(secret: bytes, timestamp: str, raw: bytes, signature: str) -> bool:
     return hmac.compare_digest(("v0=" + expected).encode(), signature.encode("utf-8", "replace"))
 
 
+_EVENT_TEXT_FIELDS = ("type", "text", "channel", "user", "ts", "thread_ts", "channel_type", "subtype", "team")
+
+
 def _slack_shaped(body: dict[str, Any]) -> bool:
     """Whether the fields Bolt routes on have the shapes Slack sends: ``event`` and ``view`` objects,
     ``actions`` a non-empty list of objects whose ids are strings. Bolt indexes them before any listener
     runs, so another shape (``actions: []``, ``event: [1]``) would fail inside it as a 500."""
-    if "event" in body and not isinstance(body["event"], dict):
+    if "event" in body:
+        event = body["event"]
+        if not isinstance(event, dict):
+            return False
+        # Fields listeners read as text: another shape would fail inside them (a pydantic error quoting it).
+        if any(k in event and not isinstance(event[k], str) for k in _EVENT_TEXT_FIELDS):
+            return False
+    if any(k in body and not isinstance(body[k], str) for k in ("team_id", "api_app_id", "type", "token")):
         return False
+    if "user" in body and not isinstance(body["user"], dict | str):
+        return False
+    if "message" in body:  # a message shortcut's message: its text is the question
+        message = body["message"]
+        if not isinstance(message, dict) or not isinstance(message.get("text", ""), str):
+            return False
     if "view" in body and not isinstance(body["view"], dict):
         return False
     if "actions" in body:
@@ -215,7 +239,9 @@ def _slack_shaped(body: dict[str, Any]) -> bool:
         for action in actions:
             if not isinstance(action, dict):
                 return False
-            if any(not isinstance(action.get(k, ""), str) for k in ("action_id", "block_id", "value")):
+            if not isinstance(action.get("action_id"), str):
+                return False
+            if any(not isinstance(action.get(k, ""), str) for k in ("block_id", "value")):
                 return False
     return True
 

@@ -38,11 +38,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("innov.handlers.events")
 
-AUTO_REPLY_MIN_SCORE = 0.65
+AUTO_REPLY_MIN_SCORE = 0.8
 """An automatic reply needs an answer (fact or passage) at least this confident; below, innov is quiet.
 
 The score is the calibrated probability that the answer is right (knowledge/decision.json). This is
-higher than the decision's own threshold for answering (about 0.6): nobody asked innov into the
+higher than the decision's own threshold for answering (about 0.7): nobody asked innov into the
 thread, so a volunteered answer must clear a higher bar than a requested one."""
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from knowledge.aliases import AliasTable, text_rules
 from knowledge.attributes import ATTRIBUTES, Attribute, attribute_asked
 from knowledge.decide import RANK_FEATURES, DecisionModel, load_model
-from knowledge.embedding import Embedder, default_embedder
+from knowledge.embedding import Embedder, EmbeddingUnavailable, default_embedder
 from knowledge.entities import Gazetteer, gazetteer
 from knowledge.errors import QuestionError
 from knowledge.index import BM25Index, Hit
@@ -403,6 +403,7 @@ class _Traits:
 
 
 _EMPTY: frozenset[str] = frozenset()
+_TYPE_OK = RANK_FEATURES.index("type_ok")
 
 
 # The ranking features ``_Ceiling`` bounds.
@@ -825,6 +826,7 @@ class Composer:
         _ = self._lists, self._continuing, self._announcing
         for question in WARM_UP:
             self.answer(question)
+        self._dense_hits.cache_clear()  # (a forking master warms without meaning: remember none of it)
 
     # -- stage 1: normalise and analyse ------------------------------------------------------------
 
@@ -1071,7 +1073,11 @@ class Composer:
         within = None
         if article is not None:
             within = self.passages.article == self.passages.article_ids.index(article)
-        return self.dense.search(self.embedder.encode_one(meaning), within)
+        try:
+            vector = self.embedder.encode_one(meaning)
+        except EmbeddingUnavailable:
+            return None  # a process that does not run the model (a forking master's warm-up): words only
+        return self.dense.search(vector, within)
 
     def _retrieve_facts(self, terms: tuple[str, ...]) -> list[Hit]:
         return self.fact_index.retrieve(terms, TOP_FACTS) if self.fact_index is not None else []
@@ -1119,13 +1125,19 @@ class Composer:
         built when it is the answer or ``judged``)."""
         # A question with no word the knowledge base knows has no candidate, unless meaning can find one.
         asked = q.weights or (self.dense is not None and q.terms)
-        candidates = self.candidates(q, prune=True) if asked else []
+        # Where a type of answer is required, a candidate without it can only be declined: one holding it
+        # ranks first, whatever its score (pruning, which reads scores alone, is then off).
+        hard = q.share or q.wants in _HARD_TYPES
+        candidates = self.candidates(q, prune=not hard) if asked else []
         if not candidates:
             why = "no candidate: no word of the question is known and no sentence is near it in meaning"
             if asked:
                 why = "no candidate agrees with the question's names, places and source"
             return Decision(q, None, 0.0, False, self.related(q), why)
-        candidates.sort(key=lambda c: -c.rank_score)
+        if hard:
+            candidates.sort(key=lambda c: (c.values[_TYPE_OK] == 0.0 if c.values else False, -c.rank_score))
+        else:
+            candidates.sort(key=lambda c: -c.rank_score)
         top = candidates[0]
         # The runner-up is the best candidate that does not say the same thing again (a window holding
         # the best sentence, the passage a fact quotes): how clearly the best answer stands out. (A fact

@@ -78,8 +78,12 @@ def semantic_state(vectors: UnitVectors | None, embedder: Embedder | None, passa
     if vectors is not None and embedder is not None:
         return f"on ({MODEL_ID})"
     status = semantic_status()
-    if not status.enabled:
+    if not status.enabled and status.detail.startswith("INNOV_SEMANTIC=off"):
         return f"off ({status.detail})"
+    if not status.enabled:
+        # (The reason, which names the model file's path, is in the log and `innov check`: /healthz is for
+        # anyone who can reach the port.)
+        return "off (lexical-only: the embedding model could not be loaded; see the log or `innov check`)"
     if not dense_fits(passages):
         return (
             f"off (lexical-only: {passages} passages > INNOV_SEMANTIC_MAX_PASSAGES={config().max_passages})"

@@ -428,3 +428,27 @@ def test_a_reload_frees_the_old_knowledge_and_freezes_the_new(
         assert "7 percent" in services.answer(QUESTION).text
     finally:
         gc.unfreeze()
+
+
+def test_a_replica_without_meaning_keeps_its_own_cache_entries(tmp_path: Path) -> None:
+    """A lexical-only replica (its model missing, INNOV_SEMANTIC=off) may answer a question otherwise than
+    the others: its answers are cached under their own key, so one degraded host cannot poison the fleet."""
+    from knowledge import KnowledgeBase, embedding, load_snapshot
+
+    store = MemoryStore()
+    semantic = load_snapshot(Path("seeds"), index_dir=tmp_path / "a")
+    try:
+        embedding.configure(embedding.SemanticConfig(enabled=False))
+        lexical = load_snapshot(Path("seeds"), index_dir=tmp_path / "b")
+    finally:
+        embedding.configure(embedding.SemanticConfig.from_env())
+    assert semantic.composer.dense is not None and lexical.composer.dense is None
+    settings = Settings(_env_file=None)
+    first = Services(settings, store=store, kb=KnowledgeBase(Path("seeds"), snapshot=lexical))
+    second = Services(settings, store=store, kb=KnowledgeBase(Path("seeds"), snapshot=semantic))
+    question = "how many provincial-level regions made ai a top priority this yr"
+    expected = semantic.answer(question)
+    assert (lexical.answer(question).kind, expected.kind) == ("none", "fact")  # the two modes differ here
+    assert first.answer(question).kind == "none"  # computed and cached by the lexical replica
+    got = second.answer(question)
+    assert (got.kind, got.text) == (expected.kind, expected.text)

@@ -112,6 +112,28 @@ def test_unsigned_non_utf8_bodies_get_401_and_at_most_one_warning(served: Served
     assert levels.count("WARNING") <= 1
 
 
+def test_a_body_shorter_than_declared_gets_400_and_no_traceback(served: Served) -> None:
+    """Unsigned: a fresh timestamp, a fake signature, Content-Length 1000 and three bytes, then the client
+    half-closes. The read fails before any signature check: a 400, never a 500 or a logged traceback."""
+    import socket
+
+    for _ in range(30):
+        with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+            head = (
+                "POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0={'0' * 64}\r\n"
+                "Content-Length: 1000\r\n\r\nabc"
+            )
+            sock.sendall(head.encode())
+            sock.shutdown(socket.SHUT_WR)
+            reply = sock.recv(200)
+        assert not reply.startswith(b"HTTP/1.1 500"), reply
+    assert signed_slash_latency(served.port)[0] == 200
+    time.sleep(0.3)
+    log = served.log()
+    assert "Traceback" not in log and "ERROR" not in log_levels(log), log[-2000:]
+
+
 # Signed payloads of a shape Slack never sends (issue 21, item 13, and what a sweep of Bolt found): 400.
 ACTION = {"action_id": "innov_facts_page_next", "block_id": "b", "value": "x", "type": "button"}
 BLOCK_ACTIONS = {
@@ -138,6 +160,23 @@ SHAPES = {
     "view: [1]": ("form", {"type": "view_submission", "user": {"id": "U0ALICE"}, "view": [1]}),
     "event: [1]": ("json", {**ENVELOPE, "event": [1]}),
     "event: 'x'": ("json", {**ENVELOPE, "event": "x"}),
+    # Found by an attack run on a fresh clone: a 500, or a listener's traceback quoting the body.
+    "an action without action_id": ("form", {**BLOCK_ACTIONS, "actions": [{"block_id": "b", "value": "x"}]}),
+    "event text: ['a']": ("json", {**ENVELOPE, "event": {**ENVELOPE["event"], "text": ["a"]}}),  # type: ignore[dict-item]
+    "event channel: ['C1']": ("json", {**ENVELOPE, "event": {**ENVELOPE["event"], "channel": ["C1"]}}),  # type: ignore[dict-item]
+    "team_id: ['T']": ("json", {**ENVELOPE, "team_id": ["T"]}),
+    "block_actions user: 1": ("form", {**BLOCK_ACTIONS, "user": 1}),
+    "shortcut message text: [1]": (
+        "form",
+        {
+            "type": "message_action",
+            "callback_id": "innov_find_sources",
+            "user": {"id": "U0ALICE"},
+            "message": {"text": [1], "ts": "1.1"},
+            "channel": {"id": "C0GENERAL"},
+            "trigger_id": "t",
+        },
+    ),
 }
 
 
