@@ -194,6 +194,8 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         if args.verbose or failed:
             for failure in misses:
                 got = failure.get("error") or f"[{failure['kind']}] {failure['text']}"
+                if failure.get("reason"):
+                    got += f" (declined: {failure['reason']})"
                 print(f"FAIL {failure['q']!r}: got {got}", file=out)
         elif misses:
             why = "the gates passed; " if gates else ""

@@ -67,6 +67,7 @@ def evaluate(snapshot: Snapshot, items: Iterable[Mapping[str, Any]]) -> dict[str
                 "text": answer.text,
                 "score": round(answer.score, 3),
                 "normalised": answer.normalised,
+                "reason": decision.reason,  # why it was declined ("" when answered)
             }
         )
     answerable = [r for r in results if not r["abstain"]]
