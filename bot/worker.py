@@ -36,7 +36,11 @@ class BoundedHandler(PyWSGIHandler):
 
     def read_request(self, raw_requestline: str) -> Any:
         with gevent.Timeout(REQUEST_SECONDS, _RequestTimeout(f"no headers within {REQUEST_SECONDS:g} s")):
-            return super().read_request(raw_requestline)
+            result = super().read_request(raw_requestline)
+        # Two Content-Length headers (RFC 9112: an error): a proxy in front may have read the other one.
+        if self.headers is not None and len(self.headers.get_all("Content-Length") or ()) > 1:
+            raise ValueError("a request with more than one Content-Length header")
+        return result
 
 
 class InnovWorker(GeventPyWSGIWorker):

@@ -134,6 +134,20 @@ def test_a_body_shorter_than_declared_gets_400_and_no_traceback(served: Served) 
     assert "Traceback" not in log and "ERROR" not in log_levels(log), log[-2000:]
 
 
+def test_two_content_length_headers_get_400(served: Served) -> None:
+    import socket
+
+    body = b'{"type": "url_verification"}'
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        head = (
+            "POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nContent-Length: 5\r\n\r\n"
+        )
+        sock.sendall(head.encode() + body)
+        reply = sock.recv(200)
+    assert reply.startswith(b"HTTP/1.1 400"), reply
+
+
 # Signed payloads of a shape Slack never sends (issue 21, item 13, and what a sweep of Bolt found): 400.
 ACTION = {"action_id": "innov_facts_page_next", "block_id": "b", "value": "x", "type": "button"}
 BLOCK_ACTIONS = {
