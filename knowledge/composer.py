@@ -67,6 +67,7 @@ from knowledge.traits import (
 )
 from knowledge.windows import (
     AMOUNT_KIND,
+    KIND_DTYPE,
     NEW_NAME_KIND,
     NEW_PLACE_KIND,
     NUMBER_KIND,
@@ -746,7 +747,7 @@ class Composer:
     def _term_kinds(self) -> np.ndarray:
         """Each passage term's kinds (``knowledge.windows``): number, place, name, rank, edition."""
         vocabulary = self.passage_index.vocabulary
-        kinds = np.zeros(len(vocabulary), dtype=np.uint8)
+        kinds = np.zeros(len(vocabulary), dtype=KIND_DTYPE)
         groups: tuple[tuple[Iterable[str], int], ...] = (
             ((t for t in vocabulary.terms if t[0].isdigit() or t in _NUMBER_TERMS), NUMBER_KIND),
             (

@@ -36,7 +36,7 @@ from knowledge.semantic import UnitVectors
 
 logger = logging.getLogger("innov.knowledge.saved")
 
-FORMAT = 3
+FORMAT = 4  # 4: segment flags are 16 bits
 INDEX_DIR_NAME = ".innov-index"
 # Arrays smaller than this are read into memory; larger ones are mapped and shared between processes.
 MMAP_MIN_BYTES = 4 * 1024 * 1024
