@@ -8,7 +8,7 @@ from typing import Any
 
 from knowledge.base import Snapshot
 from knowledge.composer import Composer
-from knowledge.decide import RANK_FEATURES, DecisionModel, RankModel, fit, fit_ranker, reliability
+from knowledge.decide import DecisionModel, RankModel, fit, fit_ranker, reliability
 from knowledge.errors import QuestionError
 from knowledge.models import Source
 
@@ -126,8 +126,7 @@ def ranking_rows(
         rows = []
         for candidate in composer.candidates(q) if q.terms else []:
             shown = composer.materialise(candidate)
-            features = dict(zip(RANK_FEATURES, candidate.values, strict=True))
-            rows.append((features, passes(item, shown.text, shown.sources)))
+            rows.append((candidate.ranking(), passes(item, shown.text, shown.sources)))
         if any(label for _, label in rows):
             out.append(rows)
     return out

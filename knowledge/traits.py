@@ -17,7 +17,7 @@ FLAGS_TYPECODE = "H"  # (an ``array`` typecode, and the numpy dtype character of
 FLAGS_BITS = 16
 
 # A list item's label at the start of a sentence: "1. Government Support: ..." or "Shanghai: Innovation
-# Hub: ..." (a section whose passages start with one is a list: ``Composer._lists``).
+# Hub: ..." (a section whose passages start with one is a list: ``knowledge.answering.lists``).
 LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
 
 CAPITALISED_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’&-]+")

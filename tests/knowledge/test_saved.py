@@ -58,7 +58,7 @@ def test_a_saved_index_keeps_the_gazetteer_it_was_built_with(
 
     # Mapping it again reads the places and demonyms it was tokenized with from the index, not the
     # packages' data (0.6 s of a start-up): the same understanding, however those packages change.
-    for module in ("knowledge.entities", "knowledge.composer", "knowledge.saved"):
+    for module in ("knowledge.entities", "knowledge.answering.composer", "knowledge.saved"):
         monkeypatch.setattr(f"{module}.gazetteer", no_package_data)
     mapped = load_snapshot(tiny_kb, index_dir=index_dir)
     assert mapped.composer.places == built.composer.places
