@@ -9,6 +9,7 @@ Below them is the fitted threshold. Each reason starts with the gate's name ("ty
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 
 from knowledge.answering.candidate import Candidate
@@ -59,7 +60,8 @@ class AttributeGate:
 def threshold(probability: float, at: float) -> str:
     """The fitted threshold: below it the decision model is not sure enough to answer."""
     if probability < at:
-        return f"threshold: probability {probability:.2f} is below {at:.2f}"
+        # (Cut, not rounded, to the threshold's places: 0.6996 is "0.69", never "0.70 is below 0.70".)
+        return f"threshold: probability {math.floor(probability * 100) / 100:.2f} is below {at:.2f}"
     return ""
 
 
