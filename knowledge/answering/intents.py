@@ -171,6 +171,7 @@ class Intent(NamedTuple):
 # The intents in order of priority: the first row that matches is what the question asks for.
 INTENTS: tuple[Intent, ...] = (
     Intent("reason", ASKS_REASON),
+    # (An amount or a count asks a window to add more than a number: ``Question.adds``.)
     Intent("number", ASKS_NUMBER, hard=True, adds=NUMBER_KIND),
     Intent("year", ASKS_YEAR, hard=True),
     Intent("who", ASKS_WHO, hard=True, shown="a person", adds=NEW_NAME_KIND),
