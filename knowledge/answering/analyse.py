@@ -115,8 +115,10 @@ class Analyser:
         said = self.phrasing(question)
         understood, spelled = said.understood, said.spelled
         asks_amount = intents.ASKS_AMOUNT.search(understood) is not None
-        found = self._terms(said, asks_amount)
-        intent = intents.wanted(understood, said.whole, found.terms)
+        asks_name = intents.ASKS_NAME.search(understood) is not None
+        found = self._terms(said, asks_amount, asks_name)
+        known = {intents.ASKS_AMOUNT: asks_amount, intents.ASKS_NAME: asks_name}
+        intent = intents.wanted(understood, said.whole, found.terms, known)
         wants = intent.wants if intent is not None else None
         years, ordinals = _years_and_ordinals(spelled)
         reference = said.reference
@@ -163,7 +165,7 @@ class Analyser:
         understood = " ".join(self.rules.words(spelled))
         return Phrasing(whole, reference, cleaned, spelled, normalised, understood)
 
-    def _terms(self, said: Phrasing, asks_amount: bool) -> Terms:
+    def _terms(self, said: Phrasing, asks_amount: bool, asks_name: bool) -> Terms:
         """The question's content words: "what year" names the type of answer wanted, not its subject, so
         "year" is no term; nor is what the question says it already knows ("besides X, what else")."""
         understood = said.understood
@@ -177,7 +179,8 @@ class Analyser:
             # "what fraction of", "what's the value of": the type of answer wanted (``Question.amount``,
             # ``share``), which the answer states as "two-thirds" or "2.5 billion", not a subject word.
             surface = [w for w in surface if w not in intents.TYPE_NOUNS]
-        if intents.ASKS_NAME.search(understood) is not None:
+        if asks_name:
+            # "what's the official name of X": the type of answer wanted, not words the answer holds.
             surface = [w for w in surface if w not in intents.NAME_WORDS]
         terms = tuple(dict.fromkeys(stem(w) for w in surface if w not in STOP_WORDS and w not in NOISE_WORDS))
         weights: dict[str, float] = {}

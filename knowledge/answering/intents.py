@@ -82,13 +82,9 @@ ASKS_REPEATS = Rule(
 # of", "what's the value of"). "share", "budget" and "funding" stay: the corpus uses them as subjects
 # ("share of world robotics patents", "R&D budget").
 TYPE_NOUNS = frozenset(SHARE_NOUNS + AMOUNT_NOUNS) - {"share", "budget", "funding"}
-# The measures "how ..." asks a number of.
+# The measures "how ..." asks a number of (an amount question is a number question too: ``INTENTS``).
 _HOW_NUMBER = "many|much|big|large|far|fast|long|old"
-# (An amount question is a number question: the pattern holds the amount's, whose words it needs too.)
-ASKS_NUMBER = Rule(
-    re.compile(rf"\bhow (?:{_HOW_NUMBER})\b|\bnumber of\b|{ASKS_AMOUNT.pattern.pattern}", re.IGNORECASE),
-    ("how", "number", *ASKS_AMOUNT.needs),
-)
+ASKS_NUMBER = Rule(re.compile(rf"\bhow (?:{_HOW_NUMBER})\b|\bnumber of\b", re.IGNORECASE), ("how", "number"))
 ASKS_YEAR = Rule(
     re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE),
     ("when", "what", "which"),
@@ -148,8 +144,8 @@ class Intent(NamedTuple):
     type demands of an answer."""
 
     wants: str  # ``Question.wants``
-    rule: Rule | None = None  # None: ``term`` alone decides
-    # The rule reads the question as written (``Phrasing.whole``), not its understood words.
+    rules: tuple[Rule, ...] = ()  # the row matches where one of them does (none: ``term`` alone decides)
+    # The rules read the question as written (``Phrasing.whole``), not its understood words.
     whole: bool = False
     term: str | None = None  # a term the question must hold
     unless_term: str | None = None  # a term that rules the row out
@@ -170,16 +166,16 @@ class Intent(NamedTuple):
 
 # The intents in order of priority: the first row that matches is what the question asks for.
 INTENTS: tuple[Intent, ...] = (
-    Intent("reason", ASKS_REASON),
+    Intent("reason", (ASKS_REASON,)),
     # (An amount or a count asks a window to add more than a number: ``Question.adds``.)
-    Intent("number", ASKS_NUMBER, hard=True, adds=NUMBER_KIND),
-    Intent("year", ASKS_YEAR, hard=True),
-    Intent("who", ASKS_WHO, hard=True, shown="a person", adds=NEW_NAME_KIND),
-    Intent("name", ASKS_NAME, hard=True),
+    Intent("number", (ASKS_AMOUNT, ASKS_NUMBER), hard=True, adds=NUMBER_KIND),
+    Intent("year", (ASKS_YEAR,), hard=True),
+    Intent("who", (ASKS_WHO,), hard=True, shown="a person", adds=NEW_NAME_KIND),
+    Intent("name", (ASKS_NAME,), hard=True),
     # "where does X stand": a rank.
-    Intent("where", ASKS_WHERE, unless_term=RANK_TERM, hard=True, shown="a place", adds=NEW_PLACE_KIND),
+    Intent("where", (ASKS_WHERE,), unless_term=RANK_TERM, hard=True, shown="a place", adds=NEW_PLACE_KIND),
     # A list answers it best, then a sentence enumerating things, a statement least.
-    Intent("list", ASKS_LIST, whole=True, fits=(("list", 1.0), ("enumeration", 0.75)), otherwise=0.5),
+    Intent("list", (ASKS_LIST,), whole=True, fits=(("list", 1.0), ("enumeration", 0.75)), otherwise=0.5),
     Intent("rank", term=RANK_TERM),
 )
 BY_TYPE: Mapping[str, Intent] = {intent.wants: intent for intent in INTENTS}
@@ -187,16 +183,28 @@ BY_TYPE: Mapping[str, Intent] = {intent.wants: intent for intent in INTENTS}
 OPEN = Intent("", fits=(("figure", 1.0),), otherwise=0.5)
 
 
-def wanted(understood: str, whole: str, terms: tuple[str, ...] | frozenset[str]) -> Intent | None:
-    """The first intent whose rule matches the question (its ``understood`` words, or its ``whole`` text as
-    written) and whose terms it holds; None when it asks for no type of answer."""
+def wanted(
+    understood: str,
+    whole: str,
+    terms: tuple[str, ...] | frozenset[str],
+    known: Mapping[Rule, bool] | None = None,
+) -> Intent | None:
+    """The first intent one of whose rules matches the question (its ``understood`` words, or its ``whole``
+    text as written) and whose terms it holds; None when it asks for no type of answer. ``known`` holds
+    what rules analysis has already read of ``understood`` (each is read once)."""
+    known = known or {}
     for intent in INTENTS:
         if intent.term is not None and intent.term not in terms:
             continue
         if intent.unless_term is not None and intent.unless_term in terms:
             continue
-        if intent.rule is None or intent.rule.search(whole if intent.whole else understood) is not None:
+        if not intent.rules:
             return intent
+        text = whole if intent.whole else understood
+        for rule in intent.rules:
+            found = known.get(rule) if not intent.whole else None
+            if found or (found is None and rule.search(text) is not None):
+                return intent
     return None
 
 
@@ -356,8 +364,7 @@ def expansion_asked(cleaned: str) -> str | None:
 
 # Every guarded rule (the intents' and the others): their guards are tested against their patterns.
 RULES: tuple[Rule, ...] = (
-    *(intent.rule for intent in INTENTS if intent.rule is not None),
-    ASKS_AMOUNT,
+    *dict.fromkeys(rule for intent in INTENTS for rule in intent.rules),
     ASKS_SHARE,
     ASKS_REPEATS,
     HOW_MEASURE,
