@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED, LABELLED, NAMING, CONTINUES = 1, 2, 4, 8, 16, 32, 64, 128
+DURATION = 256
 # The flags are saved as one 16-bit integer per segment (``knowledge.passages``): room for 8 more traits.
 FLAGS_TYPECODE = "H"  # (an ``array`` typecode, and the numpy dtype character of the same width)
 FLAGS_BITS = 16
@@ -80,7 +81,14 @@ class _Folded:
         return self.pattern.search(text) is not None
 
 
+# A span of time ("five years", "18 months", "a ten-year plan"): what "how long did X take" asks for.
+_HAS_DURATION_RE = re.compile(
+    r"\b(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|several|a few)[\s-]+(?:years?|months?|weeks?|days?|hours?|decades?)\b",
+    re.IGNORECASE,
+)
 _HAS_NUMBER = _Folded(_HAS_NUMBER_RE)
+_HAS_DURATION = _Folded(_HAS_DURATION_RE)
 _HAS_REASON = _Folded(_HAS_REASON_RE)
 _HAS_NAMING = _Folded(_HAS_NAMING_RE)
 _HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
@@ -148,6 +156,7 @@ TRAITS: tuple[Trait, ...] = (
     Trait(LABELLED, None, LABEL_RE.match),
     Trait(NAMING, "name", _HAS_NAMING),
     Trait(CONTINUES, None, _CONTINUES_RE.match),
+    Trait(DURATION, "duration", _HAS_DURATION),
 )
 
 

@@ -122,6 +122,16 @@ ASKS_REASON = Rule(
     ),
     ("why", "come", "behind", "reason"),
 )
+# How long something took or lasts ("how long did the plan take", "for how long"); "how long is the
+# river" asks for a length, a number.
+ASKS_DURATION = Rule(
+    re.compile(
+        r"\bhow long\b(?=.*\b(?:take|takes|took|taken|taking|last|lasts|lasted|run|runs|ran)\b)"
+        r"|\bfor how long\b",
+        re.IGNORECASE,
+    ),
+    ("how long",),
+)
 # A question asking for the items of a list: "list ...", "name ...", "which areas ...", "key elements".
 _LIST_NOUNS = (
     r"(?:areas|elements|industries|sectors|technologies|techs|strategies|challenges|ecosystems|fields|"
@@ -167,6 +177,7 @@ class Intent(NamedTuple):
 # The intents in order of priority: the first row that matches is what the question asks for.
 INTENTS: tuple[Intent, ...] = (
     Intent("reason", (ASKS_REASON,)),
+    Intent("duration", (ASKS_DURATION,), hard=True, shown="a duration"),
     # (An amount or a count asks a window to add more than a number: ``Question.adds``.)
     Intent("number", (ASKS_AMOUNT, ASKS_NUMBER), hard=True, adds=NUMBER_KIND),
     Intent("year", (ASKS_YEAR,), hard=True),
