@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED, LABELLED, NAMING, CONTINUES = 1, 2, 4, 8, 16, 32, 64, 128
 DURATION = 256
-# The flags are saved as one 16-bit integer per segment (``knowledge.passages``): room for 8 more traits.
+# The flags are saved as one 16-bit integer per segment (``knowledge.passages``): a new trait takes the next
+# free bit (a table whose bits clash or do not fit fails on import: ``own_bits``).
 FLAGS_TYPECODE = "H"  # (an ``array`` typecode, and the numpy dtype character of the same width)
 FLAGS_BITS = 16
 
