@@ -1,5 +1,5 @@
 # innov: the Slack bot in HTTP mode (or Socket Mode with SLACK_APP_TOKEN), as a non-root user, under tini.
-#   docker build -t innov .   |   docker compose up --build   (see README "Deploy with Docker")
+#   docker build -t innov .   |   docker compose up --build   (see docs/operations.md, "Deploy with Docker")
 
 # ---- builder: a virtual environment with the dependencies, then the project -------------------------
 FROM python:3.11-slim AS builder

@@ -1,4 +1,4 @@
-"""``python -m benchmarks [knowledge|cache|slack|load|all] [--quick]``: run benchmarks, print Markdown tables.
+"""``python -m benchmarks [knowledge|serve|cache|...|worst|curator|all] [--quick]``: run benchmarks, print Markdown tables.
 
 Each benchmark measures innov beside the baseline its issue names, in the same run:
 
@@ -8,7 +8,11 @@ Each benchmark measures innov beside the baseline its issue names, in the same r
   reload under load, throughput by workers (Zipf 10k and 100k);
 * cache: a cache hit through ``Services.answer`` vs a raw redis-py GET (needs Redis: ``REDIS_URL``);
 * slack: a signed slash-command round trip over HTTP vs a do-nothing Bolt app;
-* load: mixed signed requests from 8 concurrent clients against the HTTP server with Redis.
+* load: mixed signed requests from 8 concurrent clients against the HTTP server with Redis;
+* worst: the costliest question (2,000 characters of never-seen words) with the speller's bound and
+  without it (Zipf 10k);
+* curator: the curator queue of ``/innov stats`` with full ledgers, from the rankings and from the
+  whole ledgers (needs Redis).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ QUICK: dict[str, dict[str, Any]] = {
     "cache": {"iterations": 500},
     "slack": {"requests": 300, "warmup": 50},
     "load": {"requests": 400},
+    "worst": {"size": 2_000, "count": 3, "unbounded_count": 2},
+    "curator": {"size": 500, "runs": 3},
 }
 MODULES = {
     "knowledge": "bench_knowledge",
@@ -35,6 +41,8 @@ MODULES = {
     "cache": "bench_cache",
     "slack": "bench_slack",
     "load": "load",
+    "worst": "bench_worst",
+    "curator": "bench_curator",
 }
 
 

@@ -7,13 +7,15 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RetryHandler
 
 import handlers
 from bot.background import BoundedExecutor
+from bot.rate_limits import FairRateLimitHandler
 from bot.settings import Settings
 from bot.slack_api import SlackApi, bot_from_payload
 
@@ -69,13 +71,40 @@ def mark_retries(
     return next()
 
 
+def repeated_field(request: BoltRequest) -> str | None:
+    """A field that a form-encoded body (slash commands, interactivity) holds more than once, or None.
+
+    Slack never repeats one, and readers disagree on which of two wins (Bolt keeps the last, others the
+    first), so a body with two ``user_id`` fields could be checked as one user and run as another.
+    """
+    raw = request.raw_body
+    if not raw or raw.lstrip().startswith("{"):  # JSON (events) or Socket Mode: nothing form-encoded
+        return None
+    seen: set[str] = set()
+    for name, _ in parse_qsl(raw, keep_blank_values=True):
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def refuse_repeated_fields(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Global middleware: a form body with a repeated field gets 400, and no listener sees it."""
+    name = repeated_field(request)
+    if name is not None:
+        logger.warning("refused a signed request whose form body repeats the field %.40r", name)
+        return BoltResponse(status=400, body='{"error": "a field appears twice"}')
+    return next()
+
+
 def retry_handlers() -> list[RetryHandler]:
     """How the Web API client retries.
 
-    429 (``Retry-After`` honoured) and connection failures are retried. 5xx is not: Slack may have
-    posted the message before failing, and a retry would post it twice.
+    429 (``Retry-After`` honoured, within ``bot.rate_limits``' limits: never for an automatic reply, one
+    waiting call per channel, a few in all) and connection failures are retried. 5xx is not: Slack may
+    have posted the message before failing, and a retry would post it twice.
     """
-    return [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)]
+    return [ConnectionErrorRetryHandler(max_retry_count=2), FairRateLimitHandler(max_retry_count=3)]
 
 
 def build_client(settings: Settings) -> WebClient:
@@ -133,6 +162,7 @@ def build_app(
     ``background`` runs the lazy listeners; pass one to drain it on shutdown.
     """
     quiet_slack_loggers(settings.log_level)
+    executor = background or BoundedExecutor()
     slack = slack or SlackApi(client or build_client(settings))
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     with _bot_token_hidden_from_bolt():
@@ -147,11 +177,12 @@ def build_app(
             authorize=slack.authorizer(),
             # innov is single-workspace: no OAuth flow even if SLACK_CLIENT_ID/SECRET happen to be set.
             oauth_settings=None,
-            listener_executor=background or BoundedExecutor(),
+            listener_executor=executor,
             logger=logging.getLogger("innov.bolt"),
         )
+    app.middleware(refuse_repeated_fields)
     app.middleware(mark_retries)
-    handlers.register(app, services)
+    handlers.register(app, services, executor)
 
     @app.error
     def log_error(error: Exception, body: dict[str, Any]) -> None:

@@ -133,6 +133,9 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
         file=out,
     )
     print(f"semantic: {snapshot.composer.semantic}", file=out)
+    status = embedding.semantic_status()
+    if not status.enabled:
+        print(f"  why: {status.detail}", file=out)
     for warning in curation_warnings(snapshot):
         print(f"warning: {warning}", file=out)
     return EXIT_OK
@@ -439,7 +442,7 @@ def cmd_feedback(settings: Settings, as_json: bool, since_days: float | None, ou
     import datetime as dt
     import time
 
-    from bot.feedback import REASONS, Feedback
+    from bot.feedback import REASONS, Feedback, one_line
     from bot.store import RedisStore
 
     if since_days is not None and since_days <= 0:
@@ -476,24 +479,25 @@ def cmd_feedback(settings: Settings, as_json: bool, since_days: float | None, ou
         f"Curator queue, {scope}{'' if queue.enabled else ' (INNOV_FEEDBACK=off: nothing new is recorded)'}",
         file=out,
     )
+    # What users typed is printed on one line each (line breaks as ␤): a note cannot print queue lines.
     print(f"Declined questions ({len(queue.declined)}):", file=out)
     for d in queue.declined:
         print(
-            f"  {d.count:>4}x  {d.example}  (last asked {when(d.last_asked)}, version {d.kb_version})",
+            f"  {d.count:>4}x  {one_line(d.example)}  (last asked {when(d.last_asked)}, version {d.kb_version})",
             file=out,
         )
     print(f"Answers with 👎 ({len(queue.disliked)}):", file=out)
     for a in queue.disliked:
         reasons = ", ".join(f"{REASONS.get(r, r).lower()} {n}" for r, n in sorted(a.reasons.items()))
-        what = f"{a.answer.kind} {a.answer.ref}".strip()
+        what = one_line(f"{a.answer.kind} {a.answer.ref}".strip())
         print(
-            f"  👎 {a.down} 👍 {a.up}  [{what}] {a.answer.question}  (version {a.answer.kb_version})",
+            f"  👎 {a.down} 👍 {a.up}  [{what}] {one_line(a.answer.question)}  (version {a.answer.kb_version})",
             file=out,
         )
         if reasons:
             print(f"      reasons: {reasons}", file=out)
         for note in a.notes:
-            print(f"      note: {note}", file=out)
+            print(f"      note: {one_line(note)}", file=out)
     return EXIT_OK
 
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.store import Store
+from bot.store import Store, Tally
 from knowledge import Answer
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ FEEDBACK_CAP = 10_000  # and each ledger keeps at most this many members (the ol
 THREAD_TTL = 7 * 86400  # a thread quiet for a week starts afresh
 QUESTION_KEEP = 300  # characters of a question kept with a vote or a declined question
 NOTE_KEEP = 500  # characters of a curator note ("What was wrong?")
+VALUE_LIMIT = 2000  # characters of a button's value (Slack's limit): a longer AnswerRef value is forged
+REASON_COUNTER = "reason:"  # a 👎's reason counts towards its answer as counter reason:<reason>
+PRIVATE_QUESTION = "(a message, through Find sources: its text is not kept)"
+"""What the curator queue shows for a question that was someone's message, not text typed to innov."""
 
 VoteKind = Literal["up", "down"]
 Reason = Literal["wrong_figure", "wrong_source", "out_of_date", "other"]
@@ -43,6 +48,22 @@ REASONS: dict[str, str] = {
     "other": "Other",
 }
 """The "What was wrong?" choices, in the order the modal shows them."""
+
+
+# Characters that would break a curator's one line: line and paragraph breaks become ␤; other control
+# characters (terminal escapes among them) and the marks that reorder text (bidi overrides) become �.
+_LINE_BREAKS = {
+    c: "␤" for c in ("\r\n", "\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+}
+_UNSHOWN_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BREAK_RE = re.compile("|".join(re.escape(c) for c in _LINE_BREAKS))
+
+
+def one_line(text: str) -> str:
+    """User text (a question, a note) as one line for a curator: line breaks shown as ␤, tabs as spaces,
+    other control characters as �, so it cannot print lines of its own or move the cursor."""
+    text = _BREAK_RE.sub("␤", text).replace("\t", " ")
+    return _UNSHOWN_RE.sub("�", text)
 
 
 def normalise(question: str) -> str:
@@ -58,23 +79,31 @@ M = TypeVar("M", bound=_Frozen)
 
 
 class AnswerRef(_Frozen):
-    """Which answer a vote is about: small enough to ride in a button's value (at most 2,000 characters)."""
+    """Which answer a vote is about: small enough to ride in a button's value (at most 2,000 characters).
 
-    id: str
-    question: str
-    kind: str
-    ref: str = ""
+    It comes back from Slack in a button's value or a modal's metadata, so every field is held to the
+    shape innov writes: a forged value (an outsized one, a ``kind`` carrying mrkdwn) is refused whole.
+    """
+
+    id: str = Field(pattern=r"^[0-9a-f]{1,64}$")
+    question: str = Field(max_length=QUESTION_KEEP)
+    kind: Literal["fact", "passage", "none"]
+    ref: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,200}$")
     """The fact id, else the first source's article id, else empty."""
-    kb_version: str
+    kb_version: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
 
     @classmethod
-    def of(cls, answer: Answer) -> AnswerRef:
-        """The reference for ``answer`` (same question and version: same id, so votes meet)."""
+    def of(cls, answer: Answer, *, private: bool = False) -> AnswerRef:
+        """The reference for ``answer`` (same question and version: same id, so votes meet).
+
+        ``private``: the question is not the asker's own text (a message "Find sources" was used on), so
+        the reference carries none of it, only the id (a hash) by which votes on it are counted.
+        """
         ref = answer.fact_id or (answer.sources[0].id if answer.sources else "")
         digest = hashlib.sha1(f"{answer.kb_version}\0{normalise(answer.question)}".encode()).hexdigest()
         return cls(
             id=digest[:16],
-            question=answer.question[:QUESTION_KEEP],
+            question=PRIVATE_QUESTION if private else answer.question[:QUESTION_KEEP],
             kind=answer.kind,
             ref=ref,
             kb_version=answer.kb_version,
@@ -91,7 +120,9 @@ class AnswerRef(_Frozen):
 
     @classmethod
     def parse(cls, value: str) -> AnswerRef | None:
-        """Read :meth:`value` back; None for anything else (a forged or truncated value)."""
+        """Read :meth:`value` back; None for anything else (a forged, outsized or truncated value)."""
+        if len(value) > VALUE_LIMIT:  # Slack's own limit on a button's value: nothing longer is read
+            return None
         try:
             return cls.model_validate_json(value)
         except ValidationError:
@@ -180,6 +211,9 @@ class Feedback:
             note=(note or "").strip()[:NOTE_KEEP] or None,
             at=self._clock(),
         )
+        counts: dict[str, int] = {vote: 1}
+        if vote == "down" and reason:
+            counts[f"{REASON_COUNTER}{reason}"] = 1
         self.store.ledger_put(
             VOTES_LEDGER,
             f"{answer.id}:{user}",
@@ -187,16 +221,27 @@ class Feedback:
             record.at,
             retention=FEEDBACK_RETENTION,
             cap=FEEDBACK_CAP,
+            # The answer's 👎 (its reasons, its newest note) add up for /innov stats, per knowledge version.
+            tally=Tally(
+                answer.kb_version, answer.id, counts, "down", record.note if vote == "down" else None
+            ),
         )
         logger.info("feedback: %s voted %s on answer %s (%s)", user, vote, answer.id, reason or "no reason")
         return record
 
-    def declined(self, question: str, kb_version: str) -> int:
-        """Count a question innov declined to answer; the count so far (0 when feedback is off)."""
+    def declined(self, question: str, kb_version: str, *, private: bool = False) -> int:
+        """Count a question innov declined to answer; the count so far (0 when feedback is off).
+
+        ``private``: the question is someone's message (not typed to innov): it is counted by a hash of
+        its normalised text and nothing of the text is kept.
+        """
         text = normalise(question)
         if not self.enabled or not text:
             return 0
         now = self._clock()
+        if private:
+            text = "#" + hashlib.sha1(text.encode()).hexdigest()[:16]
+            question = PRIVATE_QUESTION
         record = Declined(
             text=text[:QUESTION_KEEP], example=question[:QUESTION_KEEP], last_asked=now, kb_version=kb_version
         )
@@ -208,6 +253,8 @@ class Feedback:
             retention=FEEDBACK_RETENTION,
             cap=FEEDBACK_CAP,
             count=True,
+            # Ranked by how often it was asked, under the version that declined it last.
+            tally=Tally(kb_version, record.text, {}, "count"),
         )
 
     def votes(self, since: float = 0.0) -> list[Vote]:
@@ -221,7 +268,52 @@ class Feedback:
     def queue(
         self, *, kb_version: str | None = None, since: float | None = None, limit: int = 10
     ) -> CuratorQueue:
-        """The top ``limit`` declined questions and most-disliked answers, for one version or since a time."""
+        """The top ``limit`` declined questions and most-disliked answers, for one version or since a time.
+
+        For one version (``/innov stats``, the Home tab) the top is read from the ledgers' rankings
+        (``Store.ledger_top``), whatever their size; otherwise (``innov feedback``) the whole ledgers are
+        read and added up.
+        """
+        if kb_version is not None and since is None:
+            return self._top(kb_version, limit)
+        return self.queue_from_ledgers(kb_version=kb_version, since=since, limit=limit)
+
+    def _top(self, kb_version: str, limit: int) -> CuratorQueue:
+        declined = []
+        for top in self.store.ledger_top(DECLINED_LEDGER, kb_version, limit):
+            record = _read(Declined, top.value)
+            if record is not None:
+                declined.append(
+                    record.model_copy(update={"count": top.counts.get("count", 1), "last_asked": top.at})
+                )
+        disliked = []
+        for top in self.store.ledger_top(VOTES_LEDGER, kb_version, limit):
+            vote = _read(Vote, top.value)
+            if vote is None:
+                continue
+            reasons = {
+                k.removeprefix(REASON_COUNTER): n
+                for k, n in sorted(top.counts.items())
+                if k.startswith(REASON_COUNTER) and n > 0
+            }
+            disliked.append(
+                AnswerFeedback(
+                    answer=vote.answer,
+                    up=top.counts.get("up", 0),
+                    down=top.counts.get("down", 0),
+                    reasons=reasons,
+                    notes=(top.note,) if top.note else (),
+                    last=top.at,
+                )
+            )
+        return CuratorQueue(
+            declined=tuple(declined), disliked=tuple(disliked), kb_version=kb_version, enabled=self.enabled
+        )
+
+    def queue_from_ledgers(
+        self, *, kb_version: str | None = None, since: float | None = None, limit: int = 10
+    ) -> CuratorQueue:
+        """:meth:`queue` added up from the whole ledgers (every note of an answer kept, not only its newest)."""
         start = since or 0.0
         declined: list[Declined] = []
         for entry in self.store.ledger_read(DECLINED_LEDGER, start, FEEDBACK_CAP):

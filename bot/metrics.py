@@ -1,8 +1,23 @@
-"""Prometheus metrics (DESIGN.md's /metrics contract), on one registry per process."""
+"""Prometheus metrics (DESIGN.md's /metrics contract).
+
+One process (Socket Mode, the console, tests) exposes its own registry. Under gunicorn a scrape reaches
+one worker, so ``innov serve`` in HTTP mode runs prometheus-client's multiprocess mode
+(``bot.runner.share_metrics_between_workers``, before this module is imported): every worker writes its values to
+files in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them all up, whichever worker it reaches.
+Counters and histograms are summed; each gauge says how it combines (``multiprocess_mode``).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+KNOWLEDGE_INFO_NAME = "innov_knowledge_info"
+KNOWLEDGE_PROBLEMS_NAME = "innov_knowledge_problems"
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -18,10 +33,17 @@ ANSWER_SECONDS = Histogram(
 CACHE_HITS = Counter("innov_cache_hits", "Answer cache hits.", registry=REGISTRY)
 CACHE_MISSES = Counter("innov_cache_misses", "Answer cache misses.", registry=REGISTRY)
 KNOWLEDGE_INFO = Gauge(
-    "innov_knowledge_info",
-    "The knowledge base version this replica serves (value 1).",
+    KNOWLEDGE_INFO_NAME,
+    "The knowledge base versions the workers serve (value 1).",
     ["version"],
     registry=REGISTRY,
+    multiprocess_mode="livemax",
+)
+KNOWLEDGE_PROBLEMS = Gauge(
+    KNOWLEDGE_PROBLEMS_NAME,
+    "Problems in the knowledge files on disk as the last load or reload found them (0: they serve).",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
 )
 REQUESTS = Counter(
     "innov_http_requests", "HTTP requests by route and status.", ["route", "status"], registry=REGISTRY
@@ -38,23 +60,11 @@ RELOADS = Counter(
 RELOAD_SECONDS = Histogram(
     "innov_reload_seconds", "Time to load and swap a knowledge base.", registry=REGISTRY
 )
-
-
-def set_knowledge_version(version: str) -> None:
-    """Expose exactly one ``innov_knowledge_info{version}`` series: the version now served."""
-    KNOWLEDGE_INFO.clear()
-    KNOWLEDGE_INFO.labels(version=version).set(1)
-
-
-def render() -> bytes:
-    """The Prometheus text exposition of every innov metric."""
-    return generate_latest(REGISTRY)
-
-
 BACKGROUND_PENDING = Gauge(
     "innov_background_pending",
     "Background reply jobs (lazy listeners) accepted and not yet finished.",
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 BACKGROUND_REJECTED = Counter(
     "innov_background_rejected",
@@ -62,3 +72,66 @@ BACKGROUND_REJECTED = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+
+_served_version: str | None = None
+
+
+def set_knowledge_version(version: str) -> None:
+    """Expose ``innov_knowledge_info{version}`` = 1 for the version now served (the one before goes)."""
+    global _served_version
+    previous, _served_version = _served_version, version
+    if previous is not None and previous != version:
+        KNOWLEDGE_INFO.labels(version=previous).set(0)  # a worker's file keeps it: 0, not served
+        KNOWLEDGE_INFO.remove(previous)
+    KNOWLEDGE_INFO.labels(version=version).set(1)
+
+
+def set_knowledge_problems(count: int) -> None:
+    """How many problems the knowledge files on disk have now (after a load or reload)."""
+    KNOWLEDGE_PROBLEMS.set(count)
+
+
+def multiprocess() -> bool:
+    """Whether this process writes its metrics for a server's workers to add up."""
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+def knowledge_problems(local: int) -> int:
+    """The knowledge files' problems as the server reports them: the most recent count any worker found
+    (multiprocess mode), else ``local``, this process's own."""
+    if not multiprocess():
+        return local
+    for family in _workers_collector().collect():
+        for found in family.samples:
+            if found.name == KNOWLEDGE_PROBLEMS_NAME:
+                return int(found.value)
+    return local
+
+
+def render() -> bytes:
+    """The Prometheus text exposition of every innov metric (every worker's, in multiprocess mode)."""
+    if not multiprocess():
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    registry.register(_workers_collector())
+    return generate_latest(registry)
+
+
+class _Workers:
+    """Every worker's metrics from the multiprocess directory, without the versions no worker serves
+    any more (their files keep them, at 0)."""
+
+    def __init__(self, directory: str) -> None:
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        self._collector = MultiProcessCollector(None, path=directory)
+
+    def collect(self) -> Iterable[Metric]:
+        for family in self._collector.collect():
+            if family.name == KNOWLEDGE_INFO_NAME:
+                family.samples = [s for s in family.samples if s.value != 0]
+            yield family
+
+
+def _workers_collector() -> _Workers:
+    return _Workers(os.environ[MULTIPROC_ENV])

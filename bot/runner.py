@@ -1,11 +1,13 @@
 """``innov serve``: Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP under gunicorn (gevent workers).
 
-Process model (README "Operations"):
+Process model (docs/operations.md, "Process model"):
 
 - HTTP mode: a gunicorn master and ``WEB_CONCURRENCY`` workers (default: the number of cores). Each
   worker is an event loop (gevent): every connection is a cheap greenlet, so clients that trickle
   their headers or hold idle connections cost a little memory, never a thread that Slack's requests
   wait for. The worker builds its services and app after the fork (:func:`_serve_http`'s factory).
+- HTTP mode's metrics are written by every worker to files and added up by ``/metrics``, whichever worker
+  a scrape reaches (:func:`share_metrics_between_workers`).
 - Socket Mode: one process; the Socket Mode client takes envelopes, a small threaded HTTP server serves
   ``/healthz`` and ``/metrics`` on ``PORT`` (so the image's ``HEALTHCHECK`` works in both modes).
 - SIGTERM / SIGINT stop both gracefully: no new requests or envelopes, in-flight replies (the bounded
@@ -16,9 +18,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
+import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -86,6 +92,7 @@ class GunicornServer(BaseApplication):  # gunicorn ships no type hints: BaseAppl
         if self._on_exit is not None:
             on_exit = self._on_exit
             self.cfg.set("worker_exit", lambda server, worker: on_exit())
+        self.cfg.set("child_exit", lambda server, worker: _worker_exited(worker.pid))
 
     def load(self) -> WSGIApp:
         return self._factory()
@@ -120,8 +127,7 @@ def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = 
 
 def serve(settings: Settings) -> None:
     """Run the Slack bot until stopped: Socket Mode with ``SLACK_APP_TOKEN``, else HTTP on ``PORT``."""
-    # Fail fast, in the parent, on a broken knowledge base (with no last good index) or missing credentials.
-    kb = serving_knowledge(settings)
+    # Fail fast, in the parent, on missing credentials or a broken knowledge base (with no last good index).
     if settings.slack_bot_token is None:
         raise SystemExit("innov serve: SLACK_BOT_TOKEN is not set (run `innov console` to try innov locally)")
     if settings.redis_url is not None:
@@ -130,9 +136,55 @@ def serve(settings: Settings) -> None:
         if (problem := database_problem(settings.redis_url)) is not None:
             raise SystemExit(f"innov serve: {problem}")
     if settings.slack_app_token is not None:
-        _serve_socket_mode(settings, kb)
-    else:
-        _serve_http(settings, kb)
+        _serve_socket_mode(settings, serving_knowledge(settings))
+        return
+    if settings.slack_signing_secret is None:
+        raise SystemExit(
+            "innov serve: SLACK_SIGNING_SECRET is not set; HTTP mode needs it "
+            "(or set SLACK_APP_TOKEN to use Socket Mode)"
+        )
+    master = os.getpid()
+    metrics_dir, created = share_metrics_between_workers()
+    try:
+        # The master forks the workers: it never runs the embedding model itself (see knowledge.embedding).
+        from knowledge import embedding
+
+        embedding.forks_workers()
+        _serve_http(settings, serving_knowledge(settings))  # loaded in the master: the workers inherit it
+    finally:
+        # A worker leaves through here too (its SystemExit climbs the stack it forked from): not its job.
+        if created and os.getpid() == master:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def share_metrics_between_workers() -> tuple[Path, bool]:
+    """Switch this process, and the workers it forks, to prometheus-client's multiprocess mode, so that
+    ``/metrics`` adds every worker up whichever one a scrape reaches (see ``bot.metrics``).
+
+    Runs before ``bot.metrics`` is imported (its metrics pick their storage when they are created). The
+    directory is ``PROMETHEUS_MULTIPROC_DIR`` when the operator set it (its ``*.db`` files from an earlier
+    run are removed, or their values would carry over), else a new temporary one. Returns the directory
+    and whether it was created here (removed again when the server stops).
+    """
+    if "bot.metrics" in sys.modules:
+        raise RuntimeError("multiprocess metrics must be set up before bot.metrics is imported")
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="innov-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    from prometheus_client import values
+
+    values.ValueClass = values.MultiProcessValue()  # prometheus_client read the variable when imported
+    return directory, not configured
+
+
+def _worker_exited(pid: int) -> None:
+    """In gunicorn's master, when a worker exited: its live gauges stop counting."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)
 
 
 # -- Socket Mode -------------------------------------------------------------------------------------------
@@ -202,7 +254,9 @@ def serving_knowledge(settings: Settings) -> KnowledgeBase:
 def _worker_knowledge(kb: KnowledgeBase) -> KnowledgeBase:
     """In a (re)started worker: the inherited knowledge, moved to the last good saved index if newer."""
     try:
-        kb.adopt_last_good()
+        report = kb.adopt_last_good()
+        if report is not None and report.changed_anything:
+            kb.problems = ()  # found at the master's start, before the reload that saved this index
     except Exception:  # the inherited snapshot serves whatever happens to the saved one
         logger.exception("could not map the last good knowledge index; serving %s", kb.version)
     return kb
@@ -271,11 +325,6 @@ def stop_socket_mode(client: Any, background: BoundedExecutor, grace: float) -> 
 
 
 def _serve_http(settings: Settings, kb: KnowledgeBase) -> None:
-    if settings.slack_signing_secret is None:
-        raise SystemExit(
-            "innov serve: SLACK_SIGNING_SECRET is not set; HTTP mode needs it "
-            "(or set SLACK_APP_TOKEN to use Socket Mode)"
-        )
     built: list[tuple[Services, BoundedExecutor]] = []
 
     def factory() -> WSGIApp:

@@ -5,13 +5,15 @@ several replicas share one cache, one set of claims and one rate limit per user;
 
 Reload across a fleet (one mechanism, STYLE §9): ``reload()`` builds the new knowledge base aside (in
 a child process with limits, when the knowledge base is ``isolated``), which saves its index under the
-content hash, swaps it in, writes the new version to the ``kb:version`` key and publishes it on the
-``kb:reload`` channel. Each replica's listener thread (``start()``) then maps the saved index of that
-version when it can see it (same host or shared ``INNOV_INDEX_DIR``), else builds from its own files. A
-broadcast is not stored, so on (re)connecting, and every ``heartbeat_seconds``, the listener also
-compares the version key with its own version: a replica that started later, or was cut off from
-Redis, catches up. A broadcast carrying a ``request`` id (``innov reload``) gets each replica's outcome
-published on ``kb:reload:outcome:<request>``.
+content hash, swaps it in, records the new version as the fleet's newest in the ``kb:version`` record
+(content hash and generation, ``bot.store.FleetVersion``) and publishes it on the ``kb:reload``
+channel. Each replica's listener thread (``start()``) then maps the saved index of that version when it
+can see it (same host or shared ``INNOV_INDEX_DIR``), else builds from its own files; one that reaches
+the version a shell ``innov reload`` asked for records it too. A broadcast is not stored, so on
+(re)connecting, and every ``heartbeat_seconds``, the listener also compares the record with its own
+version (``_catch_up``): it follows a newer generation, never an older one, and a version it built from
+its own files that the fleet never recorded becomes the fleet's newest. A broadcast carrying a
+``request`` id (``innov reload``) gets each replica's outcome published on ``kb:reload:outcome:<request>``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import gc
 import hashlib
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -37,7 +40,7 @@ from pydantic import ValidationError
 from bot import logs, metrics
 from bot.feedback import Feedback, Threads
 from bot.settings import Settings
-from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable, Subscription
+from bot.store import FleetVersion, MemoryStore, RedisStore, Store, StoreUnavailable, Subscription
 from knowledge import (
     Answer,
     BuildLimits,
@@ -53,29 +56,48 @@ from knowledge import (
 logger = logging.getLogger(__name__)
 
 # Store keys (under the store's prefix, ``innov:`` by default) and how long they live.
-ANSWER_KEY = "answer:"  # answer:<kb version>:q:<question> or :h:<sha1>, settings.innov_cache_ttl
-VERSION_KEY = "kb:version"  # the version the fleet was last reloaded to; no expiry
+ANSWER_KEY = "answer:"  # answer:<kb version>:exact:<question> or :sha1:<hex>, settings.innov_cache_ttl
+VERSION_KEY = "kb:version"  # what the fleet serves: {"version": <content hash>, "generation": n}; no expiry
+VERSIONS_KEY = "kb:versions"  # every version the fleet moved to -> its generation (sorted set, 1,000 newest)
 RELOAD_CHANNEL = "kb:reload"  # pub/sub: {"version": str | null, "origin": replica id | "cli", "request"?}
 OUTCOME_CHANNEL = "kb:reload:outcome:"  # pub/sub per request id: {"replica", "ok", "version", "problems"}
 CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>
 RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would be full again
+CHANNEL_RATE_KEY = "rate:channel:"  # rate:channel:<channel id>: public posts and automatic-reply work
+BACKOFF_KEY = "backoff:"  # backoff:<channel id>: Slack answered 429 for it; expires with its Retry-After
+SHEDDABLE_SHARE = 0.5  # automatic replies never take the last half of a user's or a channel's tokens
 CLAIM_TTL = 86400  # Slack retries an event for minutes; a day is plenty
 THREAD_CLAIM_TTL = 30 * 86400  # threads come back to life; one automatic reply per thread for a month
 REPLICA_TTL = 60  # a replica's record outlives three missed heartbeats
-MAX_PLAIN_KEY = 64  # longer normalised questions are keyed by their sha1
+MAX_PLAIN_KEY = 64  # longer questions are keyed by their sha1
 
 
-def normalise_question(question: str) -> str:
-    """The question as the cache sees it: casefolded, whitespace collapsed."""
-    return " ".join(question.casefold().split())
+def question_key(question: str) -> str:
+    """The question as the answer cache keys it: its whitespace collapsed, nothing else.
+
+    An answer may depend on anything else in the text, capital letters included ("WHATS THE OFFICIAL
+    NAME OF THE 863 PROGRAMME" is understood otherwise than its lower-case form), so the key keeps it all.
+    Whitespace is safe to collapse: the composer's first step collapses it too (``knowledge.text.normalise``).
+    """
+    return " ".join(question.split())
 
 
 def cache_key(version: str, question: str) -> str:
-    """The answer-cache key for ``question`` on knowledge ``version``: a reload always changes it."""
-    text = normalise_question(question)
+    """The answer-cache key for ``question`` on knowledge ``version``: a reload always changes it.
+
+    Two texts share a cached answer only when their :func:`question_key` is the same; long questions are
+    keyed by its sha1. (The ``exact``/``sha1`` tags replace the case-folded ``q``/``h`` keys of earlier
+    releases, so none of those is ever read.)
+    """
+    text = question_key(question)
     if len(text) > MAX_PLAIN_KEY:
-        return f"{ANSWER_KEY}{version}:h:{hashlib.sha1(text.encode()).hexdigest()}"
-    return f"{ANSWER_KEY}{version}:q:{text}"
+        return f"{ANSWER_KEY}{version}:sha1:{hashlib.sha1(text.encode()).hexdigest()}"
+    return f"{ANSWER_KEY}{version}:exact:{text}"
+
+
+def fleet_version(store: Store) -> FleetVersion | None:
+    """What the fleet's version record says to serve (None: nothing recorded, or the store is away)."""
+    return FleetVersion.parse(store.get(VERSION_KEY))
 
 
 def open_knowledge(settings: Settings, *, isolated: bool = False) -> KnowledgeBase:
@@ -225,21 +247,33 @@ class Services:
         self._reload_lock = threading.Lock()
         self._caught_up_to: str | None = None  # the last announced version this replica reloaded for
         self._unannounced: str | None = None  # a version reloaded here while Redis was away
+        # The fleet's generation of the version served here (None: not known yet), and whether this replica
+        # loaded it from its own files (at start, or by a reload here) rather than following the fleet.
+        self._generation: int | None = None
+        self._built_here = not self.kb.problems
         self._stop = threading.Event()
         self._listening = threading.Event()
         self._thread: threading.Thread | None = None
         metrics.set_knowledge_version(self.kb.version)
+        metrics.set_knowledge_problems(len(self.kb.problems))
 
     # -- answers ---------------------------------------------------------------------------------------
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, *, keep: bool = True, keep_declines: bool = True) -> Answer:
         """One answer, from the cache when this knowledge version already answered the same question.
+
+        A computed answer is cached unless ``keep`` is False (text that is not the asker's own, such as
+        a message "Find sources" was used on: its text is not stored) or it is a decline and
+        ``keep_declines`` is False (automatic replies, which volunteer nothing when declining).
 
         Raises ``QuestionError`` for an empty, binary or far too long question; never fails on Redis.
         """
         started = time.perf_counter()
         question = check_question(question)
         snapshot = self.kb.snapshot  # one version for the key and the answer, even mid-reload
-        key = cache_key(snapshot.version, question)
+        # A replica answering without meaning (its model missing, or INNOV_SEMANTIC=off) answers otherwise:
+        # it keeps its own cache entries, so it never decides what the others serve, nor they for it.
+        mode = snapshot.version if snapshot.composer.dense is not None else f"{snapshot.version}-lexical"
+        key = cache_key(mode, question)
         answer = self._cached(key)
         hit = answer is not None
         if answer is not None:
@@ -247,7 +281,8 @@ class Services:
                 answer = answer.model_copy(update={"question": question})
         else:
             answer = snapshot.answer(question)
-            self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
+            if keep and (keep_declines or answer.answered):
+                self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
         logs.note(
             kind=answer.kind,
             answered=answer.answered,
@@ -298,16 +333,55 @@ class Services:
         return self.claim(f"thread:{channel}:{thread_ts}", THREAD_CLAIM_TTL)
 
     # -- rate limits -----------------------------------------------------------------------------------
-    def check_rate(self, user_id: str) -> float | None:
+    def check_rate(self, user_id: str, *, sheddable: bool = False) -> float | None:
         """Take one of ``user_id``'s tokens (``settings.innov_rate_limit`` a minute, shared by the fleet).
 
         None: allowed. Otherwise the seconds to wait before the next question would be allowed.
+        ``sheddable`` (an automatic reply's work) never takes the last half of the tokens, which stay
+        for what the user asks innov directly.
         """
-        wait = self.store.take_token(RATE_KEY + user_id, self.settings.innov_rate_limit, 60.0)
+        rate = self.settings.innov_rate_limit
+        wait = self.store.take_token(
+            RATE_KEY + user_id, rate, 60.0, rate * SHEDDABLE_SHARE if sheddable else 0.0
+        )
         if wait is not None:
             metrics.RATE_LIMITED.inc()
             logger.debug("rate limit: %s must wait %.1f s", user_id, wait)
         return wait
+
+    def check_channel(self, channel: str, *, sheddable: bool = False) -> float | None:
+        """Take one of ``channel``'s tokens (``settings.innov_channel_rate_limit`` public posts a minute,
+        shared by the fleet): None, or the seconds to wait. ``sheddable`` as for :meth:`check_rate`."""
+        rate = self.settings.innov_channel_rate_limit
+        wait = self.store.take_token(
+            CHANNEL_RATE_KEY + channel, rate, 60.0, rate * SHEDDABLE_SHARE if sheddable else 0.0
+        )
+        if wait is not None:
+            metrics.RATE_LIMITED.inc()
+            logger.debug("channel rate limit: %s must wait %.1f s", channel, wait)
+        return wait
+
+    def back_off(self, channel: str, seconds: float) -> None:
+        """Slack answered 429 for a post to ``channel``: the fleet posts nothing volunteered there for
+        ``seconds`` (its ``Retry-After``)."""
+        logger.warning("Slack rate-limits posts to %s: backing off for %.0f s", channel, seconds)
+        self.store.set(BACKOFF_KEY + channel, "1", max(1, math.ceil(seconds)))
+
+    def backing_off(self, channel: str) -> bool:
+        """Whether posts to ``channel`` are in a 429 back-off (see :meth:`back_off`)."""
+        return self.store.get(BACKOFF_KEY + channel) is not None
+
+    def admit_auto_reply(self, user_id: str, channel: str) -> str | None:
+        """Whether a message in an auto-reply channel may become work (checked before it is queued):
+        None, or why not. The channel must not be in a 429 back-off, and the work takes a token of the
+        author's and one of the channel's, never their last half (:meth:`check_rate`)."""
+        if self.backing_off(channel):
+            return "quiet: Slack is rate-limiting this channel"
+        if self.check_rate(user_id, sheddable=True) is not None:
+            return "quiet: rate limited (user)"
+        if self.check_channel(channel, sheddable=True) is not None:
+            return "quiet: rate limited (channel)"
+        return None
 
     # -- reload ----------------------------------------------------------------------------------------
     def reload(self, user_id: str | None = None) -> ReloadReport:
@@ -345,14 +419,20 @@ class Services:
         return report
 
     def _announce(self, version: str, *, broadcast: bool = True) -> int:
-        """Write the fleet's version key (and broadcast it); the number of listeners reached.
+        """Record ``version`` as the fleet's newest (a reload here reached it; and broadcast it); the number
+        of listeners reached.
 
         If Redis is away the version is kept and announced by the listener once it reconnects.
         """
-        if not self.store.set(VERSION_KEY, version):
+        record = self.store.advance_version(
+            VERSION_KEY, VERSIONS_KEY, version, force=True, known=self._generation or 0, built_here=True
+        )
+        self._built_here = True
+        if record is None:
             self._unannounced = version
             return 0
         self._unannounced = None
+        self._generation = record.generation
         if not broadcast:
             return 0
         return self.store.publish(RELOAD_CHANNEL, json.dumps({"version": version, "origin": self.replica_id}))
@@ -362,19 +442,26 @@ class Services:
             started = time.perf_counter()
             try:
                 report = self.kb.reload()
-            except KnowledgeLoadError:
+            except KnowledgeLoadError as exc:
                 metrics.RELOADS.labels(outcome="error").inc()
+                metrics.set_knowledge_problems(len(exc.problems))
                 raise
             metrics.RELOADS.labels(outcome="ok").inc()
+            metrics.set_knowledge_problems(0)
             metrics.RELOAD_SECONDS.observe(time.perf_counter() - started)
             metrics.set_knowledge_version(report.new_version)
         return report
 
-    def _reload_for_fleet(self, announced: str | None, why: str) -> ReloadOutcome:
+    def _reload_for_fleet(
+        self, announced: str | None, why: str, *, explicit: bool = False, generation: int | None = None
+    ) -> ReloadOutcome:
         """Reload because the fleet moved to ``announced`` (None: reload whatever the files say).
 
         The saved index of ``announced`` is mapped when this replica can see it (the replica that
-        announced it built and validated it); otherwise this replica builds from its own files.
+        announced it built and validated it); otherwise this replica builds from its own files. An
+        ``explicit`` reload (a broadcast: ``/innov reload`` elsewhere, ``innov reload``) records the version
+        it reached as the fleet's newest; catching up with the version key takes that record's
+        ``generation``.
         """
         logger.info(
             "reloading knowledge (%s): serving %s, fleet announced %s", why, self.kb.version, announced
@@ -390,10 +477,13 @@ class Services:
         except KnowledgeLoadError as exc:
             logger.error("knowledge reload (%s) failed; still serving %s:\n%s", why, self.kb.version, exc)
             return ReloadOutcome(self.replica_id, False, old, self.kb.version, exc.problems, _since(started))
-        if announced is None:
-            # The CLI asks without knowing a version: record what the files gave, for late starters.
+        if announced is None or (explicit and report.new_version == announced):
+            # Every reload records what it reached, so no later look at the version key undoes it.
             self._announce(report.new_version, broadcast=False)
-        elif report.new_version != announced:
+        elif report.new_version == announced:
+            self._generation, self._built_here = generation, False
+        else:
+            self._generation, self._built_here = None, False
             logger.warning(
                 "knowledge files here give version %s, not the fleet's %s: are this replica's files current?",
                 report.new_version,
@@ -420,6 +510,7 @@ class Services:
             logger.info(
                 "knowledge: mapped the last good index %s (was %s)", report.new_version, report.old_version
             )
+            self._announce(report.new_version, broadcast=False)  # a reload on this host made it
 
     def _on_broadcast(self, message: str) -> None:
         try:
@@ -430,7 +521,7 @@ class Services:
             return
         outcome: ReloadOutcome | None = None
         if origin != self.replica_id and (announced is None or announced != self.kb.version):
-            outcome = self._reload_for_fleet(announced, f"broadcast from {origin}")
+            outcome = self._reload_for_fleet(announced, f"broadcast from {origin}", explicit=True)
         self.store.register_replica(self.replica_id, self.kb.version, REPLICA_TTL)
         if isinstance(request, str) and request:
             if outcome is None:
@@ -464,17 +555,45 @@ class Services:
         return thread
 
     def _catch_up(self) -> None:
-        """Compare the fleet's version key with ours (reloading once per announced version); heartbeat."""
+        """Compare the fleet's version record with what this replica serves (reloading once per announced
+        version), offering its own when it is newer; heartbeat.
+
+        The newest good files win: a version this replica built from its own files that the fleet never
+        recorded (files edited since the last reload, then a restart) becomes the fleet's newest; so does
+        the version it serves when the record fell behind it (Redis lost its data). Otherwise it follows
+        the record, and only forward: a record of a generation no newer than its own is not followed.
+        """
         if self._unannounced is not None and self._unannounced == self.kb.version:
             self._announce(self._unannounced)  # reloaded here while Redis was away
         if isinstance(self.store, MemoryStore):
             # No Redis: the other workers on this host reach this one through the saved index instead.
             self._adopt_last_good()
-        announced = self.store.get(VERSION_KEY)
-        if announced is None:
-            self.store.set(VERSION_KEY, self.kb.version, nx=True)
-        elif announced != self.kb.version and announced != self._caught_up_to:
-            self._reload_for_fleet(announced, "catching up with the version key")
+        fleet = self.store.advance_version(
+            VERSION_KEY,
+            VERSIONS_KEY,
+            self.kb.version,
+            force=False,
+            known=self._generation or 0,
+            built_here=self._built_here,
+        )
+        if fleet is not None and fleet.version == self.kb.version:
+            self._generation = fleet.generation
+        elif (
+            fleet is not None
+            and (self._generation is None or fleet.generation > self._generation)
+            and fleet.version != self._caught_up_to
+        ):
+            if self._built_here and self._generation is None:  # started over files the fleet moved past
+                logger.warning(
+                    "the knowledge files here give %s, a version the fleet has since replaced with %s "
+                    "(generation %d): serving the fleet's; `innov reload` makes these files the fleet's",
+                    self.kb.version,
+                    fleet.version,
+                    fleet.generation,
+                )
+            self._reload_for_fleet(
+                fleet.version, "catching up with the version key", generation=fleet.generation
+            )
         self.store.register_replica(self.replica_id, self.kb.version, REPLICA_TTL)
 
     # -- listener --------------------------------------------------------------------------------------

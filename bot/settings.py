@@ -88,15 +88,17 @@ class Settings(BaseSettings):
     innov_build_seconds: float = Field(default=300.0, gt=0, description="wall-clock limit of a build")
     innov_cache_ttl: int = Field(default=86400, ge=1)
     innov_rate_limit: int = Field(default=10, ge=1, description="questions per user per minute")
+    innov_channel_rate_limit: int = Field(
+        default=20, ge=1, description="public posts (and automatic-reply work) per channel per minute"
+    )
     innov_feedback: bool = Field(
         default=True, description="record votes, declined questions and thread context (on/off)"
     )
     innov_semantic: bool = Field(
         default=True, description="answer with meaning (the embedding model): on/off"
     )
-    innov_embedding_model: Path | None = (
-        None  # another copy of the pinned model file (default: the package's)
-    )
+    # Another copy of the pinned model file (default: the package's); empty means the default.
+    innov_embedding_model: Path | None = None
     innov_semantic_max_passages: int = Field(
         default=20_000, ge=0, description="larger knowledge bases are lexical-only (embedding takes minutes)"
     )
@@ -115,6 +117,12 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("innov_embedding_model", "innov_index_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `INNOV_EMBEDDING_MODEL=` in .env is "not set", not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("innov_feedback", "innov_semantic", mode="before")
     @classmethod

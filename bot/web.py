@@ -4,13 +4,16 @@
 |---|---|---|
 | ``/slack/events`` | POST | commands, events, interactivity via Bolt (413: too large, 401: bad signature) |
 | ``/healthz`` | GET | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...},`` |
-| | | ``"slack_api": true/false/null}`` (``"slack_api_error"`` when false; ``bot.slack_api``) |
+| | | ``"semantic": "on (...)" / "off (...)", "slack_api": true/false/null}`` (``"slack_api_error"`` |
+| | | when false; ``bot.slack_api``), and ``"kb_problems": <count>`` while the files on disk do not load |
 | ``/metrics`` | GET | Prometheus text |
 | anything else | | 404 |
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import logging
@@ -22,7 +25,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import parse_body
-from slack_sdk.signature import SignatureVerifier
 
 from bot import logs, metrics
 from bot.app import build_app, build_client
@@ -105,8 +107,11 @@ class HealthWSGI:
         }
         if self.slack is not None:  # Slack's Web API: reachable with the bot token? (never waited for)
             body.update(self.slack.health())
-        if self.services.kb.problems:  # files on disk that did not load while the last good index serves
-            body["kb_problems"] = [str(p) for p in self.services.kb.problems]
+        # Problems of the files on disk while the last good index serves: a count (every worker's, the most
+        # recent), never their paths or text, which go to the log and to the admin who reloaded.
+        problems = metrics.knowledge_problems(len(self.services.kb.problems))
+        if problems:
+            body["kb_problems"] = problems
         return _respond(start_response, "200 OK", json.dumps(body).encode(), "application/json")
 
     def _metrics(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -128,7 +133,7 @@ class InnovWSGI(HealthWSGI):
         self.bolt_app = bolt_app
         self.max_body_bytes = max_body_bytes
         self._slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
-        self._verifier = SignatureVerifier(signing_secret)
+        self._secret = signing_secret.encode()
 
     def _route(
         self, method: str, path: str, environ: WSGIEnvironment, start_response: StartResponse
@@ -158,20 +163,28 @@ class InnovWSGI(HealthWSGI):
         if not _fresh_timestamp(timestamp) or not signature.startswith("v0="):
             return _unauthorized(start_response)
         stream = environ["wsgi.input"]
-        if chunked and not declared:
-            # No declared length: read at most one byte past the limit, so a long stream still stops.
-            raw = stream.read(self.max_body_bytes + 1)
-            if len(raw) > self.max_body_bytes:
-                return _too_large(start_response, self.max_body_bytes)
-        else:
-            raw = stream.read(length) if length > 0 else b""
-        if not self._verifier.is_valid(raw, timestamp, signature):
+        try:
+            if chunked and not declared:
+                # No declared length: read at most one byte past the limit, so a long stream still stops.
+                raw = stream.read(self.max_body_bytes + 1)
+                if len(raw) > self.max_body_bytes:
+                    return _too_large(start_response, self.max_body_bytes)
+            else:
+                raw = stream.read(length) if length > 0 else b""
+        except (OSError, ValueError):
+            # The client sent less than it declared (or broken chunks) and closed: its fault, not ours. No
+            # traceback, no 500: an unsigned flood of such requests must not fill the log.
+            logger.debug("a request body ended before its declared length")
+            return _respond(
+                start_response, "400 Bad Request", b'{"error": "incomplete body"}', "application/json"
+            )
+        if not _signed(self._secret, timestamp, raw, signature):
             return _unauthorized(start_response)
         try:
             parsed = parse_body(raw.decode("utf-8"), environ.get("CONTENT_TYPE"))
         except (ValueError, RecursionError):  # JSON/UTF-8 errors are ValueErrors; deep nesting recurses
             parsed = None
-        if isinstance(parsed, dict):
+        if isinstance(parsed, dict) and _slack_shaped(parsed):
             environ["wsgi.input"] = io.BytesIO(raw)
             environ["CONTENT_LENGTH"] = str(len(raw))
             try:
@@ -183,6 +196,54 @@ class InnovWSGI(HealthWSGI):
                 logger.warning("Bolt could not read a signed request's payload (%s)", type(exc).__name__)
         logger.warning("refused a signed request whose body Slack would not send (%d bytes)", len(raw))
         return _respond(start_response, "400 Bad Request", b'{"error": "malformed body"}', "application/json")
+
+
+def _signed(secret: bytes, timestamp: str, raw: bytes, signature: str) -> bool:
+    """Slack's v0 signature over the raw bytes (``v0:{timestamp}:{body}``), compared in constant time.
+
+    Computed over bytes, never decoded first: a body that is not UTF-8 is just a body whose signature
+    does not match (401), where the Slack SDK's verifier decodes it and raises.
+    """
+    expected = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(("v0=" + expected).encode(), signature.encode("utf-8", "replace"))
+
+
+_EVENT_TEXT_FIELDS = ("type", "text", "channel", "user", "ts", "thread_ts", "channel_type", "subtype", "team")
+
+
+def _slack_shaped(body: dict[str, Any]) -> bool:
+    """Whether the fields Bolt routes on have the shapes Slack sends: ``event`` and ``view`` objects,
+    ``actions`` a non-empty list of objects whose ids are strings. Bolt indexes them before any listener
+    runs, so another shape (``actions: []``, ``event: [1]``) would fail inside it as a 500."""
+    if "event" in body:
+        event = body["event"]
+        if not isinstance(event, dict):
+            return False
+        # Fields listeners read as text: another shape would fail inside them (a pydantic error quoting it).
+        if any(k in event and not isinstance(event[k], str) for k in _EVENT_TEXT_FIELDS):
+            return False
+    if any(k in body and not isinstance(body[k], str) for k in ("team_id", "api_app_id", "type", "token")):
+        return False
+    if "user" in body and not isinstance(body["user"], dict | str):
+        return False
+    if "message" in body:  # a message shortcut's message: its text is the question
+        message = body["message"]
+        if not isinstance(message, dict) or not isinstance(message.get("text", ""), str):
+            return False
+    if "view" in body and not isinstance(body["view"], dict):
+        return False
+    if "actions" in body:
+        actions = body["actions"]
+        if not isinstance(actions, list) or not actions:
+            return False
+        for action in actions:
+            if not isinstance(action, dict):
+                return False
+            if not isinstance(action.get("action_id"), str):
+                return False
+            if any(not isinstance(action.get(k, ""), str) for k in ("block_id", "value")):
+                return False
+    return True
 
 
 def _respond(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:

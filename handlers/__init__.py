@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from slack_bolt import Ack, App, BoltContext, Respond
     from slack_sdk import WebClient
 
+    from bot.background import BoundedExecutor
     from bot.services import Services
 
 COMMAND = "/innov"
@@ -28,9 +29,10 @@ COMMAND = "/innov"
 logger = logging.getLogger("innov.handlers")
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, background: BoundedExecutor) -> None:
     """Wire every innov listener to ``app``: the slash command, buttons, the modal, mentions, messages,
-    the Home tab and the "Find sources" shortcut."""
+    the Home tab and the "Find sources" shortcut. ``background`` runs the ``message`` events' work (the
+    other lazy listeners reach it as Bolt's executor)."""
 
     def innov_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         # Over HTTP this joins the request's log line; in Socket Mode it is the line.
@@ -50,6 +52,26 @@ def register(app: App, services: Services) -> None:
     def message_received(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         with logs.request("message", event_id=body.get("event_id")) as record:
             record["outcome"] = events.handle_message(body, context, client, services)
+
+    def message_outcome(body: dict[str, Any], outcome: str) -> None:
+        with logs.request("message", event_id=body.get("event_id")) as record:
+            record["outcome"] = outcome
+
+    def message_arrived(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        # Judged in the request, before anything is queued: a message that needs no reply, or an
+        # automatic reply past its author's or channel's limit, costs no background work at all.
+        ack()
+        admission = events.admit_message(body, context, services)
+        if admission.outcome is not None:
+            message_outcome(body, admission.outcome)
+            return
+        if admission.sheddable:  # refused or shed when the queue is busy: never at a direct question's cost
+            shed = "shed: background queue busy"
+            background.submit_sheddable(
+                lambda: message_received(body, context, client), on_shed=lambda: message_outcome(body, shed)
+            )
+            return
+        background.submit(message_received, body, context, client)  # full: 500, and Slack retries it
 
     # Slash commands answer inside the request (the reply is the ack); Web API work runs lazily.
     # "/innov" and variants such as "/innov-dev" (a staging app installed beside the real one).
@@ -90,7 +112,7 @@ def register(app: App, services: Services) -> None:
     app.command(re.compile(rf"^{re.escape(COMMAND)}[\w-]*$"))(innov_command)
     app.action(SHARE_ACTION_ID)(ack=actions.acknowledge, lazy=[share_pressed])
     app.event("app_mention")(ack=events.acknowledge, lazy=[mention_received])
-    app.event("message")(ack=events.acknowledge, lazy=[message_received])
+    app.event("message")(message_arrived)
     # 👍 / 👎: the vote and the modal happen before the ack returns (trigger_id); the thanks is lazy.
     app.action(re.compile(rf"^({views.VOTE_UP_ACTION}|{views.VOTE_DOWN_ACTION})$"))(
         ack=vote_pressed, lazy=[vote_thanks]

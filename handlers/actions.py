@@ -8,6 +8,7 @@ runs in lazy listeners, except ``views.open``, which must use the click's ``trig
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,16 @@ def share(body: dict[str, Any], client: WebClient, respond: Callable[..., Any], 
             # Rate limited, refused or nothing worth sharing: tell the presser only.
             respond_safely(respond, text=reply.text, response_type="ephemeral", replace_original=False)
             return "not shared: " + reply.text
+        # A share is a public post: it counts against the channel's limit (INNOV_CHANNEL_RATE_LIMIT).
+        wait = 60.0 if services.backing_off(action.channel_id) else services.check_channel(action.channel_id)
+        if wait is not None:
+            respond_safely(
+                respond,
+                text=f"innov has posted a lot in this channel just now: share again in {max(1, math.ceil(wait))} s.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return "not shared: channel rate limited"
         # A double click must not post twice: one share per ephemeral message.
         if action.message_ts and not services.claim(
             f"share:{action.channel_id}:{action.message_ts}", ttl=3600

@@ -91,6 +91,14 @@ def context(*mrkdwn: str) -> BlockDict:
     return {"type": "context", "elements": [mrkdwn_text(m) for m in mrkdwn[:10]]}
 
 
+def plain(raw: str, limit: int = SECTION_LIMIT) -> BlockDict:
+    """A plain_text object for text nobody vouches for (what users typed, shown to curators): Slack
+    renders none of it (no *bold*, ~strike~, code, links, mentions, ``<!here>`` or emoji codes), and it
+    is trimmed to ``limit`` characters."""
+    text = raw if len(raw) <= limit else raw[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    return {"type": "plain_text", "text": text or " ", "emoji": False}
+
+
 def source_line(source: Source) -> str:
     """``Source: title — publisher, date`` (escaped), with a link when the article's URL is known."""
     line = f"Source: {escape(source.citation())}"

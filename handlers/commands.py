@@ -77,14 +77,16 @@ def _ask(inv: Invocation, services: Services) -> Reply:
     """One short, sourced answer to a question (or an honest "not in the knowledge base")."""
     if not inv.rest:
         return blocks.notice("Ask me something, e.g. `/innov ask What is China's GII rank?`")
-    answer = services.answer(inv.rest)
+    # "Find sources" asks about someone's message, not text typed to innov: nothing of it is kept.
+    private = inv.via == "shortcut"
+    answer = services.answer(inv.rest, keep=not private)
     reply = blocks.answer_reply(answer, inv.rest, share=inv.share)
     if not answer.answered:
-        services.feedback.declined(inv.rest, answer.kb_version)
+        services.feedback.declined(inv.rest, answer.kb_version, private=private)
         if not looks_english(inv.rest):
             reply = views.not_english_note(reply)
     if services.feedback.enabled:
-        reply = replace(reply, feedback=AnswerRef.of(answer).value())
+        reply = replace(reply, feedback=AnswerRef.of(answer, private=private).value())
     return reply
 
 

@@ -1,16 +1,23 @@
 """Events: mentions answered in their thread, direct messages, and automatic replies in opted-in channels.
 
-Events are acknowledged at once (:func:`acknowledge`); the work that calls Slack's Web API runs in
-Bolt lazy listeners (:func:`answer_mention`, :func:`handle_message`). Exactly-once is the services'
-job: ``claim_event`` absorbs Slack's retries (``X-Slack-Retry-Num``), ``claim_message`` the
-``app_mention``/``message`` twins of one message, and both hold across replicas sharing Redis.
+Events are acknowledged at once (:func:`acknowledge`); the work that calls Slack's Web API runs in the
+background (:func:`answer_mention`, :func:`handle_message`). A ``message`` event is judged before any
+work is queued (:func:`admit_message`): most messages need no reply at all, and one in an auto-reply
+channel becomes work only within its author's and its channel's rate limits, as sheddable work.
+Exactly-once is the services' job: ``claim_event`` absorbs Slack's retries (``X-Slack-Retry-Num``),
+``claim_message`` the ``app_mention``/``message`` twins of one message, and both hold across replicas
+sharing Redis.
+
+Public posts count against their channel's limit (``INNOV_CHANNEL_RATE_LIMIT``); a reply that was asked
+for and finds the channel over it, or Slack answering 429 for the channel, is sent privately to the asker
+instead, and an automatic reply is not sent (see ``bot.slack_api`` for when a 429 is waited out).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
@@ -18,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics
 from bot.feedback import AnswerRef
+from bot.rate_limits import retry_after, volunteered
 from handlers import blocks, views
 from handlers.blocks import Reply
 from handlers.commands import Via, parse, run_subcommand
@@ -30,11 +38,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("innov.handlers.events")
 
-AUTO_REPLY_MIN_SCORE = 0.65
+AUTO_REPLY_MIN_SCORE = 0.8
 """An automatic reply needs an answer (fact or passage) at least this confident; below, innov is quiet.
 
 The score is the calibrated probability that the answer is right (knowledge/decision.json). This is
-higher than the decision's own threshold for answering (about 0.6): nobody asked innov into the
+higher than the decision's own threshold for answering (about 0.7): nobody asked innov into the
 thread, so a volunteered answer must clear a higher bar than a requested one."""
 
 
@@ -73,6 +81,40 @@ def _claim(event: MessageEvent, services: Services, context: dict[str, Any]) -> 
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What a ``message`` event is, decided before any work is queued for it."""
+
+    outcome: str | None
+    """Why it gets no work at all (logged as its outcome), or None: queue it."""
+    sheddable: bool = False
+    """An automatic reply's work: the first to go when the background queue is full."""
+
+
+def admit_message(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
+    """Judge a ``message`` event in the request: ignored messages are not queued at all, and one in an
+    auto-reply channel becomes work only within the limits of ``Services.admit_auto_reply``."""
+    try:
+        event = MessageEvent.from_body(body)
+    except Exception:  # not the shape Slack sends: nothing to answer
+        logger.warning("ignoring a message event that cannot be read")
+        return Admission("ignored: unreadable event")
+    bot_user_id = context.get("bot_user_id")
+    reason = _ignored(event, bot_user_id)
+    if reason:
+        return Admission(reason)
+    assert event.user is not None  # checked by _ignored
+    if event.is_direct:
+        return Admission(None)
+    if event.mentions(bot_user_id):
+        return Admission("ignored: mentions innov (answered as app_mention)")
+    if not services.settings.auto_replies_in(event.channel):
+        return Admission("quiet: channel not in INNOV_AUTO_REPLY_CHANNELS")
+    if not event.question(bot_user_id):
+        return Admission("quiet: empty message")
+    return Admission(services.admit_auto_reply(event.user, event.channel), sheddable=True)
+
+
 def answer_mention(
     body: dict[str, Any], context: dict[str, Any], client: WebClient, services: Services
 ) -> str:
@@ -88,7 +130,7 @@ def answer_mention(
         reply = answer_in_thread(
             event, event.question(bot_user_id), event.reply_thread, services, via="mention"
         )
-        return _send(client, event, reply, thread_ts=event.reply_thread)
+        return _send(client, event, reply, thread_ts=event.reply_thread, services=services)
     except Exception:
         logger.exception("app_mention failed")
         return "error"
@@ -115,7 +157,7 @@ def handle_message(
             # A DM is one long conversation: its follow-ups continue the DM's (or its thread's) last question.
             thread = event.thread_ts or "dm"
             reply = answer_in_thread(event, event.question(bot_user_id), thread, services, via="dm")
-            return _send(client, event, reply, thread_ts=event.thread_ts)
+            return _send(client, event, reply, thread_ts=event.thread_ts, services=services)
         if event.mentions(bot_user_id):
             return "ignored: mentions innov (answered as app_mention)"
         if not services.settings.auto_replies_in(event.channel):
@@ -123,8 +165,11 @@ def handle_message(
         question = event.question(bot_user_id)
         if not question:
             return "quiet: empty message"
+        if services.backing_off(event.channel):  # (it may have started while this waited in the queue)
+            return "quiet: Slack is rate-limiting this channel"
         try:
-            answer = services.answer(question)
+            # A decline is volunteered to nobody: it is not cached (a flood of chatter would fill the cache).
+            answer = services.answer(question, keep_declines=False)
         except KnowledgeError as exc:  # e.g. a pasted log far too long to be a question
             return f"quiet: {exc}"
         if not is_confident(answer):
@@ -138,7 +183,8 @@ def handle_message(
         reply = blocks.answer_reply(answer)
         if services.feedback.enabled:
             reply = replace(reply, feedback=AnswerRef.of(answer).value())
-        return _send(client, event, reply, thread_ts=event.reply_thread)
+        with volunteered():  # a 429 is not waited out for a reply nobody asked for
+            return _send(client, event, reply, thread_ts=event.reply_thread, services=services, asked=False)
     except Exception:
         logger.exception("message event failed")
         return "error"
@@ -166,10 +212,34 @@ def answer_in_thread(event: MessageEvent, text: str, thread: str, services: Serv
     return reply
 
 
-def _send(client: WebClient, event: MessageEvent, reply: Reply, *, thread_ts: str | None) -> str:
-    """Post ``reply`` in the event's channel (thread), or ephemerally to its author if it is private."""
-    method = "chat.postEphemeral" if reply.private else "chat.postMessage"
+CHANNEL_BUSY_NOTE = (
+    "_innov has posted a lot in this channel just now, so this answer is only visible to you. "
+    "Share it later, or ask in a DM._"
+)
+
+
+def _send(
+    client: WebClient,
+    event: MessageEvent,
+    reply: Reply,
+    *,
+    thread_ts: str | None,
+    services: Services,
+    asked: bool = True,
+) -> str:
+    """Post ``reply`` in the event's channel (thread), or ephemerally to its author if it is private.
+
+    A public reply in a channel takes one of the channel's tokens (an automatic reply took its token
+    before it was queued). A reply that was ``asked`` for and finds the channel over its limit or in a
+    429 back-off goes to its author privately instead; an automatic reply is then not sent.
+    """
     reply = views.finish(reply, share=False)  # public already: 👍 / 👎, no Share button
+    public_here = not reply.private and not event.is_direct and asked
+    if public_here and (
+        services.backing_off(event.channel) or services.check_channel(event.channel) is not None
+    ):
+        return _send_privately(client, event, reply, thread_ts, "channel busy")
+    method = "chat.postEphemeral" if reply.private else "chat.postMessage"
     try:
         if reply.private:
             client.chat_postEphemeral(
@@ -185,6 +255,33 @@ def _send(client: WebClient, event: MessageEvent, reply: Reply, *, thread_ts: st
             )
     except SlackApiError as exc:
         metrics.SLACK_API_ERRORS.labels(method=method).inc()
+        wait = retry_after(exc)
+        if wait is not None and not reply.private:
+            services.back_off(event.channel, wait)
+            if asked:
+                return _send_privately(client, event, reply, thread_ts, "Slack rate-limits the channel")
+            return "quiet: Slack is rate-limiting this channel"
         logger.error("%s to %s failed: %s", method, event.channel, exc.response.get("error", exc))
         return f"error: {method} failed"
     return "replied" if not reply.private else "replied privately"
+
+
+def _send_privately(
+    client: WebClient, event: MessageEvent, reply: Reply, thread_ts: str | None, why: str
+) -> str:
+    """A public reply sent to its asker alone, saying why (the channel is over its limit)."""
+    note = blocks.context(CHANNEL_BUSY_NOTE)
+    try:
+        client.chat_postEphemeral(
+            channel=event.channel,
+            user=event.user or "",
+            thread_ts=thread_ts,
+            **replace(
+                reply, blocks=(*reply.blocks, note), text=f"{reply.text}\n{CHANNEL_BUSY_NOTE}"
+            ).message(),
+        )
+    except SlackApiError as exc:
+        metrics.SLACK_API_ERRORS.labels(method="chat.postEphemeral").inc()
+        logger.error("chat.postEphemeral to %s failed: %s", event.channel, exc.response.get("error", exc))
+        return "error: chat.postEphemeral failed"
+    return f"replied privately: {why}"

@@ -14,9 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.feedback import REASONS, AnswerRef, CuratorQueue
+from bot.feedback import REASONS, AnswerRef, CuratorQueue, one_line
 from handlers import blocks
-from handlers.blocks import BUTTON_VALUE_LIMIT, BlockDict, Reply, context, escape, fit, section, source_line
+from handlers.blocks import (
+    BUTTON_VALUE_LIMIT,
+    BlockDict,
+    Reply,
+    context,
+    escape,
+    fit,
+    mrkdwn_text,
+    plain,
+    section,
+    source_line,
+)
 from knowledge import Fact, Source
 
 VOTE_UP_ACTION = "innov_vote_up"
@@ -230,28 +241,46 @@ def read_feedback_modal(view: dict[str, Any]) -> tuple[AnswerRef | None, str | N
 
 
 def curator_queue_blocks(queue: CuratorQueue, *, limit: int = 5) -> list[BlockDict]:
-    """The top declined questions and the answers with the most 👎 (already within Slack's limits)."""
+    """The top declined questions and the answers with the most 👎 (already within Slack's limits).
+
+    What users typed (questions, notes) and what a vote's value carried (the answer's kind and id) is
+    shown as plain text on one line (``one_line``: line breaks as ␤): never as mrkdwn, so it can neither
+    format, link nor mention, nor print lines that pass for queue entries.
+    """
     if not queue.enabled:
         return [context("Feedback is off (`INNOV_FEEDBACK=off`): nothing is recorded.")]
     scope = f"version `{escape(queue.kb_version)}`" if queue.kb_version else "all time"
-    declined = [
-        f"• {d.count}× _{fit(d.example, 200)}_ (last {_when(d.last_asked)})" for d in queue.declined[:limit]
+    declined: list[BlockDict] = [
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn_text(f"*{d.count}×*"),
+                plain(one_line(d.example), 200),
+                mrkdwn_text(f"last {_when(d.last_asked)}"),
+            ],
+        }
+        for d in queue.declined[:limit]
     ]
-    disliked = []
+    disliked: list[BlockDict] = []
     for a in queue.disliked[:limit]:
         reasons = ", ".join(f"{REASONS.get(r, r).lower()} {n}" for r, n in sorted(a.reasons.items()))
-        what = f"`{escape(a.answer.ref)}`" if a.answer.ref else a.answer.kind
-        line = f"• 👎 {a.down} 👍 {a.up} — {what} for _{fit(a.answer.question, 200)}_"
+        what = a.answer.ref or a.answer.kind
+        elements = [
+            mrkdwn_text(f"👎 {a.down} 👍 {a.up}"),
+            plain(f"{one_line(what)} · {one_line(a.answer.question)}", 400),
+        ]
         if reasons:
-            line += f" ({reasons})"
+            elements.append(plain(reasons, 200))
         if a.notes:
-            line += f"\n    “{fit(a.notes[0], 200)}”"
-        disliked.append(line)
+            elements.append(plain(f"“{one_line(a.notes[0])}”", 200))
+        disliked.append({"type": "context", "elements": elements})
     return [
         section(f"*Curator queue* — since the last reload ({scope})"),
-        section("*Top declined questions*\n" + ("\n".join(declined) or "None yet.")),
-        section("*Answers with the most 👎*\n" + ("\n".join(disliked) or "None yet.")),
-        context("Export it all with `innov feedback --json` (see README, Feedback)."),
+        section("*Top declined questions*" + ("" if declined else "\nNone yet.")),
+        *declined,
+        section("*Answers with the most 👎*" + ("" if disliked else "\nNone yet.")),
+        *disliked,
+        context("Export it all with `innov feedback --json` (see docs/curating.md)."),
     ]
 
 

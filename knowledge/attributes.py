@@ -44,6 +44,17 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "ceo chief executive chairman chairwoman president head heads director minister boss secretary "
         "founder governor mayor",
     ),
+    _row(
+        "which university or school",
+        r"\bwhich (?:university|universities|college|school)\b|\bwhat (?:university|college|school)\b",
+        "university universities college colleges school schools",
+    ),
+    _row(
+        "when it ends",
+        r"\bwhen (?:does|did|will|is|was) .{0,40}\b(?:end|ends|finish|finishes|expire|expires|conclude|run out)\b",
+        "end ends ended ending until through conclude concludes concluded conclusion expire expires finish "
+        "finished closing close",
+    ),
     _row("age", r"\bhow old\b|\bwhat age\b|\bage of\b|\bborn\b|\bbirthday\b", "age aged old born birth"),
     _row(
         "nationality",

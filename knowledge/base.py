@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from knowledge import saved
+from knowledge import saved, settle
 from knowledge.aliases import ALIASES_FILE, AliasTable, load_aliases, text_rules
 from knowledge.composer import Composer
 from knowledge.corpus import ArticleError, load_article
@@ -237,11 +237,46 @@ def load_snapshot(
     """Load a whole knowledge directory: map its saved index, or build, save and map it.
 
     Raises ``KnowledgeLoadError`` listing every problem. ``isolated`` builds in a child process with
-    ``build_limits`` (what a server does); otherwise in this process (the CLI and tests).
+    ``build_limits`` (what a server does); otherwise in this process (the CLI and tests). Files still being
+    written are waited for, and a load during which one changed is made again (``knowledge.settle``).
     """
     directory = Path(directory)
-    files = read_files(directory, limits)  # first: no index directory is made for a directory not there
+    if index_dir is None:
+        read_files(directory, limits)  # first: no index directory is made for a directory not there
     index_dir = Path(index_dir) if index_dir is not None else saved.default_index_dir(directory)
+    deadline = time.monotonic() + settle.PATIENCE_SECONDS
+    while True:
+        before = settle.settled(directory, deadline)
+        try:
+            snapshot, read_version, mapped = _load_once(directory, index_dir, limits, isolated, build_limits)
+        except KnowledgeLoadError:
+            if not settle.changed_since(directory, before):
+                raise
+            snapshot, read_version, mapped = None, "", False  # problems of a file being written: again
+        changed = settle.changed_since(directory, before)
+        if snapshot is not None and not changed and snapshot.version == read_version:
+            break
+        if time.monotonic() >= deadline:
+            raise KnowledgeLoadError(settle.still_changing(directory, changed))
+        logger.info(
+            "knowledge files changed while they were read (%s); reading them again", ", ".join(changed)
+        )
+    if mapped:
+        saved.mark_last_good(index_dir, directory, snapshot.version)
+    return snapshot
+
+
+def _load_once(
+    directory: Path,
+    index_dir: Path,
+    limits: Limits | None,
+    isolated: bool,
+    build_limits: BuildLimits | None,
+) -> tuple[Snapshot, str, bool]:
+    """One read of the files and the snapshot of what was read (mapped, or built and mapped), the version
+    the read gave (a child build reads the files again: another version means they changed), and whether
+    the snapshot is a saved index (not a build served from memory)."""
+    files = read_files(directory, limits)
     snapshot = open_saved(directory, index_dir, files.version)
     if snapshot is None:
         if isolated:
@@ -260,9 +295,8 @@ def load_snapshot(
             snapshot = Snapshot(
                 files.version, directory, articles, tuple(passages), {f.id: f for f in facts}, aliases=aliases
             )
-            return snapshot
-    saved.mark_last_good(index_dir, directory, snapshot.version)
-    return snapshot
+            return snapshot, files.version, False
+    return snapshot, files.version, True
 
 
 def _may_have_saved(directory: Path) -> bool:

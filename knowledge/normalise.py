@@ -12,12 +12,15 @@ Two small stages, both pure:
   alignment (a swap of two letters is one edit: "industires" -> "industries").
   A word that is ordinary English (``english_words``: wordfreq's list, Zipf frequency 3 or more) is
   never corrected, even when the corpus lacks it: "lunch" is not a typo of "launch"; only its other
-  spelling is taken when the corpus writes it so ("centres" -> "centers").
+  spelling is taken when the corpus writes it so ("centres" -> "centers"). A question gets at most
+  ``SPELLER_LOOKUPS`` searches of the vocabulary; its other unknown words are left as typed, so no
+  question costs more than a few milliseconds of spelling however many unknown words it holds.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
@@ -28,6 +31,12 @@ from wordfreq import get_frequency_list
 from knowledge.text import holds_any, might_hold
 
 MIN_TYPO_LENGTH = 5
+SPELLER_LOOKUPS = 8
+"""Searches of the vocabulary one question may make (words met before are answered from a cache, free).
+
+A search costs up to about a millisecond at 10k passages, so a question of hundreds of never-seen words
+would cost most of a second of CPU: past this many, the question's other unknown words are left as typed.
+Eight covers every typo of the evaluation questions (the most any of them holds is three)."""
 LONG_WORD = 9  # words this long may be two edits away ("manufactring" is one, "tecnolgy" two)
 # Below this length a one-letter substitution too often makes another real word ("perks" -> "parks",
 # "gives" -> "given"): short words are corrected only for a missing, extra or swapped letter.
@@ -86,6 +95,9 @@ _IMPERATIVE_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[a-z]+")
+# A question with no lower-case letter and at least this many letters is shouted, not a string of names
+# ("ZGC = ?" is an abbreviation asked about, and keeps its capitals).
+SHOUTED_LETTERS = 8
 # Zipf frequency (log10 of uses per billion words) from which a word counts as ordinary English: "lunch"
 # is 4.7, "semiconductor" 3.5, while common misspellings stay below it ("goverment" 2.7, "reserch" 1.2).
 ENGLISH_ZIPF = 3.0
@@ -146,6 +158,15 @@ def _united_states(text: str) -> str:
     return _US_RE.sub("United States", text)
 
 
+def unshout(text: str) -> str:
+    """``text`` in lower case when it is typed in capitals ("WHATS THE OFFICIAL NAME OF THE 863 PROGRAMME"),
+    else unchanged: shouted capitals say nothing (no word is a name for being capitalised), so a shouted
+    question is understood as the same words in lower case, not as a string of unknown names."""
+    if text.upper() != text or sum(c.isalpha() for c in text) < SHOUTED_LETTERS:
+        return text
+    return text.lower()
+
+
 def clean(question: str) -> str:
     """The question without Slack noise: mentions, URLs, emoji, markdown, greetings, sign-offs."""
     # Each pattern runs only where a word or character it needs is there (a substring test in C): most
@@ -153,6 +174,7 @@ def clean(question: str) -> str:
     # (Invisible characters and emoji are all beyond ASCII: ASCII text, most questions, has none.)
     is_ascii = question.isascii()
     text = question if is_ascii else _INVISIBLE_RE.sub("", question)
+    text = unshout(text)
     lowered = text.lower()
     if "<" in text:
         text = _SLACK_LINK_RE.sub(" ", text)
@@ -212,6 +234,11 @@ class Speller:
         # The choices a word of each length can be within its limit of (see ``_near``), built on first use.
         self._near_choices: dict[tuple[int, int], list[str]] = {}
         self._cache: dict[str, str] = {}
+        self.lookups: int | None = SPELLER_LOOKUPS
+        """Searches a question may make (None: no bound); see ``SPELLER_LOOKUPS``."""
+        # What is left of the question's searches, per thread: ``correct_text`` starts a question, and the
+        # ``correct`` calls after it (the composer's look at the question's capitalised words) draw on it too.
+        self._left = threading.local()
 
     def _near(self, length: int, limit: int) -> list[str]:
         """The choices at most ``limit`` letters longer or shorter than ``length``, in the choices' order.
@@ -235,6 +262,12 @@ class Speller:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
+        if self.lookups is not None:
+            left = getattr(self._left, "n", None)
+            left = self.lookups if left is None else min(left, self.lookups)
+            if left <= 0:  # the question has had its searches: the rest of its words stay as typed
+                return word
+            self._left.n = left - 1
         limit = 2 if len(word) >= LONG_WORD else 1
         found = extract(word, self._near(len(word), limit), scorer=OSA.distance, score_cutoff=limit, limit=3)
         best = word
@@ -261,7 +294,12 @@ class Speller:
         return best
 
     def correct_text(self, text: str) -> tuple[str, dict[str, str]]:
-        """``text`` with each correctable word replaced; also the corrections made (typo -> word)."""
+        """``text`` with each correctable word replaced; also the corrections made (typo -> word).
+
+        One call is one question: it may search the vocabulary for at most ``lookups`` of its words (the
+        first unknown ones, in order), and ``correct`` calls that follow it in the same thread share them.
+        """
+        self._left.n = self.lookups
         lowered = text.lower()
         corrections: dict[str, str] = {}
         # Each distinct word once, in order; short and known words (most) are right as they are, and

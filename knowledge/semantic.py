@@ -33,6 +33,7 @@ from knowledge.passages import PassageStore
 logger = logging.getLogger("innov.knowledge.semantic")
 
 EXACT_MAX_UNITS = 20_000
+UNREAD = -2.0  # a segment's cosine not computed yet (outside the probed lists)
 PROBES = 12
 KMEANS_ROUNDS = 8
 STORE_MAX = 400_000  # vectors kept on disk by text hash (about 600 MB at the most)
@@ -56,8 +57,10 @@ class UnitVectors:
 
 @dataclass(frozen=True, slots=True)
 class DenseHits:
-    """One question's cosines: every segment's (or the probed ones', others -1) and every fact's."""
+    """One question's cosines: every segment's (in an inverted-file search the probed ones', the others
+    ``UNREAD`` until a window asks: ``DenseIndex.window``) and every fact's."""
 
+    question: np.ndarray  # (D,) the question's unit vector
     segments: np.ndarray  # (S,) float32
     facts: np.ndarray  # (F,) float32: max of the answer's and the topics' cosine
     top_passages: tuple[int, ...]  # passages holding the best segments, best first
@@ -78,8 +81,12 @@ def semantic_state(vectors: UnitVectors | None, embedder: Embedder | None, passa
     if vectors is not None and embedder is not None:
         return f"on ({MODEL_ID})"
     status = semantic_status()
-    if not status.enabled:
+    if not status.enabled and status.detail.startswith("INNOV_SEMANTIC=off"):
         return f"off ({status.detail})"
+    if not status.enabled:
+        # (The reason, which names the model file's path, is in the log and `innov check`: /healthz is for
+        # anyone who can reach the port.)
+        return "off (lexical-only: the embedding model could not be loaded; see the log or `innov check`)"
     if not dense_fits(passages):
         return (
             f"off (lexical-only: {passages} passages > INNOV_SEMANTIC_MAX_PASSAGES={config().max_passages})"
@@ -169,20 +176,30 @@ class DenseIndex:
         """Cosines of ``question`` (a unit vector); ``within`` restricts passages (a boolean mask)."""
         v = self.vectors
         if len(v.centroids):
-            cos = np.full(len(v.segments), -1.0, dtype=np.float32)
+            # Only the probed lists are scored; a segment outside them is read when a window asks for it
+            # (a passage BM25 found), so no candidate gets a cosine it does not have.
+            cos = np.full(len(v.segments), UNREAD, dtype=np.float32)
             lists = np.argpartition(-(v.centroids @ question), min(PROBES, len(v.centroids) - 1))[:PROBES]
             probed = np.concatenate([v.list_segments[v.list_ptr[i] : v.list_ptr[i + 1]] for i in lists])
-            cos[probed] = v.segments[probed] @ question
+            probed_cos = v.segments[probed] @ question
+            cos[probed] = probed_cos
+            if within is not None:
+                allowed = np.repeat(within, np.diff(self.seg_ptr))[probed]
+                probed, probed_cos = probed[allowed], probed_cos[allowed]
+            k = min(self.top_segments * 3, len(probed))
+            order = np.argpartition(-probed_cos, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
+            best = probed[order[np.argsort(-probed_cos[order], kind="stable")]]
+            ranked = cos
         else:
             cos = v.segments @ question
+            ranked = cos
+            if within is not None:
+                allowed = np.repeat(within, np.diff(self.seg_ptr))
+                ranked = np.where(allowed, cos, -1.0)
+            k = min(self.top_segments * 3, len(ranked))
+            best = np.argpartition(-ranked, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
+            best = best[np.argsort(-ranked[best], kind="stable")]
         fact_cos = np.maximum(v.facts @ question, v.topics @ question) if len(v.facts) else np.zeros(0)
-        ranked = cos
-        if within is not None:
-            allowed = np.repeat(within, np.diff(self.seg_ptr))
-            ranked = np.where(allowed, cos, -1.0)
-        k = min(self.top_segments * 3, len(ranked))
-        best = np.argpartition(-ranked, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
-        best = best[np.argsort(-ranked[best], kind="stable")]
         passages: list[int] = []
         for segment in best.tolist():
             if ranked[segment] <= 0:
@@ -194,7 +211,15 @@ class DenseIndex:
                     break
         kf = min(self.top_facts, len(fact_cos))
         top_facts = np.argsort(-fact_cos, kind="stable")[:kf].tolist() if kf else []
-        return DenseHits(cos, fact_cos, tuple(passages), tuple(top_facts), tuple(best.tolist()))
+        return DenseHits(question, cos, fact_cos, tuple(passages), tuple(top_facts), tuple(best.tolist()))
+
+    def _read(self, hits: DenseHits, lo: int, hi: int) -> np.ndarray:
+        """The cosines of segments ``lo`` to ``hi``, computing those an inverted-file search left unread."""
+        part = hits.segments[lo:hi]
+        unread = part == UNREAD
+        if unread.any():
+            part[unread] = self.vectors.segments[lo:hi][unread] @ hits.question
+        return part
 
     def nearest_other(
         self, hits: DenseHits, segments: range | frozenset[int], facts: frozenset[int] = frozenset()
@@ -212,23 +237,23 @@ class DenseIndex:
     def window(self, hits: DenseHits, doc: int, start: int, end: int) -> float:
         """The cosine of passage ``doc``'s sentences ``start`` to ``end`` (one or two)."""
         first = int(self.seg_ptr[doc]) + 1 + start  # (segment seg_ptr[doc] is the heading)
+        cos = self._read(hits, first, first + end - start)
         if end - start == 1:
-            return float(hits.segments[first])
+            return float(cos[0])
         norm = float(self.vectors.pair_norms[first])
         if norm <= 0:
-            return float(max(hits.segments[first], hits.segments[first + 1]))
-        return float((hits.segments[first] + hits.segments[first + 1]) / norm)
+            return float(max(cos[0], cos[1]))
+        return float((cos[0] + cos[1]) / norm)
 
     def passage_best(self, hits: DenseHits, doc: int) -> float:
         """The highest cosine any window of passage ``doc`` can have (a bound for pruning)."""
         lo, hi = int(self.seg_ptr[doc]) + 1, int(self.seg_ptr[doc + 1])
         if hi <= lo:
             return 0.0
-        best = float(hits.segments[lo:hi].max())
+        cos = self._read(hits, lo, hi)
+        best = float(cos.max())
         if hi - lo > 1:
-            pair = (hits.segments[lo : hi - 1] + hits.segments[lo + 1 : hi]) / np.maximum(
-                self.vectors.pair_norms[lo : hi - 1], 1e-6
-            )
+            pair = (cos[:-1] + cos[1:]) / np.maximum(self.vectors.pair_norms[lo : hi - 1], 1e-6)
             best = max(best, float(pair.max()))
         return best
 

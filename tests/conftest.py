@@ -12,12 +12,21 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
+
+from knowledge import settle
+
+# Every test's knowledge build (in-process, or in an `innov serve` it starts) reuses the sentences another
+# test already embedded, by content hash, instead of embedding the seeds again (seconds each).
+os.environ.setdefault(
+    "INNOV_VECTOR_DIR", os.path.join(tempfile.gettempdir(), f"innov-test-vectors-{os.getuid()}")
+)
 
 NO_REDIS = (
     "NO REDIS FOR THE REDIS TESTS: set INNOV_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/9) "
@@ -52,6 +61,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
     finally:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def _knowledge_files_written_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests write each knowledge file whole, in one call, then load at once: in-process they do not wait
+    out the quiet time that keeps a curator's half-written file from loading (``knowledge.settle``; the
+    tests of it set their own). ``innov serve`` and the CLI run as processes keep the real one."""
+    monkeypatch.setattr(settle, "SETTLE_SECONDS", 0.0)
 
 
 def free_port() -> int:

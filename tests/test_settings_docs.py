@@ -15,6 +15,8 @@ README = ROOT / "README.md"
 
 GUNICORN_SETTINGS = {"WEB_CONCURRENCY", "HOST"}
 """Read from the environment by the runner, not by ``Settings``."""
+ENVIRONMENT_ONLY = {"INNOV_VECTOR_DIR": "knowledge/semantic.py"}
+"""Read from the environment by the module named (a build's child process inherits it), not by ``Settings``."""
 
 
 def readme_settings_rows() -> list[list[str]]:
@@ -34,8 +36,25 @@ def test_the_readme_settings_table_lists_each_setting_once() -> None:
     named = [name for row in readme_settings_rows() for name in row]
     duplicates = sorted({name for name in named if named.count(name) > 1})
     assert duplicates == [], f"listed in more than one row of README's settings table: {duplicates}"
-    expected = {name.upper() for name in Settings.model_fields} | GUNICORN_SETTINGS
+    expected = {name.upper() for name in Settings.model_fields} | GUNICORN_SETTINGS | set(ENVIRONMENT_ONLY)
     assert set(named) == expected
+
+
+def test_the_settings_read_outside_settings_are_still_read_there() -> None:
+    for name, module in ENVIRONMENT_ONLY.items():
+        assert f'os.environ.get("{name}")' in (ROOT / module).read_text(encoding="utf-8"), (name, module)
+    runner = (ROOT / "bot" / "runner.py").read_text(encoding="utf-8")
+    for name in GUNICORN_SETTINGS:
+        assert f"os.environ.get('{name}'" in runner or f'os.environ.get("{name}"' in runner, name
+
+
+def test_env_example_names_every_setting() -> None:
+    """Each setting appears in ``.env.example``, set (``NAME=``) or, where an empty value would mean
+    something else, as a commented example (``# NAME=``)."""
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", text, flags=re.MULTILINE))
+    expected = {name.upper() for name in Settings.model_fields} | GUNICORN_SETTINGS | set(ENVIRONMENT_ONLY)
+    assert expected - named == set()
 
 
 def compose_v1_values(text: str) -> dict[str, str]:

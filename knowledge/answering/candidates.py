@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
 
 from knowledge.answering.answer_types import TextTraits
 from knowledge.answering.candidate import Candidate, FactRef, ListRef, WindowRef
 from knowledge.answering.dense import Meaning
 from knowledge.answering.fact_table import FactTable
 from knowledge.answering.features import Describer, Matches, question_features
-from knowledge.answering.lists import ArticleList
+from knowledge.answering.lists import ArticleList, announcing_sentences
 from knowledge.answering.pruning import Floor, best_first
 from knowledge.answering.question import Question
 from knowledge.index import BM25Index, Hit
@@ -57,6 +58,12 @@ class CandidateFinder:
         """The passages' sentence windows (``knowledge.windows``)."""
         return self.describer.windows
 
+    @cached_property
+    def announcing(self) -> frozenset[tuple[int, int]]:
+        """(passage, sentence) of every sentence ending in a colon (``lists.announcing_sentences``): read
+        once, when first needed."""
+        return announcing_sentences(self.passages, self.windows.sentences)
+
     def list_docs(self, number: int) -> tuple[int, ...]:
         """The passages of list ``number`` (``ListRef.number``)."""
         return self.lists()[number].docs
@@ -86,7 +93,7 @@ class CandidateFinder:
         """
         dense = self.meaning.of(q)
         base = question_features(q)
-        facts = self._facts(q, dense)
+        facts = self.agreeing_facts(q, dense)
         hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
         if dense is not None:
@@ -97,7 +104,7 @@ class CandidateFinder:
             out += self._lists(q, {hit.doc: hit.score / top for hit in hits}, base, dense)
         return out
 
-    def _facts(self, q: Question, dense: DenseHits | None) -> list[tuple[int, TextTraits, float]]:
+    def agreeing_facts(self, q: Question, dense: DenseHits | None) -> list[tuple[int, TextTraits, float]]:
         """(fact, traits, retrieval score relative to the best) of the facts retrieved that agree with ``q``;
         the facts nearest in meaning join the lexical ones (with their own BM25 score, maybe 0)."""
         table = self.facts
@@ -141,6 +148,7 @@ class CandidateFinder:
         found so far reach is skipped, and so is a window scoring below it (``best_first``).
         """
         describer, windows, meaning = self.describer, self.describer.windows, self.meaning
+        continuing, announcing = describer.continuing, self.announcing
         window_cosine = meaning.windows(dense)
         terms = frozenset(q.weights)
         lookup = describer.lookup(q)
@@ -163,6 +171,13 @@ class CandidateFinder:
             doc = hits[rank].doc
             title, bm25 = passages[rank]
             for position, window in enumerate(windows.windows(doc, lookup)):
+                # A sentence announcing the next ("... faces challenges. These include ...", "... these
+                # opportunities:") is no answer alone: it stops before what it announces.
+                if window.end - window.start == 1 and (doc, window.end) in continuing:
+                    continue
+                # Nor one ending in a colon: what it announces follows ("... will shape its future:").
+                if (doc, window.end - 1) in announcing:
+                    continue
                 cosine = window_cosine(doc, window.start, window.end)
                 if terms.isdisjoint(window.tokens) and cosine < DENSE_WINDOW_MIN:
                     continue

@@ -76,7 +76,10 @@ class Composer:
         self.passages = parts.passages
         self.passage_index = parts.index
         self.surface_words: Mapping[str, int] = parts.surface  # every word of the passages, as written
-        fact_tokens = [rules.tokenize(" ".join((f.answer, f.value, *f.topics))) for f in facts]
+        # (With its as-of year: "China ranks 11th in the GII (2024)" states 2024.)
+        fact_tokens = [
+            rules.tokenize(" ".join((f.answer, f.value, *f.topics, str(f.as_of or "")))) for f in facts
+        ]
         self.analyser = Analyser(articles, facts, fact_tokens, parts, rules, table, self.places)
         self.kinds = TermKinds(self.analyser.place_terms, parts.subject_terms, parts.names)
         self.fact_table = FactTable(facts, articles, fact_tokens, self.kinds)
@@ -173,9 +176,10 @@ class Composer:
 
         Called before a snapshot starts serving (and in the gunicorn master, before workers fork).
         """
-        _ = self.lists, self.describer.continuing
+        _ = self.lists, self.describer.continuing, self.finder.announcing
         for question in WARM_UP:
             self.answer(question)
+        self.meaning.hits.cache_clear()  # (a forking master warms without meaning: remember none of it)
 
     # -- the stages ---------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Stage 3: the best candidate, the features the decision reads, and the verdict with its reason.
 
-The candidates are ranked by their score; a fact quoting the best window takes its place; the runner-up
-is the best candidate saying something else, and the margin between them, the heaviest question term
+The candidates are ranked by their score (where a type of answer is required, those holding it first);
+the runner-up is the best candidate saying something else, and the margin between them; a retrieved fact
+saying what the best candidate says takes its place (``_fact_for``, keeping its margin); the heaviest question term
 the best one lacks and how clearly it is what the question means are added to its features. The decision
 model (``knowledge.decide``) turns them into a probability; the hard gates (``gates``) and the threshold
 decline, each saying why.
@@ -9,17 +10,21 @@ decline, each saying why.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from knowledge.answering import gates
 from knowledge.answering.candidate import Candidate, FactRef, WindowRef, same_content
 from knowledge.answering.candidates import CandidateFinder
 from knowledge.answering.decision import Decision
 from knowledge.answering.dense import Meaning
+from knowledge.answering.fact_table import states
 from knowledge.answering.question import Question
-from knowledge.decide import DecisionModel
+from knowledge.decide import RANK_FEATURES, DecisionModel
 from knowledge.models import Fact
 from knowledge.text import TextRules
+
+_TYPE_OK = RANK_FEATURES.index("type_ok")
+_EMPTY: frozenset[str] = frozenset()
 
 
 class Decider:
@@ -39,6 +44,7 @@ class Decider:
         # The hard gates, in order: the first that declines says why.
         self.vetoes: tuple[Callable[[Question, Candidate], str], ...] = (
             gates.type_gate,
+            gates.GivenGate(finder.facts.facts),
             gates.AttributeGate(rules, finder.tokens_of),
         )
 
@@ -47,16 +53,24 @@ class Decider:
         built when it is the answer or ``judged``). ``prune`` is speed only: the same decision."""
         # A question with no word the knowledge base knows has no candidate, unless meaning can find one.
         asked = bool(q.weights or (self.meaning.index is not None and q.terms))
-        candidates = self.finder.find(q, prune=prune) if asked else []
+        # Where a type of answer is required, a candidate without it can only be declined: one holding it
+        # ranks first, whatever its score (pruning, which reads scores alone, is then off).
+        intent = q.intent
+        hard = q.share or (intent is not None and intent.hard)
+        candidates = self.finder.find(q, prune=prune and not hard) if asked else []
         if not candidates:
             return Decision(q, None, 0.0, False, self.related(q), gates.no_candidate(asked))
-        candidates.sort(key=lambda c: -c.rank_score)
-        best = self._fact_for(candidates[0], candidates)
+        if hard:
+            candidates.sort(key=lambda c: (c.values[_TYPE_OK] == 0.0 if c.values else False, -c.rank_score))
+        else:
+            candidates.sort(key=lambda c: -c.rank_score)
+        top = candidates[0]
         # The runner-up is the best candidate that does not say the same thing again (a window holding
-        # the best sentence, the passage a fact quotes): how clearly the best answer stands out.
-        runner_up = next((c for c in candidates[1:] if not same_content(c, best)), None)
-        margin = best.rank_score - (runner_up.rank_score if runner_up else 0.0)
-        best = best.described()
+        # the best sentence, the passage a fact quotes): how clearly the best answer stands out. (A fact
+        # that takes the window's place says what the window says: the window's margin is its.)
+        runner_up = next((c for c in candidates[1:] if not same_content(c, top)), None)
+        margin = top.rank_score - (runner_up.rank_score if runner_up else 0.0)
+        best = self._fact_for(q, top).described()
         extra = {
             "margin": margin,
             "missed_max": self._missed_max(q, best),
@@ -82,17 +96,42 @@ class Decider:
         """The facts offered with a decline (``FactTable.related``)."""
         return self.finder.facts.related(q)
 
-    def _fact_for(self, best: Candidate, candidates: Sequence[Candidate]) -> Candidate:
-        """A fact candidate quoting the best window's sentences, in its place: a curated fact is preferred to
-        a passage saying the same thing (its sentence is written to answer, and it carries its as-of year)."""
+    def _fact_for(self, q: Question, best: Candidate) -> Candidate:
+        """A retrieved fact saying what the best candidate says, in its place: a curated fact is preferred to
+        a passage saying the same thing (its sentence is written to answer, and it carries its as-of year),
+        and of two facts stating one figure the curator's first. Read from the retrieved facts, not from the
+        candidates, so pruning cannot change it."""
         ref = best.ref
-        if not isinstance(ref, WindowRef) or not self.meaning.segment_facts:
+        if not isinstance(ref, FactRef | WindowRef):
+            return best  # (a list, or a look-up)
+        dense = self.meaning.of(q)
+        pool = {fact: (traits, bm25) for fact, traits, bm25 in self.finder.agreeing_facts(q, dense)}
+        table = self.finder.facts
+        if isinstance(ref, FactRef):
+            chosen = {table.first_of_figure[ref.fact]} - {ref.fact}
+        else:
+            first = int(self.finder.windows.sentences.seg_ptr[ref.passage]) + 1
+            chosen = self.meaning.quoting(first, range(ref.start, ref.end))
+            if not chosen & pool.keys():
+                # Or a fact stating the figure the window states ("11th", "463,000"): another article's words.
+                text = self.materialise(best).text
+                chosen = {f for f in pool if states(text, table.facts[f].value)}
+        if not chosen & pool.keys():
             return best
-        first = int(self.finder.windows.sentences.seg_ptr[ref.passage]) + 1
-        quoting = self.meaning.quoting(first, range(ref.start, ref.end))
-        if not quoting:
-            return best
-        return next((c for c in candidates if isinstance(c.ref, FactRef) and c.ref.fact in quoting), best)
+        base = dict(best.features) if best.values else {}
+        describer = self.finder.describer
+        stated = max(
+            (
+                describer.fact(q, FactRef(f), pool[f][0], pool[f][1], base, self.meaning.fact(dense, f))
+                for f in sorted(chosen & pool.keys())
+            ),
+            key=lambda c: c.rank_score,  # (the best ranked; at equal scores the first in file order)
+        )
+        # (A fact's and a window's ranking features are always there: ``values[0]`` is the coverage.)
+        said, held = stated.values or (), best.values or ()
+        if best.kind != "fact" and said and held and said[0] < held[0] - 1e-9:
+            return best  # the window holds more of what was asked ("robots ... and patents?"): it says more
+        return self._fact_for(q, stated) if best.kind != "fact" else stated
 
     def _missed_max(self, q: Question, candidate: Candidate) -> float:
         """The weight share of the question's heaviest known term the candidate lacks (0 when none is).

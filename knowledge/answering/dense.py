@@ -15,7 +15,7 @@ import numpy as np
 
 from knowledge.answering.candidate import Candidate, FactRef, ListRef, WindowRef
 from knowledge.answering.question import Question
-from knowledge.embedding import Embedder
+from knowledge.embedding import Embedder, EmbeddingUnavailable
 from knowledge.models import Fact
 from knowledge.passages import PassageStore
 from knowledge.semantic import (
@@ -70,7 +70,11 @@ class Meaning:
         within = None
         if article is not None:
             within = self._passages.article == self._passages.article_ids.index(article)
-        return self.index.search(self.embedder.encode_one(meaning), within)
+        try:
+            vector = self.embedder.encode_one(meaning)
+        except EmbeddingUnavailable:
+            return None  # a process that does not run the model (a forking master's warm-up): words only
+        return self.index.search(vector, within)
 
     def of(self, q: Question) -> DenseHits | None:
         """The question's cosines (the last few questions' are remembered)."""

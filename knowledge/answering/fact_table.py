@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -40,6 +41,9 @@ class FactTable:
         # Each fact's citation, made once: offered with every decline it is related to.
         self._source = {f.id: articles[f.source].source(quote=f.quote) for f in self.facts}
         self._source_lists = {f.id: self._same_figure_sources(f) for f in self.facts}
+        # Each fact's first fact in file order stating the same figure (itself when none does before it).
+        figures: dict[tuple[str, str | None], int] = {}
+        self.first_of_figure = [figures.setdefault((f.value, f.unit), i) for i, f in enumerate(self.facts)]
 
     def _retrieve(self, terms: tuple[str, ...]) -> list[Hit]:
         return self.index.retrieve(terms, TOP_FACTS) if self.index is not None else []
@@ -92,3 +96,13 @@ class FactTable:
             for h in hits
             if q.coverage(self.token_sets[h.doc]) >= FACTS_MIN_COVERAGE and q.agrees(self.token_sets[h.doc])
         ]
+
+
+@lru_cache(maxsize=1024)
+def states(text: str, value: str) -> bool:
+    """Whether ``text`` states a fact's value as a whole figure ("11th", "463,000"; not "1" in "11th")."""
+    return (
+        bool(value)
+        and any(ch.isdigit() for ch in value)
+        and re.search(rf"(?<![\w.,]){re.escape(value)}(?![\w]|[.,]\d)", text) is not None
+    )

@@ -1,20 +1,24 @@
 """The named vetoes, and the reason every decline gives (``Decision.reason``).
 
 A hard gate declines the best candidate whatever the probability the decision model gives it: the type
-gate (a number, year, person, place or name is asked for and the candidate states none) and the
-attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks of founding).
-Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "attribute:",
+gate (a number, year, person, place, name, duration or reason is asked for and the candidate states none),
+the given gate (a number or rank question answered by a fact stating the figure the question already
+gives) and the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
+of founding).
+Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "given:", "attribute:",
 "threshold:", ...), which ``evaluate`` reads to tell a veto from the threshold.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-from knowledge.answering.candidate import Candidate
+from knowledge.answering.candidate import Candidate, FactRef
+from knowledge.answering.fact_table import states
 from knowledge.answering.question import Question
 from knowledge.attributes import ATTRIBUTES
+from knowledge.models import Fact
 from knowledge.text import TextRules
 
 # Which of some wanted terms a candidate holds (``CandidateFinder.tokens_of``).
@@ -38,6 +42,26 @@ def type_gate(q: Question, best: Candidate) -> str:
         wanted = "a share" if q.share or intent is None else intent.described()
         return f"type: the question asks for {wanted} and the best candidate states none"
     return ""
+
+
+class GivenGate:
+    """ "what was its rank before it climbed to 11th" -> "China ranks 11th": the fact's figure is the one the
+    question already gives, so it answers something else (a yes/no question may well restate it)."""
+
+    def __init__(self, facts: Sequence[Fact]) -> None:
+        self._facts = facts
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        ref = best.ref
+        if (
+            best.kind == "fact"
+            and isinstance(ref, FactRef)
+            and q.wants in ("number", "rank")
+            and not q.yes_no
+            and states(q.normalised, self._facts[ref.fact].value)
+        ):
+            return "given: the best fact's figure is the one the question already states"
+        return ""
 
 
 class AttributeGate:

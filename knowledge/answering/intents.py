@@ -176,7 +176,7 @@ class Intent(NamedTuple):
 
 # The intents in order of priority: the first row that matches is what the question asks for.
 INTENTS: tuple[Intent, ...] = (
-    Intent("reason", (ASKS_REASON,)),
+    Intent("reason", (ASKS_REASON,), hard=True),
     Intent("duration", (ASKS_DURATION,), hard=True, shown="a duration"),
     # (An amount or a count asks a window to add more than a number: ``Question.adds``.)
     Intent("number", (ASKS_AMOUNT, ASKS_NUMBER), hard=True, adds=NUMBER_KIND),

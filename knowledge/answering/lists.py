@@ -89,3 +89,14 @@ def continuing_sentences(table: SentenceTable) -> frozenset[tuple[int, int]]:
     # (The passage's sentence i is segment seg_ptr[doc] + 1 + i; segment seg_ptr[doc] is its heading.)
     sentences = segments - table.seg_ptr[docs] - 1
     return frozenset(zip(docs.tolist(), sentences.tolist(), strict=True))
+
+
+def announcing_sentences(store: PassageStore, table: SentenceTable) -> frozenset[tuple[int, int]]:
+    """(passage, sentence) of every sentence ending in a colon: it announces what follows (few)."""
+    ends = store.text_ptr[1:] - 1
+    filled = store.text_ptr[1:] > store.text_ptr[:-1]
+    segments = np.flatnonzero(filled & (store.text[np.maximum(ends, 0)] == ord(":")))
+    docs = np.searchsorted(table.seg_ptr, segments, side="right") - 1
+    sentences = segments - table.seg_ptr[docs] - 1
+    # (A heading, sentence -1, announces nothing a window holds.)
+    return frozenset((d, i) for d, i in zip(docs.tolist(), sentences.tolist(), strict=True) if i >= 0)

@@ -47,3 +47,28 @@ def test_drain_gives_up_after_the_grace_period() -> None:
     assert not executor.drain(0.3)
     assert time.monotonic() - started < 2
     release.set()
+
+
+def test_a_busy_queue_sheds_automatic_replies_first_never_a_direct_question() -> None:
+    executor = BoundedExecutor(max_workers=1, max_pending=4)  # sheddable work only below 2 pending
+    release = threading.Event()
+    shed: list[str] = []
+    ran: list[str] = []
+    running = executor.submit(release.wait, 5)  # a direct reply holding the one worker
+    waiting = executor.submit_sheddable(lambda: ran.append("auto 1"), on_shed=lambda: shed.append("auto 1"))
+    assert waiting is not None and executor.pending == 2
+    # Half the queue is taken: more automatic replies are refused at once.
+    assert (
+        executor.submit_sheddable(lambda: ran.append("auto 2"), on_shed=lambda: shed.append("auto 2")) is None
+    )
+    assert shed == ["auto 2"]
+    direct = [executor.submit(lambda n=n: ran.append(f"direct {n}")) for n in range(2)]
+    assert executor.pending == 4  # full...
+    direct.append(executor.submit(lambda: ran.append("direct 2")))  # ...but a direct question gets in
+    assert waiting.cancelled() and shed == ["auto 2", "auto 1"]
+    with pytest.raises(BackgroundQueueFull):  # only direct work is left: that is refused (Slack retries)
+        executor.submit(print)
+    release.set()
+    assert running.result(timeout=5) and all(f.result(timeout=5) is None for f in direct)
+    assert ran == ["direct 0", "direct 1", "direct 2"]
+    assert executor.drain(5) and executor.pending == 0

@@ -77,6 +77,26 @@ def test_a_claim_answered_after_its_timeout_is_still_won_by_its_owner(sleepy_red
     other.close()
 
 
+def test_a_retry_whose_claim_redis_may_have_recorded_is_answered(sleepy_redis: RedisServer) -> None:
+    # Redis sleeps past the claim window: the retry's claim times out unanswered, but Redis applies it on
+    # waking, so the first delivery's claim, later, finds it taken. The retry answers, or nobody would.
+    store = RedisStore(sleepy_redis.url, prefix="t:", claim_window=0.5)
+    other = RedisStore(sleepy_redis.url, prefix="t:")
+    assert store.claim("claim:event:E0", 60)  # connected: the next claim's command is sent at once
+    sleeper = threading.Thread(
+        target=lambda: redis.Redis.from_url(sleepy_redis.url).execute_command("DEBUG", "SLEEP", 1.5)
+    )
+    sleeper.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    assert store.claim("claim:event:E1", 60, retry=True)
+    assert 0.5 < time.monotonic() - started < 1.5
+    sleeper.join()
+    assert not other.claim("claim:event:E1", 60)
+    store.close()
+    other.close()
+
+
 def test_unreachable_redis_a_first_delivery_is_claimed_a_retry_is_not() -> None:
     store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
     assert store.claim("claim:event:E1", 60)  # answered on the in-process claim

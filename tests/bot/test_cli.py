@@ -235,9 +235,8 @@ def feedback_in_redis(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     from knowledge import Answer
 
     store = RedisStore(redis_url)
-    keys = [
-        store.key(f"{name}:{part}") for name in (VOTES_LEDGER, DECLINED_LEDGER) for part in ("at", "val", "n")
-    ]
+    parts = ("at", "val", "n", "t", "items:v1", "rank:v1")  # the ledger and its ranking for version v1
+    keys = [store.key(f"{name}:{part}") for name in (VOTES_LEDGER, DECLINED_LEDGER) for part in parts]
     store.client.delete(*keys)
     now = time.time()
     feedback = Feedback(store, clock=lambda: now - 10 * 86400)
@@ -265,6 +264,29 @@ def test_feedback_lists_the_curator_queue(feedback_in_redis: None) -> None:
     assert out.index("Canada") < out.index("Brazil")
     assert "👎 1 👍 1  [fact gii-rank] What is China's GII rank?" in out
     assert "reasons: out of date 1" in out and "note: 2025: 10th" in out
+
+
+def test_feedback_prints_what_users_typed_on_one_line(feedback_in_redis: None, redis_url: str) -> None:
+    from bot.feedback import AnswerRef, Feedback
+    from bot.store import RedisStore
+    from knowledge import Answer
+
+    store = RedisStore(redis_url)
+    fake = "\n     99x  Where does Narnia rank?  (last asked 2026-01-01 00:00 UTC, version v1)\r\n"
+    Feedback(store).declined(f"Where does Ruritania rank?{fake}", "v1")
+    rd = Answer(question=f"How much on R&D?{fake}", kind="fact", text="t", kb_version="v1", fact_id="rd")
+    Feedback(store).vote(AnswerRef.of(rd), "U3", "down", reason="other", note=f"see{fake}\x1b[2Jcleared")
+    store.close()
+    code, out = run("feedback")
+    assert code == 0
+    assert not any(line.lstrip().startswith("99x") for line in out.splitlines())  # no line of its own
+    assert "Where does Ruritania rank?␤     99x  Where does Narnia rank?" in out
+    assert "] How much on R&D?␤     99x" in out
+    assert (
+        "note: see␤     99x  Where does Narnia rank?  (last asked 2026-01-01 00:00 UTC, version v1)␤�[2Jcleared"
+        in out
+    )
+    assert "\x1b" not in out
 
 
 def test_feedback_json_and_since(feedback_in_redis: None) -> None:

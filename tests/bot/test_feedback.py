@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from bot import feedback as feedback_module
 from bot.feedback import (
     FEEDBACK_RETENTION,
     THREAD_TTL,
@@ -137,3 +143,73 @@ def test_innov_feedback_setting_takes_on_and_off() -> None:
     assert Settings(_env_file=None).innov_feedback is True  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         make("sometimes")
+
+
+# -- the rankings /innov stats reads agree with the whole ledgers ------------------------------------------
+
+_VERSIONS = ("v1", "v2")
+_OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("vote"),
+            st.integers(0, 3),  # which answer
+            st.sampled_from(_VERSIONS),
+            st.sampled_from(["U1", "U2", "U3", "U4"]),
+            st.sampled_from(["up", "down"]),
+            st.sampled_from([None, "wrong_figure", "out_of_date"]),
+            st.sampled_from([None, "a note", "another note"]),
+        ),
+        st.tuples(st.just("decline"), st.integers(0, 5), st.sampled_from(_VERSIONS)),
+        st.tuples(st.just("wait"), st.sampled_from([1.0, 3600.0, 40 * 86400.0])),
+    ),
+    max_size=40,
+)
+
+
+def _replay(feedback: Feedback, clock: Clock, operations: list[tuple[Any, ...]]) -> None:
+    for op in operations:
+        if op[0] == "vote":
+            _, n, version, user, kind, reason, note = op
+            ref = AnswerRef.of(answer(f"question {n}", version=version))
+            feedback.vote(ref, user, kind, reason=reason if kind == "down" else None, note=note)
+        elif op[0] == "decline":
+            feedback.declined(f"declined question {op[1]}?", op[2])
+        else:
+            clock.now += op[1]
+        clock.now += 0.5
+
+
+def _assert_rankings_agree(feedback: Feedback) -> None:
+    for version in _VERSIONS:
+        fast = feedback.queue(kb_version=version, limit=100)
+        slow = feedback.queue_from_ledgers(kb_version=version, limit=100)
+        assert [(d.text, d.count) for d in fast.declined] == [(d.text, d.count) for d in slow.declined]
+        assert {a.answer.id: (a.up, a.down, a.reasons) for a in fast.disliked} == {
+            a.answer.id: (a.up, a.down, a.reasons) for a in slow.disliked
+        }
+        downs = [a.down for a in fast.disliked]
+        assert downs == sorted(downs, reverse=True)
+        notes = {a.answer.id: set(a.notes) for a in slow.disliked}
+        assert all(set(a.notes) <= notes[a.answer.id] for a in fast.disliked)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(operations=_OPERATIONS)
+def test_the_rankings_agree_with_the_whole_ledgers(operations: list[tuple[Any, ...]], redis_url: str) -> None:
+    prefix = f"innov-test-rank-{uuid.uuid4().hex[:10]}:"
+    stores: list[MemoryStore | RedisStore] = [MemoryStore(), RedisStore(redis_url, prefix=prefix)]
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(feedback_module, "FEEDBACK_CAP", 6)  # members beyond it are dropped
+            for store in stores:
+                clock = Clock()
+                feedback = Feedback(store, clock=clock)
+                _replay(feedback, clock, operations)
+                _assert_rankings_agree(feedback)
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+        stores[1].close()

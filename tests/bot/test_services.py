@@ -13,15 +13,15 @@ import pytest
 from bot import metrics
 from bot.services import (
     RELOAD_CHANNEL,
-    VERSION_KEY,
     Services,
     broadcast_reload,
     cache_key,
-    normalise_question,
+    fleet_version,
+    question_key,
     settle_memory,
 )
 from bot.settings import Settings
-from bot.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from bot.store import FleetVersion, MemoryStore, RedisStore, Store, StoreUnavailable
 from knowledge import KnowledgeLoadError, QuestionError
 from tests.bot.test_store import FAST, outage_warnings, run_together, timed
 from tests.conftest import RedisServer, free_port
@@ -79,12 +79,14 @@ def services_factory() -> Iterator[Callable[..., Services]]:
 # -- answers and the cache -------------------------------------------------------------------------------
 
 
-def test_cache_key_is_versioned_normalised_and_bounded() -> None:
-    assert normalise_question("  What is  China's\tGII RANK? ") == "what is china's gii rank?"
-    assert cache_key("v1", "What is China's GII rank?") == cache_key("v1", "what is   china's gii rank?")
+def test_cache_key_is_versioned_exact_but_for_whitespace_and_bounded() -> None:
+    assert question_key("  What is  China's\tGII RANK? ") == "What is China's GII RANK?"
+    assert cache_key("v1", "What is China's GII rank?") == cache_key("v1", " What is   China's GII rank?\n")
+    assert cache_key("v1", "What is China's GII rank?") != cache_key("v1", "what is china's gii rank?")
     assert cache_key("v1", "What is China's GII rank?") != cache_key("v2", "What is China's GII rank?")
     long_key = cache_key("v1", "why " * 100)
-    assert long_key.startswith("answer:v1:h:") and len(long_key) < 60
+    assert long_key.startswith("answer:v1:sha1:") and len(long_key) < 64
+    assert long_key != cache_key("v1", "WHY " * 100)
 
 
 def test_answer_is_cached_per_wording_and_counted(
@@ -94,9 +96,9 @@ def test_answer_is_cached_per_wording_and_counted(
     hits, misses = sample("innov_cache_hits_total"), sample("innov_cache_misses_total")
     passages = sample("innov_answers_total", {"kind": "passage"})
     first = services.answer(QUESTION)
-    second = services.answer("  how much does WIDGETLAND spend   on research? ")
+    second = services.answer("  How much does Widgetland spend   on research? ")
     assert first.kind == second.kind == "passage" and "5 percent" in first.text
-    assert second.question == "how much does WIDGETLAND spend   on research?"  # the asker's wording
+    assert second.question == "How much does Widgetland spend   on research?"  # the asker's wording
     assert second.text == first.text and second.kb_version == services.kb.version
     assert sample("innov_cache_hits_total") == hits + 1
     assert sample("innov_cache_misses_total") == misses + 1
@@ -121,7 +123,7 @@ def test_real_knowledge_base_answers_from_the_cache(services_factory: Callable[.
     services = services_factory(SEEDS)
     first = services.answer("What is China's GII rank?")
     assert first.kind == "fact" and "11th" in first.text
-    assert services.answer("what is china's gii rank?").text == first.text
+    assert services.answer("What is  China's GII rank?").text == first.text
     assert services.stats()["cache_hits"] == 1
     assert services.redis_status() is None  # no REDIS_URL
     assert services.replicas() == {services.replica_id: services.kb.version}
@@ -139,7 +141,7 @@ def test_reload_changes_the_cache_key_and_never_serves_a_stale_figure(
     write_kb(kb_dir, 7)
     report = services.reload("U0ADMIN")
     assert report.old_version == old_version and report.new_version == services.kb.version != old_version
-    assert store.get(VERSION_KEY) == report.new_version
+    assert fleet_version(store) == FleetVersion(report.new_version, 1)
     assert metrics.KNOWLEDGE_INFO.labels(version=report.new_version)._value.get() == 1
     answer = services.answer(QUESTION)
     assert "7 percent" in answer.text and answer.kb_version == report.new_version
@@ -162,7 +164,7 @@ def test_a_broken_reload_raises_and_keeps_serving(
     assert any("broken.md" in str(p) for p in failure.value.problems)
     assert services.kb.version == version and "5 percent" in services.answer(QUESTION).text
     assert sample("innov_reloads_total", {"outcome": "error"}) == errors + 1
-    assert store.get(VERSION_KEY) is None  # nothing was announced to the fleet
+    assert fleet_version(store) is None  # nothing was announced to the fleet
     assert any("U0ADMIN" in r.getMessage() for r in caplog.records)  # admin actions name the user
 
 
@@ -190,7 +192,7 @@ def test_cache_filled_by_one_replica_is_hit_by_the_other(
     b = services_factory(write_kb(tmp_path / "b", 5), RedisStore(redis_url, prefix=redis_prefix))
     assert a.kb.version == b.kb.version  # same files, same version
     a.answer(QUESTION)
-    assert "5 percent" in b.answer(QUESTION.upper()).text
+    assert "5 percent" in b.answer(f" {QUESTION} ").text
     assert (a.stats()["cache_misses"], b.stats()["cache_hits"], b.stats()["cache_misses"]) == (1, 1, 0)
 
 
@@ -248,6 +250,35 @@ def test_a_replica_that_missed_the_broadcast_catches_up_from_the_version_key(
     assert eventually(lambda: late.kb.version == report.new_version, within=2.0)
 
 
+def test_the_newest_files_win_and_a_replica_never_moves_back(
+    tmp_path: Path,
+    redis_url: str,
+    redis_prefix: str,
+    services_factory: Callable[..., Services],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    a = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix), start=True)
+    write_kb(kb_dir, 7)
+    seven = a.reload("U0ADMIN").new_version
+    # The files go back to 5 without a reload, and a replica starts over them: 5 is a version the fleet
+    # has since replaced, so it serves 7 (its saved index), and says why.
+    write_kb(kb_dir, 5)
+    caplog.set_level(logging.WARNING, logger="bot.services")
+    restarted = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix), start=True)
+    assert restarted.kb.version == seven and "7 percent" in restarted.answer(QUESTION).text
+    assert any("`innov reload` makes these files the fleet's" in r.getMessage() for r in caplog.records)
+    # An edit the fleet never saw, then a start over it: the newest files win, and the fleet follows.
+    write_kb(kb_dir, 9)
+    newest = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix), start=True)
+    assert "9 percent" in newest.answer(QUESTION).text
+    for replica in (a, restarted):
+        replica._catch_up()  # the listener's heartbeat
+        assert replica.kb.version == newest.kb.version
+    record = fleet_version(a.store)
+    assert record is not None and record.version == newest.kb.version and record.generation == 3
+
+
 def test_cli_broadcast_reaches_every_replica(
     tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
 ) -> None:
@@ -262,7 +293,7 @@ def test_cli_broadcast_reaches_every_replica(
     assert sorted(o["replica"] for o in outcomes) == sorted(s.replica_id for s in fleet)
     assert all(o["ok"] and o["version"] == fleet[0].kb.version for o in outcomes)
     assert all("7 percent" in s.answer(QUESTION).text for s in fleet)
-    assert eventually(lambda: cli_store.get(VERSION_KEY) == fleet[0].kb.version)
+    assert eventually(lambda: getattr(fleet_version(cli_store), "version", None) == fleet[0].kb.version)
     cli_store.close()
 
 
@@ -336,7 +367,7 @@ def test_answers_through_a_redis_outage_and_after_recovery(
     throwaway_redis.start()  # same port, empty
     assert eventually(lambda: services.redis_status() is True, within=3.0)
     assert eventually(lambda: store.replicas() == {services.replica_id: services.kb.version}, within=3.0)
-    assert store.get(VERSION_KEY) == services.kb.version  # the listener caught up and re-announced
+    assert getattr(fleet_version(store), "version", None) == services.kb.version  # re-announced
     services.answer(QUESTION)
     assert store.get(cache_key(services.kb.version, QUESTION)) is not None  # caching again
     assert len(outage_warnings(caplog)) == 1
@@ -356,7 +387,7 @@ def test_a_reload_made_during_an_outage_reaches_the_fleet_when_redis_is_back(
     assert b.kb.version == report.old_version
     throwaway_redis.start()
     assert eventually(lambda: b.kb.version == report.new_version, within=3.0)
-    assert RedisStore(throwaway_redis.url).get(VERSION_KEY) == report.new_version
+    assert getattr(fleet_version(RedisStore(throwaway_redis.url)), "version", None) == report.new_version
 
 
 def test_without_redis_workers_on_one_host_meet_through_the_saved_index(
@@ -365,12 +396,14 @@ def test_without_redis_workers_on_one_host_meet_through_the_saved_index(
     # Two gunicorn workers without Redis: separate in-process stores, one knowledge directory.
     kb_dir = write_kb(tmp_path / "kb", 5)
     a, b = services_factory(kb_dir, MemoryStore()), services_factory(kb_dir, MemoryStore())
+    b._catch_up()  # b's own record of what it serves
     write_kb(kb_dir, 7)
     report = a.reload("U0ADMIN")
     assert b.kb.version == report.old_version
     (kb_dir / "widget.md").write_text("broken since: no front matter\n", encoding="utf-8")
-    b._catch_up()  # the listener's heartbeat
-    assert b.kb.version == report.new_version  # mapped what a validated; the broken files are not read
+    for _ in range(2):
+        b._catch_up()  # the listener's heartbeat: b's record of the old version does not take it back
+        assert b.kb.version == report.new_version  # mapped what a validated; the broken files are not read
     assert "7 percent" in b.answer(QUESTION).text
 
 
@@ -395,3 +428,27 @@ def test_a_reload_frees_the_old_knowledge_and_freezes_the_new(
         assert "7 percent" in services.answer(QUESTION).text
     finally:
         gc.unfreeze()
+
+
+def test_a_replica_without_meaning_keeps_its_own_cache_entries(tmp_path: Path) -> None:
+    """A lexical-only replica (its model missing, INNOV_SEMANTIC=off) may answer a question otherwise than
+    the others: its answers are cached under their own key, so one degraded host cannot poison the fleet."""
+    from knowledge import KnowledgeBase, embedding, load_snapshot
+
+    store = MemoryStore()
+    semantic = load_snapshot(Path("seeds"), index_dir=tmp_path / "a")
+    try:
+        embedding.configure(embedding.SemanticConfig(enabled=False))
+        lexical = load_snapshot(Path("seeds"), index_dir=tmp_path / "b")
+    finally:
+        embedding.configure(embedding.SemanticConfig.from_env())
+    assert semantic.composer.dense is not None and lexical.composer.dense is None
+    settings = Settings(_env_file=None)
+    first = Services(settings, store=store, kb=KnowledgeBase(Path("seeds"), snapshot=lexical))
+    second = Services(settings, store=store, kb=KnowledgeBase(Path("seeds"), snapshot=semantic))
+    question = "how many provincial-level regions made ai a top priority this yr"
+    expected = semantic.answer(question)
+    assert (lexical.answer(question).kind, expected.kind) == ("none", "fact")  # the two modes differ here
+    assert first.answer(question).kind == "none"  # computed and cached by the lexical replica
+    got = second.answer(question)
+    assert (got.kind, got.text) == (expected.kind, expected.text)

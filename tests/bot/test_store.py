@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.store import MemoryStore, RedisStore, StoreUnavailable
+from bot.store import FleetVersion, MemoryStore, RedisStore, StoreUnavailable
 from tests.conftest import RedisServer, free_port
 
 FAST = 0.15  # no call may wait on an unreachable Redis longer than this (socket timeouts are 0.1 s)
@@ -362,3 +362,47 @@ def test_redis_ledger_falls_back_in_process_during_an_outage(throwaway_redis: Re
     assert count == 1 and seconds < FAST
     assert [e.member for e in down.ledger_read("l", 0.0, 10)] == ["q"]  # read from the fallback
     down.close()
+
+
+# -- the fleet's knowledge version (issue 21, items 1 and 2) -----------------------------------------------
+
+
+def check_version_rules(store: Any) -> None:
+    """``advance_version``'s rules, the same for both stores (Redis runs them as one script)."""
+
+    def advance(version: str, **kw: Any) -> FleetVersion | None:
+        return store.advance_version("kb:version", "kb:versions", version, **{"force": False, **kw})
+
+    assert advance("A") == FleetVersion("A", 1)  # nothing recorded: the first offer is the fleet's
+    assert advance("A", force=True) == FleetVersion("A", 1)  # already the fleet's: unchanged
+    assert advance("B", built_here=True) == FleetVersion("B", 2)  # a build the fleet never saw: newer
+    assert advance("A", built_here=True) == FleetVersion("B", 2)  # an older build: the fleet keeps B
+    assert advance("C") == FleetVersion("B", 2)  # following, not building: no say
+    assert advance("A", force=True) == FleetVersion("A", 3)  # an explicit reload always wins
+    assert advance("C", known=9) == FleetVersion("C", 10)  # the record fell behind what a replica knew
+    assert advance("B", built_here=True, known=2) == FleetVersion("C", 10)  # generations never go back
+
+
+def test_memory_fleet_version_rules() -> None:
+    check_version_rules(MemoryStore())
+
+
+def test_redis_fleet_version_rules(store: RedisStore, redis_prefix: str) -> None:
+    check_version_rules(store)
+    assert store.client.zscore(redis_prefix + "kb:versions", "A") == 3  # the history: version -> generation
+
+
+def test_a_version_record_from_an_older_innov_is_generation_0(store: RedisStore) -> None:
+    store.set("kb:version", "6bd5e11e6c7a")  # a bare content hash
+    assert FleetVersion.parse(store.get("kb:version")) == FleetVersion("6bd5e11e6c7a", 0)
+    assert store.advance_version("kb:version", "kb:versions", "6bd5e11e6c7a", force=False) == FleetVersion(
+        "6bd5e11e6c7a", 0
+    )
+    record = store.advance_version("kb:version", "kb:versions", "0123456789ab", force=False, built_here=True)
+    assert record == FleetVersion("0123456789ab", 1)
+
+
+def test_an_unreachable_store_records_no_version() -> None:
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
+    assert store.advance_version("kb:version", "kb:versions", "A", force=True) is None
+    store.close()

@@ -351,6 +351,7 @@ def settings_factory(stub: SlackApiStub, kb_dir: Path) -> Callable[..., Settings
             "innov_auto_reply_channels": AUTO_CHANNEL,
             "innov_knowledge_dir": kb_dir,
             "innov_rate_limit": 10_000,
+            "innov_channel_rate_limit": 10_000,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

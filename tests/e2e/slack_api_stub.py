@@ -71,6 +71,7 @@ class _Failure:
     retry_after: int | None
     error: str | None
     times: int
+    channel: str | None = None  # only calls posting to this channel, when set
 
 
 class SlackApiStub:
@@ -148,11 +149,13 @@ class SlackApiStub:
         retry_after: int | None = None,
         error: str | None = None,
         times: int = 1,
+        channel: str | None = None,
     ) -> None:
         """Answer the next ``times`` calls to ``method`` with ``status`` (429 with ``Retry-After``, 500...)
-        or, with ``status=200`` and ``error``, with ``{"ok": false, "error": error}``."""
+        or, with ``status=200`` and ``error``, with ``{"ok": false, "error": error}``; with ``channel``,
+        only calls for that channel (as Slack's per-channel posting limit does)."""
         with self._lock:
-            self._failures.setdefault(method, []).append(_Failure(status, retry_after, error, times))
+            self._failures.setdefault(method, []).append(_Failure(status, retry_after, error, times, channel))
 
     # -- inspection --------------------------------------------------------------------------------
     def calls(self, method: str | None = None, *, ok_only: bool = False) -> list[Call]:
@@ -223,11 +226,11 @@ class SlackApiStub:
     def _answer(self, method: str, args: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             queue = self._failures.get(method) or []
-            failure = queue[0] if queue else None
+            failure = next((f for f in queue if f.channel in (None, args.get("channel"))), None)
             if failure is not None:
                 failure.times -= 1
                 if failure.times <= 0:
-                    queue.pop(0)
+                    queue.remove(failure)
         if failure is not None:
             if failure.status == 429:
                 retry = str(failure.retry_after if failure.retry_after is not None else 1)

@@ -127,8 +127,8 @@ def test_the_console_offers_dms_follow_ups_votes_and_the_home_tab(
     assert "innov (a form opens):" in out and "What was wrong with the answer?" in out
     assert "Thanks — recorded as _wrong figure_" in out
     assert "innov (in the DM):" in out and "Thanks — your 👍 is recorded." in out
-    assert "1× _Where does Canada rank in the GII?_" in out
-    assert "(wrong figure 1)" in out and "“the share is different”" in out
+    assert "*1×* | Where does Canada rank in the GII? | last " in out
+    assert "| wrong figure 1 |" in out and "“the share is different”" in out
     assert "innov (Home tab):" in out and "Reload knowledge base" in out
 
 

@@ -62,7 +62,7 @@ def test_the_home_tab_for_an_admin_has_reload_stats_and_the_curator_queue(bot: R
     check_view(call.view or {})
     assert call.args["user_id"] == ADMIN
     assert "Reload knowledge base" in call.text and "innov stats" in call.text
-    assert "1× _Where does Canada rank in the GII?_" in call.text
+    assert "*1×*\nWhere does Canada rank in the GII?" in call.text
 
 
 def test_the_messages_tab_publishes_nothing(bot: Running) -> None:
@@ -205,7 +205,11 @@ def test_the_what_was_wrong_modal_is_submitted(bot: Running) -> None:
     stats = bot.slack.slash("stats", user=ADMIN).json()
     check_message(stats)
     text = all_text(stats)
-    assert "👎 1 👍 0 — `gii-rank`" in text and "out of date 1" in text and "&lt;b&gt;10th&lt;/b&gt;" in text
+    assert (
+        "👎 1 👍 0\ngii-rank · What is China's GII rank?\nout of date 1\n“2025 edition: <b>10th</b>”" in text
+    )
+    note = next(e for b in stats["blocks"] for e in b.get("elements", []) if "10th" in str(e.get("text")))
+    assert note["type"] == "plain_text"  # what the voter typed is shown as typed, never as mrkdwn
 
 
 def test_the_curator_queue_lists_declined_questions(bot: Running) -> None:
@@ -214,7 +218,7 @@ def test_the_curator_queue_lists_declined_questions(bot: Running) -> None:
     bot.slack.slash("ask What is Brazil's GII rank?")
     stats = bot.slack.slash("stats", user=ADMIN).json()
     text = all_text(stats)
-    assert "3× _Where does Canada rank in the GII?_" in text
+    assert "*3×*\nWhere does Canada rank in the GII?" in text
     assert text.index("Canada") < text.index("Brazil")  # most asked first
     assert "Only admins" in all_text(bot.slack.slash("stats").json())
 

@@ -109,6 +109,7 @@ def make_services() -> Iterator[Callable[..., Services]]:
             "innov_auto_reply_channels": AUTO,
             "innov_knowledge_dir": SEEDS,
             "innov_rate_limit": 10_000,
+            "innov_channel_rate_limit": 10_000,
         }
         values.update(overrides)
         services = Services(Settings(_env_file=None, **values))  # type: ignore[call-arg]

@@ -79,7 +79,7 @@ def test_a_failing_service_is_logged_and_the_user_gets_an_apology(
 
 
 def test_a_knowledge_error_is_a_friendly_reply(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(question: str) -> Any:
+    def fail(question: str, **_: Any) -> Any:
         raise KnowledgeError("index missing at /srv/secret/path")
 
     monkeypatch.setattr(services, "answer", fail)

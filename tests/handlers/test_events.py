@@ -38,7 +38,7 @@ def mention(text: str, **fields: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("score", "kind", "confident"),
-    [(1.0, "fact", True), (0.7, "passage", True), (0.6, "fact", False), (1.0, "none", False)],
+    [(1.0, "fact", True), (0.85, "passage", True), (0.75, "fact", False), (1.0, "none", False)],
 )
 def test_confidence(score: float, kind: str, confident: bool) -> None:
     answer = Answer(question="q", kind=kind, text="t", score=score, kb_version="v")  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -48,6 +49,29 @@ def test_clean_removes_slack_noise(raw: str, expected: str) -> None:
 
 def test_clean_keeps_a_plain_question() -> None:
     assert clean("What is China's GII rank?") == "What is China's GII rank?"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("WHATS THE OFFICIAL NAME OF THE 863 PROGRAMME", "whats the official name of the 863 programme"),
+        ("HEY TEAM, WHERE DOES CHINA RANK IN THE GII??", "where does china rank in the gii?"),
+        ("ZGC = ?", "ZGC = ?"),  # a few capitals: an abbreviation, not shouting
+        ("What does WIPO stand for?", "What does WIPO stand for?"),
+    ],
+)
+def test_a_question_typed_in_capitals_reads_as_lower_case(raw: str, expected: str) -> None:
+    assert clean(raw) == expected
+
+
+def test_a_shouted_question_gets_the_answer_of_its_lower_case_form() -> None:
+    from knowledge import load_snapshot
+
+    seeds = load_snapshot(Path(__file__).resolve().parents[2] / "seeds")
+    shouted = seeds.answer("WHATS THE OFFICIAL NAME OF THE 863 PROGRAMME")
+    assert (
+        shouted.answered and shouted.text == seeds.answer("whats the official name of the 863 programme").text
+    )
 
 
 VOCABULARY = [
@@ -160,7 +184,7 @@ def _clean_unguarded(question: str) -> str:
     """``clean`` as it reads without its substring guards: every pattern on every question."""
     from knowledge import normalise as n
 
-    text = n._SLACK_LINK_RE.sub(" ", n._INVISIBLE_RE.sub("", question))
+    text = n._SLACK_LINK_RE.sub(" ", n.unshout(n._INVISIBLE_RE.sub("", question)))
     for pattern, replacement in (
         (n._MENTION_RE, " "),
         (n._URL_RE, " "),
@@ -267,3 +291,20 @@ def test_correct_text_corrects_each_word_as_correct_does(words: list[str]) -> No
     fixed, corrections = speller.correct_text(text)
     assert fixed == re.sub("[a-z]+", lambda m: expected[m.group(0)], text.lower())
     assert corrections == {w: f for w, f in expected.items() if f != w}
+
+
+def test_a_question_makes_at_most_its_share_of_speller_searches() -> None:
+    speller = Speller(VOCABULARY)
+    speller.lookups = 2
+    text, fixed = speller.correct_text("inovation reserch tecnology manufactring industires")
+    assert fixed == {"inovation": "innovation", "reserch": "research"}  # the first two, in order
+    assert text == "innovation research tecnology manufactring industires"  # the rest as typed
+    assert speller.correct("tecnology") == "tecnology"  # the same question: nothing left
+    # The next question starts afresh; words already searched cost nothing and are still corrected.
+    assert speller.correct_text("reserch tecnology manufactring industires")[1] == {
+        "reserch": "research",
+        "tecnology": "technology",
+        "manufactring": "manufacturing",
+    }
+    speller.lookups = None  # no bound
+    assert speller.correct_text("industires")[1] == {"industires": "industries"}

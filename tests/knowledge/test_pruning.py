@@ -1,11 +1,9 @@
 """Pruning is speed only: the QA questions are decided the same with it and without it.
 
-Four are not, a flaw older than the stage modules (kept here, named, so that a fix shows): pruning keeps
-the best candidate and the best one of another fact, passage or list, but when a fact quoting the best
-window takes its place (``decide.Decider._fact_for``), the runner-up is the best candidate but those
-two, which the floor does not keep, and a fact quoting the best window may itself be below the floor.
-Their margins (and so their probabilities) differ; their verdicts do not. A fix (facts never skipped, the
-floor at the third-best score) changes those answers' scores, which the restructure must not.
+(Four were not before main's decision changes were merged: when a fact quoting the best window took its
+place, the runner-up was sought against the fact, and the fact among the candidates pruning kept. Now the
+runner-up is the best window's, the fact is read from the retrieved facts (``decide.Decider._fact_for``),
+and pruning is off where a type of answer is required: none differs.)
 """
 
 from __future__ import annotations
@@ -17,12 +15,7 @@ import pytest
 
 from knowledge import Snapshot, load_snapshot
 
-KNOWN = {
-    "when did made in china 2025 launch",
-    "when was made in china 2025 launched",
-    "how do i share my screen in zoom",
-    "what chokepoints will crucial resources go after",
-}
+KNOWN: set[str] = set()  # (questions pruning decides differently, named here so that a fix shows)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +33,7 @@ def _questions(seeds_dir: Path) -> list[str]:
 def test_pruning_on_and_off_gives_identical_decisions(seeds: Snapshot, seeds_dir: Path) -> None:
     composer = seeds.composer
     questions = _questions(seeds_dir)
-    assert len(questions) > 500 and set(questions) >= KNOWN
+    assert len(questions) > 500
     differing = set()
     for question in questions:
         pruned, every = composer.decide(question), composer.decide(question, prune=False)

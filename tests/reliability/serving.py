@@ -127,16 +127,40 @@ def signed_headers(body: bytes, content_type: str = "application/x-www-form-urle
     return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
-def slash_body(text: str) -> bytes:
-    """A ``/innov`` slash command as Slack posts it."""
+def slash_body(text: str, *, user: str = "U0ALICE", response_url: str | None = None) -> bytes:
+    """A ``/innov`` slash command as Slack posts it (with a ``response_url`` for replies that follow)."""
     form = {
         "command": "/innov",
         "text": text,
-        "user_id": "U0ALICE",
+        "user_id": user,
         "channel_id": "C0GENERAL",
         "team_id": "T0TEST",
     }
+    if response_url is not None:
+        form["response_url"] = response_url
     return urlencode(form).encode()
+
+
+def get(port: int, path: str, timeout: float = 10.0) -> tuple[int, bytes]:
+    """GET ``path`` on a fresh connection (so a server with several workers may give it to any of them)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def sample(metrics_text: bytes, name: str, **labels: str) -> float | None:
+    """The value of one sample in a Prometheus text exposition, or None when it is not there."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(metrics_text.decode()):
+        for found in family.samples:
+            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
+                return float(found.value)
+    return None
 
 
 def post(

@@ -1,12 +1,17 @@
-"""Exactly-once under a slow or missing Redis: Slack's retries across two replicas while Redis sleeps,
-retries while Redis is unreachable, and 50,000 events of cache pressure before a retry without Redis."""
+"""Exactly-once under a slow or missing Redis: Slack's retries across two replicas while Redis sleeps or
+stalls (two real ``innov serve`` processes), retries while Redis is unreachable, and 50,000 events of cache
+pressure before a retry without Redis."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import redis
@@ -15,7 +20,8 @@ from bot.services import cache_key
 from bot.settings import Settings
 from tests.conftest import RedisServer, free_port
 from tests.e2e.conftest import CHANNEL, Running
-from tests.e2e.slack_api_stub import BOT_USER_ID
+from tests.e2e.slack_api_stub import BOT_USER_ID, TEAM_ID, SlackApiStub
+from tests.reliability.serving import Served, post, signed_headers, start_serve
 
 EVENTS = 50
 
@@ -81,6 +87,130 @@ def test_two_replicas_answer_retried_events_once_while_redis_sleeps(
         assert outcomes.count("replied") == 1, (event_id, outcomes)
     time.sleep(0.3)
     assert len(first.stub.posts()) == EVENTS
+
+
+STALL = 1.0
+"""Seconds Redis sleeps per DEBUG SLEEP, back to back: as long as one claim attempt used to wait."""
+MENTIONS = 20
+
+
+def stall_redis(url: str, stop: threading.Event) -> threading.Thread:
+    """Keep Redis asleep ``STALL`` s at a time until ``stop``: it answers other clients only in between."""
+
+    def run() -> None:
+        client = redis.Redis.from_url(url, socket_timeout=STALL + 5)
+        try:
+            while not stop.is_set():
+                client.execute_command("DEBUG", "SLEEP", STALL)
+        finally:
+            client.close()
+
+    thread = threading.Thread(target=run, name="stall-redis", daemon=True)
+    thread.start()
+    return thread
+
+
+def serve_two(tmp_path: Path, kb_dir: Path, stub: SlackApiStub, redis_url: str) -> list[Served]:
+    """Two replicas (``innov serve``, one worker each) sharing one Redis."""
+    env = {"REDIS_URL": redis_url, "INNOV_RATE_LIMIT": "10000", "INNOV_INDEX_DIR": str(tmp_path / "index")}
+    return [start_serve(tmp_path, kb_dir, stub.base_url, **env) for _ in range(2)]
+
+
+def replies_by_message(stub: SlackApiStub) -> Counter[str]:
+    """How many replies each mention (by its ts, the thread replied in) got."""
+    return Counter(str(call.args.get("thread_ts")) for call in stub.posts())
+
+
+def deliver_mention(served: Served, n: int, *, retry: bool) -> int:
+    """Slack's delivery of mention ``n`` (event ``EvSTALL<n>``) to ``served``, as a retry or not: the status."""
+    event = {
+        "type": "app_mention",
+        "user": "U0ALICE",
+        "text": f"<@{BOT_USER_ID}> gii rank",
+        "channel": CHANNEL,
+        "ts": f"1700000000.{n:06d}",
+    }
+    envelope = {
+        "type": "event_callback",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0INNOV",
+        "event": {**event, "event_ts": event["ts"]},
+        "event_id": f"EvSTALL{n:04d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+    }
+    body = json.dumps(envelope).encode()
+    headers = signed_headers(body, "application/json")
+    if retry:
+        headers.update({"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    return post(served.port, body, headers)[0]
+
+
+def test_two_served_replicas_answer_each_mention_once_while_redis_stalls(
+    tmp_path: Path, kb_dir: Path, stub: SlackApiStub, sleepy_redis: RedisServer
+) -> None:
+    replicas = serve_two(tmp_path, kb_dir, stub, sleepy_redis.url)
+    stop = threading.Event()
+    staller = stall_redis(sleepy_redis.url, stop)
+    try:
+
+        def both(n: int) -> list[int]:
+            # The first delivery to one replica, Slack's retry of it to the other, at the same time.
+            first, second = replicas[n % 2], replicas[1 - n % 2]
+            with ThreadPoolExecutor(max_workers=2) as pair:
+                return list(
+                    pair.map(lambda r, a: deliver_mention(r, n, retry=a), [first, second], [False, True])
+                )
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = [s for pair in pool.map(both, range(MENTIONS)) for s in pair]
+        assert statuses == [200] * 2 * MENTIONS
+        deadline = time.monotonic() + 60
+        while len(stub.posts()) < MENTIONS and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2 * STALL + 2)  # no late second reply
+    finally:
+        stop.set()
+        staller.join(timeout=STALL + 6)
+        for served in replicas:
+            served.stop()
+    replies = replies_by_message(stub)
+    expected = {f"1700000000.{n:06d}" for n in range(MENTIONS)}
+    assert set(replies) == expected, f"lost: {sorted(expected - set(replies))}"
+    assert [ts for ts, count in replies.items() if count > 1] == [], replies
+
+
+def test_claims_that_redis_answers_late_lose_no_reply_and_make_no_duplicate(
+    tmp_path: Path, kb_dir: Path, stub: SlackApiStub, sleepy_redis: RedisServer
+) -> None:
+    """One 2.5 s stall, with deliveries placed where a claim that gives up early (two 1 s attempts, then a
+    second without asking Redis) used to lose mention 0 and answer mention 2 twice."""
+    a, b = serve_two(tmp_path, kb_dir, stub, sleepy_redis.url)
+    try:
+        started = time.monotonic()
+        sleeper = sleep_redis(sleepy_redis.url, 2.5)
+
+        def at(seconds: float) -> None:
+            time.sleep(max(0.0, started + seconds - time.monotonic()))
+
+        # Mention 0: Slack's retry reaches b first; its claim lands when Redis wakes, after b stopped waiting.
+        assert deliver_mention(b, 0, retry=True) == 200
+        assert deliver_mention(a, 1, retry=False) == 200  # a's claims time out during the stall
+        at(2.7)  # Redis is awake; a used to leave it alone for a second after its timeouts
+        assert deliver_mention(a, 2, retry=False) == 200
+        at(3.4)
+        assert deliver_mention(a, 0, retry=False) == 200  # the first delivery of mention 0, late
+        assert deliver_mention(b, 2, retry=True) == 200
+        assert deliver_mention(b, 1, retry=True) == 200
+        assert sleeper.result(timeout=10) in (b"OK", "OK")
+        deadline = time.monotonic() + 30
+        while len(stub.posts()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2.0)  # no late second reply
+    finally:
+        for served in (a, b):
+            served.stop()
+    assert replies_by_message(stub) == {f"1700000000.{n:06d}": 1 for n in range(3)}
 
 
 def test_a_retry_is_not_answered_while_redis_is_unreachable(

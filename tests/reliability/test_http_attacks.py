@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
@@ -18,6 +19,8 @@ from tests.reliability.serving import (
     Served,
     SlowClients,
     declared_body_response,
+    post,
+    signed_headers,
     signed_slash_latency,
     start_serve,
 )
@@ -84,6 +87,127 @@ def test_no_body_reaches_a_log_at_info_in_process(bot: Running, caplog: pytest.L
     assert any(r.name == "innov.request" and r.levelno == logging.INFO for r in caplog.records)
     assert all(MARKER not in record.getMessage() for record in caplog.records)
     assert all(MARKER not in str(record.__dict__) for record in caplog.records)
+
+
+def log_levels(log: str) -> list[str]:
+    """The level of every JSON log line ``innov serve`` wrote."""
+    return [json.loads(line).get("level", "?") for line in log.splitlines() if line.startswith("{")]
+
+
+def test_unsigned_non_utf8_bodies_get_401_and_at_most_one_warning(served: Served) -> None:
+    # A fake v0= signature, a fresh timestamp and bytes that are not UTF-8 (issue 21, item 9).
+    for _ in range(50):
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        }
+        status, _, _ = post(served.port, b"\xff" * 10, headers)
+        assert status == 401
+    assert signed_slash_latency(served.port)[0] == 200
+    time.sleep(0.3)
+    log = served.log()
+    levels = log_levels(log)
+    assert "Traceback" not in log and "ERROR" not in levels, log[-2000:]
+    assert levels.count("WARNING") <= 1
+
+
+def test_a_body_shorter_than_declared_gets_400_and_no_traceback(served: Served) -> None:
+    """Unsigned: a fresh timestamp, a fake signature, Content-Length 1000 and three bytes, then the client
+    half-closes. The read fails before any signature check: a 400, never a 500 or a logged traceback."""
+    import socket
+
+    for _ in range(30):
+        with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+            head = (
+                "POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0={'0' * 64}\r\n"
+                "Content-Length: 1000\r\n\r\nabc"
+            )
+            sock.sendall(head.encode())
+            sock.shutdown(socket.SHUT_WR)
+            reply = sock.recv(200)
+        assert not reply.startswith(b"HTTP/1.1 500"), reply
+    assert signed_slash_latency(served.port)[0] == 200
+    time.sleep(0.3)
+    log = served.log()
+    assert "Traceback" not in log and "ERROR" not in log_levels(log), log[-2000:]
+
+
+# Signed payloads of a shape Slack never sends (issue 21, item 13, and what a sweep of Bolt found): 400.
+ACTION = {"action_id": "innov_facts_page_next", "block_id": "b", "value": "x", "type": "button"}
+BLOCK_ACTIONS = {
+    "type": "block_actions",
+    "user": {"id": "U0ALICE"},
+    "team": {"id": "T0TEST"},
+    "container": {"type": "message", "message_ts": "1.000001", "channel_id": "C0GENERAL"},
+    "channel": {"id": "C0GENERAL"},
+    "trigger_id": "1.trigger",
+    "actions": [ACTION],
+}
+ENVELOPE = {
+    "type": "event_callback",
+    "team_id": "T0TEST",
+    "event_id": "EvSHAPE",
+    "event": {"type": "app_mention", "user": "U0ALICE", "text": "hi", "channel": "C0GENERAL", "ts": "1.1"},
+}
+SHAPES = {
+    "actions: []": ("form", {**BLOCK_ACTIONS, "actions": []}),
+    "actions: [1]": ("form", {**BLOCK_ACTIONS, "actions": [1]}),
+    "actions: 'x'": ("form", {**BLOCK_ACTIONS, "actions": "x"}),
+    "action_id: 1": ("form", {**BLOCK_ACTIONS, "actions": [{**ACTION, "action_id": 1}]}),
+    "block_actions with event: 1": ("form", {**BLOCK_ACTIONS, "event": 1}),
+    "view: [1]": ("form", {"type": "view_submission", "user": {"id": "U0ALICE"}, "view": [1]}),
+    "event: [1]": ("json", {**ENVELOPE, "event": [1]}),
+    "event: 'x'": ("json", {**ENVELOPE, "event": "x"}),
+    # Found by an attack run on a fresh clone: a 500, or a listener's traceback quoting the body.
+    "an action without action_id": ("form", {**BLOCK_ACTIONS, "actions": [{"block_id": "b", "value": "x"}]}),
+    "event text: ['a']": ("json", {**ENVELOPE, "event": {**ENVELOPE["event"], "text": ["a"]}}),  # type: ignore[dict-item]
+    "event channel: ['C1']": ("json", {**ENVELOPE, "event": {**ENVELOPE["event"], "channel": ["C1"]}}),  # type: ignore[dict-item]
+    "team_id: ['T']": ("json", {**ENVELOPE, "team_id": ["T"]}),
+    "block_actions user: 1": ("form", {**BLOCK_ACTIONS, "user": 1}),
+    "shortcut message text: [1]": (
+        "form",
+        {
+            "type": "message_action",
+            "callback_id": "innov_find_sources",
+            "user": {"id": "U0ALICE"},
+            "message": {"text": [1], "ts": "1.1"},
+            "channel": {"id": "C0GENERAL"},
+            "trigger_id": "t",
+        },
+    ),
+}
+
+
+def signed_shape(kind: str, payload: dict[str, object]) -> tuple[bytes, dict[str, str]]:
+    if kind == "json":
+        body = json.dumps(payload).encode()
+        return body, signed_headers(body, "application/json")
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    return body, signed_headers(body)
+
+
+def test_signed_payloads_of_shapes_slack_never_sends_get_400_from_innov_serve(served: Served) -> None:
+    for name in ("actions: []", "event: [1]"):
+        status, _, _ = post(served.port, *signed_shape(*SHAPES[name]))
+        assert status == 400, name
+    assert signed_slash_latency(served.port)[0] == 200
+    time.sleep(0.3)
+    log = served.log()
+    assert "Traceback" not in log and "ERROR" not in log_levels(log), log[-2000:]
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_signed_payloads_of_shapes_slack_never_sends_get_400(bot: Running, name: str) -> None:
+    kind, payload = SHAPES[name]
+    if kind == "json":
+        result = bot.slack.signed(json.dumps(payload), "application/json")
+    else:
+        result = bot.slack.signed(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+    assert result.status == 400, (name, result.status)
 
 
 @pytest.mark.parametrize("timestamp", ["abc", "1.5e9", "", " 1700000000", "99999999999999999999", "-5"])
