@@ -11,11 +11,11 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from pydantic import ValidationError
 
-from bot import logs
+from bot import logs, qa
 from bot.settings import Settings
 from knowledge import (
     Answer,
@@ -27,7 +27,7 @@ from knowledge import (
     embedding,
 )
 from knowledge.curation import curation_warnings
-from knowledge.evaluation import calibration, cross_validate, evaluate, fit_model
+from knowledge.evaluation import cross_validate, evaluate, fit_model
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -146,7 +146,7 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
     sets = []
     for path in paths:
         try:
-            sets.append((path, read_qa_file(path)))
+            sets.append((path, qa.read_qa_file(path)))
         except (OSError, ValueError) as exc:
             print(f"innov eval: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -170,132 +170,21 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
     for path, items in sets:
         report = evaluate(snapshot, items)
         decisions.extend(report["decisions"])
-        gates = _gates(args, report)
-        failed = [why for missed, why, _ in gates if missed]
-        for why in failed:
-            print(f"innov eval: {path}: {why}", file=sys.stderr)
-            status = EXIT_FAIL
+        checked = qa.gates(args, report)
+        for missed, why, _ in checked:
+            if missed:
+                print(f"innov eval: {path}: {why}", file=sys.stderr)
+                status = EXIT_FAIL
         if args.json:
             report = {k: v for k, v in report.items() if k != "decisions"}
             print(json.dumps({"file": str(path), **report}, ensure_ascii=False, indent=2), file=out)
             continue
-        a, b = report["answerable"], report["abstain"]
         if len(sets) > 1:
             print(f"== {path}", file=out)
-        print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
-        print(
-            f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered",
-            file=out,
-        )
-        print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
-        print(f"wrong answers: {report['wrong']}/{report['total']}", file=out)
-        # A passing gate prints its figures; the misses are listed when asked for, or when a gate fails.
-        misses = report["failures"]
-        if args.verbose or failed:
-            for failure in misses:
-                got = failure.get("error") or f"[{failure['kind']}] {failure['text']}"
-                if failure.get("reason"):
-                    got += f" (declined: {failure['reason']})"
-                print(f"FAIL {failure['q']!r}: got {got}", file=out)
-        elif misses:
-            why = "the gates passed; " if gates else ""
-            print(
-                f"{_plural(len(misses), 'miss', 'misses')} not listed ({why}--verbose lists them)", file=out
-            )
-        if gates and not failed:
-            print(f"gates passed: {', '.join(figure for _, _, figure in gates)}", file=out)
+        qa.print_report(report, checked, args.verbose, out)
     if args.calibration:
-        print(
-            "calibration (best candidate per question; bucket: n, mean confidence, share correct):", file=out
-        )
-        for row in calibration(decisions):
-            share = "-" if row["share_correct"] is None else f"{row['share_correct']:.2f}"
-            mean = "-" if row["mean_confidence"] is None else f"{row['mean_confidence']:.2f}"
-            print(f"  {row['bucket']}: n={row['n']:3d}  confidence={mean}  correct={share}", file=out)
+        qa.print_calibration(decisions, out)
     return status
-
-
-def _gates(args: argparse.Namespace, report: dict[str, Any]) -> list[tuple[bool, str, str]]:
-    """The gates asked for on the command line: (whether it failed, why it failed, its figure)."""
-    a, b = report["answerable"], report["abstain"]
-    gates = []
-    if args.min_accuracy > 0:
-        gates.append(
-            (
-                report["accuracy"] < args.min_accuracy,
-                f"accuracy below {args.min_accuracy}",
-                f"accuracy {report['correct']}/{report['total']} (at least {args.min_accuracy:.0%})",
-            )
-        )
-    if args.min_answerable is not None:
-        gates.append(
-            (
-                a["correct"] < args.min_answerable,
-                f"answerable right below {args.min_answerable}",
-                f"answerable right {a['correct']}/{a['total']} (at least {args.min_answerable})",
-            )
-        )
-    if args.min_declined is not None:
-        gates.append(
-            (
-                b["correct"] < args.min_declined,
-                f"declined below {args.min_declined}",
-                f"declined {b['correct']}/{b['total']} (at least {args.min_declined})",
-            )
-        )
-    if args.max_wrong is not None:
-        gates.append(
-            (
-                report["wrong"] > args.max_wrong,
-                f"more than {args.max_wrong} wrong",
-                f"wrong {report['wrong']} (at most {args.max_wrong})",
-            )
-        )
-    return gates
-
-
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
-def read_qa_file(path: Path) -> list[dict[str, object]]:
-    """The items of a QA file (``{"items": [{"q": ..., "expect": [...], ...}]}`` or a bare list).
-
-    Raises ``ValueError`` naming what is wrong: the JSON error with its line and column, or the first
-    item that is not an object with a non-empty string ``q``.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
-    if isinstance(data, dict):
-        if "items" not in data:
-            raise ValueError('expected an object with "items": [{"q": "...", "expect": ["..."]}, ...]')
-        data = data["items"]
-    if not isinstance(data, list):
-        raise ValueError(f'"items" must be a list of questions, not {type(data).__name__}')
-    for number, item in enumerate(data, start=1):
-        if not isinstance(item, dict):
-            raise ValueError(f'item {number} is {type(item).__name__}, not an object with a "q"')
-        if not isinstance(item.get("q"), str) or not item["q"].strip():
-            raise ValueError(f'item {number} has no question: "q" must be a non-empty string')
-        for key in ("expect", "sources"):
-            if key in item and not isinstance(item[key], list):
-                raise ValueError(f'item {number}: "{key}" must be a list of strings')
-    return data
-
-
-def _fraction(text: str) -> float:
-    """argparse type: a number from 0 to 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is outside 0..1 (e.g. 0.9 for 90%)")
-    return value
 
 
 def _version() -> str:
@@ -399,13 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser("eval", help="run a QA file and print accuracy and abstention")
     ev.add_argument("file", type=Path, nargs="+", help="one or more QA files")
     ev.add_argument("--json", action="store_true")
-    ev.add_argument("--min-accuracy", type=_fraction, default=0.0, help="exit 1 below this accuracy (0..1)")
+    ev.add_argument("--min-accuracy", type=qa.fraction, default=0.0, help="exit 1 below this accuracy (0..1)")
     ev.add_argument("--min-answerable", type=int, help="exit 1 if fewer answerable items are right")
     ev.add_argument("--min-declined", type=int, help="exit 1 if fewer abstain items are declined")
     ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
     ev.add_argument("--calibration", action="store_true", help="print the reliability table")
     ev.add_argument(
-        "--verbose", action="store_true", help="list every miss (otherwise only when a gate fails)"
+        "--verbose",
+        action="store_true",
+        help="list every miss (otherwise only when a gate fails) and why each question was declined",
     )
     ev.add_argument(
         "--fit",

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -43,18 +43,23 @@ FEATURES: tuple[str, ...] = (
 )
 
 
-# What orders the candidates of one question (a linear score fitted like the decision, on all candidates).
-RANK_FEATURES: tuple[str, ...] = (
-    "coverage",
-    "matched_share",
-    "type_ok",
-    "constraint_missing",
-    "is_fact",
-    "bm25",
-    "two_sentences",  # a two-sentence passage window (it must earn its place)
-    "length",  # log of the candidate's length in characters
-    "cosine",  # the question's cosine with the candidate
-)
+class RankFeatures(NamedTuple):
+    """What orders the candidates of one question (a linear score fitted like the decision, on all
+    candidates). Built in one place (``knowledge.answering.features.rank_features``); its fields, in
+    order, are ``RANK_FEATURES``."""
+
+    coverage: float
+    matched_share: float
+    type_ok: float
+    constraint_missing: float
+    is_fact: float
+    bm25: float
+    two_sentences: float  # a two-sentence passage window (it must earn its place)
+    length: float  # log of the candidate's length in characters
+    cosine: float  # the question's cosine with the candidate
+
+
+RANK_FEATURES: tuple[str, ...] = RankFeatures._fields
 # Until a ranker is fitted: coverage first, then the asked-for type, facts over passages.
 DEFAULT_RANKER: dict[str, float] = {
     "coverage": 1.0,

@@ -8,7 +8,7 @@ from typing import Any
 
 from knowledge.base import Snapshot
 from knowledge.composer import Composer
-from knowledge.decide import RANK_FEATURES, DecisionModel, RankModel, fit, fit_ranker, reliability
+from knowledge.decide import DecisionModel, RankModel, fit, fit_ranker, reliability
 from knowledge.errors import QuestionError
 from knowledge.models import Source
 
@@ -29,7 +29,8 @@ def passes(item: Mapping[str, Any], text: str, sources: Sequence[Source]) -> boo
 def evaluate(snapshot: Snapshot, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Score a QA set: an item passes when its answer holds an expected string and cites a matching source,
     or, for ``abstain`` items, when the answer is ``none``. ``wrong`` counts answers that fail their item
-    (an answered abstain item included); ``decisions`` holds each best candidate's features, probability
+    (an answered abstain item included); every declined result gives its ``reason``, ``declined`` lists
+    the abstain items declined with theirs; ``decisions`` holds each best candidate's features, probability
     and whether answering with it would have been right (what ``calibration`` and ``fit`` use)."""
     results: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
@@ -58,18 +59,18 @@ def evaluate(snapshot: Snapshot, items: Iterable[Mapping[str, Any]]) -> dict[str
             }
         )
         ok = not answer.answered if abstain else answer.answered and passes(item, answer.text, answer.sources)
-        results.append(
-            {
-                "q": question,
-                "ok": ok,
-                "abstain": abstain,
-                "kind": answer.kind,
-                "text": answer.text,
-                "score": round(answer.score, 3),
-                "normalised": answer.normalised,
-                "reason": decision.reason,  # why it was declined ("" when answered)
-            }
-        )
+        result = {
+            "q": question,
+            "ok": ok,
+            "abstain": abstain,
+            "kind": answer.kind,
+            "text": answer.text,
+            "score": round(answer.score, 3),
+            "normalised": answer.normalised,
+        }
+        if not decision.answer:
+            result["reason"] = decision.reason  # (every decline says why: the gate or the threshold)
+        results.append(result)
     answerable = [r for r in results if not r["abstain"]]
     abstain_items = [r for r in results if r["abstain"]]
     answered = [r for r in answerable if r.get("kind") not in (None, "none")]
@@ -88,6 +89,8 @@ def evaluate(snapshot: Snapshot, items: Iterable[Mapping[str, Any]]) -> dict[str
         "abstain": {"total": len(abstain_items), "correct": sum(r["ok"] for r in abstain_items)},
         "wrong": wrong,
         "failures": [r for r in results if not r["ok"]],
+        # The abstain items declined as they should be, each with its reason.
+        "declined": [{"q": r["q"], "reason": r["reason"]} for r in results if r["ok"] and "reason" in r],
         "decisions": decisions,
     }
 
@@ -127,8 +130,7 @@ def ranking_rows(
         rows = []
         for candidate in composer.candidates(q) if q.terms else []:
             shown = composer.materialise(candidate)
-            features = dict(zip(RANK_FEATURES, candidate.values, strict=True))
-            rows.append((features, passes(item, shown.text, shown.sources)))
+            rows.append((candidate.ranking(), passes(item, shown.text, shown.sources)))
         if any(label for _, label in rows):
             out.append(rows)
     return out

@@ -2,7 +2,8 @@
 
 Prints (as JSON) how the question was understood (normalised text, weighted terms, names, places, the
 type of answer wanted), the best candidate, each decision feature with its weight and its contribution
-to the logit, the probability and the threshold. No thresholds to read in code: the features say it.
+to the logit, the probability and the threshold, and for a decline which gate or threshold declined it
+("declined because": ``knowledge.answering.gates``). No thresholds to read in code: the features say it.
 
     python -m knowledge.explain "how much is astrazeneca putting into beijing" [--kb seeds]
 """

@@ -25,7 +25,7 @@ from knowledge.forked import in_slices
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Passage
 from knowledge.text import _CANONICAL, STOP_WORDS, TextRules, default_rules, stem
-from knowledge.traits import text_flags
+from knowledge.traits import FLAGS_TYPECODE, text_flags
 
 _WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
 _POSSESSIVE_RE = re.compile(r"'s?$")
@@ -106,7 +106,7 @@ class SentenceTable:
         self.seg_ptr = seg_ptr  # passage -> segments (shared with the PassageStore)
         self.term_ptr = term_ptr  # segment -> its term ids term_ptr[s]:term_ptr[s+1] (int64, S+1)
         self.terms = terms  # int32
-        self.flags = flags  # segment -> the kinds of answer it can give (``knowledge.traits``, uint8)
+        self.flags = flags  # segment -> the kinds of answer it can give (``knowledge.traits``, uint16)
         self.chars = chars  # segment -> its length in characters (int32)
 
     def flags_of(self, doc: int) -> list[int]:
@@ -203,7 +203,7 @@ def _empty() -> _Tokenized:
         array("q"),
         array("i"),
         array("q"),
-        array("B"),
+        array(FLAGS_TYPECODE),
         array("i"),
         array("q"),
         b"",
@@ -304,7 +304,7 @@ def build_passage_parts(
         seg_ptr,
         _pointers(run.seg_lengths),
         np.frombuffer(run.seg_terms, dtype=np.int32),
-        np.frombuffer(run.seg_flags, dtype=np.uint8),
+        np.frombuffer(run.seg_flags, dtype=FLAGS_TYPECODE),
         np.frombuffer(run.seg_chars, dtype=np.int32),
     )
     names_of = vocabulary.terms

@@ -8,12 +8,18 @@ retrieved passage's text again. Facts (a few dozen) are read when the composer i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 NUMBER, YEAR, ENUMERATION, REASON, CAPITALISED, LABELLED, NAMING, CONTINUES = 1, 2, 4, 8, 16, 32, 64, 128
+DURATION = 256
+# The flags are saved as one 16-bit integer per segment (``knowledge.passages``): a new trait takes the next
+# free bit (a table whose bits clash or do not fit fails on import: ``own_bits``).
+FLAGS_TYPECODE = "H"  # (an ``array`` typecode, and the numpy dtype character of the same width)
+FLAGS_BITS = 16
 
 # A list item's label at the start of a sentence: "1. Government Support: ..." or "Shanghai: Innovation
-# Hub: ..." (a section whose passages start with one is a list: ``Composer._lists``).
+# Hub: ..." (a section whose passages start with one is a list: ``knowledge.answering.lists``).
 LABEL_RE = re.compile(r"^(?:\d+\.\s+)?([A-Z0-9][^:.]{2,70}):\s+\S")
 
 CAPITALISED_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’&-]+")
@@ -76,7 +82,14 @@ class _Folded:
         return self.pattern.search(text) is not None
 
 
+# A span of time ("five years", "18 months", "a ten-year plan"): what "how long did X take" asks for.
+_HAS_DURATION_RE = re.compile(
+    r"\b(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|several|a few)[\s-]+(?:years?|months?|weeks?|days?|hours?|decades?)\b",
+    re.IGNORECASE,
+)
 _HAS_NUMBER = _Folded(_HAS_NUMBER_RE)
+_HAS_DURATION = _Folded(_HAS_DURATION_RE)
 _HAS_REASON = _Folded(_HAS_REASON_RE)
 _HAS_NAMING = _Folded(_HAS_NAMING_RE)
 _HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")
@@ -123,18 +136,49 @@ def has_capitalised(text: str) -> bool:
     return False
 
 
+class Trait(NamedTuple):
+    """One thing a text may hold, read once per heading and sentence and saved as one bit of its flags."""
+
+    flag: int
+    # The type of answer (``Question.wants``) a text holding it gives; None where other rules read the
+    # flag (a number is no count in a ranking: ``knowledge.answering.answer_types``).
+    answers: str | None
+    test: Callable[[str], object]
+
+
+# Every trait, in the order of its bit. A new type of answer a text can give is one row here (with a new
+# bit) and one row of the question's intents (``knowledge.answering.intents``).
+TRAITS: tuple[Trait, ...] = (
+    Trait(NUMBER, None, _HAS_NUMBER),
+    Trait(YEAR, "year", has_year),
+    Trait(ENUMERATION, "enumeration", has_list),
+    Trait(REASON, "reason", _HAS_REASON),
+    Trait(CAPITALISED, None, has_capitalised),
+    Trait(LABELLED, None, LABEL_RE.match),
+    Trait(NAMING, "name", _HAS_NAMING),
+    Trait(CONTINUES, None, _CONTINUES_RE.match),
+    Trait(DURATION, "duration", _HAS_DURATION),
+)
+
+
+def own_bits(flags: Iterable[int], bits: int) -> bool:
+    """Whether each of ``flags`` is one bit of its own below ``1 << bits`` (no two rows share one)."""
+    seen = list(flags)
+    return len(set(seen)) == len(seen) and all(0 < f < 1 << bits and f & (f - 1) == 0 for f in seen)
+
+
+if not own_bits((t.flag for t in TRAITS), FLAGS_BITS):
+    raise ValueError(f"each trait needs a bit of its own below 1 << {FLAGS_BITS}")
+_TESTS = tuple((t.flag, t.test) for t in TRAITS)  # (read for every segment of a build: no attribute look-ups)
+
+
 def text_flags(text: str) -> int:
-    """The kinds of answer ``text`` can give, as bits (``NUMBER | YEAR | ...``)."""
-    return (
-        (NUMBER if _HAS_NUMBER(text) else 0)
-        | (YEAR if has_year(text) else 0)
-        | (ENUMERATION if has_list(text) else 0)
-        | (REASON if _HAS_REASON(text) else 0)
-        | (CAPITALISED if has_capitalised(text) else 0)
-        | (LABELLED if LABEL_RE.match(text) else 0)
-        | (NAMING if _HAS_NAMING(text) else 0)
-        | (CONTINUES if _CONTINUES_RE.match(text) else 0)
-    )
+    """The traits ``text`` holds, as bits (``NUMBER | YEAR | ...``)."""
+    flags = 0
+    for flag, test in _TESTS:
+        if test(text):
+            flags |= flag
+    return flags
 
 
 def year_terms(terms: Iterable[str]) -> frozenset[str]:

@@ -22,12 +22,13 @@ import numpy as np
 
 from knowledge.passages import SentenceTable
 
-# A term's kinds (bits of the composer's term kind array).
+# A term's kinds (bits of the composer's term kind array: 16 bits a term, 8 of them used).
 NUMBER_KIND, PLACE_KIND, NEW_PLACE_KIND, NEW_NAME_KIND, RANK_KIND, ORDINAL_KIND = 1, 2, 4, 8, 16, 32
 AMOUNT_KIND = (
     64  # a number that is no position nor year ("2.5 billion", not "11th" or "2015"): what "how much" wants
 )
 SHARE_KIND = 128  # a share ("40 percent", "two-thirds"): what "what percentage" wants
+KIND_DTYPE = np.uint16  # the kind arrays' type: a new kind is the next bit (256) and needs no other change
 
 
 class Window(NamedTuple):
@@ -65,7 +66,7 @@ class WindowReader:
 
     def __init__(self, sentences: SentenceTable, term_kinds: np.ndarray, max_chars: int) -> None:
         self.sentences = sentences
-        self.term_kinds = term_kinds  # term id -> kind bits (uint8)
+        self.term_kinds = term_kinds  # term id -> kind bits (``KIND_DTYPE``)
         self.max_chars = max_chars  # a two-sentence window longer than this is no candidate
         # Each segment's kinds (all its terms' kinds together), read once: they depend on no question.
         self.segment_kinds = _segment_kinds(sentences, term_kinds)
@@ -163,9 +164,9 @@ class WindowReader:
 
 
 def _segment_kinds(table: SentenceTable, term_kinds: np.ndarray) -> np.ndarray:
-    """Each segment's kind bits: its terms' kinds or-ed together (uint8, 0 for an empty segment)."""
+    """Each segment's kind bits: its terms' kinds or-ed together (0 for an empty segment)."""
     starts = table.term_ptr[:-1]
-    out = np.zeros(len(starts), dtype=np.uint8)
+    out = np.zeros(len(starts), dtype=term_kinds.dtype)
     filled = table.term_ptr[1:] > starts
     if filled.any():
         # Empty segments have no extent, so each filled segment runs to the next filled one's start.

@@ -342,6 +342,8 @@ def test_a_passing_eval_gate_prints_its_figures_and_lists_misses_only_when_asked
     assert "1 miss not listed (the gates passed; --verbose lists them)" in out
     code, out = run("eval", str(qa), *gates, "--verbose")
     assert code == 0 and 'FAIL "What is China\'s GII rank?"' in out
+    # Every decline says why: here the question to decline, declined by the threshold or a gate.
+    assert "declined 'what is the weather in Paris tomorrow': " in out
     code, out = run("eval", str(qa), "--max-wrong", "0")  # a failing gate lists its misses
     assert code == 1 and 'FAIL "What is China\'s GII rank?"' in out and "gates passed" not in out
 

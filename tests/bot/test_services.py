@@ -418,13 +418,13 @@ def test_a_reload_frees_the_old_knowledge_and_freezes_the_new(
     services = services_factory(kb_dir, MemoryStore())
     services.kb.after_swap = settle_memory  # as the server's knowledge base has (open_serving_knowledge)
     old = weakref.ref(services.kb.snapshot.composer)
-    assert "_lists" in vars(services.kb.snapshot.composer)  # warm before it served
+    assert "lists" in vars(services.kb.snapshot.composer)  # warm before it served
     write_kb(kb_dir, 7)
     try:
         services.reload("U0ADMIN")
         assert gc.get_freeze_count() > 0
         assert old() is None  # the old snapshot's cycles were collected before the freeze
-        assert "_lists" in vars(services.kb.snapshot.composer)
+        assert "lists" in vars(services.kb.snapshot.composer)
         assert "7 percent" in services.answer(QUESTION).text
     finally:
         gc.unfreeze()

@@ -331,3 +331,42 @@ def test_a_count_is_not_answered_by_a_year_nor_any_type_by_a_text_without_it(tmp
     assert decision.best.features["type_ok"] == 0.0 and not decision.answer
     when = composer.decide("when did the report highlight zenda's clusters")
     assert when.best is not None and when.best.features["type_ok"] == 1.0  # a year is what "when" wants
+
+
+DURATIONS = {
+    "zenda.md": """---
+title: The Zenda bridge
+---
+The Zenda bridge was opened by the national council in 2019.
+
+Building the Zenda bridge took six years and cost 2 billion crowns.
+
+The Zenda river is 800 kilometres long.
+""",
+}
+
+
+def test_how_long_did_it_take_wants_a_duration(tmp_path: Path) -> None:
+    composer = composer_of(tmp_path / "kb", DURATIONS)
+    assert composer.analyse("how long did building the zenda bridge take").wants == "duration"
+    assert composer.analyse("for how long was the zenda bridge built").wants == "duration"
+    assert composer.analyse("how long is the zenda river").wants == "number"  # a length
+    answer = composer.answer("how long did building the zenda bridge take")
+    assert answer.answered and "six years" in answer.text
+    # A sentence about the bridge stating no span of time does not answer. (A candidate stating one ranks
+    # first where the type is required: the building's six years, which says nothing of the ceremony.)
+    decision = composer.decide("how long did the zenda bridge's opening ceremony last")
+    assert not decision.answer
+    assert decision.best is not None and "six years" in decision.best.text
+    assert decision.reason.startswith("threshold:")
+    # With no text stating a span of time, the type gate declines.
+    decision = composer_of(
+        tmp_path / "kb2",
+        {
+            "zenda.md": DURATIONS["zenda.md"].replace(
+                "Building the Zenda bridge took six years and cost 2 billion crowns.\n\n", ""
+            )
+        },
+    ).decide("how long did the zenda bridge's opening ceremony last")
+    assert not decision.answer
+    assert decision.reason == "type: the question asks for a duration and the best candidate states none"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -27,3 +28,34 @@ def test_a_declined_question_shows_its_understanding(seeds_dir: Path) -> None:
 def test_command_line_prints_json(seeds_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["gii rank pls", "--kb", str(seeds_dir)]) == 0
     assert '"normalised": "gii rank"' in capsys.readouterr().out
+
+
+def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path) -> None:
+    composer = load_snapshot(seeds_dir).composer
+    named = ("no candidate", "type:", "given:", "attribute:", "threshold:", "expansion:", "front matter:")
+    declined = 0
+    for path in sorted((seeds_dir.parent / "eval").glob("*.json")):
+        for item in json.loads(path.read_text(encoding="utf-8"))["items"]:
+            decision = composer.decide(str(item["q"]))
+            if decision.answer:
+                assert decision.reason == "", item["q"]
+            else:
+                assert decision.reason.startswith(named), (item["q"], decision.reason)
+                declined += 1
+    assert declined > 100
+
+
+def test_explain_prints_the_reason_of_a_decline_a_gate_made(seeds_dir: Path) -> None:
+    composer = load_snapshot(seeds_dir).composer
+    # Scored above the threshold, declined by a veto: the explanation names it.
+    out = explain(composer, "who's the ceo of zhipu ai")
+    assert out["answered"] is False and out["probability"] > composer.model.threshold
+    assert out["declined because"] == (
+        "attribute: the question asks who heads it and the best candidate does not say"
+    )
+    typed = explain(composer, "which country came out on top in AMNC 23")
+    assert (
+        typed["declined because"] == "type: the question asks for a place and the best candidate states none"
+    )
+    threshold = explain(composer, "anyone know if it's gonna rain this afternoon?")
+    assert threshold["declined because"].startswith("threshold: probability 0.0")

@@ -19,7 +19,7 @@ def test_a_list_question_is_answered_with_the_sections_labels(seeds_dir: Path) -
 
 def test_lists_come_only_from_headings_whose_passages_start_with_labels(seeds_dir: Path) -> None:
     composer = load_snapshot(seeds_dir).composer
-    for docs, text, _ in composer._lists:
+    for docs, text, _ in composer.lists:
         assert len(docs) >= 2
         heading = composer.passages[docs[0]].heading
         assert heading and all(composer.passages[d].heading == heading for d in docs)
@@ -30,17 +30,17 @@ def test_a_number_the_question_already_holds_is_no_answer_to_how_many(seeds_dir:
     composer = load_snapshot(seeds_dir).composer
     q = composer.analyse("how many scientists have been recruited through thousand talents")
     assert q.wants == "number"
-    assert not composer._adds(q, frozenset({"thousand", "talent", "program"}))
-    assert composer._adds(q, frozenset({"thousand", "talent", "7,000"}))
+    assert not composer.describer.adds(q, frozenset({"thousand", "talent", "program"}))
+    assert composer.describer.adds(q, frozenset({"thousand", "talent", "7,000"}))
     # A year is no count ("how many" is not answered by "launched in 2008").
-    assert not composer._adds(q, frozenset({"thousand", "talent", "2008"}))
+    assert not composer.describer.adds(q, frozenset({"thousand", "talent", "2008"}))
 
 
 def test_where_needs_a_place_the_question_does_not_name(seeds_dir: Path) -> None:
     composer = load_snapshot(seeds_dir).composer
     q = composer.analyse("which city is the korean innovation center in china based in")
     assert q.wants == "where"
-    assert not composer._adds(q, frozenset({"korean", "innov", "center", "china"}))
+    assert not composer.describer.adds(q, frozenset({"korean", "innov", "center", "china"}))
 
 
 def test_where_does_x_stand_asks_for_a_rank_not_a_place(seeds_dir: Path) -> None:

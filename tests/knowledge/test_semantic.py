@@ -29,7 +29,7 @@ def test_the_dense_channel_finds_a_sentence_sharing_no_word_with_the_question(ti
     question = "which waterway stretches farthest"  # the text: "The longest river ... 800 kilometres long"
     q = composer.analyse(question)
     assert composer.dense is not None
-    hits = composer._search_dense(q.meaning, None)
+    hits = composer.meaning.hits(q.meaning, None)
     assert hits is not None
     best = segment_texts(composer.passages)[hits.top_segments[0]]
     assert "longest river" in best

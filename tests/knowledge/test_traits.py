@@ -18,14 +18,17 @@ from knowledge.traits import (
     CAPITALISED,
     CAPITALISED_RE,
     ENUMERATION,
+    FLAGS_BITS,
     NUMBER,
     REASON,
+    TRAITS,
     YEAR,
     _Folded,
     has_capitalised,
     has_list,
     has_year,
     ordinal_terms,
+    own_bits,
     text_flags,
     year_terms,
 )
@@ -62,6 +65,17 @@ def test_a_saved_index_keeps_every_segments_flags_and_length(tmp_path: Path, see
         assert restored.flags_of(doc) == fresh.flags_of(doc) == [text_flags(t) for t in texts]
         lo, hi = restored.seg_ptr[doc : doc + 2]
         assert restored.chars[lo:hi].tolist() == [len(t) for t in texts]
+
+
+def test_every_trait_has_a_bit_of_its_own_and_the_saved_flags_have_room_for_it(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    assert own_bits((t.flag for t in TRAITS), FLAGS_BITS)
+    assert not own_bits((1, 1), FLAGS_BITS) and not own_bits((3,), FLAGS_BITS)
+    assert not own_bits((1 << FLAGS_BITS,), FLAGS_BITS)
+    version = load_snapshot(seeds_dir, index_dir=tmp_path / "index").version
+    flags = saved.load(tmp_path / "index", version).parts.sentences.flags
+    assert flags.dtype.itemsize * 8 == FLAGS_BITS
 
 
 @given(

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from knowledge import load_snapshot
-from knowledge.composer import _NUMBER_TERMS, RANK_TERM, Candidate, Composer, _Ceiling
-from knowledge.decide import RANK_FEATURES
+from knowledge.answering.candidate import Candidate, FactRef, same_content
+from knowledge.answering.words import NUMBER_TERMS, RANK_TERM
+from knowledge.composer import Composer
+from knowledge.decide import RankFeatures
 from knowledge.traits import ordinal_terms
 from knowledge.windows import NUMBER_KIND, ORDINAL_KIND, RANK_KIND, Lookup
 
@@ -20,7 +22,7 @@ def test_windows_hold_the_passage_s_terms_flags_and_lengths(
     seeds_dir: Path, tmp_path: Path, own_every: int
 ) -> None:
     composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
-    reader = composer._windows
+    reader = composer.windows
     table = reader.sentences
     vocabulary = composer.passage_index.vocabulary
     own = frozenset(range(0, len(vocabulary), own_every)) if own_every else frozenset()
@@ -50,7 +52,7 @@ def test_windows_hold_the_passage_s_terms_flags_and_lengths(
             assert bool(window.kinds & ORDINAL_KIND) == bool(ordinal_terms(window.tokens))
             # A number the question itself holds adds nothing.
             assert window.adds == any(
-                (t[0].isdigit() or t in _NUMBER_TERMS) and vocabulary[t] not in own for t in window.tokens
+                (t[0].isdigit() or t in NUMBER_TERMS) and vocabulary[t] not in own for t in window.tokens
             )
             checked += 1
     assert checked > 100
@@ -62,18 +64,18 @@ def test_windows_report_only_the_question_s_terms(seeds_dir: Path, tmp_path: Pat
     lookup = Lookup({vocabulary["china"]: "china", vocabulary["2024"]: "2024"})
     seen = set()
     for doc in range(len(composer.passages)):
-        for window in composer._windows.windows(doc, lookup):
+        for window in composer.windows.windows(doc, lookup):
             assert window.tokens <= {"china", "2024"}
             assert window.adds  # nothing asked beyond the question's words
             seen |= window.tokens
     assert seen == {"china", "2024"}
 
 
-def _best_two(candidates: list[Candidate], composer: Composer) -> tuple[Candidate | None, Candidate | None]:
+def _best_two(candidates: list[Candidate]) -> tuple[Candidate | None, Candidate | None]:
     ranked = sorted(candidates, key=lambda c: -c.rank_score)
     if not ranked:
         return None, None
-    runner_up = next((c for c in ranked[1:] if not composer._same_content(c, ranked[0])), None)
+    runner_up = next((c for c in ranked[1:] if not same_content(c, ranked[0])), None)
     return ranked[0], runner_up
 
 
@@ -86,58 +88,61 @@ def test_passages_left_out_by_their_ceiling_change_neither_the_best_nor_the_runn
     for item in items:
         q = composer.analyse(str(item["q"]))
         every, pruned = composer.candidates(q), composer.candidates(q, prune=True)
-        assert _best_two(pruned, composer) == _best_two(every, composer)
+        assert _best_two(pruned) == _best_two(every)
         left_out += len(every) - len(pruned)
         facts_left_out += sum(c.kind == "fact" for c in every) - sum(c.kind == "fact" for c in pruned)
     assert facts_left_out > 0
     assert left_out > facts_left_out  # windows too
 
 
+def _reweighed(composer: Composer, sign: float) -> RankFeatures:
+    """The ranker's weights with every feature weighing, either way."""
+    return RankFeatures(*(sign * (w or 0.25) for w in composer.describer.weights))
+
+
 @pytest.mark.parametrize("sign", [1.0, -1.0])
-def test_a_fact_ceiling_is_at_least_the_fact_s_score(
-    seeds_dir: Path, tmp_path: Path, sign: float, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_fact_ceiling_is_at_least_the_fact_s_score(seeds_dir: Path, tmp_path: Path, sign: float) -> None:
     composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
-    # Every feature weighs, either way (a fact's length is its own: bounded whatever its weight's sign).
-    weights = tuple(sign * (w or 0.25) for w in composer._rank_weights)
-    monkeypatch.setattr(composer, "_rank_weights", weights)
-    ceiling = _Ceiling(dict(zip(RANK_FEATURES, weights, strict=True)))
+    # (A fact's length is its own: bounded whatever its weight's sign.)
+    describer = composer.describer.with_weights(_reweighed(composer, sign))
     items = json.loads((seeds_dir.parent / "eval" / "dev_qa2.json").read_text(encoding="utf-8"))["items"]
     checked = 0
     for item in items:
         q = composer.analyse(str(item["q"]))
-        hits = composer._fact_hits(q.terms)
+        hits = composer.fact_table.hits(q.terms)
         for hit in hits:
-            traits = composer._fact_traits[hit.doc]
+            traits = composer.fact_table.traits[hit.doc]
             bm25 = hit.score / hits[0].score
-            fact = composer._describe(q, "fact", (hit.doc, 0, 0), traits, frozenset(), bm25, {})
-            assert fact.rank_score <= ceiling.fact(q, bm25, traits.log_length)
+            fact = describer.fact(q, FactRef(hit.doc), traits, bm25, {}, 0.0)
+            assert fact.rank_score <= describer.ceiling.fact(q, bm25, traits.log_length)
             checked += 1
     assert checked > 100
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_a_passage_ceiling_is_at_least_each_of_its_windows_scores(
-    seeds_dir: Path, tmp_path: Path, sign: float, monkeypatch: pytest.MonkeyPatch
+    seeds_dir: Path, tmp_path: Path, sign: float
 ) -> None:
     composer = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
-    weights = tuple(sign * (w or 0.25) for w in composer._rank_weights)  # every feature weighs, either way
-    weights = (*weights[:-1], -abs(weights[-1]))  # (a positive length weight has no ceiling: nothing to test)
-    monkeypatch.setattr(composer, "_rank_weights", weights)
+    weights = _reweighed(composer, sign)
+    # (A positive length weight has no ceiling: nothing to test.)
+    describer = composer.describer.with_weights(weights._replace(length=-abs(weights.length)))
+    ceiling = describer.ceiling
     items = json.loads((seeds_dir.parent / "eval" / "dev_qa2.json").read_text(encoding="utf-8"))["items"]
     checked = 0
     for item in items:
         q = composer.analyse(str(item["q"]))
         hits = composer.passage_index.retrieve(q.terms, 8)
-        ceiling = _Ceiling(dict(zip(RANK_FEATURES, weights, strict=True)))
-        lookup = composer._lookup(q)
+        lookup = describer.lookup(q)
         for hit in hits:
-            title = composer._title_tokens.get(composer.passages.article_id(hit.doc), frozenset())
+            title = composer.titles.get(composer.passages.article_id(hit.doc), frozenset())
             bm25 = hit.score / hits[0].score
-            bound = ceiling(q, composer._windows.terms(hit.doc, lookup), title, bm25)
-            assert ceiling.loose(q, bm25) >= bound  # (the bound read before the passage's terms)
-            for window in composer._windows.windows(hit.doc, lookup):
-                candidate = composer._describe_window(q, hit.doc, window, title, bm25, {}, {})
+            bound = ceiling(q, composer.windows.terms(hit.doc, lookup), title, bm25)
+            # The bound read before the passage's terms is no lower (but for rounding: the window scores
+            # below both keep the ceiling's slack).
+            assert ceiling.loose(q, bm25) >= bound - 1e-12
+            for window in composer.windows.windows(hit.doc, lookup):
+                candidate = describer.window(q, hit.doc, window, title, bm25, {}, {})
                 assert candidate is not None
                 assert candidate.rank_score <= bound
                 checked += 1

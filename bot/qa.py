@@ -1,0 +1,139 @@
+"""``innov eval``'s QA files and report: reading a file, the gates asked for, the figures and the misses.
+
+With ``--verbose`` every miss is listed, and every decline says why (``Decision.reason``: the gate or
+the threshold that declined), whether the question was to be declined or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from knowledge.evaluation import calibration
+
+
+def read_qa_file(path: Path) -> list[dict[str, object]]:
+    """The items of a QA file (``{"items": [{"q": ..., "expect": [...], ...}]}`` or a bare list).
+
+    Raises ``ValueError`` naming what is wrong: the JSON error with its line and column, or the first
+    item that is not an object with a non-empty string ``q``.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    if isinstance(data, dict):
+        if "items" not in data:
+            raise ValueError('expected an object with "items": [{"q": "...", "expect": ["..."]}, ...]')
+        data = data["items"]
+    if not isinstance(data, list):
+        raise ValueError(f'"items" must be a list of questions, not {type(data).__name__}')
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            raise ValueError(f'item {number} is {type(item).__name__}, not an object with a "q"')
+        if not isinstance(item.get("q"), str) or not item["q"].strip():
+            raise ValueError(f'item {number} has no question: "q" must be a non-empty string')
+        for key in ("expect", "sources"):
+            if key in item and not isinstance(item[key], list):
+                raise ValueError(f'item {number}: "{key}" must be a list of strings')
+    return data
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0..1 (e.g. 0.9 for 90%)")
+    return value
+
+
+def gates(args: argparse.Namespace, report: Mapping[str, Any]) -> list[tuple[bool, str, str]]:
+    """The gates asked for on the command line: (whether it failed, why it failed, its figure)."""
+    a, b = report["answerable"], report["abstain"]
+    found = []
+    if args.min_accuracy > 0:
+        found.append(
+            (
+                report["accuracy"] < args.min_accuracy,
+                f"accuracy below {args.min_accuracy}",
+                f"accuracy {report['correct']}/{report['total']} (at least {args.min_accuracy:.0%})",
+            )
+        )
+    if args.min_answerable is not None:
+        found.append(
+            (
+                a["correct"] < args.min_answerable,
+                f"answerable right below {args.min_answerable}",
+                f"answerable right {a['correct']}/{a['total']} (at least {args.min_answerable})",
+            )
+        )
+    if args.min_declined is not None:
+        found.append(
+            (
+                b["correct"] < args.min_declined,
+                f"declined below {args.min_declined}",
+                f"declined {b['correct']}/{b['total']} (at least {args.min_declined})",
+            )
+        )
+    if args.max_wrong is not None:
+        found.append(
+            (
+                report["wrong"] > args.max_wrong,
+                f"more than {args.max_wrong} wrong",
+                f"wrong {report['wrong']} (at most {args.max_wrong})",
+            )
+        )
+    return found
+
+
+def print_report(
+    report: Mapping[str, Any],
+    checked: Sequence[tuple[bool, str, str]],
+    verbose: bool,
+    out: TextIO,
+) -> None:
+    """One QA file's figures; its misses when ``verbose`` or a gate in ``checked`` failed (else how many
+    there are), and with ``verbose`` every decline's reason."""
+    a, b = report["answerable"], report["abstain"]
+    print(f"accuracy: {report['correct']}/{report['total']} ({report['accuracy']:.1%})", file=out)
+    print(f"answerable: {a['correct']}/{a['total']} correct, {a['answered']}/{a['total']} answered", file=out)
+    print(f"abstention: {b['correct']}/{b['total']} correctly declined", file=out)
+    print(f"wrong answers: {report['wrong']}/{report['total']}", file=out)
+    failed = any(missed for missed, _, _ in checked)
+    # A passing gate prints its figures; the misses are listed when asked for, or when a gate fails.
+    misses = report["failures"]
+    if verbose or failed:
+        for failure in misses:
+            got = failure.get("error") or f"[{failure['kind']}] {failure['text']}"
+            why = f" (declined: {failure['reason']})" if failure.get("reason") else ""
+            print(f"FAIL {failure['q']!r}: got {got}{why}", file=out)
+    elif misses:
+        why = "the gates passed; " if checked else ""
+        print(f"{plural(len(misses), 'miss', 'misses')} not listed ({why}--verbose lists them)", file=out)
+    if verbose:
+        # The questions declined as they should be, and why each was.
+        for declined in report.get("declined", ()):
+            print(f"declined {declined['q']!r}: {declined['reason']}", file=out)
+    if checked and not failed:
+        print(f"gates passed: {', '.join(figure for _, _, figure in checked)}", file=out)
+
+
+def print_calibration(decisions: Sequence[Mapping[str, Any]], out: TextIO) -> None:
+    """The reliability table of a run: confidence bucket -> share of best candidates that were right."""
+    print("calibration (best candidate per question; bucket: n, mean confidence, share correct):", file=out)
+    for row in calibration(decisions):
+        share = "-" if row["share_correct"] is None else f"{row['share_correct']:.2f}"
+        mean = "-" if row["mean_confidence"] is None else f"{row['mean_confidence']:.2f}"
+        print(f"  {row['bucket']}: n={row['n']:3d}  confidence={mean}  correct={share}", file=out)
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"

@@ -1,0 +1,90 @@
+"""Stage 4: the text and sources of the candidate shown, and the ``Answer`` the user sees."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from knowledge.answering.candidate import Candidate, FactRef, ListRef, WindowRef
+from knowledge.answering.decision import Decision
+from knowledge.answering.fact_table import FactTable
+from knowledge.answering.lists import ArticleList
+from knowledge.models import Answer, Article
+from knowledge.passages import PassageStore
+
+MAX_ANSWER_CHARS = 300
+NOT_FOUND = "I couldn't find that in the knowledge base."
+
+
+class Renderer:
+    """Builds the text and sources of the candidate shown (only that one: candidates are light)."""
+
+    def __init__(
+        self,
+        version: str,
+        articles: Mapping[str, Article],
+        passages: PassageStore,
+        facts: FactTable,
+        lists: Callable[[], tuple[ArticleList, ...]],
+    ) -> None:
+        self.version = version
+        self.articles = articles
+        self.passages = passages
+        self.facts = facts
+        self.lists = lists
+
+    def materialise(self, candidate: Candidate) -> Candidate:
+        """The candidate with its text and sources (built only for the one shown or judged)."""
+        if candidate.text:
+            return candidate
+        ref = candidate.ref
+        fact_id: str | None = None
+        if isinstance(ref, FactRef):
+            fact = self.facts.facts[ref.fact]
+            shown = fact.shown
+            sources = self.facts.sources(fact)
+            fact_id = fact.id
+        elif isinstance(ref, ListRef):  # its heading and item labels
+            docs, shown, _ = self.lists()[ref.number]
+            shown = clip(shown)
+            sources = (self.articles[self.passages.article_id(docs[0])].source(),)
+        elif isinstance(ref, WindowRef):
+            passage = self.passages[ref.passage]
+            shown = clip(" ".join(passage.sentences[ref.start : ref.end]))
+            sources = (self.articles[passage.article_id].source(quote=shown),)
+        else:
+            return candidate  # (a look-up is made with its text)
+        return candidate._replace(text=shown, sources=sources, fact_id=fact_id)
+
+    def render(self, decision: Decision) -> Answer:
+        """The Answer the user sees: the best candidate's text and sources, or an honest "none" with the
+        related facts offered."""
+        q = decision.question
+        if not decision.answer or decision.best is None:
+            return Answer(
+                question=q.text,
+                kind="none",
+                text=NOT_FOUND,
+                score=decision.probability,
+                kb_version=self.version,
+                normalised=q.normalised,
+                related=tuple((f.shown, self.facts.source_of(f)) for f in decision.related),
+            )
+        best = decision.best
+        return Answer(
+            question=q.text,
+            kind=best.kind,  # type: ignore[arg-type]
+            text=best.text,
+            sources=best.sources,
+            score=decision.probability,
+            kb_version=self.version,
+            fact_id=best.fact_id,
+            normalised=q.normalised,
+        )
+
+
+def clip(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
+    """``text`` cut at a word to at most ``limit`` characters, an ellipsis marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
