@@ -84,16 +84,20 @@ class CandidateFinder:
             return self.windows.window_terms(ref.passage, ref.start, ref.end, lookup) | title
         return _EMPTY  # (a look-up holds nothing to weigh)
 
-    def find(self, q: Question, *, prune: bool = False) -> list[Candidate]:
+    def find(
+        self, q: Question, *, prune: bool = False, facts: list[tuple[int, TextTraits, float]] | None = None
+    ) -> list[Candidate]:
         """Facts, passage windows and (for a list question) lists that agree with the question's named
         things, with their features; facts first, each kind in retrieval order.
 
         With ``prune``, a fact or passage none of whose candidates can be the best or the runner-up
-        (``decide`` needs no other) is left out: see ``pruning``.
+        (``decide`` needs no other) is left out: see ``pruning``. ``facts`` are ``agreeing_facts(q, ...)``
+        when the caller has them already.
         """
         dense = self.meaning.of(q)
         base = question_features(q)
-        facts = self.agreeing_facts(q, dense)
+        if facts is None:
+            facts = self.agreeing_facts(q, dense)
         hits = self._passage_hits(q)
         top = hits[0].score if hits else 1.0
         if dense is not None:

@@ -10,9 +10,10 @@ decline, each saying why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from knowledge.answering import gates
+from knowledge.answering.answer_types import TextTraits
 from knowledge.answering.candidate import Candidate, FactRef, WindowRef, same_content
 from knowledge.answering.candidates import CandidateFinder
 from knowledge.answering.decision import Decision
@@ -57,7 +58,9 @@ class Decider:
         # ranks first, whatever its score (pruning, which reads scores alone, is then off).
         intent = q.intent
         hard = q.share or (intent is not None and intent.hard)
-        candidates = self.finder.find(q, prune=prune and not hard) if asked else []
+        # (The retrieved facts that agree with the question: candidates, and what a fact may replace.)
+        pool = self.finder.agreeing_facts(q, self.meaning.of(q)) if asked else []
+        candidates = self.finder.find(q, prune=prune and not hard, facts=pool) if asked else []
         if not candidates:
             return Decision(q, None, 0.0, False, self.related(q), gates.no_candidate(asked))
         if hard:
@@ -70,7 +73,7 @@ class Decider:
         # that takes the window's place says what the window says: the window's margin is its.)
         runner_up = next((c for c in candidates[1:] if not same_content(c, top)), None)
         margin = top.rank_score - (runner_up.rank_score if runner_up else 0.0)
-        best = self._fact_for(q, top).described()
+        best = self._fact_for(q, top, {fact: (traits, bm25) for fact, traits, bm25 in pool}).described()
         extra = {
             "margin": margin,
             "missed_max": self._missed_max(q, best),
@@ -96,16 +99,17 @@ class Decider:
         """The facts offered with a decline (``FactTable.related``)."""
         return self.finder.facts.related(q)
 
-    def _fact_for(self, q: Question, best: Candidate) -> Candidate:
+    def _fact_for(
+        self, q: Question, best: Candidate, pool: Mapping[int, tuple[TextTraits, float]]
+    ) -> Candidate:
         """A retrieved fact saying what the best candidate says, in its place: a curated fact is preferred to
         a passage saying the same thing (its sentence is written to answer, and it carries its as-of year),
         and of two facts stating one figure the curator's first. Read from the retrieved facts, not from the
-        candidates, so pruning cannot change it."""
+        candidates, so pruning cannot change it (``pool``: each agreeing fact's traits and retrieval score)."""
         ref = best.ref
         if not isinstance(ref, FactRef | WindowRef):
             return best  # (a list, or a look-up)
         dense = self.meaning.of(q)
-        pool = {fact: (traits, bm25) for fact, traits, bm25 in self.finder.agreeing_facts(q, dense)}
         table = self.finder.facts
         if isinstance(ref, FactRef):
             chosen = {table.first_of_figure[ref.fact]} - {ref.fact}
@@ -131,7 +135,7 @@ class Decider:
         said, held = stated.values or (), best.values or ()
         if best.kind != "fact" and said and held and said[0] < held[0] - 1e-9:
             return best  # the window holds more of what was asked ("robots ... and patents?"): it says more
-        return self._fact_for(q, stated) if best.kind != "fact" else stated
+        return self._fact_for(q, stated, pool) if best.kind != "fact" else stated
 
     def _missed_max(self, q: Question, candidate: Candidate) -> float:
         """The weight share of the question's heaviest known term the candidate lacks (0 when none is).
