@@ -28,8 +28,9 @@ TARGET_MS = 50.0
 VERSION = "bench-version"
 
 
-def fill(feedback: Feedback, size: int = FEEDBACK_CAP) -> None:
-    """``size`` votes (7 users over size / 5 answers, two thirds 👎) and ``size`` declined questions."""
+def fill(feedback: Feedback, size: int = FEEDBACK_CAP, version: str = VERSION) -> None:
+    """``size`` votes (7 users over size / 5 answers, two thirds 👎) and ``size`` declined questions, on
+    knowledge ``version``."""
     answers = max(size // 5, 1)
     for n in range(size):
         answer = Answer(
@@ -37,7 +38,7 @@ def fill(feedback: Feedback, size: int = FEEDBACK_CAP) -> None:
             kind="fact",
             text="t",
             sources=(Source(id="focus", title="Focus"),),
-            kb_version=VERSION,
+            kb_version=version,
             fact_id=f"fact-{n % answers}",
         )
         down = n % 3 != 0
@@ -48,7 +49,7 @@ def fill(feedback: Feedback, size: int = FEEDBACK_CAP) -> None:
             reason="out_of_date" if down else None,
             note=f"note {n}" if n % 5 == 0 else None,
         )
-        feedback.declined(f"declined question number {n}?", VERSION)
+        feedback.declined(f"declined question number {n}?", version)
 
 
 def _median_ms(work: Callable[[], object], runs: int) -> tuple[float, float]:

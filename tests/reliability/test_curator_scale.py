@@ -10,10 +10,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-from bot.feedback import FEEDBACK_CAP, AnswerRef, Feedback
+from benchmarks.bench_curator import fill as fill_ledgers
+from bot.feedback import FEEDBACK_CAP, Feedback
 from bot.settings import Settings
 from bot.store import RedisStore
-from knowledge import Answer, Source
 from tests.e2e.conftest import ADMIN, Running
 from tests.e2e.helpers import all_text
 
@@ -22,24 +22,7 @@ LIMIT_MS = 50.0
 
 def fill(feedback: Feedback, version: str) -> None:
     """The ledgers at their caps: 10,000 votes (7 users, 2,000 answers) and 10,000 declined questions."""
-    for n in range(FEEDBACK_CAP):
-        answer = Answer(
-            question=f"question number {n % 2000}?",
-            kind="fact",
-            text="t",
-            sources=(Source(id="focus", title="Focus"),),
-            kb_version=version,
-            fact_id=f"fact-{n % 2000}",
-        )
-        down = n % 3 != 0
-        feedback.vote(
-            AnswerRef.of(answer),
-            f"U{n % 7}",
-            "down" if down else "up",
-            reason="out_of_date" if down else None,
-            note=f"note {n}" if n % 5 == 0 else None,
-        )
-        feedback.declined(f"declined question number {n}?", version)
+    fill_ledgers(feedback, FEEDBACK_CAP, version)
     for _ in range(4):
         feedback.declined("Where does Freedonia rank?", version)  # the most asked
 
