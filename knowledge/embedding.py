@@ -243,8 +243,12 @@ class Embedder:
         return out
 
     def encode_one(self, text: str) -> np.ndarray:
-        """The unit vector of one question."""
-        return self.encode([text])[0]
+        """The unit vector of one question. Not remembered: questions seldom repeat (the answer cache
+        serves those that do), and remembering each would grow a worker by up to 80 MB."""
+        if not text.strip():
+            return np.zeros(DIMENSION, dtype=np.float32)
+        with self._lock:
+            return self._run([text], self._query_session())[0]
 
     def _remember(self, text: str, vector: np.ndarray) -> None:
         self._remembered[text] = vector
