@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -354,8 +355,6 @@ class VectorStore:
                 os.rename(self.path, old_dir)
             os.rename(tmp, self.path)
             if old_dir.exists():
-                import shutil
-
                 shutil.rmtree(old_dir, ignore_errors=True)
         except OSError as exc:  # a read-only index dir: the vectors are still in the saved index
             logger.warning("could not keep embedded vectors in %s: %s", self.path, exc)
