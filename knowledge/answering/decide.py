@@ -47,6 +47,7 @@ class Decider:
             gates.type_gate,
             gates.GivenGate(finder.facts.facts),
             gates.AttributeGate(rules, finder.tokens_of),
+            gates.CountGate(rules, lambda candidate: materialise(candidate).text),
         )
 
     def decide(self, q: Question, *, judged: bool = True, prune: bool = True) -> Decision:

@@ -3,8 +3,8 @@
 A hard gate declines the best candidate whatever the probability the decision model gives it: the type
 gate (a number, year, person, place, name, duration or reason is asked for and the candidate states none),
 the given gate (a number or rank question answered by a fact stating the figure the question already
-gives) and the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
-of founding).
+gives), the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
+of founding) and the count gate ("how many X" and no number of the candidate counts X).
 Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "given:", "attribute:",
 "threshold:", ...), which ``evaluate`` reads to tell a veto from the threshold.
 """
@@ -12,6 +12,7 @@ Below them is the fitted threshold. Each reason starts with the gate's name ("ty
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 from knowledge.answering.candidate import Candidate, FactRef
@@ -79,6 +80,175 @@ class AttributeGate:
         if self._tokens_of(best, evidence).isdisjoint(evidence):
             return f"attribute: the question asks {q.attribute.name} and the best candidate does not say"
         return ""
+
+
+# "how many robots does ..." counts what follows "how many", up to the verb or preposition.
+_HOW_MANY_RE = re.compile(r"\bhow many ((?:[\w&-]+ ){0,3}[\w&-]+)", re.IGNORECASE)
+_COUNT_STOPS = frozenset(
+    [
+        "are",
+        "is",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "there",
+        "in",
+        "of",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "to",
+        "from",
+        "that",
+        "which",
+        "who",
+        "the",
+        "a",
+        "an",
+        "per",
+        "does",
+        "china",
+        "chinese",
+    ]
+)
+_VERBS = frozenset(
+    [
+        "made",
+        "make",
+        "makes",
+        "put",
+        "puts",
+        "got",
+        "get",
+        "gets",
+        "set",
+        "won",
+        "win",
+        "hold",
+        "holds",
+        "own",
+        "owns",
+        "use",
+        "uses",
+        "work",
+        "live",
+        "exist",
+    ]
+)
+# Counts other gates read: how many times, years, editions, percent (a duration, a repeat, a share).
+_NOT_COUNTED = frozenset(
+    [
+        "time",
+        "times",
+        "year",
+        "years",
+        "month",
+        "months",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "edition",
+        "editions",
+        "percent",
+    ]
+)
+_NUMBER_WORDS = frozenset(
+    [
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "fifteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "hundred",
+        "hundreds",
+        "thousand",
+        "thousands",
+        "million",
+        "millions",
+        "dozen",
+        "dozens",
+        "several",
+    ]
+)
+_TEXT_WORD_RE = re.compile(r"\d[\d,.]*%?|[\w&'’-]+")
+# A number counts the words at most this many after it ("190,000 robotics patents", "31 provinces").
+COUNT_REACH = 4
+
+
+class CountGate:
+    """ "how many robots does China have" -> "14 of China's 31 provinces have prioritized robotics": a
+    number is stated, but it counts something else. A "how many X" question is answered only by a text
+    stating a number followed closely by X ("470 robots per 10,000 workers"), or "the number of X"."""
+
+    def __init__(self, rules: TextRules, text_of: Callable[[Candidate], str]) -> None:
+        self._rules = rules
+        self._text_of = text_of
+
+    def phrase(self, q: Question) -> str:
+        """What a "how many" question counts, as it says it ("" when it asks no count this gate reads)."""
+        if q.wants != "number" or q.repeats or q.share or q.yes_no:
+            return ""
+        m = _HOW_MANY_RE.search(q.normalised)
+        if m is None:
+            return ""
+        words: list[str] = []
+        for word in m.group(1).lower().split():
+            if word in _COUNT_STOPS or word in _VERBS or (len(word) > 4 and word.endswith("ed")):
+                break  # ("how many provinces *prioritized* AI": the verb ends what is counted)
+            words.append(word)
+        if not words or words[0] in _NOT_COUNTED:
+            return ""
+        return " ".join(words)
+
+    def counted(self, q: Question) -> frozenset[str]:
+        """The stems of what ``q`` counts. (Any word of the phrase, not its head alone: measured, the head
+        alone declined right answers in every QA set.)"""
+        return frozenset(self._rules.tokenize(self.phrase(q)))
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        counted = self.counted(q)
+        if not counted:
+            return ""
+        stems = [self._stem(w) for w in _TEXT_WORD_RE.findall(self._text_of(best))]
+        for i, word in enumerate(stems):
+            if word is None:  # a number: does it count what is asked?
+                if any(s in counted for s in stems[i + 1 : i + 1 + COUNT_REACH] if s):
+                    return ""
+            elif word == "number" and i + 2 < len(stems) and stems[i + 2] in counted:
+                return ""
+        return f"count: the question asks how many {self.phrase(q)} and no number of the best candidate counts them"
+
+    def _stem(self, word: str) -> str | None:
+        """None for a number, else the word's stem ("" for a stop word)."""
+        lower = word.lower()
+        if lower[0].isdigit() or lower in _NUMBER_WORDS:
+            return None
+        tokens = self._rules.tokenize(lower)
+        return tokens[0] if tokens else ("number" if lower == "number" else "")
 
 
 def threshold(probability: float, at: float) -> str:

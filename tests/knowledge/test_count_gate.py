@@ -1,0 +1,73 @@
+"""A "how many X" question is answered only by a number that counts X (the count gate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.answering.gates import CountGate
+from tests.knowledge.conftest import composer_of
+
+ARTICLES = {
+    "provinces.md": """---
+id: provinces
+title: Provinces of Ruritania
+---
+12 of Ruritania's 30 provinces have prioritized robotics in their work reports.
+
+The Strelsau cluster holds 4,000 robotics patents.
+
+The number of robots in Zenda reached 900 last year.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return composer_of(Path(tmp_path_factory.mktemp("kb")), ARTICLES)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many engineers does ruritania have",  # the numbers count provinces, patents, robots
+        "how many factories does strelsau have",  # ... not factories
+    ],
+)
+def test_a_number_counting_something_else_is_declined(composer, question: str) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide(question)
+    assert not decision.answer
+    assert decision.reason.startswith("count:"), decision.reason
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        (
+            "how many provinces does ruritania have",
+            "30 provinces",
+        ),  # the number is followed by what it counts
+        ("how many robotics patents does strelsau hold", "4,000"),
+        ("how many robots are in zenda", "900"),  # "the number of robots ... 900"
+    ],
+)
+def test_a_number_counting_what_is_asked_answers(composer, question: str, figure: str) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide(question)
+    assert decision.answer, decision.reason
+    assert figure in decision.best.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how much did ruritania spend",  # not a count
+        "how many times has ruritania led",  # a repeat: another gate's
+        "how many years did it take",  # a duration
+        "is ruritania home to 30 provinces",  # yes/no
+    ],
+)
+def test_what_the_gate_does_not_read(composer, question: str) -> None:  # type: ignore[no-untyped-def]
+    gate = next(g for g in composer.decider.vetoes if isinstance(g, CountGate))
+    assert gate.counted(composer.analyse(question)) == frozenset()
+    assert gate.phrase(composer.analyse(question)) == ""
