@@ -16,6 +16,8 @@ embeds only what changed; ``knowledge.semantic`` keeps them on disk across proce
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import importlib.util
 import logging
@@ -194,6 +196,7 @@ class Embedder:
         if self._session is None or self._pid != os.getpid():
             self._session = self._new_session(1)
             self._pid = os.getpid()
+            release_freed_memory()
         return self._session
 
     def _run(self, texts: Sequence[str], session: Any) -> np.ndarray:
@@ -257,6 +260,29 @@ class Embedder:
 
 
 _forking_pid = -1
+
+
+@lru_cache(maxsize=1)
+def _libc() -> Any:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+
+
+def release_freed_memory() -> bool:
+    """Hand memory freed inside the C heap back to the system (glibc's ``malloc_trim``; False elsewhere).
+
+    Loading the model folds its int8 weights into float32 ones (onnxruntime's constant folding: the
+    graph dequantizes them with Cast and Mul), and the load's scratch memory, about 55 MB, stays in the
+    heap of every worker unless it is trimmed (measured: 151 -> 92 MB for a session, same latency)."""
+    libc = _libc()
+    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
+    if trim is None:
+        return False
+    trim(0)
+    return True
 
 
 def forks_workers() -> None:

@@ -200,3 +200,13 @@ def test_above_the_passage_limit_a_knowledge_base_is_lexical_only(tmp_path: Path
         assert composer.dense is None and "INNOV_SEMANTIC_MAX_PASSAGES=2" in composer.semantic
     finally:
         embedding.configure(SemanticConfig.from_env())
+
+
+def test_freed_heap_memory_is_handed_back_on_glibc() -> None:
+    # (What a worker does once its model session is loaded: ~55 MB of the load's scratch memory.)
+    import platform
+
+    from knowledge.embedding import release_freed_memory
+
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert release_freed_memory() is expected
