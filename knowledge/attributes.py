@@ -33,7 +33,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "who founded or made it",
         r"\bwho (?:founded|started|set up|created|established|built|developed|invented|made|owns)\b"
         r"|\bfounders? of\b|\bfounded by\b|\bdeveloper of\b|\bparent (?:company|firm)\b"
-        r"|\b(?:company|firm|who) (?:is |'s )?behind\b|\bowner of\b",
+        r"|\b(?:company|firm|who) (?:is |'s )?behind\b|\bowner of\b"
+        r"|\bwhich (?:studio|company|firm|developer|team|maker|lab) (?:founded|created|built|developed|made|makes)\b",
         "founded founder founding established establish started start set created creator built developed "
         "developer invented made launched launch owns owned owner parent subsidiary",
     ),

@@ -1,0 +1,68 @@
+"""An attribute of a named thing ("who founded X", "how old is X") is answered only by a text saying it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.attributes import ATTRIBUTES, attribute_asked
+from tests.knowledge.conftest import composer_of
+
+ARTICLES = {
+    "studios.md": """---
+id: studios
+title: Game studios of Ruritania
+---
+Zenda Games released the hit game Crown of Strelsau in 2024, selling 10 million copies.
+
+Hentzau Labs was founded by Rupert Hentzau in 2019.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return composer_of(Path(tmp_path_factory.mktemp("kb")), ARTICLES)
+
+
+@pytest.mark.parametrize(
+    ("question", "attribute"),
+    [
+        ("who founded deepseek", "who founded or made it"),
+        ("which studio made black myth wukong", "who founded or made it"),
+        ("who is the ceo of tencent", "who heads it"),
+        ("which university did he attend", "which university or school"),
+        ("when does the forum end", "when it ends"),
+        ("how old is daren tang", "age"),
+        ("what nationality is daren tang", "nationality"),
+        ("what is the budget of the program", "a budget"),
+        ("how many gigawatts of solar", "a figure in energy units"),
+        ("what's the population of shenzhen", "population"),
+        ("what's hangzhou's gdp", "the size of an economy"),
+        ("what is tencent's revenue", "revenue or value"),
+        ("what's the ticket price", "salary or price"),
+    ],
+)
+def test_each_row_reads_its_questions(question: str, attribute: str) -> None:
+    asked = attribute_asked(question)
+    assert asked is not None and asked.name == attribute
+    assert {a.name for a in ATTRIBUTES} >= {attribute}
+
+
+@pytest.mark.parametrize("question", ["what does china rank in the gii", "which studio is the biggest"])
+def test_a_question_asking_no_attribute(question: str) -> None:
+    assert attribute_asked(question) is None
+
+
+def test_a_text_about_the_thing_that_never_says_it_does_not_answer(composer) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide("which studio made crown of strelsau")
+    assert decision.best is not None and "Crown of Strelsau" in composer.materialise(decision.best).text
+    assert not decision.answer
+    assert decision.reason.startswith("attribute:"), decision.reason
+
+
+def test_a_text_saying_it_answers(composer) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide("who founded hentzau labs")
+    assert decision.answer, decision.reason
+    assert "Rupert Hentzau" in decision.best.text
