@@ -105,6 +105,19 @@ NAME_WORDS = frozenset((*_NAME_QUALIFIERS, "name", "officially", "formally", "ca
 ASKS_WHO = Rule(
     re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE), ("who",)
 )
+# "who's Chen Jiachang" asks what the person named is, not for a person (read as written: understood
+# words drop the "'s"). A role or description after "who is" asks for a person: "who is the head of WIPO".
+ASKS_IDENTITY = Rule(
+    re.compile(
+        r"^(?:so\s+)?(?:who|whom)(?:'s|’s| is| was) "
+        r"(?!(?:the|a|an|its|their|his|her|our|in|behind|china'?s?|currently|now|best|top)\b)"
+        r"(?!.*\b(?:head|ceo|chairman|chair|leader|founder|director|minister|president|boss|chief|of|in)\b)"
+        r"[\w.'’-]+(?: [\w.'’-]+){0,3} ?\??$",
+        re.IGNORECASE,
+    ),
+    ("who",),
+    any_case=True,
+)
 ASKS_WHERE = Rule(
     re.compile(
         r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b",
@@ -168,6 +181,8 @@ class Intent(NamedTuple):
     # ``otherwise``. Empty: only a text giving the type wanted fits.
     fits: tuple[tuple[str, float], ...] = ()
     otherwise: float = 0.0
+    # The question asks for no type of answer when this row matches (it stops the rows below it).
+    open: bool = False
 
     def described(self) -> str:
         """How a decline names what the question asks for ("a person", "a number")."""
@@ -181,6 +196,8 @@ INTENTS: tuple[Intent, ...] = (
     # (An amount or a count asks a window to add more than a number: ``Question.adds``.)
     Intent("number", (ASKS_AMOUNT, ASKS_NUMBER), hard=True, adds=NUMBER_KIND),
     Intent("year", (ASKS_YEAR,), hard=True),
+    # "who is <a name>": what the person named is, no type of answer (``Intent.open``).
+    Intent("", (ASKS_IDENTITY,), whole=True, open=True),
     Intent("who", (ASKS_WHO,), hard=True, shown="a person", adds=NEW_NAME_KIND),
     Intent("name", (ASKS_NAME,), hard=True),
     # "where does X stand": a rank.
@@ -215,7 +232,7 @@ def wanted(
         for rule in intent.rules:
             found = known.get(rule) if not intent.whole else None
             if found or (found is None and rule.search(text) is not None):
-                return intent
+                return None if intent.open else intent
     return None
 
 

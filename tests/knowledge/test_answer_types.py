@@ -370,3 +370,29 @@ def test_how_long_did_it_take_wants_a_duration(tmp_path: Path) -> None:
     ).decide("how long did the zenda bridge's opening ceremony last")
     assert not decision.answer
     assert decision.reason == "type: the question asks for a duration and the best candidate states none"
+
+
+@pytest.mark.parametrize(
+    ("question", "wants"),
+    [
+        ("who's rupert hentzau", None),  # what the person named is: no type of answer
+        ("who is Rupert Hentzau?", None),
+        ("who is the head of the council", "who"),  # a role: a person is asked for
+        ("who's in charge of the plan", "who"),
+        ("who made it", "who"),
+    ],
+)
+def test_who_is_a_named_person_asks_what_they_are(snapshot, question: str, wants: str | None) -> None:  # type: ignore[no-untyped-def]
+    assert snapshot.composer.analyse(question).wants == wants
+
+
+def test_who_is_a_named_person_is_answered_by_a_text_naming_no_other(tmp_path: Path) -> None:
+    composer = composer_of(
+        tmp_path / "kb",
+        {
+            "people.md": "---\ntitle: People\n---\nRupert Hentzau, vice minister of robotics, opened the fair.\n"
+        },
+    )
+    decision = composer.decide("who's rupert hentzau")
+    assert decision.answer, decision.reason
+    assert "vice minister" in decision.best.text
