@@ -48,6 +48,7 @@ class Decider:
             gates.GivenGate(finder.facts.facts),
             gates.AttributeGate(rules, finder.tokens_of),
             gates.CountGate(rules, lambda candidate: materialise(candidate).text),
+            gates.RestatementGate(rules, lambda candidate: materialise(candidate).text),
         )
 
     def decide(self, q: Question, *, judged: bool = True, prune: bool = True) -> Decision:

@@ -4,7 +4,8 @@ A hard gate declines the best candidate whatever the probability the decision mo
 gate (a number, year, person, place, name, duration or reason is asked for and the candidate states none),
 the given gate (a number or rank question answered by a fact stating the figure the question already
 gives), the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
-of founding) and the count gate ("how many X" and no number of the candidate counts X).
+of founding), the count gate ("how many X" and no number of the candidate counts X) and the restatement
+gate ("besides X, ..." answered by the question's own words).
 Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "given:", "attribute:",
 "threshold:", ...), which ``evaluate`` reads to tell a veto from the threshold.
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from knowledge.answering.candidate import Candidate, FactRef
 from knowledge.answering.fact_table import states
+from knowledge.answering.intents import KNOWN_ALREADY
 from knowledge.answering.question import Question
 from knowledge.attributes import ATTRIBUTES
 from knowledge.models import Fact
@@ -249,6 +251,30 @@ class CountGate:
             return None
         tokens = self._rules.tokenize(lower)
         return tokens[0] if tokens else ("number" if lower == "number" else "")
+
+
+class RestatementGate:
+    """ "name the other five of Hangzhou's six little dragons besides DeepSeek" -> "DeepSeek is part of
+    Hangzhou's six little dragons": asked for something besides what it names, the question is answered
+    only by a text saying more than the question says (at most one word of its own is no more). A
+    question not saying what it knows already may well be answered in its own words."""
+
+    def __init__(self, rules: TextRules, text_of: Callable[[Candidate], str]) -> None:
+        self._rules = rules
+        self._text_of = text_of
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        if q.yes_no or not any(rule.search(q.normalised) for rule in KNOWN_ALREADY[:1]):
+            return ""
+        said = set(self._rules.tokenize(q.normalised))
+        new = set(self._rules.tokenize(self._text_of(best))) - said
+        if len(new) > RESTATED_NEW_WORDS:
+            return ""
+        return "restates: the best candidate says nothing the question does not say already"
+
+
+# A text adding at most this many words to the question's own restates it ("is part of").
+RESTATED_NEW_WORDS = 1
 
 
 def threshold(probability: float, at: float) -> str:

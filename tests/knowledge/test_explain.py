@@ -32,7 +32,17 @@ def test_command_line_prints_json(seeds_dir: Path, capsys) -> None:  # type: ign
 
 def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path) -> None:
     composer = load_snapshot(seeds_dir).composer
-    named = ("no candidate", "type:", "given:", "attribute:", "count:", "threshold:", "expansion:", "front matter:")
+    named = (
+        "no candidate",
+        "type:",
+        "given:",
+        "attribute:",
+        "count:",
+        "restates:",
+        "threshold:",
+        "expansion:",
+    )
+    named += ("front matter:",)
     declined = 0
     for path in sorted((seeds_dir.parent / "eval").glob("*.json")):
         for item in json.loads(path.read_text(encoding="utf-8"))["items"]:
