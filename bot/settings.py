@@ -85,7 +85,9 @@ class Settings(BaseSettings):
     innov_max_file_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="per knowledge file")
     innov_max_kb_bytes: int = Field(default=1024**3, ge=1024, description="all knowledge files together")
     innov_build_memory_mb: int = Field(default=3072, ge=256, description="address space of a build")
-    innov_build_seconds: float = Field(default=300.0, gt=0, description="wall-clock limit of a build")
+    innov_build_seconds: float = Field(
+        default=300.0, gt=0, description="wall-clock limit of a build (moved on while it embeds)"
+    )
     innov_cache_ttl: int = Field(default=86400, ge=1)
     innov_rate_limit: int = Field(default=10, ge=1, description="questions per user per minute")
     innov_channel_rate_limit: int = Field(

@@ -234,6 +234,8 @@ class Embedder:
                 return out
             # (A bulk session's thread pool is closed with it, before anything can fork.)
             session = self._new_session(self.threads) if len(pending) > BATCH else self._query_session()
+            if progress is not None and len(pending) > BATCH:
+                progress(0, len(pending))  # (started: a build's deadline moves on from here)
             for start in range(0, len(pending), BATCH):
                 batch = pending[start : start + BATCH]
                 vectors = self._run(batch, session)
