@@ -397,7 +397,7 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
 
 def _redis_database_problem(url: str) -> str | None:
     """``REDIS_URL`` names a database its server does not have (one line), else None."""
-    from bot.store import database_problem
+    from bot.redis_store import database_problem
 
     return database_problem(url)
 
@@ -443,7 +443,7 @@ def cmd_feedback(settings: Settings, as_json: bool, since_days: float | None, ou
     import time
 
     from bot.feedback import REASONS, Feedback, one_line
-    from bot.store import RedisStore
+    from bot.redis_store import RedisStore
 
     if since_days is not None and since_days <= 0:
         print("innov feedback: --since takes a positive number of days", file=sys.stderr)

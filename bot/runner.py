@@ -131,7 +131,7 @@ def serve(settings: Settings) -> None:
     if settings.slack_bot_token is None:
         raise SystemExit("innov serve: SLACK_BOT_TOKEN is not set (run `innov console` to try innov locally)")
     if settings.redis_url is not None:
-        from bot.store import database_problem
+        from bot.redis_store import database_problem
 
         if (problem := database_problem(settings.redis_url)) is not None:
             raise SystemExit(f"innov serve: {problem}")

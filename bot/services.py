@@ -39,8 +39,10 @@ from pydantic import ValidationError
 
 from bot import logs, metrics
 from bot.feedback import Feedback, Threads
+from bot.memory_store import MemoryStore
+from bot.redis_store import RedisStore
 from bot.settings import Settings
-from bot.store import FleetVersion, MemoryStore, RedisStore, Store, StoreUnavailable, Subscription
+from bot.store import FleetVersion, Store, StoreUnavailable, Subscription
 from knowledge import (
     Answer,
     BuildLimits,

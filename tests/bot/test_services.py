@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from bot import metrics
+from bot.memory_store import MemoryStore
+from bot.redis_store import RedisStore
 from bot.services import (
     RELOAD_CHANNEL,
     Services,
@@ -21,7 +23,7 @@ from bot.services import (
     settle_memory,
 )
 from bot.settings import Settings
-from bot.store import FleetVersion, MemoryStore, RedisStore, Store, StoreUnavailable
+from bot.store import FleetVersion, Store, StoreUnavailable
 from knowledge import KnowledgeLoadError, QuestionError
 from tests.bot.test_store import FAST, outage_warnings, run_together, timed
 from tests.conftest import RedisServer, free_port
