@@ -246,7 +246,7 @@ def serving_knowledge(settings: Settings) -> KnowledgeBase:
     at start, so a broken edit cannot stop a restarted worker from booting. Over a broken directory
     this is the last good saved index (its problems in /healthz); ``KnowledgeLoadError`` when none.
     """
-    from bot.services import open_serving_knowledge
+    from bot.knowledge_loading import open_serving_knowledge
 
     return open_serving_knowledge(settings)
 

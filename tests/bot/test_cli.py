@@ -370,15 +370,16 @@ def test_eval_fit_writes_a_decision_file_it_can_load(tmp_path: Path) -> None:
 
 
 def _prefixed_redis(monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str) -> type:
-    """Make the CLI's Redis store use this test's key prefix (so the test's keys are cleaned up)."""
-    import bot.services
+    """Make the CLI's Redis store (``innov reload``'s broadcast) use this test's key prefix (so the test's keys
+    are cleaned up)."""
+    import bot.fleet
     from bot.redis_store import RedisStore
 
     class PrefixedStore(RedisStore):
         def __init__(self, url: str, **kwargs: object) -> None:
             super().__init__(url, prefix=redis_prefix, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bot.services, "RedisStore", PrefixedStore)
+    monkeypatch.setattr(bot.fleet, "RedisStore", PrefixedStore)
     monkeypatch.setenv("REDIS_URL", redis_url)
     return PrefixedStore
 
