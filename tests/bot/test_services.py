@@ -138,7 +138,9 @@ def test_reload_changes_the_cache_key_and_never_serves_a_stale_figure(
     report = services.reload("U0ADMIN")
     assert report.old_version == old_version and report.new_version == services.kb.version != old_version
     assert fleet_version(store) == FleetVersion(report.new_version, 1)
-    assert metrics.KNOWLEDGE_INFO.labels(version=report.new_version)._value.get() == 1
+    assert (
+        metrics.REGISTRY.get_sample_value(metrics.KNOWLEDGE_INFO_NAME, {"version": report.new_version}) == 1
+    )
     answer = services.answer(QUESTION)
     assert "7 percent" in answer.text and answer.kb_version == report.new_version
     assert store.get(cache_key(report.new_version, QUESTION)) is not None
