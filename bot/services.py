@@ -1,4 +1,5 @@
-"""The one object handlers talk to: cached answers, exactly-once claims, rate limits, fleet-wide reload.
+"""The one object handlers talk to (as ``bot.ports.Services``): cached answers, exactly-once claims, rate
+limits, fleet-wide reload.
 
 No Slack here. Shared state lives in a ``Store`` (``bot.store``): Redis when ``REDIS_URL`` is set, so
 several replicas share one cache, one set of claims and one rate limit per user; otherwise in-process.
