@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.redis_store import RedisStore
 from bot.services import Services, cache_key
 from bot.settings import Settings
-from bot.store import RedisStore
 
 QUESTION = "What is China's GII rank?"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 
 from bot.feedback import FEEDBACK_CAP, AnswerRef, Feedback
-from bot.store import RedisStore
+from bot.redis_store import RedisStore
 from knowledge import Answer, Source
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"

@@ -76,7 +76,7 @@ def _time_each(fn: Any, items: list[Any]) -> list[float]:
 
 def ready_as_served(composer: Any) -> None:
     """Bring a loaded composer to where a server's is when its first requests come."""
-    from bot.services import settle_memory
+    from bot.knowledge_loading import settle_memory
 
     composer.warm()  # what a server does before it serves (lists, speller tables, first-use caches)
     # And, as a server does, the loaded knowledge out of the cyclic collector's reach (its freed heap

@@ -47,7 +47,7 @@ def _format_answer(answer: Answer) -> str:
 
 
 def _load(settings: Settings) -> KnowledgeBase:
-    from bot.services import open_knowledge
+    from bot.knowledge_loading import open_knowledge
 
     return open_knowledge(settings)
 
@@ -218,7 +218,7 @@ def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
             print(problem, file=out)
         print("innov reload: the knowledge files are broken; no replica was asked to reload", file=sys.stderr)
         return EXIT_FAIL
-    from bot.services import broadcast_reload
+    from bot.fleet import broadcast_reload
     from bot.store import StoreUnavailable
 
     try:
@@ -397,7 +397,7 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
 
 def _redis_database_problem(url: str) -> str | None:
     """``REDIS_URL`` names a database its server does not have (one line), else None."""
-    from bot.store import database_problem
+    from bot.redis_store import database_problem
 
     return database_problem(url)
 
@@ -413,7 +413,8 @@ def setting_error(exc: ValidationError) -> str:
 
 def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
     from bot.console import run_console
-    from bot.services import Services, open_knowledge_or_last_good
+    from bot.knowledge_loading import open_knowledge_or_last_good
+    from bot.services import Services
 
     if stdin.isatty() and out.isatty():
         # On a terminal, log lines would land between the replies: they go to a file instead.
@@ -443,7 +444,7 @@ def cmd_feedback(settings: Settings, as_json: bool, since_days: float | None, ou
     import time
 
     from bot.feedback import REASONS, Feedback, one_line
-    from bot.store import RedisStore
+    from bot.redis_store import RedisStore
 
     if since_days is not None and since_days <= 0:
         print("innov feedback: --since takes a positive number of days", file=sys.stderr)

@@ -131,7 +131,7 @@ def serve(settings: Settings) -> None:
     if settings.slack_bot_token is None:
         raise SystemExit("innov serve: SLACK_BOT_TOKEN is not set (run `innov console` to try innov locally)")
     if settings.redis_url is not None:
-        from bot.store import database_problem
+        from bot.redis_store import database_problem
 
         if (problem := database_problem(settings.redis_url)) is not None:
             raise SystemExit(f"innov serve: {problem}")
@@ -246,7 +246,7 @@ def serving_knowledge(settings: Settings) -> KnowledgeBase:
     at start, so a broken edit cannot stop a restarted worker from booting. Over a broken directory
     this is the last good saved index (its problems in /healthz); ``KnowledgeLoadError`` when none.
     """
-    from bot.services import open_serving_knowledge
+    from bot.knowledge_loading import open_serving_knowledge
 
     return open_serving_knowledge(settings)
 

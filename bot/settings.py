@@ -22,7 +22,7 @@ def redis_url_problem(url: str) -> str | None:
 
     redis-py reads a database it cannot parse ("/abc", "?db=x" on some paths) as database 0, and "/1/2" as
     12, so the database is checked here: a whole number, at most once. Whether the server has that
-    database only the server can say (:func:`bot.store.database_problem`).
+    database only the server can say (:func:`bot.redis_store.database_problem`).
     """
     if not url.lower().startswith(("redis://", "rediss://", "unix://")):
         return f"REDIS_URL must look like {REDIS_URL_SHAPE}"

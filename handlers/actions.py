@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import logs, metrics
-from bot.feedback import AnswerRef, VoteKind
+from bot.ports import AnswerRef, VoteKind, log_note, log_request, slack_api_error
 from handlers import blocks, views
+from handlers.blocks import SHARE_ACTION_ID
 from handlers.commands import run_subcommand
+from handlers.listening import guarded, message_ts
 from handlers.payloads import ShareAction
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from slack_bolt import Ack, App, Respond
+
+    from bot.ports import Services
 
 logger = logging.getLogger("innov.handlers.actions")
 
@@ -73,7 +77,7 @@ def share(body: dict[str, Any], client: WebClient, respond: Callable[..., Any], 
                 outcome = "shared with chat.postMessage"
             except SlackApiError as exc:
                 error = exc.response.get("error", "error")
-                metrics.SLACK_API_ERRORS.labels(method="chat.postMessage").inc()
+                slack_api_error("chat.postMessage")
                 logger.error("share to %s by %s failed: %s", action.channel_id, action.user_id, error)
                 respond_safely(
                     respond,
@@ -123,12 +127,12 @@ def vote(ack: Callable[..., Any], body: dict[str, Any], client: WebClient, servi
         return "ignored: unreadable vote"
     kind: VoteKind = "up" if pressed.get("action_id") == views.VOTE_UP_ACTION else "down"
     recorded = services.feedback.vote(answer, action.user_id, kind)
-    logs.note(vote=kind, answer=answer.id)
+    log_note(vote=kind, answer=answer.id)
     if recorded is not None and kind == "down" and body.get("trigger_id"):
         try:
             client.views_open(trigger_id=body["trigger_id"], view=views.feedback_modal(answer))
         except SlackApiError as exc:
-            metrics.SLACK_API_ERRORS.labels(method="views.open").inc()
+            slack_api_error("views.open")
             logger.error("views.open for %s failed: %s", action.user_id, exc.response.get("error", exc))
     return f"voted {kind}" if recorded else "feedback off"
 
@@ -161,7 +165,7 @@ def feedback_submitted(
     ack()
     user = (body.get("user") or {}).get("id", "")
     services.feedback.vote(answer, user, "down", reason=reason, note=note)  # type: ignore[arg-type]
-    logs.note(vote="down", answer=answer.id, reason=reason)
+    log_note(vote="down", answer=answer.id, reason=reason)
     return f"feedback: {reason}"
 
 
@@ -178,3 +182,35 @@ def facts_page(body: dict[str, Any], respond: Callable[..., Any], services: Serv
     finished = views.finish(reply, share=is_ephemeral)
     ok = respond_safely(respond, replace_original=True, **finished.message())
     return f"page {page.offset // views.FACTS_PER_PAGE + 1}" if ok else "error: response_url failed"
+
+
+def register(app: App, services: Services) -> None:
+    """Wire the buttons and the modal: Share, 👍 / 👎 with "What was wrong?", and the facts pages."""
+
+    def share_pressed(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with log_request("share", message_ts=message_ts(body)) as record:
+            record["outcome"] = share(body, client, respond, services)
+
+    def vote_pressed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        with log_request("vote", message_ts=message_ts(body)) as record:
+            record["outcome"] = guarded(lambda: vote(ack, body, client, services))
+
+    def voter_thanked(body: dict[str, Any], respond: Respond) -> None:
+        with log_request("vote thanks", message_ts=message_ts(body)) as record:
+            record["outcome"] = guarded(lambda: vote_thanks(body, respond, services))
+
+    def modal_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        with log_request("feedback", view_id=view.get("id")) as record:
+            record["outcome"] = feedback_submitted(ack, body, view, services)
+
+    def page_turned(body: dict[str, Any], respond: Respond) -> None:
+        with log_request("facts page", message_ts=message_ts(body)) as record:
+            record["outcome"] = guarded(lambda: facts_page(body, respond, services))
+
+    app.action(SHARE_ACTION_ID)(ack=acknowledge, lazy=[share_pressed])
+    # 👍 / 👎: the vote and the modal happen before the ack returns (trigger_id); the thanks is lazy.
+    app.action(re.compile(rf"^({views.VOTE_UP_ACTION}|{views.VOTE_DOWN_ACTION})$"))(
+        ack=vote_pressed, lazy=[voter_thanked]
+    )
+    app.view(views.FEEDBACK_MODAL)(modal_submitted)
+    app.action(re.compile(rf"^{views.FACTS_PAGE_ACTION}_(prev|next)$"))(ack=acknowledge, lazy=[page_turned])

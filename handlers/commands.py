@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from bot import logs
-from bot.feedback import AnswerRef
+from bot.ports import AnswerRef, log_note, log_request
 from handlers import blocks, views
 from handlers.blocks import Reply, escape
 from handlers.payloads import SlashCommand
@@ -25,9 +25,13 @@ from knowledge import KnowledgeError, KnowledgeLoadError, QuestionError, ReloadR
 from knowledge.language import looks_english
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from slack_bolt import Ack, App, Respond
+
+    from bot.ports import Services
 
 logger = logging.getLogger("innov.handlers.commands")
+
+COMMAND = "/innov"
 
 Via = Literal["slash", "mention", "dm", "share", "shortcut", "home", "page", "auto"]
 """Where a subcommand came from; admin subcommands only run where the reply stays private."""
@@ -210,7 +214,7 @@ def run_subcommand(
     anything else is logged with its traceback and the user gets a short apology.
     """
     sub, rest, canonical = parse(text)
-    logs.note(command=sub.name, via=via)
+    log_note(command=sub.name, via=via)
     if sub.admin:
         if via not in _PRIVATE_SURFACES:
             return blocks.notice(f"`/innov {sub.name}` is an admin command: run it as a slash command.")
@@ -220,7 +224,7 @@ def run_subcommand(
     if sub.rate_limited and rest:  # an empty question gets its usage hint without costing a token
         wait = services.check_rate(user_id)
         if wait is not None:
-            logs.note(rate_limited=True)
+            log_note(rate_limited=True)
             return slow_down(wait)
     try:
         return sub.run(
@@ -284,3 +288,17 @@ def handle_command(
         logger.exception("/innov failed")
         reply = blocks.notice("Sorry — something went wrong on my side. It has been logged.")
     ack(response_type="ephemeral", **reply.message())
+
+
+def register(app: App, services: Services) -> None:
+    """Wire ``/innov``, and variants such as ``/innov-dev`` (a staging app installed beside the real one).
+
+    Slash commands answer inside the request (the reply is the ack); Web API work runs lazily.
+    """
+
+    def innov_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        # Over HTTP this joins the request's log line; in Socket Mode it is the line.
+        with log_request("command"):
+            handle_command(ack, command, services, respond)
+
+    app.command(re.compile(rf"^{re.escape(COMMAND)}[\w-]*$"))(innov_command)

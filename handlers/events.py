@@ -23,9 +23,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import metrics
-from bot.feedback import AnswerRef
-from bot.rate_limits import retry_after, volunteered
+from bot.ports import AnswerRef, log_request, retry_after, slack_api_error, volunteered
 from handlers import blocks, views
 from handlers.blocks import Reply
 from handlers.commands import Via, parse, run_subcommand
@@ -34,7 +32,9 @@ from knowledge import Answer, KnowledgeError
 from knowledge.followup import in_thread
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from slack_bolt import Ack, App, BoltContext
+
+    from bot.ports import Background, Services
 
 logger = logging.getLogger("innov.handlers.events")
 
@@ -254,7 +254,7 @@ def _send(
                 **reply.message(),
             )
     except SlackApiError as exc:
-        metrics.SLACK_API_ERRORS.labels(method=method).inc()
+        slack_api_error(method)
         wait = retry_after(exc)
         if wait is not None and not reply.private:
             services.back_off(event.channel, wait)
@@ -281,7 +281,43 @@ def _send_privately(
             ).message(),
         )
     except SlackApiError as exc:
-        metrics.SLACK_API_ERRORS.labels(method="chat.postEphemeral").inc()
+        slack_api_error("chat.postEphemeral")
         logger.error("chat.postEphemeral to %s failed: %s", event.channel, exc.response.get("error", exc))
         return "error: chat.postEphemeral failed"
     return f"replied privately: {why}"
+
+
+def register(app: App, services: Services, background: Background) -> None:
+    """Wire mentions and messages. ``background`` runs the ``message`` events' work, judged first in the
+    request (:func:`admit_message`); mentions run lazily on Bolt's executor."""
+
+    def mention_received(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        with log_request("app_mention", event_id=body.get("event_id")) as record:
+            record["outcome"] = answer_mention(body, context, client, services)
+
+    def message_received(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        with log_request("message", event_id=body.get("event_id")) as record:
+            record["outcome"] = handle_message(body, context, client, services)
+
+    def message_outcome(body: dict[str, Any], outcome: str) -> None:
+        with log_request("message", event_id=body.get("event_id")) as record:
+            record["outcome"] = outcome
+
+    def message_arrived(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        # Judged in the request, before anything is queued: a message that needs no reply, or an
+        # automatic reply past its author's or channel's limit, costs no background work at all.
+        ack()
+        admission = admit_message(body, context, services)
+        if admission.outcome is not None:
+            message_outcome(body, admission.outcome)
+            return
+        if admission.sheddable:  # refused or shed when the queue is busy: never at a direct question's cost
+            shed = "shed: background queue busy"
+            background.submit_sheddable(
+                lambda: message_received(body, context, client), on_shed=lambda: message_outcome(body, shed)
+            )
+            return
+        background.submit(message_received, body, context, client)  # full: 500, and Slack retries it
+
+    app.event("app_mention")(ack=acknowledge, lazy=[mention_received])
+    app.event("message")(message_arrived)

@@ -7,19 +7,23 @@ Every answer comes from :func:`handlers.commands.run_subcommand`, the same path 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import metrics
+from bot.ports import log_request, slack_api_error
 from handlers import blocks, views
 from handlers.blocks import Reply
 from handlers.commands import run_subcommand
+from handlers.listening import guarded
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from slack_bolt import App
+
+    from bot.ports import Services
 
 logger = logging.getLogger("innov.handlers.home")
 
@@ -52,7 +56,7 @@ def publish(client: WebClient, user_id: str, services: Services, shown: Reply | 
     try:
         client.views_publish(user_id=user_id, view=views.home_view(home_data(user_id, services, shown)))
     except SlackApiError as exc:
-        metrics.SLACK_API_ERRORS.labels(method="views.publish").inc()
+        slack_api_error("views.publish")
         logger.error("views.publish for %s failed: %s", user_id, exc.response.get("error", exc))
         return "error: views.publish failed"
     return "published"
@@ -81,3 +85,23 @@ def reload_pressed(body: dict[str, Any], client: WebClient, services: Services) 
     user_id = (body.get("user") or {}).get("id", "")
     reply = run_subcommand("reload", user_id, services, via="home")
     return publish(client, user_id, services, shown=reply)
+
+
+def register(app: App, services: Services) -> None:
+    """Wire the Home tab: ``app_home_opened``, the example questions' buttons and the admins' Reload."""
+
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        with log_request("app_home_opened", user=event.get("user")) as record:
+            record["outcome"] = guarded(lambda: opened(event, client, services))
+
+    def home_example(body: dict[str, Any], client: WebClient) -> None:
+        with log_request("home example", user=(body.get("user") or {}).get("id")) as record:
+            record["outcome"] = guarded(lambda: example_pressed(body, client, services))
+
+    def home_reload(body: dict[str, Any], client: WebClient) -> None:
+        with log_request("home reload", user=(body.get("user") or {}).get("id")) as record:
+            record["outcome"] = guarded(lambda: reload_pressed(body, client, services))
+
+    app.event("app_home_opened")(ack=acknowledge, lazy=[home_opened])
+    app.action(re.compile(rf"^{views.HOME_ASK_ACTION}_\d+$"))(ack=acknowledge, lazy=[home_example])
+    app.action(views.HOME_RELOAD_ACTION)(ack=acknowledge, lazy=[home_reload])

@@ -15,14 +15,17 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import metrics
+from bot.ports import log_request, slack_api_error
 from handlers import blocks, views
 from handlers.actions import respond_safely
 from handlers.blocks import unescape
 from handlers.commands import run_subcommand
+from handlers.listening import guarded
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from slack_bolt import App, BoltContext, Respond
+
+    from bot.ports import Services
 
 logger = logging.getLogger("innov.handlers.shortcuts")
 
@@ -60,7 +63,19 @@ def find_sources(
     try:
         client.chat_postEphemeral(channel=channel_id, user=user_id, **reply.message())
     except SlackApiError as exc:
-        metrics.SLACK_API_ERRORS.labels(method="chat.postEphemeral").inc()
+        slack_api_error("chat.postEphemeral")
         logger.error("Find sources reply to %s failed: %s", user_id, exc.response.get("error", exc))
         return "error: no way to reply"
     return "replied privately with chat.postEphemeral"
+
+
+def register(app: App, services: Services) -> None:
+    """Wire the "Find sources" message shortcut."""
+
+    def shortcut_used(
+        body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        with log_request("find sources", message_ts=(body.get("message") or {}).get("ts")) as record:
+            record["outcome"] = guarded(lambda: find_sources(body, context, client, respond, services))
+
+    app.shortcut(views.FIND_SOURCES_SHORTCUT)(ack=acknowledge, lazy=[shortcut_used])

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.feedback import REASONS, AnswerRef, CuratorQueue, one_line
+from bot.ports import REASONS, AnswerRef, CuratorQueue, one_line
 from handlers import blocks
 from handlers.blocks import (
     BUTTON_VALUE_LIMIT,

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.redis_store import RedisStore
 from bot.services import Services
 from bot.settings import Settings
-from bot.store import RedisStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOUTED_863 = "WHATS THE OFFICIAL NAME OF THE 863 PROGRAMME"

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bot.store import MemoryStore, RedisStore
+from bot.memory_store import MemoryStore
+from bot.redis_store import RedisStore
 from tests.conftest import RedisServer, free_port
 
 

@@ -231,7 +231,7 @@ def feedback_in_redis(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     import time
 
     from bot.feedback import DECLINED_LEDGER, VOTES_LEDGER, AnswerRef, Feedback
-    from bot.store import RedisStore
+    from bot.redis_store import RedisStore
     from knowledge import Answer
 
     store = RedisStore(redis_url)
@@ -268,7 +268,7 @@ def test_feedback_lists_the_curator_queue(feedback_in_redis: None) -> None:
 
 def test_feedback_prints_what_users_typed_on_one_line(feedback_in_redis: None, redis_url: str) -> None:
     from bot.feedback import AnswerRef, Feedback
-    from bot.store import RedisStore
+    from bot.redis_store import RedisStore
     from knowledge import Answer
 
     store = RedisStore(redis_url)
@@ -370,15 +370,16 @@ def test_eval_fit_writes_a_decision_file_it_can_load(tmp_path: Path) -> None:
 
 
 def _prefixed_redis(monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str) -> type:
-    """Make the CLI's Redis store use this test's key prefix (so the test's keys are cleaned up)."""
-    import bot.services
-    from bot.store import RedisStore
+    """Make the CLI's Redis store (``innov reload``'s broadcast) use this test's key prefix (so the test's keys
+    are cleaned up)."""
+    import bot.fleet
+    from bot.redis_store import RedisStore
 
     class PrefixedStore(RedisStore):
         def __init__(self, url: str, **kwargs: object) -> None:
             super().__init__(url, prefix=redis_prefix, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bot.services, "RedisStore", PrefixedStore)
+    monkeypatch.setattr(bot.fleet, "RedisStore", PrefixedStore)
     monkeypatch.setenv("REDIS_URL", redis_url)
     return PrefixedStore
 

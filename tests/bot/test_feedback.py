@@ -20,7 +20,8 @@ from bot.feedback import (
     Threads,
     normalise,
 )
-from bot.store import MemoryStore, RedisStore
+from bot.memory_store import MemoryStore
+from bot.redis_store import RedisStore
 from knowledge import Answer, Source
 
 

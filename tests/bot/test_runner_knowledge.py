@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import runner
-from bot.services import settle_memory
+from bot.knowledge_loading import settle_memory
 from bot.settings import Settings
 from knowledge import KnowledgeLoadError
 from tests.knowledge.conftest import write_kb

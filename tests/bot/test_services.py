@@ -1,4 +1,4 @@
-"""bot.services: version-keyed cache, claims, rate limits and fleet-wide reload, against a real Redis."""
+"""bot.services and bot.fleet: version-keyed cache, claims, rate limits and fleet-wide reload, against a real Redis."""
 
 from __future__ import annotations
 
@@ -11,17 +11,13 @@ from typing import Any
 import pytest
 
 from bot import metrics
-from bot.services import (
-    RELOAD_CHANNEL,
-    Services,
-    broadcast_reload,
-    cache_key,
-    fleet_version,
-    question_key,
-    settle_memory,
-)
+from bot.fleet import RELOAD_CHANNEL, broadcast_reload, fleet_version
+from bot.knowledge_loading import settle_memory
+from bot.memory_store import MemoryStore
+from bot.redis_store import RedisStore
+from bot.services import Services, cache_key, question_key
 from bot.settings import Settings
-from bot.store import FleetVersion, MemoryStore, RedisStore, Store, StoreUnavailable
+from bot.store import FleetVersion, Store, StoreUnavailable
 from knowledge import KnowledgeLoadError, QuestionError
 from tests.bot.test_store import FAST, outage_warnings, run_together, timed
 from tests.conftest import RedisServer, free_port
@@ -142,7 +138,9 @@ def test_reload_changes_the_cache_key_and_never_serves_a_stale_figure(
     report = services.reload("U0ADMIN")
     assert report.old_version == old_version and report.new_version == services.kb.version != old_version
     assert fleet_version(store) == FleetVersion(report.new_version, 1)
-    assert metrics.KNOWLEDGE_INFO.labels(version=report.new_version)._value.get() == 1
+    assert (
+        metrics.REGISTRY.get_sample_value(metrics.KNOWLEDGE_INFO_NAME, {"version": report.new_version}) == 1
+    )
     answer = services.answer(QUESTION)
     assert "7 percent" in answer.text and answer.kb_version == report.new_version
     assert store.get(cache_key(report.new_version, QUESTION)) is not None
@@ -273,7 +271,7 @@ def test_the_newest_files_win_and_a_replica_never_moves_back(
     newest = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix), start=True)
     assert "9 percent" in newest.answer(QUESTION).text
     for replica in (a, restarted):
-        replica._catch_up()  # the listener's heartbeat
+        replica.fleet.catch_up()  # the listener's heartbeat
         assert replica.kb.version == newest.kb.version
     record = fleet_version(a.store)
     assert record is not None and record.version == newest.kb.version and record.generation == 3
@@ -379,7 +377,7 @@ def test_a_reload_made_during_an_outage_reaches_the_fleet_when_redis_is_back(
     dirs = [write_kb(tmp_path / name, 5) for name in ("a", "b")]
     a, b = (services_factory(d, RedisStore(throwaway_redis.url), start=True) for d in dirs)
     # b reconnects first and finds an empty Redis: only a's own announcement can tell it.
-    a.reconnect_seconds, b.reconnect_seconds = 0.4, 0.05
+    a.fleet.reconnect_seconds, b.fleet.reconnect_seconds = 0.4, 0.05
     throwaway_redis.stop()
     for d in dirs:
         write_kb(d, 7)
@@ -396,13 +394,13 @@ def test_without_redis_workers_on_one_host_meet_through_the_saved_index(
     # Two gunicorn workers without Redis: separate in-process stores, one knowledge directory.
     kb_dir = write_kb(tmp_path / "kb", 5)
     a, b = services_factory(kb_dir, MemoryStore()), services_factory(kb_dir, MemoryStore())
-    b._catch_up()  # b's own record of what it serves
+    b.fleet.catch_up()  # b's own record of what it serves
     write_kb(kb_dir, 7)
     report = a.reload("U0ADMIN")
     assert b.kb.version == report.old_version
     (kb_dir / "widget.md").write_text("broken since: no front matter\n", encoding="utf-8")
     for _ in range(2):
-        b._catch_up()  # the listener's heartbeat: b's record of the old version does not take it back
+        b.fleet.catch_up()  # the listener's heartbeat: b's record of the old version does not take it back
         assert b.kb.version == report.new_version  # mapped what a validated; the broken files are not read
     assert "7 percent" in b.answer(QUESTION).text
 

@@ -1,4 +1,4 @@
-"""bot.store: the in-process store, and RedisStore against a real Redis (including an outage)."""
+"""The in-process store (bot.memory_store) and RedisStore (bot.redis_store) against a real Redis, outages too."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.store import FleetVersion, MemoryStore, RedisStore, StoreUnavailable
+from bot.memory_store import MemoryStore
+from bot.redis_store import RedisStore
+from bot.store import FleetVersion, StoreUnavailable
 from tests.conftest import RedisServer, free_port
 
 FAST = 0.15  # no call may wait on an unreachable Redis longer than this (socket timeouts are 0.1 s)
@@ -139,7 +141,7 @@ def test_memory_store_stays_bounded() -> None:
     store = MemoryStore(max_entries=100)
     for i in range(1000):
         store.set(f"answer:{i}", "x", ttl=3600)
-    assert len(store._data) <= 100
+    assert store.entries() <= 100
     assert store.get("answer:999") == "x"  # the newest survive
 
 

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.redis_store import RedisStore
 from bot.settings import Settings
-from bot.store import RedisStore
 from tests.e2e.conftest import AUTO_CHANNEL, CHANNEL, USER, Running
 from tests.e2e.slack_api_stub import BOT_ID, BOT_USER_ID
 

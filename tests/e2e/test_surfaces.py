@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.feedback import AnswerRef
+from bot.redis_store import RedisStore
 from bot.settings import Settings
-from bot.store import RedisStore
 from handlers import views
 from tests.blockkit import check_message, check_view
 from tests.e2e.conftest import ADMIN, CHANNEL, USER, Running

@@ -37,7 +37,8 @@ CLAIMS_SCRIPT = r"""
 import json, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 import redis
-from bot.store import MemoryStore, RedisStore
+from bot.memory_store import MemoryStore
+from bot.redis_store import RedisStore
 
 def claim(store, key, retry):
     try:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from benchmarks.bench_curator import fill as fill_ledgers
 from bot.feedback import FEEDBACK_CAP, Feedback
+from bot.redis_store import RedisStore
 from bot.settings import Settings
-from bot.store import RedisStore
 from tests.e2e.conftest import ADMIN, Running
 from tests.e2e.helpers import all_text
 

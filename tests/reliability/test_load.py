@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.load import Request, Result, drive, mention, mixed_plan, slash, summary
+from bot.redis_store import RedisStore
 from bot.settings import Settings
-from bot.store import RedisStore
 from tests.conftest import RedisServer
 from tests.e2e.conftest import ADMIN, SIGNING_SECRET, Running
 from tests.e2e.helpers import all_text

@@ -12,8 +12,8 @@ import redis
 from rapidfuzz.process import extract
 
 from benchmarks.bench_worst import worst_questions
+from bot.redis_store import RedisStore
 from bot.settings import Settings
-from bot.store import RedisStore
 from knowledge import normalise
 from knowledge.normalise import SPELLER_LOOKUPS
 from tests.e2e.conftest import AUTO_CHANNEL, CHANNEL, Running

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 import pytest
 import redis
 
+from bot.redis_store import RedisStore
 from bot.settings import Settings
-from bot.store import RedisStore
 from handlers import views
 from tests.e2e.conftest import ADMIN, Running
 
