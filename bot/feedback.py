@@ -32,6 +32,9 @@ THREAD_KEY = "thread:"  # thread:<channel>:<thread ts> -> the thread's last ques
 FEEDBACK_RETENTION = 90 * 86400  # votes and declined questions are dropped 90 days after their last write
 FEEDBACK_CAP = 10_000  # and each ledger keeps at most this many members (the oldest go first)
 THREAD_TTL = 7 * 86400  # a thread quiet for a week starts afresh
+# A thread innov replied to on its own (a channel message nobody addressed to it) keeps the question as
+# understood for a day only: follow-ups come soon, and the message was not written to innov.
+AMBIENT_THREAD_TTL = 86400
 QUESTION_KEEP = 300  # characters of a question kept with a vote or a declined question
 NOTE_KEEP = 500  # characters of a curator note ("What was wrong?")
 VALUE_LIMIT = 2000  # characters of a button's value (Slack's limit): a longer AnswerRef value is forged
@@ -368,10 +371,15 @@ class Threads:
     def key(channel: str, thread_ts: str) -> str:
         return f"{THREAD_KEY}{channel}:{thread_ts}"
 
-    def remember(self, channel: str, thread_ts: str, question: str) -> None:
-        """Keep ``question`` as the thread's last question for :data:`THREAD_TTL` seconds."""
+    def remember(self, channel: str, thread_ts: str, question: str, ttl: int = THREAD_TTL) -> None:
+        """Keep ``question`` as the thread's last question for ``ttl`` seconds."""
         if channel and thread_ts and question:
-            self.store.set(self.key(channel, thread_ts), question[: QUESTION_KEEP * 2], THREAD_TTL)
+            self.store.set(self.key(channel, thread_ts), question[: QUESTION_KEEP * 2], ttl)
+
+    def remember_ambient(self, channel: str, thread_ts: str, understood: str) -> None:
+        """Keep what innov answered on its own in a thread: the question as understood (never the message as
+        written), at most :data:`QUESTION_KEEP` characters, for :data:`AMBIENT_THREAD_TTL` seconds."""
+        self.remember(channel, thread_ts, understood[:QUESTION_KEEP], AMBIENT_THREAD_TTL)
 
     def recall(self, channel: str, thread_ts: str) -> str | None:
         """The thread's last question, or None."""

@@ -179,7 +179,7 @@ def handle_message(
             return reason
         if not services.claim_thread(event.channel, event.reply_thread):
             return "quiet: thread already has an automatic reply"
-        services.threads.remember(event.channel, event.reply_thread, question)
+        services.threads.remember_ambient(event.channel, event.reply_thread, answer.normalised or "")
         reply = blocks.answer_reply(answer)
         if services.feedback.enabled:
             reply = replace(reply, feedback=AnswerRef.of(answer).value())

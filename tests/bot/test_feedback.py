@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from bot import feedback as feedback_module
 from bot.feedback import (
+    AMBIENT_THREAD_TTL,
     FEEDBACK_RETENTION,
+    QUESTION_KEEP,
     THREAD_TTL,
     AnswerRef,
     Feedback,
@@ -126,6 +128,17 @@ def test_threads_remember_the_last_question(store: MemoryStore | RedisStore) -> 
     assert threads.recall("C1", "1.0") == "second"
     if isinstance(store, RedisStore):
         assert 0 < store.client.ttl(store.key(Threads.key("C1", "1.0"))) <= THREAD_TTL
+
+
+def test_an_ambient_thread_keeps_the_question_as_understood_for_a_day(
+    store: MemoryStore | RedisStore,
+) -> None:
+    threads = Threads(store)
+    threads.remember_ambient("C1", "3.0", "what is china's gii rank " + "x" * 1000)
+    kept = threads.recall("C1", "3.0")
+    assert kept is not None and kept.startswith("what is china's gii rank") and len(kept) == QUESTION_KEEP
+    if isinstance(store, RedisStore):
+        assert 0 < store.client.ttl(store.key(Threads.key("C1", "3.0"))) <= AMBIENT_THREAD_TTL < THREAD_TTL
 
 
 def test_normalise_groups_wordings() -> None:

@@ -116,6 +116,9 @@ def test_auto_reply_in_an_opted_in_channel_once_per_thread(bot: Running) -> None
     assert post.args["channel"] == AUTO_CHANNEL
     assert post.args["thread_ts"] == "1700000004.000001"
     assert "Source: " in post.text
+    # The thread keeps, for follow-ups, the question as understood, not the message as written.
+    kept = bot.services.threads.recall(AUTO_CHANNEL, "1700000004.000001")
+    assert kept is not None and kept != GOOD_QUESTION and kept == kept.lower()
     # Another confident question in the same thread: no second automatic reply.
     reply_in_thread = bot.slack.message(
         "How much does China spend on R&D?", ts="1700000004.000002", thread_ts="1700000004.000001"
