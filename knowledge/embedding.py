@@ -17,7 +17,6 @@ embeds only what changed; ``knowledge.semantic`` keeps them on disk across proce
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import hashlib
 import importlib.util
 import logging
@@ -266,9 +265,10 @@ _forking_pid = -1
 
 @lru_cache(maxsize=1)
 def _libc() -> Any:
-    name = ctypes.util.find_library("c")
+    # The C library already loaded in this process (no ``ctypes.util.find_library``: it runs ldconfig in a
+    # subprocess, and under gevent that yields while the caller holds the embedder's lock).
     try:
-        return ctypes.CDLL(name) if name else None
+        return ctypes.CDLL(None)
     except OSError:
         return None
 
