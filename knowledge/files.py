@@ -67,8 +67,9 @@ def read_knowledge_files(directory: Path, limits: Limits | None = None) -> Knowl
     try:
         root = directory.resolve(strict=True)
         names = sorted(e.name for e in os.scandir(directory) if is_knowledge_name(e.name))
-    except OSError as exc:
-        problem = Problem(str(directory), 0, f"cannot read the knowledge directory: {exc.strerror or exc}")
+    except (OSError, RuntimeError) as exc:  # (RuntimeError: a symlink loop, on Python 3.11)
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        problem = Problem(str(directory), 0, f"cannot read the knowledge directory: {why}")
         return KnowledgeFiles(directory, {}, "", (problem,))
     contents: dict[Path, bytes] = {}
     total = 0
@@ -98,7 +99,11 @@ def _read_one(path: Path, root: Path, cap: int, problems: list[Problem]) -> byte
         info = os.lstat(path)
         target = path
         if stat.S_ISLNK(info.st_mode):
-            target = path.resolve(strict=True)
+            try:
+                target = path.resolve(strict=True)
+            except RuntimeError:  # (Python 3.11 raises this for a loop; 3.13 an OSError)
+                problems.append(Problem(str(path), 0, "cannot read: a symlink loop"))
+                return None
             if not target.is_relative_to(root):
                 problems.append(
                     Problem(str(path), 0, "cannot read: a symlink to outside the knowledge directory")
@@ -158,9 +163,10 @@ def content_hash(contents: dict[Path, bytes], root: Path) -> str:
 
 
 def decode(path: Path, data: bytes) -> str:
-    """UTF-8 text of a knowledge file; ``DecodeProblem`` names the line of the first bad byte."""
+    """UTF-8 text of a knowledge file (a byte-order mark some editors write first is dropped);
+    ``DecodeProblem`` names the line of the first bad byte."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise DecodeProblem(

@@ -73,6 +73,19 @@ def test_a_symlink_to_a_file_outside_the_directory_is_not_read(kb_dir: Path, tmp
     assert kb.answer("Which country ranks first in everything, Canada?").kind == "none"
 
 
+def test_a_symlink_loop_is_a_problem_not_a_crash(kb_dir: Path, tmp_path: Path) -> None:
+    kb = isolated_kb(kb_dir, tmp_path)
+    (kb_dir / "a.md").symlink_to(kb_dir / "b.md")
+    (kb_dir / "b.md").symlink_to(kb_dir / "a.md")
+    assert_refused(kb, kb_dir / "a.md", "symlink loop")
+
+
+def test_an_article_starting_with_a_byte_order_mark_is_read(kb_dir: Path, tmp_path: Path) -> None:
+    (kb_dir / "bom.md").write_bytes(b"\xef\xbb\xbf" + ARTICLE.encode("utf-8"))
+    snapshot = load_snapshot(kb_dir, index_dir=tmp_path / "index")
+    assert snapshot.articles["bom"].title == "Outside article"
+
+
 def test_a_symlink_inside_the_directory_is_followed(kb_dir: Path, tmp_path: Path) -> None:
     (kb_dir / "drafts").mkdir()
     (kb_dir / "drafts" / "extra.md").write_text(ARTICLE.replace("Outside", "Inside"), encoding="utf-8")
