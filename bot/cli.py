@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from dotenv import load_dotenv
 from pydantic import ValidationError
 
 from bot import logs, qa
@@ -347,6 +348,9 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
     args = parse_arguments(argv)
     stdin = stdin or sys.stdin
     out = out or sys.stdout
+    # `.env` for what is read from the environment outside ``Settings`` too (HOST, WEB_CONCURRENCY,
+    # INNOV_VECTOR_DIR, and the build's child process): the environment itself wins over the file.
+    load_dotenv(Path(".env"), override=False)
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -468,3 +468,19 @@ def test_the_console_answers_from_the_last_good_index_while_the_files_are_broken
     # With nothing saved, the console cannot start either.
     monkeypatch.setenv("INNOV_INDEX_DIR", str(tmp_path / "empty-index"))
     assert run("console", stdin="/innov whats chinas gii rank\n")[0] == 1
+
+
+def test_env_file_settings_read_outside_settings_are_read_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # HOST and WEB_CONCURRENCY are read by the runner from the environment: `.env` must reach them too.
+    from bot import runner
+
+    for name in ("HOST", "WEB_CONCURRENCY"):
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)  # (absent now; restored to what it was after the test)
+    (tmp_path / ".env").write_text("HOST=127.0.0.9\nWEB_CONCURRENCY=3\n", encoding="utf-8")
+    code, _ = run("ask", "what is china's gii rank")
+    assert code == 0
+    options = runner.gunicorn_options(3000)
+    assert options["bind"] == "127.0.0.9:3000" and options["workers"] == 3
