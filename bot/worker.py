@@ -6,11 +6,14 @@ HTTP on the Zipf 10k benchmark, in alternating runs of the same 200 uncached que
 against 2.7-3.2 ms on a quiet machine, 2.6-3.9 against 4.4-5.0 ms on a busy one. gunicorn's worker also
 stops waiting for a request after ``keepalive`` seconds, which pywsgi does not do by itself: the handler
 below keeps that bound, so idle connections and clients trickling a request line or headers are closed
-and never hold the worker's connection slots.
+and never hold the worker's connection slots. A request's body gets the same bound, in all: a client that
+declares a body and then sends it a byte at a time, or never, is cut off (the app answers 400) instead
+of holding a connection for ever.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import gevent
@@ -23,6 +26,38 @@ REQUEST_SECONDS = 30.0
 
 class _RequestTimeout(ValueError):
     """A request's headers took longer than ``REQUEST_SECONDS`` (pywsgi answers a ValueError with 400)."""
+
+
+class _BoundedInput:
+    """A request body's stream, read in at most ``REQUEST_SECONDS`` in all; past that a read raises
+    ``TimeoutError`` (an ``OSError``: ``bot.web`` answers a body that ended early with 400)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._deadline = time.monotonic() + REQUEST_SECONDS
+
+    def _bounded(self, method: str, *args: Any) -> Any:
+        left = self._deadline - time.monotonic()
+        slow = TimeoutError(f"no request body within {REQUEST_SECONDS:g} s")
+        if left <= 0:
+            raise slow
+        with gevent.Timeout(left, slow):
+            return getattr(self._stream, method)(*args)
+
+    def read(self, *args: Any) -> bytes:
+        data: bytes = self._bounded("read", *args)
+        return data
+
+    def readline(self, *args: Any) -> bytes:
+        line: bytes = self._bounded("readline", *args)
+        return line
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        lines: list[bytes] = self._bounded("readlines", *args)
+        return lines
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
 
 
 class BoundedHandler(PyWSGIHandler):
@@ -41,6 +76,11 @@ class BoundedHandler(PyWSGIHandler):
         if self.headers is not None and len(self.headers.get_all("Content-Length") or ()) > 1:
             raise ValueError("a request with more than one Content-Length header")
         return result
+
+    def get_environ(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environ()
+        environ["wsgi.input"] = _BoundedInput(environ["wsgi.input"])
+        return environ
 
 
 class InnovWorker(GeventPyWSGIWorker):

@@ -23,6 +23,12 @@ from bot import worker
 worker.REQUEST_SECONDS = 0.5
 
 def app(environ, start_response):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    try:
+        environ["wsgi.input"].read(length) if length else b""
+    except OSError:  # (what bot.web does with a body that ended early or came too slowly)
+        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "4")])
+        return [b"slow"]
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
     return [b"ok"]
 
@@ -98,6 +104,30 @@ def test_trickled_headers_are_cut_off(port: int) -> None:
         elapsed = time.monotonic() - started
     assert closed and elapsed < 3
     assert received == b"" or received.startswith(b"HTTP/1.1 400")
+
+
+@pytest.mark.parametrize("drip", [False, True])
+def test_a_body_that_stalls_or_trickles_is_cut_off(port: int, drip: bool) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nhello")
+        started = time.monotonic()
+        try:
+            while drip and time.monotonic() - started < 3:  # a body byte every 0.1 s: never all 1,000
+                sock.sendall(b"X")
+                time.sleep(0.1)
+        except OSError:  # the server hung up: what is wanted
+            pass
+        closed, received = _closed_within(sock, 5)
+        elapsed = time.monotonic() - started
+    assert received.startswith(b"HTTP/1.1 400") and received.endswith(b"slow")
+    assert elapsed < 4
+
+
+def test_a_body_sent_in_time_is_read(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello")
+        closed, received = _closed_within(sock, 5)
+    assert received.startswith(b"HTTP/1.1 200 OK") and received.endswith(b"ok")
 
 
 def test_a_keep_alive_connection_serves_requests_until_it_idles(port: int) -> None:
