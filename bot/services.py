@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 # Store keys (under the store's prefix, ``innov:`` by default) and how long they live; the fleet's are
 # in ``bot.fleet``.
-ANSWER_KEY = "answer:"  # answer:<kb version>:exact:<question> or :sha1:<hex>, settings.innov_cache_ttl
+ANSWER_KEY = "answer:"  # answer:<kb version>:sha256:<hex of the question>, settings.innov_cache_ttl
 CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>
 RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would be full again
 CHANNEL_RATE_KEY = "rate:channel:"  # rate:channel:<channel id>: public posts and automatic-reply work
@@ -45,7 +45,6 @@ BACKOFF_KEY = "backoff:"  # backoff:<channel id>: Slack answered 429 for it; exp
 SHEDDABLE_SHARE = 0.5  # automatic replies never take the last half of a user's or a channel's tokens
 CLAIM_TTL = 86400  # Slack retries an event for minutes; a day is plenty
 THREAD_CLAIM_TTL = 30 * 86400  # threads come back to life; one automatic reply per thread for a month
-MAX_PLAIN_KEY = 64  # longer questions are keyed by their sha1
 
 
 def question_key(question: str) -> str:
@@ -61,14 +60,13 @@ def question_key(question: str) -> str:
 def cache_key(version: str, question: str) -> str:
     """The answer-cache key for ``question`` on knowledge ``version``: a reload always changes it.
 
-    Two texts share a cached answer only when their :func:`question_key` is the same; long questions are
-    keyed by its sha1. (The ``exact``/``sha1`` tags replace the case-folded ``q``/``h`` keys of earlier
+    Two texts share a cached answer only when their :func:`question_key` is the same. The key is its
+    sha256, never the text: what people ask does not show in Redis's key names (``SCAN``, ``MONITOR``,
+    memory reports). (The ``sha256`` tag replaces the ``exact``/``sha1`` and ``q``/``h`` keys of earlier
     releases, so none of those is ever read.)
     """
-    text = question_key(question)
-    if len(text) > MAX_PLAIN_KEY:
-        return f"{ANSWER_KEY}{version}:sha1:{hashlib.sha1(text.encode()).hexdigest()}"
-    return f"{ANSWER_KEY}{version}:exact:{text}"
+    digest = hashlib.sha256(question_key(question).encode()).hexdigest()
+    return f"{ANSWER_KEY}{version}:sha256:{digest}"
 
 
 def make_store(settings: Settings) -> Store:
