@@ -52,9 +52,10 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     _row(
         "when it ends",
-        r"\bwhen (?:does|did|will|is|was) .{0,40}\b(?:end|ends|finish|finishes|expire|expires|conclude|run out)\b",
+        r"\bwhen (?:does|did|will|is|was) .{0,40}\b(?:end|ends|finish|finishes|finished|expire|expires|conclude"
+        r"|run out|complete|completed|wrap up|wraps up|close|closes)\b",
         "end ends ended ending until through conclude concludes concluded conclusion expire expires finish "
-        "finished closing close",
+        "finished closing close closed complete completed completion",
     ),
     _row("age", r"\bhow old\b|\bwhat age\b|\bage of\b|\bborn\b|\bbirthday\b", "age aged old born birth"),
     _row(

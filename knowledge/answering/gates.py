@@ -235,10 +235,13 @@ class CountGate:
         counted = self.counted(q)
         if not counted:
             return ""
-        stems = [self._stem(w) for w in _TEXT_WORD_RE.findall(self._text_of(best))]
+        words = _TEXT_WORD_RE.findall(self._text_of(best))
+        stems = [self._stem(w) for w in words]
         for i, word in enumerate(stems):
-            if word is None:  # a number: does it count what is asked?
-                if any(s in counted for s in stems[i + 1 : i + 1 + COUNT_REACH] if s):
+            if word is None:  # a number: does it count what is asked? ("per 10,000 workers" counts nothing)
+                if i and words[i - 1].lower() == "per":
+                    continue
+                if _counts(stems[i + 1 : i + 1 + COUNT_REACH], counted):
                     return ""
             elif word == "number" and i + 2 < len(stems) and stems[i + 2] in counted:
                 return ""
@@ -251,6 +254,17 @@ class CountGate:
             return None
         tokens = self._rules.tokenize(lower)
         return tokens[0] if tokens else ("number" if lower == "number" else "")
+
+
+def _counts(after: list[str | None], counted: frozenset[str]) -> bool:
+    """Whether the words after a number name what is counted, before another number starts ("470 robots
+    per 10,000 workers": 470 counts robots, not workers)."""
+    for stem in after:
+        if stem is None:
+            return False
+        if stem in counted:
+            return True
+    return False
 
 
 class RestatementGate:

@@ -34,6 +34,7 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("who is the ceo of tencent", "who heads it"),
         ("which university did he attend", "which university or school"),
         ("when does the forum end", "when it ends"),
+        ("when was the plan completed", "when it ends"),
         ("how old is daren tang", "age"),
         ("what nationality is daren tang", "nationality"),
         ("what is the budget of the program", "a budget"),

@@ -19,6 +19,8 @@ title: Provinces of Ruritania
 The Strelsau cluster holds 4,000 robotics patents.
 
 The number of robots in Zenda reached 900 last year.
+
+Strelsau has 80 robots per 1,000 workers.
 """,
 }
 
@@ -33,6 +35,7 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     [
         "how many engineers does ruritania have",  # the numbers count provinces, patents, robots
         "how many factories does strelsau have",  # ... not factories
+        "how many workers does strelsau have",  # "80 robots per 1,000 workers": 80 counts robots, 1,000 none
     ],
 )
 def test_a_number_counting_something_else_is_declined(composer, question: str) -> None:  # type: ignore[no-untyped-def]
