@@ -151,6 +151,12 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         except (OSError, ValueError) as exc:
             print(f"innov eval: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    if args.cv is not None and args.cv < 2:
+        print(f"innov eval: --cv needs 2 folds or more (got {args.cv})", file=sys.stderr)
+        return EXIT_USAGE
+    if args.fit and not args.fit.parent.is_dir():
+        print(f"innov eval: cannot write {args.fit}: {args.fit.parent} is not a directory", file=sys.stderr)
+        return EXIT_USAGE
     snapshot = _load(settings).snapshot
     if args.cv:
         # Held-out figures of the fit: each fold answered by a model fitted on the other folds.

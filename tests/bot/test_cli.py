@@ -141,6 +141,21 @@ def test_eval_fails_below_the_minimum_and_on_unreadable_files(tmp_path: Path) ->
     assert run("eval", str(qa))[0] == 2
 
 
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--cv", "1"], "2 folds or more"),
+        (["--cv", "0"], "2 folds or more"),
+        (["--fit", "/no/such/d.json"], "not a directory"),
+    ],
+)
+def test_eval_refuses_options_it_cannot_honour(
+    options: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("eval", str(ROOT / "eval" / "dev_qa.json"), *options)[0] == 2
+    assert said in capsys.readouterr().err
+
+
 def test_missing_knowledge_dir_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
