@@ -95,7 +95,12 @@ def stands_alone(question: str) -> bool:
     return not (len(terms) <= MAX_BARE_TERMS and len(surface) <= 4)
 
 
-def understand(question: str, previous: str | None, names: frozenset[str] = frozenset()) -> FollowUp:
+def understand(
+    question: str,
+    previous: str | None,
+    names: frozenset[str] = frozenset(),
+    places: frozenset[str] = frozenset(),
+) -> FollowUp:
     """``question`` as understood after ``previous`` (the thread's last question, if any).
 
     ``names`` are the proper names the knowledge base knows (:func:`names_of`): a follow-up naming one
@@ -106,7 +111,7 @@ def understand(question: str, previous: str | None, names: frozenset[str] = froz
         return FollowUp(asked=asked, understood=asked, previous=previous, subject=asked)
     core = _LEAD_RE.sub("", asked, count=1).strip().rstrip("?.!").strip() or asked.rstrip("?.!")
     base = " ".join(previous.split()).rstrip("?.! ")
-    swapped = _swap_name(base, core, names)
+    swapped = _swap_name(base, core, names, places)
     understood = swapped if swapped is not None else f"{base} — {core}"
     understood = f"{understood[:MAX_UNDERSTOOD_CHARS]}?"
     subject = understood if swapped is not None else previous
@@ -124,13 +129,14 @@ def in_thread(question: str, previous: str | None, snapshot: Snapshot) -> Follow
     holding the words asked about, the thread's wins; it never buys an answer to another question. A
     follow-up pointing back ("when did it start?") and a place swapped in are read with the thread.
     """
-    read = understand(question, previous, names_of(snapshot))
+    places = getattr(getattr(snapshot.composer, "places", None), "places", {})
+    read = understand(question, previous, names_of(snapshot), frozenset(places))
     if not read.added or set(words(read.asked)) & _POINTERS:
         return read
     tokenize_ = _tokenizer(snapshot)
     own = set(tokenize_(read.added))
-    if not own:
-        return read
+    if not own or all(term.isdigit() for term in own):
+        return read  # ("and in 2020?": a year alone is no new subject; the thread's question asks it)
     answer = snapshot.answer(read.understood)
     if answer.answered and own <= set(tokenize_(answer.text)):
         return read
@@ -145,10 +151,15 @@ def _tokenizer(snapshot: Snapshot) -> Callable[[str], list[str]]:
     return found if callable(found) else tokenize
 
 
-def _swap_name(base: str, core: str, names: frozenset[str]) -> str | None:
-    """The previous question with its one proper name replaced by the follow-up's, if both have one."""
+def _swap_name(
+    base: str, core: str, names: frozenset[str], places: frozenset[str] = frozenset()
+) -> str | None:
+    """The previous question with its one proper name replaced by the follow-up's, if both have one (a
+    place by the previous question's one place: "and japan?" after "what's China's GII rank")."""
     new = [w for w in words(core) if w in names]
     old = [w for w in dict.fromkeys(words(base)) if w in names]
+    if len(new) == 1 and len(old) > 1 and new[0] in places:
+        old = [w for w in old if w in places]
     if len(new) != 1 or len(old) != 1 or new == old:
         return None
     # Other content words in the follow-up ("beijing patents") change more than the place: add them.

@@ -132,3 +132,20 @@ def test_proper_names_come_from_how_the_corpus_writes_them(seeds_dir: Path) -> N
 )
 def test_looks_english(text: str, english: bool) -> None:
     assert looks_english(text) is english
+
+
+@pytest.mark.parametrize(
+    ("question", "understood"),
+    [
+        ("and japan?", "what's Japan's gii rank?"),  # the previous question's place, not its other names
+        ("what about germany", "what's Germany's gii rank?"),
+        ("what about in 2020?", "what's china's gii rank — in 2020?"),  # a year alone is no new subject
+    ],
+)
+def test_a_follow_up_about_another_place_or_year_asks_the_thread_s_question(
+    seeds_dir: Path, question: str, understood: str
+) -> None:
+    snapshot = load_snapshot(seeds_dir)
+    got = in_thread(question, "what's china's gii rank?", snapshot)
+    assert got.uses_context and got.understood == understood
+    assert not snapshot.answer(got.understood).answered  # the articles give no such rank
