@@ -122,6 +122,10 @@ def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = 
         "logger_class": JsonGunicornLogger,
         "accesslog": None,
         "proc_name": "innov",
+        # No gunicornc control socket (gunicorn 25.1+): innov reloads through /innov reload and Redis, and
+        # every instance on a host shared one default path ($HOME/.gunicorn/gunicorn.ctl), so stopping
+        # one removed another's; the socket's thread in the master would also be one more across fork.
+        "control_socket_disable": True,
     }
 
 

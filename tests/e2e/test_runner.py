@@ -60,6 +60,8 @@ def test_innov_serve_runs_gunicorn_on_port(stub: SlackApiStub, kb_dir: Path, tmp
         INNOV_KNOWLEDGE_DIR=str(kb_dir),
         WEB_CONCURRENCY="1",
         LOG_LEVEL="WARNING",
+        HOME=str(tmp_path),  # (where gunicorn would put its control socket: innov turns it off)
+        XDG_RUNTIME_DIR=str(tmp_path),
     )
     process = subprocess.Popen(
         [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main(['serve']))"],
@@ -75,6 +77,7 @@ def test_innov_serve_runs_gunicorn_on_port(stub: SlackApiStub, kb_dir: Path, tmp
         conn.request("GET", "/healthz")
         health = json.loads(conn.getresponse().read())
         assert health["status"] == "ok" and health["redis"] is None
+        assert not (tmp_path / "gunicorn.ctl").exists() and not (tmp_path / ".gunicorn").exists()
         # Keep-alive: the same connection carries a signed slash command.
         body = "command=%2Finnov&text=rank&user_id=U0ALICE&channel_id=C0GENERAL&team_id=T0TEST"
         ts = str(int(time.time()))
