@@ -239,6 +239,8 @@ def reload_reply(report: ReloadReport) -> Reply:
         ids("Facts removed", report.removed),
         ids("Facts changed", report.changed),
     ]
+    if report.semantic != report.semantic_before:  # (e.g. the knowledge base outgrew the embedding model)
+        lines.append(f"*Meaning* is now {escape(report.semantic)} (was {escape(report.semantic_before)}).")
     return notice("\n".join(lines))
 
 

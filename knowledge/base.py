@@ -361,6 +361,9 @@ class ReloadReport:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    # What answers by meaning are now ("on (...)", "off: ... lexical-only"), and before the reload.
+    semantic: str = ""
+    semantic_before: str = ""
 
     @property
     def changed_anything(self) -> bool:
@@ -511,6 +514,8 @@ def _report(old: Snapshot, new: Snapshot, seconds: float) -> ReloadReport:
         passages=len(new.passages),
         facts=len(new.facts),
         seconds=seconds,
+        semantic=new.composer.semantic,
+        semantic_before=old.composer.semantic,
         added=tuple(k for k in new.facts if k not in old.facts),
         removed=tuple(k for k in old.facts if k not in new.facts),
         changed=tuple(

@@ -117,6 +117,14 @@ def test_reload_reply_lists_versions_counts_time_and_fact_changes() -> None:
     assert "Facts added* (1): `f-new`" in text
     assert "Facts removed* (1): `f-gone`" in text
     assert "Facts changed* (2): `f-a`, `f-b`" in text
+    assert "Meaning" not in text  # (unchanged: not mentioned)
+
+
+def test_reload_reply_says_when_meaning_was_turned_off() -> None:
+    report = ReloadReport(
+        "old1", "new2", 5, 30_000, 63, 0.5, semantic="off: lexical-only", semantic_before="on (model)"
+    )
+    assert "*Meaning* is now off: lexical-only (was on (model))." in blocks.reload_reply(report).text
 
 
 def test_reload_failed_reply_names_file_and_line_escaped() -> None:
