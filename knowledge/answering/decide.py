@@ -46,7 +46,7 @@ class Decider:
         self.vetoes: tuple[Callable[[Question, Candidate], str], ...] = (
             gates.type_gate,
             gates.GivenGate(finder.facts.facts),
-            gates.AttributeGate(rules, finder.tokens_of),
+            gates.AttributeGate(rules, finder.tokens_of, lambda candidate: materialise(candidate).text),
             gates.CountGate(rules, lambda candidate: materialise(candidate).text),
             gates.RestatementGate(rules, lambda candidate: materialise(candidate).text),
         )

@@ -68,12 +68,17 @@ class GivenGate:
 
 
 class AttributeGate:
-    """ "who founded DeepSeek" -> a sentence about DeepSeek that never speaks of founding it: no answer."""
+    """ "who founded DeepSeek" -> a sentence about DeepSeek that never speaks of founding it: no answer.
+    And where the question names whose attribute it asks, the text's word for it must be near that name:
+    "who is the chairman of Xiaomi" is not answered by "Samsung Electronics chairman Lee Jae-yong toured
+    ... makers including Xiaomi" (``ATTRIBUTE_REACH`` tokens either side)."""
 
-    def __init__(self, rules: TextRules, tokens_of: TokensOf) -> None:
+    def __init__(self, rules: TextRules, tokens_of: TokensOf, text_of: Callable[[Candidate], str]) -> None:
         # Each attribute's words as the index reads them (stems, synonyms folded).
         self._evidence = {a.name: frozenset(rules.tokenize(" ".join(a.evidence))) for a in ATTRIBUTES}
         self._tokens_of = tokens_of
+        self._rules = rules
+        self._text_of = text_of
 
     def __call__(self, q: Question, best: Candidate) -> str:
         if q.attribute is None:
@@ -81,7 +86,21 @@ class AttributeGate:
         evidence = self._evidence[q.attribute.name]
         if self._tokens_of(best, evidence).isdisjoint(evidence):
             return f"attribute: the question asks {q.attribute.name} and the best candidate does not say"
+        if q.names and not self._near(self._rules.tokenize(self._text_of(best)), evidence, q.names):
+            return f"attribute: the best candidate says {q.attribute.name} of something else"
         return ""
+
+    @staticmethod
+    def _near(tokens: list[str], evidence: frozenset[str], names: frozenset[str]) -> bool:
+        """Whether a word of ``evidence`` is at most ``ATTRIBUTE_REACH`` tokens from one of ``names``."""
+        said = [i for i, t in enumerate(tokens) if t in evidence]
+        named = [i for i, t in enumerate(tokens) if t in names]
+        if not named:
+            return True  # (the name is the article's, or the fact's subject: nothing to be near)
+        return any(abs(i - j) <= ATTRIBUTE_REACH for i in said for j in named)
+
+
+ATTRIBUTE_REACH = 4
 
 
 # "how many robots does ..." counts what follows "how many", up to the verb or preposition.

@@ -17,6 +17,8 @@ title: Game studios of Ruritania
 Zenda Games released the hit game Crown of Strelsau in 2024, selling 10 million copies.
 
 Hentzau Labs was founded by Rupert Hentzau in 2019.
+
+Tarlenheim Motors chairman Fritz von Tarlenheim recently toured carmakers in the south, including the young firm Sapt Automotive and its rivals.
 """,
 }
 
@@ -67,3 +69,12 @@ def test_a_text_saying_it_answers(composer) -> None:  # type: ignore[no-untyped-
     decision = composer.decide("who founded hentzau labs")
     assert decision.answer, decision.reason
     assert "Rupert Hentzau" in decision.best.text
+
+
+def test_the_attribute_must_be_said_of_the_thing_named(composer) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide("who is the chairman of sapt automotive")
+    assert not decision.answer
+    assert decision.reason == "attribute: the best candidate says who heads it of something else"
+    decision = composer.decide("who is the tarlenheim motors chairman")
+    assert decision.answer, decision.reason
+    assert "Fritz von Tarlenheim" in decision.best.text
