@@ -45,6 +45,7 @@ class Decider:
         # The hard gates, in order: the first that declines says why.
         self.vetoes: tuple[Callable[[Question, Candidate], str], ...] = (
             gates.type_gate,
+            gates.unknown_figure_gate,
             gates.GivenGate(finder.facts.facts),
             gates.AttributeGate(rules, finder.tokens_of, lambda candidate: materialise(candidate).text),
             gates.CountGate(rules, lambda candidate: materialise(candidate).text),

@@ -2,6 +2,7 @@
 
 A hard gate declines the best candidate whatever the probability the decision model gives it: the type
 gate (a number, year, person, place, name, duration or reason is asked for and the candidate states none),
+the figure gate (the question names a figure no text states: "the 864 program"),
 the given gate (a number or rank question answered by a fact stating the figure the question already
 gives), the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
 of founding), the count gate ("how many X" and no number of the candidate counts X) and the restatement
@@ -308,6 +309,24 @@ class RestatementGate:
 
 # A text adding at most this many words to the question's own restates it ("is part of").
 RESTATED_NEW_WORDS = 1
+
+
+# A figure: three digits or more, or with a separator ("864", "12,000", "3.7"); not a small count of
+# things asked for ("name 3 hubs", "top 5").
+_FIGURE_RE = re.compile(r"^(?:\d{3,}|\d[\d,.]*[,.]\d+)$")
+
+
+def unknown_figure_gate(q: Question, best: Candidate) -> str:
+    """ "what is the 864 program" -> "the 863 Program": a figure the question names that no text of the
+    knowledge base states (not a year: those are the constraints' to weigh; not a small count: "name 3
+    hubs") means it asks about something else. A yes/no question may well name a figure to compare ("is
+    it over 4.5 trillion")."""
+    if q.yes_no:
+        return ""
+    for term in q.unknown:
+        if _FIGURE_RE.match(term) and term not in q.years:
+            return f"figure: the knowledge base never states {term}"
+    return ""
 
 
 def threshold(probability: float, at: float) -> str:

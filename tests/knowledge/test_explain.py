@@ -38,11 +38,12 @@ def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path)
         "given:",
         "attribute:",
         "count:",
+        "figure:",
         "restates:",
         "threshold:",
         "expansion:",
+        "front matter:",
     )
-    named += ("front matter:",)
     declined = 0
     for path in sorted((seeds_dir.parent / "eval").glob("*.json")):
         for item in json.loads(path.read_text(encoding="utf-8"))["items"]:

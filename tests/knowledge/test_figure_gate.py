@@ -1,0 +1,52 @@
+"""A figure the question names that the knowledge base never states means it asks about something else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.knowledge.conftest import composer_of
+
+ARTICLES = {
+    "plans.md": """---
+id: plans
+title: Plans of Ruritania
+---
+Ruritania's 863 Program funds high technology.
+
+Ruritania has 300 robots per 10,000 workers.
+
+Ruritania names three innovation hubs: Strelsau, Zenda and Tarlenheim.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return composer_of(Path(tmp_path_factory.mktemp("kb")), ARTICLES)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("what is ruritania's 864 program", "864"),
+        ("how many robots per 12,000 workers in ruritania", "12,000"),
+    ],
+)
+def test_a_figure_no_text_states_is_declined(composer, question: str, figure: str) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide(question)
+    assert not decision.answer
+    assert decision.reason == f"figure: the knowledge base never states {figure}"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is ruritania's 863 program",  # stated
+        "name 3 innovation hubs in ruritania",  # a small count of things asked for
+        "does ruritania have over 400 robots per 10,000 workers",  # a yes/no question compares figures
+    ],
+)
+def test_what_the_figure_gate_lets_through(composer, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert not composer.decide(question).reason.startswith("figure:")
