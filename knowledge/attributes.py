@@ -40,7 +40,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     _row(
         "who heads it",
-        r"\b(?:ceo|chief executive|chairman|chairwoman|boss)\b|\bwho (?:runs|heads|leads|is in charge of)\b"
+        r"\b(?:ceo|chief executive|chairman|chairwoman|boss|minister|governor|mayor)\b"
+        r"|\bwho (?:runs|heads|leads|is in charge of)\b"
         r"|\b(?:president|head|leader) of\b",
         "ceo chief executive chairman chairwoman president head heads director minister boss secretary "
         "founder governor mayor",

@@ -87,9 +87,25 @@ class AttributeGate:
         evidence = self._evidence[q.attribute.name]
         if self._tokens_of(best, evidence).isdisjoint(evidence):
             return f"attribute: the question asks {q.attribute.name} and the best candidate does not say"
-        if q.names and not self._near(self._rules.tokenize(self._text_of(best)), evidence, q.names):
+        text = self._text_of(best)
+        if q.names and not self._near(self._rules.tokenize(text), evidence, q.names):
             return f"attribute: the best candidate says {q.attribute.name} of something else"
+        if not self._unqualified(q, text, evidence):
+            return f"attribute: the best candidate names a deputy, not {q.attribute.name}"
         return ""
+
+    def _unqualified(self, q: Question, text: str, evidence: frozenset[str]) -> bool:
+        """Whether the text says the attribute itself somewhere, not only a deputy's ("vice minister" for
+        "who is the minister"), unless the question asks for the deputy."""
+        asked = set(q.normalised.split())
+        if asked & _DEPUTY:
+            return True
+        surface = self._rules.words(text)
+        return any(
+            stems and stems[0] in evidence and (i == 0 or surface[i - 1] not in _DEPUTY)
+            for i, word in enumerate(surface)
+            if (stems := self._rules.tokenize(word))
+        )
 
     @staticmethod
     def _near(tokens: list[str], evidence: frozenset[str], names: frozenset[str]) -> bool:
@@ -102,6 +118,8 @@ class AttributeGate:
 
 
 ATTRIBUTE_REACH = 4
+# Words making a role another one ("vice minister", "deputy director"): not who heads it.
+_DEPUTY = frozenset({"vice", "deputy", "assistant", "former", "acting", "associate", "co"})
 
 
 # "how many robots does ..." counts what follows "how many", up to the verb or preposition.

@@ -18,6 +18,8 @@ Zenda Games released the hit game Crown of Strelsau in 2024, selling 10 million 
 
 Hentzau Labs was founded by Rupert Hentzau in 2019.
 
+Rudolf Elphberg, vice minister of robotics, opened the fair.
+
 Tarlenheim Motors chairman Fritz von Tarlenheim recently toured carmakers in the south, including the young firm Sapt Automotive and its rivals.
 """,
 }
@@ -34,6 +36,7 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("who founded deepseek", "who founded or made it"),
         ("which studio made black myth wukong", "who founded or made it"),
         ("who is the ceo of tencent", "who heads it"),
+        ("who is the minister of science and technology", "who heads it"),
         ("which university did he attend", "which university or school"),
         ("when does the forum end", "when it ends"),
         ("when was the plan completed", "when it ends"),
@@ -78,3 +81,12 @@ def test_the_attribute_must_be_said_of_the_thing_named(composer) -> None:  # typ
     decision = composer.decide("who is the tarlenheim motors chairman")
     assert decision.answer, decision.reason
     assert "Fritz von Tarlenheim" in decision.best.text
+
+
+def test_a_deputy_does_not_answer_who_heads_it(composer) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide("who is the minister of robotics")
+    assert not decision.answer
+    assert decision.reason == "attribute: the best candidate names a deputy, not who heads it"
+    decision = composer.decide("who is the vice minister of robotics")  # asked for the deputy
+    assert decision.answer, decision.reason
+    assert "Rudolf Elphberg" in decision.best.text
