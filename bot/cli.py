@@ -426,6 +426,12 @@ def _console(settings: Settings, stdin: TextIO, out: TextIO) -> int:
     from bot.knowledge_loading import open_knowledge_or_last_good
     from bot.services import Services
 
+    if settings.redis_url is not None:
+        from bot.redis_store import database_problem
+
+        if (problem := database_problem(settings.redis_url)) is not None:
+            print(f"innov console: {problem}", file=sys.stderr)  # (as `innov serve` refuses it)
+            return EXIT_USAGE
     if stdin.isatty() and out.isatty():
         # On a terminal, log lines would land between the replies: they go to a file instead.
         log_path = Path(tempfile.gettempdir()) / f"innov-console-{os.getuid()}.log"

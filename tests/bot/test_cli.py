@@ -227,7 +227,7 @@ def test_a_redis_database_the_server_does_not_have_is_one_clear_line(
     client.close()
     base = redis_url.rsplit("/", 1)[0]
     monkeypatch.setenv("REDIS_URL", f"{base}/{count}")
-    for command in ("feedback", "reload"):
+    for command in ("feedback", "reload", "console"):
         assert run(command)[0] == 2
         (line,) = capsys.readouterr().err.splitlines()
         assert f"REDIS_URL names database {count}, which the Redis at" in line
