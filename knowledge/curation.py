@@ -6,6 +6,8 @@
   by the alias file: the topic may promise more than the source says (a "little giants" topic on a fact about specialised
   SMEs that the article never calls little giants).
 * An alias whose meaning the corpus never uses: it cannot help any question find anything.
+* An alias from one place to another ("China: Japan"): every question about the first would be answered
+  about the second.
 """
 
 from __future__ import annotations
@@ -57,4 +59,20 @@ def curation_warnings(snapshot: Snapshot) -> list[Problem]:
                     aliases_file, line, f"alias {key!r}: the articles never use {value!r}; it matches nothing"
                 )
             )
+        elif _another_place(composer.places.places, key, value):
+            line = snapshot.aliases.lines.get(f"aliases:{key}", 1)
+            warnings.append(
+                Problem(
+                    aliases_file,
+                    line,
+                    f"alias {key!r}: {key!r} and {value!r} are two places; questions about the first would be "
+                    "answered about the second",
+                )
+            )
     return warnings
+
+
+def _another_place(places: dict[str, str], key: str, value: str) -> bool:
+    """Whether ``key`` and ``value`` name two different places of the gazetteer."""
+    a, b = places.get(key.strip().lower()), places.get(value.strip().lower())
+    return a is not None and b is not None and a != b

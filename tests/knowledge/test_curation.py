@@ -35,6 +35,16 @@ def test_an_alias_that_matches_nothing_is_a_warning(tmp_path: Path) -> None:
     )
 
 
+def test_an_alias_from_one_place_to_another_is_a_warning(tmp_path: Path) -> None:
+    directory = write_kb(tmp_path / "kb")
+    (directory / "trade.md").write_text(
+        "---\ntitle: Trade\n---\nJapan sells robots to Germany.\n", encoding="utf-8"
+    )
+    (directory / "aliases.yaml").write_text("aliases:\n  China: Japan\n", encoding="utf-8")
+    [warning] = [w for w in curation_warnings(load_snapshot(directory)) if w.file.endswith("aliases.yaml")]
+    assert warning.line == 2 and "are two places" in warning.message
+
+
 def test_the_seed_knowledge_base_has_no_curation_warnings(seeds_dir: Path) -> None:
     assert curation_warnings(load_snapshot(seeds_dir)) == []
 
