@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
-from knowledge.answering.candidate import Candidate, FactRef, ListRef, WindowRef
+from knowledge.answering.candidate import Candidate, FactRef, ListRef, Ref, WindowRef
 from knowledge.answering.decision import Decision
 from knowledge.answering.fact_table import FactTable
 from knowledge.answering.lists import ArticleList
-from knowledge.models import Answer, Article
+from knowledge.models import Answer, Article, Source
 from knowledge.passages import PassageStore
 
 MAX_ANSWER_CHARS = 300
 NOT_FOUND = "I couldn't find that in the knowledge base."
+SHOWN_REMEMBERED = 256
 
 
 class Renderer:
@@ -31,12 +33,21 @@ class Renderer:
         self.passages = passages
         self.facts = facts
         self.lists = lists
+        self._shown = lru_cache(maxsize=SHOWN_REMEMBERED)(self._build)
 
     def materialise(self, candidate: Candidate) -> Candidate:
-        """The candidate with its text and sources (built only for the one shown or judged)."""
+        """The candidate with its text and sources (built only for the one shown or judged; the gates that
+        read a text and the answer itself share one build: the last references' are remembered)."""
         if candidate.text:
             return candidate
-        ref = candidate.ref
+        shown = self._shown(candidate.ref)
+        if shown is None:
+            return candidate  # (a look-up is made with its text)
+        text, sources, fact_id = shown
+        return candidate._replace(text=text, sources=sources, fact_id=fact_id)
+
+    def _build(self, ref: Ref) -> tuple[str, tuple[Source, ...], str | None] | None:
+        """The text, sources and fact id of what ``ref`` refers to (None for a look-up)."""
         fact_id: str | None = None
         if isinstance(ref, FactRef):
             fact = self.facts.facts[ref.fact]
@@ -52,8 +63,8 @@ class Renderer:
             shown = clip(" ".join(passage.sentences[ref.start : ref.end]))
             sources = (self.articles[passage.article_id].source(quote=shown),)
         else:
-            return candidate  # (a look-up is made with its text)
-        return candidate._replace(text=shown, sources=sources, fact_id=fact_id)
+            return None
+        return shown, tuple(sources), fact_id
 
     def render(self, decision: Decision) -> Answer:
         """The Answer the user sees: the best candidate's text and sources, or an honest "none" with the
