@@ -181,25 +181,19 @@ class Services:
         ``sheddable`` (an automatic reply's work) never takes the last half of the tokens, which stay
         for what the user asks innov directly.
         """
-        rate = self.settings.innov_rate_limit
-        wait = self.store.take_token(
-            RATE_KEY + user_id, rate, 60.0, rate * SHEDDABLE_SHARE if sheddable else 0.0
-        )
-        if wait is not None:
-            metrics.RATE_LIMITED.inc()
-            logger.debug("rate limit: %s must wait %.1f s", user_id, wait)
-        return wait
+        return self._take_token(RATE_KEY + user_id, self.settings.innov_rate_limit, sheddable)
 
     def check_channel(self, channel: str, *, sheddable: bool = False) -> float | None:
         """Take one of ``channel``'s tokens (``settings.innov_channel_rate_limit`` public posts a minute,
         shared by the fleet): None, or the seconds to wait. ``sheddable`` as for :meth:`check_rate`."""
-        rate = self.settings.innov_channel_rate_limit
-        wait = self.store.take_token(
-            CHANNEL_RATE_KEY + channel, rate, 60.0, rate * SHEDDABLE_SHARE if sheddable else 0.0
-        )
+        return self._take_token(CHANNEL_RATE_KEY + channel, self.settings.innov_channel_rate_limit, sheddable)
+
+    def _take_token(self, key: str, rate: int, sheddable: bool) -> float | None:
+        """One token of bucket ``key`` (``rate`` a minute); sheddable work leaves the last half."""
+        wait = self.store.take_token(key, rate, 60.0, rate * SHEDDABLE_SHARE if sheddable else 0.0)
         if wait is not None:
             metrics.RATE_LIMITED.inc()
-            logger.debug("channel rate limit: %s must wait %.1f s", channel, wait)
+            logger.debug("rate limit: %s must wait %.1f s", key, wait)
         return wait
 
     def back_off(self, channel: str, seconds: float) -> None:
