@@ -35,8 +35,9 @@ _CLAUSE_ENDS = ("?", "!", ",", ";", ":")
 # Words before the determiner that belong to the reference ("according to the ...", "per the ...").
 _LEAD_RE = re.compile(r"(?:\b(?:according|acc\.?|as)\s+(?:to|per)\s+|\bper\s+)$", re.IGNORECASE)
 # A lead with no noun: "..., per amnc?" at the end, "according to amnc 23, ..." at the start.
-_BARE_LEAD = r"(?:\b(?:according|acc\.?|as)\s+(?:to|per)|\bper)\s+(?:the\s+)?"
+_BARE_LEAD = r"(?:\b(?:according|acc\.?)\s+to|\bas\s+per|\bper)\s+(?:the\s+)?"
 _BARE_END_RE = re.compile(_BARE_LEAD + r"((?:[\w&'’.-]+\s*){1,4}?)\s*[?!.]*\s*$", re.IGNORECASE)
+_BARE_NEEDS = ("per", "acc")  # one is in every match of the two patterns below
 _BARE_START_RE = re.compile(r"^\s*" + _BARE_LEAD + r"((?:[\w&'’.-]+\s*){1,4}?)\s*,", re.IGNORECASE)
 MAX_REFERENCE_WORDS = 6
 # A question names one article: the first few "article"/"blog" words are looked at, no more (a hostile
@@ -112,6 +113,8 @@ class ArticleReferences:
     def _bare_lead(self, text: str) -> Reference | None:
         """The article named by title words after "per" / "according to" with no noun, at the question's end
         or before its first comma."""
+        if not might_hold(text, _BARE_NEEDS):
+            return None  # (most questions: the patterns, which try every position, are not tried)
         for pattern in (_BARE_END_RE, _BARE_START_RE):
             m = pattern.search(text)
             if m is None:

@@ -30,6 +30,8 @@ CASED = st.builds(lambda t, upper: t.upper() if upper else t.title(), TEXTS, st.
 GUARDED: list[tuple[re.Pattern[str], tuple[str, ...], bool]] = [
     *((rule.pattern, rule.needs, rule.any_case) for rule in intents.RULES),
     (references._NOUN_RE, references._NOUN_NEEDS, True),
+    (references._BARE_END_RE, references._BARE_NEEDS, True),
+    (references._BARE_START_RE, references._BARE_NEEDS, True),
     (normalise._REGARD_AS_RE, normalise._REGARD_VERBS, True),
 ]
 
