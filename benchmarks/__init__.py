@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,16 @@ from typing import Any
 # temporary directories, and embedding a 10k-passage corpus takes minutes): the first run on a machine
 # embeds, later ones reuse. Cold-start figures are therefore "no saved index", not "never embedded".
 os.environ.setdefault("INNOV_VECTOR_DIR", str(Path(tempfile.gettempdir()) / "innov-bench" / "vectors"))
+
+
+def time_each_ms(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[float]:
+    """Milliseconds of ``fn(item)`` for each of ``items``, one call at a time."""
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:

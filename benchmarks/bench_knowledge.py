@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import time_each_ms
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 TOP_K = 8
@@ -65,15 +67,6 @@ def _ms(samples: list[float]) -> tuple[float, float]:
     return round(statistics.median(samples), 4), round(float(np.percentile(samples, 99)), 4)
 
 
-def _time_each(fn: Any, items: list[Any]) -> list[float]:
-    times = []
-    for item in items:
-        started = time.perf_counter()
-        fn(item)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def ready_as_served(composer: Any) -> None:
     """Bring a loaded composer to where a server's is when its first requests come."""
     from bot.knowledge_loading import settle_memory
@@ -89,7 +82,7 @@ def ready_as_served(composer: Any) -> None:
 def _answer_latency(composer: Any, questions: list[str]) -> tuple[float, float]:
     """p50 and p99 (ms) of each question's first answer, the composer warmed as a server warms it."""
     ready_as_served(composer)
-    return _ms(_time_each(composer.answer, questions))
+    return _ms(time_each_ms(composer.answer, questions))
 
 
 def _corpus(kind: str, size: int) -> tuple[Path, list[str]]:
@@ -128,7 +121,7 @@ def measure(kind: str, size: int, engine: str, index_dir: str) -> dict[str, Any]
         answer_p50, answer_p99 = _answer_latency(composer, questions)
         term_lists = [list(dict.fromkeys(tokenize(q))) for q in questions]
         index = composer.passage_index
-        ours = _time_each(lambda terms: index.retrieve(terms, TOP_K), term_lists)
+        ours = time_each_ms(lambda terms: index.retrieve(terms, TOP_K), term_lists)
         scipy_row = _scipy_retrieval(index, term_lists)
         repeated = _repeated_answers(snapshot)
         return {
@@ -153,14 +146,14 @@ def measure(kind: str, size: int, engine: str, index_dir: str) -> dict[str, Any]
         bm25 = LuceneBM25(tokenized)
         build_s = time.perf_counter() - started
         sample = term_lists if size <= 10_000 else term_lists[:20]  # ~0.3 s a question at 100k
-        times = _time_each(lambda terms: int(np.argmax(bm25.get_scores(terms))), sample)
+        times = time_each_ms(lambda terms: int(np.argmax(bm25.get_scores(terms))), sample)
     else:
         import bm25s
 
         retriever = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
         retriever.index(tokenized, show_progress=False)
         build_s = time.perf_counter() - started
-        times = _time_each(
+        times = time_each_ms(
             lambda terms: retriever.retrieve(
                 [terms or ["__none__"]], k=TOP_K, show_progress=False, n_threads=1
             ),
@@ -205,7 +198,7 @@ def _scipy_retrieval(index: Any, term_lists: list[list[str]]) -> dict[str, Any]:
         return np.asarray(matrix[ids].sum(axis=0)).ravel() if ids else np.zeros(index.size)
 
     same = all(agree(t) for t in term_lists[:20])
-    return {"scipy_p50_ms": _ms(_time_each(retrieve, term_lists))[0], "scipy_same_top_k": same}
+    return {"scipy_p50_ms": _ms(time_each_ms(retrieve, term_lists))[0], "scipy_same_top_k": same}
 
 
 def _repeated_answers(snapshot: Any) -> float:
@@ -218,7 +211,7 @@ def _repeated_answers(snapshot: Any) -> float:
     services = Services(Settings(_env_file=None), kb=kb)  # type: ignore[call-arg]
     for question in REPEATED:
         services.answer(question)
-    times = _time_each(services.answer, REPEATED * 40)
+    times = time_each_ms(services.answer, REPEATED * 40)
     services.close()
     return _ms(times)[0]
 

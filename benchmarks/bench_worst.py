@@ -17,10 +17,11 @@ import random
 import statistics
 import string
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from benchmarks import time_each_ms
 
 TARGET_MS = 50.0
 QUESTION_CHARS = 2_000  # the longest question innov takes (``knowledge.composer.MAX_QUESTION_CHARS``)
@@ -41,15 +42,6 @@ def worst_questions(count: int, known: Callable[[str], bool], seed: int = 21) ->
                 words.append(word)
         out.append(" ".join(words)[: QUESTION_CHARS - 1] + "?")
     return out
-
-
-def _time_ms(fn: Callable[[str], Any], items: list[str]) -> list[float]:
-    times = []
-    for item in items:
-        started = time.perf_counter()
-        fn(item)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 def run(size: int = 10_000, count: int = 20, unbounded_count: int = 5) -> list[dict[str, Any]]:
@@ -79,10 +71,10 @@ def run(size: int = 10_000, count: int = 20, unbounded_count: int = 5) -> list[d
     for n, (case, fn, shape) in enumerate(cases):
         mine = questions[n * (count + unbounded_count) : (n + 1) * (count + unbounded_count)]
         speller.lookups = bound
-        bounded = _time_ms(fn, [shape(q) for q in mine[:count]])
+        bounded = time_each_ms(fn, [shape(q) for q in mine[:count]])
         speller.lookups = None  # as before the bound: every unknown word searched
         try:
-            unbounded = _time_ms(fn, [shape(q) for q in mine[count:]])
+            unbounded = time_each_ms(fn, [shape(q) for q in mine[count:]])
         finally:
             speller.lookups = bound
         rows.append(
