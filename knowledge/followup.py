@@ -17,7 +17,7 @@ decides between answers that hold them. Pure: no Slack, no Redis.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from knowledge.base import Snapshot
@@ -99,7 +99,7 @@ def understand(
     question: str,
     previous: str | None,
     names: frozenset[str] = frozenset(),
-    places: frozenset[str] = frozenset(),
+    places: Container[str] = frozenset(),
 ) -> FollowUp:
     """``question`` as understood after ``previous`` (the thread's last question, if any).
 
@@ -129,8 +129,7 @@ def in_thread(question: str, previous: str | None, snapshot: Snapshot) -> Follow
     holding the words asked about, the thread's wins; it never buys an answer to another question. A
     follow-up pointing back ("when did it start?") and a place swapped in are read with the thread.
     """
-    places = getattr(getattr(snapshot.composer, "places", None), "places", {})
-    read = understand(question, previous, names_of(snapshot), frozenset(places))
+    read = understand(question, previous, names_of(snapshot), snapshot.composer.places.places)
     if not read.added or set(words(read.asked)) & _POINTERS:
         return read
     tokenize_ = _tokenizer(snapshot)
@@ -152,7 +151,7 @@ def _tokenizer(snapshot: Snapshot) -> Callable[[str], list[str]]:
 
 
 def _swap_name(
-    base: str, core: str, names: frozenset[str], places: frozenset[str] = frozenset()
+    base: str, core: str, names: frozenset[str], places: Container[str] = frozenset()
 ) -> str | None:
     """The previous question with its one proper name replaced by the follow-up's, if both have one (a
     place by the previous question's one place: "and japan?" after "what's China's GII rank")."""
