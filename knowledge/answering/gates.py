@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from knowledge.answering.candidate import Candidate, FactRef
 from knowledge.answering.fact_table import states
-from knowledge.answering.intents import KNOWN_ALREADY
+from knowledge.answering.intents import ASKS_BESIDES
 from knowledge.answering.question import Question
 from knowledge.attributes import ATTRIBUTES
 from knowledge.models import Fact
@@ -316,7 +316,7 @@ class RestatementGate:
         self._text_of = text_of
 
     def __call__(self, q: Question, best: Candidate) -> str:
-        if q.yes_no or not any(rule.search(q.normalised) for rule in KNOWN_ALREADY[:1]):
+        if q.yes_no or ASKS_BESIDES.search(q.normalised) is None:
             return ""
         said = set(self._rules.tokenize(q.normalised))
         new = set(self._rules.tokenize(self._text_of(best))) - said

@@ -274,15 +274,17 @@ _KNOWN_ALREADY_NEEDS = (
     "in addition to",
     "else",
 )
-KNOWN_ALREADY = (
-    Rule(
-        re.compile(
-            r"\b(?:besides|apart from|aside from|other than|except(?:\s+for)?|in addition to)\s+[^,?;.!]+",
-            re.I,
-        ),
-        _KNOWN_ALREADY_NEEDS,
-        any_case=True,
+# "besides X, ...": what the question names it already knows (the restatement gate reads it too).
+ASKS_BESIDES = Rule(
+    re.compile(
+        r"\b(?:besides|apart from|aside from|other than|except(?:\s+for)?|in addition to)\s+[^,?;.!]+",
+        re.I,
     ),
+    _KNOWN_ALREADY_NEEDS,
+    any_case=True,
+)
+KNOWN_ALREADY = (
+    ASKS_BESIDES,
     Rule(
         re.compile(r"^.+?\s+(?:and|&)(?=\s+what else\b)|\belse\b", re.I), _KNOWN_ALREADY_NEEDS, any_case=True
     ),
