@@ -40,13 +40,14 @@ class Renderer:
         read a text and the answer itself share one build: the last references' are remembered)."""
         if candidate.text:
             return candidate
-        shown = self._shown(candidate.ref)
+        # (Keyed by the reference's type too: FactRef(5) and ListRef(5) are equal tuples.)
+        shown = self._shown(type(candidate.ref).__name__, candidate.ref)
         if shown is None:
             return candidate  # (a look-up is made with its text)
         text, sources, fact_id = shown
         return candidate._replace(text=text, sources=sources, fact_id=fact_id)
 
-    def _build(self, ref: Ref) -> tuple[str, tuple[Source, ...], str | None] | None:
+    def _build(self, _kind: str, ref: Ref) -> tuple[str, tuple[Source, ...], str | None] | None:
         """The text, sources and fact id of what ``ref`` refers to (None for a look-up)."""
         fact_id: str | None = None
         if isinstance(ref, FactRef):

@@ -183,3 +183,16 @@ def test_a_facts_topic_is_held_to_a_question_s_limits(seeds_dir: Path) -> None:
     assert composer.find_facts("gii rank")
     with pytest.raises(QuestionError, match="too long"):
         composer.find_facts("gii rank " * 3000)
+
+
+def test_a_fact_and_a_list_of_the_same_number_are_shown_as_themselves(seeds_dir: Path) -> None:
+    # (FactRef(n) and ListRef(n) are equal tuples: what a reference shows must not be mixed up.)
+    from knowledge.answering.candidate import Candidate, FactRef, ListRef
+
+    composer = load_snapshot(seeds_dir).composer
+    assert composer.lists, "the seeds have lists"
+    blank = Candidate("fact", "", (), {}, 0.0, None, FactRef(0), None)
+    fact = composer.materialise(blank)
+    listed = composer.materialise(blank._replace(kind="passage", ref=ListRef(0)))
+    assert fact.fact_id is not None and fact.text
+    assert listed.fact_id is None and listed.text != fact.text
