@@ -79,6 +79,12 @@ _REGARD_AS_RE = re.compile(
 # What each verb ``_REGARD_AS_RE`` matches starts with (see ``might_hold``).
 _REGARD_VERBS = ("treat", "regard", "view", "see", "consider")
 _SPLIT_VERB_RE = re.compile(r"\b(hold|holds|holding|held) ((?:[\w'’-]+\s+){1,4}?)back\b", re.IGNORECASE)
+# "where does china sit / land / place / come in the gii": where it ranks in something (a position, not a
+# place); the articles say "ranks".
+_PLACED_IN_RE = re.compile(
+    r"\b(where (?:does|do|did|will|would) (?:[\w'’&-]+\s+){1,4}?)(?:sit|land|place|come|fall|end up)(\s+(?:in|on))\b",
+    re.IGNORECASE,
+)
 # "who's heading wipo these days": when the asker means now, as the articles do.
 _NOW_RE = re.compile(
     r"\b(?:these days|this days|right now|at the moment|as of now|as of today)\b", re.IGNORECASE
@@ -196,6 +202,8 @@ def clean(question: str) -> str:
         text = _SPLIT_VERB_RE.sub(r"\1 back \2", text)
     if "as" in lowered and might_hold(text, _REGARD_VERBS):
         text = _REGARD_AS_RE.sub(" ", text)
+    if lowered.startswith("where") or " where " in lowered:
+        text = _PLACED_IN_RE.sub(r"\1rank\2", text)
     if holds_any(lowered, _NOW_WORDS):
         text = _NOW_RE.sub(" ", text)
     if "us" in lowered:

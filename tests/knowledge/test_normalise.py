@@ -25,6 +25,9 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("Name the AI companies", "the AI companies"),
         ("can you list the hubs", "the hubs"),
         ("who's heading wipo these days", "who's heading wipo"),
+        ("where does china sit in the gii", "where does china rank in the gii"),  # a position
+        ("where did south korea land in the index", "where did south korea rank in the index"),
+        ("where is the forum held", "where is the forum held"),  # a place
         ("whats guangdong planning on the robotics front", "whats guangdong planning on robotics"),
         ("gii rank at the moment", "gii rank"),
         ("any idea what the two sessions are", "what the two sessions are"),
