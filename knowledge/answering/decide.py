@@ -50,6 +50,7 @@ class Decider:
             gates.AttributeGate(rules, finder.tokens_of, lambda candidate: materialise(candidate).text),
             gates.CountGate(rules, lambda candidate: materialise(candidate).text),
             gates.RestatementGate(rules, lambda candidate: materialise(candidate).text),
+            gates.YearGate(lambda candidate: materialise(candidate).text),
         )
 
     def decide(self, q: Question, *, judged: bool = True, prune: bool = True) -> Decision:

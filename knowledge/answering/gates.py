@@ -5,9 +5,10 @@ gate (a number, year, person, place, name, duration or reason is asked for and t
 the figure gate (the question names a figure no text states: "the 864 program"),
 the given gate (a number or rank question answered by a fact stating the figure the question already
 gives), the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
-of founding), the count gate ("how many X" and no number of the candidate counts X) and the restatement
-gate ("besides X, ..." answered by the question's own words).
-Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "given:", "attribute:",
+of founding), the count gate ("how many X" and no number of the candidate counts X), the restatement
+gate ("besides X, ..." answered by the question's own words) and the year gate (a figure of 2024 for a
+question about 2022).
+Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "given:", "attribute:", "year:",
 "threshold:", ...), which ``evaluate`` reads to tell a veto from the threshold.
 """
 
@@ -21,6 +22,7 @@ from knowledge.answering.candidate import Candidate, FactRef
 from knowledge.answering.fact_table import states
 from knowledge.answering.intents import ASKS_BESIDES
 from knowledge.answering.question import Question
+from knowledge.answering.words import YEAR_RE
 from knowledge.attributes import ATTRIBUTES
 from knowledge.models import Fact
 from knowledge.text import TextRules
@@ -345,6 +347,33 @@ def unknown_figure_gate(q: Question, best: Candidate) -> str:
         if _FIGURE_RE.match(term) and term not in q.years:
             return f"figure: the knowledge base never states {term}"
     return ""
+
+
+# A span of years a text states ("2016-2020", "2021 to 2025"): each year in it is stated.
+_YEAR_SPAN_RE = re.compile(r"\b((?:1[89]|20)\d\d)\s*(?:-|–|—|to|through|until)\s*((?:1[89]|20)\d\d)\b")
+
+
+class YearGate:
+    """ "china's r&d spending in 2022" -> "... reached 3.6 trillion yuan in 2024": the text gives its figure
+    for another year, so it does not answer. Only a text stating years, none of them (nor a span holding
+    one) the question's, is declined; a text stating no year may well be of the year asked (its article's)."""
+
+    def __init__(self, text_of: Callable[[Candidate], str]) -> None:
+        self._text_of = text_of
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        if not q.years:
+            return ""
+        text = self._text_of(best)
+        stated = set(YEAR_RE.findall(text))
+        if not stated:
+            return ""
+        for m in _YEAR_SPAN_RE.finditer(text):
+            stated.update(str(y) for y in range(int(m.group(1)), int(m.group(2)) + 1))
+        if stated & q.years:
+            return ""
+        asked = ", ".join(sorted(q.years))
+        return f"year: the question asks about {asked} and the best candidate is about another year"
 
 
 def threshold(probability: float, at: float) -> str:
