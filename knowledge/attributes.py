@@ -22,10 +22,14 @@ class Attribute:
     name: str
     pattern: re.Pattern[str]
     evidence: tuple[str, ...]  # words; a text stating the attribute holds one of them (as the index reads it)
+    # How many tokens from a name the question asks about a word of ``evidence`` may be ("Samsung's
+    # chairman ... toured Xiaomi" is no chairman of Xiaomi); an amount sits further from whose it is
+    # ("AstraZeneca signed an agreement to invest 2.5 billion").
+    reach: int = 4
 
 
-def _row(name: str, pattern: str, evidence: str) -> Attribute:
-    return Attribute(name, re.compile(pattern), tuple(evidence.split()))
+def _row(name: str, pattern: str, evidence: str, reach: int = 4) -> Attribute:
+    return Attribute(name, re.compile(pattern), tuple(evidence.split()), reach)
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
@@ -63,6 +67,13 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "nationality",
         r"\bnationality\b|\bcitizenship\b|\bwhat country is \w+(?: \w+)? from\b",
         "nationality citizen citizenship native",
+    ),
+    _row(
+        "an amount of money",
+        r"\bhow much (?:\w+ ){0,5}?(?:spend|spends|spent|spending|invest|invests|invested|investing|cost|costs"
+        r"|pay|pays|paid|raise|raised|pour|pours|poured|putting|put)\b|\bhow much (?:cash|capital)\b",
+        "yuan renminbi rmb dollar dollars usd euro euros pound pounds crowns billion trillion million",
+        reach=8,
     ),
     _row(
         "a budget",

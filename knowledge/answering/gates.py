@@ -72,9 +72,9 @@ class GivenGate:
 
 class AttributeGate:
     """ "who founded DeepSeek" -> a sentence about DeepSeek that never speaks of founding it: no answer.
-    And where the question names whose attribute it asks, the text's word for it must be near that name:
-    "who is the chairman of Xiaomi" is not answered by "Samsung Electronics chairman Lee Jae-yong toured
-    ... makers including Xiaomi" (``ATTRIBUTE_REACH`` tokens either side)."""
+    And where the question names whose attribute it asks, the text's word for it must be near that name
+    (within the row's ``reach``): "who is the chairman of Xiaomi" is not answered by "Samsung Electronics
+    chairman Lee Jae-yong toured ... makers including Xiaomi"."""
 
     def __init__(self, rules: TextRules, tokens_of: TokensOf, text_of: Callable[[Candidate], str]) -> None:
         # Each attribute's words as the index reads them (stems, synonyms folded).
@@ -90,7 +90,7 @@ class AttributeGate:
         if self._tokens_of(best, evidence).isdisjoint(evidence):
             return f"attribute: the question asks {q.attribute.name} and the best candidate does not say"
         text = self._text_of(best)
-        if q.names and not self._near(self._rules.tokenize(text), evidence, q.names):
+        if q.names and not self._near(self._rules.tokenize(text), evidence, q.names, q.attribute.reach):
             return f"attribute: the best candidate says {q.attribute.name} of something else"
         if not self._unqualified(q, text, evidence):
             return f"attribute: the best candidate names a deputy, not {q.attribute.name}"
@@ -110,16 +110,15 @@ class AttributeGate:
         )
 
     @staticmethod
-    def _near(tokens: list[str], evidence: frozenset[str], names: frozenset[str]) -> bool:
-        """Whether a word of ``evidence`` is at most ``ATTRIBUTE_REACH`` tokens from one of ``names``."""
+    def _near(tokens: list[str], evidence: frozenset[str], names: frozenset[str], reach: int) -> bool:
+        """Whether a word of ``evidence`` is at most ``reach`` tokens from one of ``names``."""
         said = [i for i, t in enumerate(tokens) if t in evidence]
         named = [i for i, t in enumerate(tokens) if t in names]
         if not named:
             return True  # (the name is the article's, or the fact's subject: nothing to be near)
-        return any(abs(i - j) <= ATTRIBUTE_REACH for i in said for j in named)
+        return any(abs(i - j) <= reach for i in said for j in named)
 
 
-ATTRIBUTE_REACH = 4
 # Words making a role another one ("vice minister", "deputy director"): not who heads it.
 _DEPUTY = frozenset({"vice", "deputy", "assistant", "former", "acting", "associate", "co"})
 

@@ -21,6 +21,10 @@ Hentzau Labs was founded by Rupert Hentzau in 2019.
 Rudolf Elphberg, vice minister of robotics, opened the fair.
 
 Tarlenheim Motors chairman Fritz von Tarlenheim recently toured carmakers in the south, including the young firm Sapt Automotive and its rivals.
+
+Osra Pharma signed an agreement last week to invest 400 million crowns in Strelsau over the next five years.
+
+Sapt Automotive opened a research base with 300 engineers in Zenda, its first in the south.
 """,
 }
 
@@ -42,6 +46,9 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("when was the plan completed", "when it ends"),
         ("how old is daren tang", "age"),
         ("what nationality is daren tang", "nationality"),
+        ("how much did osra pharma invest", "an amount of money"),
+        ("how much cash is the company putting in", "an amount of money"),
+        ("how much did it cost", "an amount of money"),
         ("what is the budget of the program", "a budget"),
         ("how many gigawatts of solar", "a figure in energy units"),
         ("what's the population of shenzhen", "population"),
@@ -56,7 +63,10 @@ def test_each_row_reads_its_questions(question: str, attribute: str) -> None:
     assert {a.name for a in ATTRIBUTES} >= {attribute}
 
 
-@pytest.mark.parametrize("question", ["what does china rank in the gii", "which studio is the biggest"])
+@pytest.mark.parametrize(
+    "question",
+    ["what does china rank in the gii", "which studio is the biggest", "how much did exports grow"],
+)
 def test_a_question_asking_no_attribute(question: str) -> None:
     assert attribute_asked(question) is None
 
@@ -90,3 +100,17 @@ def test_a_deputy_does_not_answer_who_heads_it(composer) -> None:  # type: ignor
     decision = composer.decide("who is the vice minister of robotics")  # asked for the deputy
     assert decision.answer, decision.reason
     assert "Rudolf Elphberg" in decision.best.text
+
+
+def test_an_amount_of_money_is_answered_only_by_a_text_stating_one(composer) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide("how much did sapt automotive invest in its research base")
+    assert decision.best is not None and "Sapt Automotive opened" in composer.materialise(decision.best).text
+    assert not decision.answer
+    assert (
+        decision.reason
+        == "attribute: the question asks an amount of money and the best candidate does not say"
+    )
+    # The amount may sit further from whose it is than a role from its holder (the row's reach).
+    decision = composer.decide("how much did osra pharma invest")
+    assert decision.answer, decision.reason
+    assert "400 million crowns" in decision.best.text
