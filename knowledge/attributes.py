@@ -26,10 +26,13 @@ class Attribute:
     # chairman ... toured Xiaomi" is no chairman of Xiaomi); an amount sits further from whose it is
     # ("AstraZeneca signed an agreement to invest 2.5 billion").
     reach: int = 4
+    # A quantity (an age, a population, a price): a text speaking of it without a figure does not answer
+    # ("what is China's population" is not answered by "China's large population provides ...").
+    figure: bool = False
 
 
-def _row(name: str, pattern: str, evidence: str, reach: int = 4) -> Attribute:
-    return Attribute(name, re.compile(pattern), tuple(evidence.split()), reach)
+def _row(name: str, pattern: str, evidence: str, reach: int = 4, figure: bool = False) -> Attribute:
+    return Attribute(name, re.compile(pattern), tuple(evidence.split()), reach, figure)
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
@@ -62,7 +65,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "end ends ended ending until through conclude concludes concluded conclusion expire expires finish "
         "finished closing close closed complete completed completion",
     ),
-    _row("age", r"\bhow old\b|\bwhat age\b|\bage of\b|\bborn\b|\bbirthday\b", "age aged old born birth"),
+    _row("age", r"\bhow old\b|\bwhat age\b|\bage of\b", "age aged old born birth", figure=True),
+    _row("birth", r"\bborn\b|\bbirthday\b", "born birth"),
     _row(
         "nationality",
         r"\bnationality\b|\bcitizenship\b|\bwhat country is \w+(?: \w+)? from\b",
@@ -74,6 +78,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         r"|pay|pays|paid|raise|raised|pour|pours|poured|putting|put)\b|\bhow much (?:cash|capital)\b",
         "yuan renminbi rmb dollar dollars usd euro euros pound pounds crowns billion trillion million",
         reach=8,
+        figure=True,
     ),
     _row(
         "a budget",
@@ -85,27 +90,32 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "a figure in energy units",
         r"\b(?:gigawatts?|megawatts?|terawatts?|gw|mw|kwh|twh)\b",
         "gigawatt gigawatts megawatt megawatts terawatt gw mw kwh twh",
+        figure=True,
     ),
     _row(
         "population",
         r"\bpopulation\b|\bhow many (?:people|residents|inhabitants|citizens)\b|\bpeople live\b",
         "population people residents inhabitants citizens",
+        figure=True,
     ),
     _row(
         "the size of an economy",
         r"\bgdp\b|\bgross domestic product\b|\beconomic output\b",
         "gdp gross output economy economic",
+        figure=True,
     ),
     _row(
         "revenue or value",
         r"\b(?:revenue|revenues|profit|profits|turnover|earnings|market cap|market value|valuation|valued at"
         r"|box office|net worth|sales figures?)\b",
         "revenue revenues profit turnover earnings income valuation valued value worth box office sales",
+        figure=True,
     ),
     _row(
         "salary or price",
         r"\b(?:salary|salaries|wage|wages|price|prices|ticket|fee|fees)\b",
         "salary salaries wage wages price prices cost costs fee fees ticket",
+        figure=True,
     ),
 )
 

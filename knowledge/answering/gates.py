@@ -94,6 +94,8 @@ class AttributeGate:
             return f"attribute: the best candidate says {q.attribute.name} of something else"
         if not self._unqualified(q, text, evidence):
             return f"attribute: the best candidate names a deputy, not {q.attribute.name}"
+        if q.attribute.figure and _QUANTITY_RE.search(text) is None:
+            return f"attribute: the question asks {q.attribute.name} and the best candidate states no figure"
         return ""
 
     def _unqualified(self, q: Question, text: str, evidence: frozenset[str]) -> bool:
@@ -119,6 +121,12 @@ class AttributeGate:
         return any(abs(i - j) <= reach for i in said for j in named)
 
 
+# A quantity stated: a digit, or a number or scale word (not a position: "first", "second").
+_QUANTITY_RE = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|half)\b",
+    re.IGNORECASE,
+)
 # Words making a role another one ("vice minister", "deputy director"): not who heads it.
 _DEPUTY = frozenset({"vice", "deputy", "assistant", "former", "acting", "associate", "co"})
 

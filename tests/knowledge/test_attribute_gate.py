@@ -24,6 +24,8 @@ Tarlenheim Motors chairman Fritz von Tarlenheim recently toured carmakers in the
 
 Osra Pharma signed an agreement last week to invest 400 million crowns in Strelsau over the next five years.
 
+Ruritania's large population of skilled workers gives its carmakers an edge.
+
 Sapt Automotive opened a research base with 300 engineers in Zenda, its first in the south.
 """,
 }
@@ -45,6 +47,7 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("when does the forum end", "when it ends"),
         ("when was the plan completed", "when it ends"),
         ("how old is daren tang", "age"),
+        ("where was daren tang born", "birth"),
         ("what nationality is daren tang", "nationality"),
         ("how much did osra pharma invest", "an amount of money"),
         ("how much cash is the company putting in", "an amount of money"),
@@ -114,3 +117,12 @@ def test_an_amount_of_money_is_answered_only_by_a_text_stating_one(composer) -> 
     decision = composer.decide("how much did osra pharma invest")
     assert decision.answer, decision.reason
     assert "400 million crowns" in decision.best.text
+
+
+def test_a_quantity_is_answered_only_by_a_text_stating_a_figure(composer) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide("what is ruritania's population")
+    assert decision.best is not None and "large population" in composer.materialise(decision.best).text
+    assert not decision.answer
+    assert (
+        decision.reason == "attribute: the question asks population and the best candidate states no figure"
+    )
