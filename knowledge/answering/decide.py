@@ -44,6 +44,7 @@ class Decider:
         self.materialise = materialise
         # The hard gates, in order: the first that declines says why.
         self.vetoes: tuple[Callable[[Question, Candidate], str], ...] = (
+            gates.bare_gate,
             gates.type_gate,
             gates.unknown_figure_gate,
             gates.GivenGate(finder.facts.facts),

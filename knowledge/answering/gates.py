@@ -1,6 +1,7 @@
 """The named vetoes, and the reason every decline gives (``Decision.reason``).
 
-A hard gate declines the best candidate whatever the probability the decision model gives it: the type
+A hard gate declines the best candidate whatever the probability the decision model gives it: the bare
+gate (nothing asked but a number or a letter: "2020", "g"), the type
 gate (a number, year, person, place, name, duration or reason is asked for and the candidate states none),
 the figure gate (the question names a figure no text states: "the 864 program"),
 the given gate (a number or rank question answered by a fact stating the figure the question already
@@ -36,6 +37,21 @@ def no_candidate(asked: bool) -> str:
     if asked:
         return "no candidate agrees with the question's names, places and source"
     return "no candidate: no word of the question is known and no sentence is near it in meaning"
+
+
+# What asks about nothing by itself: a year, a small number, a letter ("g" is half of "5G").
+_BARE_TERM_RE = re.compile(rf"{YEAR_RE.pattern}|\d{{1,2}}|[a-z]")
+# A number glued to letters ("5g", "6G") names something.
+_GLUED_RE = re.compile(r"\d[a-z]")
+
+
+def bare_gate(q: Question, best: Candidate) -> str:
+    """ "2020", "g", "and in 2024?" (outside a thread): nothing is asked about the year, number or letter,
+    so no text answers it, however well it matches. A figure naming something ("863") or a word is asked
+    about; in a thread a follow-up takes its subject from the thread's question first (``knowledge.followup``)."""
+    if not q.terms or not all(_BARE_TERM_RE.fullmatch(t) for t in q.terms) or _GLUED_RE.search(q.normalised):
+        return ""
+    return "bare: the question names nothing to ask about, only years, small numbers or letters"
 
 
 def type_gate(q: Question, best: Candidate) -> str:

@@ -41,6 +41,7 @@ def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path)
         "figure:",
         "restates:",
         "year:",
+        "bare:",
         "threshold:",
         "expansion:",
         "front matter:",
