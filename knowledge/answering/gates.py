@@ -7,9 +7,10 @@ the figure gate (the question names a figure no text states: "the 864 program"),
 the given gate (a number or rank question answered by a fact stating the figure the question already
 gives), the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
 of founding), the count gate ("how many X" and no number of the candidate counts X), the restatement
-gate ("besides X, ..." answered by the question's own words) and the year gate (a figure of 2024 for a
-question about 2022).
-Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "given:", "attribute:", "year:",
+gate ("besides X, ..." answered by the question's own words), the year gate (a figure of 2024 for a
+question about 2022) and the unit gate (a figure in yuan for a question in euros, or for five years for
+one about ten).
+Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "given:", "attribute:", "year:", "unit:",
 "threshold:", ...), which ``evaluate`` reads to tell a veto from the threshold.
 """
 
@@ -397,6 +398,87 @@ class YearGate:
             return ""
         asked = ", ".join(sorted(q.years))
         return f"year: the question asks about {asked} and the best candidate is about another year"
+
+
+# Currencies by the words that name them (a question "in euros" is not answered in yuan and dollars).
+_CURRENCIES = {
+    "yuan": "yuan",
+    "renminbi": "yuan",
+    "rmb": "yuan",
+    "dollar": "dollars",
+    "dollars": "dollars",
+    "usd": "dollars",
+    "$": "dollars",
+    "euro": "euros",
+    "euros": "euros",
+    "eur": "euros",
+    "€": "euros",
+    "pound": "pounds",
+    "pounds": "pounds",
+    "sterling": "pounds",
+    "£": "pounds",
+    "yen": "yen",
+    "crown": "crowns",
+    "crowns": "crowns",
+    "rupee": "rupees",
+    "rupees": "rupees",
+}
+_CURRENCY_RE = re.compile(
+    r"[$€£]|\b(?:" + "|".join(w for w in _CURRENCIES if w.isalpha()) + r")\b", re.IGNORECASE
+)
+_COUNTS = {
+    w: n
+    for n, w in enumerate(
+        "one two three four five six seven eight nine ten eleven twelve".split(),  # noqa: SIM905
+        start=1,
+    )
+}
+# A span of time: a count and its unit ("five years", "10 months", "a ten-year plan").
+_SPAN_RE = re.compile(
+    r"\b(\d+|" + "|".join(_COUNTS) + r")[\s-]+(years?|months?|weeks?|days?|decades?)\b", re.IGNORECASE
+)
+
+
+def _currencies(text: str) -> set[str]:
+    return {_CURRENCIES[m.group(0).lower()] for m in _CURRENCY_RE.finditer(text)}
+
+
+def _spans(text: str) -> set[tuple[int, str]]:
+    out = set()
+    for m in _SPAN_RE.finditer(text):
+        count = m.group(1).lower()
+        out.add((int(count) if count.isdigit() else _COUNTS[count], m.group(2).lower().rstrip("s")))
+    return out
+
+
+class UnitGate:
+    """ "china's r&d spending in euros" -> "3.6 trillion yuan (about 502 billion U.S. dollars)", "how much
+    will AstraZeneca invest over ten years" -> "... over the next five years": the text gives its figure
+    in another currency, or for another span of time, so it does not answer. A text stating no currency or
+    no span of that unit may well be of the one asked; a yes/no question may compare ("is it more than
+    five years")."""
+
+    def __init__(self, text_of: Callable[[Candidate], str]) -> None:
+        self._text_of = text_of
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        if q.yes_no or q.repeats:
+            return ""
+        asked_currencies = _currencies(q.normalised)
+        asked_spans = _spans(q.normalised)
+        if not asked_currencies and not asked_spans:
+            return ""
+        text = self._text_of(best)
+        stated = _currencies(text)
+        if asked_currencies and stated and not asked_currencies & stated:
+            wanted = ", ".join(sorted(asked_currencies))
+            return f"unit: the question asks in {wanted} and the best candidate states other currencies"
+        spans = _spans(text)
+        for count, unit in asked_spans:
+            others = {c for c, u in spans if u == unit}
+            if others and count not in others:
+                return f"unit: the question asks about {count} {unit}s and the best candidate states another span"
+        return ""
 
 
 def threshold(probability: float, at: float) -> str:
