@@ -76,7 +76,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "an amount of money",
         r"\bhow much (?:\w+ ){0,5}?(?:spend|spends|spent|spending|invest|invests|invested|investing|cost|costs"
         r"|pay|pays|paid|raise|raised|pour|pours|poured|putting|put)\b|\bhow much (?:cash|capital)\b",
-        "yuan renminbi rmb dollar dollars usd euro euros pound pounds crowns billion trillion million",
+        "yuan renminbi rmb dollar dollars usd euro euros pound pounds crowns billion trillion million percent",
         reach=8,
         figure=True,
     ),
