@@ -20,6 +20,7 @@ from knowledge.answering.decision import Decision
 from knowledge.answering.dense import Meaning
 from knowledge.answering.fact_table import states
 from knowledge.answering.question import Question
+from knowledge.answering.render import elaborated
 from knowledge.decide import RANK_FEATURES, DecisionModel
 from knowledge.models import Fact
 from knowledge.text import TextRules
@@ -90,7 +91,8 @@ class Decider:
         reason = self.veto(q, best) or gates.threshold(probability, self.model.threshold)
         answer = not reason
         if answer or judged:
-            best = self.materialise(best)
+            # (Judged, a declined candidate is shown as it would be answered: what fitting labels.)
+            best = self.materialise(elaborated(q, best, self.finder.passages))
         return Decision(q, best, probability, answer, () if answer else self.related(q), reason)
 
     def veto(self, q: Question, best: Candidate) -> str:

@@ -9,10 +9,13 @@ from knowledge.answering.candidate import Candidate, FactRef, ListRef, Ref, Wind
 from knowledge.answering.decision import Decision
 from knowledge.answering.fact_table import FactTable
 from knowledge.answering.lists import ArticleList
+from knowledge.answering.question import Question
 from knowledge.models import Answer, Article, Source
 from knowledge.passages import PassageStore
 
 MAX_ANSWER_CHARS = 300
+# A lead sentence this long or shorter leaves the sentence after it room to be shown (cut to the limit).
+LEAD_MAX_CHARS = 250
 NOT_FOUND = "I couldn't find that in the knowledge base."
 SHOWN_REMEMBERED = 256
 
@@ -92,6 +95,24 @@ class Renderer:
             fact_id=best.fact_id,
             normalised=q.normalised,
         )
+
+
+def elaborated(q: Question, best: Candidate, passages: PassageStore) -> Candidate:
+    """A passage's lead sentence and the one after it, for an open question the lead alone answers.
+
+    A passage's first sentence introduces ("Ethical and Regulatory Considerations: ... pose risks to ...
+    AI, biotechnology, and autonomous vehicles.") and the next says what of it ("China must address these
+    issues through transparent governance, ..."): an open question ("how is China meant to handle the
+    ethics of AI") is answered by both, cut to ``MAX_ANSWER_CHARS``. A question asking for a type of answer
+    (a number, a name, a year) is answered by the sentence holding it; a lead-in to a list ("Key initiatives
+    include:") adds nothing; a lead of more than ``LEAD_MAX_CHARS`` leaves no room."""
+    ref = best.ref
+    if q.wants is not None or not isinstance(ref, WindowRef) or ref.start != 0 or ref.end != 1:
+        return best
+    sentences = passages[ref.passage].sentences
+    if len(sentences) < 2 or len(sentences[0]) > LEAD_MAX_CHARS or sentences[1].rstrip().endswith(":"):
+        return best
+    return best._replace(ref=WindowRef(ref.passage, 0, 2), text="", sources=())
 
 
 def clip(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
