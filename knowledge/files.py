@@ -49,8 +49,22 @@ class KnowledgeFiles:
         return [p for p in self.contents if p.suffix == ARTICLE_SUFFIX]
 
 
+# Names that are never knowledge files, whatever they end with: hidden files (".name"; Emacs's lock symlink
+# ".#name", dangling while the file is open, and Vim's swap files ".name.swp" start so too), Emacs's
+# autosaves ("#name#") and backups ("name~"), and swap files wherever they are written.
+NOT_KNOWLEDGE_PREFIXES = (".", "#")
+NOT_KNOWLEDGE_SUFFIXES = ("~", ".swp", ".swx")
+
+
 def is_knowledge_name(name: str) -> bool:
-    """Whether a file of the knowledge directory is read: an article (``*.md``), the facts or the aliases."""
+    """Whether a file of the knowledge directory is read: an article (``*.md``), the facts or the aliases.
+
+    Hidden files and editor temporaries are not, and are passed over without a word: an editor makes
+    them while a curator edits (Emacs's lock file is a dangling symlink), and reading one would fail
+    every load, or serve a half-edited copy beside the file itself.
+    """
+    if name.startswith(NOT_KNOWLEDGE_PREFIXES) or name.endswith(NOT_KNOWLEDGE_SUFFIXES):
+        return False
     return name.endswith(ARTICLE_SUFFIX) or name in (FACTS_FILE, ALIASES_FILE)
 
 
