@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,41 @@ from knowledge.files import (
     yaml_problem,
 )
 from knowledge.models import Article, Fact
-from knowledge.text import normalise
+from knowledge.text import NUMBER_SUFFIXES, SYMBOLS, normalise
 
 __all__ = ["FACTS_FILE", "FactEntry", "load_facts"]
 LABEL_CHARS = 60  # a fact's id as echoed in a problem: never a whole (possibly huge) value
 MIN_QUOTE_WORDS = 4  # a quote is a clause of its article, not a word that happens to be in it
+
+# The figures of a text, read as the rest of innov reads numbers (``knowledge.text``): a scale word or
+# suffix multiplies ("2.5bn" is "2.5 billion" is "2,500 million"), a comma separates thousands, and an
+# ordinal up to ten is its word ("2nd" is "second"). Numbers written as words count as well ("nine
+# cities" is "9 cities"), except "one", which is more often a pronoun ("one of the largest").
+SCALE_EXPONENTS = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_SCALES = {**SCALE_EXPONENTS, **{short: SCALE_EXPONENTS[word] for short, word in NUMBER_SUFFIXES.items()}}
+_ORDINAL_WORDS = {word: int(form[:-2]) for form, word in SYMBOLS.items() if form[:1].isdigit()}
+_UNITS = (  # noqa: SIM905 - a word list reads better as text
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()  # noqa: SIM905
+_CARDINAL_WORDS = {word: n for n, word in enumerate(_UNITS, 2)} | {
+    word: 10 * n for n, word in enumerate(_TENS, 2)
+}
+
+
+def _alternatives(words: Mapping[str, object]) -> str:
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+# A figure is a whole number, never a piece of a word or of another number: "MIC2025" and "5G" are names,
+# "463,000" in "1,463,000" is no figure of its own.
+_FIGURE_RE = re.compile(
+    rf"(?<![\w.,])(?:(?P<number>\d+(?:[.,]\d+)*|{_alternatives(_CARDINAL_WORDS)})"
+    rf"(?:(?P<ordinal>st|nd|rd|th)|(?P<decade>s)|\s?(?P<scale>{_alternatives(_SCALES)}))?"
+    rf"|(?P<ordinal_word>{_alternatives(_ORDINAL_WORDS)}))(?!\w)"
+)
+YEARS = range(1900, 2101)  # the years an ``as_of`` may be (``FactEntry.as_of``)
 
 
 class FactEntry(BaseModel):
@@ -135,7 +167,10 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
 
     The quote must be a clause of the article's text as innov reads it (not the page furniture the
     cleaner drops: captions, "Must Read", "Leave a reply"), and it must state the value the answer
-    gives: a fact whose answer says "5th" over a quote saying "11th" is refused, not served.
+    gives as a whole figure, and every other figure the answer states: a fact whose answer says "5th",
+    "111th" or "1,463,000" over a quote saying "11th" or "463,000" is refused, not served with the quote
+    as its source. A year the quote does not give ("last year", "now") may be the fact's ``as_of``: that
+    is the curator's reading of it, and shown with the fact anyway.
     """
     if article.id not in normalised_articles:
         normalised_articles[article.id] = normalise(article.text)
@@ -148,8 +183,66 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
             "(not a caption or the page's links)"
         )
     value = normalise(entry.value).casefold()
-    if value not in normalise(entry.answer).casefold():
-        return f"answer does not state the value {entry.value!r}"
-    if value not in quote.casefold():
+    answer = normalise(entry.answer)
+    found = _whole(value, answer.casefold())
+    if found is not True:
+        inside = " (only inside a longer number)" if found is False else ""
+        return f"answer does not state the value {entry.value!r}{inside}"
+    if _whole(value, quote.casefold()) is not True:
         return f"quote does not state the value {entry.value!r}: quote the words that say it"
+    stated = figures(quote)
+    quote_years = any(figure.isdigit() and int(figure) in YEARS for figure in stated)
+    for figure, written in figures(answer).items():
+        if figure in stated:
+            continue
+        if not quote_years and entry.as_of is not None and figure == str(entry.as_of):
+            continue  # the quote says "last year" or "now": the as_of year (shown with the fact) reads it
+        return (
+            f"quote does not state {written!r}, which the answer states: quote the words that say it, or "
+            "take it out of the answer"
+        )
     return None
+
+
+def _whole(value: str, text: str) -> bool | None:
+    """Whether ``text`` holds ``value`` as a whole figure: True; False when only inside a longer number
+    ("463,000" in "1,463,000", "1" in "11th"), touching a digit or a separator and a digit; None when not
+    at all."""
+    start = text.find(value)
+    if start < 0:
+        return None
+    while start >= 0:
+        end = start + len(value)
+        before, after = text[max(0, start - 2) : start], text[end : end + 2]
+        if not _touches_digit(before[::-1]) and not _touches_digit(after):
+            return True
+        start = text.find(value, start + 1)
+    return False
+
+
+def _touches_digit(side: str) -> bool:
+    """Whether the characters next to a value (nearest first) continue a number: a digit, or a
+    separator and a digit."""
+    return side[:1].isdigit() or (side[:1] in (".", ",") and side[1:2].isdigit())
+
+
+def figures(text: str) -> dict[str, str]:
+    """The figures ``text`` states: each one's reading (its value, and "st" for an ordinal, "s" for a
+    decade: "2nd" and "second" are "2st", "2.5bn" and "2,500 million" are "2500000000") -> how the text
+    first writes it."""
+    found: dict[str, str] = {}
+    for match in _FIGURE_RE.finditer(text.casefold()):
+        if match["ordinal_word"]:
+            found.setdefault(f"{_ORDINAL_WORDS[match['ordinal_word']]}st", match.group())
+            continue
+        number = match["number"]
+        try:
+            value = Decimal(_CARDINAL_WORDS.get(number) or number.replace(",", ""))
+        except InvalidOperation:  # "1.2.3": not one number; it must be written the same
+            found.setdefault(match.group(), match.group())
+            continue
+        if match["scale"]:
+            value = value.scaleb(_SCALES[match["scale"]])
+        kind = "st" if match["ordinal"] else "s" if match["decade"] else ""
+        found.setdefault(f"{value.normalize():f}{kind}", match.group())
+    return found

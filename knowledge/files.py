@@ -49,8 +49,22 @@ class KnowledgeFiles:
         return [p for p in self.contents if p.suffix == ARTICLE_SUFFIX]
 
 
+# Names that are never knowledge files, whatever they end with: hidden files (".name"; Emacs's lock symlink
+# ".#name", dangling while the file is open, and Vim's swap files ".name.swp" start so too), Emacs's
+# autosaves ("#name#") and backups ("name~"), and swap files wherever they are written.
+NOT_KNOWLEDGE_PREFIXES = (".", "#")
+NOT_KNOWLEDGE_SUFFIXES = ("~", ".swp", ".swx")
+
+
 def is_knowledge_name(name: str) -> bool:
-    """Whether a file of the knowledge directory is read: an article (``*.md``), the facts or the aliases."""
+    """Whether a file of the knowledge directory is read: an article (``*.md``), the facts or the aliases.
+
+    Hidden files and editor temporaries are not, and are passed over without a word: an editor makes
+    them while a curator edits (Emacs's lock file is a dangling symlink), and reading one would fail
+    every load, or serve a half-edited copy beside the file itself.
+    """
+    if name.startswith(NOT_KNOWLEDGE_PREFIXES) or name.endswith(NOT_KNOWLEDGE_SUFFIXES):
+        return False
     return name.endswith(ARTICLE_SUFFIX) or name in (FACTS_FILE, ALIASES_FILE)
 
 
@@ -183,7 +197,33 @@ class DecodeProblem(Exception):
 
 
 # libyaml's C loader when the platform has it (about ten times faster than the pure-Python one).
-YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+KEY_CHARS = 60  # a duplicate key as echoed in a problem: never a whole (possibly huge) key
+
+
+class _KnowledgeLoader(_BASE_LOADER):
+    """The safe loader (libyaml's when there is one), refusing a key given twice in one mapping.
+
+    PyYAML keeps the last of two equal keys and drops the other without a word: a second ``facts:``
+    block would silently replace every fact above it, a second ``topics:`` in a fact the first. Only
+    the mapping's construction is Python's; parsing stays in C.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)  # (what PyYAML does first: '<<' merge keys become plain entries)
+        first: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                mark = first.setdefault(key, key_node.start_mark)
+            except TypeError:  # an unhashable key: the constructor below says so in PyYAML's words
+                continue
+            if mark is not key_node.start_mark:
+                raise DuplicateKey(key, key_node.start_mark, mark)
+        return dict(super().construct_mapping(node, deep=deep))
+
+
+YAML_LOADER: Any = _KnowledgeLoader
 
 
 def compose_yaml(text: str) -> yaml.Node | None:
@@ -204,6 +244,24 @@ def load_yaml(text: str) -> Any:
     if node is None:
         return None
     return YAML_LOADER(text).construct_document(node)
+
+
+class DuplicateKey(yaml.YAMLError):
+    """A key given twice in one mapping of a knowledge file (YAML would keep only the last)."""
+
+    def __init__(self, key: Any, mark: Any, first: Any) -> None:
+        self.problem_mark = mark
+        self.context_mark = first
+        shown = str(key)[:KEY_CHARS]
+        self.problem = (
+            f"the key {shown!r} is given twice in one mapping: YAML would keep the last and silently drop "
+            "the other; merge them into one"
+        )
+        self.context = "first"
+        super().__init__(self.problem)
+
+    def __str__(self) -> str:
+        return self.problem
 
 
 class AnchorRefused(yaml.YAMLError):
@@ -270,7 +328,9 @@ def yaml_problem(
         else:
             message = f"{message} ({context})"
     sentence = (
-        None if isinstance(exc, AnchorRefused) else _plain_sentence(exc, mark, text, shape or _ANY_SHAPE)
+        None
+        if isinstance(exc, AnchorRefused | DuplicateKey)
+        else _plain_sentence(exc, mark, text, shape or _ANY_SHAPE)
     )
     if sentence:
         message = f"{sentence}; in YAML's words: {message}"

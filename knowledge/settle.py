@@ -20,7 +20,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from knowledge.errors import KnowledgeLoadError, Problem
-from knowledge.files import ALIASES_FILE, ARTICLE_SUFFIX, FACTS_FILE
+from knowledge.files import is_knowledge_name
 
 SETTLE_SECONDS = 1.0
 """How long the knowledge files must have been left alone before a load reads them."""
@@ -40,7 +40,7 @@ def stamps(directory: Path) -> dict[str, Stamp]:
         return found
     for entry in entries:
         name = entry.name
-        if not (name.endswith(ARTICLE_SUFFIX) or name in (FACTS_FILE, ALIASES_FILE)):
+        if not is_knowledge_name(name):
             continue
         try:
             info = os.stat(entry.path)

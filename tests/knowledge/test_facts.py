@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge import KnowledgeLoadError, load_snapshot
+from knowledge import KnowledgeBase, KnowledgeLoadError, load_snapshot
 from knowledge.text import normalise
 from tests.knowledge.conftest import FACTS, write_kb
 
@@ -184,3 +184,155 @@ def test_a_problem_with_a_whole_file_names_the_file_without_a_line_zero(tmp_path
     empty.mkdir()
     (problem,) = _problems(empty)
     assert problem == f"{empty}: no articles (*.md) in the knowledge directory"
+
+
+GII_ARTICLE = {
+    "gii.md": "---\nid: gii\ntitle: Ruritania's innovation\n---\n"
+    "Ruritania now ranks 11th in the Global Innovation Index. It ranks 2nd in Central Europe.\n\n"
+    "Its R&D spending reached 3.6 trillion crowns (about 502 billion U.S. dollars) in 2024. "
+    "Currently, the country has 463,000 high-tech enterprises.\n\n"
+    "Last year, the country rose to the 11th position in the Global Innovation Index rankings.\n",
+}
+SPENDING_QUOTE = "Its R&D spending reached 3.6 trillion crowns (about 502 billion U.S. dollars) in 2024"
+RANK_QUOTE = "Ruritania now ranks 11th in the Global Innovation Index"
+
+
+def _gii_fact(answer: str, value: str, quote: str, as_of: int | None = None) -> str:
+    year = f"    as_of: {as_of}\n" if as_of is not None else ""
+    return (
+        f"facts:\n  - id: gii-fact\n    answer: {answer!r}\n    value: {value!r}\n{year}"
+        f"    source: gii\n    quote: {quote!r}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "value", "quote", "as_of", "message"),
+    [
+        # The value inside a longer number is not the value.
+        (
+            "Ruritania's R&D spending reached 13.6 trillion crowns (about 1502 billion U.S. dollars) in 2024.",
+            "3.6 trillion crowns",
+            SPENDING_QUOTE,
+            None,
+            "answer does not state the value '3.6 trillion crowns' (only inside a longer number)",
+        ),
+        (
+            "Ruritania currently has 1,463,000 high-tech enterprises.",
+            "463,000",
+            "Currently, the country has 463,000 high-tech enterprises",
+            None,
+            "answer does not state the value '463,000' (only inside a longer number)",
+        ),
+        (
+            "Ruritania ranks 1st in the Global Innovation Index.",
+            "1",
+            RANK_QUOTE,
+            None,
+            "quote does not state",
+        ),
+        # Every figure the answer states must be the quote's, not only the value.
+        (
+            "Ruritania's R&D spending reached 13.6 trillion crowns (about 1502 billion U.S. dollars) in 2024.",
+            "2024",
+            SPENDING_QUOTE,
+            None,
+            "quote does not state '13.6 trillion', which the answer states",
+        ),
+        (
+            "Ruritania has never ranked 11th in the Global Innovation Index; it ranks 111th.",
+            "11th",
+            RANK_QUOTE,
+            None,
+            "quote does not state '111th', which the answer states",
+        ),
+        (
+            "Ruritania's R&D spending reached 3.6 billion crowns in 2024.",
+            "2024",
+            SPENDING_QUOTE,
+            None,
+            "quote does not state '3.6 billion', which the answer states",
+        ),
+        (
+            "Ruritania ranks 11th in the Global Innovation Index and 5th in Europe.",
+            "11th",
+            RANK_QUOTE,
+            None,
+            "quote does not state '5th', which the answer states",
+        ),
+        # The fact's as_of year stands for a quote's "last year" only: a quote giving a year must give it.
+        (
+            "Ruritania's R&D spending reached 3.6 trillion crowns in 2023.",
+            "3.6 trillion crowns",
+            SPENDING_QUOTE,
+            2023,
+            "quote does not state '2023', which the answer states",
+        ),
+        (
+            "Ruritania rose to the 11th position in the Global Innovation Index in 2024.",
+            "11th",
+            "Last year, the country rose to the 11th position in the Global Innovation Index rankings.",
+            2023,
+            "quote does not state '2024', which the answer states",
+        ),
+    ],
+)
+def test_an_answer_stating_a_figure_its_quote_does_not_is_refused(
+    tmp_path: Path, answer: str, value: str, quote: str, as_of: int | None, message: str
+) -> None:
+    kb = write_kb(tmp_path / "kb", articles=GII_ARTICLE, facts=_gii_fact(answer, value, quote, as_of))
+    (problem,) = _problems(kb)
+    assert problem.startswith(f"{kb / 'facts.yaml'}:2: fact gii-fact: ")
+    assert message in problem
+
+
+@pytest.mark.parametrize(
+    ("answer", "value", "quote", "as_of"),
+    [
+        # The same figures written as the project reads numbers: "3.6tn" is "3.6 trillion", "463k" is
+        # "463,000", "second" is "2nd".
+        (
+            "Ruritania's R&D spending reached 3.6tn crowns (about 502bn U.S. dollars) in 2024.",
+            "2024",
+            SPENDING_QUOTE,
+            None,
+        ),
+        (
+            "Ruritania has 463k high-tech enterprises.",
+            "high-tech enterprises",
+            "Currently, the country has 463,000 high-tech enterprises",
+            None,
+        ),
+        (
+            "Ruritania ranks second in Central Europe.",
+            "Central Europe",
+            "It ranks 2nd in Central Europe.",
+            None,
+        ),
+        # "Last year" in the quote: the answer's year is the fact's as_of, the curator's reading of it.
+        (
+            "Ruritania rose to the 11th position in the Global Innovation Index in 2024.",
+            "11th",
+            "Last year, the country rose to the 11th position in the Global Innovation Index rankings.",
+            2024,
+        ),
+    ],
+)
+def test_an_answer_stating_its_quote_s_figures_in_other_words_is_kept(
+    tmp_path: Path, answer: str, value: str, quote: str, as_of: int | None
+) -> None:
+    kb = write_kb(tmp_path / "kb", articles=GII_ARTICLE, facts=_gii_fact(answer, value, quote, as_of))
+    assert list(load_snapshot(kb).facts) == ["gii-fact"]
+
+
+def test_a_contradicted_fact_keeps_the_old_knowledge_serving(tmp_path: Path) -> None:
+    kb_dir = write_kb(tmp_path / "kb")
+    kb = KnowledgeBase(kb_dir)
+    before = kb.answer("How many robots per 10,000 workers does Ruritania have?")
+    assert before.fact_id == "robot-density"
+    facts = (kb_dir / "facts.yaml").read_text(encoding="utf-8")
+    (kb_dir / "facts.yaml").write_text(
+        facts.replace("answer: Ruritania has 300", "answer: Ruritania has 1,300")
+    )
+    with pytest.raises(KnowledgeLoadError, match="only inside a longer number"):
+        kb.reload()
+    assert kb.answer("How many robots per 10,000 workers does Ruritania have?") == before

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge import KnowledgeBase, KnowledgeLoadError, check_directory
+from knowledge.files import YAML_LOADER, is_knowledge_name, read_knowledge_files
+from tests.knowledge.conftest import FACTS, write_kb
+
+# What editors leave beside a file being edited: Emacs's lock symlink and autosave, Vim's swap files,
+# backups; and hidden files of any kind.
+NOT_KNOWLEDGE = [
+    ".#robots.md",
+    "#robots.md#",
+    "robots.md~",
+    "facts.yaml~",
+    ".robots.md.swp",
+    ".facts.yaml.swx",
+    ".hidden.md",
+    ".facts.yaml",
+]
+
+
+@pytest.mark.parametrize("name", NOT_KNOWLEDGE)
+def test_hidden_files_and_editor_temporaries_are_not_knowledge_files(name: str) -> None:
+    assert not is_knowledge_name(name)
+
+
+@pytest.mark.parametrize("name", ["robots.md", "facts.yaml", "aliases.yaml", "a.b.md", "x#y.md"])
+def test_knowledge_files_are_still_read(name: str) -> None:
+    assert is_knowledge_name(name)
+
+
+def test_an_emacs_lock_file_beside_an_article_does_not_break_the_load(tiny_kb: Path) -> None:
+    kb = KnowledgeBase(tiny_kb)
+    before = kb.version
+    # Emacs marks an article open in a buffer with a dangling symlink: ".#name" -> "user@host.pid:time".
+    os.symlink("curator@laptop.4242:1712345678", tiny_kb / ".#robots.md")
+    (tiny_kb / ".hidden.md").write_text("---\ntitle: Hidden\n---\nA hidden article.\n", encoding="utf-8")
+    (tiny_kb / "#rivers.md#").write_text("---\ntitle: [half saved\n", encoding="utf-8")
+    (tiny_kb / "facts.yaml~").write_text("facts: [broken\n", encoding="utf-8")
+    (tiny_kb / ".facts.yaml.swp").write_bytes(b"b0VIM 9.0\x00\xff\xfe")
+    assert check_directory(tiny_kb) == []
+    files = read_knowledge_files(tiny_kb)
+    assert sorted(p.name for p in files.contents) == ["budget.md", "facts.yaml", "rivers.md", "robots.md"]
+    report = kb.reload()
+    assert (report.articles, report.new_version) == (3, before)
+
+
+SECOND_FACTS_BLOCK = """facts:
+  - id: zenda-length
+    answer: The Zenda is 800 kilometres long.
+    value: 800 kilometres
+    source: rivers
+    quote: which is 800 kilometres long
+"""
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "line", "first"),
+    [
+        # A second 'facts:' block would replace the first: every fact above it silently gone.
+        ("facts.yaml", FACTS + SECOND_FACTS_BLOCK, 17, 1),
+        # A key twice in one fact: the first 'topics:' silently lost.
+        ("facts.yaml", FACTS.replace("    rank: true\n", "    topics: [GII]\n    rank: true\n"), 9, 6),
+        ("aliases.yaml", "aliases:\n  GII: Global Innovation Index\naliases:\n  ZGC: Zhongguancun\n", 3, 1),
+        ("aliases.yaml", "aliases:\n  GII: Global Innovation Index\n  GII: Global Index\n", 3, 2),
+        ("rivers.md", "---\ntitle: Rivers\nid: rivers\ntitle: Seas\n---\nThe Zenda is long.\n", 4, 2),
+    ],
+)
+def test_a_key_given_twice_is_refused_naming_file_and_line(
+    tmp_path: Path, file: str, text: str, line: int, first: int
+) -> None:
+    kb = write_kb(tmp_path / "kb")
+    (kb / file).write_text(text, encoding="utf-8")
+    problems = [str(p) for p in check_directory(kb)]
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{kb / file}:{line}: "), problems
+    assert "twice" in problems[0] and f"first at line {first}" in problems[0], problems
+
+
+def test_a_key_given_twice_keeps_the_old_knowledge_serving(tiny_kb: Path) -> None:
+    kb = KnowledgeBase(tiny_kb)
+    (tiny_kb / "facts.yaml").write_text(FACTS + SECOND_FACTS_BLOCK, encoding="utf-8")
+    with pytest.raises(KnowledgeLoadError, match="twice"):
+        kb.reload()
+    assert sorted(kb.snapshot.facts) == ["robot-density", "ruritania-gii-rank"]
+
+
+def test_the_yaml_loader_is_still_libyaml_s_when_the_platform_has_it() -> None:
+    assert issubclass(YAML_LOADER, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
