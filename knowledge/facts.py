@@ -169,8 +169,9 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
     cleaner drops: captions, "Must Read", "Leave a reply"), and it must state the value the answer
     gives as a whole figure, and every other figure the answer states: a fact whose answer says "5th",
     "111th" or "1,463,000" over a quote saying "11th" or "463,000" is refused, not served with the quote
-    as its source. A year the quote does not give ("last year", "now") may be the fact's ``as_of``: that
-    is the curator's reading of it, and shown with the fact anyway.
+    as its source. Where the quote gives no year, a year of the answer may be the fact's ``as_of`` ("last
+    year", "now": the curator's reading, shown with the fact anyway) or, with no ``as_of``, one its article
+    states (a name's: "Made in China 2025"); a quote giving a year must give the answer's.
     """
     if article.id not in normalised_articles:
         normalised_articles[article.id] = normalise(article.text)
@@ -197,11 +198,22 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
             continue
         if not quote_years and entry.as_of is not None and figure == str(entry.as_of):
             continue  # the quote says "last year" or "now": the as_of year (shown with the fact) reads it
+        if not quote_years and entry.as_of is None and _year_in(figure, normalised_articles[article.id]):
+            continue  # a name's year the article gives ("Made in China 2025"), the quote giving none
         return (
             f"quote does not state {written!r}, which the answer states: quote the words that say it, or "
             "take it out of the answer"
         )
     return None
+
+
+def _year_in(figure: str, text: str) -> bool:
+    """Whether ``figure`` is a year that ``text`` states as a whole word."""
+    return (
+        figure.isdigit()
+        and int(figure) in YEARS
+        and re.search(rf"(?<![\d.,]){figure}(?![\d])", text) is not None
+    )
 
 
 def _whole(value: str, text: str) -> bool | None:

@@ -191,7 +191,8 @@ GII_ARTICLE = {
     "Ruritania now ranks 11th in the Global Innovation Index. It ranks 2nd in Central Europe.\n\n"
     "Its R&D spending reached 3.6 trillion crowns (about 502 billion U.S. dollars) in 2024. "
     "Currently, the country has 463,000 high-tech enterprises.\n\n"
-    "Last year, the country rose to the 11th position in the Global Innovation Index rankings.\n",
+    "Last year, the country rose to the 11th position in the Global Innovation Index rankings.\n\n"
+    "Its Vision 2030 plan targets robotics and biotechnology.\n",
 }
 SPENDING_QUOTE = "Its R&D spending reached 3.6 trillion crowns (about 502 billion U.S. dollars) in 2024"
 RANK_QUOTE = "Ruritania now ranks 11th in the Global Innovation Index"
@@ -274,6 +275,14 @@ def _gii_fact(answer: str, value: str, quote: str, as_of: int | None = None) -> 
             2023,
             "quote does not state '2024', which the answer states",
         ),
+        # A year of a name the article does not give.
+        (
+            "Ruritania's Vision 2031 plan targets robotics and biotechnology.",
+            "robotics",
+            "Its Vision 2030 plan targets robotics and biotechnology",
+            None,
+            "quote does not state '2031', which the answer states",
+        ),
     ],
 )
 def test_an_answer_stating_a_figure_its_quote_does_not_is_refused(
@@ -314,6 +323,13 @@ def test_an_answer_stating_a_figure_its_quote_does_not_is_refused(
             "11th",
             "Last year, the country rose to the 11th position in the Global Innovation Index rankings.",
             2024,
+        ),
+        # A name's year the article gives, the quote giving no year ("Made in China 2025").
+        (
+            "Ruritania's Vision 2030 plan targets robotics and biotechnology.",
+            "robotics",
+            "targets robotics and biotechnology",
+            None,
         ),
     ],
 )
