@@ -182,3 +182,18 @@ def test_help_names_where_the_settings_are_documented() -> None:
     stdout = done.stdout.decode()
     assert done.returncode == 0
     assert "README.md" in stdout and '"Configuration"' in stdout and ".env.example" in stdout
+
+
+@pytest.mark.parametrize("argument", [b"gii rank \xed\xa0\x80", b"\xff"])
+def test_an_argument_that_is_not_utf8_gets_the_binary_input_error(argument: bytes) -> None:
+    # Python keeps an argument's undecodable bytes as lone surrogates (U+DC80-U+DCFF).
+    done = subprocess.run(
+        [*(os.fsencode(a) for a in INNOV), b"ask", argument],
+        capture_output=True,
+        env=env(),
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert b"binary data or control characters" in done.stdout and b"Traceback" not in done.stderr
