@@ -265,6 +265,23 @@ def test_deeply_nested_signed_json_gets_400_not_500(bot: Running, body: str) -> 
     assert bot.slack.signed(body, content_type).status == 400
 
 
+@pytest.mark.parametrize("depth", [65, 900, 990, 5_000])
+def test_an_event_with_a_deeply_nested_field_gets_400_not_500(bot: Running, depth: int) -> None:
+    # A well-formed event whose one field nests deeper than Slack ever does: it parses, but Bolt copies
+    # the body recursively (deepcopy), which fails at a few hundred levels, past Python's recursion limit.
+    event = {"type": "app_mention", "user": "U0ALICE", "text": "gii rank", "channel": "C0", "ts": "1.0"}
+    envelope = json.dumps({"type": "event_callback", "event_id": "Ev1", "event": event, "extra": "X"})
+    body = envelope.replace('"X"', "[" * depth + "]" * depth)
+    assert bot.slack.signed(body, "application/json").status == 400
+
+
+def test_an_event_nested_as_deep_as_slack_sends_is_still_served(bot: Running) -> None:
+    event = {"type": "app_mention", "user": "U0ALICE", "text": "gii rank", "channel": "C0", "ts": "1.0"}
+    envelope = json.dumps({"type": "event_callback", "event_id": "Ev2", "event": event, "extra": "X"})
+    body = envelope.replace('"X"', "[" * 60 + "]" * 60)
+    assert bot.slack.signed(body, "application/json").status == 200
+
+
 def test_a_bad_content_length_gets_400(bot: Running) -> None:
     import socket
 
