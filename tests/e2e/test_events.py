@@ -210,7 +210,7 @@ def test_a_rate_limited_user_mentioning_innov_gets_an_ephemeral_note(
     first, _ = bot.slack.event(mention(bot, GOOD_QUESTION))
     assert bot.outcomes.wait(first) == "replied"
     second, _ = bot.slack.event(mention(bot, GOOD_QUESTION))
-    assert bot.outcomes.wait(second) == "replied privately"
+    assert bot.outcomes.wait(second) == "rate limited: told to slow down"
     [note] = bot.stub.wait_for("chat.postEphemeral")
     assert note.args["user"] == USER
     assert "Slow down — try again in" in note.text
