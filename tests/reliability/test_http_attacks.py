@@ -302,3 +302,42 @@ def test_slow_clients_do_not_delay_a_signed_request(served: Served, count: int, 
             assert status == 200
             latencies.append(seconds)
     assert max(latencies) < 1.0, latencies
+
+
+IDLE_SOCKETS = 1_200
+"""More idle connections than a worker held before (1,000): they filled every slot for 30 s."""
+
+
+def test_many_idle_connections_neither_block_the_server_nor_stay_open(
+    tmp_path: Path, kb_dir: Path, stub: SlackApiStub
+) -> None:
+    import resource
+    import socket
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < IDLE_SOCKETS + 200:  # this test process holds every idle socket too
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, IDLE_SOCKETS + 1000), hard))
+    served = start_serve(tmp_path, kb_dir, stub.base_url, INNOV_HEAD_SECONDS="1")
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(IDLE_SOCKETS):  # opened, nothing sent
+            sockets.append(socket.create_connection(("127.0.0.1", served.port), timeout=5))
+        status, seconds = signed_slash_latency(served.port, timeout=5)
+        assert status == 200 and seconds < 1.0, (status, seconds)
+        time.sleep(2.0)  # past INNOV_HEAD_SECONDS: the server has closed every idle one
+        still_open = 0
+        for sock in sockets:
+            sock.settimeout(0.01)
+            try:
+                if sock.recv(1) != b"":
+                    still_open += 1
+            except TimeoutError:
+                still_open += 1
+            except OSError:  # reset: closed
+                pass
+        assert still_open == 0
+    finally:
+        for sock in sockets:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert served.stop() == 0
