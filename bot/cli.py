@@ -219,6 +219,22 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
     return status
 
 
+MAX_RELOAD_TIMEOUT = 3600.0
+"""Longest ``innov reload --timeout``: a reload is a build of seconds to minutes, never hours."""
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds above 0, at most ``MAX_RELOAD_TIMEOUT`` (``-1``, ``nan`` and
+    ``inf`` are refused: a wait for a negative or undefined time would end at once or never)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.0 < value <= MAX_RELOAD_TIMEOUT:  # (False for nan)
+        raise argparse.ArgumentTypeError(f"{text} must be above 0 s and at most {MAX_RELOAD_TIMEOUT:g} s")
+    return value
+
+
 def _version() -> str:
     try:
         return importlib.metadata.version("innov")
@@ -342,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     reload = commands.add_parser(
         "reload", help="validate, ask every replica (through Redis) to reload, report"
     )
-    reload.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the replicas")
+    reload.add_argument("--timeout", type=seconds, default=60.0, help="seconds to wait for the replicas")
     for sub in commands.choices.values():
         sub.set_defaults(command_parser=sub)
     return parser

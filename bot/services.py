@@ -42,6 +42,8 @@ CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread
 RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would be full again
 CHANNEL_RATE_KEY = "rate:channel:"  # rate:channel:<channel id>: public posts and automatic-reply work
 BACKOFF_KEY = "backoff:"  # backoff:<channel id>: Slack answered 429 for it; expires with its Retry-After
+REQUEST_KEY = "request:"  # request:<sha256 of a signed request's timestamp and signature>: accepted once
+REQUEST_TTL = 601  # a signature is fresh 300 s either side of its timestamp (bot.web.MAX_CLOCK_SKEW)
 SHEDDABLE_SHARE = 0.5  # automatic replies never take the last half of a user's or a channel's tokens
 CLAIM_TTL = 86400  # Slack retries an event for minutes; a day is plenty
 THREAD_CLAIM_TTL = 30 * 86400  # threads come back to life; one automatic reply per thread for a month
@@ -172,6 +174,13 @@ class Services:
     def claim_thread(self, channel: str, thread_ts: str) -> bool:
         """Claim a thread's one automatic reply."""
         return self.claim(f"thread:{channel}:{thread_ts}", THREAD_CLAIM_TTL)
+
+    def first_request(self, timestamp: str, signature: str) -> bool:
+        """Whether a signed request (its timestamp and signature) is seen for the first time, fleet-wide:
+        SET NX of the pair's hash for as long as the signature is fresh, with the request path's short
+        Redis timeouts (in-process while Redis is away). False: a replay, which ``bot.web`` refuses."""
+        digest = hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
+        return self.store.set(REQUEST_KEY + digest, "1", REQUEST_TTL, nx=True)
 
     # -- rate limits -----------------------------------------------------------------------------------
     def check_rate(self, user_id: str, *, sheddable: bool = False) -> float | None:

@@ -156,7 +156,8 @@ class Store(Protocol):
         ...
 
     def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
-        """Store ``value`` (expiring after ``ttl`` s; only if absent with ``nx``); True when stored."""
+        """Store ``value`` (expiring after ``ttl`` s; only if absent with ``nx``); True when stored (in the
+        process alone while a shared store is down)."""
         ...
 
     def delete(self, key: str) -> None:

@@ -246,3 +246,11 @@ def test_eval_refuses_a_file_over_the_bound_unread(tmp_path: Path) -> None:
         file.truncate(qa.MAX_QA_FILE_BYTES + 1)  # sparse: no disk, and not read
     done = innov("eval", str(path))
     assert done.returncode == 2 and b"larger than 16 MiB" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "0", "abc"])
+def test_a_reload_timeout_that_is_not_a_positive_number_of_seconds_is_refused(value: str) -> None:
+    done = innov("reload", "--timeout", value)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "--timeout" in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()[-1]) < 200

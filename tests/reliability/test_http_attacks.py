@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.settings import Settings
 from tests.e2e.conftest import SIGNING_SECRET, Running
 from tests.e2e.slack_api_stub import SlackApiStub
 from tests.reliability.serving import (
@@ -341,3 +342,60 @@ def test_many_idle_connections_neither_block_the_server_nor_stay_open(
             sock.close()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
         assert served.stop() == 0
+
+
+# -- replays ------------------------------------------------------------------------------------------------
+
+
+def test_a_replayed_slash_command_is_refused(bot: Running) -> None:
+    body = urlencode({"command": "/innov", "text": "rank", "user_id": "U0ALICE", "team_id": "T0TEST"})
+    ts = str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": _sign(body, ts)}
+    content_type = "application/x-www-form-urlencoded"
+    first = bot.slack.signed(body, content_type, timestamp=int(ts), signature=headers["X-Slack-Signature"])
+    again = bot.slack.signed(body, content_type, timestamp=int(ts), signature=headers["X-Slack-Signature"])
+    assert (first.status, again.status) == (200, 401)
+    # The same command signed anew (another second) is a new request.
+    later = int(ts) + 1
+    assert (
+        bot.slack.signed(body, content_type, timestamp=later, signature=_sign(body, str(later))).status == 200
+    )
+
+
+def test_a_replay_is_refused_by_another_replica_sharing_redis(
+    start_app: Callable[..., Running],
+    settings_factory: Callable[..., Settings],
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    from bot.redis_store import RedisStore
+
+    replicas = [
+        start_app(settings_factory(redis_url=redis_url), store=RedisStore(redis_url, prefix=redis_prefix))
+        for _ in range(2)
+    ]
+    body = urlencode({"command": "/innov", "text": "sources", "user_id": "U0ALICE", "team_id": "T0TEST"})
+    ts = int(time.time())
+    signature = _sign(body, str(ts))
+    content_type = "application/x-www-form-urlencoded"
+    assert replicas[0].slack.signed(body, content_type, timestamp=ts, signature=signature).status == 200
+    assert replicas[1].slack.signed(body, content_type, timestamp=ts, signature=signature).status == 401
+
+
+def test_slacks_retry_of_an_event_reaches_the_event_claims(bot: Running) -> None:
+    # Retries are de-duplicated by event id (one reply, every delivery 200), whatever their signature.
+    event = {
+        "type": "app_mention",
+        "user": "U0ALICE",
+        "text": "<@U0INNOV> rank",
+        "channel": "C0",
+        "ts": "1.0",
+    }
+    ts = int(time.time())
+    body = json.dumps({"type": "event_callback", "event_id": "EvRETRY", "event": event})
+    signature = _sign(body, str(ts))
+    first = bot.slack.signed(body, "application/json", timestamp=ts, signature=signature)
+    retry = bot.slack.signed(
+        body, "application/json", timestamp=ts, signature=signature, extra={"X-Slack-Retry-Num": "1"}
+    )
+    assert (first.status, retry.status) == (200, 200)
