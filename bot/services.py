@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 # Store keys (under the store's prefix, ``innov:`` by default) and how long they live; the fleet's are
 # in ``bot.fleet``.
 ANSWER_KEY = "answer:"  # answer:<kb version>:sha256:<hex of the question>, settings.innov_cache_ttl
-CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>
+CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>, and the
+# listeners' own: claim:share:<channel>:<message ts> (handlers.actions), claim:slowdown:<user> (handlers.events)
 RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would be full again
 CHANNEL_RATE_KEY = "rate:channel:"  # rate:channel:<channel id>: public posts and automatic-reply work
 BACKOFF_KEY = "backoff:"  # backoff:<channel id>: Slack answered 429 for it; expires with its Retry-After
@@ -119,13 +120,16 @@ class Services:
         key = cache_key(mode, question)
         answer = self._cached(key)
         hit = answer is not None
-        if answer is not None:
-            if answer.question != question:  # cached for another wording of the same question
-                answer = answer.model_copy(update={"question": question})
+        if answer is not None:  # kept without the question: the asker's wording is put back
+            answer = answer.model_copy(
+                update={"question": question, "normalised": snapshot.understood(question)}
+            )
         else:
             answer = snapshot.answer(question)
             if keep and (keep_declines or answer.answered):
-                self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
+                # No question text is kept (the key holds only its hash), neither as typed nor as understood.
+                kept = answer.model_copy(update={"question": "", "normalised": None})
+                self.store.set(key, kept.model_dump_json(), self.settings.innov_cache_ttl)
         logs.note(
             kind=answer.kind,
             answered=answer.answered,
