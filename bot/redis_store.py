@@ -234,8 +234,14 @@ class RedisStore:
 
     def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
         ok, stored = self._call("SET", lambda: self.client.set(self.prefix + key, value, ex=ttl, nx=nx))
-        if not ok:  # kept here, but the fleet did not get it: True when kept
-            return self._fallback.set(key, value, ttl, nx=nx)
+        if not ok:
+            self._fallback.set(key, value, ttl, nx=nx)  # kept here, but the fleet did not get it
+        return bool(stored)
+
+    def add(self, key: str, ttl: int) -> bool:
+        ok, stored = self._call("SET NX", lambda: self.client.set(self.prefix + key, "1", ex=ttl, nx=True))
+        if not ok:  # Redis away: this process's own record decides
+            return self._fallback.add(key, ttl)
         return bool(stored)
 
     def delete(self, key: str) -> None:

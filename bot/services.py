@@ -184,7 +184,7 @@ class Services:
         SET NX of the pair's hash for as long as the signature is fresh, with the request path's short
         Redis timeouts (in-process while Redis is away). False: a replay, which ``bot.web`` refuses."""
         digest = hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
-        return self.store.set(REQUEST_KEY + digest, "1", REQUEST_TTL, nx=True)
+        return self.store.add(REQUEST_KEY + digest, REQUEST_TTL)
 
     # -- rate limits -----------------------------------------------------------------------------------
     def check_rate(self, user_id: str, *, sheddable: bool = False) -> float | None:

@@ -156,8 +156,13 @@ class Store(Protocol):
         ...
 
     def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
-        """Store ``value`` (expiring after ``ttl`` s; only if absent with ``nx``); True when stored (in the
-        process alone while a shared store is down)."""
+        """Store ``value`` (expiring after ``ttl`` s; only if absent with ``nx``); True when stored."""
+        ...
+
+    def add(self, key: str, ttl: int) -> bool:
+        """Record ``key`` for ``ttl`` s if it is absent (SET NX EX, with the request path's short timeouts,
+        unlike :meth:`claim`); True when it was absent. While a shared store is down, this process's own
+        record decides."""
         ...
 
     def delete(self, key: str) -> None:
