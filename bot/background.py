@@ -2,8 +2,9 @@
 
 Bolt hands every lazy listener (mention replies, shares, DMs) to an executor. A plain
 ``ThreadPoolExecutor`` queues without limit, so a burst or a slow Web API grows memory and a shutdown
-loses whatever is queued. :class:`BoundedExecutor` refuses work past ``max_pending`` (the request then
-fails with 500 and Slack retries it later, when the retry finds room) and :meth:`BoundedExecutor.drain`
+loses whatever is queued. :class:`BoundedExecutor` refuses work past ``max_pending``
+(``BackgroundQueueFull``: events' listeners drop the event and still answer 200, since Slack retries a 500
+and would add to the flood; a button press that Bolt queues gets 500) and :meth:`BoundedExecutor.drain`
 waits, within a grace period, for what was accepted.
 
 Automatic replies, which nobody asked for, are sheddable (:meth:`BoundedExecutor.submit_sheddable`):

@@ -9,7 +9,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from bot import logs, qa
 from bot.settings import Settings
 from knowledge import (
+    MAX_QUESTION_CHARS,
     Answer,
     KnowledgeBase,
     KnowledgeError,
@@ -33,6 +34,9 @@ from knowledge.evaluation import cross_validate, evaluate, fit_model
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_USAGE = 2
+STDIN_LINE_CHARS = MAX_QUESTION_CHARS + 2
+"""Characters of a stdin line ``innov ask`` holds at once: a question at its longest, a line break, and
+one more to tell a longer line (refused as too long, and never held whole)."""
 
 
 def _format_answer(answer: Answer) -> str:
@@ -65,21 +69,42 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
     if stdin.isatty():
         print("innov ask: reading questions from stdin, one per line (Ctrl-D to end)", file=sys.stderr)
     status = EXIT_OK
-    for line in stdin:
-        if line.strip():
+    for line, over in _bounded_lines(stdin):
+        if over:
+            error = f"the question is too long ({over:,} characters): ask in at most {MAX_QUESTION_CHARS:,}"
+            status = max(status, _refuse(line, error, as_json, out))
+        elif line.strip():
             status = max(status, _ask_one(snapshot, line, as_json, out))
     return status
+
+
+def _bounded_lines(stdin: TextIO) -> Iterator[tuple[str, int]]:
+    """stdin's lines, each read ``STDIN_LINE_CHARS`` at a time at most: ``(line, 0)``, or, for a line
+    longer than that, ``(its start, how many characters it had)``, the rest read and dropped piece by
+    piece. ``for line in stdin`` held a whole line first: ``innov ask < /dev/zero`` took 2.4 GB in 10 s."""
+    while line := stdin.readline(STDIN_LINE_CHARS):
+        if len(line) < STDIN_LINE_CHARS or line.endswith("\n"):
+            yield line, 0
+            continue
+        seen = len(line)
+        while (rest := stdin.readline(STDIN_LINE_CHARS)) and not rest.endswith("\n"):
+            seen += len(rest)
+        yield line, seen + len(rest.rstrip("\n"))
+
+
+def _refuse(question: str, error: str, as_json: bool, out: TextIO) -> int:
+    if as_json:
+        print(json.dumps({"question": question[:200], "error": error}, ensure_ascii=False), file=out)
+    else:
+        print(f"error: {error}", file=out)
+    return EXIT_FAIL
 
 
 def _ask_one(snapshot: Snapshot, question: str, as_json: bool, out: TextIO) -> int:
     try:
         answer = snapshot.answer(question)
     except QuestionError as exc:
-        if as_json:
-            print(json.dumps({"question": question[:200], "error": str(exc)}, ensure_ascii=False), file=out)
-        else:
-            print(f"error: {exc}", file=out)
-        return EXIT_FAIL
+        return _refuse(question, str(exc), as_json, out)
     print(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else _format_answer(answer), file=out)
     return EXIT_OK
 
@@ -192,6 +217,22 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
     if args.calibration:
         qa.print_calibration(decisions, out)
     return status
+
+
+MAX_RELOAD_TIMEOUT = 3600.0
+"""Longest ``innov reload --timeout``: a reload is a build of seconds to minutes, never hours."""
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds above 0, at most ``MAX_RELOAD_TIMEOUT`` (``-1``, ``nan`` and
+    ``inf`` are refused: a wait for a negative or undefined time would end at once or never)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.0 < value <= MAX_RELOAD_TIMEOUT:  # (False for nan)
+        raise argparse.ArgumentTypeError(f"{text} must be above 0 s and at most {MAX_RELOAD_TIMEOUT:g} s")
+    return value
 
 
 def _version() -> str:
@@ -317,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     reload = commands.add_parser(
         "reload", help="validate, ask every replica (through Redis) to reload, report"
     )
-    reload.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the replicas")
+    reload.add_argument("--timeout", type=seconds, default=60.0, help="seconds to wait for the replicas")
     for sub in commands.choices.values():
         sub.set_defaults(command_parser=sub)
     return parser

@@ -109,6 +109,9 @@ class MemoryStore:
             self._put(key, value, ttl, now)
             return True
 
+    def add(self, key: str, ttl: int) -> bool:
+        return self.set(key, "1", ttl, nx=True)
+
     def delete(self, key: str) -> None:
         with self._lock:
             self._data.pop(key, None)

@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from bot import logs, metrics
+from bot.background import BackgroundQueueFull
 from bot.feedback import REASONS, AnswerRef, CuratorQueue, Reason, Vote, VoteKind, one_line
 from bot.rate_limits import retry_after, volunteered
 from knowledge import Answer, KnowledgeBase, KnowledgeLoadError, ReloadReport
@@ -116,7 +117,8 @@ class Services(Protocol):
 
 
 class Background(Protocol):
-    """The queue that runs listeners' work after the request (``bot.background.BoundedExecutor``)."""
+    """The queue that runs listeners' work after the request (``bot.background.BoundedExecutor``);
+    ``submit`` raises :class:`BackgroundQueueFull` when it holds all it may."""
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]: ...
 
@@ -144,6 +146,7 @@ __all__ = [
     "REASONS",
     "AnswerRef",
     "Background",
+    "BackgroundQueueFull",
     "CuratorQueue",
     "Feedback",
     "Reason",

@@ -8,21 +8,44 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from knowledge.evaluation import calibration
 
+MAX_QA_FILE_BYTES = 16 * 1024 * 1024
+"""Largest QA file ``innov eval`` reads: the biggest set is 34 KB, and 16 MiB would hold some 100,000
+questions. ``innov eval /dev/zero`` read 2 GB into memory before this bound."""
+
+
+def _read_bounded(path: Path) -> bytes:
+    """A regular file's bytes, at most ``MAX_QA_FILE_BYTES``; ``ValueError`` for anything else (a device
+    such as ``/dev/zero``, a pipe, a socket) or a larger file, before it is read."""
+    with path.open("rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file: a QA file is a JSON file on disk")
+        too_large = ValueError(f"larger than {MAX_QA_FILE_BYTES // (1024 * 1024)} MiB: not a QA file")
+        if info.st_size > MAX_QA_FILE_BYTES:
+            raise too_large
+        raw = file.read(MAX_QA_FILE_BYTES + 1)  # (a file still growing stops here too)
+    if len(raw) > MAX_QA_FILE_BYTES:
+        raise too_large
+    return raw
+
 
 def read_qa_file(path: Path) -> list[dict[str, object]]:
     """The items of a QA file (``{"items": [{"q": ..., "expect": [...], ...}]}`` or a bare list).
 
-    Raises ``ValueError`` naming what is wrong: the JSON error with its line and column, or the first
-    item that is not an object with a non-empty string ``q``.
+    Raises ``ValueError`` naming what is wrong: not a regular file or too large (``_read_bounded``), the
+    JSON error with its line and column, or the first item that is not an object with a non-empty
+    string ``q``.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read_bounded(path).decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except UnicodeDecodeError:

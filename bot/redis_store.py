@@ -238,6 +238,12 @@ class RedisStore:
             self._fallback.set(key, value, ttl, nx=nx)  # kept here, but the fleet did not get it
         return bool(stored)
 
+    def add(self, key: str, ttl: int) -> bool:
+        ok, stored = self._call("SET NX", lambda: self.client.set(self.prefix + key, "1", ex=ttl, nx=True))
+        if not ok:  # Redis away: this process's own record decides
+            return self._fallback.add(key, ttl)
+        return bool(stored)
+
     def delete(self, key: str) -> None:
         self._call("DEL", lambda: self.client.delete(self.prefix + key))
 

@@ -47,8 +47,15 @@ WSGIApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 logger = logging.getLogger("innov.runner")
 
-WORKER_CONNECTIONS = 1000
-"""Connections one gevent worker holds at once (idle and slow ones included); more wait in the backlog."""
+WORKER_CONNECTIONS = 10_000
+"""Connections one gevent worker holds at once (idle and slow ones included); more wait in the backlog.
+An idle connection costs a greenlet, a socket and a file descriptor: 5,000 idle connections added
+78 MB to a worker (about 16 KB each; docs/operations.md), so 10,000 take some 160 MB at most, and ``bot.worker`` closes a connection that
+has not sent its request head within ``INNOV_HEAD_SECONDS`` (10 s): 1,000 idle sockets a second never
+fill a worker. At 1,000 a worker, 2,000 idle sockets held two workers' every slot for 30 s."""
+FILE_HEADROOM = 256
+"""File descriptors a worker needs beside its connections (the knowledge index, logs, Redis, the
+Web API): the soft ``RLIMIT_NOFILE`` is raised to ``WORKER_CONNECTIONS`` plus this, within the hard limit."""
 GRACE_SECONDS = 20
 """How long a stopping process gives in-flight replies (a 429's ``Retry-After`` included) to finish.
 Below Docker's and Kubernetes' default 30 s between SIGTERM and SIGKILL."""
@@ -98,7 +105,9 @@ class GunicornServer(BaseApplication):  # gunicorn ships no type hints: BaseAppl
         return self._factory()
 
 
-def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = "info") -> dict[str, Any]:
+def gunicorn_options(
+    port: int, *, threads: int | None = None, log_level: str = "info", head_seconds: float | None = None
+) -> dict[str, Any]:
     """gunicorn settings for innov: gevent workers, bounded keep-alive, graceful stop, quiet access log.
 
     Why gevent rather than threads: a threaded worker gives each connection a thread while it reads
@@ -106,8 +115,13 @@ def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = 
     waited (24 s behind 50 idle connections in one measurement). An event-loop worker reads all of them
     at once; only the app's own work runs one request at a time per greenlet. ``threads`` only matters
     to callers that switch ``worker_class`` back to ``gthread`` (gevent workers ignore it).
+    ``head_seconds`` (``INNOV_HEAD_SECONDS``) bounds a request's head; the workers fork with it set.
     """
-    from bot.worker import REQUEST_SECONDS  # (gevent is imported only where HTTP is served)
+    from bot import worker  # (gevent is imported only where HTTP is served)
+
+    if head_seconds is not None:
+        worker.HEAD_SECONDS = head_seconds
+    _raise_file_limit(WORKER_CONNECTIONS + FILE_HEADROOM)
 
     return {
         "bind": f"{os.environ.get('HOST', '0.0.0.0')}:{port}",
@@ -115,7 +129,7 @@ def gunicorn_options(port: int, *, threads: int | None = None, log_level: str = 
         "worker_connections": WORKER_CONNECTIONS,
         "threads": threads,
         "workers": default_workers(),
-        "keepalive": int(REQUEST_SECONDS),
+        "keepalive": max(1, int(worker.HEAD_SECONDS)),
         "timeout": 30,
         "graceful_timeout": GRACE_SECONDS,
         "loglevel": log_level.lower(),
@@ -352,8 +366,25 @@ def _serve_http(settings: Settings, kb: KnowledgeBase) -> None:
             background.drain(GRACE_SECONDS / 2)
             services.close()
 
-    options = gunicorn_options(settings.port, log_level=settings.log_level)
+    options = gunicorn_options(
+        settings.port, log_level=settings.log_level, head_seconds=settings.innov_head_seconds
+    )
     GunicornServer(factory, options, on_exit=close).run()
+
+
+def _raise_file_limit(wanted: int) -> None:
+    """Raise the soft limit on open files to ``wanted`` (within the hard limit): many systems start
+    processes at 1,024, below ``WORKER_CONNECTIONS``, and a worker past it could accept nothing at all."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if target < wanted:
+        logger.warning(
+            "open files are limited to %d: fewer than the %d connections a worker may hold", target, wanted
+        )
 
 
 def default_workers() -> int:

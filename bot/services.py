@@ -38,10 +38,13 @@ logger = logging.getLogger(__name__)
 # Store keys (under the store's prefix, ``innov:`` by default) and how long they live; the fleet's are
 # in ``bot.fleet``.
 ANSWER_KEY = "answer:"  # answer:<kb version>:sha256:<hex of the question>, settings.innov_cache_ttl
-CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>
+CLAIM_KEY = "claim:"  # claim:event:<id>, claim:msg:<channel>:<ts>, claim:thread:<channel>:<ts>, and the
+# listeners' own: claim:share:<channel>:<message ts> (handlers.actions), claim:slowdown:<user> (handlers.events)
 RATE_KEY = "rate:"  # rate:<user id>, a token bucket hash expiring once it would be full again
 CHANNEL_RATE_KEY = "rate:channel:"  # rate:channel:<channel id>: public posts and automatic-reply work
 BACKOFF_KEY = "backoff:"  # backoff:<channel id>: Slack answered 429 for it; expires with its Retry-After
+REQUEST_KEY = "request:"  # request:<sha256 of a signed request's timestamp and signature>: accepted once
+REQUEST_TTL = 601  # a signature is fresh 300 s either side of its timestamp (bot.web.MAX_CLOCK_SKEW)
 SHEDDABLE_SHARE = 0.5  # automatic replies never take the last half of a user's or a channel's tokens
 CLAIM_TTL = 86400  # Slack retries an event for minutes; a day is plenty
 THREAD_CLAIM_TTL = 30 * 86400  # threads come back to life; one automatic reply per thread for a month
@@ -117,13 +120,16 @@ class Services:
         key = cache_key(mode, question)
         answer = self._cached(key)
         hit = answer is not None
-        if answer is not None:
-            if answer.question != question:  # cached for another wording of the same question
-                answer = answer.model_copy(update={"question": question})
+        if answer is not None:  # kept without the question: the asker's wording is put back
+            answer = answer.model_copy(
+                update={"question": question, "normalised": snapshot.understood(question)}
+            )
         else:
             answer = snapshot.answer(question)
             if keep and (keep_declines or answer.answered):
-                self.store.set(key, answer.model_dump_json(), self.settings.innov_cache_ttl)
+                # No question text is kept (the key holds only its hash), neither as typed nor as understood.
+                kept = answer.model_copy(update={"question": "", "normalised": None})
+                self.store.set(key, kept.model_dump_json(), self.settings.innov_cache_ttl)
         logs.note(
             kind=answer.kind,
             answered=answer.answered,
@@ -172,6 +178,13 @@ class Services:
     def claim_thread(self, channel: str, thread_ts: str) -> bool:
         """Claim a thread's one automatic reply."""
         return self.claim(f"thread:{channel}:{thread_ts}", THREAD_CLAIM_TTL)
+
+    def first_request(self, timestamp: str, signature: str) -> bool:
+        """Whether a signed request (its timestamp and signature) is seen for the first time, fleet-wide:
+        SET NX of the pair's hash for as long as the signature is fresh, with the request path's short
+        Redis timeouts (in-process while Redis is away). False: a replay, which ``bot.web`` refuses."""
+        digest = hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
+        return self.store.add(REQUEST_KEY + digest, REQUEST_TTL)
 
     # -- rate limits -----------------------------------------------------------------------------------
     def check_rate(self, user_id: str, *, sheddable: bool = False) -> float | None:

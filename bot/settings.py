@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 """Largest request body ``/slack/events`` reads; Slack's own payloads are far smaller."""
+DEFAULT_HEAD_SECONDS = 10.0
+"""Seconds an HTTP connection may take to send a request's head before it is closed (``bot.worker``)."""
 
 
 REDIS_URL_SHAPE = "redis://host:6379/0 (or rediss://..., unix:///path/to/redis.sock?db=0)"
@@ -106,6 +108,7 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     innov_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
+    innov_head_seconds: float = Field(default=DEFAULT_HEAD_SECONDS, gt=0, le=300)
 
     @field_validator("log_level")
     @classmethod

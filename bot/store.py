@@ -159,6 +159,12 @@ class Store(Protocol):
         """Store ``value`` (expiring after ``ttl`` s; only if absent with ``nx``); True when stored."""
         ...
 
+    def add(self, key: str, ttl: int) -> bool:
+        """Record ``key`` for ``ttl`` s if it is absent (SET NX EX, with the request path's short timeouts,
+        unlike :meth:`claim`); True when it was absent. While a shared store is down, this process's own
+        record decides."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
         ...

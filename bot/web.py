@@ -44,6 +44,11 @@ HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 MAX_CLOCK_SKEW = 300
 """Seconds a request timestamp may differ from now (Slack's and Bolt's replay window)."""
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of lists and objects a signed body may have (400 past it). Slack's deepest payloads (a
+view's rich-text blocks in a ``block_actions`` body) nest about 15 levels; Bolt copies every body
+recursively (``deepcopy``), which fails with RecursionError at a few hundred, inside Bolt, as a 500 that
+Slack would retry."""
 
 
 class HealthWSGI:
@@ -148,8 +153,9 @@ class InnovWSGI(HealthWSGI):
         Order matters (DESIGN.md's HTTP contract): a declared body over ``INNOV_MAX_BODY_BYTES`` gets 413
         before a byte of it is read; a missing or malformed timestamp or ``v0=`` signature gets 401
         before the body is read; the HMAC is checked over the raw bytes; only then is the body parsed,
-        and a signed body that fails to parse gets 400, never 500. Bolt verifies the signature again
-        over the same bytes, which costs microseconds and keeps its own checks in force.
+        and a signed body that fails to parse, or nests deeper than ``MAX_JSON_DEPTH``, gets 400, never 500;
+        one whose timestamp and signature were already accepted is a replay (401). Bolt verifies the
+        signature again over the same bytes, which costs microseconds and keeps its own checks in force.
         """
         declared = (environ.get("CONTENT_LENGTH") or "").strip()
         chunked = "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
@@ -184,7 +190,10 @@ class InnovWSGI(HealthWSGI):
             parsed = parse_body(raw.decode("utf-8"), environ.get("CONTENT_TYPE"))
         except (ValueError, RecursionError):  # JSON/UTF-8 errors are ValueErrors; deep nesting recurses
             parsed = None
-        if isinstance(parsed, dict) and _slack_shaped(parsed):
+        if isinstance(parsed, dict) and _nesting(parsed) <= MAX_JSON_DEPTH and _slack_shaped(parsed):
+            if not self._first_delivery(environ, parsed, timestamp, signature):
+                logger.warning("refused a replayed signed request (its timestamp and signature were used)")
+                return _unauthorized(start_response)
             environ["wsgi.input"] = io.BytesIO(raw)
             environ["CONTENT_LENGTH"] = str(len(raw))
             try:
@@ -197,6 +206,20 @@ class InnovWSGI(HealthWSGI):
         logger.warning("refused a signed request whose body Slack would not send (%d bytes)", len(raw))
         return _respond(start_response, "400 Bad Request", b'{"error": "malformed body"}', "application/json")
 
+    def _first_delivery(
+        self, environ: WSGIEnvironment, body: dict[str, Any], timestamp: str, signature: str
+    ) -> bool:
+        """Whether this signed request is not a replay of one already accepted (``Services.first_request``):
+        a slash command or a button press sent again within the signature's five minutes would run again.
+
+        Slack's retries of an event (``X-Slack-Retry-Num``) are let through to the event-id claims, which
+        answer each event once: whether Slack signs a retry afresh is not promised, and refusing one whose
+        first delivery failed before its claim would lose the event.
+        """
+        if body.get("type") == "event_callback" and environ.get("HTTP_X_SLACK_RETRY_NUM"):
+            return True
+        return self.services.first_request(timestamp, signature)
+
 
 def _signed(secret: bytes, timestamp: str, raw: bytes, signature: str) -> bool:
     """Slack's v0 signature over the raw bytes (``v0:{timestamp}:{body}``), compared in constant time.
@@ -206,6 +229,24 @@ def _signed(secret: bytes, timestamp: str, raw: bytes, signature: str) -> bool:
     """
     expected = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
     return hmac.compare_digest(("v0=" + expected).encode(), signature.encode("utf-8", "replace"))
+
+
+def _nesting(value: Any) -> int:
+    """How deep lists and dicts nest in ``value`` (a bare value: 0), walked without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        depth += 1
+        if depth > MAX_JSON_DEPTH:  # no need to walk the rest: the body is refused
+            return depth
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in item)
+    return deepest
 
 
 _EVENT_TEXT_FIELDS = ("type", "text", "channel", "user", "ts", "thread_ts", "channel_type", "subtype", "team")

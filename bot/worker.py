@@ -5,10 +5,12 @@ writer; its ``GeventPyWSGIWorker`` uses gevent's pywsgi instead, which costs les
 HTTP on the Zipf 10k benchmark, in alternating runs of the same 200 uncached questions: p50 2.1-2.3 ms
 against 2.7-3.2 ms on a quiet machine, 2.6-3.9 against 4.4-5.0 ms on a busy one. gunicorn's worker also
 stops waiting for a request after ``keepalive`` seconds, which pywsgi does not do by itself: the handler
-below keeps that bound, so idle connections and clients trickling a request line or headers are closed
-and never hold the worker's connection slots. A request's body gets the same bound, in all: a client that
-declares a body and then sends it a byte at a time, or never, is cut off (the app answers 400) instead
-of holding a connection for ever.
+below bounds a request's whole head (request line and headers, ``HEAD_SECONDS``, 10 s by default) from
+when the connection is accepted or its previous request answered, so idle connections and clients
+trickling a request line or headers are closed and hold a worker's connection slot 10 s at most. A
+request's body gets its own bound (``REQUEST_SECONDS``), in all: a client that declares a body and then
+sends it a byte at a time, or never, is cut off (the app answers 400) instead of holding a connection
+for ever.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ from typing import Any
 import gevent
 from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
 
-# Seconds a connection may take to send a request line, and then its headers (gunicorn's ``keepalive``,
-# which ``bot.runner.gunicorn_options`` sets to the same value).
+HEAD_SECONDS = 10.0
+"""Seconds a connection may take to send a whole request head (request line and headers) from when it is
+accepted, or its previous request answered; then it is closed. Slack sends a request's head at once, so
+only an idle or stalling client ever waits this long: a socket opened and left idle holds one of a
+worker's ``bot.runner.WORKER_CONNECTIONS`` slots this long at most. ``INNOV_HEAD_SECONDS`` (``bot.runner`` sets this before the workers fork)."""
 REQUEST_SECONDS = 30.0
+"""Seconds a request's body may take to arrive, in all."""
 
 
 class _RequestTimeout(ValueError):
-    """A request's headers took longer than ``REQUEST_SECONDS`` (pywsgi answers a ValueError with 400)."""
+    """A request's headers took longer than ``HEAD_SECONDS`` (pywsgi answers a ValueError with 400)."""
 
 
 class _BoundedInput:
@@ -61,16 +67,21 @@ class _BoundedInput:
 
 
 class BoundedHandler(PyWSGIHandler):
-    """pywsgi's handler with a time bound on reading each request (not on the app's work)."""
+    """pywsgi's handler with a time bound on reading each request (not on the app's work): the request
+    line and the headers share one deadline, ``HEAD_SECONDS`` after the handler starts waiting."""
+
+    _head_deadline = 0.0
 
     def read_requestline(self) -> str:
-        with gevent.Timeout(REQUEST_SECONDS, False):  # (False: leave the block quietly on time-out)
+        self._head_deadline = time.monotonic() + HEAD_SECONDS
+        with gevent.Timeout(HEAD_SECONDS, False):  # (False: leave the block quietly on time-out)
             line: str = super().read_requestline()
             return line
         return ""  # nothing in time: pywsgi closes the connection
 
     def read_request(self, raw_requestline: str) -> Any:
-        with gevent.Timeout(REQUEST_SECONDS, _RequestTimeout(f"no headers within {REQUEST_SECONDS:g} s")):
+        left = max(self._head_deadline - time.monotonic(), 0.001)
+        with gevent.Timeout(left, _RequestTimeout(f"no whole request head within {HEAD_SECONDS:g} s")):
             result = super().read_request(raw_requestline)
         # Two Content-Length headers (RFC 9112: an error): a proxy in front may have read the other one.
         if self.headers is not None and len(self.headers.get_all("Content-Length") or ()) > 1:

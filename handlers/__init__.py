@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 
 def register(app: App, services: Services, background: Background) -> None:
     """Wire every innov listener to ``app``: the slash command, buttons, the modal, mentions, messages,
-    the Home tab and the "Find sources" shortcut. ``background`` runs the ``message`` events' work (the
-    other lazy listeners reach it as Bolt's executor)."""
+    the Home tab and the "Find sources" shortcut. ``background`` runs the events' work (the other lazy
+    listeners reach it as Bolt's executor)."""
     commands.register(app, services)
     actions.register(app, services)
     events.register(app, services, background)
-    home.register(app, services)
+    home.register(app, services, background)
     shortcuts.register(app, services)
 
 

@@ -197,6 +197,12 @@ def parse(text: str) -> tuple[Subcommand, str, str]:
     return sub, rest, f"{name} {rest}".strip()
 
 
+def costs_a_token(sub: Subcommand, rest: str) -> bool:
+    """Whether running ``sub`` with ``rest`` takes one of the asker's ``INNOV_RATE_LIMIT`` tokens: a
+    question does; browsing (help, rank, facts, sources) and an empty question (its usage hint) do not."""
+    return sub.rate_limited and bool(rest)
+
+
 def run_subcommand(
     text: str,
     user_id: str,
@@ -205,10 +211,12 @@ def run_subcommand(
     via: Via = "slash",
     offset: int = 0,
     respond: Callable[[Reply], None] | None = None,
+    rate_checked: bool = False,
 ) -> Reply:
     """Run one ``/innov`` line for ``user_id`` and render the reply; never raises.
 
-    ``offset`` is where a paged listing starts (the facts page buttons).
+    ``offset`` is where a paged listing starts (the facts page buttons). ``rate_checked``: the asker's
+    token was taken before the work was queued (:func:`costs_a_token`; mentions and DMs), not again here.
 
     Order: admin check, rate limit, the subcommand itself. Knowledge errors become a friendly reply;
     anything else is logged with its traceback and the user gets a short apology.
@@ -221,7 +229,7 @@ def run_subcommand(
         if not services.settings.is_admin(user_id):
             logger.warning("admin action refused: %s tried %s", user_id, sub.name)
             return refusal(sub.name, services)
-    if sub.rate_limited and rest:  # an empty question gets its usage hint without costing a token
+    if costs_a_token(sub, rest) and not rate_checked:
         wait = services.check_rate(user_id)
         if wait is not None:
             log_note(rate_limited=True)

@@ -1,9 +1,13 @@
 """Events: mentions answered in their thread, direct messages, and automatic replies in opted-in channels.
 
 Events are acknowledged at once (:func:`acknowledge`); the work that calls Slack's Web API runs in the
-background (:func:`answer_mention`, :func:`handle_message`). A ``message`` event is judged before any
-work is queued (:func:`admit_message`): most messages need no reply at all, and one in an auto-reply
-channel becomes work only within its author's and its channel's rate limits, as sheddable work.
+background (:func:`answer_mention`, :func:`handle_message`). Every event is judged before any work is
+queued (:func:`admit_mention`, :func:`admit_message`): most messages need no reply at all, one in an
+auto-reply channel becomes work only within its author's and its channel's rate limits, as sheddable
+work, and a question (a mention, a DM) takes its asker's token first: past the limit nothing is queued
+but, once a minute at most, a "slow down" notice. A full queue drops the event (logged, counted in
+``innov_background_rejected_total``) and still answers 200: Slack retries a 500, which would add to the
+flood that filled the queue.
 Exactly-once is the services' job: ``claim_event`` absorbs Slack's retries (``X-Slack-Retry-Num``),
 ``claim_message`` the ``app_mention``/``message`` twins of one message, and both hold across replicas
 sharing Redis.
@@ -23,10 +27,17 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.ports import AnswerRef, log_request, retry_after, slack_api_error, volunteered
+from bot.ports import (
+    AnswerRef,
+    BackgroundQueueFull,
+    log_request,
+    retry_after,
+    slack_api_error,
+    volunteered,
+)
 from handlers import blocks, views
 from handlers.blocks import Reply
-from handlers.commands import Via, parse, run_subcommand
+from handlers.commands import Via, costs_a_token, parse, run_subcommand, slow_down
 from handlers.payloads import MessageEvent
 from knowledge import Answer, KnowledgeError
 from knowledge.followup import in_thread
@@ -44,6 +55,12 @@ AUTO_REPLY_MIN_SCORE = 0.8
 The score is the calibrated probability that the answer is right (knowledge/decision.json). This is
 higher than the decision's own threshold for answering (about 0.7): nobody asked innov into the
 thread, so a volunteered answer must clear a higher bar than a requested one."""
+
+SLOW_DOWN_CLAIM = "slowdown:"
+"""Claim key (``claim:slowdown:<user id>``) of the one "slow down" notice a user gets per window."""
+SLOW_DOWN_NOTICE_SECONDS = 60
+"""A user past ``INNOV_RATE_LIMIT`` is told to slow down at most once in this many seconds (the rate
+limit's own window): a flood of mentions costs one notice, not one Web API call each."""
 
 
 def is_confident(answer: Answer) -> bool:
@@ -89,6 +106,41 @@ class Admission:
     """Why it gets no work at all (logged as its outcome), or None: queue it."""
     sheddable: bool = False
     """An automatic reply's work: the first to go when the background queue is full."""
+    slow_down: float | None = None
+    """Past its asker's rate limit, and the notice is due: queue the notice (wait this many seconds)."""
+
+
+def admit_question(user: str, text: str, services: Services) -> Admission:
+    """Take the asker's token for a question before its work is queued (browsing costs none).
+
+    Past the limit nothing is queued but the "slow down" notice, and that once per
+    ``SLOW_DOWN_NOTICE_SECONDS`` per user (a fleet-wide claim): one user's flood never fills the queue.
+    """
+    sub, rest, _ = parse(text)
+    if not costs_a_token(sub, rest):
+        return Admission(None)
+    wait = services.check_rate(user)
+    if wait is None:
+        return Admission(None)
+    if services.claim(SLOW_DOWN_CLAIM + user, SLOW_DOWN_NOTICE_SECONDS):
+        return Admission(None, slow_down=wait)  # its outcome is the notice's (:func:`tell_to_slow_down`)
+    return Admission("rate limited: already told to slow down")
+
+
+def admit_mention(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
+    """Judge an ``app_mention`` in the request: ignored ones, and questions past the asker's limit,
+    are not queued."""
+    try:
+        event = MessageEvent.from_body(body)
+    except Exception:  # not the shape Slack sends: nothing to answer
+        logger.warning("ignoring an app_mention event that cannot be read")
+        return Admission("ignored: unreadable event")
+    bot_user_id = context.get("bot_user_id")
+    reason = _ignored(event, bot_user_id)
+    if reason:
+        return Admission(reason)
+    assert event.user is not None  # checked by _ignored
+    return admit_question(event.user, event.question(bot_user_id), services)
 
 
 def admit_message(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
@@ -105,7 +157,7 @@ def admit_message(body: dict[str, Any], context: dict[str, Any], services: Servi
         return Admission(reason)
     assert event.user is not None  # checked by _ignored
     if event.is_direct:
-        return Admission(None)
+        return admit_question(event.user, event.question(bot_user_id), services)
     if event.mentions(bot_user_id):
         return Admission("ignored: mentions innov (answered as app_mention)")
     if not services.settings.auto_replies_in(event.channel):
@@ -116,9 +168,16 @@ def admit_message(body: dict[str, Any], context: dict[str, Any], services: Servi
 
 
 def answer_mention(
-    body: dict[str, Any], context: dict[str, Any], client: WebClient, services: Services
+    body: dict[str, Any],
+    context: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    *,
+    rate_checked: bool = False,
 ) -> str:
-    """``@innov <question>``: answer in the message's thread (its ``thread_ts``, else its ``ts``)."""
+    """``@innov <question>``: answer in the message's thread (its ``thread_ts``, else its ``ts``).
+
+    ``rate_checked``: :func:`admit_mention` took the asker's token before queueing this."""
     try:
         event = MessageEvent.from_body(body)
         bot_user_id = context.get("bot_user_id")
@@ -128,7 +187,12 @@ def answer_mention(
             return reason
         assert event.user is not None  # checked by _ignored
         reply = answer_in_thread(
-            event, event.question(bot_user_id), event.reply_thread, services, via="mention"
+            event,
+            event.question(bot_user_id),
+            event.reply_thread,
+            services,
+            via="mention",
+            rate_checked=rate_checked,
         )
         return _send(client, event, reply, thread_ts=event.reply_thread, services=services)
     except Exception:
@@ -137,11 +201,17 @@ def answer_mention(
 
 
 def handle_message(
-    body: dict[str, Any], context: dict[str, Any], client: WebClient, services: Services
+    body: dict[str, Any],
+    context: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    *,
+    rate_checked: bool = False,
 ) -> str:
     """A ``message`` event: direct messages are answered; in auto-reply channels, confident answers only.
 
     Messages that mention innov are left to :func:`answer_mention`. At most one automatic reply per thread.
+    ``rate_checked``: :func:`admit_message` took a direct question's token before queueing this.
     """
     try:
         event = MessageEvent.from_body(body)
@@ -156,7 +226,8 @@ def handle_message(
                 return reason
             # A DM is one long conversation: its follow-ups continue the DM's (or its thread's) last question.
             thread = event.thread_ts or "dm"
-            reply = answer_in_thread(event, event.question(bot_user_id), thread, services, via="dm")
+            text = event.question(bot_user_id)
+            reply = answer_in_thread(event, text, thread, services, via="dm", rate_checked=rate_checked)
             return _send(client, event, reply, thread_ts=event.thread_ts, services=services)
         if event.mentions(bot_user_id):
             return "ignored: mentions innov (answered as app_mention)"
@@ -190,7 +261,9 @@ def handle_message(
         return "error"
 
 
-def answer_in_thread(event: MessageEvent, text: str, thread: str, services: Services, *, via: Via) -> Reply:
+def answer_in_thread(
+    event: MessageEvent, text: str, thread: str, services: Services, *, via: Via, rate_checked: bool = False
+) -> Reply:
     """Run ``text`` for the event's author; a question is read in the light of the thread's last question.
 
     A follow-up that does not stand alone ("and what about patents?") is answered as the question it
@@ -201,10 +274,12 @@ def answer_in_thread(event: MessageEvent, text: str, thread: str, services: Serv
     assert event.user is not None
     sub, rest, _ = parse(text)
     if sub.name != "ask" or not rest:
-        return run_subcommand(text, event.user, services, via=via)
+        return run_subcommand(text, event.user, services, via=via, rate_checked=rate_checked)
     previous = services.threads.recall(event.channel, thread)
     understood = in_thread(rest, previous, services.kb.snapshot)
-    reply = run_subcommand(f"ask {understood.understood}", event.user, services, via=via)
+    reply = run_subcommand(
+        f"ask {understood.understood}", event.user, services, via=via, rate_checked=rate_checked
+    )
     if not reply.private:
         services.threads.remember(event.channel, thread, understood.subject)
     if understood.uses_context and understood.previous:
@@ -266,6 +341,14 @@ def _send(
     return "replied" if not reply.private else "replied privately"
 
 
+def tell_to_slow_down(body: dict[str, Any], client: WebClient, services: Services, wait: float) -> str:
+    """The one "slow down" notice of :func:`admit_question`, privately, where the question was asked."""
+    event = MessageEvent.from_body(body)
+    thread = event.thread_ts if event.is_direct else event.reply_thread
+    sent = _send(client, event, slow_down(wait), thread_ts=thread, services=services)
+    return "rate limited: told to slow down" if sent.startswith("replied") else sent
+
+
 def _send_privately(
     client: WebClient, event: MessageEvent, reply: Reply, thread_ts: str | None, why: str
 ) -> str:
@@ -288,36 +371,65 @@ def _send_privately(
 
 
 def register(app: App, services: Services, background: Background) -> None:
-    """Wire mentions and messages. ``background`` runs the ``message`` events' work, judged first in the
-    request (:func:`admit_message`); mentions run lazily on Bolt's executor."""
+    """Wire mentions and messages: each judged in the request (:func:`admit_mention`,
+    :func:`admit_message`), its work then run on ``background``."""
 
-    def mention_received(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        with log_request("app_mention", event_id=body.get("event_id")) as record:
-            record["outcome"] = answer_mention(body, context, client, services)
+    def outcome(kind: str, body: dict[str, Any], what: str) -> None:
+        with log_request(kind, event_id=body.get("event_id")) as record:
+            record["outcome"] = what
 
-    def message_received(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        with log_request("message", event_id=body.get("event_id")) as record:
-            record["outcome"] = handle_message(body, context, client, services)
+    def queue(kind: str, body: dict[str, Any], job: Callable[[], str]) -> None:
+        """Queue work that was asked for; a full queue drops it (logged; ``submit`` counts it) and the
+        request still gets 200: Slack retries a 500, which would only add to the flood."""
 
-    def message_outcome(body: dict[str, Any], outcome: str) -> None:
-        with log_request("message", event_id=body.get("event_id")) as record:
-            record["outcome"] = outcome
+        def run() -> None:
+            with log_request(kind, event_id=body.get("event_id")) as record:
+                record["outcome"] = job()
+
+        try:
+            background.submit(run)
+        except BackgroundQueueFull:
+            outcome(kind, body, "dropped: background queue full")
+
+    def judged(kind: str, body: dict[str, Any], client: WebClient, admission: Admission) -> bool:
+        """Log and act on an admission that queues no answer (a due "slow down" notice is queued, and
+        its sending is the event's outcome); True when the event is done with."""
+        if admission.slow_down is not None:
+            wait = admission.slow_down
+            queue(kind, body, lambda: tell_to_slow_down(body, client, services, wait))
+            return True
+        if admission.outcome is not None:
+            outcome(kind, body, admission.outcome)
+            return True
+        return False
+
+    def mention_arrived(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        if judged("app_mention", body, client, admit_mention(body, context, services)):
+            return
+        queue("app_mention", body, lambda: answer_mention(body, context, client, services, rate_checked=True))
 
     def message_arrived(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        # Judged in the request, before anything is queued: a message that needs no reply, or an
-        # automatic reply past its author's or channel's limit, costs no background work at all.
+        # Judged in the request, before anything is queued: a message that needs no reply, an automatic
+        # reply past its author's or channel's limit, or a DM past its asker's, costs no answer work.
         ack()
         admission = admit_message(body, context, services)
-        if admission.outcome is not None:
-            message_outcome(body, admission.outcome)
+        if judged("message", body, client, admission):
             return
+
+        def work() -> str:
+            return handle_message(body, context, client, services, rate_checked=True)
+
         if admission.sheddable:  # refused or shed when the queue is busy: never at a direct question's cost
             shed = "shed: background queue busy"
-            background.submit_sheddable(
-                lambda: message_received(body, context, client), on_shed=lambda: message_outcome(body, shed)
-            )
-            return
-        background.submit(message_received, body, context, client)  # full: 500, and Slack retries it
 
-    app.event("app_mention")(ack=acknowledge, lazy=[mention_received])
+            def run_sheddable() -> None:
+                with log_request("message", event_id=body.get("event_id")) as record:
+                    record["outcome"] = work()
+
+            background.submit_sheddable(run_sheddable, on_shed=lambda: outcome("message", body, shed))
+            return
+        queue("message", body, work)
+
+    app.event("app_mention")(mention_arrived)
     app.event("message")(message_arrived)

@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.ports import log_request, slack_api_error
+from bot.ports import BackgroundQueueFull, log_request, slack_api_error
 from handlers import blocks, views
 from handlers.blocks import Reply
 from handlers.commands import run_subcommand
 from handlers.listening import guarded
 
 if TYPE_CHECKING:
-    from slack_bolt import App
+    from slack_bolt import Ack, App
 
-    from bot.ports import Services
+    from bot.ports import Background, Services
 
 logger = logging.getLogger("innov.handlers.home")
 
@@ -87,8 +87,12 @@ def reload_pressed(body: dict[str, Any], client: WebClient, services: Services) 
     return publish(client, user_id, services, shown=reply)
 
 
-def register(app: App, services: Services) -> None:
-    """Wire the Home tab: ``app_home_opened``, the example questions' buttons and the admins' Reload."""
+def register(app: App, services: Services, background: Background) -> None:
+    """Wire the Home tab: ``app_home_opened``, the example questions' buttons and the admins' Reload.
+
+    ``app_home_opened`` is queued on ``background`` by hand: a full queue drops it (logged) and Slack
+    still gets 200, since it would retry a 500 (Bolt's lazy listeners answer 500 when the queue is full).
+    """
 
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         with log_request("app_home_opened", user=event.get("user")) as record:
@@ -102,6 +106,14 @@ def register(app: App, services: Services) -> None:
         with log_request("home reload", user=(body.get("user") or {}).get("id")) as record:
             record["outcome"] = guarded(lambda: reload_pressed(body, client, services))
 
-    app.event("app_home_opened")(ack=acknowledge, lazy=[home_opened])
+    def home_arrived(ack: Ack, event: dict[str, Any], client: WebClient) -> None:
+        ack()
+        try:
+            background.submit(home_opened, event, client)
+        except BackgroundQueueFull:
+            with log_request("app_home_opened", user=event.get("user")) as record:
+                record["outcome"] = "dropped: background queue full"
+
+    app.event("app_home_opened")(home_arrived)
     app.action(re.compile(rf"^{views.HOME_ASK_ACTION}_\d+$"))(ack=acknowledge, lazy=[home_example])
     app.action(views.HOME_RELOAD_ACTION)(ack=acknowledge, lazy=[home_reload])

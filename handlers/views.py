@@ -139,11 +139,16 @@ class FactsPage:
 
     @classmethod
     def parse(cls, value: str) -> FactsPage:
-        """Read a button value; a forged or unreadable value gives the first page of all facts."""
+        """Read a button value; a forged or unreadable value gives the first page of all facts.
+
+        Forged values fail in more ways than malformed JSON (ValueError): an offset of ``1e400`` is
+        infinity, which ``int`` refuses with OverflowError, and a value nested deeper than the interpreter's
+        recursion limit raises RecursionError; each is a bad value like the others, never a listener error.
+        """
         try:
             data = json.loads(value)
             return cls(topic=str(data.get("topic") or ""), offset=max(0, int(data.get("offset") or 0)))
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, OverflowError, RecursionError):
             return cls(topic="", offset=0)
 
 

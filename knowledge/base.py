@@ -21,7 +21,7 @@ from pathlib import Path
 
 from knowledge import saved, settle
 from knowledge.aliases import ALIASES_FILE, AliasTable, load_aliases, text_rules
-from knowledge.composer import Composer
+from knowledge.composer import Composer, check_question
 from knowledge.corpus import ArticleError, load_article
 from knowledge.embedding import build_progress, default_embedder
 from knowledge.errors import KnowledgeLoadError, Problem
@@ -83,6 +83,11 @@ class Snapshot:
     def answer(self, question: str) -> Answer:
         """Facts first, then the best passage, else an honest 'none' (see ``knowledge.composer``)."""
         return self.composer.answer(question)
+
+    def understood(self, question: str) -> str:
+        """The question as understood (``Answer.normalised``) without answering it: what a cached answer,
+        kept without any question text, is served with."""
+        return self.composer.analyser.phrasing(check_question(question)).normalised.lower()
 
     def ranking_facts(self) -> list[Fact]:
         """The facts curators marked ``rank: true``, in file order, each ranking once (what ``/innov rank``

@@ -15,8 +15,11 @@ MAX_QUESTION_CHARS = 2000
 # A term the candidate holds only in its article's title counts this much (the title says what the
 # article is about, not what the sentence says).
 TITLE_WEIGHT = 0.5
-# Control characters other than tab and line breaks, and U+FFFD (bytes that were not UTF-8): binary input.
-_BINARY_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+# Control characters other than tab and line breaks, U+FFFD (bytes that were not UTF-8), and lone surrogates
+# (Unicode category Cs: a JSON "\ud800" escape, or the bytes of a command-line argument that were not UTF-8,
+# which Python keeps as U+DC80-U+DCFF): binary input. A surrogate cannot be encoded as UTF-8, so letting one
+# through would fail later, wherever the text is first encoded (the answer cache's key, the output).
+_BINARY_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)

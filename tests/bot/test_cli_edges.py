@@ -182,3 +182,75 @@ def test_help_names_where_the_settings_are_documented() -> None:
     stdout = done.stdout.decode()
     assert done.returncode == 0
     assert "README.md" in stdout and '"Configuration"' in stdout and ".env.example" in stdout
+
+
+@pytest.mark.parametrize("argument", [b"gii rank \xed\xa0\x80", b"\xff"])
+def test_an_argument_that_is_not_utf8_gets_the_binary_input_error(argument: bytes) -> None:
+    # Python keeps an argument's undecodable bytes as lone surrogates (U+DC80-U+DCFF).
+    done = subprocess.run(
+        [*(os.fsencode(a) for a in INNOV), b"ask", argument],
+        capture_output=True,
+        env=env(),
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert b"binary data or control characters" in done.stdout and b"Traceback" not in done.stderr
+
+
+def test_an_over_long_stdin_line_is_refused_and_the_next_one_answered() -> None:
+    done = innov("ask", stdin=b"x" * 5_000_000 + b"\nwhat is china's gii rank\n")
+    lines = done.stdout.decode().splitlines()
+    assert done.returncode == 1 and len(lines) == 2
+    assert lines[0] == "error: the question is too long (5,000,000 characters): ask in at most 2,000"
+    assert "11th" in lines[1] and b"Traceback" not in done.stderr
+
+
+def test_ask_reading_an_endless_line_holds_no_more_than_a_line_at_a_time() -> None:
+    # `innov ask < /dev/zero` held the whole line: 2.4 GB in 10 s. Read with a bound, memory stays flat.
+    with open("/dev/zero", "rb") as zero:
+        process = subprocess.Popen(
+            [*INNOV, "ask"],
+            stdin=zero,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env(),
+            cwd=ROOT,
+        )
+    try:
+        samples = []
+        for _ in range(2):
+            time.sleep(3)
+            with open(f"/proc/{process.pid}/status", encoding="ascii") as status:
+                samples.append(int(status.read().split("VmRSS:")[1].split()[0]))  # KiB
+    finally:
+        process.kill()
+        process.wait()
+    assert samples[1] - samples[0] < 50_000, samples  # under 50 MB more in 3 s (was hundreds)
+    assert samples[1] < 1_000_000, samples
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/dev/null"])
+def test_eval_refuses_a_file_that_is_not_a_regular_file(path: str) -> None:
+    done = innov("eval", path)
+    assert done.returncode == 2
+    assert b"not a regular file" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_eval_refuses_a_file_over_the_bound_unread(tmp_path: Path) -> None:
+    from bot import qa
+
+    path = tmp_path / "big.json"
+    with path.open("wb") as file:
+        file.truncate(qa.MAX_QA_FILE_BYTES + 1)  # sparse: no disk, and not read
+    done = innov("eval", str(path))
+    assert done.returncode == 2 and b"larger than 16 MiB" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "0", "abc"])
+def test_a_reload_timeout_that_is_not_a_positive_number_of_seconds_is_refused(value: str) -> None:
+    done = innov("reload", "--timeout", value)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "--timeout" in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()[-1]) < 200

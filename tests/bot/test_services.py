@@ -87,6 +87,28 @@ def test_cache_key_is_versioned_exact_but_for_whitespace_and_bounded() -> None:
     assert "gii" not in cache_key("v1", "what is the gii rank").lower()
 
 
+def test_a_cached_answer_keeps_no_question_text_and_is_served_with_the_askers(
+    tmp_path: Path, services_factory: Callable[..., Services], redis_url: str, redis_prefix: str
+) -> None:
+    import json
+
+    import redis
+
+    services = services_factory(write_kb(tmp_path / "kb", 5), RedisStore(redis_url, prefix=redis_prefix))
+    typed = "hey team, How much does Widgetland spend on research? asking for my manager Zoltan"
+    first = services.answer(typed)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        [key] = list(client.scan_iter(match=f"{redis_prefix}answer:*"))
+        raw = client.get(key)
+    finally:
+        client.close()
+    assert raw is not None and "Zoltan" not in raw and "hey team" not in raw
+    assert json.loads(raw)["question"] == ""
+    again = services.answer(typed)
+    assert again.question == first.question == typed and again.text == first.text
+
+
 def test_answer_is_cached_per_wording_and_counted(
     tmp_path: Path, services_factory: Callable[..., Services]
 ) -> None:

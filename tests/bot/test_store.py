@@ -408,3 +408,14 @@ def test_an_unreachable_store_records_no_version() -> None:
     store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
     assert store.advance_version("kb:version", "kb:versions", "A", force=True) is None
     store.close()
+
+
+def test_add_is_set_nx_and_decided_in_process_during_an_outage(throwaway_redis: RedisServer) -> None:
+    store = RedisStore(throwaway_redis.url, retry_after=0.2)
+    assert store.add("request:a", 60) and not store.add("request:a", 60)
+    throwaway_redis.stop()
+    (added, seconds), again = timed(lambda: store.add("request:b", 60)), store.add("request:b", 60)
+    assert added and not again and seconds < FAST  # the request path never waits out a claim window
+    store.close()
+    memory = MemoryStore()
+    assert memory.add("request:a", 60) and not memory.add("request:a", 60)

@@ -1,6 +1,6 @@
 """innov's gunicorn worker (``bot.worker``): pywsgi with a time bound on reading each request.
 
-The server runs in a child process (gevent patches what it runs in), with the bound cut to half a second.
+The server runs in a child process (gevent patches what it runs in), with the bounds cut to half a second.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from gevent import monkey; monkey.patch_all()
 from gevent.pywsgi import WSGIServer
 from bot import worker
 worker.REQUEST_SECONDS = 0.5
+worker.HEAD_SECONDS = 0.5
 
 def app(environ, start_response):
     length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -24,6 +24,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.background import BoundedExecutor
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import Store
@@ -385,9 +386,11 @@ def start_app(stub: SlackApiStub) -> Iterator[Callable[..., Running]]:
     old_level = log.level
     log.setLevel(logging.INFO)
 
-    def start(settings: Settings, store: Store | None = None) -> Running:
+    def start(
+        settings: Settings, store: Store | None = None, background: BoundedExecutor | None = None
+    ) -> Running:
         services = Services(settings, store=store)
-        app = create_wsgi_app(settings, services)
+        app = create_wsgi_app(settings, services, background=background)
         # Its first auth.test runs in the background: tests start once it has answered (the bot's id).
         deadline = time.monotonic() + 5
         while app.slack is not None and app.slack.reachable is None and time.monotonic() < deadline:

@@ -85,6 +85,8 @@ class SlackApiStub:
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.delay = 0.0
+        """Seconds every call waits before it is answered (a slow Web API)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> SlackApiStub:
@@ -197,6 +199,8 @@ class SlackApiStub:
 
     # -- serving -----------------------------------------------------------------------------------
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in request.headers.items()}

@@ -210,7 +210,7 @@ def test_a_rate_limited_user_mentioning_innov_gets_an_ephemeral_note(
     first, _ = bot.slack.event(mention(bot, GOOD_QUESTION))
     assert bot.outcomes.wait(first) == "replied"
     second, _ = bot.slack.event(mention(bot, GOOD_QUESTION))
-    assert bot.outcomes.wait(second) == "replied privately"
+    assert bot.outcomes.wait(second) == "rate limited: told to slow down"
     [note] = bot.stub.wait_for("chat.postEphemeral")
     assert note.args["user"] == USER
     assert "Slow down — try again in" in note.text
@@ -234,3 +234,15 @@ def test_replicas_sharing_redis_reply_once_to_retries_and_twins(
     assert outcomes.count("replied") == 1
     assert len(first.stub.posts()) == 1
     assert second.slack.request("GET", "/healthz").json()["redis"] is True
+
+
+def test_a_lone_surrogate_in_a_mention_gets_the_binary_input_refusal(bot: Running) -> None:
+    # "\ud800" is a valid JSON escape but no character: it cannot be encoded as UTF-8 anywhere later on.
+    event = mention(bot, "gii rank \ud800")
+    assert "\\ud800" in json.dumps(event)
+    event_id, result = bot.slack.event(event)
+    assert result.status == 200
+    assert bot.outcomes.wait(event_id).startswith("replied")
+    [post] = bot.stub.calls("chat.postEphemeral")  # a refusal goes to the asker alone
+    assert "binary data or control characters" in post.text
+    assert "something went wrong" not in post.text

@@ -296,3 +296,10 @@ def test_malformed_surface_payloads_are_acknowledged_and_change_nothing(bot: Run
         assert result.status == 200, (payload, result.status, result.text)
     time.sleep(0.3)  # lazy listeners finish
     assert bot.services.feedback.votes() == []
+
+
+def test_a_lone_surrogate_in_an_example_button_gets_the_binary_input_refusal(bot: Running) -> None:
+    bot.slack.click(f"{views.HOME_ASK_ACTION}_0", "\ud800", container="view")
+    [call] = bot.stub.wait_for("views.publish")
+    assert "binary data or control characters" in call.text
+    assert "something went wrong" not in call.text

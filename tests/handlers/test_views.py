@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from bot.feedback import AnswerFeedback, AnswerRef, CuratorQueue, Declined
 from bot.services import Services
 from handlers import blocks, views
@@ -115,3 +117,20 @@ def test_the_curator_queue_lists_declined_questions_and_disliked_answers() -> No
     assert "👎 3 👍 1\nrd-spend · How much does China spend on R&D?\nwrong figure 2\n“old”" in shown
     off = views.curator_queue_blocks(CuratorQueue(declined=(), disliked=(), enabled=False))
     assert "INNOV_FEEDBACK=off" in off[0]["elements"][0]["text"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"topic":"","offset":1e400}',  # infinity: int() raises OverflowError
+        '{"topic":"","offset":-1e400}',
+        '{"topic":"","offset":NaN}',
+        '{"topic":"","offset":' + "9" * 5000 + "}",  # past Python's digit limit for int()
+        "[" * 1900 + "]" * 1900,  # deeper than the interpreter's recursion limit
+        '{"topic":"","offset":"x"}',
+        '{"topic":"","offset":[]}',
+        "[]",
+    ],
+)
+def test_a_forged_facts_page_value_gives_the_first_page(value: str) -> None:
+    assert views.FactsPage.parse(value) == views.FactsPage("", 0)

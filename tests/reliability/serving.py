@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +136,7 @@ def slash_body(text: str, *, user: str = "U0ALICE", response_url: str | None = N
         "user_id": user,
         "channel_id": "C0GENERAL",
         "team_id": "T0TEST",
+        "trigger_id": uuid.uuid4().hex,  # (unique, as Slack's are: the same body signed twice is a replay)
     }
     if response_url is not None:
         form["response_url"] = response_url

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.settings import Settings
 from tests.e2e.conftest import SIGNING_SECRET, Running
 from tests.e2e.slack_api_stub import SlackApiStub
 from tests.reliability.serving import (
@@ -265,6 +266,23 @@ def test_deeply_nested_signed_json_gets_400_not_500(bot: Running, body: str) -> 
     assert bot.slack.signed(body, content_type).status == 400
 
 
+@pytest.mark.parametrize("depth", [65, 900, 990, 5_000])
+def test_an_event_with_a_deeply_nested_field_gets_400_not_500(bot: Running, depth: int) -> None:
+    # A well-formed event whose one field nests deeper than Slack ever does: it parses, but Bolt copies
+    # the body recursively (deepcopy), which fails at a few hundred levels, past Python's recursion limit.
+    event = {"type": "app_mention", "user": "U0ALICE", "text": "gii rank", "channel": "C0", "ts": "1.0"}
+    envelope = json.dumps({"type": "event_callback", "event_id": "Ev1", "event": event, "extra": "X"})
+    body = envelope.replace('"X"', "[" * depth + "]" * depth)
+    assert bot.slack.signed(body, "application/json").status == 400
+
+
+def test_an_event_nested_as_deep_as_slack_sends_is_still_served(bot: Running) -> None:
+    event = {"type": "app_mention", "user": "U0ALICE", "text": "gii rank", "channel": "C0", "ts": "1.0"}
+    envelope = json.dumps({"type": "event_callback", "event_id": "Ev2", "event": event, "extra": "X"})
+    body = envelope.replace('"X"', "[" * 60 + "]" * 60)
+    assert bot.slack.signed(body, "application/json").status == 200
+
+
 def test_a_bad_content_length_gets_400(bot: Running) -> None:
     import socket
 
@@ -285,3 +303,99 @@ def test_slow_clients_do_not_delay_a_signed_request(served: Served, count: int, 
             assert status == 200
             latencies.append(seconds)
     assert max(latencies) < 1.0, latencies
+
+
+IDLE_SOCKETS = 1_200
+"""More idle connections than a worker held before (1,000): they filled every slot for 30 s."""
+
+
+def test_many_idle_connections_neither_block_the_server_nor_stay_open(
+    tmp_path: Path, kb_dir: Path, stub: SlackApiStub
+) -> None:
+    import resource
+    import socket
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < IDLE_SOCKETS + 200:  # this test process holds every idle socket too
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, IDLE_SOCKETS + 1000), hard))
+    served = start_serve(tmp_path, kb_dir, stub.base_url, INNOV_HEAD_SECONDS="1")
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(IDLE_SOCKETS):  # opened, nothing sent
+            sockets.append(socket.create_connection(("127.0.0.1", served.port), timeout=5))
+        status, seconds = signed_slash_latency(served.port, timeout=5)
+        assert status == 200 and seconds < 1.0, (status, seconds)
+        time.sleep(2.0)  # past INNOV_HEAD_SECONDS: the server has closed every idle one
+        still_open = 0
+        for sock in sockets:
+            sock.settimeout(0.01)
+            try:
+                if sock.recv(1) != b"":
+                    still_open += 1
+            except TimeoutError:
+                still_open += 1
+            except OSError:  # reset: closed
+                pass
+        assert still_open == 0
+    finally:
+        for sock in sockets:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert served.stop() == 0
+
+
+# -- replays ------------------------------------------------------------------------------------------------
+
+
+def test_a_replayed_slash_command_is_refused(bot: Running) -> None:
+    body = urlencode({"command": "/innov", "text": "rank", "user_id": "U0ALICE", "team_id": "T0TEST"})
+    ts = str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": _sign(body, ts)}
+    content_type = "application/x-www-form-urlencoded"
+    first = bot.slack.signed(body, content_type, timestamp=int(ts), signature=headers["X-Slack-Signature"])
+    again = bot.slack.signed(body, content_type, timestamp=int(ts), signature=headers["X-Slack-Signature"])
+    assert (first.status, again.status) == (200, 401)
+    # The same command signed anew (another second) is a new request.
+    later = int(ts) + 1
+    assert (
+        bot.slack.signed(body, content_type, timestamp=later, signature=_sign(body, str(later))).status == 200
+    )
+
+
+def test_a_replay_is_refused_by_another_replica_sharing_redis(
+    start_app: Callable[..., Running],
+    settings_factory: Callable[..., Settings],
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    from bot.redis_store import RedisStore
+
+    replicas = [
+        start_app(settings_factory(redis_url=redis_url), store=RedisStore(redis_url, prefix=redis_prefix))
+        for _ in range(2)
+    ]
+    body = urlencode({"command": "/innov", "text": "sources", "user_id": "U0ALICE", "team_id": "T0TEST"})
+    ts = int(time.time())
+    signature = _sign(body, str(ts))
+    content_type = "application/x-www-form-urlencoded"
+    assert replicas[0].slack.signed(body, content_type, timestamp=ts, signature=signature).status == 200
+    assert replicas[1].slack.signed(body, content_type, timestamp=ts, signature=signature).status == 401
+
+
+def test_slacks_retry_of_an_event_reaches_the_event_claims(bot: Running) -> None:
+    # Retries are de-duplicated by event id (one reply, every delivery 200), whatever their signature.
+    event = {
+        "type": "app_mention",
+        "user": "U0ALICE",
+        "text": "<@U0INNOV> rank",
+        "channel": "C0",
+        "ts": "1.0",
+    }
+    ts = int(time.time())
+    body = json.dumps({"type": "event_callback", "event_id": "EvRETRY", "event": event})
+    signature = _sign(body, str(ts))
+    first = bot.slack.signed(body, "application/json", timestamp=ts, signature=signature)
+    retry = bot.slack.signed(
+        body, "application/json", timestamp=ts, signature=signature, extra={"X-Slack-Retry-Num": "1"}
+    )
+    assert (first.status, retry.status) == (200, 200)
