@@ -49,11 +49,12 @@ class Served:
     process: subprocess.Popen[bytes]
     log_path: Path
     _log: IO[bytes] = field(repr=False)
+    log_from: int = 0  # where this view of the log starts (a test sharing a server reads its own part)
 
     def log(self) -> str:
-        """Everything the process logged so far."""
+        """Everything the process logged so far (since ``log_from``)."""
         self._log.flush()
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[self.log_from :]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         """Send ``sig`` and wait for the exit code (killed after ``timeout``)."""

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.settings import Settings
-from tests.e2e.conftest import SIGNING_SECRET, Running
+from tests.e2e.conftest import SEEDS, SIGNING_SECRET, Running
 from tests.e2e.slack_api_stub import SlackApiStub
 from tests.reliability.serving import (
     Served,
@@ -33,12 +35,24 @@ def _sign(body: str, ts: str) -> str:
     return SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
 
 
+@pytest.fixture(scope="module")
+def _server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``innov serve`` in HTTP mode, one worker, logging at INFO: one for the module (starting one takes
+    seconds), over its own copy of the seeds and its own Web API stand-in."""
+    tmp = tmp_path_factory.mktemp("served")
+    kb = tmp / "kb"
+    shutil.copytree(SEEDS, kb)
+    with SlackApiStub() as api:
+        running = start_serve(tmp, kb, api.base_url)
+        yield running
+        assert running.stop() == 0
+
+
 @pytest.fixture
-def served(tmp_path: Path, kb_dir: Path, stub: SlackApiStub) -> Iterator[Served]:
-    """``innov serve`` in HTTP mode, one worker, logging at INFO."""
-    running = start_serve(tmp_path, kb_dir, stub.base_url)
-    yield running
-    assert running.stop() == 0
+def served(_server: Served) -> Served:
+    """The module's server, its log read from where this test starts."""
+    assert _server.process.poll() is None, "the module's innov serve has exited"
+    return dataclasses.replace(_server, log_from=len(_server.log()))
 
 
 # -- verify before reading ------------------------------------------------------------------------------
