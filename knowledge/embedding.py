@@ -22,6 +22,7 @@ import ctypes
 import importlib.util
 import logging
 import os
+import stat
 import tempfile
 import threading
 from collections import OrderedDict
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.derived_model import DerivationError, cache_dir, derived_model, sha256_of
+from knowledge.derived_model import DERIVED_SHA256, DerivationError, cache_dir, derived_model, sha256_of
 from knowledge.errors import KnowledgeError
 
 logger = logging.getLogger("innov.knowledge.embedding")
@@ -180,6 +181,12 @@ class Embedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Checked again here: a worker makes its session long after the file was checked. (Loaded by path:
+        # a session made from the file's bytes keeps a copy of them, 24 MB more a worker.)
+        if sha256_of(self.model) != DERIVED_SHA256:
+            raise EmbeddingUnavailable(
+                f"the derived embedding model at {self.model} changed after it was checked"
+            )
         try:
             return ort.InferenceSession(
                 str(self.model), sess_options=options, providers=["CPUExecutionProvider"]
@@ -258,12 +265,23 @@ class Embedder:
             self._remembered.popitem(last=False)
 
 
+def _private(directory: Path) -> None:
+    """``directory`` made if missing, and only this user's (a shared temporary directory could hold one that
+    another user made, to swap the model between its check and its load)."""
+    directory.mkdir(mode=0o700, exist_ok=True)
+    status = directory.lstat()
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise OSError(f"{directory} is not a directory of this user's alone")
+
+
 def _derived(source: Path) -> Path:
     """The derived model of the checked ``source``: in the cache directory, else (not writable: a container's
     read-only home) in a directory of this user's under the system's temporary one."""
     fallback = Path(tempfile.gettempdir()) / f"innov-model-{os.getuid()}"
     for cache in (cache_dir(), fallback):
         try:
+            if cache == fallback:
+                _private(fallback)
             return derived_model(source, cache)
         except OSError as exc:
             logger.warning("cannot keep the derived embedding model in %s: %s", cache, exc)

@@ -76,6 +76,7 @@ SIGNED_MODULES = (
     "saved",
     "models",
     "embedding",
+    "derived_model",
     "semantic",
 )
 # Imported by signed modules, shaping nothing saved: error types, and the parallel map of a build (whose

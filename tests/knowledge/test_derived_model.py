@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +58,12 @@ def test_its_vectors_are_those_of_the_pinned_file_within_rounding(
     embedder = Embedder(pinned)
     assert embedder.model.parent == tmp_path
     derived = embedder.encode(SENTENCES)
-    embedder.model = pinned  # the pinned file itself, as it ran before
-    embedder._session = None
-    original = np.stack([embedder.encode_one(text) for text in SENTENCES])
+    import onnxruntime as ort
+
+    as_before = ort.InferenceSession(
+        str(pinned), providers=["CPUExecutionProvider"]
+    )  # the pinned file itself
+    original = np.stack([embedder._run([text], as_before)[0] for text in SENTENCES])
     cosines = (derived * original).sum(axis=1)
     assert cosines.min() >= 0.999
 
@@ -125,6 +129,7 @@ def test_an_unwritable_cache_falls_back_to_a_temporary_directory(
     blocked.write_text("not a directory")
     monkeypatch.setenv("INNOV_MODEL_CACHE", str(blocked / "cache"))
     monkeypatch.setattr(derived_model, "derive", lambda source: derived_bytes)
+    (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(embedding.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
     path = embedding._derived(pinned)
     assert path.parent.parent == tmp_path / "tmp" and derived_model.sha256_of(path) == DERIVED_SHA256
@@ -140,3 +145,28 @@ def test_without_the_onnx_package_the_runtime_is_said_missing(
     monkeypatch.setattr(derived_model, "derive", missing)
     with pytest.raises(EmbeddingUnavailable, match=r"not installed \(onnx\)"):
         Embedder(pinned)
+
+
+def test_a_derived_file_changed_after_its_check_is_not_run(
+    pinned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INNOV_MODEL_CACHE", str(tmp_path))
+    embedder = Embedder(pinned)
+    embedder.model.write_bytes(embedder.model.read_bytes()[:-1] + b"x")
+    with pytest.raises(EmbeddingUnavailable, match="changed after it was checked"):
+        embedder.encode_one("Where does China rank in the Global Innovation Index?")
+
+
+def test_a_temporary_directory_another_could_write_is_not_used(
+    pinned: Path, derived_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("INNOV_MODEL_CACHE", str(blocked / "cache"))
+    monkeypatch.setattr(derived_model, "derive", lambda source: derived_bytes)
+    monkeypatch.setattr(embedding.tempfile, "gettempdir", lambda: str(tmp_path))
+    shared = tmp_path / f"innov-model-{os.getuid()}"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    with pytest.raises(EmbeddingUnavailable, match="no writable directory"):
+        embedding._derived(pinned)
