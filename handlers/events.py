@@ -127,34 +127,34 @@ def admit_question(user: str, text: str, services: Services) -> Admission:
     return Admission("rate limited: already told to slow down")
 
 
-def admit_mention(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
-    """Judge an ``app_mention`` in the request: ignored ones, and questions past the asker's limit,
-    are not queued."""
+def _admissible(body: dict[str, Any], context: dict[str, Any], what: str) -> MessageEvent | Admission:
+    """The event to judge, or why it is not: unreadable (not the shape Slack sends), or ignored."""
     try:
         event = MessageEvent.from_body(body)
     except Exception:  # not the shape Slack sends: nothing to answer
-        logger.warning("ignoring an app_mention event that cannot be read")
+        logger.warning("ignoring %s event that cannot be read", what)
         return Admission("ignored: unreadable event")
-    bot_user_id = context.get("bot_user_id")
-    reason = _ignored(event, bot_user_id)
-    if reason:
-        return Admission(reason)
+    reason = _ignored(event, context.get("bot_user_id"))
+    return Admission(reason) if reason else event
+
+
+def admit_mention(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
+    """Judge an ``app_mention`` in the request: ignored ones, and questions past the asker's limit,
+    are not queued."""
+    event = _admissible(body, context, "an app_mention")
+    if isinstance(event, Admission):
+        return event
     assert event.user is not None  # checked by _ignored
-    return admit_question(event.user, event.question(bot_user_id), services)
+    return admit_question(event.user, event.question(context.get("bot_user_id")), services)
 
 
 def admit_message(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
     """Judge a ``message`` event in the request: ignored messages are not queued at all, and one in an
     auto-reply channel becomes work only within the limits of ``Services.admit_auto_reply``."""
-    try:
-        event = MessageEvent.from_body(body)
-    except Exception:  # not the shape Slack sends: nothing to answer
-        logger.warning("ignoring a message event that cannot be read")
-        return Admission("ignored: unreadable event")
+    event = _admissible(body, context, "a message")
+    if isinstance(event, Admission):
+        return event
     bot_user_id = context.get("bot_user_id")
-    reason = _ignored(event, bot_user_id)
-    if reason:
-        return Admission(reason)
     assert event.user is not None  # checked by _ignored
     if event.is_direct:
         return admit_question(event.user, event.question(bot_user_id), services)
