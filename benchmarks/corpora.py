@@ -38,13 +38,12 @@ def knowledge_dir(kind: str, size: int) -> Path:
     """The knowledge directory of ``kind`` with ``size`` passages in all (seeds included); written once."""
     target = cache_root() / f"{kind}-{size}-v{FORMAT}"
     if (target / ".complete").is_file():
+        _copy_seeds(target)  # (the seeds may have changed since the corpus was written: a fact's quote)
         return target
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    for path in SEEDS.iterdir():
-        if path.is_file():
-            shutil.copy(path, target / path.name)
+    _copy_seeds(target)
     seed_passages = _seed_passage_count()
     lines = (_zipf_passages if kind == "zipf" else _synthetic_passages)(max(0, size - seed_passages))
     for start in range(0, len(lines), PASSAGES_PER_ARTICLE):
@@ -56,6 +55,15 @@ def knowledge_dir(kind: str, size: int) -> Path:
         )
     (target / ".complete").write_text("ok")
     return target
+
+
+def _copy_seeds(target: Path) -> None:
+    """The seed articles, facts and aliases as they are now, into a generated corpus's directory."""
+    for path in SEEDS.iterdir():
+        if path.is_file() and not (
+            (target / path.name).is_file() and (target / path.name).read_bytes() == path.read_bytes()
+        ):
+            shutil.copy(path, target / path.name)
 
 
 def questions(kind: str, count: int = 100, seed: int = 11) -> list[str]:
