@@ -297,6 +297,20 @@ def test_an_event_nested_as_deep_as_slack_sends_is_still_served(bot: Running) ->
     assert bot.slack.signed(body, "application/json").status == 200
 
 
+@pytest.mark.parametrize("field", ["user", "channel", "event_id"])
+def test_an_event_with_a_lone_surrogate_in_an_id_gets_400_not_500(bot: Running, field: str) -> None:
+    # A JSON escape of half a UTF-16 pair: it parses, and the id then fails to encode on its way to Redis
+    # (a 500 for the user, a traceback for the others, found by an attack run).
+    event = {"type": "app_mention", "user": "U0ALICE", "text": "gii rank", "channel": "C0", "ts": "1.0"}
+    envelope = {"type": "event_callback", "event_id": "Ev3", "event": event}
+    (envelope if field == "event_id" else event)[field] = "X\udfff"
+    assert bot.slack.signed(json.dumps(envelope), "application/json").status == 400
+    # A pair is one character, not a surrogate: served.
+    event["text"] = "gii rank \U0001f600"
+    event["user"], event["channel"], envelope["event_id"] = "U0ALICE", "C0", "Ev4"
+    assert bot.slack.signed(json.dumps(envelope), "application/json").status == 200
+
+
 def test_a_bad_content_length_gets_400(bot: Running) -> None:
     import socket
 
