@@ -110,14 +110,17 @@ class Admission:
     """Past its asker's rate limit, and the notice is due: queue the notice (wait this many seconds)."""
 
 
-def admit_question(user: str, text: str, services: Services) -> Admission:
+def admit_question(user: str, text: str, services: Services, *, retry: bool = False) -> Admission:
     """Take the asker's token for a question before its work is queued (browsing costs none).
 
     Past the limit nothing is queued but the "slow down" notice, and that once per
     ``SLOW_DOWN_NOTICE_SECONDS`` per user (a fleet-wide claim): one user's flood never fills the queue.
+    A Slack retry (``retry``) costs none: its first delivery took the token (or never arrived), and the
+    event claims answer the event once (three retries of one slow answer cost four tokens and told the
+    asker to slow down).
     """
     sub, rest, _ = parse(text)
-    if not costs_a_token(sub, rest):
+    if retry or not costs_a_token(sub, rest):
         return Admission(None)
     wait = services.check_rate(user)
     if wait is None:
@@ -145,7 +148,8 @@ def admit_mention(body: dict[str, Any], context: dict[str, Any], services: Servi
     if isinstance(event, Admission):
         return event
     assert event.user is not None  # checked by _ignored
-    return admit_question(event.user, event.question(context.get("bot_user_id")), services)
+    question = event.question(context.get("bot_user_id"))
+    return admit_question(event.user, question, services, retry=bool(context.get("retry_num")))
 
 
 def admit_message(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
@@ -157,7 +161,8 @@ def admit_message(body: dict[str, Any], context: dict[str, Any], services: Servi
     bot_user_id = context.get("bot_user_id")
     assert event.user is not None  # checked by _ignored
     if event.is_direct:
-        return admit_question(event.user, event.question(bot_user_id), services)
+        retry = bool(context.get("retry_num"))
+        return admit_question(event.user, event.question(bot_user_id), services, retry=retry)
     if event.mentions(bot_user_id):
         return Admission("ignored: mentions innov (answered as app_mention)")
     if not services.settings.auto_replies_in(event.channel):

@@ -89,3 +89,25 @@ def test_a_full_queue_drops_an_event_with_200_not_500(
     outcomes = [bot.outcomes.wait(event_id, timeout=15) for event_id, _ in sent]
     assert outcomes.count("dropped: background queue full") == 6
     assert outcomes.count("replied") == QUEUE
+
+
+def test_slacks_retries_of_a_question_cost_no_token(
+    start_app: Callable[..., Running],
+    settings_factory: Callable[..., Settings],
+    background: BoundedExecutor,
+) -> None:
+    # Found by an attack run: three retries of one slow mention took three more tokens, the last was told
+    # to slow down in the thread, and the asker's next real question was dropped.
+    bot = start_app(settings_factory(innov_rate_limit=RATE), background=background)
+    event = bot.slack.message(
+        f"<@{BOT_USER_ID}> What is China's GII rank?", channel=CHANNEL, user="U0RETRY"
+    ) | {"type": "app_mention"}
+    event_id, first = bot.slack.event(event)
+    retries = [bot.slack.event(event, event_id=event_id, retry_num=n)[1] for n in (1, 2, 3)]
+    assert first.status == 200 and {r.status for r in retries} == {200}
+    outcomes = bot.outcomes.wait_all(event_id, 4)
+    assert outcomes.count("replied") == 1 and not any(o.startswith("rate limited") for o in outcomes)
+    # The asker still has the rest of the limit: RATE - 1 more questions are answered.
+    later = [mention_from(bot, "U0RETRY", f"What is China's GII rank? ({n})") for n in range(RATE - 1)]
+    assert [bot.outcomes.wait(event_id, timeout=15) for event_id, _ in later] == ["replied"] * (RATE - 1)
+    assert not [c for c in bot.stub.calls("chat.postEphemeral") if "Slow down" in c.text]
