@@ -24,7 +24,9 @@ questions. ``innov eval /dev/zero`` read 2 GB into memory before this bound."""
 def _read_bounded(path: Path) -> bytes:
     """A regular file's bytes, at most ``MAX_QA_FILE_BYTES``; ``ValueError`` for anything else (a device
     such as ``/dev/zero``, a pipe, a socket) or a larger file, before it is read."""
-    with path.open("rb") as file:
+    # Opened without blocking (a FIFO's open waits for a writer), then checked on what was opened.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise ValueError("not a regular file: a QA file is a JSON file on disk")

@@ -238,6 +238,15 @@ def test_eval_refuses_a_file_that_is_not_a_regular_file(path: str) -> None:
     assert b"not a regular file" in done.stderr and b"Traceback" not in done.stderr
 
 
+def test_eval_refuses_a_fifo_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    # Opening a FIFO blocks until a writer comes: `innov eval` on one hung for ever (second attack run).
+    fifo = tmp_path / "questions.json"
+    os.mkfifo(fifo)
+    done = innov("eval", str(fifo))  # (in a subprocess with a timeout: a regression hangs, not the suite)
+    assert done.returncode == 2
+    assert b"not a regular file" in done.stderr and b"Traceback" not in done.stderr
+
+
 def test_eval_refuses_a_file_over_the_bound_unread(tmp_path: Path) -> None:
     from bot import qa
 
