@@ -439,6 +439,29 @@ _SPAN_RE = re.compile(
 )
 
 
+# A rate in time ("per month", "a year", "annually"): the unit it is per.
+_RATE_RE = re.compile(
+    r"\b(?:per|a|an|each|every)\s+(year|month|week|day|quarter)\b|\b(annual|annually|yearly|monthly|weekly|"
+    r"daily|quarterly)\b",
+    re.IGNORECASE,
+)
+_RATE_WORDS = {
+    "annual": "year",
+    "annually": "year",
+    "yearly": "year",
+    "monthly": "month",
+    "weekly": "week",
+    "daily": "day",
+    "quarterly": "quarter",
+}
+
+
+def _rates(text: str) -> set[str]:
+    return {
+        m.group(1).lower() if m.group(1) else _RATE_WORDS[m.group(2).lower()] for m in _RATE_RE.finditer(text)
+    }
+
+
 def _currencies(text: str) -> set[str]:
     return {_CURRENCIES[m.group(0).lower()] for m in _CURRENCY_RE.finditer(text)}
 
@@ -453,8 +476,9 @@ def _spans(text: str) -> set[tuple[int, str]]:
 
 class UnitGate:
     """ "china's r&d spending in euros" -> "3.6 trillion yuan (about 502 billion U.S. dollars)", "how much
-    will AstraZeneca invest over ten years" -> "... over the next five years": the text gives its figure
-    in another currency, or for another span of time, so it does not answer. A text stating no currency or
+    will AstraZeneca invest over ten years" -> "... over the next five years", "how much does China spend
+    per month" -> its yearly total: the text gives its figure in another currency, for another span of
+    time, or not per the unit of time asked, so it does not answer. A text stating no currency or
     no span of that unit may well be of the one asked; a yes/no question may compare ("is it more than
     five years")."""
 
@@ -466,9 +490,16 @@ class UnitGate:
             return ""
         asked_currencies = _currencies(q.normalised)
         asked_spans = _spans(q.normalised)
-        if not asked_currencies and not asked_spans:
+        asked_rates = _rates(q.normalised)
+        if not asked_currencies and not asked_spans and not asked_rates:
             return ""
         text = self._text_of(best)
+        for rate in sorted(asked_rates - _rates(text)):
+            # A figure of one calendar year is a yearly one ("... 3.6 trillion yuan in 2024"); a total over
+            # five years is not ("per year" of "2.5 billion over the next five years").
+            if rate == "year" and YEAR_RE.search(text) and not any(u == "year" for _, u in _spans(text)):
+                continue
+            return f"unit: the question asks a figure per {rate} and the best candidate states none"
         stated = _currencies(text)
         if asked_currencies and stated and not asked_currencies & stated:
             wanted = ", ".join(sorted(asked_currencies))

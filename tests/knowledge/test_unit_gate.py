@@ -14,6 +14,8 @@ id: money
 title: Investment in Ruritania
 ---
 Osra Pharma signed an agreement to invest 400 million crowns (about 50 million U.S. dollars) in Strelsau over the next five years.
+
+Ruritania's research spending reached 40 billion crowns in 2024.
 """,
 }
 
@@ -38,6 +40,14 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
             "how much will osra pharma invest in strelsau over 3 years",
             "unit: the question asks about 3 years and the best candidate states another span",
         ),
+        (
+            "how much will osra pharma invest in strelsau per year",
+            "unit: the question asks a figure per year and the best candidate states none",
+        ),
+        (
+            "how much did ruritania spend on research per month",
+            "unit: the question asks a figure per month and the best candidate states none",
+        ),
     ],
 )
 def test_another_currency_or_span_is_declined(composer, question: str, reason: str) -> None:  # type: ignore[no-untyped-def]
@@ -58,3 +68,12 @@ def test_the_currency_or_span_stated_is_answered(composer, question: str) -> Non
     decision = composer.decide(question)
     assert decision.answer, decision.reason
     assert "400 million crowns" in decision.best.text
+
+
+@pytest.mark.parametrize(
+    "question", ["how much does ruritania spend on research a year", "ruritania's annual research spending"]
+)
+def test_a_figure_of_one_calendar_year_is_a_yearly_one(composer, question: str) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide(question)
+    assert not decision.reason.startswith("unit:"), decision.reason
+    assert decision.best is not None and "40 billion crowns" in decision.best.text
