@@ -54,6 +54,7 @@ class Decider:
             gates.RestatementGate(rules, lambda candidate: materialise(candidate).text),
             gates.YearGate(lambda candidate: materialise(candidate).text),
             gates.UnitGate(lambda candidate: materialise(candidate).text),
+            gates.NumberedGate(lambda candidate: materialise(candidate).text),
         )
 
     def decide(self, q: Question, *, judged: bool = True, prune: bool = True) -> Decision:

@@ -27,7 +27,7 @@ from knowledge.answering.question import Question
 from knowledge.answering.words import YEAR_RE
 from knowledge.attributes import ATTRIBUTES
 from knowledge.models import Fact
-from knowledge.text import TextRules
+from knowledge.text import STOP_WORDS, TextRules
 
 # Which of some wanted terms a candidate holds (``CandidateFinder.tokens_of``).
 TokensOf = Callable[[Candidate, Iterable[str]], frozenset[str]]
@@ -509,6 +509,34 @@ class UnitGate:
             others = {c for c, u in spans if u == unit}
             if others and count not in others:
                 return f"unit: the question asks about {count} {unit}s and the best candidate states another span"
+        return ""
+
+
+# A word and the small number after it ("ne zha 3", "top 5", "made in china 2025"): a numbered name.
+_NUMBERED_RE = re.compile(r"\b([a-z]{2,})\s+(\d{1,4})(?![\d,.]|[a-z])")
+
+
+class NumberedGate:
+    """ "what is ne zha 3" -> "Ne Zha 2 ...", "which clusters are in the top 5" -> "... among the top 10": the
+    question numbers a name the text numbers otherwise, and never as asked, so it is about something else
+    (as "the 864 program" is, which the figure gate declines when no text states 864)."""
+
+    def __init__(self, text_of: Callable[[Candidate], str]) -> None:
+        self._text_of = text_of
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        if q.yes_no:
+            return ""
+        asked = _NUMBERED_RE.findall(q.normalised)
+        if not asked:
+            return ""
+        text = self._text_of(best).lower()
+        for word, number in asked:
+            if word in STOP_WORDS:  # ("in 2024", "the 20 other ...": not a name's number)
+                continue
+            stated = {n for w, n in _NUMBERED_RE.findall(text) if w == word}
+            if stated and number not in stated:
+                return f"figure: the question asks about {word} {number} and the best candidate states {word} {min(stated)}"
         return ""
 
 

@@ -18,6 +18,10 @@ Ruritania's 863 Program funds high technology.
 Ruritania has 300 robots per 10,000 workers.
 
 Ruritania names three innovation hubs: Strelsau, Zenda and Tarlenheim.
+
+The animated film Rassendyll 2 was cited by the minister as an example of Ruritanian culture.
+
+Ruritania's Strelsau cluster ranks among the top 10 globally.
 """,
 }
 
@@ -50,3 +54,39 @@ def test_a_figure_no_text_states_is_declined(composer, question: str, figure: st
 )
 def test_what_the_figure_gate_lets_through(composer, question: str) -> None:  # type: ignore[no-untyped-def]
     assert not composer.decide(question).reason.startswith("figure:")
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        (
+            "what is rassendyll 3",
+            "figure: the question asks about rassendyll 3 and the best candidate states rassendyll 2",
+        ),
+        ("is the strelsau cluster in the top 5", ""),  # a yes/no question may compare
+        (
+            "which cluster of ruritania ranks among the top 5 globally",
+            "figure: the question asks about top 5 and the best candidate states top 10",
+        ),
+    ],
+)
+def test_a_name_numbered_otherwise_is_declined(composer, question: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide(question)
+    if reason:
+        assert not decision.answer
+        assert decision.reason == reason
+    else:
+        assert not decision.reason.startswith("figure:"), decision.reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("what is rassendyll 2", "Rassendyll 2"),
+        ("which cluster of ruritania ranks among the top 10 globally", "top 10"),
+    ],
+)
+def test_a_name_numbered_as_the_text_numbers_it_is_answered(composer, question: str, answer: str) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide(question)
+    assert not decision.reason.startswith("figure:"), decision.reason
+    assert decision.best is not None and answer in decision.best.text
