@@ -171,7 +171,8 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
     "111th" or "1,463,000" over a quote saying "11th" or "463,000" is refused, not served with the quote
     as its source. Where the quote gives no year, a year of the answer may be the fact's ``as_of`` ("last
     year", "now": the curator's reading, shown with the fact anyway) or, with no ``as_of``, one its article
-    states (a name's: "Made in China 2025"); a quote giving a year must give the answer's.
+    states (a name's: "Made in China 2025"); a quote giving a year must give the answer's. An answer
+    negating ("not", "no longer", "never") where its quote does not is refused too.
     """
     if article.id not in normalised_articles:
         normalised_articles[article.id] = normalise(article.text)
@@ -204,7 +205,21 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
             f"quote does not state {written!r}, which the answer states: quote the words that say it, or "
             "take it out of the answer"
         )
+    said = {m.group(0) for m in _NEGATION_RE.finditer(quote.casefold())}
+    negation = next(
+        (m.group(0) for m in _NEGATION_RE.finditer(answer.casefold()) if m.group(0) not in said), None
+    )
+    if negation is not None:
+        return (
+            f"answer says {negation!r}, which its quote does not: an answer must say what the quote says, "
+            "not its opposite"
+        )
     return None
+
+
+# Words turning a statement into its opposite ("no longer has 463,000 ..."): an answer may use one only
+# where its quote does.
+_NEGATION_RE = re.compile(r"\b(?:not|no longer|never|no|none|nor|neither|cannot)\b|n't\b")
 
 
 def _year_in(figure: str, text: str) -> bool:

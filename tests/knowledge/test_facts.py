@@ -275,6 +275,21 @@ def _gii_fact(answer: str, value: str, quote: str, as_of: int | None = None) -> 
             2023,
             "quote does not state '2024', which the answer states",
         ),
+        # An answer negating what its quote states.
+        (
+            "Ruritania no longer has 463,000 high-tech enterprises.",
+            "463,000",
+            "Currently, the country has 463,000 high-tech enterprises",
+            None,
+            "answer says 'no longer', which its quote does not",
+        ),
+        (
+            "Ruritania doesn't rank 11th in the Global Innovation Index.",
+            "11th",
+            RANK_QUOTE,
+            None,
+            'answer says "n\'t", which its quote does not',
+        ),
         # A year of a name the article does not give.
         (
             "Ruritania's Vision 2031 plan targets robotics and biotechnology.",
