@@ -23,10 +23,12 @@ FROM python:3.11-slim
 # tini as PID 1: it forwards SIGTERM to innov (which stops gracefully) and reaps zombies; a Python
 # process as PID 1 would get no default signal handling from the kernel.
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
+# (INNOV_MODEL_CACHE: the embedding model innov runs is derived from the pinned file once, below.)
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     INNOV_KNOWLEDGE_DIR=/app/seeds \
+    INNOV_MODEL_CACHE=/app/.cache/innov \
     PORT=3000
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin innov
 COPY --from=builder /opt/venv /opt/venv
@@ -35,7 +37,6 @@ WORKDIR /app
 COPY --chown=innov:innov seeds ./seeds
 # The embedding model innov runs is derived from the pinned file once (knowledge/derived_model.py): derived
 # here, at build time, into the image, so that no container start derives it again (3 s) in /tmp.
-ENV INNOV_MODEL_CACHE=/app/.cache/innov
 RUN mkdir -p /app/.cache && chown innov:innov /app/.cache
 USER innov
 RUN python -c "from knowledge.embedding import default_embedder, semantic_status; \

@@ -15,7 +15,10 @@ README = ROOT / "README.md"
 
 GUNICORN_SETTINGS = {"WEB_CONCURRENCY", "HOST"}
 """Read from the environment by the runner, not by ``Settings``."""
-ENVIRONMENT_ONLY = {"INNOV_VECTOR_DIR": "knowledge/semantic.py"}
+ENVIRONMENT_ONLY = {
+    "INNOV_VECTOR_DIR": "knowledge/semantic.py",
+    "INNOV_MODEL_CACHE": "knowledge/derived_model.py",
+}
 """Read from the environment by the module named (a build's child process inherits it), not by ``Settings``."""
 
 

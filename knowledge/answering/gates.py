@@ -109,11 +109,29 @@ class AttributeGate:
         text = self._text_of(best)
         if q.names and not self._near(self._rules.tokenize(text), evidence, q.names, q.attribute.reach):
             return f"attribute: the best candidate says {q.attribute.name} of something else"
+        whose = self._whose(q)
+        if whose and not whose <= self._tokens_of(best, whose):
+            return f"attribute: the best candidate says {q.attribute.name} of something else"
         if not self._unqualified(q, text, evidence):
             return f"attribute: the best candidate names a deputy, not {q.attribute.name}"
         if q.attribute.figure and _QUANTITY_RE.search(text) is None:
             return f"attribute: the question asks {q.attribute.name} and the best candidate states no figure"
         return ""
+
+    def _whose(self, q: Question) -> frozenset[str]:
+        """The terms of what the question asks the attribute of, when it says so after it ("the budget
+        for the Ruritanian report": ruritanian, report): a text about another thing's does not answer."""
+        assert q.attribute is not None
+        asked = q.attribute.pattern.search(q.normalised)
+        found = _WHOSE_RE.match(q.normalised[asked.end() :]) if asked is not None else None
+        if found is None:
+            return frozenset()
+        words: list[str] = []
+        for word in found.group(1).split():
+            if word in _WHOSE_STOPS:
+                break
+            words.append(word)
+        return frozenset(self._rules.tokenize(" ".join(words)))
 
     def _unqualified(self, q: Question, text: str, evidence: frozenset[str]) -> bool:
         """Whether the text says the attribute itself somewhere, not only a deputy's ("vice minister" for
@@ -143,6 +161,27 @@ _QUANTITY_RE = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|half)\b",
     re.IGNORECASE,
+)
+# "the budget for/of <what>": up to four words, ending at a preposition, a conjunction or a time word.
+_WHOSE_RE = re.compile(r"\s+(?:of|for)\s+((?:[\w&'’-]+\s*){1,4})")
+_WHOSE_STOPS = frozenset(
+    (
+        "in",
+        "at",
+        "on",
+        "per",
+        "by",
+        "since",
+        "and",
+        "or",
+        "this",
+        "last",
+        "next",
+        "now",
+        "today",
+        "right",
+        "rn",
+    )
 )
 # Words making a role another one ("vice minister", "deputy director"): not who heads it.
 _DEPUTY = frozenset({"vice", "deputy", "assistant", "former", "acting", "associate", "co"})
