@@ -44,8 +44,7 @@ STORE_MAX = 400_000  # vectors kept on disk by text hash (about 600 MB at the mo
 class UnitVectors:
     """The embedded units of one knowledge base (arrays saved and mapped with its index)."""
 
-    segments: np.ndarray  # (S, D) float32 (float16 with an inverted file): each segment (heading or
-    # sentence); zeros for an empty heading
+    segments: np.ndarray  # (S, D) float32: each segment (heading or sentence); zeros for an empty heading
     pair_norms: np.ndarray  # (S,) float32: |v_s + v_s+1| (the two-sentence window starting at s)
     facts: np.ndarray  # (F, D) float32: each fact's answer sentence
     topics: np.ndarray  # (F, D) float32: each fact's topics, joined
@@ -126,10 +125,7 @@ def build_vectors(
         pair[:-1] = np.linalg.norm(seg[:-1] + seg[1:], axis=1)
     centroids, list_ptr, list_segments = _inverted_file(seg)
     return UnitVectors(
-        # Above ``EXACT_MAX_UNITS`` (an inverted file) kept as float16: half the memory a worker maps (73 ->
-        # 37 MB at 10k passages), and a question converts only the probed lists' few thousand rows. Below,
-        # every segment is scored each question: kept float32, converting all would cost milliseconds.
-        segments=seg.astype(np.float16) if len(centroids) else seg,
+        segments=seg,
         pair_norms=pair,
         facts=vectors[len(segments) : len(segments) + len(answers)],
         topics=vectors[len(segments) + len(answers) :],
@@ -186,7 +182,7 @@ class DenseIndex:
             cos = np.full(len(v.segments), UNREAD, dtype=np.float32)
             lists = np.argpartition(-(v.centroids @ question), min(PROBES, len(v.centroids) - 1))[:PROBES]
             probed = np.concatenate([v.list_segments[v.list_ptr[i] : v.list_ptr[i + 1]] for i in lists])
-            probed_cos = v.segments[probed].astype(np.float32) @ question
+            probed_cos = v.segments[probed] @ question
             cos[probed] = probed_cos
             if within is not None:
                 allowed = np.repeat(within, np.diff(self.seg_ptr))[probed]
@@ -223,7 +219,7 @@ class DenseIndex:
         part = hits.segments[lo:hi]
         unread = part == UNREAD
         if unread.any():
-            part[unread] = self.vectors.segments[lo:hi][unread].astype(np.float32) @ hits.question
+            part[unread] = self.vectors.segments[lo:hi][unread] @ hits.question
         return part
 
     def nearest_other(

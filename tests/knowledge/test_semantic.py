@@ -162,7 +162,7 @@ def test_the_saved_index_holds_the_embeddings_and_maps_them(tmp_path: Path) -> N
     assert mapped.semantic.startswith("on (")
 
 
-def test_an_inverted_file_keeps_its_segments_as_float16_and_still_finds_the_paraphrase(
+def test_an_inverted_file_search_still_finds_the_paraphrase(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from knowledge import semantic
@@ -174,7 +174,6 @@ def test_an_inverted_file_keeps_its_segments_as_float16_and_still_finds_the_para
     for snapshot in (built, mapped):
         vectors = snapshot.composer.vectors
         assert vectors is not None and len(vectors.centroids) > 0
-        assert vectors.segments.dtype == np.float16  # half the mapped memory
         answer = snapshot.answer("how big is astrazeneca's bet on the capital")
         assert answer.answered and "2.5 billion" in answer.text
 
