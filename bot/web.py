@@ -242,15 +242,22 @@ _SURROGATE_ESCAPE_RE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _lone_surrogates(raw: bytes, parsed: dict[str, Any]) -> bool:
-    """Whether the parsed body holds a lone surrogate (an ``"\\ud800"`` escape with no partner): Slack never
-    sends one, and a user id, channel or event id holding one fails to encode on its way to Redis. (A pair
-    decodes to one character; only a body with such an escape at all is encoded to find out.)"""
+    """Whether the parsed body holds a lone surrogate (an ``"\\ud800"`` escape with no partner) outside a
+    ``text``: Slack never sends one, and a user id, channel or event id holding one fails to encode on its
+    way to Redis. (A question's text holding one gets the question check's refusal, in a reply; a pair
+    decodes to one character; only a body with such an escape at all is walked.)"""
     if _SURROGATE_ESCAPE_RE.search(raw) is None:
         return False
-    try:
-        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
+    stack: list[Any] = [parsed]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(value for key, value in item.items() if key != "text")
+            stack.extend(item.keys())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and any("\ud800" <= c <= "\udfff" for c in item):
+            return True
     return False
 
 

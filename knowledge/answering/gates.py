@@ -441,26 +441,17 @@ class YearGate:
 
 # Currencies by the words that name them (a question "in euros" is not answered in yuan and dollars).
 _CURRENCIES = {
-    "yuan": "yuan",
-    "renminbi": "yuan",
-    "rmb": "yuan",
-    "dollar": "dollars",
-    "dollars": "dollars",
-    "usd": "dollars",
-    "$": "dollars",
-    "euro": "euros",
-    "euros": "euros",
-    "eur": "euros",
-    "€": "euros",
-    "pound": "pounds",
-    "pounds": "pounds",
-    "sterling": "pounds",
-    "£": "pounds",
-    "yen": "yen",
-    "crown": "crowns",
-    "crowns": "crowns",
-    "rupee": "rupees",
-    "rupees": "rupees",
+    word: currency
+    for currency, words in (
+        ("yuan", "yuan renminbi rmb"),
+        ("dollars", "dollar dollars usd $"),
+        ("euros", "euro euros eur €"),
+        ("pounds", "pound pounds sterling £"),
+        ("yen", "yen"),
+        ("crowns", "crown crowns"),
+        ("rupees", "rupee rupees"),
+    )
+    for word in words.split()
 }
 _CURRENCY_RE = re.compile(
     r"[$€£]|\b(?:" + "|".join(w for w in _CURRENCIES if w.isalpha()) + r")\b", re.IGNORECASE
