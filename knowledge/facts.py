@@ -22,7 +22,7 @@ from knowledge.files import (
     yaml_problem,
 )
 from knowledge.models import Article, Fact
-from knowledge.text import NUMBER_SUFFIXES, SYMBOLS, normalise
+from knowledge.text import CARDINAL_WORDS, NUMBER_SUFFIXES, SCALE_EXPONENTS, SYMBOLS, normalise
 
 __all__ = ["FACTS_FILE", "FactEntry", "load_facts"]
 LABEL_CHARS = 60  # a fact's id as echoed in a problem: never a whole (possibly huge) value
@@ -32,17 +32,8 @@ MIN_QUOTE_WORDS = 4  # a quote is a clause of its article, not a word that happe
 # suffix multiplies ("2.5bn" is "2.5 billion" is "2,500 million"), a comma separates thousands, and an
 # ordinal up to ten is its word ("2nd" is "second"). Numbers written as words count as well ("nine
 # cities" is "9 cities"), except "one", which is more often a pronoun ("one of the largest").
-SCALE_EXPONENTS = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALES = {**SCALE_EXPONENTS, **{short: SCALE_EXPONENTS[word] for short, word in NUMBER_SUFFIXES.items()}}
 _ORDINAL_WORDS = {word: int(form[:-2]) for form, word in SYMBOLS.items() if form[:1].isdigit()}
-_UNITS = (  # noqa: SIM905 - a word list reads better as text
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen"
-).split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()  # noqa: SIM905
-_CARDINAL_WORDS = {word: n for n, word in enumerate(_UNITS, 2)} | {
-    word: 10 * n for n, word in enumerate(_TENS, 2)
-}
 
 
 def _alternatives(words: Mapping[str, object]) -> str:
@@ -52,7 +43,7 @@ def _alternatives(words: Mapping[str, object]) -> str:
 # A figure is a whole number, never a piece of a word or of another number: "MIC2025" and "5G" are names,
 # "463,000" in "1,463,000" is no figure of its own.
 _FIGURE_RE = re.compile(
-    rf"(?<![\w.,])(?:(?P<number>\d+(?:[.,]\d+)*|{_alternatives(_CARDINAL_WORDS)})"
+    rf"(?<![\w.,])(?:(?P<number>\d+(?:[.,]\d+)*|{_alternatives(CARDINAL_WORDS)})"
     rf"(?:(?P<ordinal>st|nd|rd|th)|(?P<decade>s)|\s?(?P<scale>{_alternatives(_SCALES)}))?"
     rf"|(?P<ordinal_word>{_alternatives(_ORDINAL_WORDS)}))(?!\w)"
 )
@@ -264,7 +255,7 @@ def figures(text: str) -> dict[str, str]:
             continue
         number = match["number"]
         try:
-            value = Decimal(_CARDINAL_WORDS.get(number) or number.replace(",", ""))
+            value = Decimal(CARDINAL_WORDS.get(number) or number.replace(",", ""))
         except InvalidOperation:  # "1.2.3": not one number; it must be written the same
             found.setdefault(match.group(), match.group())
             continue

@@ -190,6 +190,16 @@ SYMBOLS: dict[str, str] = {
         )
     },
 }
+# Counts written as words, two to ninety ("nine cities", "five years"), by value. "one" is left out: it is
+# more often a pronoun ("one of the largest"); a reader that can tell adds it.
+_UNITS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
+CARDINAL_WORDS: dict[str, int] = {
+    **{word: n for n, word in enumerate((_UNITS + " seventeen eighteen nineteen").split(), 2)},
+    **{word: 10 * n for n, word in enumerate(_TENS.split(), 2)},
+}
+# Scale words and the power of ten each multiplies by ("2.5 billion").
+SCALE_EXPONENTS: dict[str, int] = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 # Number suffixes people type ("2.5bn", "$500m", "40k"); a knowledge base's aliases.yaml may add more.
 NUMBER_SUFFIXES: dict[str, str] = {"k": "thousand", "m": "million", "bn": "billion", "tn": "trillion"}
 

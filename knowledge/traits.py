@@ -82,14 +82,15 @@ class _Folded:
         return self.pattern.search(text) is not None
 
 
-# A span of time ("five years", "18 months", "a ten-year plan"): what "how long did X take" asks for.
-_HAS_DURATION_RE = re.compile(
-    r"\b(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    r"thirty|forty|fifty|several|a few)[\s-]+(?:years?|months?|weeks?|days?|hours?|decades?)\b",
+# A span of time ("five years", "18 months", "a ten-year plan"): what "how long did X take" asks for (and
+# what the unit gate compares: ``knowledge.answering.gates``).
+DURATION_RE = re.compile(
+    r"\b(?P<count>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+    r"twenty|thirty|forty|fifty|several|a few)[\s-]+(?P<unit>years?|months?|weeks?|days?|hours?|decades?)\b",
     re.IGNORECASE,
 )
 _HAS_NUMBER = _Folded(_HAS_NUMBER_RE)
-_HAS_DURATION = _Folded(_HAS_DURATION_RE)
+_HAS_DURATION = _Folded(DURATION_RE)
 _HAS_REASON = _Folded(_HAS_REASON_RE)
 _HAS_NAMING = _Folded(_HAS_NAMING_RE)
 _HAS_LIST_RE = re.compile(r"\bsuch as\b|\bincluding\b|,[^,]+,|;")

@@ -43,18 +43,22 @@ class Decider:
         self.finder = finder
         self.meaning: Meaning = finder.meaning
         self.materialise = materialise
+
+        def text_of(candidate: Candidate) -> str:  # (built once: the renderer remembers it)
+            return materialise(candidate).text
+
         # The hard gates, in order: the first that declines says why.
         self.vetoes: tuple[Callable[[Question, Candidate], str], ...] = (
             gates.bare_gate,
             gates.type_gate,
             gates.unknown_figure_gate,
             gates.GivenGate(finder.facts.facts),
-            gates.AttributeGate(rules, finder.tokens_of, lambda candidate: materialise(candidate).text),
-            gates.CountGate(rules, lambda candidate: materialise(candidate).text),
-            gates.RestatementGate(rules, lambda candidate: materialise(candidate).text),
-            gates.YearGate(lambda candidate: materialise(candidate).text),
-            gates.UnitGate(lambda candidate: materialise(candidate).text),
-            gates.NumberedGate(lambda candidate: materialise(candidate).text),
+            gates.AttributeGate(rules, finder.tokens_of, text_of),
+            gates.CountGate(rules, text_of),
+            gates.RestatementGate(rules, text_of),
+            gates.YearGate(text_of),
+            gates.UnitGate(text_of),
+            gates.NumberedGate(text_of),
         )
 
     def decide(self, q: Question, *, judged: bool = True, prune: bool = True) -> Decision:

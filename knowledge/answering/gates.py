@@ -27,7 +27,8 @@ from knowledge.answering.question import Question
 from knowledge.answering.words import YEAR_RE
 from knowledge.attributes import ATTRIBUTES
 from knowledge.models import Fact
-from knowledge.text import STOP_WORDS, TextRules
+from knowledge.text import CARDINAL_WORDS, SCALE_EXPONENTS, STOP_WORDS, TextRules
+from knowledge.traits import DURATION_RE
 
 # Which of some wanted terms a candidate holds (``CandidateFinder.tokens_of``).
 TokensOf = Callable[[Candidate, Iterable[str]], frozenset[str]]
@@ -156,33 +157,14 @@ class AttributeGate:
         return any(abs(i - j) <= reach for i in said for j in named)
 
 
-# A quantity stated: a digit, or a number or scale word (not a position: "first", "second").
+# A quantity stated: a digit, or a number or scale word, plural too (not a position: "first", "second").
 _QUANTITY_RE = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|half)\b",
+    r"\d|\b(?:" + "|".join(("one", *CARDINAL_WORDS, *SCALE_EXPONENTS, "dozen", "half")) + r")s?\b",
     re.IGNORECASE,
 )
 # "the budget for/of <what>": up to four words, ending at a preposition, a conjunction or a time word.
 _WHOSE_RE = re.compile(r"\s+(?:of|for)\s+((?:[\w&'’-]+\s*){1,4})")
-_WHOSE_STOPS = frozenset(
-    (
-        "in",
-        "at",
-        "on",
-        "per",
-        "by",
-        "since",
-        "and",
-        "or",
-        "this",
-        "last",
-        "next",
-        "now",
-        "today",
-        "right",
-        "rn",
-    )
-)
+_WHOSE_STOPS = frozenset("in at on per by since and or this last next now today right rn".split())  # noqa: SIM905
 # Words making a role another one ("vice minister", "deputy director"): not who heads it.
 _DEPUTY = frozenset({"vice", "deputy", "assistant", "former", "acting", "associate", "co"})
 
@@ -270,34 +252,9 @@ _NOT_COUNTED = frozenset(
         "percent",
     ]
 )
+# Words that are numbers to the count gate: counts and scales ("hundreds of"), and vague ones.
 _NUMBER_WORDS = frozenset(
-    [
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "fifteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "hundred",
-        "hundreds",
-        "thousand",
-        "thousands",
-        "million",
-        "millions",
-        "dozen",
-        "dozens",
-        "several",
-    ]
+    {*CARDINAL_WORDS, *SCALE_EXPONENTS, *(w + "s" for w in SCALE_EXPONENTS), "dozen", "dozens", "several"}
 )
 _TEXT_WORD_RE = re.compile(r"\d[\d,.]*%?|[\w&'’-]+")
 # A number counts the words at most this many after it ("190,000 robotics patents", "31 provinces").
@@ -456,19 +413,6 @@ _CURRENCIES = {
 _CURRENCY_RE = re.compile(
     r"[$€£]|\b(?:" + "|".join(w for w in _CURRENCIES if w.isalpha()) + r")\b", re.IGNORECASE
 )
-_COUNTS = {
-    w: n
-    for n, w in enumerate(
-        "one two three four five six seven eight nine ten eleven twelve".split(),  # noqa: SIM905
-        start=1,
-    )
-}
-# A span of time: a count and its unit ("five years", "10 months", "a ten-year plan").
-_SPAN_RE = re.compile(
-    r"\b(\d+|" + "|".join(_COUNTS) + r")[\s-]+(years?|months?|weeks?|days?|decades?)\b", re.IGNORECASE
-)
-
-
 # A rate in time ("per month", "a year", "annually"): the unit it is per.
 _RATE_RE = re.compile(
     r"\b(?:per|a|an|each|every)\s+(year|month|week|day|quarter)\b|\b(annual|annually|yearly|monthly|weekly|"
@@ -496,12 +440,20 @@ def _currencies(text: str) -> set[str]:
     return {_CURRENCIES[m.group(0).lower()] for m in _CURRENCY_RE.finditer(text)}
 
 
-def _spans(text: str) -> set[tuple[int, str]]:
+def _spans(text: str) -> set[tuple[float, str]]:
+    """The spans of time ``text`` states, as (count, unit): "five years" and "5-year" are (5, "year");
+    vague ones ("several years") are none."""
     out = set()
-    for m in _SPAN_RE.finditer(text):
-        count = m.group(1).lower()
-        out.add((int(count) if count.isdigit() else _COUNTS[count], m.group(2).lower().rstrip("s")))
+    for m in DURATION_RE.finditer(text):
+        count = m["count"].lower()
+        value = float(count) if count[0].isdigit() else _COUNTS.get(count)
+        if value is not None:
+            out.add((value, m["unit"].lower().rstrip("s")))
     return out
+
+
+# Counts as words, for spans ("one year" too).
+_COUNTS = {"one": 1, **CARDINAL_WORDS}
 
 
 class UnitGate:
@@ -538,7 +490,7 @@ class UnitGate:
         for count, unit in asked_spans:
             others = {c for c, u in spans if u == unit}
             if others and count not in others:
-                return f"unit: the question asks about {count} {unit}s and the best candidate states another span"
+                return f"unit: the question asks about {count:g} {unit}s and the best candidate states another span"
         return ""
 
 
