@@ -29,13 +29,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.ports import (
     AnswerRef,
-    BackgroundQueueFull,
-    log_request,
     retry_after,
     slack_api_error,
     volunteered,
 )
-from handlers import blocks, views
+from handlers import blocks, listening, views
 from handlers.blocks import Reply
 from handlers.commands import Via, costs_a_token, parse, run_subcommand, slow_down
 from handlers.payloads import MessageEvent
@@ -380,21 +378,10 @@ def register(app: App, services: Services, background: Background) -> None:
     :func:`admit_message`), its work then run on ``background``."""
 
     def outcome(kind: str, body: dict[str, Any], what: str) -> None:
-        with log_request(kind, event_id=body.get("event_id")) as record:
-            record["outcome"] = what
+        listening.outcome(kind, what, event_id=body.get("event_id"))
 
     def queue(kind: str, body: dict[str, Any], job: Callable[[], str]) -> None:
-        """Queue work that was asked for; a full queue drops it (logged; ``submit`` counts it) and the
-        request still gets 200: Slack retries a 500, which would only add to the flood."""
-
-        def run() -> None:
-            with log_request(kind, event_id=body.get("event_id")) as record:
-                record["outcome"] = job()
-
-        try:
-            background.submit(run)
-        except BackgroundQueueFull:
-            outcome(kind, body, "dropped: background queue full")
+        listening.queued(background, kind, job, event_id=body.get("event_id"))
 
     def judged(kind: str, body: dict[str, Any], client: WebClient, admission: Admission) -> bool:
         """Log and act on an admission that queues no answer (a due "slow down" notice is queued, and
@@ -427,12 +414,8 @@ def register(app: App, services: Services, background: Background) -> None:
 
         if admission.sheddable:  # refused or shed when the queue is busy: never at a direct question's cost
             shed = "shed: background queue busy"
-
-            def run_sheddable() -> None:
-                with log_request("message", event_id=body.get("event_id")) as record:
-                    record["outcome"] = work()
-
-            background.submit_sheddable(run_sheddable, on_shed=lambda: outcome("message", body, shed))
+            run = listening.logged("message", work, event_id=body.get("event_id"))
+            background.submit_sheddable(run, on_shed=lambda: outcome("message", body, shed))
             return
         queue("message", body, work)
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.ports import BackgroundQueueFull, log_request, slack_api_error
+from bot.ports import log_request, slack_api_error
 from handlers import blocks, views
 from handlers.blocks import Reply
 from handlers.commands import run_subcommand
-from handlers.listening import guarded
+from handlers.listening import guarded, queued
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App
@@ -90,13 +90,9 @@ def reload_pressed(body: dict[str, Any], client: WebClient, services: Services) 
 def register(app: App, services: Services, background: Background) -> None:
     """Wire the Home tab: ``app_home_opened``, the example questions' buttons and the admins' Reload.
 
-    ``app_home_opened`` is queued on ``background`` by hand: a full queue drops it (logged) and Slack
+    ``app_home_opened`` is queued on ``background`` (:func:`handlers.listening.queued`): a full queue drops it (logged) and Slack
     still gets 200, since it would retry a 500 (Bolt's lazy listeners answer 500 when the queue is full).
     """
-
-    def home_opened(event: dict[str, Any], client: WebClient) -> None:
-        with log_request("app_home_opened", user=event.get("user")) as record:
-            record["outcome"] = guarded(lambda: opened(event, client, services))
 
     def home_example(body: dict[str, Any], client: WebClient) -> None:
         with log_request("home example", user=(body.get("user") or {}).get("id")) as record:
@@ -108,11 +104,11 @@ def register(app: App, services: Services, background: Background) -> None:
 
     def home_arrived(ack: Ack, event: dict[str, Any], client: WebClient) -> None:
         ack()
-        try:
-            background.submit(home_opened, event, client)
-        except BackgroundQueueFull:
-            with log_request("app_home_opened", user=event.get("user")) as record:
-                record["outcome"] = "dropped: background queue full"
+
+        def work() -> str:
+            return guarded(lambda: opened(event, client, services))
+
+        queued(background, "app_home_opened", work, user=event.get("user"))
 
     app.event("app_home_opened")(home_arrived)
     app.action(re.compile(rf"^{views.HOME_ASK_ACTION}_\d+$"))(ack=acknowledge, lazy=[home_example])
