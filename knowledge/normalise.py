@@ -49,7 +49,8 @@ NOISE_WORDS: frozenset[str] = frozenset(
     qq question pls plz please thx thanks thank ty tia cheers rn lol lmao asap btw fyi imo imho tbh idk
     ok okay um uh hmm gonna wanna curious wondering wonder anybody just ah oh so also again
     quick thoughts ya yeah yep article post blog piece mention mentioned mentions etc
-    basically exactly actually briefly nowadays nutshell tldr eli5
+    basically exactly actually briefly nowadays nutshell tldr eli5 nah ngl tho fr lemme kinda sorta dunno
+    iirc afaik ikr smh hiii heyy
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 _MENTION_RE = re.compile(r"<[@#!][^>]*>|(?<!\w)@[\w.-]+")
