@@ -185,7 +185,12 @@ class RedisStore:
         self.client = _redis_client(url, timeout, health_check_interval)
         kwargs = self.client.connection_pool.connection_kwargs
         where = kwargs.get("path") or f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
-        self.where = f"{where}/{kwargs.get('db', 0)}"  # for logs: never the password
+        db = int(kwargs.get("db") or 0)
+        self.where = f"{where}/{db}"  # for logs: never the password
+        # Pub/sub ignores the database number: two deployments sharing a Redis server in databases 1 and 2
+        # under the same prefix would hear each other's reloads. A channel is named by its database too
+        # (database 0 keeps the plain names).
+        self.channel_prefix = f"{prefix}db{db}:" if db else prefix
         self.timeout = timeout
         self._health = _Health(self.where, retry_after)
         self._fallback = MemoryStore()
@@ -326,12 +331,16 @@ class RedisStore:
         return FleetVersion(str(reply[0]), int(reply[1]))
 
     def publish(self, channel: str, message: str) -> int:
-        _, reached = self._call("PUBLISH", lambda: self.client.publish(self.prefix + channel, message))
+        _, reached = self._call(
+            "PUBLISH", lambda: self.client.publish(self.channel_prefix + channel, message)
+        )
         return int(str(reached)) if reached is not None else 0
 
     def subscribe(self, channel: str) -> Subscription:
         # Always tried, even while requests leave Redis alone: the listener is what notices recovery.
-        return _RedisSubscription(self.client, self.prefix + channel, self._health, confirm_timeout=1.0)
+        return _RedisSubscription(
+            self.client, self.channel_prefix + channel, self._health, confirm_timeout=1.0
+        )
 
     def register_replica(self, replica_id: str, version: str, ttl: int) -> None:
         def register() -> None:

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -218,7 +219,32 @@ def test_redis_publish_subscribe(store: RedisStore, twin: RedisStore) -> None:
         assert message == '{"version": "v2"}'
     finally:
         subscription.close()
+    # (Closing returns before Redis has dropped the subscriber: a publish at once may still reach it.)
+    deadline = time.monotonic() + 2
+    while store.publish("kb:reload", "nobody listens") != 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert store.publish("kb:reload", "nobody listens") == 0
+
+
+def test_redis_channels_of_another_database_are_not_heard(redis_url: str, redis_prefix: str) -> None:
+    """Pub/sub ignores database numbers: a deployment in database n names its channels by n, so two
+    deployments sharing a server under one prefix do not hear each other's reloads."""
+    url = urlsplit(redis_url)
+    one = RedisStore(urlunsplit(url._replace(path="/1")), prefix=redis_prefix)
+    two = RedisStore(urlunsplit(url._replace(path="/2")), prefix=redis_prefix)
+    subscription = two.subscribe("kb:reload")
+    try:
+        assert one.publish("kb:reload", "not for you") == 0
+        assert two.publish("kb:reload", "mine") == 1
+        deadline = time.monotonic() + 2
+        message = None
+        while message is None and time.monotonic() < deadline:
+            message = subscription.get_message(0.1)
+        assert message == "mine"
+    finally:
+        subscription.close()
+        one.close()
+        two.close()
 
 
 def test_redis_replicas_registry_prunes_expired_records(store: RedisStore, redis_prefix: str) -> None:
