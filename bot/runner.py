@@ -221,13 +221,19 @@ def start_health_server(settings: Settings, services: Services, slack: SlackApi 
     """Serve ``/healthz`` and ``/metrics`` (no Slack route) on ``HOST:PORT`` in a daemon thread."""
     from bot.web import HealthWSGI
 
-    server = make_server(
-        os.environ.get("HOST", "0.0.0.0"),
-        settings.port,
-        HealthWSGI(services, slack),
-        server_class=_ThreadingWSGIServer,
-        handler_class=_QuietHandler,
-    )
+    host = os.environ.get("HOST", "0.0.0.0")
+    try:
+        server = make_server(
+            host,
+            settings.port,
+            HealthWSGI(services, slack),
+            server_class=_ThreadingWSGIServer,
+            handler_class=_QuietHandler,
+        )
+    except OSError as exc:  # a port in use, a host not of this machine: one line, not a traceback
+        raise SystemExit(
+            f"innov serve: cannot listen on {host}:{settings.port}: {exc.strerror or exc}"
+        ) from None
     threading.Thread(target=server.serve_forever, name="innov-health", daemon=True).start()
     return server
 

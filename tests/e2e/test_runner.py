@@ -251,3 +251,32 @@ def test_innov_serve_answers_and_reports_when_slack_s_web_api_is_unreachable(
     assert not any("unhandled error" in m for m in messages)
     assert any(r["logger"] == "innov.slack" and "unreachable" in r["message"] for r in records), messages
     assert any(r["logger"].startswith("gunicorn") for r in records)
+
+
+def test_innov_serve_in_socket_mode_says_in_one_line_that_its_port_is_taken(
+    stub: SlackApiStub, kb_dir: Path, tmp_path: Path
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = clean_env(
+            PORT=str(port),
+            HOST="127.0.0.1",
+            SLACK_BOT_TOKEN="xoxb-0000-serve-test",
+            SLACK_APP_TOKEN="xapp-0000-serve-test",
+            SLACK_API_URL=stub.base_url,
+            INNOV_KNOWLEDGE_DIR=str(kb_dir),
+            LOG_LEVEL="WARNING",
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main(['serve']))"],
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0
+    assert f"innov serve: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr

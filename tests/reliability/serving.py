@@ -53,7 +53,8 @@ class Served:
 
     def log(self) -> str:
         """Everything the process logged so far (since ``log_from``)."""
-        self._log.flush()
+        if not self._log.closed:  # (after ``stop`` the file is closed, and all of it is on disk)
+            self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")[self.log_from :]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
@@ -79,8 +80,31 @@ def start_serve(
     **env: str,
 ) -> Served:
     """Start ``innov serve`` (HTTP unless ``SLACK_APP_TOKEN`` is in ``env``) and wait until it is ready:
-    ``ready()`` when given, else until ``GET /healthz`` answers."""
-    port = int(env.pop("PORT", 0)) or free_port()
+    ``ready()`` when given, else until ``GET /healthz`` answers. A port of its own choosing that another
+    process took between ``free_port`` and the server's bind is chosen again (up to three times)."""
+    given = int(env.pop("PORT", 0))
+    for attempt in range(3):
+        try:
+            return _start_serve(tmp, kb_dir, api_url, given or free_port(), code, ready, env)
+        except PortTaken:
+            if given or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(AssertionError):
+    """``innov serve`` could not listen on its port: another process holds it."""
+
+
+def _start_serve(
+    tmp: Path,
+    kb_dir: Path,
+    api_url: str,
+    port: int,
+    code: Path,
+    ready: Callable[[], bool] | None,
+    env: dict[str, str],
+) -> Served:
     values = {
         "PORT": str(port),
         "HOST": "127.0.0.1",
@@ -118,7 +142,13 @@ def start_serve(
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 served.stop(signal.SIGKILL)
-                raise AssertionError(f"innov serve did not start:\n{served.log()[-3000:]}") from None
+                logged = served.log()
+                taken = any(
+                    s in logged for s in ("Address already in use", "Connection in use", "cannot listen")
+                )
+                raise (PortTaken if taken else AssertionError)(
+                    f"innov serve did not start:\n{logged[-3000:]}"
+                ) from None
             time.sleep(0.1)
 
 
