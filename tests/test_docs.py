@@ -21,6 +21,8 @@ README = ROOT / "README.md"
 README_MAX_BYTES = 15_000
 DOCS = ("docs/answering.md", "docs/operations.md", "docs/curating.md", "benchmarks/README.md")
 FENCE_RE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```$", re.DOTALL | re.MULTILINE)
+# A knowledge version as examples show it ("knowledge base 449e8f693f1f", "kb_version": "449e8f693f1f").
+VERSION_RE = re.compile(r"(?:knowledge base |\"kb_version\": \")([0-9a-f]{12})\b")
 LINK_RE = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -48,6 +50,21 @@ def test_the_documents_are_there_and_make_docs_regenerates_them() -> None:
 def test_readme_is_at_most_15_kb() -> None:
     size = len(README.read_bytes())
     assert size <= README_MAX_BYTES, f"README.md is {size} bytes; move detail to docs/"
+
+
+def test_the_readme_s_examples_show_the_seeds_as_they_are() -> None:
+    """The README's examples run over seeds/: a knowledge version they show that is not the seeds' own
+    means a knowledge file changed and `make docs` was not run (a new user's output then differs)."""
+    from knowledge.base import read_files
+
+    current = read_files(ROOT / "seeds").version
+    module = examples_module()
+    text = README.read_text(encoding="utf-8")
+    shown = {v for e in module.find_examples(text, README.name) for v in VERSION_RE.findall(e.block)}
+    assert shown, "no example in README.md shows the knowledge version"
+    assert shown == {current}, (
+        f"README.md shows version {sorted(shown)}, the seeds are {current}: run `make docs`"
+    )
 
 
 @pytest.mark.parametrize("path", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
