@@ -359,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
         "reload", help="validate, ask every replica (through Redis) to reload, report"
     )
     reload.add_argument("--timeout", type=seconds, default=60.0, help="seconds to wait for the replicas")
+    # (`/innov help` is what Slack users type: `innov help` prints this help rather than an error.)
+    commands.add_parser("help", help="this help")
     for sub in commands.choices.values():
         sub.set_defaults(command_parser=sub)
     return parser
@@ -395,6 +397,9 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
     args = parse_arguments(argv)
     stdin = stdin or sys.stdin
     out = out or sys.stdout
+    if args.command == "help":
+        build_parser().print_help(out)
+        return EXIT_OK
     # `.env` for what is read from the environment outside ``Settings`` too (HOST, WEB_CONCURRENCY,
     # INNOV_VECTOR_DIR, and the build's child process): the environment itself wins over the file.
     load_dotenv(Path(".env"), override=False)

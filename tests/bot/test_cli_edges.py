@@ -66,6 +66,14 @@ def test_version() -> None:
     assert done.returncode == 0 and done.stdout.decode().startswith("innov ")
 
 
+def test_help_as_a_command_prints_the_help() -> None:
+    """`/innov help` is what Slack users know: `innov help` prints the commands, not an error."""
+    done = innov("help")
+    shown = done.stdout.decode()
+    assert done.returncode == 0, done.stderr
+    assert shown.startswith("usage: innov") and "ask" in shown and "reload" in shown
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [
