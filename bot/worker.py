@@ -10,7 +10,7 @@ when the connection is accepted or its previous request answered, so idle connec
 trickling a request line or headers are closed and hold a worker's connection slot 10 s at most. A
 request's body gets its own bound (``REQUEST_SECONDS``), in all: a client that declares a body and then
 sends it a byte at a time, or never, is cut off (the app answers 400) instead of holding a connection
-for ever.
+for ever; a body the app did not read (413, 401 before reading) is not waited for: the connection closes.
 """
 
 from __future__ import annotations
@@ -91,7 +91,27 @@ class BoundedHandler(PyWSGIHandler):
     def get_environ(self) -> dict[str, Any]:
         environ: dict[str, Any] = super().get_environ()
         environ["wsgi.input"] = _BoundedInput(environ["wsgi.input"])
+        # After the response pywsgi reads and discards what the app left of the body, to keep the
+        # connection for the next request, with no time bound: a 413 or a 401 answered before the body was
+        # read then waited for ever on a body never sent (thousands of such sockets took a server off the
+        # air). An unread body is never waited for: the connection is closed after the response instead.
+        body: Any = getattr(self, "wsgi_input", None)
+        if body is not None:
+            self.wsgi_input = _NeverWaitedFor(body, self)
         return environ
+
+
+class _NeverWaitedFor:
+    """The handler's view of a request body after the response (pywsgi's ``Input`` is compiled: its
+    ``_discard`` cannot be replaced): a body left unread closes the connection instead of being read."""
+
+    def __init__(self, body: Any, handler: BoundedHandler) -> None:
+        self._body, self._handler = body, handler
+
+    def _discard(self) -> None:
+        body = self._body
+        if body.chunked_input or body.position < (body.content_length or 0):
+            self._handler.close_connection = True
 
 
 class InnovWorker(GeventPyWSGIWorker):
