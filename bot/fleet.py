@@ -210,6 +210,7 @@ class Fleet:
         """Map the saved index of ``version`` if this replica can see one (no files read)."""
         with self._reload_lock:
             report = self.kb.adopt(version)
+            metrics.set_knowledge_problems(len(self.kb.problems))  # (cleared if these files gave it)
             if report is not None and report.changed_anything:
                 metrics.RELOADS.labels(outcome="ok").inc()
                 metrics.RELOAD_SECONDS.observe(report.seconds)

@@ -399,6 +399,7 @@ class KnowledgeBase:
         self.isolated = isolated
         self.build_limits = build_limits or BuildLimits()
         self.problems: tuple[Problem, ...] = ()
+        self._problems_at = time.time()  # when ``problems`` were found (a ``time.time()``)
         self._reload_lock = threading.Lock()
         # Run after every swap (reload, adoption): a server frees the old snapshot's memory here.
         self.after_swap: Callable[[], None] | None = None
@@ -428,6 +429,7 @@ class KnowledgeBase:
             return None
         kb = cls(directory, index_dir=index, snapshot=snapshot, **options)  # type: ignore[arg-type]
         kb.problems = tuple(problems)
+        kb._problems_at = time.time()
         return kb
 
     @property
@@ -468,6 +470,7 @@ class KnowledgeBase:
                 new = self._load()
             except KnowledgeLoadError as exc:
                 self.problems = tuple(exc.problems)
+                self._problems_at = time.time()
                 raise
             self.problems = ()
             report = self._swap(new, started)
@@ -481,6 +484,10 @@ class KnowledgeBase:
         """
         with self._reload_lock:
             started = time.perf_counter()
+            if self.problems and saved.marked_good_since(
+                self.index_dir, self.directory, version, self._problems_at
+            ):
+                self.problems = ()  # these files loaded as ``version`` since the problems were found
             if self._snapshot.version == version:
                 return _report(self._snapshot, self._snapshot, 0.0)
             new = open_saved(self.directory, self.index_dir, version)

@@ -397,6 +397,16 @@ def mark_last_good(index_dir: Path, directory: Path, version: str) -> None:
         logger.warning("cannot record the last good knowledge index in %s: %s", index_dir, exc)
 
 
+def marked_good_since(index_dir: Path, directory: Path, version: str, since: float) -> bool:
+    """Whether the directory's files loaded as ``version`` after ``since`` (a ``time.time()``): its last good
+    pointer names that version and was written later."""
+    pointer = _pointer(index_dir, directory)
+    try:
+        return pointer.stat().st_mtime > since and last_good(index_dir, directory) == version
+    except OSError:
+        return False
+
+
 def last_good(index_dir: Path, directory: Path) -> str | None:
     """The version of the directory's last good saved index, if one was recorded."""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,37 @@ def test_serving_knowledge_is_settled_now_and_after_every_swap(tmp_path: Path) -
         assert kb.after_swap is settle_memory  # and again after each reload or adoption
     finally:
         gc.unfreeze()
+
+
+def test_problems_clear_when_the_files_load_again_elsewhere_and_the_fleet_adopts_them(tmp_path: Path) -> None:
+    """`innov reload` validates the mended files (saving their index) and the replicas adopt that
+    version without reading the files: the problems their failed reload found are gone with it (/healthz
+    kept reporting them, found by an attack run)."""
+    from knowledge import load_snapshot
+
+    tiny_kb = write_kb(tmp_path / "kb")
+    settings = Settings(_env_file=None, innov_knowledge_dir=tiny_kb, innov_index_dir=tmp_path / "index")  # type: ignore[call-arg]
+    kb = runner.serving_knowledge(settings)
+    facts = tiny_kb / "facts.yaml"
+    good = facts.read_text(encoding="utf-8")
+    facts.write_text("facts: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeLoadError):
+        kb.reload()
+    assert kb.problems
+    assert kb.adopt(kb.version) is not None and kb.problems  # the files are still broken: kept
+    time.sleep(0.01)  # (a pointer written after the failure: file times are coarse on some systems)
+    facts.write_text(good + "\n", encoding="utf-8")  # mended (and changed: a new version)
+    mended = load_snapshot(tiny_kb, index_dir=tmp_path / "index").version  # what `innov reload` does
+    assert mended != kb.version
+    report = kb.adopt(mended)
+    assert report is not None and report.new_version == mended
+    assert kb.problems == ()
+    # Broken again, then mended back to the version serving: adopting it clears the problems too.
+    facts.write_text("facts: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeLoadError):
+        kb.reload()
+    assert kb.problems and kb.adopt(mended) is not None and kb.problems
+    time.sleep(0.01)
+    facts.write_text(good + "\n", encoding="utf-8")
+    assert load_snapshot(tiny_kb, index_dir=tmp_path / "index").version == mended == kb.version
+    assert kb.adopt(mended) is not None and kb.problems == ()
