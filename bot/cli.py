@@ -6,6 +6,7 @@ import argparse
 import importlib.metadata
 import io
 import json
+import math
 import os
 import sys
 import tempfile
@@ -62,6 +63,9 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
     snapshot = _load(settings).snapshot
     if question:
         return _ask_one(snapshot, " ".join(question), as_json, out)
+    if stdin is None:  # (`innov ask <&-`: no standard input at all)
+        print("innov ask: no question given and no standard input to read questions from", file=sys.stderr)
+        return EXIT_USAGE
     if isinstance(stdin, io.TextIOWrapper):
         # Invalid UTF-8 becomes U+FFFD, which the question check refuses as binary input, line by line,
         # instead of a UnicodeDecodeError traceback that loses the questions after it.
@@ -235,6 +239,17 @@ def seconds(text: str) -> float:
     return value
 
 
+def days(text: str) -> float:
+    """argparse type: a number of days above 0 (``nan``, ``inf`` and ``1e400`` are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not 0.0 < value < math.inf:  # (False for nan)
+        raise argparse.ArgumentTypeError(f"{text} must be a number of days above 0")
+    return value
+
+
 def _version() -> str:
     try:
         return importlib.metadata.version("innov")
@@ -330,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     feedback.add_argument("--json", action="store_true", help="one JSON object")
     feedback.add_argument(
-        "--since", type=float, metavar="DAYS", help="only the last DAYS days (default: all kept)"
+        "--since", type=days, metavar="DAYS", help="only the last DAYS days (default: all kept)"
     )
     commands.add_parser("check", help="validate the knowledge base")
     ev = commands.add_parser("eval", help="run a QA file and print accuracy and abstention")

@@ -25,6 +25,8 @@ def _read_bounded(path: Path) -> bytes:
     """A regular file's bytes, at most ``MAX_QA_FILE_BYTES``; ``ValueError`` for anything else (a device
     such as ``/dev/zero``, a pipe, a socket) or a larger file, before it is read."""
     # Opened without blocking (a FIFO's open waits for a writer), then checked on what was opened.
+    if os.path.isdir(path):
+        raise ValueError("a directory: a QA file is a JSON file on disk")
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as file:
         info = os.fstat(file.fileno())
@@ -52,6 +54,8 @@ def read_qa_file(path: Path) -> list[dict[str, object]]:
         raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
+    except RecursionError:  # ``[[[[...]]]]`` past the interpreter's depth: no QA file nests so
+        raise ValueError("not a QA file: JSON nested too deep") from None
     if isinstance(data, dict):
         if "items" not in data:
             raise ValueError('expected an object with "items": [{"q": "...", "expect": ["..."]}, ...]')

@@ -82,6 +82,7 @@ def test_help_as_a_command_prints_the_help() -> None:
         (b'{"items": [{"q": "gii rank"}, {"question": "x"}]}', "item 2 has no question"),
         (b'{"items": [{"q": "gii rank", "expect": "11th"}]}', 'item 1: "expect" must be a list'),
         (b"\xff\xfe", "not UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deep"),  # (a RecursionError traceback)
     ],
 )
 def test_eval_names_what_is_wrong_with_a_malformed_file(tmp_path: Path, content: bytes, says: str) -> None:
@@ -271,3 +272,30 @@ def test_a_reload_timeout_that_is_not_a_positive_number_of_seconds_is_refused(va
     stderr = done.stderr.decode()
     assert done.returncode == 2 and "--timeout" in stderr and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()[-1]) < 200
+
+
+def test_eval_of_a_directory_says_so(tmp_path: Path) -> None:
+    done = innov("eval", str(tmp_path))
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "a directory" in stderr and "Errno" not in stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "0", "-3", "soon"])
+def test_feedback_since_is_a_number_of_days_above_0(value: str) -> None:
+    done = innov("feedback", "--since", value)
+    assert done.returncode == 2 and b"--since" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_ask_with_no_standard_input_at_all_says_so() -> None:
+    done = subprocess.run(
+        [*INNOV, "ask"],
+        stdin=None,
+        capture_output=True,
+        env=env(),
+        cwd=ROOT,
+        timeout=60,
+        close_fds=True,
+        preexec_fn=lambda: os.close(0),
+    )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "no standard input" in stderr and "Traceback" not in stderr
