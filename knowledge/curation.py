@@ -8,14 +8,25 @@
 * An alias whose meaning the corpus never uses: it cannot help any question find anything.
 * An alias from one place to another ("China: Japan"): every question about the first would be answered
   about the second.
+* A fact whose answer names something (a capitalised word: a place, an organisation, a person) that its
+  source article never mentions nor the alias file explains: the quote is checked against the article
+  and the figures against the quote, but a curator's "Japan ranks 11th" over a quote about China is not.
+* A facts file with no facts: a truncated file loads, and every question falls to the passages.
 """
 
 from __future__ import annotations
+
+import re
 
 from knowledge.aliases import ALIASES_FILE
 from knowledge.base import Snapshot
 from knowledge.errors import Problem
 from knowledge.facts import FACTS_FILE
+from knowledge.normalise import english_words
+
+# A capitalised word (with its hyphenated or possessive tail), and where a sentence starts.
+_NAME_RE = re.compile(r"\b[A-Z][\w'’-]*")
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:]\s+)$")
 
 
 def curation_warnings(snapshot: Snapshot) -> list[Problem]:
@@ -49,6 +60,21 @@ def curation_warnings(snapshot: Snapshot) -> list[Problem]:
                         f"{fact.source} never uses; check the topic is what the source says, or add an alias",
                     )
                 )
+        for name in _unsourced_names(
+            fact.answer, article_tokens.get(fact.source, set()) | alias_words, snapshot
+        ):
+            warnings.append(
+                Problem(
+                    facts_file,
+                    fact.line,
+                    f"fact {fact.id}: the answer names {name!r}, which {fact.source} never mentions; check the "
+                    "answer says what the source says",
+                )
+            )
+    if not snapshot.facts:
+        warnings.append(
+            Problem(facts_file, 1, "no facts: every question is answered from the articles alone")
+        )
     aliases_file = str(snapshot.directory / ALIASES_FILE)
     for key, value in snapshot.aliases.aliases.items():
         tokens = rules.tokenize(value)
@@ -76,3 +102,22 @@ def _another_place(places: dict[str, str], key: str, value: str) -> bool:
     """Whether ``key`` and ``value`` name two different places of the gazetteer."""
     a, b = places.get(key.strip().lower()), places.get(value.strip().lower())
     return a is not None and b is not None and a != b
+
+
+def _unsourced_names(answer: str, known: set[str], snapshot: Snapshot) -> list[str]:
+    """The capitalised words of ``answer`` whose words are not in ``known`` (a sentence's first word only
+    when it is no ordinary English word, or a place: "According" is not a name, "Japan" is)."""
+    rules = snapshot.composer.rules
+    places = snapshot.composer.places
+    english = english_words()
+    found = []
+    for match in _NAME_RE.finditer(answer):
+        word = match.group(0)
+        plain = word.lower().removesuffix("'s").removesuffix("’s")
+        first = bool(_SENTENCE_START_RE.search(answer[: match.start()]))
+        if first and plain in english and plain not in places.places and plain not in places.demonyms:
+            continue
+        stray = [t for t in rules.tokenize(word) if len(t) > 1 and t not in known]
+        if stray:
+            found.append(word)
+    return found

@@ -45,6 +45,26 @@ def test_an_alias_from_one_place_to_another_is_a_warning(tmp_path: Path) -> None
     assert warning.line == 2 and "are two places" in warning.message
 
 
+def test_an_answer_naming_what_its_source_never_mentions_is_a_warning(tmp_path: Path) -> None:
+    """The quote is checked against the article and the figures against the quote; a curator's answer
+    about another country than its quote's is not, so it is a warning (found by an attack run)."""
+    swapped = FACTS.replace(
+        "answer: Ruritania ranks 7th in the Global Innovation Index.",
+        "answer: According to WIPO, Japan ranks 7th in the Global Innovation Index.",
+    )
+    warnings = curation_warnings(load_snapshot(write_kb(tmp_path / "kb", facts=swapped)))
+    named = [w.message for w in warnings if "the answer names" in w.message]
+    assert any("'Japan'" in m for m in named) and any("'WIPO'" in m for m in named), named
+    assert not any("'According'" in m or "'Global'" in m for m in named), (
+        named
+    )  # ordinary words, the article's
+
+
+def test_a_facts_file_with_no_facts_is_a_warning(tmp_path: Path) -> None:
+    warnings = curation_warnings(load_snapshot(write_kb(tmp_path / "kb", facts="facts: []\n")))
+    assert [w for w in warnings if w.file.endswith("facts.yaml") and "no facts" in w.message]
+
+
 def test_the_seed_knowledge_base_has_no_curation_warnings(seeds_dir: Path) -> None:
     assert curation_warnings(load_snapshot(seeds_dir)) == []
 
