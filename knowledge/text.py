@@ -228,6 +228,17 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def unaccented(text: str) -> str:
+    """``text`` without its accents ("whát ís chínás gíí ránk" is "what is chinas gii rank", "zürich" is
+    "zurich"): both sides of the index, so a question typed with accents, or without the article's,
+    finds the same words."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed == text:
+        return text
+    # (Only the diacritical marks Latin, Greek and Cyrillic letters take: kana's voicing marks are letters.)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not "\u0300" <= c <= "\u036f"))
+
+
 _CANONICAL: dict[str, str] = {
     str(_STEMMER.stemWord(word)): str(_STEMMER.stemWord(group[0])) for group in SYNONYMS for word in group
 }
@@ -308,8 +319,10 @@ class TextRules:
         self._tokens: dict[str, tuple[str, ...]] = {}
 
     def expand(self, text: str) -> str:
-        """Lower-cased text with punctuated aliases and number forms spelled out."""
+        """Lower-cased text with punctuated aliases and number forms spelled out, accents dropped."""
         text = normalise(text).lower()
+        if not text.isascii():
+            text = unaccented(text)
         text = self._number_re.sub(self._number_form, text)
         # Most texts hold none of the punctuated aliases: a substring test each (in C) skips the regex
         # (three times faster on paragraphs than even the first-character pattern).

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.text import TextRules, normalise, split_sentences, tokenize
+from knowledge.text import TextRules, normalise, split_sentences, tokenize, unaccented
 
 
 def test_numbers_are_kept_whole() -> None:
@@ -135,3 +135,11 @@ def test_aliases_are_read_left_to_right_longest_first(words: list[str]) -> None:
             expected.append(tokens[i])
             i += 1
     assert raw == expected
+
+
+def test_accents_are_dropped_on_both_sides_and_other_scripts_kept() -> None:
+    """A question typed with accents ("whát ís chínás GÍÍ ránk", found by an attack run: declined) reads
+    like the plain one; an article's "Zürich" is found by "zurich"; kana's voicing marks are letters."""
+    assert tokenize("whát ís chínás GÍÍ ránk") == tokenize("what is chinas gii rank")
+    assert tokenize("Zürich and São Paulo") == tokenize("zurich and sao paulo")
+    assert unaccented("がぎ 中国 café") == "がぎ 中国 cafe"
