@@ -59,6 +59,7 @@ class Decider:
             gates.YearGate(text_of),
             gates.UnitGate(text_of),
             gates.NumberedGate(text_of),
+            gates.PositionGate(rules, text_of),
         )
 
     def decide(self, q: Question, *, judged: bool = True, prune: bool = True) -> Decision:

@@ -522,6 +522,42 @@ class NumberedGate:
         return ""
 
 
+# A position after the first: "second" to "tenth" (how the tokenizer writes 2nd to 10th) or "11th", "14th".
+_POSITION_RE = re.compile(
+    r"^(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))$"
+)
+
+
+_HOW_OFTEN_RE = re.compile(
+    r"\b\w+\s+(?:(?:consecutive|straight|successive|running)\s+)?(?:year|time|round)s?(?:\s+in\s+a\s+row)?\b",
+    re.IGNORECASE,
+)
+
+
+class PositionGate:
+    """ "which cluster ranks third" -> "Tokyo-Yokohama ranks at the top": a question asking about a position
+    (a rank, a plan's number: "the 14th five-year plan") is not answered by a text that never states it.
+    (A yes/no question may be: "is china third in r&d?" -> "... ranks second" corrects the asker.)"""
+
+    def __init__(self, rules: TextRules, text_of: Callable[[Candidate], str]) -> None:
+        self._rules, self._text_of = rules, text_of
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        if q.yes_no:
+            return ""
+        asked = [t for t in self._rules.tokenize(q.normalised) if _POSITION_RE.match(t)]
+        if not asked:
+            return ""
+        # ("for the second consecutive year", "a third time": how often, not a position)
+        stated = set(self._rules.tokenize(_HOW_OFTEN_RE.sub(" ", self._text_of(best))))
+        missing = next((t for t in asked if t not in stated), None)
+        return (
+            f"figure: the question asks about the {missing} and the best candidate does not state it"
+            if missing
+            else ""
+        )
+
+
 def threshold(probability: float, at: float) -> str:
     """The fitted threshold: below it the decision model is not sure enough to answer."""
     if probability < at:

@@ -22,6 +22,10 @@ Ruritania names three innovation hubs: Strelsau, Zenda and Tarlenheim.
 The animated film Rassendyll 2 was cited by the minister as an example of Ruritanian culture.
 
 Ruritania's Strelsau cluster ranks among the top 10 globally.
+
+The Zenda cluster ranks first in the world, for the second consecutive year.
+
+Ruritania ranks fourth in research spending.
 """,
 }
 
@@ -90,3 +94,23 @@ def test_a_name_numbered_as_the_text_numbers_it_is_answered(composer, question: 
     decision = composer.decide(question)
     assert not decision.reason.startswith("figure:"), decision.reason
     assert decision.best is not None and answer in decision.best.text
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        # (found by an attack run: "which cluster ranks third" was answered with the cluster at the top)
+        ("which ruritanian cluster ranks third in the world", "figure: the question asks about the third"),
+        # "the second consecutive year" is how often, not a position
+        ("which ruritanian cluster ranks second in the world", "figure: the question asks about the second"),
+        ("where does ruritania rank in research spending, 4th?", ""),  # stated ("fourth")
+        ("is ruritania third in research spending", ""),  # a yes/no question may be corrected
+    ],
+)
+def test_a_position_the_text_never_states_is_declined(composer, question: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide(question)
+    if reason:
+        assert not decision.answer
+        assert decision.reason.startswith(reason), decision.reason
+    else:
+        assert not decision.reason.startswith("figure:"), decision.reason
