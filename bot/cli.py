@@ -424,7 +424,10 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, out: TextIO | None) 
         print(f"innov: {setting_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
     server = args.command == "serve" or (args.command is None and settings.has_slack)
-    logs.configure(settings.log_level, json_lines=server)
+    console = args.command == "console" or (args.command is None and not settings.has_slack)
+    # The console's log shares its terminal with the transcript: only warnings, unless LOG_LEVEL says.
+    level = "WARNING" if console and "log_level" not in settings.model_fields_set else settings.log_level
+    logs.configure(level, json_lines=server)
     if not server and sys.stderr.isatty():
         # A first build embeds every sentence (seconds on the seeds, minutes at 10k passages): say how far.
         embedding.set_build_progress(_show_progress)

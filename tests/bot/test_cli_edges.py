@@ -18,7 +18,11 @@ INNOV = [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main(
 
 
 def env(**values: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INNOV_", "REDIS_URL"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "INNOV_", "REDIS_URL", "LOG_LEVEL"))
+    }
     return {**clean, "PYTHONPATH": str(ROOT), "INNOV_KNOWLEDGE_DIR": str(ROOT / "seeds"), **values}
 
 
@@ -299,3 +303,14 @@ def test_ask_with_no_standard_input_at_all_says_so() -> None:
     )
     stderr = done.stderr.decode()
     assert done.returncode == 2 and "no standard input" in stderr and "Traceback" not in stderr
+
+
+def test_a_piped_console_keeps_info_lines_out_of_its_transcript() -> None:
+    """A console fed from a pipe logs warnings only unless LOG_LEVEL is set (a vote's INFO line landed
+    in a new user's transcript)."""
+    lines = b"/innov what is china's gii rank\nup\nquit\n"
+    quiet = innov("console", stdin=lines)
+    assert quiet.returncode == 0 and "11th" in quiet.stdout.decode()
+    assert " INFO " not in quiet.stderr.decode(), quiet.stderr.decode()
+    chatty = innov("console", stdin=lines, LOG_LEVEL="INFO")
+    assert " INFO " in chatty.stderr.decode()
