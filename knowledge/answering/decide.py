@@ -26,6 +26,11 @@ from knowledge.models import Fact
 from knowledge.text import TextRules
 
 _TYPE_OK = RANK_FEATURES.index("type_ok")
+# A fact offered as related to a declined question is at least this near it in meaning: off-topic chatter's
+# nearest facts are below 0.3 ("who won the world cup" 0.04-0.11, "best hotpot in chengdu" 0.24-0.28),
+# a near miss's above ("what's india's gii rank" -> China's rank 0.49, "did astrazeneca invest in
+# shanghai" -> its Beijing investment 0.71).
+RELATED_MIN_COSINE = 0.3
 _EMPTY: frozenset[str] = frozenset()
 
 
@@ -110,8 +115,13 @@ class Decider:
         return ""
 
     def related(self, q: Question) -> tuple[Fact, ...]:
-        """The facts offered with a decline (``FactTable.related``)."""
-        return self.finder.facts.related(q)
+        """The facts offered with a decline (``FactTable.related``): with meaning, only facts whose cosine
+        with the question is at least ``RELATED_MIN_COSINE`` ("who won the world cup" was offered Beijing's
+        share of the "world's" robotics patents)."""
+        hits = self.meaning.of(q) if self.meaning.index is not None else None
+        if hits is None:
+            return self.finder.facts.related(q)
+        return self.finder.facts.related(q, lambda f: self.meaning.fact(hits, f) >= RELATED_MIN_COSINE)
 
     def _fact_for(
         self, q: Question, best: Candidate, pool: Mapping[int, tuple[TextTraits, float]]

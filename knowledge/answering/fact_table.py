@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from knowledge.answering.answer_types import TermKinds, text_traits
@@ -67,9 +67,9 @@ class FactTable:
                 sources.append(self.source_of(other))
         return tuple(sources)
 
-    def related(self, q: Question) -> tuple[Fact, ...]:
+    def related(self, q: Question, near: Callable[[int], bool] | None = None) -> tuple[Fact, ...]:
         """Up to three facts near the question, offered when it is declined (never as the answer); from
-        the article the question names, when it names one."""
+        the article the question names, when it names one; only facts ``near`` allows (by number)."""
         if self.index is None or not q.weights:
             return ()
         found: list[Fact] = []
@@ -77,6 +77,8 @@ class FactTable:
         for hit in self.hits(q.terms):
             fact = self.facts[hit.doc]
             if fact.value in seen_values or (q.article is not None and fact.source != q.article):
+                continue
+            if near is not None and not near(hit.doc):
                 continue
             if q.coverage(self.token_sets[hit.doc]) <= 0.0:
                 continue

@@ -137,6 +137,19 @@ def test_a_declined_question_offers_the_facts_nearby(seeds_dir: Path) -> None:
         assert len(answer.related) <= 3
 
 
+@pytest.mark.parametrize("question", ["who won the world cup", "best hotpot in chengdu?"])
+def test_off_topic_chatter_is_offered_no_related_facts(seeds_dir: Path, question: str) -> None:
+    """Facts sharing a word ("world") but not a meaning with the question are not offered (a new user saw
+    Beijing's robotics patents offered for the world cup)."""
+    answer = load_snapshot(seeds_dir).answer(question)
+    assert answer.kind == "none" and answer.related == ()
+
+
+def test_a_near_miss_is_still_offered_what_the_articles_say(seeds_dir: Path) -> None:
+    answer = load_snapshot(seeds_dir).answer("what's india's gii rank")
+    assert answer.kind == "none" and any("11th" in text for text, _ in answer.related)
+
+
 def test_an_answer_builds_a_declined_candidate_s_text_only_when_judged(seeds_dir: Path) -> None:
     # ``answer`` skips building what a decline does not show; evaluation and explanations (``decide``'s
     # default) still see the declined candidate's text. Either way the answer is the same.
