@@ -240,13 +240,14 @@ def seconds(text: str) -> float:
 
 
 def days(text: str) -> float:
-    """argparse type: a number of days above 0 (``nan``, ``inf`` and ``1e400`` are refused)."""
+    """argparse type: a finite number of days (``nan``, ``inf`` and ``1e400`` are refused; ``cmd_feedback``
+    refuses 0 and below)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not 0.0 < value < math.inf:  # (False for nan)
-        raise argparse.ArgumentTypeError(f"{text} must be a number of days above 0")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number of days")
     return value
 
 
