@@ -208,15 +208,20 @@ def test_redis_token_bucket_is_atomic_under_threads(store: RedisStore, twin: Red
     assert all(w > 0 for w in results if w is not None)
 
 
+def next_message(subscription: Any, seconds: float = 2.0) -> str | None:
+    """The subscription's next message within ``seconds`` (None if none came)."""
+    deadline = time.monotonic() + seconds
+    message = None
+    while message is None and time.monotonic() < deadline:
+        message = subscription.get_message(0.1)
+    return message
+
+
 def test_redis_publish_subscribe(store: RedisStore, twin: RedisStore) -> None:
     subscription = twin.subscribe("kb:reload")
     try:
         assert store.publish("kb:reload", '{"version": "v2"}') == 1
-        deadline = time.monotonic() + 2
-        message = None
-        while message is None and time.monotonic() < deadline:
-            message = subscription.get_message(0.1)
-        assert message == '{"version": "v2"}'
+        assert next_message(subscription) == '{"version": "v2"}'
     finally:
         subscription.close()
     # (Closing returns before Redis has dropped the subscriber: a publish at once may still reach it.)
@@ -236,11 +241,7 @@ def test_redis_channels_of_another_database_are_not_heard(redis_url: str, redis_
     try:
         assert one.publish("kb:reload", "not for you") == 0
         assert two.publish("kb:reload", "mine") == 1
-        deadline = time.monotonic() + 2
-        message = None
-        while message is None and time.monotonic() < deadline:
-            message = subscription.get_message(0.1)
-        assert message == "mine"
+        assert next_message(subscription) == "mine"
     finally:
         subscription.close()
         one.close()
