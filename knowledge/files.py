@@ -222,6 +222,18 @@ class _KnowledgeLoader(_BASE_LOADER):
                 raise DuplicateKey(key, key_node.start_mark, mark)
         return dict(super().construct_mapping(node, deep=deep))
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date or time, or a YAML error at its line: PyYAML raises a bare ``ValueError`` for an
+        impossible one ("2025-02-30"), which no loader's ``YAMLError`` handler caught (a traceback)."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date or time ({exc})", node.start_mark
+            ) from None
+
+
+_KnowledgeLoader.add_constructor("tag:yaml.org,2002:timestamp", _KnowledgeLoader.construct_yaml_timestamp)
 
 YAML_LOADER: Any = _KnowledgeLoader
 

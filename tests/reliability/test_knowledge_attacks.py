@@ -155,3 +155,24 @@ def test_a_bad_byte_is_reported_on_its_line(kb_dir: Path, tmp_path: Path) -> Non
     article.write_bytes(b"---\ntitle: Bad\n---\nline four\nline five \xff\n")
     assert_refused(kb, article, "not UTF-8")
     assert any(str(p).startswith(f"{article}:5:") for p in kb.problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line"),
+    [
+        ("bad-date.md", "---\ntitle: Bad date\npublished: 2025-02-30\n---\nA body.\n", 3),
+        ("bad-time.md", "---\ntitle: Bad time\npublished: 2025-02-03 99:99:99\n---\nA body.\n", 3),
+        ("facts.yaml", "facts:\n  - id: x\n    as_of: 2024-02-30\n", 3),
+        ("aliases.yaml", "aliases:\n  day: 2024-02-30\n", 2),
+    ],
+)
+def test_an_impossible_date_is_refused_at_its_line(
+    kb_dir: Path, tmp_path: Path, name: str, content: str, line: int
+) -> None:
+    """PyYAML raises a bare ValueError for "2025-02-30": every load path ended in a traceback naming no
+    file (the second attack run). Now it is the file's problem at its line, and the old knowledge serves."""
+    kb = isolated_kb(kb_dir, tmp_path)
+    target = kb_dir / name
+    target.write_text(content, encoding="utf-8")
+    problems = assert_refused(kb, target, "not a real date or time")
+    assert any(p.startswith(f"{target}:{line}:") for p in problems), problems
