@@ -237,6 +237,10 @@ class Fleet:
         outcome: ReloadOutcome | None = None
         if origin != self.replica_id and (announced is None or announced != self.kb.version):
             outcome = self._reload_for_fleet(announced, f"broadcast from {origin}", explicit=True)
+        elif origin != self.replica_id and announced is not None:
+            # The version served already: its files, broken here since, may be mended (`innov reload` after
+            # putting the old file back): adopting it clears the problems when they loaded as it again.
+            self._adopt(announced)
         self.store.register_replica(self.replica_id, self.kb.version, REPLICA_TTL)
         if isinstance(request, str) and request:
             if outcome is None:

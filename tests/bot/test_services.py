@@ -12,7 +12,7 @@ import pytest
 
 from bot import metrics
 from bot.fleet import RELOAD_CHANNEL, broadcast_reload, fleet_version
-from bot.knowledge_loading import settle_memory
+from bot.knowledge_loading import open_knowledge, settle_memory
 from bot.memory_store import MemoryStore
 from bot.redis_store import RedisStore
 from bot.services import Services, cache_key, question_key
@@ -335,6 +335,34 @@ def test_a_replica_whose_files_are_broken_reports_its_failure(
     failed = by_replica[fleet[1].replica_id]
     assert failed["ok"] is False and failed["version"] == failed["old_version"] == fleet[1].kb.version
     assert any("facts.yaml:" in p for p in failed["problems"])
+
+
+def test_mending_files_back_to_the_version_served_clears_the_problems(
+    tmp_path: Path, redis_url: str, redis_prefix: str, services_factory: Callable[..., Services]
+) -> None:
+    """A failed reload leaves its problems in /healthz; `innov reload` after putting the old file back
+    validates the version already served, and each replica clears them (they stayed until a /innov
+    reload: found by the second attack run)."""
+    kb_dir = write_kb(tmp_path / "kb", 5)
+    replica = services_factory(kb_dir, RedisStore(redis_url, prefix=redis_prefix), start=True)
+    served = replica.kb.version
+    article = kb_dir / "widget.md"
+    good = article.read_bytes()
+    time.sleep(0.01)  # (file times are coarse on some file systems)
+    article.write_text("---\ntitle: [unclosed\n---\nWidgets.\n", encoding="utf-8")
+    with pytest.raises(KnowledgeLoadError):
+        replica.reload()
+    assert replica.kb.problems and sample("innov_knowledge_problems") == 1
+    article.write_bytes(good)
+    settings = make_settings(kb_dir, redis_url)
+    version = open_knowledge(settings).version  # what `innov reload` validates first
+    assert version == served
+    cli_store = RedisStore(redis_url, prefix=redis_prefix)
+    reached, outcomes = broadcast_reload(settings, version=version, store=cli_store, timeout=10)
+    cli_store.close()
+    assert reached == 1 and outcomes and outcomes[0]["ok"]
+    assert eventually(lambda: replica.kb.problems == ())
+    assert sample("innov_knowledge_problems") == 0
 
 
 def test_cli_broadcast_without_a_fleet(tmp_path: Path) -> None:
