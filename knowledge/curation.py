@@ -60,9 +60,7 @@ def curation_warnings(snapshot: Snapshot) -> list[Problem]:
                         f"{fact.source} never uses; check the topic is what the source says, or add an alias",
                     )
                 )
-        for name in _unsourced_names(
-            fact.answer, article_tokens.get(fact.source, set()) | alias_words, snapshot
-        ):
+        for name in _unsourced_names(fact.answer, article_tokens.get(fact.source, set()), snapshot):
             warnings.append(
                 Problem(
                     facts_file,
@@ -105,15 +103,28 @@ def _another_place(places: dict[str, str], key: str, value: str) -> bool:
 
 
 def _unsourced_names(answer: str, known: set[str], snapshot: Snapshot) -> list[str]:
-    """The capitalised words of ``answer`` whose words are not in ``known`` (a sentence's first word only
-    when it is no ordinary English word, or a place: "According" is not a name, "Japan" is)."""
+    """The capitalised words and the places of ``answer`` whose words (an abbreviation's read through the
+    alias file: "WIPO" as "World Intellectual Property Organization") are not in ``known``; a sentence's
+    first word only when it is no ordinary English word, or a place ("According" is not a name, "Japan"
+    is)."""
     rules = snapshot.composer.rules
     places = snapshot.composer.places
     english = english_words()
     found = []
+    # A place, in any case ("japan ranks 11th", "South Korea"), is one name, reported as written.
+    lowered = f" {' '.join(re.findall(r'[a-z]+', answer.lower()))} "
+    placed: set[str] = set()
+    for place in places.places:
+        if f" {place} " in lowered:
+            placed.update(place.split())
+            if [t for t in rules.tokenize(place) if len(t) > 1 and t not in known]:
+                written = re.search(r"\W+".join(map(re.escape, place.split())), answer, re.IGNORECASE)
+                found.append(written.group(0) if written else place)
     for match in _NAME_RE.finditer(answer):
         word = match.group(0)
         plain = word.lower().removesuffix("'s").removesuffix("’s")
+        if plain in placed:
+            continue
         first = bool(_SENTENCE_START_RE.search(answer[: match.start()]))
         if first and plain in english and plain not in places.places and plain not in places.demonyms:
             continue

@@ -55,6 +55,18 @@ def test_an_answer_naming_what_its_source_never_mentions_is_a_warning(tmp_path: 
     warnings = curation_warnings(load_snapshot(write_kb(tmp_path / "kb", facts=swapped)))
     named = [w.message for w in warnings if "the answer names" in w.message]
     assert any("'Japan'" in m for m in named) and any("'WIPO'" in m for m in named), named
+    # A place in lower case, or of two words, is one name (the second attack run: "japan" and "South
+    # Korea" passed, the latter because the alias file uses "korea").
+    lowered = FACTS.replace(
+        "answer: Ruritania ranks 7th in the Global Innovation Index.",
+        "answer: japan and South Korea rank 7th in the Global Innovation Index.",
+    )
+    directory = write_kb(tmp_path / "kb2", facts=lowered)
+    (directory / "aliases.yaml").write_text("aliases:\n  rok: south korea\n", encoding="utf-8")
+    named = [
+        w.message for w in curation_warnings(load_snapshot(directory)) if "the answer names" in w.message
+    ]
+    assert sorted(m.split("'")[1] for m in named) == ["South Korea", "japan"], named
     assert not any("'According'" in m or "'Global'" in m for m in named), (
         named
     )  # ordinary words, the article's
