@@ -55,6 +55,7 @@ class Decider:
         # The hard gates, in order: the first that declines says why.
         self.vetoes: tuple[Callable[[Question, Candidate], str], ...] = (
             gates.bare_gate,
+            *((gates.meaning_gate,) if finder.meaning.index is not None else ()),
             gates.type_gate,
             gates.unknown_figure_gate,
             gates.GivenGate(finder.facts.facts),

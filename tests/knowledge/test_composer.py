@@ -209,3 +209,19 @@ def test_a_fact_and_a_list_of_the_same_number_are_shown_as_themselves(seeds_dir:
     listed = composer.materialise(blank._replace(kind="passage", ref=ListRef(0)))
     assert fact.fact_id is not None and fact.text
     assert listed.fact_id is None and listed.text != fact.text
+
+
+def test_a_candidate_sharing_words_but_no_meaning_is_declined(seeds_dir: Path) -> None:
+    """ "what time is it" was answered at 0.72 with a passage on the "two sessions" (one shared word,
+    cosine -0.02: the second attack run); with meaning on, a cosine under MIN_COSINE declines."""
+    from knowledge.answering import gates
+
+    snapshot = load_snapshot(seeds_dir)
+    decision = snapshot.composer.decide("what time is it")
+    assert not decision.answer and decision.reason.startswith("meaning:"), decision.reason
+    assert snapshot.answer("what's china's gii rank").answered  # (meaning agrees: answered as before)
+    # Lexical-only (no cosine feature, no meaning read), the gate says nothing.
+    best = decision.best
+    assert best is not None
+    without = best._replace(features={k: v for k, v in best.features.items() if k != "cosine"})
+    assert gates.meaning_gate(decision.question, without) == ""
