@@ -16,6 +16,7 @@ shell side.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -113,6 +114,11 @@ class Fleet:
             raise
         reached = self._announce(report.new_version)
         if self._unannounced is not None:
+            report = dataclasses.replace(
+                report,
+                notice="Redis is unreachable: this replica reloaded, and the others will follow once it is back "
+                "(until then they may answer from the old version).",
+            )
             logger.warning(
                 "Redis is unreachable: the reload by %s applies to this replica only, and will be announced "
                 "to the fleet when Redis is back",

@@ -241,6 +241,8 @@ def reload_reply(report: ReloadReport) -> Reply:
     ]
     if report.semantic != report.semantic_before:  # (e.g. the knowledge base outgrew the embedding model)
         lines.append(f"*Meaning* is now {escape(report.semantic)} (was {escape(report.semantic_before)}).")
+    if report.notice:  # (e.g. Redis was away: the other replicas have not heard of it yet)
+        lines.append(f":warning: {escape(report.notice)}")
     return notice("\n".join(lines))
 
 

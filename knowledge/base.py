@@ -369,6 +369,8 @@ class ReloadReport:
     # What answers by meaning are now ("on (...)", "off: ... lexical-only"), and before the reload.
     semantic: str = ""
     semantic_before: str = ""
+    # What the serving layer adds for whoever asked (the bot: "the other replicas could not be told").
+    notice: str = ""
 
     @property
     def changed_anything(self) -> bool:

@@ -435,6 +435,8 @@ def test_a_reload_made_during_an_outage_reaches_the_fleet_when_redis_is_back(
         write_kb(d, 7)
     report = a.reload("U0ADMIN")  # applies here at once; the fleet cannot be told yet
     assert b.kb.version == report.old_version
+    # The admin is told so (the report said a plain "Reloaded": the second attack run).
+    assert "Redis is unreachable" in report.notice
     throwaway_redis.start()
     assert eventually(lambda: b.kb.version == report.new_version, within=3.0)
     assert getattr(fleet_version(RedisStore(throwaway_redis.url)), "version", None) == report.new_version

@@ -127,6 +127,13 @@ def test_reload_reply_says_when_meaning_was_turned_off() -> None:
     assert "*Meaning* is now off: lexical-only (was on (model))." in blocks.reload_reply(report).text
 
 
+def test_reload_reply_carries_the_serving_layer_s_notice() -> None:
+    report = ReloadReport("old1", "new2", 5, 30, 63, 0.5, notice="Redis is unreachable: <others> later")
+    text = blocks.reload_reply(report).text
+    assert ":warning: Redis is unreachable: &lt;others&gt; later" in text
+    assert ":warning:" not in blocks.reload_reply(ReloadReport("a", "b", 1, 1, 1, 0.1)).text
+
+
 def test_reload_failed_reply_names_file_and_line_escaped() -> None:
     text = blocks.reload_failed_reply(["seeds/facts.yaml:12: bad <thing>"], "v1").text
     assert "`seeds/facts.yaml:12: bad &lt;thing&gt;`" in text
