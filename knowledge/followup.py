@@ -156,7 +156,9 @@ def _swap_name(
     """The previous question with its one proper name replaced by the follow-up's, if both have one (a
     place by the previous question's one place: "and japan?" after "what's China's GII rank")."""
     new = [w for w in words(core) if w in names]
-    old = [w for w in dict.fromkeys(words(base)) if w in names]
+    # (A name typed as a possessive without its apostrophe, "chinas gii rank", is the name's.)
+    typed = {w: w if w in names else w[:-1] for w in words(base) if w in names or _possessive(w, names)}
+    old = list(dict.fromkeys(typed.values()))
     if len(new) == 1 and len(old) > 1 and new[0] in places:
         old = [w for w in old if w in places]
     if len(new) != 1 or len(old) != 1 or new == old:
@@ -166,4 +168,11 @@ def _swap_name(
         return None
     replacement = new[0][:1].upper() + new[0][1:]
     swapped, count = re.subn(rf"\b{re.escape(old[0])}\b", replacement, base, flags=re.IGNORECASE)
+    if not count:  # only its possessive typed without the apostrophe: the new name's possessive
+        swapped, count = re.subn(rf"\b{re.escape(old[0])}s\b", f"{replacement}'s", base, flags=re.IGNORECASE)
     return swapped if count else None
+
+
+def _possessive(word: str, names: frozenset[str]) -> bool:
+    """``word`` is a name's possessive typed without its apostrophe ("chinas")."""
+    return word.endswith("s") and len(word) > 3 and word[:-1] in names

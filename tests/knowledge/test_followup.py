@@ -54,6 +54,16 @@ def test_a_follow_up_naming_another_place_swaps_it_in() -> None:
     assert got.understood == "How many patents does Shanghai's robotics industry hold?"
 
 
+def test_a_possessive_typed_without_its_apostrophe_is_swapped_too() -> None:
+    """ "and japan?" after "what is chinas gii rank" was answered on its own, with Japan's strategy (the
+    second attack run): "chinas" is China's, so Japan's rank is asked (and declined: not in the articles)."""
+    got = understand("and japan?", "what is chinas gii rank", NAMES | {"japan"})
+    assert got.understood == "what is Japan's gii rank?"
+    assert understand("and japan?", "how big are the canvas sales", NAMES | {"japan"}).understood != (
+        "how big are the Japan's sales?"
+    )  # ("canvas" is no possessive of a name)
+
+
 def test_standalone_questions_and_first_questions_are_answered_as_asked() -> None:
     got = understand("What is China's GII rank?", "How many robots does China have?", NAMES)
     assert not got.uses_context and got.understood == "What is China's GII rank?"
