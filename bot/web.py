@@ -3,10 +3,10 @@
 | route | method | answers |
 |---|---|---|
 | ``/slack/events`` | POST | commands, events, interactivity via Bolt (413: too large, 401: bad signature) |
-| ``/healthz`` | GET | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...},`` |
+| ``/healthz`` | GET, HEAD | ``{"status": "ok", "kb_version": ..., "redis": true/false/null, "replicas": {...},`` |
 | | | ``"semantic": "on (...)" / "off (...)", "slack_api": true/false/null}`` (``"slack_api_error"`` |
 | | | when false; ``bot.slack_api``), and ``"kb_problems": <count>`` while the files on disk do not load |
-| ``/metrics`` | GET | Prometheus text |
+| ``/metrics`` | GET, HEAD | Prometheus text |
 | anything else | | 404 |
 """
 
@@ -67,9 +67,9 @@ class HealthWSGI:
     def _route(
         self, method: str, path: str, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        if path == HEALTH_PATH and method == "GET":
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):  # (HEAD: load balancers probe with it)
             return self._counted(HEALTH_PATH, environ, start_response, self._health)
-        if path == METRICS_PATH and method == "GET":
+        if path == METRICS_PATH and method in ("GET", "HEAD"):
             return self._counted(METRICS_PATH, environ, start_response, self._metrics)
         return self._counted("other", environ, start_response, _not_found)
 

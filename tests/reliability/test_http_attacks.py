@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
 import logging
 import shutil
@@ -457,3 +458,14 @@ def test_slacks_retry_of_an_event_reaches_the_event_claims(bot: Running) -> None
         body, "application/json", timestamp=ts, signature=signature, extra={"X-Slack-Retry-Num": "1"}
     )
     assert (first.status, retry.status) == (200, 200)
+
+
+def test_head_probes_of_healthz_and_metrics_are_answered_without_a_body(served: Served) -> None:
+    """Load balancers probe with HEAD (it got 404: the second attack run)."""
+    for path in ("/healthz", "/metrics"):
+        conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=5)
+        conn.request("HEAD", path)
+        response = conn.getresponse()
+        assert response.status == 200, path
+        assert response.read() == b""
+        conn.close()
