@@ -19,6 +19,7 @@ from typing import Any
 from knowledge.base import load_snapshot
 from knowledge.composer import Composer, check_question
 from knowledge.decide import FEATURES
+from knowledge.errors import KnowledgeError, QuestionError
 
 
 def explain(composer: Composer, question: str) -> dict[str, Any]:
@@ -63,10 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("question", nargs="+")
     parser.add_argument("--kb", type=Path, default=Path("seeds"), help="knowledge directory (default: seeds)")
     args = parser.parse_args(argv)
-    composer = load_snapshot(args.kb).composer
+    try:
+        composer = load_snapshot(args.kb).composer
+    except KnowledgeError as exc:  # (one message, not a traceback: as `innov check` says it)
+        print(f"python -m knowledge.explain: {exc}", file=sys.stderr)
+        return 1
+    status = 0
     for question in args.question:
-        print(json.dumps(explain(composer, question), indent=2, ensure_ascii=False))
-    return 0
+        try:
+            print(json.dumps(explain(composer, question), indent=2, ensure_ascii=False))
+        except QuestionError as exc:
+            print(f"python -m knowledge.explain: {question[:80]!r}: {exc}", file=sys.stderr)
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -68,7 +68,8 @@ def meaning_gate(q: Question, best: Candidate) -> str:
     cosine = best.features.get("cosine")
     if cosine is None or not q.meaning or cosine >= MIN_COSINE:
         return ""
-    return f"meaning: the best candidate's cosine with the question is {cosine:.2f}, below {MIN_COSINE}"
+    shown = math.floor(cosine * 100) / 100  # (cut, not rounded: 0.0996 is "0.09", never "0.10, below 0.1")
+    return f"meaning: the best candidate's cosine with the question is {shown:.2f}, below {MIN_COSINE}"
 
 
 def type_gate(q: Question, best: Candidate) -> str:

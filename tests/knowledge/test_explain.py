@@ -42,6 +42,7 @@ def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path)
         "restates:",
         "year:",
         "bare:",
+        "meaning:",
         "unit:",
         "threshold:",
         "expansion:",
@@ -71,5 +72,15 @@ def test_explain_prints_the_reason_of_a_decline_a_gate_made(seeds_dir: Path) -> 
     assert (
         typed["declined because"] == "type: the question asks for a place and the best candidate states none"
     )
-    threshold = explain(composer, "anyone know if it's gonna rain this afternoon?")
+    threshold = explain(composer, "anyone up for lunch at 12:30?")
     assert threshold["declined because"].startswith("threshold: probability 0.0")
+
+
+def test_command_line_says_what_is_wrong_in_one_line(seeds_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An empty question or a missing knowledge directory ended in a traceback (the second attack run)."""
+    assert main(["--kb", str(seeds_dir), "", "what is china's gii rank"]) == 1
+    captured = capsys.readouterr()
+    assert "the question is empty" in captured.err and "Traceback" not in captured.err
+    assert '"11th"' in captured.out or "11th" in captured.out  # (the other question is still explained)
+    assert main(["--kb", str(tmp_path / "none"), "x"]) == 1
+    assert "knowledge directory not found" in capsys.readouterr().err
