@@ -561,7 +561,7 @@ class PositionGate:
     def __call__(self, q: Question, best: Candidate) -> str:
         if q.yes_no:
             return ""
-        asked = [t for t in self._rules.tokenize(q.normalised) if _POSITION_RE.match(t)]
+        asked = [t for t in q.terms if _POSITION_RE.match(t)]  # (the question's tokens: no second read)
         if not asked:
             return ""
         # ("for the second consecutive year", "a third time": how often, not a position)
