@@ -111,15 +111,16 @@ def _unsourced_names(answer: str, known: set[str], snapshot: Snapshot) -> list[s
     places = snapshot.composer.places
     english = english_words()
     found = []
-    # A place, in any case ("japan ranks 11th", "South Korea"), is one name, reported as written.
-    lowered = f" {' '.join(re.findall(r'[a-z]+', answer.lower()))} "
+    # A place, in any case ("japan ranks 11th", "South Korea"), is one name, reported as written: the
+    # answer's runs of up to five words looked up in the gazetteer (not the gazetteer scanned per fact).
+    lowered = re.findall(r"[a-z]+", answer.lower())
+    phrases = {" ".join(lowered[i : i + n]) for n in range(1, 6) for i in range(len(lowered) - n + 1)}
     placed: set[str] = set()
-    for place in places.places:
-        if f" {place} " in lowered:
-            placed.update(place.split())
-            if [t for t in rules.tokenize(place) if len(t) > 1 and t not in known]:
-                written = re.search(r"\W+".join(map(re.escape, place.split())), answer, re.IGNORECASE)
-                found.append(written.group(0) if written else place)
+    for place in sorted(phrases & places.places.keys()):
+        placed.update(place.split())
+        if [t for t in rules.tokenize(place) if len(t) > 1 and t not in known]:
+            written = re.search(r"\W+".join(map(re.escape, place.split())), answer, re.IGNORECASE)
+            found.append(written.group(0) if written else place)
     for match in _NAME_RE.finditer(answer):
         word = match.group(0)
         plain = word.lower().removesuffix("'s").removesuffix("’s")
