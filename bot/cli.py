@@ -227,28 +227,29 @@ MAX_RELOAD_TIMEOUT = 3600.0
 """Longest ``innov reload --timeout``: a reload is a build of seconds to minutes, never hours."""
 
 
-def seconds(text: str) -> float:
-    """argparse type: a number of seconds above 0, at most ``MAX_RELOAD_TIMEOUT`` (``-1``, ``nan`` and
-    ``inf`` are refused: a wait for a negative or undefined time would end at once or never)."""
+def _number(text: str, unit: str) -> float:
+    """``text`` as a finite number of ``unit`` (argparse's error otherwise: ``nan``, ``inf``, ``1e400``)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.0 < value <= MAX_RELOAD_TIMEOUT:  # (False for nan)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number of {unit}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds above 0, at most ``MAX_RELOAD_TIMEOUT`` (``-1``, ``nan`` and
+    ``inf`` are refused: a wait for a negative or undefined time would end at once or never)."""
+    value = _number(text, "seconds")
+    if not 0.0 < value <= MAX_RELOAD_TIMEOUT:
         raise argparse.ArgumentTypeError(f"{text} must be above 0 s and at most {MAX_RELOAD_TIMEOUT:g} s")
     return value
 
 
 def days(text: str) -> float:
-    """argparse type: a finite number of days (``nan``, ``inf`` and ``1e400`` are refused; ``cmd_feedback``
-    refuses 0 and below)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number of days")
-    return value
+    """argparse type: a finite number of days (``cmd_feedback`` refuses 0 and below)."""
+    return _number(text, "days")
 
 
 def _version() -> str:
