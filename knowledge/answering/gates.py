@@ -63,8 +63,8 @@ MIN_COSINE = 0.1
 
 
 def meaning_gate(q: Question, best: Candidate) -> str:
-    """With meaning on (the candidate's ``cosine`` feature present), a best candidate that shares words
-    but no meaning with the question does not answer it."""
+    """A best candidate that shares words but no meaning with the question does not answer it (a veto
+    only with meaning on: lexical-only every cosine is 0; a look-up has no cosine and is not judged)."""
     cosine = best.features.get("cosine")
     if cosine is None or not q.meaning or cosine >= MIN_COSINE:
         return ""

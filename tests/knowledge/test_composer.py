@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge import KnowledgeBase, QuestionError, load_snapshot
+from knowledge import KnowledgeBase, QuestionError, embedding, load_snapshot
 from knowledge.composer import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
+from knowledge.embedding import SemanticConfig
 from tests.knowledge.conftest import composer_of
 
 
@@ -211,7 +212,7 @@ def test_a_fact_and_a_list_of_the_same_number_are_shown_as_themselves(seeds_dir:
     assert listed.fact_id is None and listed.text != fact.text
 
 
-def test_a_candidate_sharing_words_but_no_meaning_is_declined(seeds_dir: Path) -> None:
+def test_a_candidate_sharing_words_but_no_meaning_is_declined(seeds_dir: Path, tmp_path: Path) -> None:
     """ "what time is it" was answered at 0.72 with a passage on the "two sessions" (one shared word,
     cosine -0.02: the second attack run); with meaning on, a cosine under MIN_COSINE declines."""
     from knowledge.answering import gates
@@ -220,8 +221,17 @@ def test_a_candidate_sharing_words_but_no_meaning_is_declined(seeds_dir: Path) -
     decision = snapshot.composer.decide("what time is it")
     assert not decision.answer and decision.reason.startswith("meaning:"), decision.reason
     assert snapshot.answer("what's china's gii rank").answered  # (meaning agrees: answered as before)
-    # Lexical-only (no cosine feature, no meaning read), the gate says nothing.
+    # A look-up (front matter, the alias file: no ranking features, so no cosine) is not judged by it.
     best = decision.best
     assert best is not None
     without = best._replace(features={k: v for k, v in best.features.items() if k != "cosine"})
     assert gates.meaning_gate(decision.question, without) == ""
+    # Lexical-only (every cosine 0.0), the gate is not among the vetoes at all.
+    try:
+        embedding.configure(SemanticConfig(max_passages=2))
+        lexical = load_snapshot(seeds_dir, index_dir=tmp_path / "index").composer
+        assert lexical.dense is None
+        assert not lexical.decide("what time is it").reason.startswith("meaning:")
+        assert lexical.decide("what's china's gii rank").answer
+    finally:
+        embedding.configure(SemanticConfig.from_env())
