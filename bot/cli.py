@@ -38,6 +38,9 @@ EXIT_USAGE = 2
 STDIN_LINE_CHARS = MAX_QUESTION_CHARS + 2
 """Characters of a stdin line ``innov ask`` holds at once: a question at its longest, a line break, and
 one more to tell a longer line (refused as too long, and never held whole)."""
+STDIN_DROP_CHARS = 16 * 1024 * 1024
+"""Characters of an over-long line read and dropped before ``innov ask`` stops reading stdin: a line with
+no end (``< /dev/zero``) is refused, instead of being read for ever."""
 
 
 def _format_answer(answer: Answer) -> str:
@@ -74,6 +77,12 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
         print("innov ask: reading questions from stdin, one per line (Ctrl-D to end)", file=sys.stderr)
     status = EXIT_OK
     for line, over in _bounded_lines(stdin):
+        if over > STDIN_DROP_CHARS:
+            error = (
+                f"the question is too long (over {STDIN_DROP_CHARS:,} characters and no line break): ask in at "
+                f"most {MAX_QUESTION_CHARS:,}; stopped reading stdin"
+            )
+            return max(status, _refuse(line, error, as_json, out))
         if over:
             error = f"the question is too long ({over:,} characters): ask in at most {MAX_QUESTION_CHARS:,}"
             status = max(status, _refuse(line, error, as_json, out))
@@ -85,13 +94,19 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
 def _bounded_lines(stdin: TextIO) -> Iterator[tuple[str, int]]:
     """stdin's lines, each read ``STDIN_LINE_CHARS`` at a time at most: ``(line, 0)``, or, for a line
     longer than that, ``(its start, how many characters it had)``, the rest read and dropped piece by
-    piece. ``for line in stdin`` held a whole line first: ``innov ask < /dev/zero`` took 2.4 GB in 10 s."""
+    piece, up to ``STDIN_DROP_CHARS`` (past that, the count so far: ``innov ask < /dev/zero`` never ends
+    its line). ``for line in stdin`` held a whole line first: that took 2.4 GB in 10 s."""
     while line := stdin.readline(STDIN_LINE_CHARS):
         if len(line) < STDIN_LINE_CHARS or line.endswith("\n"):
             yield line, 0
             continue
         seen = len(line)
-        while (rest := stdin.readline(STDIN_LINE_CHARS)) and not rest.endswith("\n"):
+        rest = ""
+        while (
+            seen <= STDIN_DROP_CHARS
+            and (rest := stdin.readline(STDIN_LINE_CHARS))
+            and not rest.endswith("\n")
+        ):
             seen += len(rest)
         yield line, seen + len(rest.rstrip("\n"))
 
