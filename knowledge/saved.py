@@ -37,7 +37,7 @@ from knowledge.semantic import UnitVectors
 
 logger = logging.getLogger("innov.knowledge.saved")
 
-FORMAT = 4  # 4: segment flags are 16 bits
+FORMAT = 5  # 4: segment flags are 16 bits; 5: segment vectors int8 with a scale per row
 INDEX_DIR_NAME = ".innov-index"
 # Arrays smaller than this are read into memory; larger ones are mapped and shared between processes.
 MMAP_MIN_BYTES = 4 * 1024 * 1024
@@ -300,6 +300,8 @@ def _vectors(path: Path, meta: dict[str, Any], segments: int, mapped: bool) -> U
     facts = len(meta["facts"])
     ok = (
         vectors.segments.shape == (segments, vectors.segments.shape[1])
+        and vectors.segments.dtype == np.int8
+        and vectors.segment_scale.shape == (segments,)
         and vectors.pair_norms.shape == (segments,)
         and vectors.facts.shape[0] == facts == vectors.topics.shape[0]
         and len(vectors.list_ptr) == len(vectors.centroids) + 1

@@ -3,8 +3,9 @@
 Units are the passages' segments (each sentence, and each heading) and, per fact, its answer sentence and
 its topics. A two-sentence window's vector is the normalised sum of its sentences' vectors, so its cosine
 is ``(c1 + c2) / |v1 + v2|`` with the norm kept per segment (``pair_norms``): no second embedding per
-window. The vectors are built with the index (``knowledge.base``), saved with it as float32 arrays and
-memory-mapped, so workers share them; vectors are also kept on disk by the text's hash
+window. The vectors are built with the index (``knowledge.base``), saved with it and memory-mapped, so
+workers share them. The segments, most of the memory at scale, are kept as int8 with a scale per row
+(``quantized``: a quarter of float32's pages, cosines within about 1e-3); vectors are also kept on disk by the text's hash
 (``VectorStore``), so a rebuild embeds only the sentences it has not seen (a reload that changes one
 article embeds that article).
 
@@ -36,6 +37,7 @@ logger = logging.getLogger("innov.knowledge.semantic")
 EXACT_MAX_UNITS = 20_000
 UNREAD = -2.0  # a segment's cosine not computed yet (outside the probed lists)
 PROBES = 12
+COSINE_BLOCK = 1024  # segments widened to float32 at a time
 KMEANS_ROUNDS = 8
 STORE_MAX = 400_000  # vectors kept on disk by text hash (about 600 MB at the most)
 
@@ -44,7 +46,8 @@ STORE_MAX = 400_000  # vectors kept on disk by text hash (about 600 MB at the mo
 class UnitVectors:
     """The embedded units of one knowledge base (arrays saved and mapped with its index)."""
 
-    segments: np.ndarray  # (S, D) float32: each segment (heading or sentence); zeros for an empty heading
+    segments: np.ndarray  # (S, D) int8: each segment (heading or sentence); zeros for an empty heading
+    segment_scale: np.ndarray  # (S,) float32: a segment's vector is ``segments[s] * segment_scale[s]``
     pair_norms: np.ndarray  # (S,) float32: |v_s + v_s+1| (the two-sentence window starting at s)
     facts: np.ndarray  # (F, D) float32: each fact's answer sentence
     topics: np.ndarray  # (F, D) float32: each fact's topics, joined
@@ -53,7 +56,31 @@ class UnitVectors:
     list_ptr: np.ndarray  # (L + 1,) int64
     list_segments: np.ndarray  # (S,) int32
 
-    ARRAYS = ("segments", "pair_norms", "facts", "topics", "centroids", "list_ptr", "list_segments")
+    ARRAYS = (
+        "segments",
+        "segment_scale",
+        "pair_norms",
+        "facts",
+        "topics",
+        "centroids",
+        "list_ptr",
+        "list_segments",
+    )
+
+    def cosines(self, question: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """The cosines of ``question`` (a unit vector) with segments ``rows`` (all when None).
+
+        Rows are widened to float32 a block at a time into one small buffer: widening them all at once
+        allocates (and faults in) a fresh array per question, which cost more than the products."""
+        count = len(self.segments) if rows is None else len(rows)
+        out = np.empty(count, dtype=np.float32)
+        buffer = np.empty((min(COSINE_BLOCK, count), self.segments.shape[1]), dtype=np.float32)
+        for start in range(0, count, COSINE_BLOCK):
+            stop = min(start + COSINE_BLOCK, count)
+            widened = buffer[: stop - start]
+            widened[...] = self.segments[start:stop] if rows is None else self.segments[rows[start:stop]]
+            np.matmul(widened, question, out=out[start:stop])
+        return out * (self.segment_scale if rows is None else self.segment_scale[rows])
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +151,10 @@ def build_vectors(
     if len(segments) > 1:
         pair[:-1] = np.linalg.norm(seg[:-1] + seg[1:], axis=1)
     centroids, list_ptr, list_segments = _inverted_file(seg)
+    quantized, scale = quantized_rows(seg)
     return UnitVectors(
-        segments=seg,
+        segments=quantized,
+        segment_scale=scale,
         pair_norms=pair,
         facts=vectors[len(segments) : len(segments) + len(answers)],
         topics=vectors[len(segments) + len(answers) :],
@@ -133,6 +162,14 @@ def build_vectors(
         list_ptr=list_ptr,
         list_segments=list_segments,
     )
+
+
+def quantized_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row as int8 times a float32 scale (its largest component maps to 127; a zero row stays zero)."""
+    peak = np.abs(vectors).max(axis=1) if vectors.size else np.zeros(len(vectors), np.float32)
+    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+    quantized = np.rint(vectors / scale[:, None]).astype(np.int8) if vectors.size else vectors.astype(np.int8)
+    return quantized, scale
 
 
 def _inverted_file(seg: np.ndarray, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -182,7 +219,7 @@ class DenseIndex:
             cos = np.full(len(v.segments), UNREAD, dtype=np.float32)
             lists = np.argpartition(-(v.centroids @ question), min(PROBES, len(v.centroids) - 1))[:PROBES]
             probed = np.concatenate([v.list_segments[v.list_ptr[i] : v.list_ptr[i + 1]] for i in lists])
-            probed_cos = v.segments[probed] @ question
+            probed_cos = v.cosines(question, probed)
             cos[probed] = probed_cos
             if within is not None:
                 allowed = np.repeat(within, np.diff(self.seg_ptr))[probed]
@@ -192,7 +229,7 @@ class DenseIndex:
             best = probed[order[np.argsort(-probed_cos[order], kind="stable")]]
             ranked = cos
         else:
-            cos = v.segments @ question
+            cos = v.cosines(question)
             ranked = cos
             if within is not None:
                 allowed = np.repeat(within, np.diff(self.seg_ptr))
@@ -219,7 +256,8 @@ class DenseIndex:
         part = hits.segments[lo:hi]
         unread = part == UNREAD
         if unread.any():
-            part[unread] = self.vectors.segments[lo:hi][unread] @ hits.question
+            rows = np.flatnonzero(unread) + lo
+            part[unread] = self.vectors.cosines(hits.question, rows)
         return part
 
     def nearest_other(

@@ -158,8 +158,29 @@ def test_the_saved_index_holds_the_embeddings_and_maps_them(tmp_path: Path) -> N
     mapped = load_snapshot(kb, index_dir=tmp_path / "index").composer
     assert built.vectors is not None and mapped.vectors is not None
     assert np.array_equal(built.vectors.segments, mapped.vectors.segments)
-    assert mapped.vectors.segments.dtype == np.float32
+    assert mapped.vectors.segments.dtype == np.int8  # a quarter of float32's mapped pages
     assert mapped.semantic.startswith("on (")
+
+
+def test_int8_segment_vectors_keep_every_cosine_within_0_002(seeds: base.Snapshot) -> None:
+    from knowledge.semantic import COSINE_BLOCK, UnitVectors, quantized_rows
+
+    embedder = seeds.composer.embedder
+    assert embedder is not None
+    texts = segment_texts(seeds.composer.passages)
+    exact = embedder.encode(texts)  # float32 unit vectors (an empty heading: a zero row)
+    exact = np.vstack([exact] * (COSINE_BLOCK // len(exact) + 2))  # more rows than one block
+    exact[5] = 0.0  # (an empty heading's row)
+    quantized, scale = quantized_rows(exact)
+    assert quantized.dtype == np.int8 and quantized.nbytes * 4 == exact.nbytes
+    empty = np.zeros(0, np.float32)
+    vectors = UnitVectors(quantized, scale, empty, exact[:0], exact[:0], exact[:0], empty, empty)
+    question = embedder.encode(["how much is astrazeneca putting into beijing"])[0]
+    every = vectors.cosines(question)
+    assert np.abs(every - exact @ question).max() < 0.002
+    rows = np.array([len(exact) - 1, 0, COSINE_BLOCK + 3, 7])  # any order, across blocks
+    assert np.array_equal(vectors.cosines(question, rows), every[rows])
+    assert not quantized[5].any() and every[5] == 0.0
 
 
 def test_an_inverted_file_search_still_finds_the_paraphrase(
