@@ -39,6 +39,7 @@ from handlers.commands import Via, costs_a_token, parse, run_subcommand, slow_do
 from handlers.payloads import MessageEvent
 from knowledge import Answer, KnowledgeError
 from knowledge.followup import in_thread
+from knowledge.language import reads_as_question
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, BoltContext
@@ -239,6 +240,8 @@ def handle_message(
         question = event.question(bot_user_id)
         if not question:
             return "quiet: empty message"
+        if not reads_as_question(question):
+            return "quiet: not a question"
         if services.backing_off(event.channel):  # (it may have started while this waited in the queue)
             return "quiet: Slack is rate-limiting this channel"
         try:

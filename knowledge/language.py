@@ -1,4 +1,5 @@
-"""Is a question written in English? innov's knowledge base and matching are English only.
+"""Is a question written in English, and is a message a question at all? innov reads English only, and
+volunteers answers only to questions.
 
 A cheap, dependency-free guess, used only to add a hint to an unanswered question: most letters outside
 the Latin alphabet (Chinese, Cyrillic, ...), or several words of which none is a common English word
@@ -29,3 +30,29 @@ def looks_english(text: str) -> bool:
     if len(found) < MIN_WORDS:
         return True
     return any(w in STOP_WORDS for w in found)
+
+
+# What opens a question: a question word, the verb of a yes/no question, or a request to tell.
+QUESTION_OPENERS = frozenset(
+    """what whats what's wat wats which who whos who's whom whose where wheres where's when whens when's why
+    whys why's how hows how's how'd is isnt isn't are arent aren't was were do does doesnt doesn't did didnt
+    didn't can cant can't could will wont won't would should has hasnt hasn't have had any anyone anybody
+    tell explain name list give gimme show describe define summarise summarize remind""".split()
+)
+# Words before the opener that change nothing: "hey", "so", "btw", "quick q:".
+QUESTION_PREFIXES = frozenset("hey hi hello yo so ok okay btw also and but quick q question pls please um".split())
+_OPENER_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def reads_as_question(text: str) -> bool:
+    """Whether a message asks something: it holds a question mark, or it opens (after "hey", "so", ...)
+    with a question word, a yes/no verb or a request ("tell me", "list"). "DeepSeek is down again",
+    "Beijing" and "Made in China 2025" do not: chatter in a channel is not asking innov."""
+    if "?" in text or "\uff1f" in text:
+        return True
+    for word in _OPENER_RE.findall(text.lower().replace("\u2019", "'")):
+        if word in QUESTION_OPENERS:
+            return True
+        if word not in QUESTION_PREFIXES:
+            return False
+    return False

@@ -8,7 +8,7 @@ import pytest
 
 from knowledge import load_snapshot
 from knowledge.followup import in_thread, names_of, stands_alone, understand
-from knowledge.language import looks_english
+from knowledge.language import looks_english, reads_as_question
 
 NAMES = frozenset({"beijing", "shanghai", "china", "shenzhen"})
 
@@ -159,3 +159,24 @@ def test_a_follow_up_about_another_place_or_year_asks_the_thread_s_question(
     got = in_thread(question, "what's china's gii rank?", snapshot)
     assert got.uses_context and got.understood == understood
     assert not snapshot.answer(got.understood).answered  # the articles give no such rank
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("what's china's gii rank", True),
+        ("hey, how much does china spend on r&d", True),
+        ("so is zgc basically china's silicon valley", True),
+        ("btw tell me about the gba", True),
+        ("anyone know who runs wipo", True),
+        ("china r&d spend?", True),
+        ("Where’s DeepSeek based", True),
+        ("DeepSeek is down again", False),
+        ("Beijing", False),
+        ("Made in China 2025", False),
+        ("hello team, standup moved to 10", False),
+        ("", False),
+    ],
+)
+def test_reads_as_question(text: str, question: bool) -> None:
+    assert reads_as_question(text) is question
