@@ -17,10 +17,11 @@ decides between answers that hold them. Pure: no Slack, no Redis.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 
 from knowledge.base import Snapshot
+from knowledge.normalise import united_states
 from knowledge.text import STOP_WORDS, stem, tokenize, words
 
 # A follow-up often opens with a connective ("and", "what about"); it is then short by nature.
@@ -100,18 +101,20 @@ def understand(
     previous: str | None,
     names: frozenset[str] = frozenset(),
     places: Container[str] = frozenset(),
+    aliases: Mapping[str, str] | None = None,
 ) -> FollowUp:
     """``question`` as understood after ``previous`` (the thread's last question, if any).
 
     ``names`` are the proper names the knowledge base knows (:func:`names_of`): a follow-up naming one
-    ("what about beijing?") takes the place of the one the previous question named.
+    ("what about beijing?") takes the place of the one the previous question named; ``aliases`` (the
+    knowledge base's: "america" is the United States) name places too.
     """
     asked = " ".join(question.split())
     if not previous or not asked or stands_alone(asked):
         return FollowUp(asked=asked, understood=asked, previous=previous, subject=asked)
     core = _LEAD_RE.sub("", asked, count=1).strip().rstrip("?.!").strip() or asked.rstrip("?.!")
     base = " ".join(previous.split()).rstrip("?.! ")
-    swapped = _swap_name(base, core, names, places)
+    swapped = _swap_name(base, core, names, places, aliases or {})
     understood = swapped if swapped is not None else f"{base} — {core}"
     understood = f"{understood[:MAX_UNDERSTOOD_CHARS]}?"
     subject = understood if swapped is not None else previous
@@ -129,7 +132,11 @@ def in_thread(question: str, previous: str | None, snapshot: Snapshot) -> Follow
     holding the words asked about, the thread's wins; it never buys an answer to another question. A
     follow-up pointing back ("when did it start?") and a place swapped in are read with the thread.
     """
-    read = understand(question, previous, names_of(snapshot), snapshot.composer.places.places)
+    composer = snapshot.composer
+    rules = getattr(composer, "rules", None)
+    read = understand(
+        question, previous, names_of(snapshot), composer.places.places, getattr(rules, "aliases", None)
+    )
     if not read.added or set(words(read.asked)) & _POINTERS:
         return read
     tokenize_ = _tokenizer(snapshot)
@@ -151,26 +158,60 @@ def _tokenizer(snapshot: Snapshot) -> Callable[[str], list[str]]:
 
 
 def _swap_name(
-    base: str, core: str, names: frozenset[str], places: Container[str] = frozenset()
+    base: str,
+    core: str,
+    names: frozenset[str],
+    places: Container[str] = frozenset(),
+    aliases: Mapping[str, str] | None = None,
 ) -> str | None:
     """The previous question with its one proper name replaced by the follow-up's, if both have one (a
-    place by the previous question's one place: "and japan?" after "what's China's GII rank")."""
-    new = [w for w in words(core) if w in names]
-    # (A name typed as a possessive without its apostrophe, "chinas gii rank", is the name's.)
-    typed = {w: w if w in names else w[:-1] for w in words(base) if w in names or _possessive(w, names)}
-    old = list(dict.fromkeys(typed.values()))
+    place by the previous question's one place: "and japan?" after "what's China's GII rank"). A place of
+    two or three words ("the United States", "the US", "south korea") is one name."""
+    core = " ".join(_place_alias(w, places, aliases or {}) for w in united_states(core).split())
+    new = _names_in(core, names, places)
+    base = united_states(base)
+    old = list(dict.fromkeys(_names_in(base, names, places)))
     if len(new) == 1 and len(old) > 1 and new[0] in places:
         old = [w for w in old if w in places]
     if len(new) != 1 or len(old) != 1 or new == old:
         return None
     # Other content words in the follow-up ("beijing patents") change more than the place: add them.
-    if any(w not in names and w not in STOP_WORDS for w in words(core)):
+    named = set(new[0].split())
+    if any(w not in names and w not in named and w not in STOP_WORDS for w in words(core)):
         return None
-    replacement = new[0][:1].upper() + new[0][1:]
+    replacement = " ".join(part[:1].upper() + part[1:] for part in new[0].split())
     swapped, count = re.subn(rf"\b{re.escape(old[0])}\b", replacement, base, flags=re.IGNORECASE)
     if not count:  # only its possessive typed without the apostrophe: the new name's possessive
         swapped, count = re.subn(rf"\b{re.escape(old[0])}s\b", f"{replacement}'s", base, flags=re.IGNORECASE)
     return swapped if count else None
+
+
+def _place_alias(word: str, places: Container[str], aliases: Mapping[str, str]) -> str:
+    """``word`` written out when the alias table says it is a place ("america": "united states")."""
+    meant = aliases.get(word.lower().strip("?.!,"))
+    return meant if meant is not None and meant in places else word
+
+
+def _names_in(text: str, names: frozenset[str], places: Container[str]) -> list[str]:
+    """The proper names of ``text`` in order, a place of two or three words ("united states") as one, a
+    name's possessive typed without its apostrophe as the name."""
+    typed = words(text)
+    found: list[str] = []
+    i = 0
+    while i < len(typed):
+        for size in (3, 2):
+            phrase = " ".join(typed[i : i + size])
+            if len(typed) - i >= size and phrase in places:
+                found.append(phrase)
+                i += size
+                break
+        else:
+            if typed[i] in names:
+                found.append(typed[i])
+            elif _possessive(typed[i], names):  # ("chinas gii rank": a possessive without its apostrophe)
+                found.append(typed[i][:-1])
+            i += 1
+    return found
 
 
 def _possessive(word: str, names: frozenset[str]) -> bool:

@@ -159,7 +159,7 @@ _US_RE = re.compile(
 )
 
 
-def _united_states(text: str) -> str:
+def united_states(text: str) -> str:
     """Write the country out where "us" means it (see ``_US_RE``)."""
     text = _US_CAPITAL_RE.sub("United States", text)
     return _US_RE.sub("United States", text)
@@ -208,7 +208,7 @@ def clean(question: str) -> str:
     if holds_any(lowered, _NOW_WORDS):
         text = _NOW_RE.sub(" ", text)
     if "us" in lowered:
-        text = _united_states(text)
+        text = united_states(text)
     text = " ".join(text.split())
     text = _LEADING_RE.sub("", text)
     text = _IMPERATIVE_RE.sub("", text)

@@ -150,6 +150,12 @@ def test_looks_english(text: str, english: bool) -> None:
         ("and japan?", "what's Japan's gii rank?"),  # the previous question's place, not its other names
         ("what about germany", "what's Germany's gii rank?"),
         ("what about in 2020?", "what's china's gii rank — in 2020?"),  # a year alone is no new subject
+        # A place of two words, and the United States however it is typed (the third attack run: "and the
+        # US?" was answered on its own, with a passage on competition with the United States).
+        ("what about south korea?", "what's South Korea's gii rank?"),
+        ("and the US?", "what's United States's gii rank?"),
+        ("and america?", "what's United States's gii rank?"),
+        ("same for the usa", "what's United States's gii rank?"),
     ],
 )
 def test_a_follow_up_about_another_place_or_year_asks_the_thread_s_question(
@@ -159,6 +165,13 @@ def test_a_follow_up_about_another_place_or_year_asks_the_thread_s_question(
     got = in_thread(question, "what's china's gii rank?", snapshot)
     assert got.uses_context and got.understood == understood
     assert not snapshot.answer(got.understood).answered  # the articles give no such rank
+
+
+def test_a_follow_up_after_a_question_about_the_us_swaps_the_country_out(seeds_dir: Path) -> None:
+    snapshot = load_snapshot(seeds_dir)
+    got = in_thread("and china?", "what's the US gii rank", snapshot)
+    assert got.understood == "what's the China gii rank?"
+    assert "11th" in snapshot.answer(got.understood).text
 
 
 @pytest.mark.parametrize(
