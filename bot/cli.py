@@ -6,7 +6,6 @@ import argparse
 import importlib.metadata
 import io
 import json
-import math
 import os
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from dotenv import load_dotenv
 from pydantic import ValidationError
 
 from bot import logs, qa
+from bot.cli_args import count, days, seconds
 from bot.settings import Settings
 from knowledge import (
     MAX_QUESTION_CHARS,
@@ -238,35 +238,6 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
     return status
 
 
-MAX_RELOAD_TIMEOUT = 3600.0
-"""Longest ``innov reload --timeout``: a reload is a build of seconds to minutes, never hours."""
-
-
-def _number(text: str, unit: str) -> float:
-    """``text`` as a finite number of ``unit`` (argparse's error otherwise: ``nan``, ``inf``, ``1e400``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number of {unit}")
-    return value
-
-
-def seconds(text: str) -> float:
-    """argparse type: a number of seconds above 0, at most ``MAX_RELOAD_TIMEOUT`` (``-1``, ``nan`` and
-    ``inf`` are refused: a wait for a negative or undefined time would end at once or never)."""
-    value = _number(text, "seconds")
-    if not 0.0 < value <= MAX_RELOAD_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0 s and at most {MAX_RELOAD_TIMEOUT:g} s")
-    return value
-
-
-def days(text: str) -> float:
-    """argparse type: a finite number of days (``cmd_feedback`` refuses 0 and below)."""
-    return _number(text, "days")
-
-
 def _version() -> str:
     try:
         return importlib.metadata.version("innov")
@@ -369,9 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path, nargs="+", help="one or more QA files")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--min-accuracy", type=qa.fraction, default=0.0, help="exit 1 below this accuracy (0..1)")
-    ev.add_argument("--min-answerable", type=int, help="exit 1 if fewer answerable items are right")
-    ev.add_argument("--min-declined", type=int, help="exit 1 if fewer abstain items are declined")
-    ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
+    ev.add_argument("--min-answerable", type=count, help="exit 1 if fewer answerable items are right")
+    ev.add_argument("--min-declined", type=count, help="exit 1 if fewer abstain items are declined")
+    ev.add_argument("--max-wrong", type=count, help="exit 1 if more answers are wrong")
     ev.add_argument("--calibration", action="store_true", help="print the reliability table")
     ev.add_argument(
         "--verbose",
