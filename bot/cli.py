@@ -17,7 +17,7 @@ from dotenv import load_dotenv
 from pydantic import ValidationError
 
 from bot import logs, qa
-from bot.cli_args import count, days, seconds
+from bot.cli_args import MAX_CV_FOLDS, count, days, folds, seconds
 from bot.settings import Settings
 from knowledge import (
     MAX_QUESTION_CHARS,
@@ -30,7 +30,7 @@ from knowledge import (
     embedding,
 )
 from knowledge.curation import curation_warnings
-from knowledge.evaluation import cross_validate, evaluate, fit_model
+from knowledge.evaluation import FitError, cross_validate, evaluate, fit_model
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -195,27 +195,31 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         except (OSError, ValueError) as exc:
             print(f"innov eval: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    if args.cv is not None and args.cv < 2:
-        print(f"innov eval: --cv needs 2 folds or more (got {args.cv})", file=sys.stderr)
-        return EXIT_USAGE
-    if args.fit and not args.fit.parent.is_dir():
-        print(f"innov eval: cannot write {args.fit}: {args.fit.parent} is not a directory", file=sys.stderr)
+    everything = [item for _, items in sets for item in items]
+    if (refusal := qa.fit_refusal(args, everything)) is not None:
+        print(f"innov eval: {refusal}", file=sys.stderr)
         return EXIT_USAGE
     snapshot = _load(settings).snapshot
-    if args.cv:
-        # Held-out figures of the fit: each fold answered by a model fitted on the other folds.
-        t = cross_validate(snapshot, [item for _, items in sets for item in items], args.cv)
-        print(
-            f"{args.cv}-fold cross-validation of the fit: answerable {t['right']}/{t['answerable']} right, "
-            f"declined {t['declined']}/{t['abstain']}, wrong {t['wrong']}/{t['total']}",
-            file=out,
-        )
-    if args.fit:
-        # Fit first, then report the figures of the fitted model.
-        model, snapshot = fit_model(snapshot, [item for _, items in sets for item in items])
-        args.fit.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
-        count = sum(len(items) for _, items in sets)
-        print(f"fitted on {count} questions; threshold {model.threshold:.2f}; wrote {args.fit}", file=out)
+    try:
+        if args.cv:
+            # Held-out figures of the fit: each fold answered by a model fitted on the other folds.
+            t = cross_validate(snapshot, everything, args.cv)
+            print(
+                f"{args.cv}-fold cross-validation of the fit: answerable {t['right']}/{t['answerable']} "
+                f"right, declined {t['declined']}/{t['abstain']}, wrong {t['wrong']}/{t['total']}",
+                file=out,
+            )
+        if args.fit:
+            # Fit first, then report the figures of the fitted model.
+            model, snapshot = fit_model(snapshot, everything)
+            args.fit.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
+            print(
+                f"fitted on {len(everything)} questions; threshold {model.threshold:.2f}; wrote {args.fit}",
+                file=out,
+            )
+    except FitError as exc:
+        print(f"innov eval: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     status = EXIT_OK
     decisions: list[dict[str, object]] = []
     for path, items in sets:
@@ -356,7 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="refit the ranking and the answer decision and write them to PATH",
     )
     ev.add_argument(
-        "--cv", type=int, metavar="K", help="first print K-fold cross-validated figures of the fit"
+        "--cv",
+        type=folds,
+        metavar="K",
+        help=f"first print K-fold cross-validated figures of the fit (K from 2 to {MAX_CV_FOLDS})",
     )
     reload = commands.add_parser(
         "reload", help="validate, ask every replica (through Redis) to reload, report"

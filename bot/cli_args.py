@@ -8,6 +8,9 @@ import math
 
 MAX_RELOAD_TIMEOUT = 3600.0
 """Longest ``innov reload --timeout``: a reload is a build of seconds to minutes, never hours."""
+MAX_CV_FOLDS = 20
+"""Most folds of ``innov eval --cv``: each fold is a whole refit (the seeds' QA sets take seconds a fold),
+and more folds than 20 tell nothing 20 do not. (``cmd_eval`` also refuses more folds than questions.)"""
 
 
 def _number(text: str, unit: str) -> float:
@@ -48,4 +51,13 @@ def count(text: str) -> int:
     value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is a count of questions: 0 or more")
+    return value
+
+
+def folds(text: str) -> int:
+    """argparse type: a number of cross-validation folds, from 2 to ``MAX_CV_FOLDS`` (``--cv 100000``
+    refitted for ever, most folds empty)."""
+    value = _whole(text)
+    if not 2 <= value <= MAX_CV_FOLDS:
+        raise argparse.ArgumentTypeError(f"give 2 to {MAX_CV_FOLDS} folds, not {text}")
     return value
