@@ -31,6 +31,7 @@ from knowledge import (
 )
 from knowledge.curation import curation_warnings
 from knowledge.evaluation import FitError, cross_validate, evaluate, fit_model
+from knowledge.files import unread_near_misses
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -166,11 +167,15 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
     A good directory's index is saved on the way (``INNOV_INDEX_DIR``), so a deployment that runs
     ``innov check`` first never pays the cold build on its first start.
     """
+    # Files not read though they look meant to be (facts.yml, x.markdown): they may be why it fails.
+    unread = unread_near_misses(settings.innov_knowledge_dir)
     try:
         snapshot = _load(settings).snapshot
     except KnowledgeLoadError as exc:
         for problem in exc.problems:
             print(problem, file=out)
+        for warning in unread:
+            print(f"warning: {warning}", file=out)
         return EXIT_FAIL
     print(
         f"ok: {len(snapshot.articles)} articles, {len(snapshot.passages)} passages, "
@@ -181,7 +186,7 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
     status = embedding.semantic_status()
     if not status.enabled:
         print(f"  why: {status.detail}", file=out)
-    for warning in curation_warnings(snapshot):
+    for warning in [*unread, *curation_warnings(snapshot)]:
         print(f"warning: {warning}", file=out)
     return EXIT_OK
 
@@ -265,14 +270,16 @@ def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
     if (database := _redis_database_problem(settings.redis_url)) is not None:
         print(f"innov reload: {database}", file=sys.stderr)
         return EXIT_USAGE
+    unread = [f"warning: {w}" for w in unread_near_misses(settings.innov_knowledge_dir)]
     try:
         # Validating here also saves the index: replicas that see INNOV_INDEX_DIR map it, no rebuild.
         version = _load(settings).version
     except KnowledgeLoadError as exc:
-        for problem in exc.problems:
-            print(problem, file=out)
+        print(*exc.problems, *unread, sep="\n", file=out)
         print("innov reload: the knowledge files are broken; no replica was asked to reload", file=sys.stderr)
         return EXIT_FAIL
+    if unread:
+        print(*unread, sep="\n", file=out)
     from bot.fleet import broadcast_reload
     from bot.store import StoreUnavailable
 

@@ -434,6 +434,17 @@ def test_reload_with_no_replica_listening_fails(
     assert code == 1 and "no replica is listening" in out
 
 
+def test_reload_names_the_files_it_did_not_read_before_asking_the_replicas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    kb = _copy_seeds(tmp_path, monkeypatch)
+    _prefixed_redis(monkeypatch, redis_url, redis_prefix)
+    (kb / "aliases.yaml").rename(kb / "aliases.yml")
+    code, out = run("reload", "--timeout", "1")
+    assert code == 1  # (no replica is listening)
+    assert out.splitlines()[0] == f"warning: {kb / 'aliases.yml'}: not read: the aliases are aliases.yaml"
+
+
 def test_reload_prints_one_line_per_replica_and_fails_if_one_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
 ) -> None:
