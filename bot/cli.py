@@ -6,7 +6,6 @@ import argparse
 import importlib.metadata
 import io
 import json
-import math
 import os
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from dotenv import load_dotenv
 from pydantic import ValidationError
 
 from bot import logs, qa
+from bot.cli_args import MAX_CV_FOLDS, count, days, folds, seconds
 from bot.settings import Settings
 from knowledge import (
     MAX_QUESTION_CHARS,
@@ -30,7 +30,8 @@ from knowledge import (
     embedding,
 )
 from knowledge.curation import curation_warnings
-from knowledge.evaluation import cross_validate, evaluate, fit_model
+from knowledge.evaluation import FitError, cross_validate, evaluate, fit_model
+from knowledge.files import unread_near_misses
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -166,11 +167,15 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
     A good directory's index is saved on the way (``INNOV_INDEX_DIR``), so a deployment that runs
     ``innov check`` first never pays the cold build on its first start.
     """
+    # Files not read though they look meant to be (facts.yml, x.markdown): they may be why it fails.
+    unread = unread_near_misses(settings.innov_knowledge_dir)
     try:
         snapshot = _load(settings).snapshot
     except KnowledgeLoadError as exc:
         for problem in exc.problems:
             print(problem, file=out)
+        for warning in unread:
+            print(f"warning: {warning}", file=out)
         return EXIT_FAIL
     print(
         f"ok: {len(snapshot.articles)} articles, {len(snapshot.passages)} passages, "
@@ -181,7 +186,7 @@ def cmd_check(settings: Settings, out: TextIO) -> int:
     status = embedding.semantic_status()
     if not status.enabled:
         print(f"  why: {status.detail}", file=out)
-    for warning in curation_warnings(snapshot):
+    for warning in [*unread, *curation_warnings(snapshot)]:
         print(f"warning: {warning}", file=out)
     return EXIT_OK
 
@@ -195,27 +200,31 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         except (OSError, ValueError) as exc:
             print(f"innov eval: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    if args.cv is not None and args.cv < 2:
-        print(f"innov eval: --cv needs 2 folds or more (got {args.cv})", file=sys.stderr)
-        return EXIT_USAGE
-    if args.fit and not args.fit.parent.is_dir():
-        print(f"innov eval: cannot write {args.fit}: {args.fit.parent} is not a directory", file=sys.stderr)
+    everything = [item for _, items in sets for item in items]
+    if (refusal := qa.fit_refusal(args, everything)) is not None:
+        print(f"innov eval: {refusal}", file=sys.stderr)
         return EXIT_USAGE
     snapshot = _load(settings).snapshot
-    if args.cv:
-        # Held-out figures of the fit: each fold answered by a model fitted on the other folds.
-        t = cross_validate(snapshot, [item for _, items in sets for item in items], args.cv)
-        print(
-            f"{args.cv}-fold cross-validation of the fit: answerable {t['right']}/{t['answerable']} right, "
-            f"declined {t['declined']}/{t['abstain']}, wrong {t['wrong']}/{t['total']}",
-            file=out,
-        )
-    if args.fit:
-        # Fit first, then report the figures of the fitted model.
-        model, snapshot = fit_model(snapshot, [item for _, items in sets for item in items])
-        args.fit.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
-        count = sum(len(items) for _, items in sets)
-        print(f"fitted on {count} questions; threshold {model.threshold:.2f}; wrote {args.fit}", file=out)
+    try:
+        if args.cv:
+            # Held-out figures of the fit: each fold answered by a model fitted on the other folds.
+            t = cross_validate(snapshot, everything, args.cv)
+            print(
+                f"{args.cv}-fold cross-validation of the fit: answerable {t['right']}/{t['answerable']} "
+                f"right, declined {t['declined']}/{t['abstain']}, wrong {t['wrong']}/{t['total']}",
+                file=out,
+            )
+        if args.fit:
+            # Fit first, then report the figures of the fitted model.
+            model, snapshot = fit_model(snapshot, everything)
+            args.fit.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
+            print(
+                f"fitted on {len(everything)} questions; threshold {model.threshold:.2f}; wrote {args.fit}",
+                file=out,
+            )
+    except FitError as exc:
+        print(f"innov eval: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     status = EXIT_OK
     decisions: list[dict[str, object]] = []
     for path, items in sets:
@@ -236,35 +245,6 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
     if args.calibration:
         qa.print_calibration(decisions, out)
     return status
-
-
-MAX_RELOAD_TIMEOUT = 3600.0
-"""Longest ``innov reload --timeout``: a reload is a build of seconds to minutes, never hours."""
-
-
-def _number(text: str, unit: str) -> float:
-    """``text`` as a finite number of ``unit`` (argparse's error otherwise: ``nan``, ``inf``, ``1e400``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number of {unit}")
-    return value
-
-
-def seconds(text: str) -> float:
-    """argparse type: a number of seconds above 0, at most ``MAX_RELOAD_TIMEOUT`` (``-1``, ``nan`` and
-    ``inf`` are refused: a wait for a negative or undefined time would end at once or never)."""
-    value = _number(text, "seconds")
-    if not 0.0 < value <= MAX_RELOAD_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0 s and at most {MAX_RELOAD_TIMEOUT:g} s")
-    return value
-
-
-def days(text: str) -> float:
-    """argparse type: a finite number of days (``cmd_feedback`` refuses 0 and below)."""
-    return _number(text, "days")
 
 
 def _version() -> str:
@@ -290,14 +270,16 @@ def cmd_reload(settings: Settings, out: TextIO, timeout: float = 60.0) -> int:
     if (database := _redis_database_problem(settings.redis_url)) is not None:
         print(f"innov reload: {database}", file=sys.stderr)
         return EXIT_USAGE
+    unread = [f"warning: {w}" for w in unread_near_misses(settings.innov_knowledge_dir)]
     try:
         # Validating here also saves the index: replicas that see INNOV_INDEX_DIR map it, no rebuild.
         version = _load(settings).version
     except KnowledgeLoadError as exc:
-        for problem in exc.problems:
-            print(problem, file=out)
+        print(*exc.problems, *unread, sep="\n", file=out)
         print("innov reload: the knowledge files are broken; no replica was asked to reload", file=sys.stderr)
         return EXIT_FAIL
+    if unread:
+        print(*unread, sep="\n", file=out)
     from bot.fleet import broadcast_reload
     from bot.store import StoreUnavailable
 
@@ -369,9 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path, nargs="+", help="one or more QA files")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--min-accuracy", type=qa.fraction, default=0.0, help="exit 1 below this accuracy (0..1)")
-    ev.add_argument("--min-answerable", type=int, help="exit 1 if fewer answerable items are right")
-    ev.add_argument("--min-declined", type=int, help="exit 1 if fewer abstain items are declined")
-    ev.add_argument("--max-wrong", type=int, help="exit 1 if more answers are wrong")
+    ev.add_argument("--min-answerable", type=count, help="exit 1 if fewer answerable items are right")
+    ev.add_argument("--min-declined", type=count, help="exit 1 if fewer abstain items are declined")
+    ev.add_argument("--max-wrong", type=count, help="exit 1 if more answers are wrong")
     ev.add_argument("--calibration", action="store_true", help="print the reliability table")
     ev.add_argument(
         "--verbose",
@@ -385,7 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="refit the ranking and the answer decision and write them to PATH",
     )
     ev.add_argument(
-        "--cv", type=int, metavar="K", help="first print K-fold cross-validated figures of the fit"
+        "--cv",
+        type=folds,
+        metavar="K",
+        help=f"first print K-fold cross-validated figures of the fit (K from 2 to {MAX_CV_FOLDS})",
     )
     reload = commands.add_parser(
         "reload", help="validate, ask every replica (through Redis) to reload, report"

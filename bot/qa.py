@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import stat
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -71,6 +72,34 @@ def read_qa_file(path: Path) -> list[dict[str, object]]:
             if key in item and not isinstance(item[key], list):
                 raise ValueError(f'item {number}: "{key}" must be a list of strings')
     return data
+
+
+def fit_refusal(args: argparse.Namespace, items: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why ``--cv`` or ``--fit`` cannot be done on ``items``, in one line, before anything is loaded or
+    fitted; None when they can (or were not asked for)."""
+    if (args.cv or args.fit) and not items:
+        return "nothing to fit on: the QA files hold no questions"
+    if args.cv and args.cv > len(items):
+        most = plural(len(items), "fold", "folds")
+        return f"--cv {args.cv}: {plural(len(items), 'question', 'questions')} make at most {most} (each needs one)"
+    return unwritable(args.fit) if args.fit else None
+
+
+def unwritable(path: Path) -> str | None:
+    """Why the model file ``path`` cannot be written, in one line; None when it can (a file is created
+    and removed beside it to know: a directory's mode bits do not say for root or a read-only mount)."""
+    if path.is_dir():
+        return f"cannot write {path}: it is a directory; give the model file's path, such as {path / 'model.json'}"
+    if path.exists() and stat.S_ISFIFO(path.stat().st_mode):
+        return f"cannot write {path}: a FIFO, not a file (writing would wait for a reader)"
+    if not path.parent.is_dir():
+        return f"cannot write {path}: {path.parent} is not a directory"
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".innov-fit-"):
+            pass
+    except OSError as exc:
+        return f"cannot write {path}: cannot create a file in {path.parent} ({exc.strerror or exc})"
+    return None
 
 
 def fraction(text: str) -> float:

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 """Largest request body ``/slack/events`` reads; Slack's own payloads are far smaller."""
+DEFAULT_KNOWLEDGE_DIR = Path("seeds")
+"""``INNOV_KNOWLEDGE_DIR`` unset, or set but empty (``INNOV_KNOWLEDGE_DIR=`` in ``.env``)."""
 DEFAULT_HEAD_SECONDS = 10.0
 """Seconds an HTTP connection may take to send a request's head before it is closed (``bot.worker``)."""
 
@@ -82,7 +84,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     innov_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     innov_auto_reply_channels: Annotated[frozenset[str], NoDecode] = frozenset()
-    innov_knowledge_dir: Path = Path("seeds")
+    innov_knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
     innov_index_dir: Path | None = None  # saved indexes; None: .innov-index/ beside the knowledge dir
     innov_max_file_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="per knowledge file")
     innov_max_kb_bytes: int = Field(default=1024**3, ge=1024, description="all knowledge files together")
@@ -128,6 +130,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # `INNOV_EMBEDDING_MODEL=` in .env is "not set", not the current directory.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("innov_knowledge_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        # `INNOV_KNOWLEDGE_DIR=` is "not set", as for the index dir and the model: the default, never the
+        # current directory (which read a checkout's README.md as an article without front matter).
+        return DEFAULT_KNOWLEDGE_DIR if isinstance(value, str) and not value.strip() else value
 
     @field_validator("innov_feedback", "innov_semantic", mode="before")
     @classmethod

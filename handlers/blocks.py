@@ -243,6 +243,7 @@ def reload_reply(report: ReloadReport) -> Reply:
         lines.append(f"*Meaning* is now {escape(report.semantic)} (was {escape(report.semantic_before)}).")
     if report.notice:  # (e.g. Redis was away: the other replicas have not heard of it yet)
         lines.append(f":warning: {escape(report.notice)}")
+    lines.extend(f":warning: `{escape(w)}`" for w in report.warnings[:10])  # (facts.yml: not read: ...)
     return notice("\n".join(lines))
 
 

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -26,7 +26,14 @@ from knowledge.corpus import ArticleError, load_article
 from knowledge.embedding import build_progress, default_embedder
 from knowledge.errors import KnowledgeLoadError, Problem
 from knowledge.facts import load_facts
-from knowledge.files import FACTS_FILE, KnowledgeFiles, Limits, is_knowledge_name, read_knowledge_files
+from knowledge.files import (
+    FACTS_FILE,
+    KnowledgeFiles,
+    Limits,
+    is_knowledge_name,
+    read_knowledge_files,
+    unread_near_misses,
+)
 from knowledge.forked import in_slices
 from knowledge.models import Answer, Article, Fact, Passage, Source
 from knowledge.passages import PassageParts, build_passage_parts
@@ -371,6 +378,8 @@ class ReloadReport:
     semantic_before: str = ""
     # What the serving layer adds for whoever asked (the bot: "the other replicas could not be told").
     notice: str = ""
+    # Files of the directory not read though they look meant to be (``unread_near_misses``).
+    warnings: tuple[str, ...] = ()
 
     @property
     def changed_anything(self) -> bool:
@@ -476,6 +485,8 @@ class KnowledgeBase:
                 raise
             self.problems = ()
             report = self._swap(new, started)
+            unread = tuple(str(p) for p in unread_near_misses(self.directory))
+            report = replace(report, warnings=unread)
         self._settle()
         return report
 

@@ -11,7 +11,8 @@
 * A fact whose answer names something (a capitalised word: a place, an organisation, a person) that its
   source article never mentions nor the alias file explains: the quote is checked against the article
   and the figures against the quote, but a curator's "Japan ranks 11th" over a quote about China is not.
-* A facts file with no facts: a truncated file loads, and every question falls to the passages.
+* A facts file with no facts, or none at all: a truncated file loads, and every question falls to the
+  passages.
 """
 
 from __future__ import annotations
@@ -70,8 +71,12 @@ def curation_warnings(snapshot: Snapshot) -> list[Problem]:
                 )
             )
     if not snapshot.facts:
+        # A missing file has no line 1 to point at: it is named as missing (``unread_near_misses`` names a
+        # facts.yml beside it).
+        there = (snapshot.directory / FACTS_FILE).exists()
+        where, what = (1, "no facts") if there else (0, "missing, so no facts")
         warnings.append(
-            Problem(facts_file, 1, "no facts: every question is answered from the articles alone")
+            Problem(facts_file, where, f"{what}: every question is answered from the articles alone")
         )
     aliases_file = str(snapshot.directory / ALIASES_FILE)
     for key, value in snapshot.aliases.aliases.items():

@@ -101,9 +101,21 @@ def calibration(decisions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return reliability([d["probability"] for d in rows], [bool(d["label"]) for d in rows])
 
 
+class FitError(ValueError):
+    """A fit or cross-validation that cannot be done on these QA items (says why, in one line)."""
+
+
 def fit_decisions(decisions: Sequence[Mapping[str, Any]], ranker: RankModel | None = None) -> DecisionModel:
-    """Fit the decision model on evaluated decisions (items with no candidate at all carry no signal)."""
+    """Fit the decision model on evaluated decisions (items with no candidate at all carry no signal).
+
+    ``FitError`` when no decision has a candidate: there is nothing to fit on (numpy's statistics of no
+    rows were a ``TypeError`` traceback).
+    """
     rows = [d for d in decisions if d["features"] is not None]
+    if not rows:
+        raise FitError(
+            f"nothing to fit on: no question of {len(decisions)} has a candidate answer to learn from"
+        )
     return fit(
         [d["features"] for d in rows],
         [bool(d["label"]) for d in rows],
@@ -159,8 +171,13 @@ def _fit_one(snapshot: Snapshot, items: Sequence[Mapping[str, Any]]) -> Decision
 def cross_validate(snapshot: Snapshot, items: Sequence[Mapping[str, Any]], folds: int = 5) -> dict[str, int]:
     """Held-out figures of ``fit_model``: each fold is answered by a model fitted on the others.
 
-    Items are dealt to folds in turn, so each fold mixes every QA file.
+    Items are dealt to folds in turn, so each fold mixes every QA file. ``FitError`` for fewer than 2
+    folds or more folds than items: a fold with no item would be refitted for nothing.
     """
+    if len(items) < 2:
+        raise FitError(f"nothing to cross-validate: {len(items)} questions, and each of 2 folds needs one")
+    if not 2 <= folds <= len(items):
+        raise FitError(f"{folds} folds of {len(items)} questions: give 2 to {len(items)} folds")
     totals = {"answerable": 0, "right": 0, "abstain": 0, "declined": 0, "wrong": 0, "total": 0}
     for fold in range(folds):
         train = [item for i, item in enumerate(items) if i % folds != fold]

@@ -68,6 +68,39 @@ def is_knowledge_name(name: str) -> bool:
     return name.endswith(ARTICLE_SUFFIX) or name in (FACTS_FILE, ALIASES_FILE)
 
 
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
+"""What else Markdown files end with (any case): such a file is not read, and says so."""
+_MEANT_AS = {FACTS_FILE: "the fact table is facts.yaml", ALIASES_FILE: "the aliases are aliases.yaml"}
+
+
+def unread_near_misses(directory: Path) -> list[Problem]:
+    """Files of ``directory`` that look meant as knowledge files but are not read, each with why (line 0):
+    ``facts.yml`` or ``Facts.yaml`` (the fact table is ``facts.yaml``), ``x.markdown`` or ``x.MD``
+    (articles are ``*.md``). They were passed over without a word, and a missing ``facts.yaml`` was
+    all a curator heard. Hidden files and editor temporaries stay unmentioned (see ``is_knowledge_name``);
+    an unreadable directory has none (its own problem is the load's)."""
+    try:
+        entries = sorted(
+            (e.name for e in os.scandir(directory) if not e.is_dir(follow_symlinks=False)), key=str.casefold
+        )
+    except OSError:
+        return []
+    found = []
+    for name in entries:
+        if (
+            is_knowledge_name(name)
+            or name.startswith(NOT_KNOWLEDGE_PREFIXES)
+            or name.endswith(NOT_KNOWLEDGE_SUFFIXES)
+        ):
+            continue
+        stem, suffix = os.path.splitext(name.casefold())
+        if suffix in (".yaml", ".yml") and f"{stem}.yaml" in _MEANT_AS:
+            found.append(Problem(str(directory / name), 0, f"not read: {_MEANT_AS[stem + '.yaml']}"))
+        elif suffix in MARKDOWN_SUFFIXES:
+            found.append(Problem(str(directory / name), 0, f"not read: articles are *{ARTICLE_SUFFIX}"))
+    return found
+
+
 def _order(path: Path) -> tuple[int, str]:
     # Articles first (by name), then the fact table and the aliases: the order the hash was always taken in.
     return ({FACTS_FILE: 1, ALIASES_FILE: 2}.get(path.name, 0), path.name)

@@ -144,9 +144,9 @@ def test_eval_fails_below_the_minimum_and_on_unreadable_files(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        (["--cv", "1"], "2 folds or more"),
-        (["--cv", "0"], "2 folds or more"),
+        (["--cv", "17"], "16 questions make at most 16 folds"),
         (["--fit", "/no/such/d.json"], "not a directory"),
+        (["--fit", str(ROOT / "eval")], "it is a directory"),
     ],
 )
 def test_eval_refuses_options_it_cannot_honour(
@@ -154,6 +154,14 @@ def test_eval_refuses_options_it_cannot_honour(
 ) -> None:
     assert run("eval", str(ROOT / "eval" / "dev_qa.json"), *options)[0] == 2
     assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("folds", ["1", "0", "21"])
+def test_eval_refuses_cv_outside_2_to_20_as_it_parses(folds: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:  # (argparse's usage error: exit 2 before anything runs)
+        run("eval", str(ROOT / "eval" / "dev_qa.json"), "--cv", folds)
+    assert exited.value.code == 2
+    assert f"give 2 to 20 folds, not {folds}" in capsys.readouterr().err
 
 
 def test_missing_knowledge_dir_is_a_clear_error(
@@ -424,6 +432,17 @@ def test_reload_with_no_replica_listening_fails(
     _prefixed_redis(monkeypatch, redis_url, redis_prefix)
     code, out = run("reload", "--timeout", "1")
     assert code == 1 and "no replica is listening" in out
+
+
+def test_reload_names_the_files_it_did_not_read_before_asking_the_replicas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    kb = _copy_seeds(tmp_path, monkeypatch)
+    _prefixed_redis(monkeypatch, redis_url, redis_prefix)
+    (kb / "aliases.yaml").rename(kb / "aliases.yml")
+    code, out = run("reload", "--timeout", "1")
+    assert code == 1  # (no replica is listening)
+    assert out.splitlines()[0] == f"warning: {kb / 'aliases.yml'}: not read: the aliases are aliases.yaml"
 
 
 def test_reload_prints_one_line_per_replica_and_fails_if_one_failed(

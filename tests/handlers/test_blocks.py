@@ -134,6 +134,16 @@ def test_reload_reply_carries_the_serving_layer_s_notice() -> None:
     assert ":warning:" not in blocks.reload_reply(ReloadReport("a", "b", 1, 1, 1, 0.1)).text
 
 
+def test_reload_reply_names_the_files_it_did_not_read() -> None:
+    unread = (
+        "seeds/facts.yml: not read: the fact table is facts.yaml",
+        "seeds/<x>.markdown: not read: articles are *.md",
+    )
+    text = blocks.reload_reply(ReloadReport("a", "b", 1, 1, 0, 0.1, warnings=unread)).text
+    assert ":warning: `seeds/facts.yml: not read: the fact table is facts.yaml`" in text
+    assert ":warning: `seeds/&lt;x&gt;.markdown: not read: articles are *.md`" in text
+
+
 def test_reload_failed_reply_names_file_and_line_escaped() -> None:
     text = blocks.reload_failed_reply(["seeds/facts.yaml:12: bad <thing>"], "v1").text
     assert "`seeds/facts.yaml:12: bad &lt;thing&gt;`" in text

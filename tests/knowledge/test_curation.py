@@ -96,3 +96,12 @@ def test_find_facts_understands_typos_aliases_and_demonyms(seeds_dir: Path) -> N
     assert any("11th" in f.answer for f in snapshot.find_facts("global inovation index"))
     assert any("3.6 trillion" in f.answer for f in snapshot.find_facts("r and d spending"))
     assert snapshot.find_facts("little giants") == []
+
+
+def test_a_missing_facts_file_is_named_as_missing_not_at_a_line(tmp_path: Path) -> None:
+    # (It read "facts.yaml:1: no facts" of a file that is not there.)
+    kb = write_kb(tmp_path / "kb", facts=None)
+    warnings = [w for w in curation_warnings(load_snapshot(kb)) if "facts" in w.message]
+    assert [str(w) for w in warnings] == [
+        f"{kb / 'facts.yaml'}: missing, so no facts: every question is answered from the articles alone"
+    ]

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from knowledge import KnowledgeBase, KnowledgeLoadError, check_directory
-from knowledge.files import YAML_LOADER, is_knowledge_name, read_knowledge_files
+from knowledge.files import YAML_LOADER, is_knowledge_name, read_knowledge_files, unread_near_misses
 from tests.knowledge.conftest import FACTS, write_kb
 
 # What editors leave beside a file being edited: Emacs's lock symlink and autosave, Vim's swap files,
@@ -92,3 +92,46 @@ def test_a_key_given_twice_keeps_the_old_knowledge_serving(tiny_kb: Path) -> Non
 
 def test_the_yaml_loader_is_still_libyaml_s_when_the_platform_has_it() -> None:
     assert issubclass(YAML_LOADER, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("facts.yml", "not read: the fact table is facts.yaml"),
+        ("Facts.yaml", "not read: the fact table is facts.yaml"),
+        ("aliases.yml", "not read: the aliases are aliases.yaml"),
+        ("notes.markdown", "not read: articles are *.md"),
+        ("NOTES.MD", "not read: articles are *.md"),
+        ("notes.mdown", "not read: articles are *.md"),
+    ],
+)
+def test_a_file_that_looks_meant_as_knowledge_is_named_as_not_read(
+    tiny_kb: Path, name: str, says: str
+) -> None:
+    (tiny_kb / name).write_text("facts: []\n", encoding="utf-8")
+    assert [str(p) for p in unread_near_misses(tiny_kb)] == [f"{tiny_kb / name}: {says}"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [".facts.yml", ".notes.markdown", "#notes.markdown#", "notes.markdown~", "facts.yml.swp", "notes.txt"],
+)
+def test_hidden_files_editor_temporaries_and_other_files_stay_unmentioned(tiny_kb: Path, name: str) -> None:
+    (tiny_kb / name).write_text("x", encoding="utf-8")
+    assert unread_near_misses(tiny_kb) == []
+
+
+def test_a_folder_named_like_an_article_and_a_missing_directory_are_not_near_misses(tmp_path: Path) -> None:
+    (tmp_path / "drafts.markdown").mkdir()
+    assert unread_near_misses(tmp_path) == []
+    assert unread_near_misses(tmp_path / "no-such-dir") == []
+
+
+def test_a_reload_reports_the_files_it_did_not_read(tiny_kb: Path) -> None:
+    kb = KnowledgeBase(tiny_kb)
+    (tiny_kb / "facts.yaml").rename(tiny_kb / "facts.yml")
+    report = kb.reload()
+    assert report.facts == 0
+    assert report.warnings == (f"{tiny_kb / 'facts.yml'}: not read: the fact table is facts.yaml",)
+    (tiny_kb / "facts.yml").rename(tiny_kb / "facts.yaml")
+    assert kb.reload().warnings == ()

@@ -1,0 +1,63 @@
+"""argparse types of the ``innov`` command line: each refuses a value that cannot be meant, at parse
+time, with argparse's usage line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+MAX_RELOAD_TIMEOUT = 3600.0
+"""Longest ``innov reload --timeout``: a reload is a build of seconds to minutes, never hours."""
+MAX_CV_FOLDS = 20
+"""Most folds of ``innov eval --cv``: each fold is a whole refit (the seeds' QA sets take seconds a fold),
+and more folds than 20 tell nothing 20 do not. (``cmd_eval`` also refuses more folds than questions.)"""
+
+
+def _number(text: str, unit: str) -> float:
+    """``text`` as a finite number of ``unit`` (argparse's error otherwise: ``nan``, ``inf``, ``1e400``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number of {unit}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds above 0, at most ``MAX_RELOAD_TIMEOUT`` (``-1``, ``nan`` and
+    ``inf`` are refused: a wait for a negative or undefined time would end at once or never)."""
+    value = _number(text, "seconds")
+    if not 0.0 < value <= MAX_RELOAD_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0 s and at most {MAX_RELOAD_TIMEOUT:g} s")
+    return value
+
+
+def days(text: str) -> float:
+    """argparse type: a finite number of days (``cmd_feedback`` refuses 0 and below)."""
+    return _number(text, "days")
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def count(text: str) -> int:
+    """argparse type: a number of questions, 0 or more (``--max-wrong -1`` failed every run, and
+    ``--min-declined -3`` passed every run)."""
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is a count of questions: 0 or more")
+    return value
+
+
+def folds(text: str) -> int:
+    """argparse type: a number of cross-validation folds, from 2 to ``MAX_CV_FOLDS`` (``--cv 100000``
+    refitted for ever, most folds empty)."""
+    value = _whole(text)
+    if not 2 <= value <= MAX_CV_FOLDS:
+        raise argparse.ArgumentTypeError(f"give 2 to {MAX_CV_FOLDS} folds, not {text}")
+    return value

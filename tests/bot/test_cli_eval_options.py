@@ -1,0 +1,98 @@
+"""``innov eval``'s options refused as a user would meet them (a second attack run), as real processes:
+one clear line and exit 2, never a traceback or a run that cannot end."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.bot.test_cli_edges import innov
+
+
+@pytest.mark.parametrize("option", ["--max-wrong", "--min-declined", "--min-answerable"])
+@pytest.mark.parametrize("value", ["-1", "-3", "two", "1.5"])
+def test_a_count_gate_takes_a_whole_number_of_0_or_more(option: str, value: str) -> None:
+    # `--max-wrong -1` failed every run ("more than -1 wrong"), `--min-declined -3` passed every run.
+    done = innov("eval", "eval/dev_qa.json", option, value)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and option in stderr and "Traceback" not in stderr
+    assert not done.stdout  # refused at parse time: nothing was evaluated
+
+
+def test_a_count_gate_of_0_is_taken() -> None:
+    done = innov("eval", "eval/dev_qa.json", "--max-wrong", "0", "--min-declined", "0")
+    assert done.returncode == 0, done.stderr
+    assert b"gates passed: declined 4/4 (at least 0), wrong 0 (at most 0)" in done.stdout
+
+
+@pytest.mark.parametrize("value", ["100000", "21", "1", "0", "-2", "five"])
+def test_cv_outside_2_to_20_folds_is_refused_at_once(value: str) -> None:
+    # `--cv 100000` refitted fold after empty fold for ever.
+    done = innov("eval", "eval/dev_qa.json", "--cv", value)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "argument --cv:" in stderr
+    assert ("give 2 to 20 folds" if value != "five" else "not a whole number") in stderr
+    assert not done.stdout and "Traceback" not in stderr
+
+
+def test_cv_with_more_folds_than_questions_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "three.json"
+    path.write_text(json.dumps({"items": [{"q": f"question {n}", "abstain": True} for n in range(3)]}))
+    done = innov("eval", str(path), "--cv", "4")
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.decode() == "innov eval: --cv 4: 3 questions make at most 3 folds (each needs one)\n"
+
+
+def test_fit_into_a_directory_is_refused_before_fitting(tmp_path: Path) -> None:
+    # (An IsADirectoryError traceback, after the whole fit.)
+    done = innov("eval", "eval/dev_qa.json", "--fit", str(tmp_path))
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.decode() == (
+        f"innov eval: cannot write {tmp_path}: it is a directory; give the model file's path, such as "
+        f"{tmp_path / 'model.json'}\n"
+    )
+
+
+def test_fit_where_no_file_can_be_made_is_refused_before_fitting() -> None:
+    # /proc takes no new file, not even from root (the tests may run as root, whom modes do not stop).
+    done = innov("eval", "eval/dev_qa.json", "--fit", "/proc/innov-model.json")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and not done.stdout and len(stderr.splitlines()) == 1
+    assert stderr.startswith("innov eval: cannot write /proc/innov-model.json: cannot create a file in /proc")
+
+
+def test_fit_into_a_fifo_is_refused_without_waiting_for_a_reader(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    done = innov("eval", "eval/dev_qa.json", "--fit", str(fifo))
+    assert done.returncode == 2 and b"a FIFO, not a file" in done.stderr
+
+
+@pytest.mark.parametrize("content", ["[]", '{"items": []}'])
+@pytest.mark.parametrize("option", [["--fit", "model.json"], ["--cv", "2"]])
+def test_fit_or_cv_on_no_questions_says_there_is_nothing_to_fit_on(
+    tmp_path: Path, content: str, option: list[str]
+) -> None:
+    # (`--fit` on an empty set: "TypeError: 'numpy.float64' object does not support item assignment".)
+    path = tmp_path / "empty.json"
+    path.write_text(content)
+    if option[0] == "--fit":
+        option = ["--fit", str(tmp_path / option[1])]
+    done = innov("eval", str(path), *option)
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.decode() == "innov eval: nothing to fit on: the QA files hold no questions\n"
+    assert not (tmp_path / "model.json").exists()
+
+
+def test_fit_on_questions_with_no_candidate_at_all_says_there_is_nothing_to_fit_on(tmp_path: Path) -> None:
+    # Every question is gibberish: no candidate, so no row to fit on (the same numpy traceback).
+    path = tmp_path / "gibberish.json"
+    path.write_text(json.dumps([{"q": "zzqx blorf vumple", "abstain": True}]))
+    done = innov("eval", str(path), "--fit", str(tmp_path / "model.json"), INNOV_SEMANTIC="off")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "Traceback" not in stderr
+    assert stderr == "innov eval: nothing to fit on: no question of 1 has a candidate answer to learn from\n"
+    assert not (tmp_path / "model.json").exists()
