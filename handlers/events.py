@@ -71,9 +71,18 @@ def acknowledge(ack: Callable[..., Any]) -> None:
     ack()
 
 
+ANSWERED_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
+"""Subtypes of a message a person wrote and sent, answered like a plain one: a thread reply also sent to
+the channel, and a message with files (a mention with a file arrives only as ``message``/``file_share``,
+with no ``app_mention`` twin: bolt-python issue 925). Every other subtype (edits, deletions, joins, bot
+messages...) is ignored."""
+FILE_SHARE = "file_share"
+
+
 def _ignored(event: MessageEvent, bot_user_id: str | None) -> str | None:
-    """Why a message must get no reply at all, or None: bots, ourselves, edits, deletions, any subtype."""
-    if event.subtype:
+    """Why a message must get no reply at all, or None: bots, ourselves, edits, deletions, and every
+    subtype but :data:`ANSWERED_SUBTYPES`."""
+    if event.subtype and event.subtype not in ANSWERED_SUBTYPES:
         return f"ignored: subtype {event.subtype}"
     if event.bot_id:
         return "ignored: bot message"
@@ -139,6 +148,13 @@ def _admissible(body: dict[str, Any], context: dict[str, Any], what: str) -> Mes
     return Admission(reason) if reason else event
 
 
+def _mention_with_files(event: MessageEvent, bot_user_id: str | None) -> bool:
+    """A channel message with files that mentions innov: Slack sends it as ``message``/``file_share`` alone,
+    so it is answered as a mention (in its thread); the message claim keeps it to one reply should an
+    ``app_mention`` twin arrive after all."""
+    return event.subtype == FILE_SHARE and not event.is_direct and event.mentions(bot_user_id)
+
+
 def admit_mention(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
     """Judge an ``app_mention`` in the request: ignored ones, and questions past the asker's limit,
     are not queued."""
@@ -158,7 +174,7 @@ def admit_message(body: dict[str, Any], context: dict[str, Any], services: Servi
         return event
     bot_user_id = context.get("bot_user_id")
     assert event.user is not None  # checked by _ignored
-    if event.is_direct:
+    if event.is_direct or _mention_with_files(event, bot_user_id):
         retry = bool(context.get("retry_num"))
         return admit_question(event.user, event.question(bot_user_id), services, retry=retry)
     if event.mentions(bot_user_id):
@@ -183,24 +199,31 @@ def answer_mention(
     ``rate_checked``: :func:`admit_mention` took the asker's token before queueing this."""
     try:
         event = MessageEvent.from_body(body)
-        bot_user_id = context.get("bot_user_id")
-        reason = _ignored(event, bot_user_id) or _claim(event, services, context)
-        if reason:
-            logger.debug("app_mention %s %s", event.event_id, reason)
-            return reason
-        assert event.user is not None  # checked by _ignored
-        reply = answer_in_thread(
-            event,
-            event.question(bot_user_id),
-            event.reply_thread,
-            services,
-            via="mention",
-            rate_checked=rate_checked,
-        )
-        return _send(client, event, reply, thread_ts=event.reply_thread, services=services)
+        return _answer_as_mention(event, context, client, services, rate_checked=rate_checked)
     except Exception:
         logger.exception("app_mention failed")
         return "error"
+
+
+def _answer_as_mention(
+    event: MessageEvent, context: dict[str, Any], client: WebClient, services: Services, *, rate_checked: bool
+) -> str:
+    """Answer a mention (an ``app_mention``, or a ``message`` with files that mentions innov) in its thread."""
+    bot_user_id = context.get("bot_user_id")
+    reason = _ignored(event, bot_user_id) or _claim(event, services, context)
+    if reason:
+        logger.debug("mention %s %s", event.event_id, reason)
+        return reason
+    assert event.user is not None  # checked by _ignored
+    reply = answer_in_thread(
+        event,
+        event.question(bot_user_id),
+        event.reply_thread,
+        services,
+        via="mention",
+        rate_checked=rate_checked,
+    )
+    return _send(client, event, reply, thread_ts=event.reply_thread, services=services)
 
 
 def handle_message(
@@ -232,6 +255,8 @@ def handle_message(
             text = event.question(bot_user_id)
             reply = answer_in_thread(event, text, thread, services, via="dm", rate_checked=rate_checked)
             return _send(client, event, reply, thread_ts=event.thread_ts, services=services)
+        if _mention_with_files(event, bot_user_id):
+            return _answer_as_mention(event, context, client, services, rate_checked=rate_checked)
         if event.mentions(bot_user_id):
             return "ignored: mentions innov (answered as app_mention)"
         if not services.settings.auto_replies_in(event.channel):
