@@ -52,6 +52,16 @@ CLAIM_CONNECT_TIMEOUT = 1.0
 """Seconds a claim waits to connect: a Redis that is not there is not waited for."""
 
 
+def what_happened(error: Exception) -> str:
+    """What a failed Redis call met, in a few words: refused, timed out, or another connection failure."""
+    if isinstance(error, RedisTimeoutError):
+        return "timed out"
+    text = str(error)
+    if isinstance(error, RedisConnectionError) and ("refused" in text.lower() or "111" in text):
+        return "connection refused"
+    return f"{type(error).__name__}: {text}"
+
+
 class _Health:
     """Whether Redis is believed reachable; logs each outage once, when it starts and when it ends."""
 
@@ -79,12 +89,11 @@ class _Health:
         if self.quiet:
             return
         logger.warning(
-            "Redis at %s unreachable (%s: %s: %s); serving uncached, with in-process claims and rate "
-            "limits, until it is back",
+            "Redis at %s unreachable (%s: %s); serving uncached, with in-process claims and rate limits, "
+            "until it is back (a Slack retry reaching another replica meanwhile may be answered twice)",
             self.where,
             operation,
-            type(error).__name__,
-            error,
+            what_happened(error),
         )
 
     def succeeded(self) -> None:
@@ -252,47 +261,37 @@ class RedisStore:
     def delete(self, key: str) -> None:
         self._call("DEL", lambda: self.client.delete(self.prefix + key))
 
-    def claim(self, key: str, ttl: int, *, retry: bool = False) -> bool:
+    def claim(self, key: str, ttl: int) -> bool:
         # Every claim is also recorded in-process: a duplicate that arrives here during an outage is
         # still recognised, and one already claimed here needs no round trip.
         if not self._fallback.claim(key, ttl):
             return False
-        won, maybe_ours = self._claim_in_redis(key, ttl)
+        won, failure = self._claim_in_redis(key, ttl)
         if won is not None:
             return won
-        # Redis did not say who owns it within the window. A lost reply is worse than a duplicate: a first
-        # delivery is answered on the in-process claim, and so is Slack's retry when our claim may have
-        # reached Redis (it timed out), since the first delivery may then have found it ours and stayed
-        # quiet. A retry whose claim never reached Redis (refused) is not: the first delivery, wherever it
-        # went, was answered on its own in-process claim.
-        if retry and not maybe_ours:
-            logger.warning("Redis unreachable: a retried delivery (%s) is not answered again", key)
-            return False
-        logger.warning(
-            "Redis did not answer a claim (%s) within %.0f s: answering, a duplicate reply is possible",
-            key,
-            self.claim_window,
-        )
+        # Redis did not say who owns it. A lost reply is worse than a duplicate: every delivery, Slack's
+        # retries included (their first delivery may never have got through), is answered on the
+        # in-process claim. The outage itself is logged once (``_Health``); each claim only at debug.
+        logger.debug("claim %s decided in-process: Redis %s", key, failure)
         return True
 
-    def _claim_in_redis(self, key: str, ttl: int) -> tuple[bool | None, bool]:
-        """Whether this caller owns ``key`` in Redis (None if Redis did not answer within the claim window),
-        and whether Redis may have recorded it as ours all the same (an attempt timed out).
+    def _claim_in_redis(self, key: str, ttl: int) -> tuple[bool | None, str]:
+        """Whether this caller owns ``key`` in Redis, or None with what went wrong when Redis did not say
+        within the claim window (refused, timed out, or refused the command).
 
         Every attempt carries the same token, so one that Redis applied after we stopped waiting still
         counts as ours when a later attempt reads it back.
         """
         if not self._claim_health.worth_trying():
-            return None, False
+            return None, "left alone after a failure"
         token = uuid.uuid4().hex
         deadline = time.monotonic() + self.claim_window
-        maybe_ours = False
         error: RedisError
         while True:
             try:
                 won = self._claim_script(keys=[self.prefix + key], args=[token, ttl])
             except RedisTimeoutError as exc:  # slow: the attempt may still be applied
-                maybe_ours, error = True, exc
+                error = exc
                 if time.monotonic() < deadline:
                     continue
             except RedisError as exc:  # refused or broken (redis-py already reconnected once)
@@ -300,12 +299,12 @@ class RedisStore:
             else:
                 self._claim_health.succeeded()
                 self._health.succeeded()
-                return bool(int(str(won))), True
+                return bool(int(str(won))), ""
             break
         # Left alone for ``retry_after`` now: during an outage, claims do not each wait out the window.
         self._claim_health.failed("claim", error)
         self._health.failed("claim", error)
-        return None, maybe_ours
+        return None, what_happened(error)
 
     def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
         ok, reply = self._call(

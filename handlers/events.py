@@ -91,16 +91,15 @@ def _ignored(event: MessageEvent, bot_user_id: str | None) -> str | None:
     return None
 
 
-def _claim(event: MessageEvent, services: Services, context: dict[str, Any]) -> str | None:
+def _claim(event: MessageEvent, services: Services) -> str | None:
     """Claim the event and the message; the reason another delivery owns them, or None if we do.
 
-    ``context["retry_num"]`` (set by bot.app from ``X-Slack-Retry-Num`` / ``retry_attempt``) marks Slack's
-    retries, which are not answered when Redis cannot tell whether the first delivery was.
+    While Redis is down the claims are in-process: a Slack retry reaching another replica is answered
+    there too (at least once), since its first delivery may never have got through.
     """
-    retry = bool(context.get("retry_num"))
-    if event.event_id and not services.claim_event(event.event_id, retry=retry):
+    if event.event_id and not services.claim_event(event.event_id):
         return "duplicate: event already handled (Slack retry)"
-    if not services.claim_message(event.channel, event.ts, retry=retry):
+    if not services.claim_message(event.channel, event.ts):
         return "duplicate: message already answered (app_mention/message twin)"
     return None
 
@@ -210,7 +209,7 @@ def _answer_as_mention(
 ) -> str:
     """Answer a mention (an ``app_mention``, or a ``message`` with files that mentions innov) in its thread."""
     bot_user_id = context.get("bot_user_id")
-    reason = _ignored(event, bot_user_id) or _claim(event, services, context)
+    reason = _ignored(event, bot_user_id) or _claim(event, services)
     if reason:
         logger.debug("mention %s %s", event.event_id, reason)
         return reason
@@ -247,7 +246,7 @@ def handle_message(
             return reason
         assert event.user is not None  # checked by _ignored
         if event.is_direct:
-            reason = _claim(event, services, context)
+            reason = _claim(event, services)
             if reason:
                 return reason
             # A DM is one long conversation: its follow-ups continue the DM's (or its thread's) last question.
@@ -273,7 +272,7 @@ def handle_message(
             return f"quiet: {exc}"
         if not is_confident(answer):
             return f"quiet: not confident ({answer.kind}, {answer.score:.2f})"
-        reason = _claim(event, services, context)
+        reason = _claim(event, services)
         if reason:
             return reason
         if not services.claim_thread(event.channel, event.reply_thread):
