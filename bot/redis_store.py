@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -60,6 +60,30 @@ def what_happened(error: Exception) -> str:
     if isinstance(error, RedisConnectionError) and ("refused" in text.lower() or "111" in text):
         return "connection refused"
     return f"{type(error).__name__}: {text}"
+
+
+class _CommandErrors:
+    """Redis refusing one command (a ``ResponseError``: wrong type, a value out of range...) is not an
+    outage: the server answered. Each distinct refusal is logged once as a warning, later ones at debug."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def refused(self, where: str, operation: str, error: ResponseError) -> None:
+        seen = (operation, str(error)[:200])
+        with self._lock:
+            first = seen not in self._seen and len(self._seen) < self.LIMIT
+            self._seen.add(seen) if first else None
+        log = logger.warning if first else logger.debug
+        log(
+            "Redis at %s refused %s: %s (the command is skipped; Redis is still in use)",
+            where,
+            operation,
+            error,
+        )
 
 
 class _Health:
@@ -203,6 +227,7 @@ class RedisStore:
         self.timeout = timeout
         self._health = _Health(self.where, retry_after)
         self._fallback = MemoryStore()
+        self._refusals = _CommandErrors()
         self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
         self._ledger_put = self.client.register_script(LEDGER_PUT_LUA)
         self._advance_version = self.client.register_script(VERSION_LUA)
@@ -234,6 +259,10 @@ class RedisStore:
             return False, None
         try:
             result = command()
+        except ResponseError as exc:  # the server answered: refused this command, not unreachable
+            self._refusals.refused(self.where, operation, exc)
+            self._health.succeeded()
+            return False, None
         except RedisError as exc:
             self._health.failed(operation, exc)
             return False, None
@@ -294,6 +323,9 @@ class RedisStore:
                 error = exc
                 if time.monotonic() < deadline:
                     continue
+            except ResponseError as exc:  # answered, but refused the script: not an outage
+                self._refusals.refused(self.where, "claim", exc)
+                return None, f"refused the claim ({exc})"
             except RedisError as exc:  # refused or broken (redis-py already reconnected once)
                 error = exc
             else:
