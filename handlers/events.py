@@ -363,9 +363,19 @@ def _send(
             if asked:
                 return _send_privately(client, event, reply, thread_ts, "Slack rate-limits the channel")
             return "quiet: Slack is rate-limiting this channel"
-        logger.error("%s to %s failed: %s", method, event.channel, exc.response.get("error", exc))
+        logger.error("%s to %s failed: %s", method, event.channel, api_failure(exc))
         return f"error: {method} failed"
     return "replied" if not reply.private else "replied privately"
+
+
+def api_failure(exc: SlackApiError) -> str:
+    """A failed Web API call in one short line: the HTTP status when it was not 200, and Slack's error (an
+    HTML error page's text is cut short, on one line)."""
+    response = exc.response
+    status = getattr(response, "status_code", None)
+    error = str(response.get("error") or exc) if response is not None else str(exc)
+    text = error if status in (None, 200) else f"HTTP {status}: {error}"
+    return " ".join(text.split())[:200]
 
 
 def tell_to_slow_down(body: dict[str, Any], client: WebClient, services: Services, wait: float) -> str:
@@ -392,7 +402,7 @@ def _send_privately(
         )
     except SlackApiError as exc:
         slack_api_error("chat.postEphemeral")
-        logger.error("chat.postEphemeral to %s failed: %s", event.channel, exc.response.get("error", exc))
+        logger.error("chat.postEphemeral to %s failed: %s", event.channel, api_failure(exc))
         return "error: chat.postEphemeral failed"
     return f"replied privately: {why}"
 

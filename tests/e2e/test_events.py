@@ -7,9 +7,12 @@ the stub to record the reply, or for the listener's logged outcome when no reply
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from bot.redis_store import RedisStore
 from bot.settings import Settings
@@ -238,15 +241,28 @@ def test_a_rate_limited_web_api_call_is_retried_after_retry_after(bot: Running) 
     assert len(bot.stub.posts()) == 1
 
 
-def test_a_server_error_is_not_retried_so_nothing_is_posted_twice(bot: Running) -> None:
+def test_a_transient_server_error_is_retried_and_the_reply_posted_once(bot: Running) -> None:
+    # The stub answers 500 with a non-JSON body, as an HTML error page would be.
     bot.stub.fail("chat.postMessage", status=500)
     event_id, _ = bot.slack.event(mention(bot, GOOD_QUESTION))
+    assert bot.outcomes.wait(event_id) == "replied"
+    assert [c.status for c in bot.stub.calls("chat.postMessage")] == [500, 200]
+
+
+def test_a_lasting_server_error_is_retried_boundedly_and_logged_once(
+    bot: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    bot.stub.fail("chat.postMessage", status=503, times=10)
+    event_id, _ = bot.slack.event(mention(bot, GOOD_QUESTION))
     assert bot.outcomes.wait(event_id) == "error: chat.postMessage failed"
-    assert [c.status for c in bot.stub.calls("chat.postMessage")] == [500]
+    assert [c.status for c in bot.stub.calls("chat.postMessage")] == [503, 503, 503]
+    failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(failed) == 1 and "chat.postMessage to C0GENERAL failed: HTTP 503" in failed[0], failed
     # Slack's retry of the event does not produce a late second reply either.
     bot.slack.event(mention(bot, GOOD_QUESTION), event_id=event_id, retry_num=1)
     assert bot.outcomes.wait_all(event_id, 2)[1].startswith("duplicate")
-    assert len(bot.stub.calls("chat.postMessage")) == 1
+    assert len(bot.stub.calls("chat.postMessage")) == 3
 
 
 def test_a_rate_limited_user_mentioning_innov_gets_an_ephemeral_note(
