@@ -115,6 +115,36 @@ SERVER_ERROR_RETRIES = 2
 """Further attempts of a Web API call that Slack answered with 500 or 503."""
 
 
+OBJECT_FIELDS = ("user", "team", "channel", "container", "view", "message")
+"""Fields of an interactive payload that Slack always sends as objects, when it sends them."""
+
+
+def malformed_field(body: dict[str, Any]) -> str | None:
+    """A field of an interactive payload (``block_actions``, ``view_submission``, shortcuts) that is not the
+    shape Slack sends (``"user": "U1"`` instead of an object; ``actions`` not a list of objects), or None.
+    Events are read by their own listeners, which refuse an unreadable event themselves."""
+    if body.get("type") in (None, "event_callback", "url_verification"):
+        return None
+    for name in OBJECT_FIELDS:
+        if name in body and not isinstance(body[name], dict):
+            return name
+    actions = body.get("actions")
+    if actions is not None and not (isinstance(actions, list) and all(isinstance(a, dict) for a in actions)):
+        return "actions"
+    return None
+
+
+def refuse_malformed_payloads(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Global middleware: an interactive payload of the wrong shape gets 400, and no listener sees it."""
+    name = malformed_field(body)
+    if name is not None:
+        logger.warning(
+            "refused a signed %.40s payload whose %r is not the shape Slack sends", body.get("type"), name
+        )
+        return BoltResponse(status=400, body='{"error": "a field is not the shape Slack sends"}')
+    return next()
+
+
 def retry_handlers() -> list[RetryHandler]:
     """How the Web API client retries.
 
@@ -206,6 +236,7 @@ def build_app(
             logger=logging.getLogger("innov.bolt"),
         )
     app.middleware(refuse_repeated_fields)
+    app.middleware(refuse_malformed_payloads)
     app.middleware(mark_retries)
     handlers.register(app, services, executor)
 

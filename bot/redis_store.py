@@ -62,23 +62,27 @@ def what_happened(error: Exception) -> str:
     return f"{type(error).__name__}: {text}"
 
 
-class _CommandErrors:
-    """Redis refusing one command (a ``ResponseError``: wrong type, a value out of range...) is not an
-    outage: the server answered. Each distinct refusal is logged once as a warning, later ones at debug."""
+class _Once:
+    """Warnings worth one line each, not one a request: Redis refusing a command (a ``ResponseError``: a
+    key of the wrong type, a value out of range: the server answered, so not an outage), or a value that
+    cannot be read. Each distinct one is a warning once, later ones are debug lines."""
 
     LIMIT = 256
 
     def __init__(self) -> None:
-        self._seen: set[tuple[str, str]] = set()
+        self._seen: set[tuple[str, ...]] = set()
         self._lock = threading.Lock()
 
-    def refused(self, where: str, operation: str, error: ResponseError) -> None:
-        seen = (operation, str(error)[:200])
+    def warn(self, what: tuple[str, ...], message: str, *args: object) -> None:
         with self._lock:
-            first = seen not in self._seen and len(self._seen) < self.LIMIT
-            self._seen.add(seen) if first else None
-        log = logger.warning if first else logger.debug
-        log(
+            first = what not in self._seen and len(self._seen) < self.LIMIT
+            if first:
+                self._seen.add(what)
+        (logger.warning if first else logger.debug)(message, *args)
+
+    def refused(self, where: str, operation: str, error: ResponseError) -> None:
+        self.warn(
+            ("refused", operation, str(error)[:200]),
             "Redis at %s refused %s: %s (the command is skipped; Redis is still in use)",
             where,
             operation,
@@ -227,7 +231,7 @@ class RedisStore:
         self.timeout = timeout
         self._health = _Health(self.where, retry_after)
         self._fallback = MemoryStore()
-        self._refusals = _CommandErrors()
+        self._refusals = _Once()
         self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
         self._ledger_put = self.client.register_script(LEDGER_PUT_LUA)
         self._advance_version = self.client.register_script(VERSION_LUA)
@@ -270,10 +274,24 @@ class RedisStore:
         return True, result
 
     def get(self, key: str) -> str | None:
-        ok, value = self._call("GET", lambda: self.client.get(self.prefix + key))
+        ok, value = self._call("GET", lambda: self._get_text(key))
         if not ok:  # what this replica wrote while Redis was away
             return self._fallback.get(key)
         return value if isinstance(value, str) else None
+
+    def _get_text(self, key: str) -> str | None:
+        """GET, with a value that is not UTF-8 (written by something other than innov) read as missing, so
+        the caller recomputes it and writes it over; logged once, naming the key."""
+        try:
+            return self.client.get(self.prefix + key)  # type: ignore[return-value]
+        except UnicodeDecodeError:
+            self._refusals.warn(
+                ("unreadable", key.split(":", 1)[0]),
+                "ignoring the value under %s%s: not UTF-8 text (read as missing, and written over)",
+                self.prefix,
+                key,
+            )
+            return None
 
     def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
         ok, stored = self._call("SET", lambda: self.client.set(self.prefix + key, value, ex=ttl, nx=nx))
@@ -357,9 +375,19 @@ class RedisStore:
                 args=[version, int(force), known, int(built_here), VERSION_HISTORY],
             ),
         )
-        if not ok or not isinstance(reply, list) or len(reply) != 2:
+        if not ok or not isinstance(reply, list) or len(reply) != 3:
             return None
-        return FleetVersion(str(reply[0]), int(reply[1]))
+        generation, bad = str(reply[1]), str(reply[2])
+        if bad:  # not innov's writing: read as generation 0, so a newer version or a reload writes over it
+            self._refusals.warn(
+                ("generation", key, bad),
+                "the fleet's version record %s%s holds generation %.40r, not a whole number: read as 0 "
+                "(the next reload, or a replica with a newer version, writes a good record)",
+                self.prefix,
+                key,
+                bad,
+            )
+        return FleetVersion(str(reply[0]), int(generation))
 
     def publish(self, channel: str, message: str) -> int:
         _, reached = self._call(
