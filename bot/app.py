@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 import handlers
 from bot.background import BoundedExecutor
@@ -42,12 +43,25 @@ class _WarningsOnly(logging.Filter):
 _WARNINGS_ONLY = _WarningsOnly()
 
 
+class _UndecodableResponses(logging.Filter):
+    """Drops slack-sdk's own "Failed to decode Slack API response" (an HTML error page's text, logged at
+    ERROR): the failed call reaches its caller, which logs it once, in one line with the HTTP status."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to decode Slack API response")
+
+
+_UNDECODABLE = _UndecodableResponses()
+
+
 def quiet_slack_loggers(log_level: str) -> None:
     """Keep the Slack libraries below WARNING out of the log, except when innov itself runs at DEBUG:
     no request body ever reaches a log at INFO."""
     debug = log_level.upper() == "DEBUG"
     for name in SLACK_LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+    if _UNDECODABLE not in logging.getLogger("innov.slack_sdk").filters:
+        logging.getLogger("innov.slack_sdk").addFilter(_UNDECODABLE)
     for name in INNOV_SLACK_LOGGERS:
         logger_ = logging.getLogger(name)
         if debug:
@@ -97,14 +111,55 @@ def refuse_repeated_fields(request: BoltRequest, next: Callable[[], BoltResponse
     return next()
 
 
+SERVER_ERROR_RETRIES = 2
+"""Further attempts of a Web API call that Slack answered with 500 or 503."""
+
+
+OBJECT_FIELDS = ("user", "team", "channel", "container", "view", "message")
+"""Fields of an interactive payload that Slack always sends as objects, when it sends them."""
+
+
+def malformed_field(body: dict[str, Any]) -> str | None:
+    """A field of an interactive payload (``block_actions``, ``view_submission``, shortcuts) that is not the
+    shape Slack sends (``"user": "U1"`` instead of an object; ``actions`` not a list of objects), or None.
+    Events are read by their own listeners, which refuse an unreadable event themselves."""
+    if body.get("type") in (None, "event_callback", "url_verification"):
+        return None
+    for name in OBJECT_FIELDS:
+        if name in body and not isinstance(body[name], dict):
+            return name
+    actions = body.get("actions")
+    if actions is not None and not (isinstance(actions, list) and all(isinstance(a, dict) for a in actions)):
+        return "actions"
+    return None
+
+
+def refuse_malformed_payloads(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Global middleware: an interactive payload of the wrong shape gets 400, and no listener sees it."""
+    name = malformed_field(body)
+    if name is not None:
+        logger.warning(
+            "refused a signed %.40s payload whose %r is not the shape Slack sends", body.get("type"), name
+        )
+        return BoltResponse(status=400, body='{"error": "a field is not the shape Slack sends"}')
+    return next()
+
+
 def retry_handlers() -> list[RetryHandler]:
     """How the Web API client retries.
 
     429 (``Retry-After`` honoured, within ``bot.rate_limits``' limits: never for an automatic reply, one
-    waiting call per channel, a few in all) and connection failures are retried. 5xx is not: Slack may
-    have posted the message before failing, and a retry would post it twice.
+    waiting call per channel, a few in all), connection failures, and Slack answering 500 or 503
+    (slack-sdk's ``ServerErrorRetryHandler``: :data:`SERVER_ERROR_RETRIES` more attempts, 0.5 s then
+    about 1 s apart) are retried. A server error is usually Slack failing before it posted, so without a
+    retry the reply was lost; the rare one after it posted can give a duplicate, as Slack's own retries
+    of events can. A last failure reaches the caller, which logs it once.
     """
-    return [ConnectionErrorRetryHandler(max_retry_count=2), FairRateLimitHandler(max_retry_count=3)]
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        FairRateLimitHandler(max_retry_count=3),
+    ]
 
 
 def build_client(settings: Settings) -> WebClient:
@@ -181,6 +236,7 @@ def build_app(
             logger=logging.getLogger("innov.bolt"),
         )
     app.middleware(refuse_repeated_fields)
+    app.middleware(refuse_malformed_payloads)
     app.middleware(mark_retries)
     handlers.register(app, services, executor)
 

@@ -117,8 +117,7 @@ class MemoryStore:
             self._data.pop(key, None)
             self._claims.pop(key, None)
 
-    def claim(self, key: str, ttl: int, *, retry: bool = False) -> bool:
-        # ``retry`` changes nothing here: this map is the whole truth for one process.
+    def claim(self, key: str, ttl: int) -> bool:
         with self._lock:
             now = self._clock()
             expires = self._claims.get(key)

@@ -138,28 +138,35 @@ return n
 
 # ``next_fleet_version`` in Redis, atomic: KEYS[1] the record (JSON), KEYS[2] the history (sorted set:
 # version -> the generation it was recorded at). ARGV: version, force, known, built here, history cap.
+# Returns {version, generation, what the record held for a generation when that was no whole number (read
+# as 0, as a missing one is; "" when it was fine)}.
 VERSION_LUA = """
 local raw = redis.call('GET', KEYS[1])
-local current, generation = false, 0
+local current, generation, bad = false, 0, ''
 if raw then
   local ok, record = pcall(cjson.decode, raw)
   if ok and type(record) == 'table' and type(record.version) == 'string' then
     current = record.version
-    generation = tonumber(record.generation) or 0
+    local g = tonumber(record.generation)
+    if g and g >= 0 and g < 1e14 and g == math.floor(g) then
+      generation = g
+    elseif record.generation ~= nil then
+      bad = string.sub(tostring(record.generation), 1, 40)
+    end
   else
     current = raw
   end
 end
 local version, known = ARGV[1], tonumber(ARGV[3])
 if current == version then
-  return {current, tostring(generation)}
+  return {current, tostring(generation), bad}
 end
 local takes = ARGV[2] == '1' or not current or known > generation
 if not takes and ARGV[4] == '1' then
   takes = not redis.call('ZSCORE', KEYS[2], version)
 end
 if not takes then
-  return {current, tostring(generation)}
+  return {current, tostring(generation), bad}
 end
 local top = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local newest = tonumber(top[2]) or 0
@@ -167,7 +174,7 @@ generation = math.max(generation, newest, known) + 1
 redis.call('SET', KEYS[1], cjson.encode({version = version, generation = generation}))
 redis.call('ZADD', KEYS[2], generation, version)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1 - tonumber(ARGV[5]))
-return {version, tostring(generation)}
+return {version, tostring(generation), bad}
 """
 
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -52,6 +52,44 @@ CLAIM_CONNECT_TIMEOUT = 1.0
 """Seconds a claim waits to connect: a Redis that is not there is not waited for."""
 
 
+def what_happened(error: Exception) -> str:
+    """What a failed Redis call met, in a few words: refused, timed out, or another connection failure."""
+    if isinstance(error, RedisTimeoutError):
+        return "timed out"
+    text = str(error)
+    if isinstance(error, RedisConnectionError) and ("refused" in text.lower() or "111" in text):
+        return "connection refused"
+    return f"{type(error).__name__}: {text}"
+
+
+class _Once:
+    """Warnings worth one line each, not one a request: Redis refusing a command (a ``ResponseError``: a
+    key of the wrong type, a value out of range: the server answered, so not an outage), or a value that
+    cannot be read. Each distinct one is a warning once, later ones are debug lines."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, ...]] = set()
+        self._lock = threading.Lock()
+
+    def warn(self, what: tuple[str, ...], message: str, *args: object) -> None:
+        with self._lock:
+            first = what not in self._seen and len(self._seen) < self.LIMIT
+            if first:
+                self._seen.add(what)
+        (logger.warning if first else logger.debug)(message, *args)
+
+    def refused(self, where: str, operation: str, error: ResponseError) -> None:
+        self.warn(
+            ("refused", operation, str(error)[:200]),
+            "Redis at %s refused %s: %s (the command is skipped; Redis is still in use)",
+            where,
+            operation,
+            error,
+        )
+
+
 class _Health:
     """Whether Redis is believed reachable; logs each outage once, when it starts and when it ends."""
 
@@ -79,12 +117,11 @@ class _Health:
         if self.quiet:
             return
         logger.warning(
-            "Redis at %s unreachable (%s: %s: %s); serving uncached, with in-process claims and rate "
-            "limits, until it is back",
+            "Redis at %s unreachable (%s: %s); serving uncached, with in-process claims and rate limits, "
+            "until it is back (a Slack retry reaching another replica meanwhile may be answered twice)",
             self.where,
             operation,
-            type(error).__name__,
-            error,
+            what_happened(error),
         )
 
     def succeeded(self) -> None:
@@ -194,6 +231,7 @@ class RedisStore:
         self.timeout = timeout
         self._health = _Health(self.where, retry_after)
         self._fallback = MemoryStore()
+        self._refusals = _Once()
         self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
         self._ledger_put = self.client.register_script(LEDGER_PUT_LUA)
         self._advance_version = self.client.register_script(VERSION_LUA)
@@ -225,6 +263,10 @@ class RedisStore:
             return False, None
         try:
             result = command()
+        except ResponseError as exc:  # the server answered: refused this command, not unreachable
+            self._refusals.refused(self.where, operation, exc)
+            self._health.succeeded()
+            return False, None
         except RedisError as exc:
             self._health.failed(operation, exc)
             return False, None
@@ -232,10 +274,24 @@ class RedisStore:
         return True, result
 
     def get(self, key: str) -> str | None:
-        ok, value = self._call("GET", lambda: self.client.get(self.prefix + key))
+        ok, value = self._call("GET", lambda: self._get_text(key))
         if not ok:  # what this replica wrote while Redis was away
             return self._fallback.get(key)
         return value if isinstance(value, str) else None
+
+    def _get_text(self, key: str) -> str | None:
+        """GET, with a value that is not UTF-8 (written by something other than innov) read as missing, so
+        the caller recomputes it and writes it over; logged once, naming the key."""
+        try:
+            return self.client.get(self.prefix + key)  # type: ignore[return-value]
+        except UnicodeDecodeError:
+            self._refusals.warn(
+                ("unreadable", key.split(":", 1)[0]),
+                "ignoring the value under %s%s: not UTF-8 text (read as missing, and written over)",
+                self.prefix,
+                key,
+            )
+            return None
 
     def set(self, key: str, value: str, ttl: int | None = None, *, nx: bool = False) -> bool:
         ok, stored = self._call("SET", lambda: self.client.set(self.prefix + key, value, ex=ttl, nx=nx))
@@ -252,60 +308,53 @@ class RedisStore:
     def delete(self, key: str) -> None:
         self._call("DEL", lambda: self.client.delete(self.prefix + key))
 
-    def claim(self, key: str, ttl: int, *, retry: bool = False) -> bool:
+    def claim(self, key: str, ttl: int) -> bool:
         # Every claim is also recorded in-process: a duplicate that arrives here during an outage is
         # still recognised, and one already claimed here needs no round trip.
         if not self._fallback.claim(key, ttl):
             return False
-        won, maybe_ours = self._claim_in_redis(key, ttl)
+        won, failure = self._claim_in_redis(key, ttl)
         if won is not None:
             return won
-        # Redis did not say who owns it within the window. A lost reply is worse than a duplicate: a first
-        # delivery is answered on the in-process claim, and so is Slack's retry when our claim may have
-        # reached Redis (it timed out), since the first delivery may then have found it ours and stayed
-        # quiet. A retry whose claim never reached Redis (refused) is not: the first delivery, wherever it
-        # went, was answered on its own in-process claim.
-        if retry and not maybe_ours:
-            logger.warning("Redis unreachable: a retried delivery (%s) is not answered again", key)
-            return False
-        logger.warning(
-            "Redis did not answer a claim (%s) within %.0f s: answering, a duplicate reply is possible",
-            key,
-            self.claim_window,
-        )
+        # Redis did not say who owns it. A lost reply is worse than a duplicate: every delivery, Slack's
+        # retries included (their first delivery may never have got through), is answered on the
+        # in-process claim. The outage itself is logged once (``_Health``); each claim only at debug.
+        logger.debug("claim %s decided in-process: Redis %s", key, failure)
         return True
 
-    def _claim_in_redis(self, key: str, ttl: int) -> tuple[bool | None, bool]:
-        """Whether this caller owns ``key`` in Redis (None if Redis did not answer within the claim window),
-        and whether Redis may have recorded it as ours all the same (an attempt timed out).
+    def _claim_in_redis(self, key: str, ttl: int) -> tuple[bool | None, str]:
+        """Whether this caller owns ``key`` in Redis, or None with what went wrong when Redis did not say
+        within the claim window (refused, timed out, or refused the command).
 
         Every attempt carries the same token, so one that Redis applied after we stopped waiting still
         counts as ours when a later attempt reads it back.
         """
         if not self._claim_health.worth_trying():
-            return None, False
+            return None, "left alone after a failure"
         token = uuid.uuid4().hex
         deadline = time.monotonic() + self.claim_window
-        maybe_ours = False
         error: RedisError
         while True:
             try:
                 won = self._claim_script(keys=[self.prefix + key], args=[token, ttl])
             except RedisTimeoutError as exc:  # slow: the attempt may still be applied
-                maybe_ours, error = True, exc
+                error = exc
                 if time.monotonic() < deadline:
                     continue
+            except ResponseError as exc:  # answered, but refused the script: not an outage
+                self._refusals.refused(self.where, "claim", exc)
+                return None, f"refused the claim ({exc})"
             except RedisError as exc:  # refused or broken (redis-py already reconnected once)
                 error = exc
             else:
                 self._claim_health.succeeded()
                 self._health.succeeded()
-                return bool(int(str(won))), True
+                return bool(int(str(won))), ""
             break
         # Left alone for ``retry_after`` now: during an outage, claims do not each wait out the window.
         self._claim_health.failed("claim", error)
         self._health.failed("claim", error)
-        return None, maybe_ours
+        return None, what_happened(error)
 
     def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:
         ok, reply = self._call(
@@ -326,9 +375,19 @@ class RedisStore:
                 args=[version, int(force), known, int(built_here), VERSION_HISTORY],
             ),
         )
-        if not ok or not isinstance(reply, list) or len(reply) != 2:
+        if not ok or not isinstance(reply, list) or len(reply) != 3:
             return None
-        return FleetVersion(str(reply[0]), int(reply[1]))
+        generation, bad = str(reply[1]), str(reply[2])
+        if bad:  # not innov's writing: read as generation 0, so a newer version or a reload writes over it
+            self._refusals.warn(
+                ("generation", key, bad),
+                "the fleet's version record %s%s holds generation %.40r, not a whole number: read as 0 "
+                "(the next reload, or a replica with a newer version, writes a good record)",
+                self.prefix,
+                key,
+                bad,
+            )
+        return FleetVersion(str(reply[0]), int(generation))
 
     def publish(self, channel: str, message: str) -> int:
         _, reached = self._call(

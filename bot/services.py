@@ -159,21 +159,21 @@ class Services:
             return None
 
     # -- exactly once ----------------------------------------------------------------------------------
-    def claim(self, key: str, ttl: int = CLAIM_TTL, *, retry: bool = False) -> bool:
+    def claim(self, key: str, ttl: int = CLAIM_TTL) -> bool:
         """Claim ``key`` fleet-wide for ``ttl`` seconds (SET NX EX); True means this caller owns it.
 
-        During a Redis outage the claim is made in-process, so duplicates reaching this replica are
-        still caught; a delivery Slack marked as a retry (``retry``) is then not claimed at all.
+        During a Redis outage the claim is made in-process: duplicates reaching this replica are still
+        caught, and every delivery (Slack's retries too) is answered somewhere, at least once.
         """
-        return self.store.claim(CLAIM_KEY + key, ttl, retry=retry)
+        return self.store.claim(CLAIM_KEY + key, ttl)
 
-    def claim_event(self, event_id: str, *, retry: bool = False) -> bool:
+    def claim_event(self, event_id: str) -> bool:
         """Claim a Slack event id: Slack's retries and the other replicas get False."""
-        return self.claim(f"event:{event_id}", retry=retry)
+        return self.claim(f"event:{event_id}")
 
-    def claim_message(self, channel: str, ts: str, *, retry: bool = False) -> bool:
+    def claim_message(self, channel: str, ts: str) -> bool:
         """Claim one message: its ``app_mention`` and ``message`` events produce one reply."""
-        return self.claim(f"msg:{channel}:{ts}", retry=retry)
+        return self.claim(f"msg:{channel}:{ts}")
 
     def claim_thread(self, channel: str, thread_ts: str) -> bool:
         """Claim a thread's one automatic reply."""

@@ -65,6 +65,11 @@ def redis_url_problem(url: str) -> str | None:
     return None
 
 
+MAX_CACHE_TTL = 365 * 86400
+"""``INNOV_CACHE_TTL`` at most (a year): Redis refuses a ``SET ... EX`` past its range ("value is not an
+integer or out of range"), so a larger value would cache nothing."""
+
+
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -92,7 +97,12 @@ class Settings(BaseSettings):
     innov_build_seconds: float = Field(
         default=300.0, gt=0, description="wall-clock limit of a build (moved on while it embeds)"
     )
-    innov_cache_ttl: int = Field(default=86400, ge=1)
+    innov_cache_ttl: int = Field(
+        default=86400,
+        ge=1,
+        le=MAX_CACHE_TTL,
+        description="seconds an answer stays cached; at most a year (Redis refuses an expiry past its range)",
+    )
     innov_rate_limit: int = Field(default=10, ge=1, description="questions per user per minute")
     innov_channel_rate_limit: int = Field(
         default=20, ge=1, description="public posts (and automatic-reply work) per channel per minute"

@@ -169,12 +169,10 @@ class Store(Protocol):
         """Remove ``key`` if present."""
         ...
 
-    def claim(self, key: str, ttl: int, *, retry: bool = False) -> bool:
-        """Claim ``key`` for ``ttl`` seconds (SET NX EX); True for exactly one caller.
-
-        ``retry``: the delivery is Slack's retry of one already sent, so when the shared store cannot
-        have recorded anyone's claim, it is not claimed (the first delivery was answered).
-        """
+    def claim(self, key: str, ttl: int) -> bool:
+        """Claim ``key`` for ``ttl`` seconds (SET NX EX); True for exactly one caller while the shared store
+        answers. While it cannot say, this process's own record decides (at least once: a duplicate reached
+        by another replica is answered there too)."""
         ...
 
     def take_token(self, key: str, rate: int, per: float = 60.0, reserve: float = 0.0) -> float | None:

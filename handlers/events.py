@@ -72,9 +72,18 @@ def acknowledge(ack: Callable[..., Any]) -> None:
     ack()
 
 
+ANSWERED_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
+"""Subtypes of a message a person wrote and sent, answered like a plain one: a thread reply also sent to
+the channel, and a message with files (a mention with a file arrives only as ``message``/``file_share``,
+with no ``app_mention`` twin: bolt-python issue 925). Every other subtype (edits, deletions, joins, bot
+messages...) is ignored."""
+FILE_SHARE = "file_share"
+
+
 def _ignored(event: MessageEvent, bot_user_id: str | None) -> str | None:
-    """Why a message must get no reply at all, or None: bots, ourselves, edits, deletions, any subtype."""
-    if event.subtype:
+    """Why a message must get no reply at all, or None: bots, ourselves, edits, deletions, and every
+    subtype but :data:`ANSWERED_SUBTYPES`."""
+    if event.subtype and event.subtype not in ANSWERED_SUBTYPES:
         return f"ignored: subtype {event.subtype}"
     if event.bot_id:
         return "ignored: bot message"
@@ -83,16 +92,15 @@ def _ignored(event: MessageEvent, bot_user_id: str | None) -> str | None:
     return None
 
 
-def _claim(event: MessageEvent, services: Services, context: dict[str, Any]) -> str | None:
+def _claim(event: MessageEvent, services: Services) -> str | None:
     """Claim the event and the message; the reason another delivery owns them, or None if we do.
 
-    ``context["retry_num"]`` (set by bot.app from ``X-Slack-Retry-Num`` / ``retry_attempt``) marks Slack's
-    retries, which are not answered when Redis cannot tell whether the first delivery was.
+    While Redis is down the claims are in-process: a Slack retry reaching another replica is answered
+    there too (at least once), since its first delivery may never have got through.
     """
-    retry = bool(context.get("retry_num"))
-    if event.event_id and not services.claim_event(event.event_id, retry=retry):
+    if event.event_id and not services.claim_event(event.event_id):
         return "duplicate: event already handled (Slack retry)"
-    if not services.claim_message(event.channel, event.ts, retry=retry):
+    if not services.claim_message(event.channel, event.ts):
         return "duplicate: message already answered (app_mention/message twin)"
     return None
 
@@ -140,6 +148,13 @@ def _admissible(body: dict[str, Any], context: dict[str, Any], what: str) -> Mes
     return Admission(reason) if reason else event
 
 
+def _mention_with_files(event: MessageEvent, bot_user_id: str | None) -> bool:
+    """A channel message with files that mentions innov: Slack sends it as ``message``/``file_share`` alone,
+    so it is answered as a mention (in its thread); the message claim keeps it to one reply should an
+    ``app_mention`` twin arrive after all."""
+    return event.subtype == FILE_SHARE and not event.is_direct and event.mentions(bot_user_id)
+
+
 def admit_mention(body: dict[str, Any], context: dict[str, Any], services: Services) -> Admission:
     """Judge an ``app_mention`` in the request: ignored ones, and questions past the asker's limit,
     are not queued."""
@@ -159,7 +174,7 @@ def admit_message(body: dict[str, Any], context: dict[str, Any], services: Servi
         return event
     bot_user_id = context.get("bot_user_id")
     assert event.user is not None  # checked by _ignored
-    if event.is_direct:
+    if event.is_direct or _mention_with_files(event, bot_user_id):
         retry = bool(context.get("retry_num"))
         return admit_question(event.user, event.question(bot_user_id), services, retry=retry)
     if event.mentions(bot_user_id):
@@ -184,24 +199,31 @@ def answer_mention(
     ``rate_checked``: :func:`admit_mention` took the asker's token before queueing this."""
     try:
         event = MessageEvent.from_body(body)
-        bot_user_id = context.get("bot_user_id")
-        reason = _ignored(event, bot_user_id) or _claim(event, services, context)
-        if reason:
-            logger.debug("app_mention %s %s", event.event_id, reason)
-            return reason
-        assert event.user is not None  # checked by _ignored
-        reply = answer_in_thread(
-            event,
-            event.question(bot_user_id),
-            event.reply_thread,
-            services,
-            via="mention",
-            rate_checked=rate_checked,
-        )
-        return _send(client, event, reply, thread_ts=event.reply_thread, services=services)
+        return _answer_as_mention(event, context, client, services, rate_checked=rate_checked)
     except Exception:
         logger.exception("app_mention failed")
         return "error"
+
+
+def _answer_as_mention(
+    event: MessageEvent, context: dict[str, Any], client: WebClient, services: Services, *, rate_checked: bool
+) -> str:
+    """Answer a mention (an ``app_mention``, or a ``message`` with files that mentions innov) in its thread."""
+    bot_user_id = context.get("bot_user_id")
+    reason = _ignored(event, bot_user_id) or _claim(event, services)
+    if reason:
+        logger.debug("mention %s %s", event.event_id, reason)
+        return reason
+    assert event.user is not None  # checked by _ignored
+    reply = answer_in_thread(
+        event,
+        event.question(bot_user_id),
+        event.reply_thread,
+        services,
+        via="mention",
+        rate_checked=rate_checked,
+    )
+    return _send(client, event, reply, thread_ts=event.reply_thread, services=services)
 
 
 def handle_message(
@@ -225,7 +247,7 @@ def handle_message(
             return reason
         assert event.user is not None  # checked by _ignored
         if event.is_direct:
-            reason = _claim(event, services, context)
+            reason = _claim(event, services)
             if reason:
                 return reason
             # A DM is one long conversation: its follow-ups continue the DM's (or its thread's) last question.
@@ -233,6 +255,8 @@ def handle_message(
             text = event.question(bot_user_id)
             reply = answer_in_thread(event, text, thread, services, via="dm", rate_checked=rate_checked)
             return _send(client, event, reply, thread_ts=event.thread_ts, services=services)
+        if _mention_with_files(event, bot_user_id):
+            return _answer_as_mention(event, context, client, services, rate_checked=rate_checked)
         if event.mentions(bot_user_id):
             return "ignored: mentions innov (answered as app_mention)"
         if not services.settings.auto_replies_in(event.channel):
@@ -251,7 +275,7 @@ def handle_message(
             return f"quiet: {exc}"
         if not is_confident(answer):
             return f"quiet: not confident ({answer.kind}, {answer.score:.2f})"
-        reason = _claim(event, services, context)
+        reason = _claim(event, services)
         if reason:
             return reason
         if not services.claim_thread(event.channel, event.reply_thread):
@@ -342,9 +366,19 @@ def _send(
             if asked:
                 return _send_privately(client, event, reply, thread_ts, "Slack rate-limits the channel")
             return "quiet: Slack is rate-limiting this channel"
-        logger.error("%s to %s failed: %s", method, event.channel, exc.response.get("error", exc))
+        logger.error("%s to %s failed: %s", method, event.channel, api_failure(exc))
         return f"error: {method} failed"
     return "replied" if not reply.private else "replied privately"
+
+
+def api_failure(exc: SlackApiError) -> str:
+    """A failed Web API call in one short line: the HTTP status when it was not 200, and Slack's error (an
+    HTML error page's text is cut short, on one line)."""
+    response = exc.response
+    status = getattr(response, "status_code", None)
+    error = str(response.get("error") or exc) if response is not None else str(exc)
+    text = error if status in (None, 200) else f"HTTP {status}: {error}"
+    return " ".join(text.split())[:200]
 
 
 def tell_to_slow_down(body: dict[str, Any], client: WebClient, services: Services, wait: float) -> str:
@@ -371,7 +405,7 @@ def _send_privately(
         )
     except SlackApiError as exc:
         slack_api_error("chat.postEphemeral")
-        logger.error("chat.postEphemeral to %s failed: %s", event.channel, exc.response.get("error", exc))
+        logger.error("chat.postEphemeral to %s failed: %s", event.channel, api_failure(exc))
         return "error: chat.postEphemeral failed"
     return f"replied privately: {why}"
 

@@ -518,3 +518,16 @@ def test_env_file_settings_read_outside_settings_are_read_too(
     assert code == 0
     options = runner.gunicorn_options(3000)
     assert options["bind"] == "127.0.0.9:3000" and options["workers"] == 3
+
+
+@pytest.mark.parametrize("ttl", ["99999999999999999999", "31536001", "0"])
+def test_a_cache_ttl_out_of_range_is_one_clear_line(
+    ttl: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Redis refuses SET EX past its range: such a TTL would have cached nothing, answer after answer.
+    monkeypatch.setenv("INNOV_CACHE_TTL", ttl)
+    assert run("ask", "What is China's GII rank?")[0] == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("innov: INNOV_CACHE_TTL: Input should be")
+    monkeypatch.setenv("INNOV_CACHE_TTL", "31536000")
+    assert run("ask", "What is China's GII rank?")[0] == 0

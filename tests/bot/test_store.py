@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
 
 from bot.memory_store import MemoryStore
 from bot.redis_store import RedisStore
@@ -446,3 +447,24 @@ def test_add_is_set_nx_and_decided_in_process_during_an_outage(throwaway_redis: 
     store.close()
     memory = MemoryStore()
     assert memory.add("request:a", 60) and not memory.add("request:a", 60)
+
+
+def test_a_command_redis_refuses_is_not_an_outage(
+    store: RedisStore, redis_url: str, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Redis answering a command with an error (a ResponseError) is a refusal, not Redis being away: the
+    # replica keeps using Redis (claims too), and each distinct refusal is one warning, not one a request.
+    caplog.set_level(logging.WARNING, logger="bot.store")
+    client = redis.Redis.from_url(redis_url)
+    client.hset(f"{redis_prefix}answer:hash", "f", "v")  # GET on a hash: WRONGTYPE
+    for _ in range(5):
+        assert store.get("answer:hash") is None
+        assert not store.set("answer:x", "1", ttl=10**20)  # out of range: nothing cached, Redis still used
+    assert store.available
+    assert store.claim("claim:event:E1", 60)
+    assert client.exists(f"{redis_prefix}claim:event:E1")  # the claim went to Redis, not in-process
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.store"]
+    assert len(warnings) == 2, warnings
+    assert not outage_warnings(caplog)
+    assert all("refused" in w and "still in use" in w for w in warnings)
+    client.close()

@@ -7,9 +7,12 @@ the stub to record the reply, or for the listener's logged outcome when no reply
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from bot.redis_store import RedisStore
 from bot.settings import Settings
@@ -93,7 +96,7 @@ def test_messages_from_bots_edits_and_deletions_are_ignored(bot: Running) -> Non
             "message": {"type": "message", "user": USER, "text": GOOD_QUESTION, "ts": "1700000003.000000"},
         },
         {**base, "subtype": "message_deleted", "ts": "1700000003.000004", "deleted_ts": "1700000003.000000"},
-        {**base, "subtype": "thread_broadcast", "ts": "1700000003.000005"},
+        {**base, "subtype": "channel_topic", "ts": "1700000003.000005"},
         {**base, "subtype": "channel_join", "ts": "1700000003.000006"},
     ]
     ids = [bot.slack.event(event)[0] for event in ignored]
@@ -106,6 +109,52 @@ def test_messages_from_bots_edits_and_deletions_are_ignored(bot: Running) -> Non
     time.sleep(0.05)
     [post] = bot.stub.posts()
     assert post.args["thread_ts"] == "1700000003.000008"
+
+
+FILES = [{"id": "F0FILE", "name": "chart.png", "mimetype": "image/png"}]
+
+
+def test_a_mention_also_sent_to_the_channel_is_answered_once(bot: Running) -> None:
+    # A thread reply with "Also send to #channel" is an app_mention with subtype thread_broadcast.
+    event = mention(
+        bot, GOOD_QUESTION, ts="1700000005.000002", thread_ts="1700000005.000001", subtype="thread_broadcast"
+    )
+    event_id, _ = bot.slack.event(event)
+    bot.slack.event(event, event_id=event_id, retry_num=1)
+    assert bot.outcomes.wait_all(event_id, 2).count("replied") == 1
+    [post] = bot.stub.posts()
+    assert post.args["thread_ts"] == "1700000005.000001"
+    assert "China ranks 11th in the Global Innovation Index (2024)." in post.text
+
+
+def test_a_mention_with_a_file_is_answered_once_in_its_thread(bot: Running) -> None:
+    # Slack sends a mention carrying a file as message/file_share, with no app_mention (bolt-python #925).
+    shared = bot.slack.message(
+        f"<@{BOT_USER_ID}> {GOOD_QUESTION}", channel=CHANNEL, subtype="file_share", files=FILES
+    )
+    event_id, _ = bot.slack.event(shared)
+    assert bot.outcomes.wait(event_id) == "replied"
+    [post] = bot.stub.posts()
+    assert post.args["channel"] == CHANNEL
+    assert post.args["thread_ts"] == shared["ts"]
+    assert "China ranks 11th in the Global Innovation Index (2024)." in post.text
+    # Its retry, and an app_mention twin should Slack send one, get no second reply.
+    bot.slack.event(shared, event_id=event_id, retry_num=1)
+    twin, _ = bot.slack.event({**shared, "type": "app_mention"})
+    assert bot.outcomes.wait_all(event_id, 2)[1].startswith("duplicate")
+    assert bot.outcomes.wait(twin).startswith("duplicate")
+    assert len(bot.stub.posts()) == 1
+
+
+def test_a_direct_message_with_a_file_is_answered(bot: Running) -> None:
+    dm = bot.slack.message(
+        GOOD_QUESTION, channel="D0ALICE", channel_type="im", subtype="file_share", files=FILES
+    )
+    event_id, _ = bot.slack.event(dm)
+    assert bot.outcomes.wait(event_id) == "replied"
+    [post] = bot.stub.posts()
+    assert post.args["channel"] == "D0ALICE"
+    assert "China ranks 11th" in post.text
 
 
 def test_auto_reply_in_an_opted_in_channel_once_per_thread(bot: Running) -> None:
@@ -191,15 +240,28 @@ def test_a_rate_limited_web_api_call_is_retried_after_retry_after(bot: Running) 
     assert len(bot.stub.posts()) == 1
 
 
-def test_a_server_error_is_not_retried_so_nothing_is_posted_twice(bot: Running) -> None:
+def test_a_transient_server_error_is_retried_and_the_reply_posted_once(bot: Running) -> None:
+    # The stub answers 500 with a non-JSON body, as an HTML error page would be.
     bot.stub.fail("chat.postMessage", status=500)
     event_id, _ = bot.slack.event(mention(bot, GOOD_QUESTION))
+    assert bot.outcomes.wait(event_id) == "replied"
+    assert [c.status for c in bot.stub.calls("chat.postMessage")] == [500, 200]
+
+
+def test_a_lasting_server_error_is_retried_boundedly_and_logged_once(
+    bot: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    bot.stub.fail("chat.postMessage", status=503, times=10)
+    event_id, _ = bot.slack.event(mention(bot, GOOD_QUESTION))
     assert bot.outcomes.wait(event_id) == "error: chat.postMessage failed"
-    assert [c.status for c in bot.stub.calls("chat.postMessage")] == [500]
+    assert [c.status for c in bot.stub.calls("chat.postMessage")] == [503, 503, 503]
+    failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(failed) == 1 and "chat.postMessage to C0GENERAL failed: HTTP 503" in failed[0], failed
     # Slack's retry of the event does not produce a late second reply either.
     bot.slack.event(mention(bot, GOOD_QUESTION), event_id=event_id, retry_num=1)
     assert bot.outcomes.wait_all(event_id, 2)[1].startswith("duplicate")
-    assert len(bot.stub.calls("chat.postMessage")) == 1
+    assert len(bot.stub.calls("chat.postMessage")) == 3
 
 
 def test_a_rate_limited_user_mentioning_innov_gets_an_ephemeral_note(

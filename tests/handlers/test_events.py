@@ -80,7 +80,7 @@ def test_retries_and_twins_get_one_reply(services: Services, client: RecordingCl
         {"subtype": "bot_message", "bot_id": "B0OTHER"},
         {"subtype": "message_changed"},
         {"subtype": "message_deleted"},
-        {"subtype": "thread_broadcast"},
+        {"subtype": "channel_join"},
         {"user": BOT},
         {"user": None},
     ],
