@@ -179,12 +179,21 @@ def test_auto_reply_in_an_opted_in_channel_once_per_thread(bot: Running) -> None
 
 def test_low_confidence_messages_and_chatter_get_no_auto_reply(bot: Running) -> None:
     # Questions innov cannot answer confidently: answerable when asked, not volunteered.
-    for text in ("lunch at noon anyone?", "Where does Canada rank in the GII?", "any solar panels on the roof?"):
+    for text in (
+        "lunch at noon anyone?",
+        "Where does Canada rank in the GII?",
+        "any solar panels on the roof?",
+    ):
         event_id, _ = bot.slack.event(bot.slack.message(text))
         assert bot.outcomes.wait(event_id).startswith("quiet: not confident")
     # Statements are not questions, however well innov could "answer" them ("DeepSeek is down again" got
     # "DeepSeek is part of Hangzhou's six little dragons" at 0.96, "Beijing" a fact about Beijing).
-    for text in ("hello team, standup moved to 10", "DeepSeek is down again", "Beijing", "Made in China 2025"):
+    for text in (
+        "hello team, standup moved to 10",
+        "DeepSeek is down again",
+        "Beijing",
+        "Made in China 2025",
+    ):
         event_id, _ = bot.slack.event(bot.slack.message(text))
         assert bot.outcomes.wait(event_id) == "quiet: not a question"
     assert not bot.stub.calls("chat.postMessage")
