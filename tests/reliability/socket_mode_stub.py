@@ -74,16 +74,19 @@ class SocketModeStub:
                 raise AssertionError(f"no Socket Mode connection within {timeout}s")
             return self.connections[-1]
 
-    def send_mention(self, text: str, *, retry_attempt: int = 0) -> str:
-        """Send an ``app_mention`` events_api envelope on the latest connection; its envelope id."""
+    def send_mention(
+        self, text: str, *, retry_attempt: int = 0, event_id: str | None = None, ts: str | None = None
+    ) -> str:
+        """Send an ``app_mention`` events_api envelope on the latest connection; its envelope id. ``event_id``
+        and ``ts`` redeliver an event already sent (Slack's retry of it)."""
         envelope_id = uuid.uuid4().hex
-        ts = f"{int(time.time())}.{uuid.uuid4().int % 1_000_000:06d}"
+        ts = ts or f"{int(time.time())}.{uuid.uuid4().int % 1_000_000:06d}"
         payload = {
             "token": "legacy",
             "team_id": TEAM_ID,
             "api_app_id": "A0INNOV",
             "type": "event_callback",
-            "event_id": "Ev" + envelope_id[:10].upper(),
+            "event_id": event_id or "Ev" + envelope_id[:10].upper(),
             "event_time": int(time.time()),
             "event": {
                 "type": "app_mention",
