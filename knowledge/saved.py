@@ -28,7 +28,7 @@ import numpy as np
 
 from knowledge.aliases import AliasTable
 from knowledge.derived_model import DERIVED_SHA256
-from knowledge.embedding import MODEL_ID, default_embedder
+from knowledge.embedding import DIMENSION, MODEL_ID, default_embedder
 from knowledge.entities import Gazetteer, gazetteer
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Fact
@@ -258,7 +258,8 @@ def load(index_dir: Path, version: str) -> SavedKnowledge:
         )
     except SavedIndexError:
         raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, IndexError) as exc:
+        # (An emptied or overwritten .npy file is an EOFError from numpy; an empty array an IndexError.)
         raise SavedIndexError(f"{path} is damaged ({type(exc).__name__}: {exc})") from exc
     index = BM25Index.from_arrays(
         vocabulary, arrays["idf"], arrays["indptr"], arrays["docs"], arrays["weights"], size
@@ -298,12 +299,20 @@ def _vectors(path: Path, meta: dict[str, Any], segments: int, mapped: bool) -> U
     }
     vectors = UnitVectors(**loaded)
     facts = len(meta["facts"])
+    scale = vectors.segment_scale
     ok = (
-        vectors.segments.shape == (segments, vectors.segments.shape[1])
+        vectors.segments.shape == (segments, DIMENSION)
         and vectors.segments.dtype == np.int8
-        and vectors.segment_scale.shape == (segments,)
+        and scale.shape == (segments,)
+        and scale.dtype == np.float32
+        # (A unit vector's largest component is at most 1, so its scale at most 1/127.)
+        and bool(np.all((scale >= 0) & (scale <= 1.0 / 127 + 1e-6)))
         and vectors.pair_norms.shape == (segments,)
-        and vectors.facts.shape[0] == facts == vectors.topics.shape[0]
+        and vectors.facts.shape == (facts, DIMENSION) == vectors.topics.shape
+        and vectors.centroids.shape[1:] == (DIMENSION,)
+        and all(
+            getattr(vectors, n).dtype == np.float32 for n in ("pair_norms", "facts", "topics", "centroids")
+        )
         and len(vectors.list_ptr) == len(vectors.centroids) + 1
         and int(vectors.list_ptr[-1]) == len(vectors.list_segments)
         and (not len(vectors.list_segments) or int(vectors.list_segments.max()) < segments)

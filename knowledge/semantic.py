@@ -165,10 +165,12 @@ def build_vectors(
 
 
 def quantized_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row as int8 times a float32 scale (its largest component maps to 127; a zero row stays zero)."""
+    """Each row as int8 times a float32 scale (its largest component maps to 127; a zero row stays zero, its
+    scale 0)."""
     peak = np.abs(vectors).max(axis=1) if vectors.size else np.zeros(len(vectors), np.float32)
-    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-    quantized = np.rint(vectors / scale[:, None]).astype(np.int8) if vectors.size else vectors.astype(np.int8)
+    scale = (peak / 127.0).astype(np.float32)
+    divisor = np.where(scale > 0, scale, 1.0)[:, None]
+    quantized = np.rint(vectors / divisor).astype(np.int8) if vectors.size else vectors.astype(np.int8)
     return quantized, scale
 
 

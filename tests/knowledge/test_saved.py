@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,45 @@ def test_a_damaged_saved_index_is_ignored_with_one_log_line_and_rebuilt(
     with caplog.at_level(logging.WARNING, logger="innov.knowledge"):
         snapshot = load_snapshot(tiny_kb, index_dir=index_dir)
     assert len([r for r in caplog.records if "ignoring a saved knowledge index" in r.getMessage()]) == 1
+    for question in QUESTIONS:
+        assert snapshot.answer(question) == first.answer(question)
+    saved.load(index_dir, first.version)  # the rebuild saved a good one in its place
+
+
+def _emptied(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _narrowed(path: Path) -> None:
+    np.save(path, np.zeros((len(np.load(path)), 100), dtype=np.int8))
+
+
+def _scaled_up(path: Path) -> None:
+    np.save(path, np.full(len(np.load(path)), 1e30, dtype=np.float32))
+
+
+# Found by an attack run: an emptied .npy file (numpy's EOFError) crashed every load path, and vectors of
+# the wrong width or an absurd scale were accepted (then a matmul error at warm-up, or silent declines).
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("docs", _emptied),
+        ("vec_segments", _emptied),
+        ("vec_segments", _narrowed),
+        ("vec_segment_scale", _scaled_up),
+    ],
+)
+def test_a_damaged_array_is_refused_and_the_index_rebuilt(
+    tiny_kb: Path, tmp_path: Path, name: str, damage: Callable[[Path], None]
+) -> None:
+    index_dir = tmp_path / "index"
+    first = load_snapshot(tiny_kb, index_dir=index_dir)
+    if name.startswith("vec_") and first.composer.vectors is None:
+        pytest.skip("embedding model not installed: the index holds no vectors")
+    damage(saved.saved_path(index_dir, first.version) / f"{name}.npy")
+    with pytest.raises(saved.SavedIndexError, match="damaged|inconsistent"):
+        saved.load(index_dir, first.version)
+    snapshot = load_snapshot(tiny_kb, index_dir=index_dir)
     for question in QUESTIONS:
         assert snapshot.answer(question) == first.answer(question)
     saved.load(index_dir, first.version)  # the rebuild saved a good one in its place
