@@ -85,6 +85,8 @@ def _ignored(event: MessageEvent, bot_user_id: str | None) -> str | None:
     subtype but :data:`ANSWERED_SUBTYPES`."""
     if event.subtype and event.subtype not in ANSWERED_SUBTYPES:
         return f"ignored: subtype {event.subtype}"
+    if event.subtype == FILE_SHARE and not event.question(bot_user_id):
+        return "ignored: a file with no text"  # (not a question: the help text was the reply)
     if event.bot_id:
         return "ignored: bot message"
     if not event.user or (bot_user_id and event.user == bot_user_id):
@@ -181,8 +183,11 @@ def admit_message(body: dict[str, Any], context: dict[str, Any], services: Servi
         return Admission("ignored: mentions innov (answered as app_mention)")
     if not services.settings.auto_replies_in(event.channel):
         return Admission("quiet: channel not in INNOV_AUTO_REPLY_CHANNELS")
-    if not event.question(bot_user_id):
+    question = event.question(bot_user_id)
+    if not question:
         return Admission("quiet: empty message")
+    if not reads_as_question(question):  # (before the limits: chatter costs nobody a token)
+        return Admission("quiet: not a question")
     return Admission(services.admit_auto_reply(event.user, event.channel), sheddable=True)
 
 

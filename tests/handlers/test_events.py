@@ -226,3 +226,20 @@ def test_a_mention_after_an_automatic_reply_follows_up_on_the_threads_question(
     reply = client.posted()[-1]
     assert reply["thread_ts"] == "60.0" and "190,000 patents" in texts(reply)
     assert "Following up on" in texts(reply)
+
+
+def test_chatter_in_an_auto_reply_channel_costs_no_token(services: Services) -> None:
+    """The second attack run: ten "lunch at noon today" messages took the channel's tokens before the
+    question check, and a real question then got "rate limited (channel)"."""
+    for n in range(40):  # more than the user's and the channel's limits
+        admitted = events.admit_message(body("lunch at noon today", event_id=f"Ev{n}"), CONTEXT, services)
+        assert admitted.outcome == "quiet: not a question"
+    assert events.admit_message(body(GOOD, event_id="EvQ"), CONTEXT, services).outcome is None
+    assert services.check_rate(USER) is None  # the question took one token; the chatter none
+
+
+def test_a_file_with_no_text_is_not_a_question(services: Services, client: RecordingClient) -> None:
+    """A file dropped into a DM (message/file_share with no text) was answered with the help text."""
+    dm = body("", channel="D0DIRECT", channel_type="im", subtype="file_share", files=[{"id": "F1"}])
+    assert events.handle_message(dm, CONTEXT, client, services) == "ignored: a file with no text"
+    assert client.calls == []

@@ -189,6 +189,17 @@ def test_a_follow_up_after_a_question_about_the_us_swaps_the_country_out(seeds_d
         ("Made in China 2025", False),
         ("hello team, standup moved to 10", False),
         ("", False),
+        # The second attack run: links, Slack markup, exclamations, and questions typed another way.
+        ("Wrote up China's innovation hubs: https://wiki.example.com/page?id=42", False),
+        ("China's R&D hit 3.6 trillion, check <https://example.com/news?id=3|this>", False),
+        ("What a year: China's R&D expenditure reached 3.6 trillion yuan", False),
+        ("Can't believe China ranks 11th", False),
+        ("<!here> what is China's GII rank", True),
+        ("Wondering how much China spends on R&D", True),
+        ("curious where china ranks in the gii", True),
+        ("hw much does china spend on r and d", True),
+        ("what're china's top innovation clusters", True),
+        ("what a surprise that china ranks 11th?", True),
     ],
 )
 def test_reads_as_question(text: str, question: bool) -> None:
