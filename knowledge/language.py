@@ -33,17 +33,15 @@ def looks_english(text: str) -> bool:
 
 
 # What opens a question: a question word, the verb of a yes/no question, or a request to tell.
-QUESTION_OPENERS = frozenset(
-    """what whats what's what're wat wats which who whos who's who're whom whose where wheres where's where're
-    when whens when's why whys why's how hows how's how'd how're hw is isnt isn't are arent aren't was were do
-    does doesnt doesn't did didnt didn't can could will wont won't would should has hasnt hasn't have had any
-    anyone anybody tell explain name list give gimme show describe define summarise summarize wondering
-    wonder curious""".split()  # noqa: SIM905 (a word list, read as one)
-)
+_OPENER_WORDS = """what whats what's what're wat wats which who whos who's who're whom whose where wheres where's
+where're when whens when's why whys why's how hows how's how'd how're hw is isnt isn't are arent aren't was were
+do does doesnt doesn't did didnt didn't can could will wont won't would should has hasnt hasn't have had any
+anyone anybody tell explain name list give gimme show describe define summarise summarize wondering wonder
+curious"""
+QUESTION_OPENERS = frozenset(_OPENER_WORDS.split())
 # Words before the opener that change nothing: "hey", "so", "btw", "quick q:".
-QUESTION_PREFIXES = frozenset(
-    "hey hi hello yo so ok okay btw also and but quick q question pls please um i".split()
-)  # noqa: SIM905
+_PREFIX_WORDS = "hey hi hello yo so ok okay btw also and but quick q question pls please um i"
+QUESTION_PREFIXES = frozenset(_PREFIX_WORDS.split())
 # "What a year: ..." exclaims; a link's "?" (".../page?id=42") asks nothing; Slack's <...> markup is no word.
 _EXCLAIMS_RE = re.compile(r"^\W*what an?\b", re.IGNORECASE)
 _LINK_RE = re.compile(r"<[^>]*>|\bhttps?://\S+", re.IGNORECASE)
