@@ -43,6 +43,7 @@ MAX_POINTER_TERMS = 3
 """A follow-up that points back ("when did it start?") has at most this many content terms."""
 MAX_BARE_TERMS = 1
 """A bare fragment ("patents?", "in 2024?") has at most this many content terms."""
+_THE_STATES_RE = re.compile(r"\bthe states\b", re.IGNORECASE)  # (the country, in a follow-up)
 MAX_UNDERSTOOD_CHARS = 600
 """An understood question is at most this long, so chains of follow-ups stay bounded."""
 
@@ -167,8 +168,9 @@ def _swap_name(
     """The previous question with its one proper name replaced by the follow-up's, if both have one (a
     place by the previous question's one place: "and japan?" after "what's China's GII rank"). A place of
     two or three words ("the United States", "the US", "south korea") is one name."""
-    core = " ".join(_place_alias(w, places, aliases or {}) for w in united_states(core).split())
-    new = _names_in(core, names, places)
+    core = _THE_STATES_RE.sub("the United States", united_states(core))
+    core = " ".join(_place_alias(w, places, aliases or {}) for w in core.split())
+    new = list(dict.fromkeys(_names_in(core, names, places)))  # ("the united states of america": one)
     base = united_states(base)
     old = list(dict.fromkeys(_names_in(base, names, places)))
     if len(new) == 1 and len(old) > 1 and new[0] in places:

@@ -156,6 +156,8 @@ def test_looks_english(text: str, english: bool) -> None:
         ("and the US?", "what's United States's gii rank?"),
         ("and america?", "what's United States's gii rank?"),
         ("same for the usa", "what's United States's gii rank?"),
+        ("and the states?", "what's United States's gii rank?"),  # (it swapped in the word "States")
+        ("what about the united states of america?", "what's United States's gii rank?"),
     ],
 )
 def test_a_follow_up_about_another_place_or_year_asks_the_thread_s_question(
