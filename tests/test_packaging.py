@@ -162,9 +162,25 @@ def test_compose_runs_innov_with_redis() -> None:
     assert redis["image"].startswith("redis:") and "ping" in redis["healthcheck"]["test"]
 
 
+def _package_index_reachable() -> bool:
+    """Whether pip's index (PIP_INDEX_URL, else PyPI) answers a connection within 5 s."""
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple").hostname or "pypi.org"
+    try:
+        socket.create_connection((host, 443), timeout=5).close()
+    except OSError:
+        return False
+    return True
+
+
 @pytest.mark.timeout(600)
 def test_the_image_recipe_installs_a_working_innov(tmp_path: Path) -> None:
     """Carry out the builder stage's ENV/WORKDIR/COPY/RUN steps, then use the result as the image would."""
+    if not os.environ.get("CI") and not _package_index_reachable():
+        # (The recipe installs requirements.lock from the package index. Under CI it must run.)
+        pytest.skip("SKIPPED LOUDLY: the package index is unreachable, so the image recipe cannot install")
     builder, runtime = stages(DOCKERFILE.read_text())
     mapping = {
         "/opt/venv": str(tmp_path / "venv"),
