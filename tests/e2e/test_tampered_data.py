@@ -5,7 +5,7 @@ refused or read around with one warning and no traceback, and innov keeps servin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -21,19 +21,25 @@ QUESTION = "What is China's GII rank?"
 ANSWER = "China ranks 11th in the Global Innovation Index (2024)."
 
 
+@pytest.fixture
+def on_redis(
+    start_app: Callable[..., Running], settings: Settings, redis_url: str, redis_prefix: str
+) -> Iterator[tuple[Running, redis.Redis]]:
+    """innov on real Redis (its own key prefix), and a client to tamper with its data."""
+    bot = start_app(settings, RedisStore(redis_url, prefix=redis_prefix))
+    client = redis.Redis.from_url(redis_url)
+    yield bot, client
+    client.close()
+
+
 def problems(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_a_cached_answer_that_is_not_utf8_is_a_miss_and_written_over(
-    start_app: Callable[..., Running],
-    settings: Settings,
-    redis_url: str,
-    redis_prefix: str,
-    caplog: pytest.LogCaptureFixture,
+    on_redis: tuple[Running, redis.Redis], redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot = start_app(settings, RedisStore(redis_url, prefix=redis_prefix))
-    client = redis.Redis.from_url(redis_url)
+    bot, client = on_redis
     key = redis_prefix + cache_key(bot.services.kb.version, QUESTION)
     assert ANSWER in all_text(bot.slack.slash(QUESTION).json())
     assert client.exists(key)
@@ -46,18 +52,12 @@ def test_a_cached_answer_that_is_not_utf8_is_a_miss_and_written_over(
     assert client.get(key).decode().startswith("{")  # written over with the answer
     [warning] = problems(caplog)
     assert "not UTF-8" in warning.getMessage() and warning.exc_info is None
-    client.close()
 
 
 def test_a_version_record_with_a_fractional_generation_is_one_warning_and_innov_serves(
-    start_app: Callable[..., Running],
-    settings: Settings,
-    redis_url: str,
-    redis_prefix: str,
-    caplog: pytest.LogCaptureFixture,
+    on_redis: tuple[Running, redis.Redis], redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot = start_app(settings, RedisStore(redis_url, prefix=redis_prefix))
-    client = redis.Redis.from_url(redis_url)
+    bot, client = on_redis
     version = bot.services.kb.version
     caplog.set_level(logging.WARNING)
     for bad in ("1.5", '"1e999"', "-3"):
@@ -69,7 +69,6 @@ def test_a_version_record_with_a_fractional_generation_is_one_warning_and_innov_
     assert all(f"{redis_prefix}kb:version" in r.getMessage() and r.exc_info is None for r in lines)
     assert not [r for r in problems(caplog) if r.levelno >= logging.ERROR]
     assert ANSWER in all_text(bot.slack.slash(QUESTION).json())
-    client.close()
 
 
 @pytest.mark.parametrize("field, value", [("user", "U1"), ("channel", ["C1"]), ("container", "C1")])
