@@ -76,16 +76,23 @@ _MEANT_AS = {FACTS_FILE: "the fact table is facts.yaml", ALIASES_FILE: "the alia
 def unread_near_misses(directory: Path) -> list[Problem]:
     """Files of ``directory`` that look meant as knowledge files but are not read, each with why (line 0):
     ``facts.yml`` or ``Facts.yaml`` (the fact table is ``facts.yaml``), ``x.markdown`` or ``x.MD``
-    (articles are ``*.md``). They were passed over without a word, and a missing ``facts.yaml`` was
+    (articles are ``*.md``), a sub-folder holding Markdown files (only the top is read). They were passed
+    over without a word, and a missing ``facts.yaml`` was
     all a curator heard. Hidden files and editor temporaries stay unmentioned (see ``is_knowledge_name``);
     an unreadable directory has none (its own problem is the load's)."""
     try:
-        entries = sorted(
-            (e.name for e in os.scandir(directory) if not e.is_dir(follow_symlinks=False)), key=str.casefold
-        )
+        scanned = list(os.scandir(directory))
     except OSError:
         return []
-    found = []
+    entries = sorted((e.name for e in scanned if not e.is_dir(follow_symlinks=False)), key=str.casefold)
+    found = [
+        Problem(
+            str(directory / name), 0, f"not read: articles are *{ARTICLE_SUFFIX} at the top of the directory"
+        )
+        for name in sorted(
+            e.name for e in scanned if e.is_dir(follow_symlinks=False) and _holds_articles(e.path)
+        )
+    ]
     for name in entries:
         if (
             is_knowledge_name(name)
@@ -99,6 +106,16 @@ def unread_near_misses(directory: Path) -> list[Problem]:
         elif suffix in MARKDOWN_SUFFIXES:
             found.append(Problem(str(directory / name), 0, f"not read: articles are *{ARTICLE_SUFFIX}"))
     return found
+
+
+def _holds_articles(folder: str) -> bool:
+    """A visible folder with Markdown files in it (a curator's sub-folder of articles: never read)."""
+    if os.path.basename(folder).startswith(NOT_KNOWLEDGE_PREFIXES):
+        return False
+    try:
+        return any(e.name.casefold().endswith(MARKDOWN_SUFFIXES) for e in os.scandir(folder) if e.is_file())
+    except OSError:
+        return False
 
 
 def _order(path: Path) -> tuple[int, str]:

@@ -127,6 +127,19 @@ def test_a_folder_named_like_an_article_and_a_missing_directory_are_not_near_mis
     assert unread_near_misses(tmp_path / "no-such-dir") == []
 
 
+def test_a_sub_folder_of_articles_is_named_as_not_read(tiny_kb: Path) -> None:
+    """The second attack run: kb/sub/nested.md was skipped without a word (only the top is read)."""
+    (tiny_kb / "sub").mkdir()
+    (tiny_kb / "sub" / "nested.md").write_text("---\nid: nested\n---\nText.\n", encoding="utf-8")
+    (tiny_kb / "images").mkdir()  # a folder without articles, and a hidden one with some, say nothing
+    (tiny_kb / "images" / "logo.png").write_bytes(b"png")
+    (tiny_kb / ".archive").mkdir()
+    (tiny_kb / ".archive" / "old.md").write_text("x", encoding="utf-8")
+    assert [str(p) for p in unread_near_misses(tiny_kb)] == [
+        f"{tiny_kb / 'sub'}: not read: articles are *.md at the top of the directory"
+    ]
+
+
 def test_a_reload_reports_the_files_it_did_not_read(tiny_kb: Path) -> None:
     kb = KnowledgeBase(tiny_kb)
     (tiny_kb / "facts.yaml").rename(tiny_kb / "facts.yml")
