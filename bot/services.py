@@ -153,10 +153,14 @@ class Services:
         if raw is None:
             return None
         try:
-            return Answer.model_validate_json(raw)
+            answer = Answer.model_validate_json(raw)
         except ValidationError:
             logger.warning("ignoring an unreadable cached answer under %s", key)
             return None
+        if not answer.text.strip():  # (innov never caches an empty answer: an empty post was the result)
+            logger.warning("ignoring a cached answer with no text under %s", key)
+            return None
+        return answer
 
     # -- exactly once ----------------------------------------------------------------------------------
     def claim(self, key: str, ttl: int = CLAIM_TTL) -> bool:

@@ -4,6 +4,7 @@ refused or read around with one warning and no traceback, and innov keeps servin
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 
@@ -52,6 +53,24 @@ def test_a_cached_answer_that_is_not_utf8_is_a_miss_and_written_over(
     assert client.get(key).decode().startswith("{")  # written over with the answer
     [warning] = problems(caplog)
     assert "not UTF-8" in warning.getMessage() and warning.exc_info is None
+
+
+def test_a_cached_answer_with_no_text_is_a_miss(
+    on_redis: tuple[Running, redis.Redis], redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The second attack run: a cached answer of the right shape whose text was "" was posted empty."""
+    bot, client = on_redis
+    key = redis_prefix + cache_key(bot.services.kb.version, QUESTION)
+    assert ANSWER in all_text(bot.slack.slash(QUESTION).json())
+    emptied = json.loads(client.get(key))
+    emptied["text"] = "  "
+    client.set(key, json.dumps(emptied))
+    caplog.clear()
+    caplog.set_level(logging.WARNING)
+    assert ANSWER in all_text(bot.slack.slash(QUESTION).json())
+    assert json.loads(client.get(key))["text"] == ANSWER  # written over with the answer
+    [warning] = problems(caplog)
+    assert "no text" in warning.getMessage()
 
 
 def test_a_version_record_with_a_fractional_generation_is_one_warning_and_innov_serves(
