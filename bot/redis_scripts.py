@@ -158,8 +158,8 @@ if raw then
   end
 end
 local version, known = ARGV[1], tonumber(ARGV[3])
-if current == version then
-  return {current, tostring(generation), bad}
+if current == version and not (bad ~= '' and ARGV[2] == '1') then
+  return {current, tostring(generation), bad}  -- (a reload of the same version mends a bad generation)
 end
 local takes = ARGV[2] == '1' or not current or known > generation
 if not takes and ARGV[4] == '1' then

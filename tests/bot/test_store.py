@@ -432,6 +432,19 @@ def test_a_version_record_from_an_older_innov_is_generation_0(store: RedisStore)
     assert record == FleetVersion("0123456789ab", 1)
 
 
+def test_a_reload_mends_a_bad_generation_of_its_own_version(store: RedisStore, redis_prefix: str) -> None:
+    """The second attack run: a record of the served version whose generation was "abc" stayed bad after a
+    reload, though the warning said the next reload writes a good one. A heartbeat (force=False) only reads."""
+    store.set("kb:version", '{"version": "6bd5e11e6c7a", "generation": "abc"}')
+    assert store.advance_version("kb:version", "kb:versions", "6bd5e11e6c7a", force=False) == FleetVersion(
+        "6bd5e11e6c7a", 0
+    )
+    assert "abc" in str(store.get("kb:version"))
+    mended = store.advance_version("kb:version", "kb:versions", "6bd5e11e6c7a", force=True)
+    assert mended == FleetVersion("6bd5e11e6c7a", 1)
+    assert FleetVersion.parse(store.get("kb:version")) == FleetVersion("6bd5e11e6c7a", 1)
+
+
 def test_an_unreachable_store_records_no_version() -> None:
     store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
     assert store.advance_version("kb:version", "kb:versions", "A", force=True) is None
