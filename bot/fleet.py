@@ -43,6 +43,7 @@ VERSIONS_KEY = "kb:versions"  # every version the fleet moved to -> its generati
 RELOAD_CHANNEL = "kb:reload"  # pub/sub: {"version": str | null, "origin": replica id | "cli", "request"?}
 OUTCOME_CHANNEL = "kb:reload:outcome:"  # pub/sub per request id: {"replica", "ok", "version", "problems"}
 REPLICA_TTL = 60  # a replica's record outlives three missed heartbeats
+RELOAD_STOP_SECONDS = 30.0  # stopping waits this long for a reload in progress (a build at 10k takes minutes)
 
 
 def fleet_version(store: Store) -> FleetVersion | None:
@@ -98,6 +99,7 @@ class Fleet:
         self._stop = threading.Event()
         self._listening = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reloads: set[threading.Thread] = set()  # reloads running off the request path
 
     def reload(self, user_id: str | None = None) -> ReloadReport:
         """Reload this replica's knowledge files, then broadcast the new version to the fleet.
@@ -274,8 +276,11 @@ class Fleet:
                 done(result)
             except Exception:
                 logger.exception("could not report the reload to %s", user_id)
+            finally:
+                self._reloads.discard(threading.current_thread())
 
         thread = threading.Thread(target=run, name="innov-reload-request", daemon=True)
+        self._reloads.add(thread)
         thread.start()
         return thread
 
@@ -365,7 +370,11 @@ class Fleet:
         self._listening.clear()
 
     def stop(self) -> None:
-        """Stop the listener and drop this replica's record (if the listener ran)."""
+        """Finish the reloads in progress (``RELOAD_STOP_SECONDS`` at most), stop the listener and drop this
+        replica's record (if the listener ran). A reload left running wrote the fleet's version record
+        after the store's owner had moved on."""
+        for reload in list(self._reloads):
+            reload.join(timeout=RELOAD_STOP_SECONDS)
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None:

@@ -378,7 +378,7 @@ class Running:
 @pytest.fixture
 def start_app(stub: SlackApiStub) -> Iterator[Callable[..., Running]]:
     """Start the WSGI app for some settings on a free loopback port (torn down after the test)."""
-    started: list[tuple[WSGIServer, Services, Store | None]] = []
+    started: list[tuple[WSGIServer, Services, Store | None, BoundedExecutor]] = []
     records: list[logging.LogRecord] = []
     handler = _ListHandler(records)
     log = logging.getLogger("innov.request")
@@ -390,6 +390,7 @@ def start_app(stub: SlackApiStub) -> Iterator[Callable[..., Running]]:
         settings: Settings, store: Store | None = None, background: BoundedExecutor | None = None
     ) -> Running:
         services = Services(settings, store=store)
+        background = background or BoundedExecutor()
         app = create_wsgi_app(settings, services, background=background)
         # Its first auth.test runs in the background: tests start once it has answered (the bot's id).
         deadline = time.monotonic() + 5
@@ -401,14 +402,17 @@ def start_app(stub: SlackApiStub) -> Iterator[Callable[..., Running]]:
         threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="innov-e2e", daemon=True
         ).start()
-        started.append((server, services, store))
+        started.append((server, services, store, background))
         slack = SlackClient("127.0.0.1", int(server.server_address[1]), stub)
         return Running(services, slack, stub, Outcomes(records))
 
     yield start
-    for server, services, store in started:
+    for server, services, store, background in started:
         server.shutdown()
         server.server_close()
+        # Lazy work still running (a reload a slash command started) ends before the test's Redis keys are
+        # deleted: a reload finishing after the clean-up left its kb:version behind.
+        background.drain(10)
         services.close()
         if store is not None:  # a store passed in is not closed by the services
             store.close()

@@ -30,6 +30,8 @@ NEW_GII = "China ranks 11th in the Global Innovation Index, up the table."
 
 @pytest.fixture
 def redis_store(redis_url: str, redis_prefix: str) -> Iterator[RedisStore]:
+    """innov's store under this test's prefix. Tests ask for it before ``start_app``, so that the bots stop
+    before the prefix's keys are deleted (a reload finishing after the clean-up left kb:version behind)."""
     store = RedisStore(redis_url, prefix=redis_prefix)
     yield store
     store.close()
@@ -51,9 +53,9 @@ def _assert_answered(results: list[Result]) -> None:
 
 
 def test_2000_mixed_requests_from_8_clients_with_redis(
+    redis_store: RedisStore,
     start_app: Callable[..., Running],
     settings: Settings,
-    redis_store: RedisStore,
     record_property: Callable[[str, object], None],
 ) -> None:
     bot = start_app(settings, store=redis_store)
@@ -75,7 +77,7 @@ def test_2000_mixed_requests_from_8_clients_with_redis(
 
 
 def test_a_reload_in_the_middle_of_the_load(
-    start_app: Callable[..., Running], settings: Settings, redis_store: RedisStore, kb_dir: Path
+    redis_store: RedisStore, start_app: Callable[..., Running], settings: Settings, kb_dir: Path
 ) -> None:
     bot = start_app(settings, store=redis_store)
     old_version = bot.services.kb.version
@@ -141,7 +143,7 @@ def test_redis_stopped_and_restarted_during_the_load(
 
 
 def test_web_api_429_then_500s_retried_as_slack_sdk_does_and_nothing_posted_twice(
-    start_app: Callable[..., Running], settings: Settings, redis_store: RedisStore
+    redis_store: RedisStore, start_app: Callable[..., Running], settings: Settings
 ) -> None:
     bot = start_app(settings, store=redis_store)
     bot.stub.fail("chat.postMessage", status=429, retry_after=1, times=1)
@@ -163,7 +165,7 @@ def test_web_api_429_then_500s_retried_as_slack_sdk_does_and_nothing_posted_twic
 
 
 def test_concurrent_reloads_and_answers_never_error(
-    start_app: Callable[..., Running], settings: Settings, redis_store: RedisStore
+    redis_store: RedisStore, start_app: Callable[..., Running], settings: Settings
 ) -> None:
     bot = start_app(settings, store=redis_store)
     stop = threading.Event()
