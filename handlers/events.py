@@ -179,16 +179,25 @@ def admit_message(body: dict[str, Any], context: dict[str, Any], services: Servi
     if event.is_direct or _mention_with_files(event, bot_user_id):
         retry = bool(context.get("retry_num"))
         return admit_question(event.user, event.question(bot_user_id), services, retry=retry)
+    reason = _not_for_auto_reply(event, bot_user_id, services)  # (before the limits: chatter costs no token)
+    if reason:
+        return Admission(reason)
+    return Admission(services.admit_auto_reply(event.user, event.channel), sheddable=True)
+
+
+def _not_for_auto_reply(event: MessageEvent, bot_user_id: str | None, services: Services) -> str:
+    """Why a channel message gets no automatic reply whatever innov would answer ("" when it may): it
+    mentions innov (answered as a mention), its channel is not opted in, or it is not a question."""
     if event.mentions(bot_user_id):
-        return Admission("ignored: mentions innov (answered as app_mention)")
+        return "ignored: mentions innov (answered as app_mention)"
     if not services.settings.auto_replies_in(event.channel):
-        return Admission("quiet: channel not in INNOV_AUTO_REPLY_CHANNELS")
+        return "quiet: channel not in INNOV_AUTO_REPLY_CHANNELS"
     question = event.question(bot_user_id)
     if not question:
-        return Admission("quiet: empty message")
-    if not reads_as_question(question):  # (before the limits: chatter costs nobody a token)
-        return Admission("quiet: not a question")
-    return Admission(services.admit_auto_reply(event.user, event.channel), sheddable=True)
+        return "quiet: empty message"
+    if not reads_as_question(question):
+        return "quiet: not a question"
+    return ""
 
 
 def answer_mention(
@@ -262,15 +271,10 @@ def handle_message(
             return _send(client, event, reply, thread_ts=event.thread_ts, services=services)
         if _mention_with_files(event, bot_user_id):
             return _answer_as_mention(event, context, client, services, rate_checked=rate_checked)
-        if event.mentions(bot_user_id):
-            return "ignored: mentions innov (answered as app_mention)"
-        if not services.settings.auto_replies_in(event.channel):
-            return "quiet: channel not in INNOV_AUTO_REPLY_CHANNELS"
+        reason = _not_for_auto_reply(event, bot_user_id, services)  # (judged again: the console comes here)
+        if reason:
+            return reason
         question = event.question(bot_user_id)
-        if not question:
-            return "quiet: empty message"
-        if not reads_as_question(question):
-            return "quiet: not a question"
         if services.backing_off(event.channel):  # (it may have started while this waited in the queue)
             return "quiet: Slack is rate-limiting this channel"
         try:
