@@ -17,7 +17,7 @@ from dotenv import load_dotenv
 from pydantic import ValidationError
 
 from bot import logs, qa
-from bot.cli_args import MAX_CV_FOLDS, count, days, folds, seconds
+from bot.cli_args import MAX_CV_FOLDS, count, days, folds, fraction, seconds
 from bot.settings import Settings
 from knowledge import (
     MAX_QUESTION_CHARS,
@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser("eval", help="run a QA file and print accuracy and abstention")
     ev.add_argument("file", type=Path, nargs="+", help="one or more QA files")
     ev.add_argument("--json", action="store_true")
-    ev.add_argument("--min-accuracy", type=qa.fraction, default=0.0, help="exit 1 below this accuracy (0..1)")
+    ev.add_argument("--min-accuracy", type=fraction, default=0.0, help="exit 1 below this accuracy (0..1)")
     ev.add_argument("--min-answerable", type=count, help="exit 1 if fewer answerable items are right")
     ev.add_argument("--min-declined", type=count, help="exit 1 if fewer abstain items are declined")
     ev.add_argument("--max-wrong", type=count, help="exit 1 if more answers are wrong")

@@ -13,14 +13,15 @@ MAX_CV_FOLDS = 20
 and more folds than 20 tell nothing 20 do not. (``cmd_eval`` also refuses more folds than questions.)"""
 
 
-def _number(text: str, unit: str) -> float:
-    """``text`` as a finite number of ``unit`` (argparse's error otherwise: ``nan``, ``inf``, ``1e400``)."""
+def _number(text: str, unit: str = "") -> float:
+    """``text`` as a finite number (of ``unit``; argparse's error otherwise: ``nan``, ``inf``, ``1e400``)."""
+    of = f" of {unit}" if unit else ""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number{of}") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number of {unit}")
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number{of}")
     return value
 
 
@@ -36,6 +37,14 @@ def seconds(text: str) -> float:
 def days(text: str) -> float:
     """argparse type: a finite number of days (``cmd_feedback`` refuses 0 and below)."""
     return _number(text, "days")
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1 (``innov eval --min-accuracy``)."""
+    value = _number(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0..1 (e.g. 0.9 for 90%)")
+    return value
 
 
 def _whole(text: str) -> int:

@@ -102,17 +102,6 @@ def unwritable(path: Path) -> str | None:
     return None
 
 
-def fraction(text: str) -> float:
-    """argparse type: a number from 0 to 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is outside 0..1 (e.g. 0.9 for 90%)")
-    return value
-
-
 def gates(args: argparse.Namespace, report: Mapping[str, Any]) -> list[tuple[bool, str, str]]:
     """The gates asked for on the command line: (whether it failed, why it failed, its figure)."""
     a, b = report["answerable"], report["abstain"]
