@@ -86,6 +86,18 @@ _PLACED_IN_RE = re.compile(
     r"\b(where (?:does|do|did|will|would) (?:[\w'’&-]+\s+){1,4}?)(?:sit|land|place|come|fall|end up)(\s+(?:in|on))\b",
     re.IGNORECASE,
 )
+# A position asked in other words: "what number is china on the index", "how high is china in the gii",
+# "china's gii spot" (the articles say "ranks"; "hot spot" is no position).
+_POSITION_ASKED_RE = re.compile(
+    r"\b(?:(what|which) (?:number|spot|place)|how (?:high|low|far up|far down))"
+    r"(?= (?:is|are|was|were|does|do|did) )",
+    re.IGNORECASE,
+)
+# "what number of robots ..." is "how many robots ...", which the count gate reads; "what amount of" is
+# "how much".
+_COUNT_ASKED_RE = re.compile(r"\b(?:what|which) (number|amount) of\b", re.IGNORECASE)
+_SPOT_RE = re.compile(r"\b(?<!hot )spot\b", re.IGNORECASE)
+_POSITION_WORDS = ("number", "amount", "spot", "place", "high", "low", "far")
 # "who's heading wipo these days": when the asker means now, as the articles do.
 _NOW_RE = re.compile(
     r"\b(?:these days|this days|right now|at the moment|as of now|as of today)\b", re.IGNORECASE
@@ -205,6 +217,9 @@ def clean(question: str) -> str:
         text = _REGARD_AS_RE.sub(" ", text)
     if lowered.startswith("where") or " where " in lowered:
         text = _PLACED_IN_RE.sub(r"\1rank\2", text)
+    if holds_any(lowered, _POSITION_WORDS):
+        text = _COUNT_ASKED_RE.sub(_asked_count, text)
+        text = _SPOT_RE.sub("rank", _POSITION_ASKED_RE.sub(_asked_position, text))
     if holds_any(lowered, _NOW_WORDS):
         text = _NOW_RE.sub(" ", text)
     if "us" in lowered:
@@ -214,6 +229,14 @@ def clean(question: str) -> str:
     text = _IMPERATIVE_RE.sub("", text)
     kept = [w for w in text.split(" ") if w.strip(",.!?;:-").lower() not in NOISE_WORDS]
     return " ".join(kept).strip(" ,;:-")
+
+
+def _asked_count(match: re.Match[str]) -> str:
+    return "how many" if match.group(1).lower() == "number" else "how much"
+
+
+def _asked_position(match: re.Match[str]) -> str:
+    return f"{match.group(1) or 'what'} rank"
 
 
 class Speller:
