@@ -160,6 +160,8 @@ class Decider:
         said, held = stated.values or (), best.values or ()
         if best.kind != "fact" and said and held and said[0] < held[0] - 1e-9:
             return best  # the window holds more of what was asked ("robots ... and patents?"): it says more
+        if best.kind != "fact" and said and held and said[-1] < held[-1] - 1e-9:
+            return best  # the window is nearer what was asked in meaning: it says more
         return self._fact_for(q, stated, pool) if best.kind != "fact" else stated
 
     def _missed_max(self, q: Question, candidate: Candidate) -> float:

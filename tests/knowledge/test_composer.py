@@ -235,3 +235,13 @@ def test_a_candidate_sharing_words_but_no_meaning_is_declined(seeds_dir: Path, t
         assert lexical.decide("what's china's gii rank").answer
     finally:
         embedding.configure(SemanticConfig.from_env())
+
+
+def test_a_window_nearer_the_question_keeps_its_place_over_the_fact_quoting_part_of_it(
+    seeds_dir: Path,
+) -> None:
+    """A curated fact takes the place of the passage it quotes, unless the passage says more of what was
+    asked: the fact on AstraZeneca's investment leaves out that it is British, the passage says so."""
+    decision = load_snapshot(seeds_dir).composer.decide("astrazeneca is from where")
+    assert decision.best is not None and decision.best.kind == "passage"
+    assert "British" in decision.best.text
