@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from knowledge.decide import DECISION_FILE, DecisionModel, fit, load_model, reliability
+from knowledge.decide import DECISION_FILE, DecisionModel, _out_of_fold, fit, load_model, reliability
 
 
 def synthetic(n: int = 400) -> tuple[list[dict[str, float]], list[bool]]:
@@ -34,6 +34,17 @@ def test_the_threshold_weighs_a_wrong_answer_above_a_decline() -> None:
     model = fit(rows, labels)
     # Answering costs more when wrong than declining costs when right: the bar sits above even odds.
     assert model.threshold > 0.5
+
+
+def test_the_threshold_is_chosen_on_several_deals_of_the_rows_to_folds_and_is_repeatable() -> None:
+    rows, labels = synthetic()
+    # Each deal predicts every row from a model fitted without it; the deals differ from each other.
+    deals = [_out_of_fold(rows, labels, repeat) for repeat in range(3)]
+    assert all(len(deal) == len(rows) and all(0.0 < p < 1.0 for p in deal) for deal in deals)
+    assert deals[0] != deals[1] != deals[2]
+    # The deals are seeded: the same rows give the same probabilities, and the same fitted model.
+    assert deals[1] == _out_of_fold(rows, labels, 1)
+    assert fit(rows, labels) == fit(rows, labels)
 
 
 def test_the_fitted_probabilities_are_calibrated_on_their_data() -> None:
