@@ -482,24 +482,45 @@ class RedisStore:
             items: Any = self.client.zrevrange(f"{scoped}rank:{scope}", 0, max(limit, 1) - 1)
             if not items:
                 return []
-            records: Any = self.client.hmget(f"{scoped}items:{scope}", items)
+            records = self._fields(f"{scoped}items:{scope}", items)
             ranked = []
             for item, raw in zip(items, records, strict=True):
                 if raw is None:
                     continue
-                record = json.loads(raw)
-                counts = {str(k): int(v) for k, v in (record.get("c") or {}).items()}
-                ranked.append(
-                    Ranked(
-                        str(item), counts, str(record.get("v", "")), float(record["at"]), record.get("note")
-                    )
-                )
+                try:
+                    record = json.loads(raw)
+                    counts = {str(k): int(v) for k, v in (record.get("c") or {}).items()}
+                    at, value, note = float(record["at"]), str(record.get("v", "")), record.get("note")
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    self._unreadable(f"{scoped}items:{scope}")
+                    continue
+                ranked.append(Ranked(str(item), counts, value, at, note))
             return ranked
 
         ok, found = self._call("ledger top", read)
         if not ok or found is None:
             return self._fallback.ledger_top(name, scope, limit)
         return found
+
+    def _fields(self, key: str, fields: list[str]) -> list[str | None]:
+        """HMGET, with a value that is not UTF-8 (written by something other than innov) read as missing and
+        logged once, naming the key; the others are read one by one then, so none of them is lost."""
+        try:
+            return list(self.client.hmget(key, fields))  # type: ignore[arg-type]
+        except UnicodeDecodeError:
+            out: list[str | None] = []
+            for field in fields:
+                try:
+                    out.append(self.client.hget(key, field))  # type: ignore[arg-type]
+                except UnicodeDecodeError:
+                    self._unreadable(key)
+                    out.append(None)
+            return out
+
+    def _unreadable(self, key: str) -> None:
+        self._refusals.warn(
+            ("unreadable", key), "ignoring a value under %s: not innov's (not UTF-8 or not its JSON)", key
+        )
 
     def ledger_read(self, name: str, since: float, limit: int) -> list[LedgerEntry]:
         at_key, val_key, n_key, _ = self._ledger_keys(name)
@@ -512,8 +533,8 @@ class RedisStore:
             if not pairs:
                 return []
             members = [m for m, _ in pairs]
-            values: Any = self.client.hmget(val_key, members)
-            counts: Any = self.client.hmget(n_key, members)
+            values = self._fields(val_key, members)
+            counts = [n if n is not None and n.isdigit() else None for n in self._fields(n_key, members)]
             return [
                 LedgerEntry(m, str(v), int(n or 1), t)
                 for (m, t), v, n in zip(pairs, values, counts, strict=True)

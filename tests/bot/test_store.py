@@ -481,3 +481,24 @@ def test_a_command_redis_refuses_is_not_an_outage(
     assert not outage_warnings(caplog)
     assert all("refused" in w and "still in use" in w for w in warnings)
     client.close()
+
+
+def test_a_ledger_value_that_is_not_innov_s_is_skipped_with_one_warning(
+    store: RedisStore, redis_url: str, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`innov feedback` crashed on a declined-questions value that was not UTF-8 (written by something other
+    than innov): the value is read as missing, the others are still read, and the key is named once."""
+    store.ledger_put("led", "a", "A", 1000.0, retention=100, cap=3)
+    store.ledger_put("led", "q", "Q", 1001.0, retention=100, cap=3, count=True)
+    raw = redis.Redis.from_url(redis_url)
+    raw.hset(f"{redis_prefix}led:val", "a", b"\xff\xfe")
+    raw.zadd(f"{redis_prefix}led:rank:v1", {"x": 2.0, "y": 1.0})
+    raw.hset(f"{redis_prefix}led:items:v1", mapping={"x": b"\xff", "y": '{"c": {"1": 2}, "v": "Y", "at": 5}'})
+    with caplog.at_level(logging.WARNING):
+        assert [(e.member, e.value) for e in store.ledger_read("led", 0.0, 10)] == [("q", "Q")]
+        assert [(r.item, r.value) for r in store.ledger_top("led", "v1", 10)] == [("y", "Y")]
+        raw.hset(f"{redis_prefix}led:items:v1", "x", "[not json")
+        assert [r.item for r in store.ledger_top("led", "v1", 10)] == ["y"]
+    warned = [r.getMessage() for r in caplog.records if "ignoring a value" in r.getMessage()]
+    assert len(warned) == 2 and f"{redis_prefix}led:val" in warned[0], warned
+    raw.close()
