@@ -93,11 +93,18 @@ _POSITION_ASKED_RE = re.compile(
     r"(?= (?:is|are|was|were|does|do|did) )",
     re.IGNORECASE,
 )
+# A number of five digits or more typed without separators, in the articles' form ("10000" -> "10,000").
+_BARE_NUMBER_RE = re.compile(r"(?<![\d.,])\d{5,}(?![\d]|[.,]\d)")
 # "what number of robots ..." is "how many robots ...", which the count gate reads; "what amount of" is
 # "how much".
 _COUNT_ASKED_RE = re.compile(r"\b(?:what|which) (number|amount) of\b", re.IGNORECASE)
 _SPOT_RE = re.compile(r"\b(?<!hot )spot\b", re.IGNORECASE)
 _POSITION_WORDS = ("number", "amount", "spot", "place", "high", "low", "far")
+# "where is china placed / positioned in the gii": the same, said of it.
+_PLACED_AT_RE = re.compile(
+    r"\b(where (?:is|are|was|were) (?:[\w'’&-]+\s+){1,4}?)(?:placed|positioned|situated)(\s+(?:in|on))\b",
+    re.IGNORECASE,
+)
 # "who's heading wipo these days": when the asker means now, as the articles do.
 _NOW_RE = re.compile(
     r"\b(?:these days|this days|right now|at the moment|as of now|as of today)\b", re.IGNORECASE
@@ -216,7 +223,9 @@ def clean(question: str) -> str:
     if "as" in lowered and might_hold(text, _REGARD_VERBS):
         text = _REGARD_AS_RE.sub(" ", text)
     if lowered.startswith("where") or " where " in lowered:
-        text = _PLACED_IN_RE.sub(r"\1rank\2", text)
+        text = _PLACED_IN_RE.sub(r"\1rank\2", _PLACED_AT_RE.sub(r"\1ranked\2", text))
+    if _BARE_NUMBER_RE.search(text) is not None:
+        text = _BARE_NUMBER_RE.sub(lambda m: f"{int(m.group(0)):,}", text)
     if holds_any(lowered, _POSITION_WORDS):
         text = _COUNT_ASKED_RE.sub(_asked_count, text)
         text = _SPOT_RE.sub("rank", _POSITION_ASKED_RE.sub(_asked_position, text))

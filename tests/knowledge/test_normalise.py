@@ -28,6 +28,7 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("where does china sit in the gii", "where does china rank in the gii"),  # a position
         ("where did south korea land in the index", "where did south korea rank in the index"),
         ("where is the forum held", "where is the forum held"),  # a place
+        ("where is china placed in the gii", "where is china ranked in the gii"),
         # A position asked without "rank", and a count or amount asked as "what number / amount of".
         ("what number is china on the innovation index", "what rank is china on the innovation index"),
         ("how high is china in the gii", "what rank is china in the gii"),
@@ -35,6 +36,8 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("which tech hot spot is biggest", "which tech hot spot is biggest"),
         ("what number of robots does china have", "how many robots does china have"),
         ("what amount of money did it invest", "how much money did it invest"),
+        ("robots per 10000 workers", "robots per 10,000 workers"),
+        ("10000.5 or 1234 or 2024 or 12,000", "10000.5 or 1234 or 2024 or 12,000"),
         ("whats guangdong planning on the robotics front", "whats guangdong planning on robotics"),
         ("gii rank at the moment", "gii rank"),
         ("any idea what the two sessions are", "what the two sessions are"),
