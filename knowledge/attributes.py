@@ -112,6 +112,13 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         figure=True,
     ),
     _row(
+        "a score",
+        r"\b(?:score|scores|rating|points) (?:in|on|for|of)\b|'s (?:[\w&-]+ )?(?:score|rating)\b"
+        r"|\bwhat (?:score|rating)\b|\bhow many points\b",
+        "score scores scored points rating rated",
+        figure=True,
+    ),
+    _row(
         "salary or price",
         r"\b(?:salary|salaries|wage|wages|price|prices|ticket|fee|fees)\b",
         "salary salaries wage wages price prices cost costs fee fees ticket",

@@ -58,6 +58,9 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("what's hangzhou's gdp", "the size of an economy"),
         ("what is tencent's revenue", "revenue or value"),
         ("what's the ticket price", "salary or price"),
+        ("what is china's score in the gii", "a score"),
+        ("china's gii score?", "a score"),
+        ("how many points did china get", "a score"),
     ],
 )
 def test_each_row_reads_its_questions(question: str, attribute: str) -> None:
@@ -68,7 +71,13 @@ def test_each_row_reads_its_questions(question: str, attribute: str) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["what does china rank in the gii", "which studio is the biggest", "how much did exports grow"],
+    [
+        "what does china rank in the gii",
+        "which studio is the biggest",
+        "how much did exports grow",
+        "how do they score the clusters",
+        "in which fields has chinese tech scored notable wins",
+    ],
 )
 def test_a_question_asking_no_attribute(question: str) -> None:
     assert attribute_asked(question) is None
