@@ -47,6 +47,7 @@ def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path)
         "threshold:",
         "expansion:",
         "front matter:",
+        "index:",
     )
     declined = 0
     for path in sorted((seeds_dir.parent / "eval").glob("*.json")):
