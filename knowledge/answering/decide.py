@@ -22,6 +22,7 @@ from knowledge.answering.fact_table import states
 from knowledge.answering.named_index import NamedIndexGate
 from knowledge.answering.question import Question
 from knowledge.answering.render import elaborated
+from knowledge.answering.year_gate import YearGate
 from knowledge.decide import RANK_FEATURES, DecisionModel
 from knowledge.models import Fact
 from knowledge.text import TextRules
@@ -63,7 +64,7 @@ class Decider:
             gates.AttributeGate(rules, finder.tokens_of, text_of),
             gates.CountGate(rules, text_of),
             gates.RestatementGate(rules, text_of),
-            gates.YearGate(text_of),
+            YearGate(text_of),
             gates.UnitGate(text_of),
             gates.NumberedGate(text_of),
             gates.PositionGate(rules, text_of),

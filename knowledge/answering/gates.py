@@ -385,33 +385,6 @@ def unknown_figure_gate(q: Question, best: Candidate) -> str:
     return ""
 
 
-# A span of years a text states ("2016-2020", "2021 to 2025"): each year in it is stated.
-_YEAR_SPAN_RE = re.compile(r"\b((?:1[89]|20)\d\d)\s*(?:-|–|—|to|through|until)\s*((?:1[89]|20)\d\d)\b")
-
-
-class YearGate:
-    """ "china's r&d spending in 2022" -> "... reached 3.6 trillion yuan in 2024": the text gives its figure
-    for another year, so it does not answer. Only a text stating years, none of them (nor a span holding
-    one) the question's, is declined; a text stating no year may well be of the year asked (its article's)."""
-
-    def __init__(self, text_of: Callable[[Candidate], str]) -> None:
-        self._text_of = text_of
-
-    def __call__(self, q: Question, best: Candidate) -> str:
-        if not q.years:
-            return ""
-        text = self._text_of(best)
-        stated = set(YEAR_RE.findall(text))
-        if not stated:
-            return ""
-        for m in _YEAR_SPAN_RE.finditer(text):
-            stated.update(str(y) for y in range(int(m.group(1)), int(m.group(2)) + 1))
-        if stated & q.years:
-            return ""
-        asked = ", ".join(sorted(q.years))
-        return f"year: the question asks about {asked} and the best candidate is about another year"
-
-
 # Currencies by the words that name them (a question "in euros" is not answered in yuan and dollars).
 _CURRENCIES = {
     word: currency

@@ -32,6 +32,10 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     [
         ("how much did ruritania spend on research in 2022", "2022"),
         ("ruritania research spending 2019 in crowns", "2019"),
+        # The years before or after the one the text states are not that year.
+        ("how much did ruritania spend on research before 2024", "before 2024"),
+        ("what was ruritania's research spending prior to 2024", "prior to 2024"),
+        ("how much did ruritania spend on research after 2024", "after 2024"),
     ],
 )
 def test_another_years_figure_is_declined(composer, question: str, year: str) -> None:  # type: ignore[no-untyped-def]
@@ -49,6 +53,8 @@ def test_another_years_figure_is_declined(composer, question: str, year: str) ->
         "how much did ruritania spend on research in 2024",  # the year the text states
         "what did ruritania's plan put at the heart of the economy in 2018",  # inside the span it states
         "when did the strelsau forum on robotics open in 2025",  # the text states no year: not this gate's
+        "what did ruritania's plan put at the heart of the economy after 2015",  # 2016-2020 are after it
+        "what did ruritania's plan put at the heart of the economy before 2019",  # 2016-2018 are before it
     ],
 )
 def test_what_the_year_gate_lets_through(composer, question: str) -> None:  # type: ignore[no-untyped-def]
