@@ -272,6 +272,7 @@ _NOT_COUNTED = frozenset(
 _NUMBER_WORDS = frozenset(
     {*CARDINAL_WORDS, *SCALE_EXPONENTS, *(w + "s" for w in SCALE_EXPONENTS), "dozen", "dozens", "several"}
 )
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 _TEXT_WORD_RE = re.compile(r"\d[\d,.]*%?|[\w&'’-]+")
 # A number counts the words at most this many after it ("190,000 robotics patents", "31 provinces").
 COUNT_REACH = 4
@@ -282,9 +283,12 @@ class CountGate:
     number is stated, but it counts something else. A "how many X" question is answered only by a text
     stating a number followed closely by X ("470 robots per 10,000 workers"), or "the number of X"."""
 
-    def __init__(self, rules: TextRules, text_of: Callable[[Candidate], str]) -> None:
+    def __init__(
+        self, rules: TextRules, text_of: Callable[[Candidate], str], places: frozenset[str] = frozenset()
+    ) -> None:
         self._rules = rules
         self._text_of = text_of
+        self._places = places  # every place's terms: a sentence naming one is about that place
 
     def phrase(self, q: Question) -> str:
         """What a "how many" question counts, as it says it ("" when it asks no count this gate reads)."""
@@ -311,7 +315,11 @@ class CountGate:
         counted = self.counted(q)
         if not counted:
             return ""
-        words = _TEXT_WORD_RE.findall(self._text_of(best))
+        # ("Beijing's robotics industry holds 190,000 patents. ... with 470 robots per 10,000 workers, China
+        # is ...": 470 counts China's robots, not Beijing's: a sentence naming other places, and not one the
+        # question names, counts theirs.)
+        text = " ".join(s for s in _SENTENCE_END_RE.split(self._text_of(best)) if self._about(q, s))
+        words = _TEXT_WORD_RE.findall(text)
         stems = [self._stem(w) for w in words]
         for i, word in enumerate(stems):
             if word is None:  # a number: does it count what is asked? ("per 10,000 workers" counts nothing)
@@ -322,6 +330,13 @@ class CountGate:
             elif word == "number" and i + 2 < len(stems) and stems[i + 2] in counted:
                 return ""
         return f"count: the question asks how many {self.phrase(q)} and no number of the best candidate counts them"
+
+    def _about(self, q: Question, sentence: str) -> bool:
+        """Whether a sentence may be about the places the question names (it names one, or no place)."""
+        if not q.entities:
+            return True
+        tokens = set(self._rules.tokenize(sentence))
+        return any(place <= tokens for place in q.entities) or not (tokens & self._places)
 
     def _stem(self, word: str) -> str | None:
         """None for a number, else the word's stem ("" for a stop word)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.answering.gates import CountGate
+from knowledge.base import load_snapshot
 from tests.knowledge.conftest import composer_of
 
 ARTICLES = {
@@ -74,3 +75,15 @@ def test_what_the_gate_does_not_read(composer, question: str) -> None:  # type: 
     gate = next(g for g in composer.decider.vetoes if isinstance(g, CountGate))
     assert gate.counted(composer.analyse(question)) == frozenset()
     assert gate.phrase(composer.analyse(question)) == ""
+
+
+def test_a_number_in_a_sentence_about_another_place_counts_that_place_s(seeds_dir: Path) -> None:
+    """A window's first sentence names Beijing, its second gives China's 470 robots per 10,000 workers: that
+    number counts China's robots, not Beijing's (an attack run got it as Beijing's)."""
+    composer = load_snapshot(seeds_dir).composer
+    beijing = composer.decide("how many robots per 10,000 workers does beijing have")
+    assert not beijing.answer and beijing.reason.startswith("count:"), beijing.reason
+    china = composer.decide("how many robots per 10,000 workers does china have")
+    assert china.answer and china.best is not None and "470" in china.best.text
+    patents = composer.decide("how many patents does beijing's robotics industry hold")
+    assert patents.answer and patents.best is not None and "190,000" in patents.best.text
