@@ -19,7 +19,7 @@ from knowledge.answering.candidates import CandidateFinder
 from knowledge.answering.decision import Decision
 from knowledge.answering.dense import Meaning
 from knowledge.answering.fact_table import states
-from knowledge.answering.named_index import NamedIndexGate
+from knowledge.answering.qualifiers import QualifierGate
 from knowledge.answering.question import Question
 from knowledge.answering.render import elaborated
 from knowledge.answering.year_gate import YearGate
@@ -68,7 +68,7 @@ class Decider:
             gates.UnitGate(text_of),
             gates.NumberedGate(text_of),
             gates.PositionGate(rules, text_of),
-            NamedIndexGate(rules, text_of),
+            QualifierGate(rules, text_of),
         )
 
     def decide(self, q: Question, *, judged: bool = True, prune: bool = True) -> Decision:

@@ -1,4 +1,4 @@
-"""The index gate: a question naming an index or a ranking is answered only by a text naming that one."""
+"""The qualifier gate: a question naming an index or a ranking is answered only by a text naming that one."""
 
 from __future__ import annotations
 

@@ -1,0 +1,78 @@
+"""The qualifier gate: words that say *which* thing is asked about must be in the answer (rules as data).
+
+China's rank in the Global Innovation Index is no answer to its rank in the Global Competitiveness Index,
+though the two share most of their words and nearly all of their meaning. The words that tell one from
+the other sit in a known place in the question (the few before "index"); each row below finds them, and
+an answer must hold every one of them, read as the index reads text ("gii" is the Global Innovation
+Index, stems and synonyms folded). Adding a kind of qualifier is one row and its test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from knowledge.answering.candidate import Candidate
+from knowledge.answering.question import Question
+from knowledge.text import TextRules
+
+
+@dataclass(frozen=True, slots=True)
+class Qualifier:
+    """One place in a question where the words naming what is asked about are."""
+
+    name: str  # how a decline names it: "index" -> "index: the question names an index by ..."
+    what: str  # what the words name, in the decline's words
+    cue: tuple[str, ...]  # one of these is in the question (lower case) wherever ``pattern`` matches
+    pattern: re.Pattern[str]  # group 1: the naming words
+
+
+QUALIFIERS: tuple[Qualifier, ...] = (
+    # Up to three words before an index or ranking's own noun name it ("in the global competitiveness
+    # index", "china's gii ranking"); "report" and "survey" are left out, as they are verbs too ("what did
+    # the blog post report").
+    Qualifier(
+        "index",
+        "an index",
+        ("index", "indices", "indexes", "ranking", "league table", "scoreboard"),
+        re.compile(
+            r"((?:[\w&'’.-]+ ){1,3})(?:index|indices|indexes|sub-index|subindex|sub-indices|ranking|rankings"
+            r"|league table|league tables|scoreboard)\b"
+        ),
+    ),
+)
+
+
+class QualifierGate:
+    """Declines a best candidate that lacks a word naming which thing the question asks about."""
+
+    def __init__(self, rules: TextRules, text_of: Callable[[Candidate], str]) -> None:
+        self._rules = rules
+        self._text_of = text_of
+
+    def missing(self, q: Question, best: Candidate) -> tuple[Qualifier, list[str]] | None:
+        """The first row whose naming words the candidate lacks, with those words as the question writes them."""
+        lowered = q.normalised.lower()
+        held: set[str] | None = None
+        for row in QUALIFIERS:
+            if not any(cue in lowered for cue in row.cue):
+                continue
+            out: list[str] = []
+            for match in row.pattern.finditer(lowered):
+                if held is None:
+                    held = set(self._rules.tokenize(self._text_of(best)))
+                for word in match.group(1).split():
+                    tokens = self._rules.tokenize(word)
+                    if tokens and not held.issuperset(tokens):  # (no tokens: a stop word, "the")
+                        out.append(word)
+            if out:
+                return row, out
+        return None
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        found = self.missing(q, best)
+        if found is None:
+            return ""
+        row, words = found
+        return f"{row.name}: the question names {row.what} by {' '.join(words)!r} and the best candidate does not"
