@@ -107,7 +107,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _row(
         "revenue or value",
         r"\b(?:revenue|revenues|profit|profits|turnover|earnings|market cap|market value|valuation|valued at"
-        r"|box office|net worth|sales figures?)\b",
+        r"|box office|net worth|sales figures?|value of)\b",
         "revenue revenues profit turnover earnings income valuation valued value worth box office sales",
         figure=True,
     ),

@@ -57,6 +57,7 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("what's the population of shenzhen", "population"),
         ("what's hangzhou's gdp", "the size of an economy"),
         ("what is tencent's revenue", "revenue or value"),
+        ("what is the value of china's ai industry", "revenue or value"),
         ("what's the ticket price", "salary or price"),
         ("what is china's score in the gii", "a score"),
         ("china's gii score?", "a score"),
