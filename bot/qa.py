@@ -69,16 +69,19 @@ def read_qa_file(path: Path) -> list[dict[str, object]]:
         if not isinstance(item.get("q"), str) or not item["q"].strip():
             raise ValueError(f'item {number} has no question: "q" must be a non-empty string')
         for key in ("expect", "sources"):
-            if key in item and not isinstance(item[key], list):
-                raise ValueError(f'item {number}: "{key}" must be a list of strings')
+            if key in item and (
+                not isinstance(item[key], list)
+                or not all(isinstance(s, str) and s.strip() for s in item[key])
+            ):
+                raise ValueError(f'item {number}: "{key}" must be a list of non-empty strings')
+    if not data:
+        raise ValueError('no questions: "items" is empty')
     return data
 
 
 def fit_refusal(args: argparse.Namespace, items: Sequence[Mapping[str, Any]]) -> str | None:
     """Why ``--cv`` or ``--fit`` cannot be done on ``items``, in one line, before anything is loaded or
     fitted; None when they can (or were not asked for)."""
-    if (args.cv or args.fit) and not items:
-        return "nothing to fit on: the QA files hold no questions"
     if args.cv and args.cv > len(items):
         most = plural(len(items), "fold", "folds")
         return f"--cv {args.cv}: {plural(len(items), 'question', 'questions')} make at most {most} (each needs one)"

@@ -72,19 +72,26 @@ def test_fit_into_a_fifo_is_refused_without_waiting_for_a_reader(tmp_path: Path)
 
 
 @pytest.mark.parametrize("content", ["[]", '{"items": []}'])
-@pytest.mark.parametrize("option", [["--fit", "model.json"], ["--cv", "2"]])
-def test_fit_or_cv_on_no_questions_says_there_is_nothing_to_fit_on(
-    tmp_path: Path, content: str, option: list[str]
-) -> None:
-    # (`--fit` on an empty set: "TypeError: 'numpy.float64' object does not support item assignment".)
+@pytest.mark.parametrize("option", [[], ["--fit", "model.json"], ["--cv", "2"]])
+def test_a_qa_file_with_no_questions_is_refused(tmp_path: Path, content: str, option: list[str]) -> None:
+    # (`--fit` on an empty set: "TypeError: 'numpy.float64' object does not support item assignment"; a
+    # plain eval of one passed, 0/0, exit 0, as if a gate had been met.)
     path = tmp_path / "empty.json"
     path.write_text(content)
-    if option[0] == "--fit":
+    if option and option[0] == "--fit":
         option = ["--fit", str(tmp_path / option[1])]
     done = innov("eval", str(path), *option)
     assert done.returncode == 2 and not done.stdout
-    assert done.stderr.decode() == "innov eval: nothing to fit on: the QA files hold no questions\n"
+    assert done.stderr.decode() == f'innov eval: cannot read {path}: no questions: "items" is empty\n'
     assert not (tmp_path / "model.json").exists()
+
+
+def test_an_expected_answer_that_is_not_a_string_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nulls.json"
+    path.write_text('{"items": [{"q": "what is china\'s gii rank", "expect": [null]}]}')
+    done = innov("eval", str(path))
+    assert done.returncode == 2
+    assert done.stderr.decode().endswith('item 1: "expect" must be a list of non-empty strings\n')
 
 
 def test_fit_on_questions_with_no_candidate_at_all_says_there_is_nothing_to_fit_on(tmp_path: Path) -> None:
