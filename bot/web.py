@@ -62,7 +62,13 @@ class HealthWSGI:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "") or "/"
-        return self._route(method, path, environ, start_response)
+        body = self._route(method, path, environ, start_response)
+        if method == "HEAD":  # the headers alone (Content-Length saying what GET would send)
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            return []
+        return body
 
     def _route(
         self, method: str, path: str, environ: WSGIEnvironment, start_response: StartResponse
