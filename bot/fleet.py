@@ -239,6 +239,8 @@ class Fleet:
         try:
             data = json.loads(message)
             announced, origin, request = data.get("version"), data.get("origin"), data.get("request")
+            if not all(value is None or isinstance(value, str) for value in (announced, origin, request)):
+                raise ValueError("a field that is not a string")
         except (ValueError, AttributeError):
             logger.warning("ignoring a malformed reload broadcast: %.200r", message)
             return

@@ -167,10 +167,17 @@ class _RedisSubscription:
         except RedisError as exc:
             self._health.failed("pub/sub", exc)
             raise StoreUnavailable(str(exc)) from exc
+
         if reply is None or reply["type"] != "message":
             return None
+        # (Read as bytes and decoded here: a message that is not UTF-8, published by something other than
+        # innov, failed inside redis-py's reader, which then lost every message after it.)
         data = reply["data"]
-        return data if isinstance(data, str) else str(data)
+        try:
+            return data.decode("utf-8") if isinstance(data, bytes) else str(data)
+        except UnicodeDecodeError:
+            logger.warning("ignoring a message on a pub/sub channel that is not UTF-8 text")
+            return None
 
     def close(self) -> None:
         try:
@@ -180,7 +187,11 @@ class _RedisSubscription:
 
 
 def _redis_client(
-    url: str, timeout: float, health_check_interval: float, connect_timeout: float | None = None
+    url: str,
+    timeout: float,
+    health_check_interval: float,
+    connect_timeout: float | None = None,
+    decode: bool = True,
 ) -> redis.Redis:
     """A redis-py client whose every reply is bounded by ``timeout``, and every connect by
     ``connect_timeout`` (``timeout`` unless given)."""
@@ -192,7 +203,7 @@ def _redis_client(
         # One immediate retry on a broken connection (a pooled socket Redis closed while restarting)
         # reconnects; no retry on a timeout, which would only double the wait.
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-        decode_responses=True,
+        decode_responses=decode,
     )
 
 
@@ -246,6 +257,8 @@ class RedisStore:
             connect_timeout=min(CLAIM_CONNECT_TIMEOUT, claim_window),
         )
         self._claim_health = _Health(self.where, retry_after, quiet=True)
+        # Subscriptions read bytes (see ``_RedisSubscription.get_message``).
+        self.pubsub_client = _redis_client(url, timeout, health_check_interval, decode=False)
         self._claim_script = self.claim_client.register_script(CLAIM_LUA)
 
     def key(self, name: str) -> str:
@@ -398,7 +411,7 @@ class RedisStore:
     def subscribe(self, channel: str) -> Subscription:
         # Always tried, even while requests leave Redis alone: the listener is what notices recovery.
         return _RedisSubscription(
-            self.client, self.channel_prefix + channel, self._health, confirm_timeout=1.0
+            self.pubsub_client, self.channel_prefix + channel, self._health, confirm_timeout=1.0
         )
 
     def register_replica(self, replica_id: str, version: str, ttl: int) -> None:
@@ -447,6 +460,7 @@ class RedisStore:
     def close(self) -> None:
         self.client.close()
         self.claim_client.close()
+        self.pubsub_client.close()
 
     # -- ledgers -------------------------------------------------------------------------------------
     def _ledger_keys(self, name: str) -> list[str]:

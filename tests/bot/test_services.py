@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -504,3 +505,33 @@ def test_a_replica_without_meaning_keeps_its_own_cache_entries(tmp_path: Path) -
     assert first.answer(question).kind == "none"  # computed and cached by the lexical replica
     got = second.answer(question)
     assert (got.kind, got.text) == (expected.kind, expected.text)
+
+
+def test_a_broadcast_that_is_not_innov_s_is_ignored_and_the_listener_hears_the_next(
+    tmp_path: Path,
+    redis_url: str,
+    redis_prefix: str,
+    services_factory: Callable[..., Services],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Bytes that are not UTF-8 on the reload channel made the listener log a traceback and subscribe
+    again (a broadcast in that gap reached no one), and a version that is not a string ({"version": [1]})
+    made every replica reload: an attack run."""
+    dirs = [write_kb(tmp_path / name, 5) for name in ("a", "b")]
+    fleet = [services_factory(d, RedisStore(redis_url, prefix=redis_prefix), start=True) for d in dirs]
+    before = [s.kb.version for s in fleet]
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    raw = store.client
+    with caplog.at_level(logging.WARNING):
+        raw.publish(store.channel_prefix + RELOAD_CHANNEL, b"\xff\xfe")  # type: ignore[arg-type]
+        store.publish(RELOAD_CHANNEL, json.dumps({"version": [1], "origin": "elsewhere"}))
+        for d in dirs:
+            write_kb(d, 7)
+        reached, outcomes = broadcast_reload(make_settings(dirs[0], redis_url), store=store, timeout=10)
+    store.close()
+    assert reached == 2 and len(outcomes) == 2 and all(o["ok"] for o in outcomes)
+    assert all(s.kb.version != old for s, old in zip(fleet, before, strict=True))
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("reload listener error" in m for m in messages)
+    assert sum("not UTF-8 text" in m for m in messages) == 2  # once per replica
+    assert sum("malformed reload broadcast" in m for m in messages) == 2
