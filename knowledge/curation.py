@@ -70,6 +70,17 @@ def curation_warnings(snapshot: Snapshot) -> list[Problem]:
                     "answer says what the source says",
                 )
             )
+        swapped = _swapped_places(fact.answer, fact.quote, snapshot)
+        if swapped is not None:
+            said, instead = swapped
+            warnings.append(
+                Problem(
+                    facts_file,
+                    fact.line,
+                    f"fact {fact.id}: its quote names {said!r} and the answer does not, naming {instead!r} "
+                    "instead; check the answer says what the quote says",
+                )
+            )
     if not snapshot.facts:
         # A missing file has no line 1 to point at: it is named as missing (``unread_near_misses`` names a
         # facts.yml beside it).
@@ -105,6 +116,26 @@ def _another_place(places: dict[str, str], key: str, value: str) -> bool:
     """Whether ``key`` and ``value`` name two different places of the gazetteer."""
     a, b = places.get(key.strip().lower()), places.get(value.strip().lower())
     return a is not None and b is not None and a != b
+
+
+def _swapped_places(answer: str, quote: str, snapshot: Snapshot) -> tuple[str, str] | None:
+    """A place the quote names and the answer leaves out, and one the answer names that the quote does
+    not, when there are both ("Tokyo" and "Shenzhen"): the answer says it of another place. (An answer
+    naming a place where its quote names none, "China" for "the country", is no swap.)"""
+    rules = snapshot.composer.rules
+    quoted, answered = _places(quote, snapshot), _places(answer, snapshot)
+    in_answer, in_quote = set(rules.tokenize(answer)), set(rules.tokenize(quote))
+    left_out = [p for p in quoted if not set(rules.tokenize(p)) & in_answer]
+    added = [p for p in answered if not set(rules.tokenize(p)) & in_quote]
+    return (left_out[0], added[0]) if left_out and added else None
+
+
+def _places(text: str, snapshot: Snapshot) -> list[str]:
+    """The places ``text`` names, in any case, longest first where they overlap ("South Korea")."""
+    lowered = re.findall(r"[a-z]+", text.lower())
+    phrases = {" ".join(lowered[i : i + n]) for n in range(1, 6) for i in range(len(lowered) - n + 1)}
+    found = sorted(phrases & snapshot.composer.places.places.keys(), key=len, reverse=True)
+    return [p for i, p in enumerate(found) if not any(p in longer.split() for longer in found[:i])]
 
 
 def _unsourced_names(answer: str, known: set[str], snapshot: Snapshot) -> list[str]:

@@ -105,3 +105,26 @@ def test_a_missing_facts_file_is_named_as_missing_not_at_a_line(tmp_path: Path) 
     assert [str(w) for w in warnings] == [
         f"{kb / 'facts.yaml'}: missing, so no facts: every question is answered from the articles alone"
     ]
+
+
+def test_an_answer_naming_another_place_than_its_quote_is_a_warning(tmp_path: Path, seeds_dir: Path) -> None:
+    """An answer moving its quote's figure to another place the article also mentions ("Beijing's
+    robotics industry holds 190,000 patents" answered as China's) passed `innov check` (an attack run)."""
+    directory = tmp_path / "kb"
+    directory.mkdir()
+    for path in seeds_dir.iterdir():
+        (directory / path.name).write_bytes(path.read_bytes())
+    facts = directory / "facts.yaml"
+    text = facts.read_text(encoding="utf-8")
+    assert "answer: Beijing's robotics industry holds 190,000 patents" in text
+    facts.write_text(
+        text.replace(
+            "answer: Beijing's robotics industry holds 190,000 patents", "answer: China holds 190,000 patents"
+        ),
+        encoding="utf-8",
+    )
+    messages = [w.message for w in curation_warnings(load_snapshot(directory))]
+    assert any(
+        m.startswith("fact beijing-robotics-patents: its quote names 'beijing'") and "'china' instead" in m
+        for m in messages
+    ), messages
