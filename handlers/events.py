@@ -377,6 +377,9 @@ def _send(
             return "quiet: Slack is rate-limiting this channel"
         logger.error("%s to %s failed: %s", method, event.channel, api_failure(exc))
         return f"error: {method} failed"
+    except OSError as exc:  # Slack not reached, after the client's retries (refused, timed out, DNS, TLS)
+        logger.error("%s to %s failed: Slack not reached (%s)", method, event.channel, exc)
+        return f"error: {method} failed"
     return "replied" if not reply.private else "replied privately"
 
 

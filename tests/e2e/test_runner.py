@@ -219,6 +219,7 @@ def test_innov_serve_answers_and_reports_when_slack_s_web_api_is_unreachable(
                 "user": "U0ALICE",
                 "text": "<@U0INNOV> gii rank?",
                 "ts": "1.000001",
+                "channel": "C0GENERAL",
             },
             "authorizations": [{"team_id": "T0TEST", "user_id": "U0INNOV", "is_bot": True}],
         }
@@ -248,6 +249,10 @@ def test_innov_serve_answers_and_reports_when_slack_s_web_api_is_unreachable(
     records = [json.loads(line) for line in lines]
     messages = [str(r.get("message", "")) for r in records]
     assert not any("will be unused" in m for m in messages)
+    # The mention's reply could not be posted: one line says so, with no traceback (it was "app_mention
+    # failed" and a stack trace when Slack could not be reached: an attack run).
+    assert not any(m in ("app_mention failed", "message event failed") for m in messages), messages
+    assert any(m.startswith("chat.postMessage to") and "Slack not reached" in m for m in messages), messages
     assert not any("unhandled error" in m for m in messages)
     assert any(r["logger"] == "innov.slack" and "unreachable" in r["message"] for r in records), messages
     assert any(r["logger"].startswith("gunicorn") for r in records)
