@@ -515,8 +515,8 @@ def test_a_broadcast_that_is_not_innov_s_is_ignored_and_the_listener_hears_the_n
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Bytes that are not UTF-8 on the reload channel made the listener log a traceback and subscribe
-    again (a broadcast in that gap reached no one), and a version that is not a string ({"version": [1]})
-    made every replica reload: an attack run."""
+    again (a broadcast in that gap reached no one), a version that is not a string ({"version": [1]}) made
+    every replica reload, and one of 100,000 characters a traceback: two attack runs."""
     dirs = [write_kb(tmp_path / name, 5) for name in ("a", "b")]
     fleet = [services_factory(d, RedisStore(redis_url, prefix=redis_prefix), start=True) for d in dirs]
     before = [s.kb.version for s in fleet]
@@ -525,6 +525,9 @@ def test_a_broadcast_that_is_not_innov_s_is_ignored_and_the_listener_hears_the_n
     with caplog.at_level(logging.WARNING):
         raw.publish(store.channel_prefix + RELOAD_CHANNEL, b"\xff\xfe")  # type: ignore[arg-type]
         store.publish(RELOAD_CHANNEL, json.dumps({"version": [1], "origin": "elsewhere"}))
+        # A version is a digest's hex digits: it names a saved index's directory ("File name too long").
+        store.publish(RELOAD_CHANNEL, json.dumps({"version": "a" * 100_000, "origin": "elsewhere"}))
+        store.publish(RELOAD_CHANNEL, json.dumps({"version": "../../etc", "origin": "elsewhere"}))
         for d in dirs:
             write_kb(d, 7)
         reached, outcomes = broadcast_reload(make_settings(dirs[0], redis_url), store=store, timeout=10)
@@ -534,4 +537,4 @@ def test_a_broadcast_that_is_not_innov_s_is_ignored_and_the_listener_hears_the_n
     messages = [r.getMessage() for r in caplog.records]
     assert not any("reload listener error" in m for m in messages)
     assert sum("not UTF-8 text" in m for m in messages) == 2  # once per replica
-    assert sum("malformed reload broadcast" in m for m in messages) == 2
+    assert sum("malformed reload broadcast" in m for m in messages) == 6  # three, once per replica
