@@ -257,8 +257,9 @@ class RedisStore:
             connect_timeout=min(CLAIM_CONNECT_TIMEOUT, claim_window),
         )
         self._claim_health = _Health(self.where, retry_after, quiet=True)
-        # Subscriptions read bytes (see ``_RedisSubscription.get_message``).
-        self.pubsub_client = _redis_client(url, timeout, health_check_interval, decode=False)
+        # Replies read as bytes, where one not UTF-8 must not fail the rest: subscriptions'
+        # (``_RedisSubscription.get_message``) and ledger members' (``_members``).
+        self.bytes_client = _redis_client(url, timeout, health_check_interval, decode=False)
         self._claim_script = self.claim_client.register_script(CLAIM_LUA)
 
     def key(self, name: str) -> str:
@@ -411,7 +412,7 @@ class RedisStore:
     def subscribe(self, channel: str) -> Subscription:
         # Always tried, even while requests leave Redis alone: the listener is what notices recovery.
         return _RedisSubscription(
-            self.pubsub_client, self.channel_prefix + channel, self._health, confirm_timeout=1.0
+            self.bytes_client, self.channel_prefix + channel, self._health, confirm_timeout=1.0
         )
 
     def register_replica(self, replica_id: str, version: str, ttl: int) -> None:
@@ -460,7 +461,7 @@ class RedisStore:
     def close(self) -> None:
         self.client.close()
         self.claim_client.close()
-        self.pubsub_client.close()
+        self.bytes_client.close()
 
     # -- ledgers -------------------------------------------------------------------------------------
     def _ledger_keys(self, name: str) -> list[str]:
@@ -493,7 +494,8 @@ class RedisStore:
         scoped = f"{self.prefix}{name}:"
 
         def read() -> list[Ranked]:
-            items: Any = self.client.zrevrange(f"{scoped}rank:{scope}", 0, max(limit, 1) - 1)
+            key = f"{scoped}rank:{scope}"
+            items: Any = self._members(key, lambda client: client.zrevrange(key, 0, max(limit, 1) - 1))
             if not items:
                 return []
             records = self._fields(f"{scoped}items:{scope}", items)
@@ -531,6 +533,23 @@ class RedisStore:
                     out.append(None)
             return out
 
+    def _members(self, key: str, read: Callable[[redis.Redis], Any]) -> list[Any]:
+        """A sorted set's members (with their scores, if ``read`` asks for them), a member that is not UTF-8
+        (written by something other than innov) left out and logged once, naming the key."""
+        try:
+            return list(read(self.client) or [])
+        except UnicodeDecodeError:
+            self._unreadable(key)
+        out: list[Any] = []
+        for row in read(self.bytes_client) or []:
+            member = row[0] if isinstance(row, tuple) else row
+            try:
+                text = member.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            out.append((text, row[1]) if isinstance(row, tuple) else text)
+        return out
+
     def _unreadable(self, key: str) -> None:
         self._refusals.warn(
             ("unreadable", key), "ignoring a value under %s: not innov's (not UTF-8 or not its JSON)", key
@@ -540,8 +559,11 @@ class RedisStore:
         at_key, val_key, n_key, _ = self._ledger_keys(name)
 
         def read() -> list[LedgerEntry]:
-            raw: Any = self.client.zrevrangebyscore(
-                at_key, "+inf", since, start=0, num=limit, withscores=True
+            raw: Any = self._members(
+                at_key,
+                lambda client: client.zrevrangebyscore(
+                    at_key, "+inf", since, start=0, num=limit, withscores=True
+                ),
             )
             pairs = [(str(m), float(t)) for m, t in raw or []]
             if not pairs:

@@ -499,6 +499,12 @@ def test_a_ledger_value_that_is_not_innov_s_is_skipped_with_one_warning(
         assert [(r.item, r.value) for r in store.ledger_top("led", "v1", 10)] == [("y", "Y")]
         raw.hset(f"{redis_prefix}led:items:v1", "x", "[not json")
         assert [r.item for r in store.ledger_top("led", "v1", 10)] == ["y"]
+        # A member that is not UTF-8 crashed `innov feedback` too (the second attack run).
+        raw.zadd(f"{redis_prefix}led:at", {b"q\xff": 5000.0})
+        raw.zadd(f"{redis_prefix}led:rank:v1", {b"z\xff": 9.0})
+        assert [e.member for e in store.ledger_read("led", 0.0, 10)] == ["q"]
+        assert [r.item for r in store.ledger_top("led", "v1", 10)] == ["y"]
     warned = [r.getMessage() for r in caplog.records if "ignoring a value" in r.getMessage()]
-    assert len(warned) == 2 and f"{redis_prefix}led:val" in warned[0], warned
+    assert len(warned) == 4 and f"{redis_prefix}led:val" in warned[0], warned
+    assert any(w.endswith(f"{redis_prefix}led:at: not innov's (not UTF-8 or not its JSON)") for w in warned)
     raw.close()
