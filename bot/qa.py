@@ -74,6 +74,14 @@ def read_qa_file(path: Path) -> list[dict[str, object]]:
                 or not all(isinstance(s, str) and s.strip() for s in item[key])
             ):
                 raise ValueError(f'item {number}: "{key}" must be a list of non-empty strings')
+        abstain = item.get("abstain", False)
+        if not isinstance(abstain, bool):
+            raise ValueError(f'item {number}: "abstain" must be true or false')
+        if abstain == bool(item.get("expect")):  # (an item with neither passes whatever is answered)
+            raise ValueError(
+                f'item {number} needs either "expect" (what a right answer holds) or "abstain": true, not '
+                + ("both" if abstain else "neither")
+            )
     if not data:
         raise ValueError('no questions: "items" is empty')
     return data

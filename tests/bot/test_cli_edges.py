@@ -83,7 +83,7 @@ def test_help_as_a_command_prints_the_help() -> None:
     [
         (b'{"items": [', "not JSON: Expecting value at line 1"),
         (b'{"questions": []}', '"items"'),
-        (b'{"items": [{"q": "gii rank"}, {"question": "x"}]}', "item 2 has no question"),
+        (b'{"items": [{"q": "gii rank", "expect": ["11th"]}, {"question": "x"}]}', "item 2 has no question"),
         (b'{"items": [{"q": "gii rank", "expect": "11th"}]}', 'item 1: "expect" must be a list'),
         (b"\xff\xfe", "not UTF-8"),
         (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deep"),  # (a RecursionError traceback)

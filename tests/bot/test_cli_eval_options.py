@@ -103,3 +103,19 @@ def test_fit_on_questions_with_no_candidate_at_all_says_there_is_nothing_to_fit_
     assert done.returncode == 2 and "Traceback" not in stderr
     assert stderr == "innov eval: nothing to fit on: no question of 1 has a candidate answer to learn from\n"
     assert not (tmp_path / "model.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("item", "says"),
+    [
+        ('{"q": "china gii rank", "expect": []}', 'needs either "expect"'),  # passed whatever was answered
+        ('{"q": "china gii rank"}', 'needs either "expect"'),
+        ('{"q": "china gii rank", "abstain": "false"}', '"abstain" must be true or false'),  # read as true
+        ('{"q": "china gii rank", "abstain": true, "expect": ["11th"]}', "not both"),
+    ],
+)
+def test_an_item_that_cannot_fail_or_says_two_things_is_refused(tmp_path: Path, item: str, says: str) -> None:
+    path = tmp_path / "items.json"
+    path.write_text(f'{{"items": [{item}]}}')
+    done = innov("eval", str(path))
+    assert done.returncode == 2 and says in done.stderr.decode(), done.stderr
