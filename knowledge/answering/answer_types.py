@@ -78,6 +78,7 @@ class TermKinds:
         self, place_terms: frozenset[str], subject_terms: frozenset[str], names: frozenset[str]
     ) -> None:
         self.place_terms = place_terms
+        self.subject_terms = subject_terms
         self.new_places = place_terms - subject_terms
         self.new_names = names - subject_terms
 

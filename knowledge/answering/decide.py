@@ -62,7 +62,9 @@ class Decider:
             gates.unknown_figure_gate,
             gates.GivenGate(finder.facts.facts),
             gates.AttributeGate(rules, finder.tokens_of, text_of),
-            gates.CountGate(rules, text_of, finder.describer.kinds.place_terms),
+            gates.CountGate(
+                rules, text_of, finder.describer.kinds.place_terms, finder.describer.kinds.subject_terms
+            ),
             gates.RestatementGate(rules, text_of),
             YearGate(text_of),
             gates.UnitGate(text_of),

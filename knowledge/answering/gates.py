@@ -284,11 +284,16 @@ class CountGate:
     stating a number followed closely by X ("470 robots per 10,000 workers"), or "the number of X"."""
 
     def __init__(
-        self, rules: TextRules, text_of: Callable[[Candidate], str], places: frozenset[str] = frozenset()
+        self,
+        rules: TextRules,
+        text_of: Callable[[Candidate], str],
+        places: frozenset[str] = frozenset(),
+        subject: frozenset[str] = frozenset(),
     ) -> None:
         self._rules = rules
         self._text_of = text_of
         self._places = places  # every place's terms: a sentence naming one is about that place
+        self._subject = subject & places  # the corpus's common subject, where it is a place (China)
 
     def phrase(self, q: Question) -> str:
         """What a "how many" question counts, as it says it ("" when it asks no count this gate reads)."""
@@ -332,11 +337,13 @@ class CountGate:
         return f"count: the question asks how many {self.phrase(q)} and no number of the best candidate counts them"
 
     def _about(self, q: Question, sentence: str) -> bool:
-        """Whether a sentence may be about the places the question names (it names one, or no place)."""
-        if not q.entities:
+        """Whether a sentence may be about the places the question names, the corpus's subject (China)
+        included when named (it names one of them, or no place)."""
+        asked = [*q.entities, *(frozenset((t,)) for t in self._subject if t in q.weights)]
+        if not asked:
             return True
         tokens = set(self._rules.tokenize(sentence))
-        return any(place <= tokens for place in q.entities) or not (tokens & self._places)
+        return any(place <= tokens for place in asked) or not (tokens & self._places)
 
     def _stem(self, word: str) -> str | None:
         """None for a number, else the word's stem ("" for a stop word)."""

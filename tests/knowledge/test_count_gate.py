@@ -87,3 +87,10 @@ def test_a_number_in_a_sentence_about_another_place_counts_that_place_s(seeds_di
     assert china.answer and china.best is not None and "470" in china.best.text
     patents = composer.decide("how many patents does beijing's robotics industry hold")
     assert patents.answer and patents.best is not None and "190,000" in patents.best.text
+    # The other way round: China named, and the sentence names Beijing only (the second attack run).
+    for question in (
+        "how many patents does china's robotics industry hold",
+        "how many patents does china hold",
+    ):
+        china = composer.decide(question)
+        assert not china.answer and china.reason.startswith("count:"), (question, china.reason)
