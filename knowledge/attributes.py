@@ -107,7 +107,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _row(
         "revenue or value",
         r"\b(?:revenue|revenues|profit|profits|turnover|earnings|market cap|market value|valuation|valued at"
-        r"|box office|net worth|sales figures?|value of)\b",
+        r"|box office|net worth|sales figures?)\b",
         "revenue revenues profit turnover earnings income valuation valued value worth box office sales",
         figure=True,
     ),
@@ -116,6 +116,14 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         r"\b(?:score|scores|rating|points) (?:in|on|for|of)\b|'s (?:[\w&-]+ )?(?:score|rating)\b"
         r"|\bwhat (?:score|rating)\b|\bhow many points\b",
         "score scores scored points rating rated",
+        figure=True,
+    ),
+    _row(
+        "a value in money",
+        r"\bvalue of\b|\bhow much is (?:\w+ ){1,5}worth\b",
+        "yuan renminbi rmb dollar dollars usd euro euros pound pounds crowns billion trillion million worth "
+        "valued valuation",
+        reach=8,
         figure=True,
     ),
     _row(
