@@ -28,6 +28,7 @@ from knowledge.models import Fact
 from knowledge.text import TextRules
 
 _TYPE_OK = RANK_FEATURES.index("type_ok")
+_COVERAGE, _COSINE = RANK_FEATURES.index("coverage"), RANK_FEATURES.index("cosine")
 # A fact offered as related to a declined question is at least this near it in meaning: off-topic chatter's
 # nearest facts are below 0.3 ("who won the world cup" 0.04-0.11, "best hotpot in chengdu" 0.24-0.28),
 # a near miss's above ("what's india's gii rank" -> China's rank 0.49, "did astrazeneca invest in
@@ -70,7 +71,7 @@ class Decider:
             gates.UnitGate(text_of),
             gates.NumberedGate(text_of),
             gates.PositionGate(rules, text_of),
-            QualifierGate(rules, text_of),
+            QualifierGate(rules, finder.tokens_of),
         )
 
     def decide(self, q: Question, *, judged: bool = True, prune: bool = True) -> Decision:
@@ -161,12 +162,17 @@ class Decider:
             ),
             key=lambda c: c.rank_score,  # (the best ranked; at equal scores the first in file order)
         )
-        # (A fact's and a window's ranking features are always there: ``values[0]`` is the coverage.)
+        # (A fact's and a window's ranking features are always there.)
         said, held = stated.values or (), best.values or ()
-        if best.kind != "fact" and said and held and said[0] < held[0] - 1e-9:
-            return best  # the window holds more of what was asked ("robots ... and patents?"): it says more
-        if best.kind != "fact" and said and held and said[-1] < held[-1] - 1e-9:
-            return best  # the window is nearer what was asked in meaning: it says more
+        # The window holds more of what was asked ("robots ... and patents?"), or is nearer it in meaning
+        # ("astrazeneca is from where": the passage says "British", the fact not): it says more.
+        if (
+            best.kind != "fact"
+            and said
+            and held
+            and any(said[i] < held[i] - 1e-9 for i in (_COVERAGE, _COSINE))
+        ):
+            return best
         return self._fact_for(q, stated, pool) if best.kind != "fact" else stated
 
     def _missed_max(self, q: Question, candidate: Candidate) -> float:
