@@ -224,8 +224,7 @@ def clean(question: str) -> str:
         text = _REGARD_AS_RE.sub(" ", text)
     if lowered.startswith("where") or " where " in lowered:
         text = _PLACED_IN_RE.sub(r"\1rank\2", _PLACED_AT_RE.sub(r"\1ranked\2", text))
-    if _BARE_NUMBER_RE.search(text) is not None:
-        text = _BARE_NUMBER_RE.sub(lambda m: f"{int(m.group(0)):,}", text)
+    text = _BARE_NUMBER_RE.sub(_with_separators, text)
     if holds_any(lowered, _POSITION_WORDS):
         text = _COUNT_ASKED_RE.sub(_asked_count, text)
         text = _SPOT_RE.sub("rank", _POSITION_ASKED_RE.sub(_asked_position, text))
@@ -238,6 +237,10 @@ def clean(question: str) -> str:
     text = _IMPERATIVE_RE.sub("", text)
     kept = [w for w in text.split(" ") if w.strip(",.!?;:-").lower() not in NOISE_WORDS]
     return " ".join(kept).strip(" ,;:-")
+
+
+def _with_separators(match: re.Match[str]) -> str:
+    return f"{int(match.group(0)):,}"
 
 
 def _asked_count(match: re.Match[str]) -> str:
