@@ -323,7 +323,10 @@ class CountGate:
         # ("Beijing's robotics industry holds 190,000 patents. ... with 470 robots per 10,000 workers, China
         # is ...": 470 counts China's robots, not Beijing's: a sentence naming other places, and not one the
         # question names, counts theirs.)
-        text = " ".join(s for s in _SENTENCE_END_RE.split(self._text_of(best)) if self._about(q, s))
+        text = self._text_of(best)
+        asked = [*q.entities, *(frozenset((t,)) for t in self._subject if t in q.weights)]
+        if asked:
+            text = " ".join(s for s in _SENTENCE_END_RE.split(text) if self._about(asked, s))
         words = _TEXT_WORD_RE.findall(text)
         stems = [self._stem(w) for w in words]
         for i, word in enumerate(stems):
@@ -336,12 +339,9 @@ class CountGate:
                 return ""
         return f"count: the question asks how many {self.phrase(q)} and no number of the best candidate counts them"
 
-    def _about(self, q: Question, sentence: str) -> bool:
-        """Whether a sentence may be about the places the question names, the corpus's subject (China)
-        included when named (it names one of them, or no place)."""
-        asked = [*q.entities, *(frozenset((t,)) for t in self._subject if t in q.weights)]
-        if not asked:
-            return True
+    def _about(self, asked: list[frozenset[str]], sentence: str) -> bool:
+        """Whether a sentence may be about the places the question names (``asked``, the corpus's subject,
+        China, among them when named): it names one of them, or no place."""
         tokens = set(self._rules.tokenize(sentence))
         return any(place <= tokens for place in asked) or not (tokens & self._places)
 
