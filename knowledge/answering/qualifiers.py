@@ -10,7 +10,7 @@ Index, stems and synonyms folded). Adding a kind of qualifier is one row and its
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from knowledge.answering.candidate import Candidate
@@ -24,7 +24,6 @@ class Qualifier:
 
     name: str  # how a decline names it: "index" -> "index: the question names an index by ..."
     what: str  # what the words name, in the decline's words
-    cue: tuple[str, ...]  # one of these is in the question (lower case) wherever ``pattern`` matches
     pattern: re.Pattern[str]  # group 1: the naming words
 
 
@@ -35,7 +34,6 @@ QUALIFIERS: tuple[Qualifier, ...] = (
     Qualifier(
         "index",
         "an index",
-        ("index", "indices", "indexes", "ranking", "league table", "scoreboard"),
         re.compile(
             r"((?:[\w&'’.-]+ ){1,3})(?:index|indices|indexes|sub-index|subindex|sub-indices|ranking|rankings"
             r"|league table|league tables|scoreboard)\b"
@@ -47,25 +45,28 @@ QUALIFIERS: tuple[Qualifier, ...] = (
 class QualifierGate:
     """Declines a best candidate that lacks a word naming which thing the question asks about."""
 
-    def __init__(self, rules: TextRules, text_of: Callable[[Candidate], str]) -> None:
+    def __init__(
+        self, rules: TextRules, tokens_of: Callable[[Candidate, Iterable[str]], frozenset[str]]
+    ) -> None:
+        """``tokens_of(candidate, wanted)``: which of the ``wanted`` terms a candidate holds (the finder's)."""
         self._rules = rules
-        self._text_of = text_of
+        self._tokens_of = tokens_of
 
     def missing(self, q: Question, best: Candidate) -> tuple[Qualifier, list[str]] | None:
         """The first row whose naming words the candidate lacks, with those words as the question writes them."""
         lowered = q.normalised.lower()
-        held: set[str] | None = None
         for row in QUALIFIERS:
-            if not any(cue in lowered for cue in row.cue):
+            # Each naming word with its terms (a stop word, "the", has none).
+            naming = [
+                (word, terms)
+                for match in row.pattern.finditer(lowered)
+                for word in match.group(1).split()
+                if (terms := self._rules.tokenize(word))
+            ]
+            if not naming:
                 continue
-            out: list[str] = []
-            for match in row.pattern.finditer(lowered):
-                if held is None:
-                    held = set(self._rules.tokenize(self._text_of(best)))
-                for word in match.group(1).split():
-                    tokens = self._rules.tokenize(word)
-                    if tokens and not held.issuperset(tokens):  # (no tokens: a stop word, "the")
-                        out.append(word)
+            held = self._tokens_of(best, {t for _, terms in naming for t in terms})
+            out = [word for word, terms in naming if not held.issuperset(terms)]
             if out:
                 return row, out
         return None
