@@ -131,11 +131,17 @@ def _swapped_places(answer: str, quote: str, snapshot: Snapshot) -> tuple[str, s
 
 
 def _places(text: str, snapshot: Snapshot) -> list[str]:
-    """The places ``text`` names, in any case, longest first where they overlap ("South Korea")."""
+    """The places ``text`` names, in any case, longest first, none inside a longer one ("South Korea")."""
+    found = sorted(_gazetteer_phrases(text, snapshot), key=len, reverse=True)
+    return [p for i, p in enumerate(found) if not any(p in longer.split() for longer in found[:i])]
+
+
+def _gazetteer_phrases(text: str, snapshot: Snapshot) -> set[str]:
+    """Every run of up to five words of ``text`` (lower case) that the gazetteer knows as a place (the text's
+    runs looked up, not the gazetteer scanned per text)."""
     lowered = re.findall(r"[a-z]+", text.lower())
     phrases = {" ".join(lowered[i : i + n]) for n in range(1, 6) for i in range(len(lowered) - n + 1)}
-    found = sorted(phrases & snapshot.composer.places.places.keys(), key=len, reverse=True)
-    return [p for i, p in enumerate(found) if not any(p in longer.split() for longer in found[:i])]
+    return phrases & snapshot.composer.places.places.keys()
 
 
 def _unsourced_names(answer: str, known: set[str], snapshot: Snapshot) -> list[str]:
@@ -147,12 +153,9 @@ def _unsourced_names(answer: str, known: set[str], snapshot: Snapshot) -> list[s
     places = snapshot.composer.places
     english = english_words()
     found = []
-    # A place, in any case ("japan ranks 11th", "South Korea"), is one name, reported as written: the
-    # answer's runs of up to five words looked up in the gazetteer (not the gazetteer scanned per fact).
-    lowered = re.findall(r"[a-z]+", answer.lower())
-    phrases = {" ".join(lowered[i : i + n]) for n in range(1, 6) for i in range(len(lowered) - n + 1)}
+    # A place, in any case ("japan ranks 11th", "South Korea"), is one name, reported as written.
     placed: set[str] = set()
-    for place in sorted(phrases & places.places.keys()):
+    for place in sorted(_gazetteer_phrases(answer, snapshot)):
         placed.update(place.split())
         if [t for t in rules.tokenize(place) if len(t) > 1 and t not in known]:
             written = re.search(r"\W+".join(map(re.escape, place.split())), answer, re.IGNORECASE)
