@@ -20,7 +20,6 @@ import dataclasses
 import json
 import logging
 import os
-import re
 import threading
 import time
 import uuid
@@ -34,11 +33,10 @@ from bot.redis_store import RedisStore
 from bot.settings import Settings
 from bot.store import FleetVersion, Store, StoreUnavailable, Subscription
 from knowledge import KnowledgeBase, KnowledgeLoadError, Problem, ReloadReport
+from knowledge.files import is_version
 
 # Logged under the services' name, as before this module was split from bot.services.
 logger = logging.getLogger("bot.services")
-# A knowledge version as ``knowledge.files`` makes one: hex digits of a digest.
-_VERSION_RE = re.compile(r"[0-9a-f]{8,64}")
 
 # Store keys (under the store's prefix, ``innov:`` by default) and how long they live.
 VERSION_KEY = "kb:version"  # what the fleet serves: {"version": <content hash>, "generation": n}; no expiry
@@ -244,7 +242,7 @@ class Fleet:
             announced, origin, request = data.get("version"), data.get("origin"), data.get("request")
             if not all(value is None or isinstance(value, str) for value in (announced, origin, request)):
                 raise ValueError("a field that is not a string")
-            if announced is not None and _VERSION_RE.fullmatch(announced) is None:
+            if announced is not None and not is_version(announced):
                 raise ValueError("not a knowledge version")  # (one names a saved index's directory)
         except (ValueError, AttributeError):
             logger.warning("ignoring a malformed reload broadcast: %.200r", message)

@@ -215,6 +215,10 @@ def _too_big(path: Path, size: int, cap: int) -> Problem:
     )
 
 
+VERSION_DIGITS = 12  # hex digits of a knowledge version
+_HEX = frozenset("0123456789abcdef")
+
+
 def content_hash(contents: dict[Path, bytes], root: Path) -> str:
     """A content hash of the files (names and bytes): replicas with the same files agree on it."""
     digest = hashlib.sha256()
@@ -223,7 +227,13 @@ def content_hash(contents: dict[Path, bytes], root: Path) -> str:
         digest.update(b"\0")
         digest.update(data)
         digest.update(b"\0")
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()[:VERSION_DIGITS]
+
+
+def is_version(text: object) -> bool:
+    """Whether ``text`` is a knowledge version as ``content_hash`` makes one (it names a saved index's
+    directory: a version read from elsewhere, a broadcast or Redis, is checked before it is used)."""
+    return isinstance(text, str) and len(text) == VERSION_DIGITS and all(c in _HEX for c in text)
 
 
 def decode(path: Path, data: bytes) -> str:

@@ -30,6 +30,7 @@ from knowledge.aliases import AliasTable
 from knowledge.derived_model import DERIVED_SHA256
 from knowledge.embedding import DIMENSION, MODEL_ID, default_embedder
 from knowledge.entities import Gazetteer, gazetteer
+from knowledge.files import is_version
 from knowledge.index import BM25Index, Vocabulary
 from knowledge.models import Article, Fact
 from knowledge.passages import PassageParts, PassageStore, SentenceTable
@@ -134,6 +135,9 @@ def default_index_dir(directory: Path) -> Path:
 
 
 def saved_path(index_dir: Path, version: str) -> Path:
+    """Where the index of ``version`` is saved (``SavedIndexError`` for what is no version: "../x")."""
+    if not is_version(version):
+        raise SavedIndexError(f"no saved index for {version[:40]!r}: not a knowledge version")
     return Path(index_dir) / f"{version}-{signature()}"
 
 

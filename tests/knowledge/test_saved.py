@@ -239,3 +239,15 @@ def test_every_knowledge_module_a_signed_module_imports_is_signed() -> None:
             else:
                 continue
             assert imported <= covered, (name, imported - covered)
+
+
+@pytest.mark.parametrize("version", ["../../etc", "a" * 100_000, "zzz", "ABCDEF012345"])
+def test_what_is_no_version_names_no_saved_index(tiny_kb: Path, tmp_path: Path, version: str) -> None:
+    """A version names a saved index's directory: one read from a broadcast or from Redis that is no
+    content hash ("../../etc", 100,000 characters: "File name too long") is no index, and nothing is
+    adopted (the second attack run)."""
+    with pytest.raises(saved.SavedIndexError, match="not a knowledge version"):
+        saved.load(tmp_path / "index", version)
+    kb = KnowledgeBase(tiny_kb, index_dir=tmp_path / "index")
+    before = kb.version
+    assert kb.adopt(version) is None and kb.version == before
