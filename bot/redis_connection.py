@@ -30,7 +30,7 @@ def what_happened(error: Exception) -> str:
     return f"{type(error).__name__}: {text}"
 
 
-class _Once:
+class Once:
     """Warnings worth one line each, not one a request: Redis refusing a command (a ``ResponseError``: a
     key of the wrong type, a value out of range: the server answered, so not an outage), or a value that
     cannot be read. Each distinct one is a warning once, later ones are debug lines."""
@@ -58,7 +58,7 @@ class _Once:
         )
 
 
-class _Health:
+class Health:
     """Whether Redis is believed reachable; logs each outage once, when it starts and when it ends."""
 
     def __init__(self, where: str, retry_after: float, *, quiet: bool = False) -> None:
@@ -105,8 +105,8 @@ class _Health:
         logger.warning("Redis at %s reachable again after %.1f s", self.where, seconds)
 
 
-class _RedisSubscription:
-    def __init__(self, client: redis.Redis, channel: str, health: _Health, confirm_timeout: float) -> None:
+class RedisSubscription:
+    def __init__(self, client: redis.Redis, channel: str, health: Health, confirm_timeout: float) -> None:
         self._health = health
         self._pubsub = client.pubsub()
         try:
@@ -154,7 +154,7 @@ class _RedisSubscription:
             logger.debug("error closing a Redis subscription", exc_info=True)
 
 
-def _redis_client(
+def redis_client(
     url: str,
     timeout: float,
     health_check_interval: float,

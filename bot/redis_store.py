@@ -19,7 +19,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.memory_store import MemoryStore
-from bot.redis_connection import _Health, _Once, _redis_client, _RedisSubscription, what_happened
+from bot.redis_connection import Health, Once, RedisSubscription, redis_client, what_happened
 from bot.redis_scripts import CLAIM_LUA, LEDGER_PUT_LUA, TOKEN_BUCKET_LUA, VERSION_LUA
 from bot.store import (
     VERSION_HISTORY,
@@ -71,7 +71,7 @@ class RedisStore:
         ``claim_timeout`` (the whole window unless given).
         """
         self.prefix = prefix
-        self.client = _redis_client(url, timeout, health_check_interval)
+        self.client = redis_client(url, timeout, health_check_interval)
         kwargs = self.client.connection_pool.connection_kwargs
         where = kwargs.get("path") or f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
         db = int(kwargs.get("db") or 0)
@@ -81,9 +81,9 @@ class RedisStore:
         # (database 0 keeps the plain names).
         self.channel_prefix = f"{prefix}db{db}:" if db else prefix
         self.timeout = timeout
-        self._health = _Health(self.where, retry_after)
+        self._health = Health(self.where, retry_after)
         self._fallback = MemoryStore()
-        self._refusals = _Once()
+        self._refusals = Once()
         self._bucket = self.client.register_script(TOKEN_BUCKET_LUA)
         self._ledger_put = self.client.register_script(LEDGER_PUT_LUA)
         self._advance_version = self.client.register_script(VERSION_LUA)
@@ -91,16 +91,16 @@ class RedisStore:
         # per connection) and their own view of Redis's health: a cache read timing out must not make a
         # claim skip Redis and win in-process while another replica wins in Redis.
         self.claim_window = claim_window
-        self.claim_client = _redis_client(
+        self.claim_client = redis_client(
             url,
             claim_window if claim_timeout is None else claim_timeout,
             health_check_interval,
             connect_timeout=min(CLAIM_CONNECT_TIMEOUT, claim_window),
         )
-        self._claim_health = _Health(self.where, retry_after, quiet=True)
+        self._claim_health = Health(self.where, retry_after, quiet=True)
         # Replies read as bytes, where one not UTF-8 must not fail the rest: subscriptions'
-        # (``_RedisSubscription.get_message``) and ledger members' (``_members``).
-        self.bytes_client = _redis_client(url, timeout, health_check_interval, decode=False)
+        # (``RedisSubscription.get_message``) and ledgers' (``_texts``).
+        self.bytes_client = redis_client(url, timeout, health_check_interval, decode=False)
         self._claim_script = self.claim_client.register_script(CLAIM_LUA)
 
     def key(self, name: str) -> str:
@@ -173,7 +173,7 @@ class RedisStore:
             return won
         # Redis did not say who owns it. A lost reply is worse than a duplicate: every delivery, Slack's
         # retries included (their first delivery may never have got through), is answered on the
-        # in-process claim. The outage itself is logged once (``_Health``); each claim only at debug.
+        # in-process claim. The outage itself is logged once (``Health``); each claim only at debug.
         logger.debug("claim %s decided in-process: Redis %s", key, failure)
         return True
 
@@ -252,7 +252,7 @@ class RedisStore:
 
     def subscribe(self, channel: str) -> Subscription:
         # Always tried, even while requests leave Redis alone: the listener is what notices recovery.
-        return _RedisSubscription(
+        return RedisSubscription(
             self.bytes_client, self.channel_prefix + channel, self._health, confirm_timeout=1.0
         )
 
@@ -336,10 +336,14 @@ class RedisStore:
 
         def read() -> list[Ranked]:
             key = f"{scoped}rank:{scope}"
-            items: Any = self._members(key, lambda client: client.zrevrange(key, 0, max(limit, 1) - 1))
+            items = [
+                i for i in self._texts(key, lambda client: client.zrevrange(key, 0, max(limit, 1) - 1)) if i
+            ]
             if not items:
                 return []
-            records = self._fields(f"{scoped}items:{scope}", items)
+            records = self._texts(
+                f"{scoped}items:{scope}", lambda client: client.hmget(f"{scoped}items:{scope}", items)
+            )
             ranked = []
             for item, raw in zip(items, records, strict=True):
                 if raw is None:
@@ -359,37 +363,18 @@ class RedisStore:
             return self._fallback.ledger_top(name, scope, limit)
         return found
 
-    def _fields(self, key: str, fields: list[str]) -> list[str | None]:
-        """HMGET, with a value that is not UTF-8 (written by something other than innov) read as missing and
-        logged once, naming the key; the others are read one by one then, so none of them is lost."""
-        try:
-            return list(self.client.hmget(key, fields))  # type: ignore[arg-type]
-        except UnicodeDecodeError:
-            out: list[str | None] = []
-            for field in fields:
-                try:
-                    out.append(self.client.hget(key, field))  # type: ignore[arg-type]
-                except UnicodeDecodeError:
-                    self._unreadable(key)
-                    out.append(None)
-            return out
-
-    def _members(self, key: str, read: Callable[[redis.Redis], Any]) -> list[Any]:
-        """A sorted set's members (with their scores, if ``read`` asks for them), a member that is not UTF-8
-        (written by something other than innov) left out and logged once, naming the key."""
+    def _texts(self, key: str, read: Callable[[redis.Redis], Any]) -> list[Any]:
+        """``read``'s reply (HMGET's values, a sorted set's members, with their scores if it asks for them),
+        each value that is not UTF-8 (written by something other than innov) read as None, and logged once,
+        naming the key: the reply is read again as bytes then, so the others are not lost."""
         try:
             return list(read(self.client) or [])
         except UnicodeDecodeError:
             self._unreadable(key)
-        out: list[Any] = []
-        for row in read(self.bytes_client) or []:
-            member = row[0] if isinstance(row, tuple) else row
-            try:
-                text = member.decode("utf-8")
-            except UnicodeDecodeError:
-                continue
-            out.append((text, row[1]) if isinstance(row, tuple) else text)
-        return out
+        return [
+            (_text(row[0]), row[1]) if isinstance(row, tuple) else _text(row)
+            for row in read(self.bytes_client) or []
+        ]
 
     def _unreadable(self, key: str) -> None:
         self._refusals.warn(
@@ -400,18 +385,19 @@ class RedisStore:
         at_key, val_key, n_key, _ = self._ledger_keys(name)
 
         def read() -> list[LedgerEntry]:
-            raw: Any = self._members(
+            raw = self._texts(
                 at_key,
                 lambda client: client.zrevrangebyscore(
                     at_key, "+inf", since, start=0, num=limit, withscores=True
                 ),
             )
-            pairs = [(str(m), float(t)) for m, t in raw or []]
+            pairs = [(m, float(t)) for m, t in raw if m is not None]
             if not pairs:
                 return []
             members = [m for m, _ in pairs]
-            values = self._fields(val_key, members)
-            counts = [n if n is not None and n.isdigit() else None for n in self._fields(n_key, members)]
+            values = self._texts(val_key, lambda client: client.hmget(val_key, members))
+            counts = self._texts(n_key, lambda client: client.hmget(n_key, members))
+            counts = [n if n is not None and n.isdigit() else None for n in counts]
             return [
                 LedgerEntry(m, str(v), int(n or 1), t)
                 for (m, t), v, n in zip(pairs, values, counts, strict=True)
@@ -422,6 +408,14 @@ class RedisStore:
         if not ok or entries is None:
             return self._fallback.ledger_read(name, since, limit)
         return entries
+
+
+def _text(value: bytes | None) -> str | None:
+    """A reply's bytes as text; None for none, or for bytes that are not UTF-8."""
+    try:
+        return value.decode("utf-8") if value is not None else None
+    except UnicodeDecodeError:
+        return None
 
 
 def database_problem(url: str, timeout: float = 2.0) -> str | None:
