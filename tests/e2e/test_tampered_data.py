@@ -37,13 +37,19 @@ def problems(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+def cached(bot: Running, client: redis.Redis, redis_prefix: str) -> str:
+    """The Redis key of QUESTION's answer, once innov has answered it and cached the answer there."""
+    key = redis_prefix + cache_key(bot.services.kb.version, QUESTION)
+    assert ANSWER in all_text(bot.slack.slash(QUESTION).json())
+    assert client.exists(key)
+    return key
+
+
 def test_a_cached_answer_that_is_not_utf8_is_a_miss_and_written_over(
     on_redis: tuple[Running, redis.Redis], redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot, client = on_redis
-    key = redis_prefix + cache_key(bot.services.kb.version, QUESTION)
-    assert ANSWER in all_text(bot.slack.slash(QUESTION).json())
-    assert client.exists(key)
+    key = cached(bot, client, redis_prefix)
     client.set(key, b"\xff\xfe\x00 not an answer")
     caplog.clear()
     caplog.set_level(logging.WARNING)
@@ -60,8 +66,7 @@ def test_a_cached_answer_with_no_text_is_a_miss(
 ) -> None:
     """The second attack run: a cached answer of the right shape whose text was "" was posted empty."""
     bot, client = on_redis
-    key = redis_prefix + cache_key(bot.services.kb.version, QUESTION)
-    assert ANSWER in all_text(bot.slack.slash(QUESTION).json())
+    key = cached(bot, client, redis_prefix)
     emptied = json.loads(client.get(key))
     emptied["text"] = "  "
     client.set(key, json.dumps(emptied))
