@@ -186,7 +186,7 @@ _DEPUTY = frozenset({"vice", "deputy", "assistant", "former", "acting", "associa
 
 
 # "how many robots does ..." counts what follows "how many", up to the verb or preposition.
-_HOW_MANY_RE = re.compile(r"\bhow many ((?:[\w&-]+ ){0,3}[\w&-]+)", re.IGNORECASE)
+_HOW_MANY_RE = re.compile(r"\bhow many ((?:[\w&-]+ ){0,4}[\w&-]+)", re.IGNORECASE)
 _COUNT_STOPS = frozenset(
     [
         "are",
@@ -299,7 +299,8 @@ class CountGate:
         """What a "how many" question counts, as it says it ("" when it asks no count this gate reads)."""
         if q.wants != "number" or q.repeats or q.share or q.yes_no:
             return ""
-        m = _HOW_MANY_RE.search(q.normalised)
+        # (Read in the alias file's words: "health cos" counts companies, "medtech/health" both.)
+        m = _HOW_MANY_RE.search(" ".join(self._rules.words(q.normalised)))
         if m is None:
             return ""
         words: list[str] = []

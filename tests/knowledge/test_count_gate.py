@@ -94,3 +94,17 @@ def test_a_number_in_a_sentence_about_another_place_counts_that_place_s(seeds_di
     ):
         china = composer.decide(question)
         assert not china.answer and china.reason.startswith("count:"), (question, china.reason)
+
+
+def test_what_is_counted_is_read_in_the_alias_file_s_words(seeds_dir: Path) -> None:
+    """The counted phrase is read as the rest of the question is understood: "cos" counts companies,
+    "medtech/health" is two words, and a fifth word still belongs to it ("'little giant' type niche smes").
+    Read from the raw text, "medtech/health cos" counted "medtech" alone and declined the 5,000 companies."""
+    composer = load_snapshot(seeds_dir).composer
+    gate = next(g for g in composer.decider.vetoes if isinstance(g, CountGate))
+    question = composer.analyse("roughly how many medtech/health cos are clustered in the bda")
+    assert gate.phrase(question) == "medtech health companies"
+    assert gate(question, composer.decide("roughly how many medtech/health cos are clustered in the bda").best) == ""
+    smes = "how many 'little giant' type niche smes has china got"
+    assert gate.phrase(composer.analyse(smes)).split()[:2] == ["little", "giant"]
+    assert composer.decide(smes).answer
