@@ -104,7 +104,10 @@ def test_what_is_counted_is_read_in_the_alias_file_s_words(seeds_dir: Path) -> N
     gate = next(g for g in composer.decider.vetoes if isinstance(g, CountGate))
     question = composer.analyse("roughly how many medtech/health cos are clustered in the bda")
     assert gate.phrase(question) == "medtech health companies"
-    assert gate(question, composer.decide("roughly how many medtech/health cos are clustered in the bda").best) == ""
+    assert (
+        gate(question, composer.decide("roughly how many medtech/health cos are clustered in the bda").best)
+        == ""
+    )
     smes = "how many 'little giant' type niche smes has china got"
     assert gate.phrase(composer.analyse(smes)).split()[:2] == ["little", "giant"]
     assert composer.decide(smes).answer
