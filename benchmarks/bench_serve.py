@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -123,6 +124,9 @@ def _signed(text: str, user: str = "U0BENCH") -> tuple[bytes, dict[str, str]]:
             "channel_id": "C0BENCH",
             "team_id": "T0BENCH",
             "response_url": RESPONSE_URL[0],
+            # (Each command Slack sends has its own trigger: without one, the same question asked twice in a
+            # second is the same signed request, which innov refuses as a replay with 401.)
+            "trigger_id": f"{uuid.uuid4().hex}.trigger",
         }
     )
     ts = str(int(time.time()))
