@@ -19,6 +19,7 @@ from knowledge.answering.candidates import CandidateFinder
 from knowledge.answering.decision import Decision
 from knowledge.answering.dense import Meaning
 from knowledge.answering.fact_table import states
+from knowledge.answering.given import GivenGate, RestatementGate
 from knowledge.answering.qualifiers import QualifierGate
 from knowledge.answering.question import Question
 from knowledge.answering.render import elaborated
@@ -61,12 +62,12 @@ class Decider:
             *((gates.meaning_gate,) if finder.meaning.index is not None else ()),
             gates.type_gate,
             gates.unknown_figure_gate,
-            gates.GivenGate(finder.facts.facts),
+            GivenGate(finder.facts.facts),
             gates.AttributeGate(rules, finder.tokens_of, text_of),
             gates.CountGate(
                 rules, text_of, finder.describer.kinds.place_terms, finder.describer.kinds.subject_terms
             ),
-            gates.RestatementGate(rules, text_of),
+            RestatementGate(rules, text_of, finder.facts.facts),
             YearGate(text_of),
             gates.UnitGate(text_of),
             gates.NumberedGate(text_of),

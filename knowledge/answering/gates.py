@@ -4,10 +4,9 @@ A hard gate declines the best candidate whatever the probability the decision mo
 gate (nothing asked but a number or a letter: "2020", "g"), the type
 gate (a number, year, person, place, name, duration or reason is asked for and the candidate states none),
 the figure gate (the question names a figure no text states: "the 864 program"),
-the given gate (a number or rank question answered by a fact stating the figure the question already
-gives), the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
-of founding), the count gate ("how many X" and no number of the candidate counts X), the restatement
-gate ("besides X, ..." answered by the question's own words), the year gate (a figure of 2024 for a
+the given and restatement gates (``given``: what the question says it knows already is not its answer),
+the attribute gate (``knowledge.attributes``: "who founded X" and the candidate never speaks
+of founding), the count gate ("how many X" and no number of the candidate counts X), the year gate (a figure of 2024 for a
 question about 2022) and the unit gate (a figure in yuan for a question in euros, or for five years for
 one about ten).
 Below them is the fitted threshold. Each reason starts with the gate's name ("type:", "given:", "attribute:", "year:", "unit:",
@@ -18,15 +17,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
-from knowledge.answering.candidate import Candidate, FactRef
-from knowledge.answering.fact_table import states
-from knowledge.answering.intents import ASKS_BESIDES
+from knowledge.answering.candidate import Candidate
 from knowledge.answering.question import Question
 from knowledge.answering.words import YEAR_RE
 from knowledge.attributes import ATTRIBUTES
-from knowledge.models import Fact
 from knowledge.text import CARDINAL_WORDS, SCALE_EXPONENTS, STOP_WORDS, TextRules
 from knowledge.traits import DURATION_RE
 
@@ -82,26 +78,6 @@ def type_gate(q: Question, best: Candidate) -> str:
         wanted = "a share" if q.share or intent is None else intent.described()
         return f"type: the question asks for {wanted} and the best candidate states none"
     return ""
-
-
-class GivenGate:
-    """ "what was its rank before it climbed to 11th" -> "China ranks 11th": the fact's figure is the one the
-    question already gives, so it answers something else (a yes/no question may well restate it)."""
-
-    def __init__(self, facts: Sequence[Fact]) -> None:
-        self._facts = facts
-
-    def __call__(self, q: Question, best: Candidate) -> str:
-        ref = best.ref
-        if (
-            best.kind == "fact"
-            and isinstance(ref, FactRef)
-            and q.wants in ("number", "rank")
-            and not q.yes_no
-            and states(q.normalised, self._facts[ref.fact].value)
-        ):
-            return "given: the best fact's figure is the one the question already states"
-        return ""
 
 
 class AttributeGate:
@@ -364,30 +340,6 @@ def _counts(after: list[str | None], counted: frozenset[str]) -> bool:
         if stem in counted:
             return True
     return False
-
-
-class RestatementGate:
-    """ "name the other five of Hangzhou's six little dragons besides DeepSeek" -> "DeepSeek is part of
-    Hangzhou's six little dragons": asked for something besides what it names, the question is answered
-    only by a text saying more than the question says (at most one word of its own is no more). A
-    question not saying what it knows already may well be answered in its own words."""
-
-    def __init__(self, rules: TextRules, text_of: Callable[[Candidate], str]) -> None:
-        self._rules = rules
-        self._text_of = text_of
-
-    def __call__(self, q: Question, best: Candidate) -> str:
-        if q.yes_no or ASKS_BESIDES.search(q.normalised) is None:
-            return ""
-        said = set(self._rules.tokenize(q.normalised))
-        new = set(self._rules.tokenize(self._text_of(best))) - said
-        if len(new) > RESTATED_NEW_WORDS:
-            return ""
-        return "restates: the best candidate says nothing the question does not say already"
-
-
-# A text adding at most this many words to the question's own restates it ("is part of").
-RESTATED_NEW_WORDS = 1
 
 
 # A figure: three digits or more, or with a separator ("864", "12,000", "3.7"); not a small count of

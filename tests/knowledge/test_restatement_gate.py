@@ -43,3 +43,51 @@ def test_the_question_s_own_words_back_do_not_answer_besides(composer) -> None: 
 def test_a_question_not_asking_besides_may_be_answered_in_its_words(composer, question: str) -> None:  # type: ignore[no-untyped-def]
     decision = composer.decide(question)
     assert not decision.reason.startswith("restates:")
+
+
+PLANS = {
+    "plans.md": """---
+id: plans
+title: Ruritania's science plans
+---
+Ruritania's National High-Tech Development Plan is also known as the 912 Program.
+
+Strelsau has prioritized humanoid robots and other emerging industries in its work report.
+""",
+}
+PLAN_FACTS = """facts:
+  - id: program-912
+    answer: Ruritania's National High-Tech Development Plan is also known as the 912 Program.
+    value: "912 Program"
+    source: plans
+    quote: "National High-Tech Development Plan is also known as the 912 Program"
+  - id: strelsau-priorities
+    answer: Strelsau has prioritized humanoid robots and other emerging industries.
+    value: "humanoid robots and other emerging industries"
+    source: plans
+    quote: "Strelsau has prioritized humanoid robots and other emerging industries"
+"""
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return composer_of(Path(tmp_path_factory.mktemp("kb")), PLANS, facts=PLAN_FACTS)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "name a national high-tech plan other than 912",
+        "besides 912, what other national high-tech plans are there",
+    ],
+)
+def test_a_fact_whose_value_is_what_the_question_sets_aside_does_not_answer(plans, question: str) -> None:  # type: ignore[no-untyped-def]
+    decision = plans.decide(question)
+    assert decision.best is not None and "912 Program" in decision.best.text  # (what it would have said)
+    assert not decision.answer
+    assert decision.reason == "restates: the best fact's answer is what the question sets aside"
+
+
+def test_a_fact_saying_more_than_what_is_set_aside_may_answer(plans) -> None:  # type: ignore[no-untyped-def]
+    decision = plans.decide("apart from robots, what has strelsau prioritized in its work report")
+    assert not decision.reason.startswith("restates:"), decision.reason
