@@ -115,8 +115,10 @@ class AttributeGate:
         """The terms of what the question asks the attribute of, when it says so after it ("the budget
         for the Ruritanian report": ruritanian, report): a text about another thing's does not answer."""
         assert q.attribute is not None
-        asked = q.attribute.pattern.search(q.normalised)
-        found = _WHOSE_RE.match(q.normalised[asked.end() :]) if asked is not None else None
+        # (Read in the alias file's words: "the minister of sci and tech" is science and technology's.)
+        said = " ".join(self._rules.words(q.normalised))
+        asked = q.attribute.pattern.search(said)
+        found = _WHOSE_RE.match(said[asked.end() :]) if asked is not None else None
         if found is None:
             return frozenset()
         words: list[str] = []

@@ -137,3 +137,13 @@ def test_a_quantity_is_answered_only_by_a_text_stating_a_figure(composer) -> Non
     assert (
         decision.reason == "attribute: the question asks population and the best candidate states no figure"
     )
+
+
+def test_whose_attribute_is_read_in_the_alias_file_s_words(seeds_dir: Path) -> None:
+    """ "the vice minister of sci and tech" asks science and technology's: read from the raw words, it
+    asked "sci"'s, and the vice minister of science and technology was declined as someone else's."""
+    from knowledge.base import load_snapshot
+
+    decision = load_snapshot(seeds_dir).composer.decide("whos the vice minister of sci and tech")
+    assert decision.answer, decision.reason
+    assert decision.best is not None and "Chen Jiachang" in decision.best.text
