@@ -24,14 +24,16 @@ from knowledge.base import Snapshot
 from knowledge.normalise import united_states
 from knowledge.text import STOP_WORDS, stem, tokenize, words
 
-# A follow-up often opens with a connective ("and", "what about"); it is then short by nature.
+# A follow-up often opens with a connective ("and", "what about", as typed: "wat abt", "how bout"); it is
+# then short by nature.
+_WHAT_ABOUT = r"(?:what|wat|wht|how)\s+(?:about|abt|bout)"
 _LEAD_RE = re.compile(
     r"^\s*(?:(?:and|also|but|so|or|plus|then|ok|okay)\b[\s,]*)*"
-    r"(?:(?:what|how)\s+about|what\s+of|same\s+(?:for|in|with)|and\s+for)?\b[\s,:]*",
+    rf"(?:{_WHAT_ABOUT}|what\s+of|same\s+(?:for|in|with)|and\s+for)?\b[\s,:]*",
     re.IGNORECASE,
 )
 _OPENS_WITH_CONNECTIVE_RE = re.compile(
-    r"^\s*(?:and|also|but|or|plus|(?:what|how)\s+about|what\s+of|same\s+(?:for|in|with))\b", re.IGNORECASE
+    rf"^\s*(?:and|also|but|or|plus|{_WHAT_ABOUT}|what\s+of|same\s+(?:for|in|with))\b", re.IGNORECASE
 )
 # Words that point back at the previous question's subject.
 _POINTERS = frozenset(

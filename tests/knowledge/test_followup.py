@@ -23,6 +23,9 @@ NAMES = frozenset({"beijing", "shanghai", "china", "shenzhen"})
         "when did it start?",
         "How about Shenzhen?",
         "and for the R&D spending?",
+        "what abt patents",  # as typed (a new user's run: answered on its own, with the clusters passage)
+        "wat about beijing?",
+        "how bout shenzhen",
     ],
 )
 def test_short_follow_ups_do_not_stand_alone(question: str) -> None:
@@ -109,6 +112,7 @@ def test_a_follow_up_that_changes_the_subject_is_answered_as_its_own_question(se
     ("question", "previous", "says"),
     [
         ("and what about patents?", "How many robots per 10,000 workers does China have?", "190,000 patents"),
+        ("what abt patents", "How many robots per 10,000 workers does China have?", "190,000 patents"),
         ("and in 2024?", "What is China's GII rank?", "11th"),
     ],
 )
