@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -79,5 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+def _run() -> int:
+    try:
+        return main()
+    except BrokenPipeError:
+        # `python -m knowledge.explain ... | head`: the reader left. End quietly, as `innov` does; point
+        # stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run())

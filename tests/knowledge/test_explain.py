@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 from knowledge.base import load_snapshot
@@ -85,3 +87,19 @@ def test_command_line_says_what_is_wrong_in_one_line(seeds_dir: Path, tmp_path: 
     assert '"11th"' in captured.out or "11th" in captured.out  # (the other question is still explained)
     assert main(["--kb", str(tmp_path / "none"), "x"]) == 1
     assert "knowledge directory not found" in capsys.readouterr().err
+
+
+def test_a_reader_that_leaves_early_ends_the_output_quietly(seeds_dir: Path) -> None:
+    """`python -m knowledge.explain ... | head` ended with a BrokenPipeError traceback (a new user's run)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "knowledge.explain", *(["gii rank"] * 200), "--kb", str(seeds_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=seeds_dir.parent,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"{")
+    process.stdout.close()  # (200 explanations are far more than a pipe holds)
+    assert process.wait(timeout=120) == 0
+    stderr = process.stderr.read().decode()
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr[-2000:]
