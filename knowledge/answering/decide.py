@@ -68,6 +68,7 @@ class Decider:
                 rules, text_of, finder.describer.kinds.place_terms, finder.describer.kinds.subject_terms
             ),
             RestatementGate(rules, text_of, finder.facts.facts),
+            gates.NegationGate(text_of),
             YearGate(text_of),
             gates.UnitGate(text_of),
             gates.NumberedGate(text_of),

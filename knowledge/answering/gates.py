@@ -344,6 +344,34 @@ def _counts(after: list[str | None], counted: frozenset[str]) -> bool:
     return False
 
 
+# A figure asked of what is *not* so ("how many provinces have not prioritized AI", "... outside the
+# industrial sector"), and where a text says so ("did not", "non-", "other than", "the rest").
+_ASKS_NEGATED_RE = re.compile(r"\b(?:not|never|no longer|outside|excluding|non)\b|n't\b")
+_SAYS_NEGATED_RE = re.compile(
+    r"\b(?:not|no|never|none|outside|excluding|without|non-?\w*|other than|except|besides|apart from"
+    r"|remaining|the rest|neither|nor)\b|n't\b",
+    re.IGNORECASE,
+)
+
+
+class NegationGate:
+    """ "how many provinces have not prioritized AI" -> "29 of China's 31 provinces ... have prioritized AI":
+    a figure asked of what is not so is not the figure of what is. A number question saying "not",
+    "never", "outside" or "excluding" is answered only by a text saying something of the kind too (the
+    difference is the asker's sum to do, and the text may count another thing). Yes/no questions are
+    not read ("is it not the 11th?")."""
+
+    def __init__(self, text_of: Callable[[Candidate], str]) -> None:
+        self._text_of = text_of
+
+    def __call__(self, q: Question, best: Candidate) -> str:
+        if q.wants != "number" or q.yes_no or _ASKS_NEGATED_RE.search(q.normalised) is None:
+            return ""
+        if _SAYS_NEGATED_RE.search(self._text_of(best)):
+            return ""
+        return "negation: the question asks a figure of what is not so and the best candidate states what is"
+
+
 # A figure: three digits or more, or with a separator ("864", "12,000", "3.7"); not a small count of
 # things asked for ("name 3 hubs", "top 5").
 _FIGURE_RE = re.compile(r"^(?:\d{3,}|\d[\d,.]*[,.]\d+)$")

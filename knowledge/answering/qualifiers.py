@@ -39,6 +39,9 @@ QUALIFIERS: tuple[Qualifier, ...] = (
             r"|league table|league tables|scoreboard)\b"
         ),
     ),
+    # The word or two before "sector" name which one ("in the service sector" is not "the industrial
+    # sector"; "in what sector" names none: "what" is a stop word).
+    Qualifier("sector", "a sector", re.compile(r"((?:[\w&'’.-]+ ){1,2})(?:sector|sectors)\b")),
 )
 
 

@@ -50,6 +50,8 @@ def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path)
         "expansion:",
         "front matter:",
         "index:",
+        "sector:",
+        "negation:",
     )
     declined = 0
     for path in sorted((seeds_dir.parent / "eval").glob("*.json")):

@@ -1,4 +1,5 @@
-"""The qualifier gate: a question naming an index or a ranking is answered only by a text naming that one."""
+"""The qualifier gate: a question naming an index, a ranking or a sector is answered only by a text naming
+that one."""
 
 from __future__ import annotations
 
@@ -37,3 +38,16 @@ def test_another_index_s_rank_is_declined_naming_the_word(
 def test_the_index_the_articles_name_is_answered(seeds_dir: Path, question: str) -> None:
     decision = load_snapshot(seeds_dir).composer.decide(question)
     assert decision.answer and decision.best is not None and "11th" in decision.best.text, decision.reason
+
+
+def test_another_sector_s_count_is_declined(seeds_dir: Path) -> None:
+    """The articles count China's high-tech enterprises in total and in the industrial sector only (an
+    attack run got the industrial figure for the service sector)."""
+    composer = load_snapshot(seeds_dir).composer
+    service = composer.decide("how many high-tech enterprises does china have in the service sector")
+    assert not service.answer
+    assert (
+        service.reason == "sector: the question names a sector by 'service' and the best candidate does not"
+    )
+    industrial = composer.decide("how many high-tech enterprises are in the industrial sector")
+    assert industrial.answer and industrial.best is not None and "169,000" in industrial.best.text
