@@ -169,11 +169,13 @@ def english_words(min_zipf: float = ENGLISH_ZIPF) -> frozenset[str]:
 
 
 # "us" as the United States, not the pronoun: "US" in capitals, "the us", "us's", "us" as the subject of a
-# question ("where does us rank", "us r&d spending"), "us vs china"; "tell us" and "for us" stay pronouns.
+# question ("where does us rank", "us r&d spending"), "us vs china", "in us" ("how many robots per 10k
+# workers in us": a question here asks of a country, not of its asker); "tell us" and "for us" stay pronouns,
+# and "us dollars" / "us$" stay the currency the unit gate reads.
 _US_CAPITAL_RE = re.compile(r"(?<![\w.])US(?![\w.])")
 _US_RE = re.compile(
     r"(?i)(?:(?<=\bthe )|(?<=\bdoes )|(?<=\bdid )|(?<=\bis )|(?<=\bwas )|(?<=\bhas )|(?<=\bvs )"
-    r"|(?<=\bvs\. )|(?<=\bversus )|(?<=\band )|(?<=\bthan )|^)us(?=(?:'s|’s)?\b)(?!\s+(?:to|know|about)\b)"
+    r"|(?<=\bvs\. )|(?<=\bversus )|(?<=\band )|(?<=\bthan )|(?<=\bin )|^)us(?=(?:'s|’s)?\b)(?!\s+(?:to|know|about)\b)(?!\s*(?:\$|dollars?\b|cents?\b))"
     r"|\bus(?=(?:'s|’s)\b)"
 )
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_words, spelling_key
+from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_words, spelling_key, united_states
 
 
 @pytest.mark.parametrize(
@@ -321,3 +321,21 @@ def test_a_question_makes_at_most_its_share_of_speller_searches() -> None:
     }
     speller.lookups = None  # no bound
     assert speller.correct_text("industires")[1] == {"industires": "industries"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("how many robots per 10k workers in us", "how many robots per 10k workers in United States"),
+        ("how many provinces in us prioritized ai", "how many provinces in United States prioritized ai"),
+        ("where does us rank", "where does United States rank"),
+        ("can you tell us the gii rank", "can you tell us the gii rank"),  # the pronoun
+        ("is this useful for us", "is this useful for us"),
+        ("r&d spending in us dollars", "r&d spending in us dollars"),  # the currency
+        ("r&d spending in us$", "r&d spending in us$"),
+    ],
+)
+def test_us_is_the_united_states_where_a_country_is_meant(raw: str, expected: str) -> None:
+    """ "in us" was left as the pronoun, so China's figure answered a question about the United States (an
+    attack run: "how many robots per 10k workers in us" got China's 470)."""
+    assert united_states(raw) == expected
