@@ -127,6 +127,17 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         figure=True,
     ),
     _row(
+        # A change, not a level: "what was China's R&D spending growth in 2024" is not answered by "... reached
+        # 3.6 trillion yuan in 2024", nor "how many high-tech enterprises did China add" by "China has 463,000".
+        "a growth or change",
+        r"\bgrowth (?:rate|figure|percentage)\b|\brate of growth\b|\bgrowth in (?:19|20)\d\d\b|\byear[- ]on[- ]year\b"
+        r"|\bhow (?:much|fast|quickly) (?:did|has|have|does|do|is|are|was|were) (?:[\w&'-]+ ){1,5}"
+        r"(?:grow|grown|growing|rise|risen|rising|increase|increased|increasing|expand|expanded|expanding)\b"
+        r"|\bhow many (?:[\w&'-]+ ){0,4}(?:did|has|have|does|do) (?:[\w&'-]+ ){1,3}(?:add|added|gain|gained)\b",
+        "grow grew grown growth growing increase increased increasing rise rose risen rising percent "
+        "year-on-year add added expand expanded expansion jump jumped doubled double surge surged climb climbed",
+    ),
+    _row(
         "salary or price",
         r"\b(?:salary|salaries|wage|wages|price|prices|ticket|fee|fees)\b",
         "salary salaries wage wages price prices cost costs fee fees ticket",

@@ -58,6 +58,11 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("what's hangzhou's gdp", "the size of an economy"),
         ("what is tencent's revenue", "revenue or value"),
         ("what is the value of china's ai industry", "a value in money"),
+        ("what was china's r&d spending growth in 2024", "a growth or change"),
+        ("what is the growth rate of high-tech enterprises", "a growth or change"),
+        ("how many high-tech enterprises did china add last year", "a growth or change"),
+        ("how fast is china's r&d spending growing", "a growth or change"),
+        ("how much did exports grow", "a growth or change"),
         ("how much is the ai industry worth", "a value in money"),
         ("what's the ticket price", "salary or price"),
         ("what is china's score in the gii", "a score"),
@@ -76,7 +81,7 @@ def test_each_row_reads_its_questions(question: str, attribute: str) -> None:
     [
         "what does china rank in the gii",
         "which studio is the biggest",
-        "how much did exports grow",
+        "how much did exports matter",  # (not an amount of money; "how much did exports grow" asks a growth)
         "how do they score the clusters",
         "in which fields has chinese tech scored notable wins",
     ],
@@ -147,3 +152,24 @@ def test_whose_attribute_is_read_in_the_alias_file_s_words(seeds_dir: Path) -> N
     decision = load_snapshot(seeds_dir).composer.decide("whos the vice minister of sci and tech")
     assert decision.answer, decision.reason
     assert decision.best is not None and "Chen Jiachang" in decision.best.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what was china's r&d spending growth in 2024",
+        "how many high-tech enterprises did china add last year",
+        "what is the growth rate of china's high-tech enterprises",
+    ],
+)
+def test_a_level_does_not_answer_a_growth_question(seeds_dir: Path, question: str) -> None:
+    """An attack run got "... reached 3.6 trillion yuan in 2024" and "China has 463,000 high-tech
+    enterprises" for these: levels, where a change was asked."""
+    from knowledge.base import load_snapshot
+
+    decision = load_snapshot(seeds_dir).composer.decide(question)
+    assert not decision.answer
+    assert (
+        decision.reason
+        == "attribute: the question asks a growth or change and the best candidate does not say"
+    )
