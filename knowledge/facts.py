@@ -22,7 +22,7 @@ from knowledge.files import (
     yaml_problem,
 )
 from knowledge.models import Article, Fact
-from knowledge.text import CARDINAL_WORDS, NUMBER_SUFFIXES, SCALE_EXPONENTS, SYMBOLS, normalise
+from knowledge.text import CARDINAL_WORDS, NUMBER_SUFFIXES, SCALE_EXPONENTS, SYMBOLS, currencies, normalise
 
 __all__ = ["FACTS_FILE", "FactEntry", "load_facts"]
 LABEL_CHARS = 60  # a fact's id as echoed in a problem: never a whole (possibly huge) value
@@ -163,7 +163,9 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
     as its source. Where the quote gives no year, a year of the answer may be the fact's ``as_of`` ("last
     year", "now": the curator's reading, shown with the fact anyway) or, with no ``as_of``, one its article
     states (a name's: "Made in China 2025"); a quote giving a year must give the answer's. An answer
-    negating ("not", "no longer", "never") where its quote does not is refused too.
+    negating ("not", "no longer", "never", "fewer than", "lacks") where its quote does not is refused too,
+    and so is one giving its figure in a currency its quote does not ("3.6 trillion U.S. dollars" over a
+    quote saying "3.6 trillion yuan").
     """
     if article.id not in normalised_articles:
         normalised_articles[article.id] = normalise(article.text)
@@ -196,6 +198,12 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
             f"quote does not state {written!r}, which the answer states: quote the words that say it, or "
             "take it out of the answer"
         )
+    other = currencies(answer) - currencies(quote)
+    if other and currencies(quote):
+        return (
+            f"answer gives its figure in {', '.join(sorted(other))}, which its quote does not (it says "
+            f"{', '.join(sorted(currencies(quote)))}): an answer must say what the quote says"
+        )
     said = {m.group(0) for m in _NEGATION_RE.finditer(quote.casefold())}
     negation = next(
         (m.group(0) for m in _NEGATION_RE.finditer(answer.casefold()) if m.group(0) not in said), None
@@ -208,9 +216,11 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
     return None
 
 
-# Words turning a statement into its opposite ("no longer has 463,000 ..."): an answer may use one only
-# where its quote does.
-_NEGATION_RE = re.compile(r"\b(?:not|no longer|never|no|none|nor|neither|cannot)\b|n't\b")
+# Words turning a statement into its opposite or less ("no longer has 463,000 ...", "has fewer than
+# 463,000", "lacks"): an answer may use one only where its quote does.
+_NEGATION_RE = re.compile(
+    r"\b(?:not|no longer|never|no|none|nor|neither|cannot|fewer than|less than|lacks?|lacking|without)\b|n't\b"
+)
 
 
 def _year_in(figure: str, text: str) -> bool:

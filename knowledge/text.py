@@ -445,3 +445,27 @@ def split_sentences(paragraph: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+# Currencies by the words that name them (a question "in euros" is not answered in yuan and dollars).
+CURRENCIES = {
+    word: currency
+    for currency, words in (
+        ("yuan", "yuan renminbi rmb"),
+        ("dollars", "dollar dollars usd $"),
+        ("euros", "euro euros eur €"),
+        ("pounds", "pound pounds sterling £"),
+        ("yen", "yen"),
+        ("crowns", "crown crowns"),
+        ("rupees", "rupee rupees"),
+    )
+    for word in words.split()
+}
+CURRENCY_RE = re.compile(
+    r"[$€£]|\b(?:" + "|".join(w for w in CURRENCIES if w.isalpha()) + r")\b", re.IGNORECASE
+)
+
+
+def currencies(text: str) -> set[str]:
+    """The currencies ``text`` gives figures in, by name ("yuan", "dollars", ...)."""
+    return {CURRENCIES[m.group(0).lower()] for m in CURRENCY_RE.finditer(text)}

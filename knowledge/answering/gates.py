@@ -23,7 +23,7 @@ from knowledge.answering.candidate import Candidate
 from knowledge.answering.question import Question
 from knowledge.answering.words import YEAR_RE
 from knowledge.attributes import ATTRIBUTES
-from knowledge.text import CARDINAL_WORDS, SCALE_EXPONENTS, STOP_WORDS, TextRules
+from knowledge.text import CARDINAL_WORDS, SCALE_EXPONENTS, STOP_WORDS, TextRules, currencies
 from knowledge.traits import DURATION_RE
 
 # Which of some wanted terms a candidate holds (``CandidateFinder.tokens_of``).
@@ -390,23 +390,6 @@ def unknown_figure_gate(q: Question, best: Candidate) -> str:
     return ""
 
 
-# Currencies by the words that name them (a question "in euros" is not answered in yuan and dollars).
-_CURRENCIES = {
-    word: currency
-    for currency, words in (
-        ("yuan", "yuan renminbi rmb"),
-        ("dollars", "dollar dollars usd $"),
-        ("euros", "euro euros eur €"),
-        ("pounds", "pound pounds sterling £"),
-        ("yen", "yen"),
-        ("crowns", "crown crowns"),
-        ("rupees", "rupee rupees"),
-    )
-    for word in words.split()
-}
-_CURRENCY_RE = re.compile(
-    r"[$€£]|\b(?:" + "|".join(w for w in _CURRENCIES if w.isalpha()) + r")\b", re.IGNORECASE
-)
 # A rate in time ("per month", "a year", "annually"): the unit it is per.
 _RATE_RE = re.compile(
     r"\b(?:per|a|an|each|every)\s+(year|month|week|day|quarter)\b|\b(annual|annually|yearly|monthly|weekly|"
@@ -428,10 +411,6 @@ def _rates(text: str) -> set[str]:
     return {
         m.group(1).lower() if m.group(1) else _RATE_WORDS[m.group(2).lower()] for m in _RATE_RE.finditer(text)
     }
-
-
-def _currencies(text: str) -> set[str]:
-    return {_CURRENCIES[m.group(0).lower()] for m in _CURRENCY_RE.finditer(text)}
 
 
 def _spans(text: str) -> set[tuple[float, str]]:
@@ -464,7 +443,7 @@ class UnitGate:
     def __call__(self, q: Question, best: Candidate) -> str:
         if q.yes_no or q.repeats:
             return ""
-        asked_currencies = _currencies(q.normalised)
+        asked_currencies = currencies(q.normalised)
         asked_spans = _spans(q.normalised)
         asked_rates = _rates(q.normalised)
         if not asked_currencies and not asked_spans and not asked_rates:
@@ -476,7 +455,7 @@ class UnitGate:
             if rate == "year" and YEAR_RE.search(text) and not any(u == "year" for _, u in _spans(text)):
                 continue
             return f"unit: the question asks a figure per {rate} and the best candidate states none"
-        stated = _currencies(text)
+        stated = currencies(text)
         if asked_currencies and stated and not asked_currencies & stated:
             wanted = ", ".join(sorted(asked_currencies))
             return f"unit: the question asks in {wanted} and the best candidate states other currencies"

@@ -290,6 +290,28 @@ def _gii_fact(answer: str, value: str, quote: str, as_of: int | None = None) -> 
             None,
             'answer says "n\'t", which its quote does not',
         ),
+        (
+            "Ruritania has fewer than 463,000 high-tech enterprises.",
+            "463,000",
+            "Currently, the country has 463,000 high-tech enterprises",
+            None,
+            "answer says 'fewer than', which its quote does not",
+        ),
+        (
+            "Ruritania lacks 463,000 high-tech enterprises.",
+            "463,000",
+            "Currently, the country has 463,000 high-tech enterprises",
+            None,
+            "answer says 'lacks', which its quote does not",
+        ),
+        # A figure in another currency than its quote's (an attack run: dollars over a quote in yuan).
+        (
+            "Ruritania's R&D spending reached 3.6 trillion U.S. dollars in 2024.",
+            "3.6 trillion",
+            "Its R&D spending reached 3.6 trillion crowns",
+            None,
+            "answer gives its figure in dollars, which its quote does not (it says crowns)",
+        ),
         # A year of a name the article does not give.
         (
             "Ruritania's Vision 2031 plan targets robotics and biotechnology.",
