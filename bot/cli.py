@@ -217,7 +217,11 @@ def cmd_eval(settings: Settings, paths: Sequence[Path], args: argparse.Namespace
         if args.fit:
             # Fit first, then report the figures of the fitted model.
             model, snapshot = fit_model(snapshot, everything)
-            args.fit.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
+            try:
+                qa.write_atomically(args.fit, json.dumps(model.to_json(), indent=2) + "\n")
+            except OSError as exc:
+                print(f"innov eval: cannot write {args.fit}: {exc.strerror or exc}", file=sys.stderr)
+                return EXIT_USAGE
             print(
                 f"fitted on {len(everything)} questions; threshold {model.threshold:.2f}; wrote {args.fit}",
                 file=out,

@@ -7,6 +7,7 @@ the threshold that declined), whether the question was to be declined or not.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import stat
@@ -195,3 +196,23 @@ def print_calibration(decisions: Sequence[Mapping[str, Any]], out: TextIO) -> No
 
 def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """``text`` as the whole of ``path``, or ``path`` untouched: written beside it and renamed over it, so
+    a full disk or a size limit mid-write never leaves a truncated decision file (every command reads it).
+    A path that is not a regular file (``/dev/stdout``) is written in place: nothing can be renamed over it."""
+    if path.exists() and not path.is_file():
+        path.write_text(text, encoding="utf-8")
+        return
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from knowledge.errors import KnowledgeLoadError, Problem
+
 DECISION_FILE = Path(__file__).with_name("decision.json")
 # A wrong answer costs a team far more than an honest "not in the knowledge base": the threshold is the
 # lowest at which, out of fold, at most this share of the fitting questions is answered wrongly.
@@ -116,8 +118,22 @@ class DecisionModel:
 
 
 def load_model(path: Path = DECISION_FILE) -> DecisionModel:
-    """The decision model stored at ``path``."""
-    return _model(json.loads(path.read_text(encoding="utf-8")))
+    """The decision model stored at ``path``. A file that cannot be read, is not JSON or lacks a weight is
+    one ``KnowledgeLoadError`` naming it (a truncated write once made every command end in a traceback)."""
+    try:
+        return _model(json.loads(path.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as exc:
+        problem = Problem(str(path), exc.lineno, f"the decision model is damaged ({exc.msg}); {_RESTORE}")
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = Problem(str(path), 0, f"the decision model cannot be read ({exc}); {_RESTORE}")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        problem = Problem(
+            str(path), 0, f"the decision model is damaged ({type(exc).__name__}: {exc}); {_RESTORE}"
+        )
+    raise KnowledgeLoadError([problem])
+
+
+_RESTORE = "restore it (git checkout knowledge/decision.json) or refit it (docs/answering.md, Refitting)"
 
 
 def _model(data: Mapping[str, Any]) -> DecisionModel:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.bot.test_cli_edges import innov
+from tests.bot.test_cli_edges import INNOV, ROOT, env, innov
 
 
 @pytest.mark.parametrize("option", ["--max-wrong", "--min-declined", "--min-answerable"])
@@ -119,3 +121,37 @@ def test_an_item_that_cannot_fail_or_says_two_things_is_refused(tmp_path: Path, 
     path.write_text(f'{{"items": [{item}]}}')
     done = innov("eval", str(path))
     assert done.returncode == 2 and says in done.stderr.decode(), done.stderr
+
+
+def test_fit_onto_a_full_device_says_so_in_one_line() -> None:
+    # (An OSError traceback from write_text, after the whole fit: an attack run.)
+    done = innov("eval", "eval/dev_qa.json", "--fit", "/dev/full")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "Traceback" not in stderr
+    assert "innov eval: cannot write /dev/full: No space left on device\n" in stderr
+
+
+def test_a_fit_that_cannot_be_written_whole_leaves_the_old_model_untouched(tmp_path: Path) -> None:
+    """Written beside the target and renamed over it: a size limit hit mid-write left a truncated
+    decision file, and every command then ended in a JSONDecodeError traceback (an attack run)."""
+    target = tmp_path / "decision.json"
+    old = (ROOT / "knowledge" / "decision.json").read_text(encoding="utf-8")
+    target.write_text(old, encoding="utf-8")
+
+    def limit() -> None:  # (in the child only: a file it writes stops at 1 KiB)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    done = subprocess.run(
+        [*INNOV, "eval", "eval/dev_qa.json", "--fit", str(target)],
+        capture_output=True,
+        env=env(),
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+        preexec_fn=limit,
+    )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "Traceback" not in stderr, stderr
+    assert f"innov eval: cannot write {target}: File too large" in stderr
+    assert target.read_text(encoding="utf-8") == old
+    assert [p.name for p in tmp_path.iterdir()] == ["decision.json"]  # (no half-written file left beside it)

@@ -6,7 +6,10 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from knowledge.decide import DECISION_FILE, DecisionModel, _out_of_fold, fit, load_model, reliability
+from knowledge.errors import KnowledgeLoadError
 
 
 def synthetic(n: int = 400) -> tuple[list[dict[str, float]], list[bool]]:
@@ -76,3 +79,30 @@ def test_the_model_round_trips_through_its_data_file(tmp_path: Path) -> None:
 def test_the_shipped_decision_file_loads() -> None:
     model = load_model(DECISION_FILE)
     assert 0.0 < model.threshold < 1.0 and model.weights and model.ranker.weights
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "says"),
+    [
+        # (Truncated mid-file: the decoder's line, the last one written.)
+        (
+            DECISION_FILE.read_text(encoding="utf-8")[:500],
+            DECISION_FILE.read_text(encoding="utf-8")[:500].count("\n") + 1,
+            "the decision model is damaged (Expecting",
+        ),
+        ('{"weights": {"cosine": "high"}, "bias": 0, "threshold": 0.6}', 0, "ValueError"),
+        ("[]", 0, "TypeError"),
+    ],
+)
+def test_a_damaged_decision_file_is_one_problem_naming_it(
+    tmp_path: Path, content: str, line: int, says: str
+) -> None:
+    """A truncated write left a file every command then died reading, with a JSONDecodeError traceback (an
+    attack run): it is a knowledge load problem naming the file, which the commands print in one line."""
+    path = tmp_path / "decision.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(KnowledgeLoadError) as caught:
+        load_model(path)
+    (problem,) = caught.value.problems
+    assert problem.file == str(path) and problem.line == line
+    assert says in problem.message and "git checkout knowledge/decision.json" in problem.message
