@@ -81,11 +81,22 @@ def build_in_child(directory: Path, index_dir: Path, limits: Limits, build_limit
     if result is not None and "problems" in result:
         raise KnowledgeLoadError([Problem(str(f), int(n), str(m)) for f, n, m in result["problems"]])
     tail = done.stderr.decode("utf-8", "replace").strip()[-STDERR_TAIL:]
-    if done.returncode in (-signal.SIGKILL, -signal.SIGXCPU) or "MemoryError" in tail:
-        why = f"ran out of its limits ({build_limits.memory_bytes // 2**20} MiB, {build_limits.seconds:g} s)"
-    else:
-        why = f"failed (exit {done.returncode}): {tail or 'no output'}"
+    why = failure(done.returncode, tail, build_limits.memory_bytes, build_limits.seconds)
     raise KnowledgeLoadError([Problem(where, 0, f"building the knowledge base {why}")])
+
+
+def failure(returncode: int, tail: str, memory_bytes: int, seconds: float) -> str:
+    """What a build child that printed no outcome ran into, from its exit and the end of its stderr."""
+    # (The embedding runtime's C++ allocator says "bad_alloc" where Python says MemoryError.)
+    if returncode in (-signal.SIGKILL, -signal.SIGXCPU) or "MemoryError" in tail or "bad_alloc" in tail:
+        return (
+            f"ran out of its limits ({memory_bytes // 2**20} MiB, {seconds:g} s): raise INNOV_BUILD_MEMORY_MB "
+            "or INNOV_BUILD_SECONDS"
+        )
+    if "Traceback (most recent call last)" in tail:
+        # A traceback's last line says what failed; the lines above it are source code, not a message.
+        return f"failed (exit {returncode}): {tail.splitlines()[-1].strip()}"
+    return f"failed (exit {returncode}): {tail or 'no output'}"
 
 
 def _run(

@@ -176,3 +176,27 @@ def test_an_impossible_date_is_refused_at_its_line(
     target.write_text(content, encoding="utf-8")
     problems = assert_refused(kb, target, "not a real date or time")
     assert any(p.startswith(f"{target}:{line}:") for p in problems), problems
+
+
+ALLOCATOR_TAIL = """Traceback (most recent call last):
+  File "/app/knowledge/embedding.py", line 201, in _new_session
+    raise EmbeddingUnavailable(f"embedding model at {self.model} could not be loaded: {exc}") from exc
+knowledge.embedding.EmbeddingUnavailable: embedding model at /m.onnx could not be loaded: std::bad_alloc"""
+
+
+def test_a_build_failure_says_what_failed_not_the_source_line_that_raised() -> None:
+    """An attack run's 256 MiB build limit ended in "... failed (exit 1): embedding model at {self.model}
+    could not be loaded: {exc}") from exc ...": the traceback's source line, placeholders and all."""
+    from knowledge.build import failure
+
+    out_of_memory = failure(1, ALLOCATOR_TAIL, 256 * 2**20, 300)
+    assert out_of_memory == (
+        "ran out of its limits (256 MiB, 300 s): raise INNOV_BUILD_MEMORY_MB or INNOV_BUILD_SECONDS"
+    )
+    other = failure(1, ALLOCATOR_TAIL.replace("std::bad_alloc", "no such file"), 256 * 2**20, 300)
+    assert other == (
+        "failed (exit 1): knowledge.embedding.EmbeddingUnavailable: embedding model at /m.onnx could not be "
+        "loaded: no such file"
+    )
+    assert "{" not in other
+    assert failure(3, "plain words", 2**30, 60) == "failed (exit 3): plain words"
