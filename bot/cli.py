@@ -66,7 +66,11 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
     """Answer one question, or one per stdin line (blank lines skipped)."""
     snapshot = _load(settings).snapshot
     if question:
-        return _ask_one(snapshot, " ".join(question), as_json, out)
+        # An argument that is not UTF-8 reaches Python as lone surrogates ("gii \xff rank"), which the JSON
+        # output would write back as the raw byte: read as U+FFFD, as stdin's are (the question check
+        # refuses it as binary input, in valid UTF-8).
+        asked = " ".join(question).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return _ask_one(snapshot, asked, as_json, out)
     if stdin is None:  # (`innov ask <&-`: no standard input at all)
         print("innov ask: no question given and no standard input to read questions from", file=sys.stderr)
         return EXIT_USAGE

@@ -34,9 +34,17 @@ def seconds(text: str) -> float:
     return value
 
 
+MAX_DAYS = 36_500.0
+"""Longest ``innov feedback --since``: a hundred years (``1e308`` days printed ``"since": -Infinity``, not
+JSON, and ``1e6`` a negative epoch)."""
+
+
 def days(text: str) -> float:
-    """argparse type: a finite number of days (``cmd_feedback`` refuses 0 and below)."""
-    return _number(text, "days")
+    """argparse type: a finite number of days, at most ``MAX_DAYS`` (``cmd_feedback`` refuses 0 and below)."""
+    value = _number(text, "days")
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{text} days is more than {MAX_DAYS:,.0f} (a hundred years)")
+    return value
 
 
 def fraction(text: str) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pty
 import subprocess
@@ -275,8 +276,9 @@ def test_eval_of_a_directory_says_so(tmp_path: Path) -> None:
     assert done.returncode == 2 and "a directory" in stderr and "Errno" not in stderr
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "0", "-3", "soon"])
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "0", "-3", "soon", "1e308", "1e6"])
 def test_feedback_since_is_a_number_of_days_above_0(value: str) -> None:
+    # (1e308 printed "since": -Infinity, which is not JSON; 1e6 a negative epoch: an attack run.)
     done = innov("feedback", "--since", value)
     assert done.returncode == 2 and b"--since" in done.stderr and b"Traceback" not in done.stderr
 
@@ -305,3 +307,17 @@ def test_a_piped_console_keeps_info_lines_out_of_its_transcript() -> None:
     assert " INFO " not in quiet.stderr.decode(), quiet.stderr.decode()
     chatty = innov("console", stdin=lines, LOG_LEVEL="INFO")
     assert " INFO " in chatty.stderr.decode()
+
+
+def test_a_question_argument_that_is_not_utf8_gets_json_that_is() -> None:
+    """`innov ask --json "gii \\xff rank"` wrote the raw 0xFF byte back inside its JSON (an attack run)."""
+    done = subprocess.run(
+        [*INNOV, "ask", "--json", os.fsdecode(b"gii \xff rank")],
+        capture_output=True,
+        env=env(),
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    reply = json.loads(done.stdout.decode("utf-8"))  # (strict: a stray byte raises here)
+    assert reply["question"] == "gii \ufffd rank" and "binary data" in reply["error"]
