@@ -82,7 +82,8 @@ def set_knowledge_version(version: str) -> None:
     previous, _served_version = _served_version, version
     if previous is not None and previous != version:
         KNOWLEDGE_INFO.labels(version=previous).set(0)  # a worker's file keeps it: 0, not served
-        KNOWLEDGE_INFO.remove(previous)
+        if not multiprocess():  # (prometheus-client cannot remove labels there, and warns on every reload)
+            KNOWLEDGE_INFO.remove(previous)
     KNOWLEDGE_INFO.labels(version=version).set(1)
 
 
