@@ -7,6 +7,7 @@
 | | | ``"semantic": "on (...)" / "off (...)", "slack_api": true/false/null}`` (``"slack_api_error"`` |
 | | | when false; ``bot.slack_api``), and ``"kb_problems": <count>`` while the files on disk do not load |
 | ``/metrics`` | GET, HEAD | Prometheus text |
+| one of these paths | another method | 405, with ``Allow`` |
 | anything else | | 404 |
 """
 
@@ -20,6 +21,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -77,6 +79,8 @@ class HealthWSGI:
             return self._counted(HEALTH_PATH, environ, start_response, self._health)
         if path == METRICS_PATH and method in ("GET", "HEAD"):
             return self._counted(METRICS_PATH, environ, start_response, self._metrics)
+        if path in (HEALTH_PATH, METRICS_PATH):
+            return self._counted("other", environ, start_response, partial(_not_allowed, "GET, HEAD"))
         return self._counted("other", environ, start_response, _not_found)
 
     def _counted(
@@ -152,6 +156,8 @@ class InnovWSGI(HealthWSGI):
     ) -> Iterable[bytes]:
         if path == EVENTS_PATH and method == "POST":
             return self._counted(EVENTS_PATH, environ, start_response, self._events)
+        if path == EVENTS_PATH:
+            return self._counted("other", environ, start_response, partial(_not_allowed, "POST"))
         return super()._route(method, path, environ, start_response)
 
     def _events(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -346,6 +352,16 @@ def _fresh_timestamp(value: str) -> bool:
 
 def _not_found(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     return _respond(start_response, "404 Not Found", b"not found\n", "text/plain; charset=utf-8")
+
+
+def _not_allowed(allow: str, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """A path innov serves, asked with a method it does not take (``PUT /slack/events``): 405 and ``Allow``."""
+    body = b"method not allowed\n"
+    start_response(
+        "405 Method Not Allowed",
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), ("Allow", allow)],
+    )
+    return [body]
 
 
 def create_wsgi_app(

@@ -116,11 +116,28 @@ def test_metrics_serves_prometheus_text_and_counts_requests(bot: Running) -> Non
     assert 'innov_http_requests_total{route="/slack/events",status="200"}' in text
 
 
-def test_unknown_paths_and_methods_are_404(bot: Running) -> None:
+def test_unknown_paths_are_404(bot: Running) -> None:
     assert bot.slack.request("GET", "/").status == 404
-    assert bot.slack.request("GET", "/slack/events").status == 404
-    assert bot.slack.request("POST", "/healthz").status == 404
     assert bot.slack.request("GET", "/nope").status == 404
+    assert bot.slack.request("POST", "/slack/events/extra").status == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/slack/events", "POST"),
+        ("PUT", "/slack/events", "POST"),
+        ("OPTIONS", "/slack/events", "POST"),
+        ("POST", "/healthz", "GET, HEAD"),
+        ("DELETE", "/metrics", "GET, HEAD"),
+    ],
+)
+def test_a_served_path_asked_with_another_method_is_405_with_allow(
+    bot: Running, method: str, path: str, allow: str
+) -> None:
+    # (It was 404, as if the path were not there: an attack run.)
+    result = bot.slack.request(method, path)
+    assert result.status == 405 and result.headers["allow"] == allow
 
 
 def test_each_request_is_one_structured_log_line_without_the_question(
