@@ -309,6 +309,8 @@ def _slack_shaped(body: dict[str, Any]) -> bool:
         return False
     if "user" in body and not isinstance(body["user"], dict | str):
         return False
+    if body.get("type") == "url_verification" and not isinstance(body.get("challenge"), str):
+        return False  # (Bolt echoes the challenge: an object or a number came back as it was sent)
     if "message" in body:  # a message shortcut's message: its text is the question
         message = body["message"]
         if not isinstance(message, dict) or not isinstance(message.get("text", ""), str):

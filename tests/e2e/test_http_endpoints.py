@@ -64,6 +64,14 @@ def test_url_verification_echoes_the_challenge(bot: Running) -> None:
     assert result.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
 
 
+@pytest.mark.parametrize("challenge", [{"a": 1}, 12345, None, ["x"]])
+def test_a_url_verification_whose_challenge_is_not_text_is_refused(bot: Running, challenge: object) -> None:
+    # (Slack's challenge is a string; Bolt echoed any shape back as it came: an attack run.)
+    body = json.dumps({"token": "legacy", "challenge": challenge, "type": "url_verification"})
+    result = bot.slack.signed(body, "application/json")
+    assert result.status == 400 and b"challenge" not in result.body
+
+
 def test_healthz_reports_version_and_redis(bot: Running) -> None:
     result = bot.slack.request("GET", "/healthz")
     assert result.status == 200
