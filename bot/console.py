@@ -525,6 +525,11 @@ def run_console(settings: Settings, services: Services, stdin: TextIO, stdout: T
         elif text.split()[0].lower() in {"reply", "dm"} and len(text.split()) > 1:
             rest = text.split(maxsplit=1)[1]
             console.reply(rest) if text.split()[0].lower() == "reply" else console.dm(rest)
+        elif text.lower() in {
+            "reply",
+            "dm",
+        }:  # (alone it read as a channel message, "not in an auto-reply channel")
+            _print(stdout, f"(type `{text.lower()} <question>`)", "")
         else:
             console.message(text)
     if interactive:

@@ -76,6 +76,13 @@ def test_the_console_in_a_quiet_channel_explains_why_it_stays_silent(
     assert "(no reply — quiet: channel not in INNOV_AUTO_REPLY_CHANNELS)" in out
 
 
+def test_dm_or_reply_alone_asks_for_the_question(settings_factory: Callable[..., Settings]) -> None:
+    # ("dm" alone read as a channel message: "quiet: channel not in INNOV_AUTO_REPLY_CHANNELS", an attack run.)
+    out = console(settings_factory(slack_bot_token=None), ["dm", "reply"])
+    assert "(type `dm <question>`)" in out and "(type `reply <question>`)" in out
+    assert "INNOV_AUTO_REPLY_CHANNELS)" not in out
+
+
 def test_innov_console_runs_as_a_subprocess(kb_dir: Path, tmp_path: Path) -> None:
     env = {
         key: value
