@@ -15,6 +15,8 @@ for ever; a body the app did not read (413, 401 before reading) is not waited fo
 
 from __future__ import annotations
 
+import http.client
+import logging
 import time
 from typing import Any
 
@@ -26,6 +28,8 @@ HEAD_SECONDS = 10.0
 accepted, or its previous request answered; then it is closed. Slack sends a request's head at once, so
 only an idle or stalling client ever waits this long: a socket opened and left idle holds one of a
 worker's ``bot.runner.WORKER_CONNECTIONS`` slots this long at most. ``INNOV_HEAD_SECONDS`` (``bot.runner`` sets this before the workers fork)."""
+logger = logging.getLogger("innov.http")
+
 REQUEST_SECONDS = 30.0
 """Seconds a request's body may take to arrive, in all."""
 
@@ -82,11 +86,25 @@ class BoundedHandler(PyWSGIHandler):
     def read_request(self, raw_requestline: str) -> Any:
         left = max(self._head_deadline - time.monotonic(), 0.001)
         with gevent.Timeout(left, _RequestTimeout(f"no whole request head within {HEAD_SECONDS:g} s")):
-            result = super().read_request(raw_requestline)
+            try:
+                result = super().read_request(raw_requestline)
+            except http.client.HTTPException as exc:
+                # ("got more than 100 headers", a header line over 64 KiB: the client's fault, answered 400
+                # as a ValueError is; pywsgi printed a traceback for it, outside the JSON log.)
+                raise ValueError(str(exc) or type(exc).__name__) from None
         # Two Content-Length headers (RFC 9112: an error): a proxy in front may have read the other one.
         if self.headers is not None and len(self.headers.get_all("Content-Length") or ()) > 1:
             raise ValueError("a request with more than one Content-Length header")
         return result
+
+    def log_error(self, msg: str, *args: Any) -> None:
+        """pywsgi's complaints about a client ("Invalid request (from ...): ...", a bad HTTP version) as one
+        line of innov's log (JSON in a server), where pywsgi wrote plain text to stderr."""
+        try:
+            message = msg % args if args else msg
+        except (TypeError, ValueError):
+            message = f"{msg!r} {args!r}"
+        logger.warning("refused a malformed HTTP request: %s", message[:300])
 
     def get_environ(self) -> dict[str, Any]:
         environ: dict[str, Any] = super().get_environ()

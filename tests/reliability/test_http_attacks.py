@@ -193,6 +193,28 @@ def test_two_content_length_headers_get_400(served: Served) -> None:
     assert reply.startswith(b"HTTP/1.1 400"), reply
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n" + "".join(f"X-{n}: 1\r\n" for n in range(150)) + "\r\n",
+        "GET /healthz HTTP/7.3\r\nHost: x\r\n\r\n",  # (a version pywsgi refuses)
+    ],
+)
+def test_a_malformed_request_head_gets_400_and_one_json_log_line(served: Served, head: str) -> None:
+    """Over 100 headers got 400 with a gevent traceback in the log, and a bad HTTP version a plain-text
+    line: neither in the JSON log a server's collector reads (an attack run)."""
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(head.encode())
+        reply = sock.recv(200)
+    assert reply.startswith(b"HTTP/1.1 400"), reply
+    time.sleep(0.3)  # (the log line is written after the reply)
+    log = served.log()
+    assert "Traceback" not in log, log[-2000:]
+    refused = [line for line in log.splitlines() if "malformed HTTP request" in line]
+    assert len(refused) == 1 and refused[0].startswith("{"), log[-2000:]
+    assert json.loads(refused[0])["level"] == "WARNING"
+
+
 # Signed payloads of a shape Slack never sends (issue 21, item 13, and what a sweep of Bolt found): 400.
 ACTION = {"action_id": "innov_facts_page_next", "block_id": "b", "value": "x", "type": "button"}
 BLOCK_ACTIONS = {
