@@ -254,6 +254,9 @@ _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 _TEXT_WORD_RE = re.compile(r"\d[\d,.]*%?|[\w&'’-]+")
 # A number counts the words at most this many after it ("190,000 robotics patents", "31 provinces").
 COUNT_REACH = 4
+# A number followed at once by a verb counts something named before it ("of the 31 provinces, 14 have
+# prioritized robotics"), not the words after the verb.
+_ELIDED = frozenset({"have", "has", "had", "are", "is", "were", "was", "will", "would", "can", "did", "do"})
 
 
 class CountGate:
@@ -312,6 +315,8 @@ class CountGate:
             if word is None:  # a number: does it count what is asked? ("per 10,000 workers" counts nothing)
                 if i and words[i - 1].lower() == "per":
                     continue
+                if i + 1 < len(words) and words[i + 1].lower() in _ELIDED:
+                    continue  # ("14 have prioritized robotics": 14 counts provinces, said before it)
                 if _counts(stems[i + 1 : i + 1 + COUNT_REACH], counted):
                     return ""
             elif word == "number" and i + 2 < len(stems) and stems[i + 2] in counted:

@@ -37,6 +37,7 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         "how many engineers does ruritania have",  # the numbers count provinces, patents, robots
         "how many factories does strelsau have",  # ... not factories
         "how many workers does strelsau have",  # "80 robots per 1,000 workers": 80 counts robots, 1,000 none
+        "how many reports does ruritania have",  # "12 ... have prioritized robotics in their work reports"
     ],
 )
 def test_a_number_counting_something_else_is_declined(composer, question: str) -> None:  # type: ignore[no-untyped-def]
@@ -111,3 +112,13 @@ def test_what_is_counted_is_read_in_the_alias_file_s_words(seeds_dir: Path) -> N
     smes = "how many 'little giant' type niche smes has china got"
     assert gate.phrase(composer.analyse(smes)).split()[:2] == ["little", "giant"]
     assert composer.decide(smes).answer
+
+
+def test_a_number_followed_by_a_verb_counts_what_was_named_before_it(seeds_dir: Path) -> None:
+    """ "Among the 31 provinces, ..., 14 have prioritized robotics": 14 counts provinces; an attack run got
+    it for "how many robots does China have" (robotics within four words of the number)."""
+    composer = load_snapshot(seeds_dir).composer
+    robots = composer.decide("How many robots does China have?")
+    assert not robots.answer and robots.reason.startswith("count:"), robots.reason
+    provinces = composer.decide("how many provinces prioritized robotics")
+    assert provinces.answer and provinces.best is not None and "14" in provinces.best.text
