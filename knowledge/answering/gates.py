@@ -351,7 +351,10 @@ def _counts(after: list[str | None], counted: frozenset[str]) -> bool:
 
 # A figure asked of what is *not* so ("how many provinces have not prioritized AI", "... outside the
 # industrial sector"), and where a text says so ("did not", "non-", "other than", "the rest").
-_ASKS_NEGATED_RE = re.compile(r"\b(?:not|never|no longer|outside|excluding|non)\b|n't\b")
+_ASKS_NEGATED_RE = re.compile(
+    r"\b(?:not(?! (?:just|only|counting|including|incl)\b)|never|no longer|outside|excluding|non)\b|n['’]t\b"
+)  # ("not just industrial ones", "not counting the SMEs" ask the whole, or less: read as typed, as
+# normalising drops "just")
 _SAYS_NEGATED_RE = re.compile(
     r"\b(?:not|no|never|none|outside|excluding|without|non-?\w*|other than|except|besides|apart from"
     r"|remaining|the rest|neither|nor)\b|n't\b",
@@ -370,7 +373,7 @@ class NegationGate:
         self._text_of = text_of
 
     def __call__(self, q: Question, best: Candidate) -> str:
-        if q.wants != "number" or q.yes_no or _ASKS_NEGATED_RE.search(q.normalised) is None:
+        if q.wants != "number" or q.yes_no or _ASKS_NEGATED_RE.search(q.text.lower()) is None:
             return ""
         if _SAYS_NEGATED_RE.search(self._text_of(best)):
             return ""

@@ -9,6 +9,7 @@ its own words, nor by a fact whose answer is the very thing it sets aside. (Both
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from knowledge.answering.candidate import Candidate, FactRef
@@ -16,15 +17,27 @@ from knowledge.answering.fact_table import states
 from knowledge.answering.intents import ASKS_BESIDES
 from knowledge.answering.question import Question
 from knowledge.models import Fact
-from knowledge.text import TextRules
+from knowledge.normalise import english_words
+from knowledge.text import STOP_WORDS, TextRules, stem
 
 # A text adding at most this many words to the question's own restates it ("is part of").
 RESTATED_NEW_WORDS = 1
+# An everyday word ("program" 5.3, "plan", "initiative" 4.4) is at least this frequent in English (wordfreq's
+# Zipf scale); names are rarer ("Kimi" 3.2, "Huawei" 3.3, "Beijing" 4.1).
+EVERYDAY_ZIPF = 4.3
+
+
+# "what index does China rank 11th in": the figure is given, and the question asks in which index, list or
+# ranking it is: the fact stating it answers that.
+_ASKS_WHICH_LIST = re.compile(
+    r"\b(?:what|which)\s+(?:[\w&'-]+\s+)?(?:index|indices|indexes|ranking|rankings|list|league table|table|report)\b"
+)
 
 
 class GivenGate:
     """ "what was its rank before it climbed to 11th" -> "China ranks 11th": the fact's figure is the one the
-    question already gives, so it answers something else (a yes/no question may well restate it)."""
+    question already gives, so it answers something else (a yes/no question may well restate it, and "in
+    which index does China rank 11th" asks what the fact names besides its figure)."""
 
     def __init__(self, facts: Sequence[Fact]) -> None:
         self._facts = facts
@@ -36,6 +49,7 @@ class GivenGate:
             and isinstance(ref, FactRef)
             and q.wants in ("number", "rank")
             and not q.yes_no
+            and not _ASKS_WHICH_LIST.search(q.normalised)
             and states(q.normalised, self._facts[ref.fact].value)
         ):
             return "given: the best fact's figure is the one the question already states"
@@ -66,10 +80,20 @@ class RestatementGate:
             value = set(self._rules.tokenize(self._facts[best.ref.fact].value))
             # (Every word of it, and at most one more: "humanoid robots and other emerging industries" says
             # more than "robots", which a question asking besides robots may well want.)
-            if excluded and excluded <= value and len(value - excluded) <= RESTATED_NEW_WORDS:
+            if (
+                excluded
+                and excluded <= value
+                and self._adds_no_name(self._facts[best.ref.fact].value, excluded)
+            ):
                 return "restates: the best fact's answer is what the question sets aside"
         said = set(self._rules.tokenize(q.normalised))
         new = set(self._rules.tokenize(self._text_of(best))) - said
         if len(new) > RESTATED_NEW_WORDS:
             return ""
         return "restates: the best candidate says nothing the question does not say already"
+
+    def _adds_no_name(self, value: str, excluded: set[str]) -> bool:
+        """Whether ``value`` says at most one word beyond what is set aside, and that an everyday one ("863
+        Program" beyond "863"), not a name ("Zhipu AI and Kimi" beyond "zhipu ai": Kimi is the answer)."""
+        extra = [w for w in self._rules.words(value) if w not in STOP_WORDS and stem(w) not in excluded]
+        return len(extra) <= RESTATED_NEW_WORDS and all(w in english_words(EVERYDAY_ZIPF) for w in extra)

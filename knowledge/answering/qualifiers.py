@@ -59,19 +59,18 @@ class QualifierGate:
         """The first row whose naming words the candidate lacks, with those words as the question writes them."""
         lowered = q.normalised.lower()
         for row in QUALIFIERS:
-            # Each naming word with its terms (a stop word, "the", has none).
-            naming = [
-                (word, terms)
-                for match in row.pattern.finditer(lowered)
-                for word in match.group(1).split()
-                if (terms := self._rules.tokenize(word))
-            ]
-            if not naming:
-                continue
-            held = self._tokens_of(best, {t for _, terms in naming for t in terms})
-            out = [word for word, terms in naming if not held.issuperset(terms)]
-            if out:
-                return row, out
+            # The naming words' terms, read as a phrase ("high tech" is one term, "high-tech", as the alias
+            # file says), and which of the words hold a term the candidate lacks (a stop word has none).
+            for match in row.pattern.finditer(lowered):
+                terms = self._rules.tokenize(match.group(1))
+                if not terms:
+                    continue
+                held = self._tokens_of(best, set(terms))
+                lacking = {t for t in terms if t not in held}
+                if lacking:
+                    words = match.group(1).split()
+                    out = [w for w in words if lacking & set(self._rules.tokenize(w))] or sorted(lacking)
+                    return row, out
         return None
 
     def __call__(self, q: Question, best: Candidate) -> str:

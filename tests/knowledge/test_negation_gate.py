@@ -46,6 +46,8 @@ def test_a_figure_of_what_is_not_so_is_declined(composer, question: str) -> None
     [
         ("how many provinces have prioritized robotics", "12"),  # not negated: answered
         ("how many parks have not opened yet in zenda", "25"),  # the text says "not" too
+        ("how many firms, not just industrial ones, does strelsau have", "900"),  # the whole, not what is not
+        ("how many firms does strelsau have, not counting the industrial ones", "300"),  # (the gate's part)
     ],
 )
 def test_a_figure_the_text_states_as_asked_answers(composer, question: str, figure: str) -> None:  # type: ignore[no-untyped-def]

@@ -51,3 +51,11 @@ def test_another_sector_s_count_is_declined(seeds_dir: Path) -> None:
     )
     industrial = composer.decide("how many high-tech enterprises are in the industrial sector")
     assert industrial.answer and industrial.best is not None and "169,000" in industrial.best.text
+
+
+def test_a_sector_named_in_two_words_the_alias_file_joins_is_read_as_one(seeds_dir: Path) -> None:
+    """ "the high tech sector" is the articles' "high-tech sectors" (the alias file writes "high tech" so):
+    read word by word, "tech" was missing and a second attack run found the answer declined."""
+    decision = load_snapshot(seeds_dir).composer.decide("what does kim say about the high tech sector")
+    assert not decision.reason.startswith("sector:"), decision.reason
+    assert decision.best is not None and "Kim Jong-moon" in decision.best.text

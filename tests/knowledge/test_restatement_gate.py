@@ -91,3 +91,15 @@ def test_a_fact_whose_value_is_what_the_question_sets_aside_does_not_answer(plan
 def test_a_fact_saying_more_than_what_is_set_aside_may_answer(plans) -> None:  # type: ignore[no-untyped-def]
     decision = plans.decide("apart from robots, what has strelsau prioritized in its work report")
     assert not decision.reason.startswith("restates:"), decision.reason
+
+
+def test_a_fact_naming_another_besides_what_is_set_aside_answers(seeds_dir: Path) -> None:
+    """ "Zhipu AI and Kimi" says one word beyond "zhipu ai", and that word is the answer, a name: a second
+    attack run found it declined as a restatement."""
+    from knowledge.base import load_snapshot
+
+    decision = load_snapshot(seeds_dir).composer.decide(
+        "other than zhipu ai, which llm firm emerged from zhongguancun"
+    )
+    assert decision.answer, decision.reason
+    assert decision.best is not None and "Kimi" in decision.best.text
