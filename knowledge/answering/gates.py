@@ -507,6 +507,13 @@ class NumberedGate:
 _POSITION_RE = re.compile(
     r"^(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))$"
 )
+# First place asked ("which country ranks first", "who is number one", "#1 in the gii") and how a text says it
+# ("first", "1st", "at the top", "tops", "leads", "leading"), as stems.
+_FIRST_PLACE_RE = re.compile(
+    r"\b(?:rank(?:s|ed)?|place[sd]?|come[s]?|came|is|are|was) (?:no\.? ?1|number one|first|1st|#1)\b"
+    r"|\b(?:first|1st) place\b|\bnumber one\b|#1\b|\btop spot\b"
+)
+_FIRST_PLACE_WORDS = frozenset({"first", "1st", "top", "lead", "leader", "largest", "biggest", "most"})
 
 
 _HOW_OFTEN_RE = re.compile(
@@ -527,11 +534,14 @@ class PositionGate:
         if q.yes_no:
             return ""
         asked = [t for t in q.terms if _POSITION_RE.match(t)]  # (the question's tokens: no second read)
-        if not asked:
+        first = _FIRST_PLACE_RE.search(q.normalised) is not None  # ("first" alone is often "the first time")
+        if not asked and not first:
             return ""
         # ("for the second consecutive year", "a third time": how often, not a position)
         stated = set(self._rules.tokenize(_HOW_OFTEN_RE.sub(" ", self._text_of(best))))
         missing = next((t for t in asked if t not in stated), None)
+        if missing is None and first and not stated & _FIRST_PLACE_WORDS:
+            missing = "first place"
         return (
             f"figure: the question asks about the {missing} and the best candidate does not state it"
             if missing

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.base import load_snapshot
 from tests.knowledge.conftest import composer_of
 
 ARTICLES = {
@@ -114,3 +115,17 @@ def test_a_position_the_text_never_states_is_declined(composer, question: str, r
         assert decision.reason.startswith(reason), decision.reason
     else:
         assert not decision.reason.startswith("figure:"), decision.reason
+
+
+def test_first_place_is_answered_only_by_a_text_saying_first_or_top(seeds_dir: Path) -> None:
+    """ "which country ranks first in the global innovation index" got "China now ranks 11th ..." (a second
+    attack run): "first" was no position the gate read, as "the first time" is none."""
+    composer = load_snapshot(seeds_dir).composer
+    first = composer.decide("which country ranks first in the global innovation index")
+    assert not first.answer
+    assert (
+        first.reason
+        == "figure: the question asks about the first place and the best candidate does not state it"
+    )
+    top = composer.decide("which cluster ranks first in the cluster ranking")
+    assert top.answer and top.best is not None and "Tokyo-Yokohama" in top.best.text  # ("ranks at the top")
