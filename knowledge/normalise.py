@@ -95,6 +95,46 @@ _POSITION_ASKED_RE = re.compile(
 )
 # A number of five digits or more typed without separators, in the articles' form ("10000" -> "10,000").
 _BARE_NUMBER_RE = re.compile(r"(?<![\d.,])\d{5,}(?![\d]|[.,]\d)")
+# "ten thousand" in figures, as the articles write it ("robots per ten thousand workers" -> "per 10,000
+# workers"): a number word from one to ninety-nine before "thousand".
+_WORDS_THOUSAND_RE = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
+    r"|sixty|seventy|eighty|ninety) thousand\b",
+    re.IGNORECASE,
+)
+_THOUSAND_WORDS = {
+    "a": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+
+
+def _thousands(match: re.Match[str]) -> str:
+    before = match.string[: match.start()].split()
+    if before and before[-1].lower().strip("-") in _THOUSAND_WORDS:
+        return match.group(0)  # ("twenty five thousand": a compound, left in words)
+    return f"{_THOUSAND_WORDS[match.group(1).lower()]},000"
+
+
 # "what number of robots ..." is "how many robots ...", which the count gate reads; "what amount of" is
 # "how much".
 _COUNT_ASKED_RE = re.compile(r"\b(?:what|which) (number|amount) of\b", re.IGNORECASE)
@@ -227,6 +267,8 @@ def clean(question: str) -> str:
     if lowered.startswith("where") or " where " in lowered:
         text = _PLACED_IN_RE.sub(r"\1rank\2", _PLACED_AT_RE.sub(r"\1ranked\2", text))
     text = _BARE_NUMBER_RE.sub(_with_separators, text)
+    if "thousand" in lowered:
+        text = _WORDS_THOUSAND_RE.sub(_thousands, text)
     if holds_any(lowered, _POSITION_WORDS):
         text = _COUNT_ASKED_RE.sub(_asked_count, text)
         text = _SPOT_RE.sub("rank", _POSITION_ASKED_RE.sub(_asked_position, text))

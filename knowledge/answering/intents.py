@@ -105,11 +105,11 @@ NAME_WORDS = frozenset((*_NAME_QUALIFIERS, "name", "officially", "formally", "ca
 ASKS_WHO = Rule(
     re.compile(r"^(?:who|whom)\b|\bwho (?:is|was|said|heads|leads|runs|founded)\b", re.IGNORECASE), ("who",)
 )
-# "who's Chen Jiachang" asks what the person named is, not for a person (read as written: understood
-# words drop the "'s"). A role or description after "who is" asks for a person: "who is the head of WIPO".
+# "who's Chen Jiachang" (or "whos", as typed) asks what the person named is, not for a person (read as
+# written: understood words drop the "'s"). A role or description after "who is" asks for a person: "who is the head of WIPO".
 ASKS_IDENTITY = Rule(
     re.compile(
-        r"^(?:so\s+)?(?:who|whom)(?:'s|’s| is| was) "
+        r"^(?:so\s+)?(?:(?:who|whom)(?:'s|’s| is| was)|whos) "
         r"(?!(?:the|a|an|its|their|his|her|our|in|behind|china'?s?|currently|now|best|top)\b)"
         r"(?!.*\b(?:head|ceo|chairman|chair|leader|founder|director|minister|president|boss|chief|of|in)\b)"
         r"[\w.'’-]+(?: [\w.'’-]+){0,3} ?\??$",

@@ -396,3 +396,13 @@ def test_who_is_a_named_person_is_answered_by_a_text_naming_no_other(tmp_path: P
     decision = composer.decide("who's rupert hentzau")
     assert decision.answer, decision.reason
     assert "vice minister" in decision.best.text
+
+
+def test_whos_and_a_name_asks_who_the_person_is(seeds_dir: Path) -> None:
+    """ "whos daren tang" (as typed) was read as asking for a person, a type the sentences naming him could
+    not give, and declined; "who is daren tang" asks what he is, and so does it now (a second attack run)."""
+    composer = load_snapshot(seeds_dir).composer
+    assert composer.analyse("whos daren tang").wants is None
+    assert composer.analyse("whos the ceo of tencent").wants == "who"
+    decision = composer.decide("whos daren tang")
+    assert decision.answer and decision.best is not None and "Daren Tang" in decision.best.text

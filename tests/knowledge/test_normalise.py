@@ -37,6 +37,8 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("what number of robots does china have", "how many robots does china have"),
         ("what amount of money did it invest", "how much money did it invest"),
         ("robots per 10000 workers", "robots per 10,000 workers"),
+        ("robots per ten thousand workers", "robots per 10,000 workers"),  # (a second attack run)
+        ("twenty five thousand", "twenty five thousand"),  # (only a number word right before "thousand")
         ("10000.5 or 1234 or 2024 or 12,000", "10000.5 or 1234 or 2024 or 12,000"),
         ("whats guangdong planning on the robotics front", "whats guangdong planning on robotics"),
         ("gii rank at the moment", "gii rank"),
