@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from knowledge.answering.words import RANK_TERM
 from knowledge.text import holds_any, might_hold
-from knowledge.windows import NEW_NAME_KIND, NEW_PLACE_KIND, NUMBER_KIND
+from knowledge.windows import NEW_NAME_KIND, NEW_PLACE_KIND, NUMBER_KIND, PLACE_KIND
 
 
 class Rule(NamedTuple):
@@ -118,6 +118,10 @@ ASKS_IDENTITY = Rule(
     ("who",),
     any_case=True,
 )
+ASKS_COUNTRY = Rule(
+    re.compile(r"\b(?:which|what) (?:country|nation)\b", re.IGNORECASE),
+    ("country", "nation"),
+)
 ASKS_WHERE = Rule(
     re.compile(
         r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b",
@@ -200,6 +204,19 @@ INTENTS: tuple[Intent, ...] = (
     Intent("", (ASKS_IDENTITY,), whole=True, open=True),
     Intent("who", (ASKS_WHO,), hard=True, shown="a person", adds=NEW_NAME_KIND),
     Intent("name", (ASKS_NAME,), hard=True),
+    # "which country has 470 robots per 10,000 workers": a place, and the corpus's common subject is one
+    # (China); "where is X" is not answered by the subject every sentence names, nor "which countries belong
+    # to the BRI" (others, a list) by a sentence on China's initiative.
+    Intent(
+        "country",
+        (ASKS_COUNTRY,),
+        unless_term=RANK_TERM,
+        hard=True,
+        shown="a country",
+        adds=PLACE_KIND,
+        fits=(("where", 1.0),),
+        otherwise=0.0,
+    ),
     # "where does X stand": a rank.
     Intent("where", (ASKS_WHERE,), unless_term=RANK_TERM, hard=True, shown="a place", adds=NEW_PLACE_KIND),
     # A list answers it best, then a sentence enumerating things, a statement least.

@@ -406,3 +406,13 @@ def test_whos_and_a_name_asks_who_the_person_is(seeds_dir: Path) -> None:
     assert composer.analyse("whos the ceo of tencent").wants == "who"
     decision = composer.decide("whos daren tang")
     assert decision.answer and decision.best is not None and "Daren Tang" in decision.best.text
+
+
+def test_which_country_is_answered_by_the_corpus_s_subject_too(seeds_dir: Path) -> None:
+    """ "which country has 470 robots per 10,000 workers" was declined: China, named in every article, is no
+    new place for "where" questions; for "which country" it is the answer (a second attack run). "which
+    countries belong to the BRI" asks for others, and stays declined."""
+    composer = load_snapshot(seeds_dir).composer
+    decision = composer.decide("which country has 470 robots per 10,000 workers")
+    assert decision.answer and decision.best is not None and "China" in decision.best.text
+    assert not composer.decide("which countries belong to the belt and road initiative").answer
