@@ -73,9 +73,9 @@ def test_explain_prints_the_reason_of_a_decline_a_gate_made(seeds_dir: Path) -> 
     # (The best candidate names WIPO's head, of something else: a passage saying more than the fact on
     # Zhipu AI and Kimi, which it keeps its place over.)
     assert out["declined because"] == "attribute: the best candidate says who heads it of something else"
-    typed = explain(composer, "which country came out on top in AMNC 23")
+    typed = explain(composer, "what year did the belt and road initiative launch")
     assert (
-        typed["declined because"] == "type: the question asks for a place and the best candidate states none"
+        typed["declined because"] == "type: the question asks for a year and the best candidate states none"
     )
     threshold = explain(composer, "anyone up for lunch at 12:30?")
     assert threshold["declined because"].startswith("threshold: probability 0.0")
