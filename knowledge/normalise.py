@@ -28,7 +28,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 from wordfreq import get_frequency_list
 
-from knowledge.text import holds_any, might_hold
+from knowledge.text import CARDINAL_WORDS, holds_any, might_hold
 
 MIN_TYPO_LENGTH = 5
 SPELLER_LOOKUPS = 8
@@ -96,36 +96,10 @@ _POSITION_ASKED_RE = re.compile(
 # A number of five digits or more typed without separators, in the articles' form ("10000" -> "10,000").
 _BARE_NUMBER_RE = re.compile(r"(?<![\d.,])\d{5,}(?![\d]|[.,]\d)")
 # "ten thousand" in figures, as the articles write it ("robots per ten thousand workers" -> "per 10,000
-# workers"): a number word from one to ninety-nine before "thousand".
-_WORDS_THOUSAND_RE = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
-    r"|sixty|seventy|eighty|ninety) thousand\b",
-    re.IGNORECASE,
-)
-_THOUSAND_WORDS = {
-    "a": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+# workers"): a count word (``CARDINAL_WORDS``, and "one", which before "thousand" is no pronoun) right
+# before "thousand".
+_THOUSAND_WORDS: dict[str, int] = {"one": 1, **CARDINAL_WORDS}
+_WORDS_THOUSAND_RE = re.compile(rf"\b({'|'.join(_THOUSAND_WORDS)}) thousand\b", re.IGNORECASE)
 
 
 def _thousands(match: re.Match[str]) -> str:
