@@ -352,9 +352,10 @@ def _counts(after: list[str | None], counted: frozenset[str]) -> bool:
 # A figure asked of what is *not* so ("how many provinces have not prioritized AI", "... outside the
 # industrial sector"), and where a text says so ("did not", "non-", "other than", "the rest").
 _ASKS_NEGATED_RE = re.compile(
-    r"\b(?:not(?! (?:just|only|counting|including|incl)\b)|never|no longer|outside|excluding|non)\b|n['’]t\b"
+    r"\b(?:not(?! (?:just|only|counting|including|incl)\b)|never|no longer|outside|excluding|non)\b"
+    r"|\b(?:ai|are|ca|could|did|does|do|had|has|have|is|must|need|should|was|were|wo|would)n['’]?t\b"
 )  # ("not just industrial ones", "not counting the SMEs" ask the whole, or less: read as typed, as
-# normalising drops "just")
+# normalising drops "just"; "havent", typed without its apostrophe, is "haven't")
 _SAYS_NEGATED_RE = re.compile(
     r"\b(?:not|no|never|none|outside|excluding|without|non-?\w*|other than|except|besides|apart from"
     r"|remaining|the rest|neither|nor)\b|n't\b",

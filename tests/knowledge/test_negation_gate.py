@@ -32,6 +32,7 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     [
         "how many provinces have not prioritized robotics",
         "how many provinces haven't prioritized robotics in ruritania",
+        "how many provinces havent prioritized robotics",  # (as typed: a new user's run got the 12)
         "how many of strelsau's firms are outside the industrial sector",
     ],
 )
