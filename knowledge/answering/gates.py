@@ -116,7 +116,7 @@ class AttributeGate:
         for the Ruritanian report": ruritanian, report): a text about another thing's does not answer."""
         assert q.attribute is not None
         # (Read in the alias file's words: "the minister of sci and tech" is science and technology's.)
-        said = " ".join(self._rules.words(q.normalised))
+        said = q.understood
         asked = q.attribute.pattern.search(said)
         found = _WHOSE_RE.match(said[asked.end() :]) if asked is not None else None
         if found is None:
@@ -281,7 +281,7 @@ class CountGate:
         if q.wants != "number" or q.repeats or q.share or q.yes_no:
             return ""
         # (Read in the alias file's words: "health cos" counts companies, "medtech/health" both.)
-        m = _HOW_MANY_RE.search(" ".join(self._rules.words(q.normalised)))
+        m = _HOW_MANY_RE.search(q.understood)
         if m is None:
             return ""
         words: list[str] = []

@@ -58,6 +58,9 @@ class Question:
     expansion_asked: str | None = None
     # The question as the embedding model reads it: cleaned and spelled.
     meaning: str = ""
+    # Its words as the alias file reads them ("cos" -> companies, "sci and tech" -> science and technology):
+    # where the gates find what is counted and whose attribute is asked.
+    understood: str = ""
     # What it asks about a named thing that only a text saying it answers ("who founded X").
     attribute: Attribute | None = None
     # The sum of ``weights``, summed once: every candidate's coverage divides by it.
