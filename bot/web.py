@@ -331,8 +331,14 @@ def _slack_shaped(body: dict[str, Any]) -> bool:
     return True
 
 
-def _respond(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+def _respond(
+    start_response: StartResponse,
+    status: str,
+    body: bytes,
+    content_type: str,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body))), *headers])
     return [body]
 
 
@@ -358,12 +364,13 @@ def _not_found(environ: WSGIEnvironment, start_response: StartResponse) -> Itera
 
 def _not_allowed(allow: str, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """A path innov serves, asked with a method it does not take (``PUT /slack/events``): 405 and ``Allow``."""
-    body = b"method not allowed\n"
-    start_response(
+    return _respond(
+        start_response,
         "405 Method Not Allowed",
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), ("Allow", allow)],
+        b"method not allowed\n",
+        "text/plain; charset=utf-8",
+        (("Allow", allow),),
     )
-    return [body]
 
 
 def create_wsgi_app(
