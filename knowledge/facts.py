@@ -198,11 +198,12 @@ def _check_fact(entry: FactEntry, article: Article, normalised_articles: dict[st
             f"quote does not state {written!r}, which the answer states: quote the words that say it, or "
             "take it out of the answer"
         )
-    other = currencies(answer) - currencies(quote)
-    if other and currencies(quote):
+    in_quote = currencies(quote)
+    other = currencies(answer) - in_quote
+    if other and in_quote:
         return (
             f"answer gives its figure in {', '.join(sorted(other))}, which its quote does not (it says "
-            f"{', '.join(sorted(currencies(quote)))}): an answer must say what the quote says"
+            f"{', '.join(sorted(in_quote))}): an answer must say what the quote says"
         )
     said = {m.group(0) for m in _NEGATION_RE.finditer(quote.casefold())}
     negation = next(
