@@ -77,14 +77,7 @@ class RestatementGate:
         if isinstance(best.ref, FactRef):
             # (The phrase without its lead word: "other than 863" sets aside 863.)
             excluded = set(self._rules.tokenize(aside.group(0).split(None, 1)[-1]))
-            value = set(self._rules.tokenize(self._facts[best.ref.fact].value))
-            # (Every word of it, and at most one more: "humanoid robots and other emerging industries" says
-            # more than "robots", which a question asking besides robots may well want.)
-            if (
-                excluded
-                and excluded <= value
-                and self._adds_no_name(self._facts[best.ref.fact].value, excluded)
-            ):
+            if excluded and self._set_aside(self._facts[best.ref.fact].value, excluded):
                 return "restates: the best fact's answer is what the question sets aside"
         said = set(self._rules.tokenize(q.normalised))
         new = set(self._rules.tokenize(self._text_of(best))) - said
@@ -92,8 +85,14 @@ class RestatementGate:
             return ""
         return "restates: the best candidate says nothing the question does not say already"
 
-    def _adds_no_name(self, value: str, excluded: set[str]) -> bool:
-        """Whether ``value`` says at most one word beyond what is set aside, and that an everyday one ("863
-        Program" beyond "863"), not a name ("Zhipu AI and Kimi" beyond "zhipu ai": Kimi is the answer)."""
-        extra = [w for w in self._rules.words(value) if w not in STOP_WORDS and stem(w) not in excluded]
-        return len(extra) <= RESTATED_NEW_WORDS and all(w in english_words(EVERYDAY_ZIPF) for w in extra)
+    def _set_aside(self, value: str, excluded: set[str]) -> bool:
+        """Whether ``value`` holds every word set aside and says at most one more, an everyday one ("863
+        Program" beyond "863"), not a name ("Zhipu AI and Kimi" beyond "zhipu ai": Kimi is the answer) nor
+        a list ("humanoid robots and other emerging industries" beyond "robots")."""
+        words = [w for w in self._rules.words(value) if w not in STOP_WORDS]
+        extra = [w for w in words if stem(w) not in excluded]
+        return (
+            excluded <= {stem(w) for w in words}
+            and len(extra) <= RESTATED_NEW_WORDS
+            and all(w in english_words(EVERYDAY_ZIPF) for w in extra)
+        )
