@@ -22,7 +22,7 @@ from knowledge.answering.fact_table import states
 from knowledge.answering.given import GivenGate, RestatementGate
 from knowledge.answering.qualifiers import QualifierGate
 from knowledge.answering.question import Question
-from knowledge.answering.render import elaborated
+from knowledge.answering.render import elaborated, followed
 from knowledge.answering.year_gate import YearGate
 from knowledge.decide import RANK_FEATURES, DecisionModel
 from knowledge.models import Fact
@@ -35,6 +35,9 @@ _COVERAGE, _COSINE = RANK_FEATURES.index("coverage"), RANK_FEATURES.index("cosin
 # a near miss's above ("what's india's gii rank" -> China's rank 0.49, "did astrazeneca invest in
 # shanghai" -> its Beijing investment 0.71).
 RELATED_MIN_COSINE = 0.3
+# The sentence after the one a fact quotes is shown with it when it is this near the question in meaning:
+# the same bar, "related" (``followed``).
+NEXT_MIN_COSINE = RELATED_MIN_COSINE
 _EMPTY: frozenset[str] = frozenset()
 
 
@@ -112,8 +115,25 @@ class Decider:
         answer = not reason
         if answer or judged:
             # (Judged, a declined candidate is shown as it would be answered: what fitting labels.)
-            best = self.materialise(elaborated(q, best, self.finder.passages))
+            best = self._followed(q, self.materialise(elaborated(q, best, self.finder.passages)))
         return Decision(q, best, probability, answer, () if answer else self.related(q), reason)
+
+    def _followed(self, q: Question, best: Candidate) -> Candidate:
+        """A fact with the sentence after the one it quotes (``render.followed``), for an open question (no
+        type of answer asked) when that sentence is at least ``NEXT_MIN_COSINE`` near the question in
+        meaning (so never in lexical-only mode, where every cosine is 0)."""
+        if q.wants is not None or not isinstance(best.ref, FactRef):
+            return best
+        quoted = self.meaning.quoted_sentence(best.ref.fact)
+        if quoted is None:
+            return best
+        doc, sentence = quoted
+        sentences = self.finder.passages[doc].sentences
+        if sentence + 1 >= len(sentences):
+            return best
+        if self.meaning.windows(self.meaning.of(q))(doc, sentence + 1, sentence + 2) < NEXT_MIN_COSINE:
+            return best
+        return followed(best, sentences, sentence)
 
     def veto(self, q: Question, best: Candidate) -> str:
         """The hard gate the best candidate fails, whatever its probability ("" when none)."""

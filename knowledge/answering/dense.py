@@ -57,6 +57,7 @@ class Meaning:
         self.state = semantic_state(self.vectors if self.index else None, embedder, len(passages))
         # The sentences each fact quotes, and the facts quoting each sentence: they say one thing.
         self.fact_segments = quoted_segments(passages, facts)
+        self._seg_ptr = seg_ptr
         self.segment_facts: dict[int, set[int]] = {}
         for number, segments in enumerate(self.fact_segments):
             for segment in segments:
@@ -98,6 +99,17 @@ class Meaning:
         """The facts quoting any of a passage's sentences ``segments`` (numbered from the passage's first
         sentence, at segment ``first_segment``)."""
         return {f for s in segments for f in self.segment_facts.get(first_segment + s, ())}
+
+    def quoted_sentence(self, fact: int) -> tuple[int, int] | None:
+        """The passage and sentence number of the one sentence a fact quotes (None when it quotes none, or
+        several: a heading, or the same words twice)."""
+        segments = self.fact_segments[fact]
+        if len(segments) != 1:
+            return None
+        (segment,) = segments
+        doc = int(np.searchsorted(self._seg_ptr, segment, side="right")) - 1
+        sentence = segment - int(self._seg_ptr[doc]) - 1  # (segment seg_ptr[doc] is the heading)
+        return (doc, sentence) if sentence >= 0 else None
 
     def cos_margin(self, q: Question, best: Candidate, list_docs: Callable[[int], Sequence[int]]) -> float:
         """How clearly the best candidate is what the question means: its cosine over the best cosine of any

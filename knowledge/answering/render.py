@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from knowledge.answering.candidate import Candidate, FactRef, ListRef, Ref, WindowRef
@@ -113,6 +113,23 @@ def elaborated(q: Question, best: Candidate, passages: PassageStore) -> Candidat
     if len(sentences) < 2 or len(sentences[0]) > LEAD_MAX_CHARS or sentences[1].rstrip().endswith(":"):
         return best
     return best._replace(ref=WindowRef(ref.passage, 0, 2), text="", sources=())
+
+
+def followed(best: Candidate, sentences: Sequence[str], quoted: int) -> Candidate:
+    """A fact's sentence and the one after the sentence it quotes (``sentences[quoted]``) in its article.
+
+    A curated fact is one sentence, written to answer; a question asking for no type of answer often wants
+    what the article says next ("what does the BRI bring for tech cooperation": the fact introduces the
+    Belt and Road Initiative, the next sentence says it "facilitates knowledge exchange"), which a passage
+    window of two sentences would have shown. The same limits as ``elaborated``: a lead-in to a list adds
+    nothing, a fact of more than ``LEAD_MAX_CHARS`` leaves no room, the whole is cut to ``MAX_ANSWER_CHARS``.
+    (Whether the next sentence is near the question in meaning is the caller's to ask.)"""
+    if not best.text or quoted + 1 >= len(sentences) or len(best.text) > LEAD_MAX_CHARS:
+        return best
+    after = sentences[quoted + 1]
+    if after.rstrip().endswith(":"):
+        return best
+    return best._replace(text=clip(f"{best.text} {after}"))
 
 
 def clip(text: str, limit: int = MAX_ANSWER_CHARS) -> str:

@@ -64,3 +64,60 @@ def test_a_long_lead_leaves_no_room(composer) -> None:  # type: ignore[no-untype
     assert decision.best is not None
     assert "quays" in decision.best.text
     assert "budget" not in decision.best.text
+
+
+CANAL = {
+    "canal.md": """---
+id: canal
+title: The Silk Canal
+---
+Trade Routes: The Silk Canal is a waterway of 1,200 kilometres joining Strelsau to the northern sea. By linking the ports of partner cities, the canal spreads shipbuilding know-how and engineering talent between them.
+
+Ruritania's Zenda Observatory opened in 1911. Spring in the valley is mild and wet, with apple blossom in April.
+""",
+}
+CANAL_FACTS = """facts:
+  - id: silk-canal
+    answer: The Silk Canal is a waterway of 1,200 kilometres joining Strelsau to the northern sea.
+    value: "1,200 kilometres"
+    topics: [Silk Canal, waterway]
+    source: canal
+    quote: The Silk Canal is a waterway of 1,200 kilometres joining Strelsau to the northern sea.
+  - id: zenda-observatory
+    answer: Ruritania's Zenda Observatory opened in 1911.
+    value: "1911"
+    topics: [Zenda Observatory, observatory]
+    source: canal
+    quote: Ruritania's Zenda Observatory opened in 1911.
+"""
+
+
+@pytest.fixture(scope="module")
+def canal(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return composer_of(Path(tmp_path_factory.mktemp("canal")), CANAL, CANAL_FACTS)
+
+
+def test_an_open_question_answered_by_a_fact_gets_the_sentence_after_its_quote(canal) -> None:  # type: ignore[no-untyped-def]
+    decision = canal.decide("what is the silk canal")
+    assert decision.best is not None and decision.best.kind == "fact"
+    text = decision.best.text
+    assert text.startswith(
+        "The Silk Canal is a waterway of 1,200 kilometres joining Strelsau to the northern sea."
+    )
+    assert "shipbuilding know-how" in text
+    assert len(text) <= MAX_ANSWER_CHARS
+
+
+def test_a_fact_answering_a_typed_question_stands_alone(canal) -> None:  # type: ignore[no-untyped-def]
+    decision = canal.decide("how long is the silk canal waterway")
+    assert decision.best is not None and decision.best.kind == "fact"
+    assert (
+        decision.best.text
+        == "The Silk Canal is a waterway of 1,200 kilometres joining Strelsau to the northern sea."
+    )
+
+
+def test_a_next_sentence_far_from_the_question_in_meaning_is_not_shown(canal) -> None:  # type: ignore[no-untyped-def]
+    decision = canal.decide("tell me about the zenda observatory")
+    assert decision.best is not None and decision.best.kind == "fact"
+    assert decision.best.text == "Ruritania's Zenda Observatory opened in 1911."
