@@ -75,7 +75,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _row(
         "an amount of money",
         r"\bhow much (?:\w+ ){0,5}?(?:spend|spends|spent|spending|invest|invests|invested|investing|cost|costs"
-        r"|pay|pays|paid|raise|raised|pour|pours|poured|putting|put)\b|\bhow much (?:cash|capital)\b",
+        r"|pay|pays|paid|raise|raised|pour|pours|poured|putting|put)\b|\bhow much (?:cash|capital)\b"
+        r"|\b(?:investment|spending|funding) amount\b|\bamount (?:invested|spent|raised|pledged)\b",
         "yuan renminbi rmb dollar dollars usd euro euros pound pounds crowns billion trillion million percent",
         reach=8,
         figure=True,

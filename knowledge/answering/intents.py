@@ -64,6 +64,8 @@ AMOUNT_NOUNS = ("amount", "budget", "cost", "price", "funding", "value", "worth"
 ASKS_AMOUNT = Rule(
     re.compile(
         rf"\bhow much\b|\bwhat(?:'s|s| is| was| are| were)? (?:the |its |their )?(?:{'|'.join(AMOUNT_NOUNS)})\b"
+        # The amount named as typed, without "what is": "astrazeneca's investment amount?", "amount invested".
+        r"|\b(?:investment|spending|funding|deal|total) amount\b|\bamount (?:invested|spent|raised|pledged)\b"
         rf"|{ASKS_SHARE.pattern.pattern}",
         re.IGNORECASE,
     ),

@@ -52,6 +52,8 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("how much did osra pharma invest", "an amount of money"),
         ("how much cash is the company putting in", "an amount of money"),
         ("how much did it cost", "an amount of money"),
+        ("osra pharma's investment amount?", "an amount of money"),
+        ("amount invested by osra pharma", "an amount of money"),
         ("what is the budget of the program", "a budget"),
         ("how many gigawatts of solar", "a figure in energy units"),
         ("what's the population of shenzhen", "population"),
@@ -131,6 +133,13 @@ def test_an_amount_of_money_is_answered_only_by_a_text_stating_one(composer) -> 
     )
     # The amount may sit further from whose it is than a role from its holder (the row's reach).
     decision = composer.decide("how much did osra pharma invest")
+    assert decision.answer, decision.reason
+    assert "400 million crowns" in decision.best.text
+    # Asked as typed, without "how much": the amount named.
+    decision = composer.decide("sapt automotive research base investment amount?")
+    assert not decision.answer
+    assert decision.reason.startswith("attribute: the question asks an amount of money")
+    decision = composer.decide("osra pharma investment amount?")
     assert decision.answer, decision.reason
     assert "400 million crowns" in decision.best.text
 
