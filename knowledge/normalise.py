@@ -192,12 +192,48 @@ _US_RE = re.compile(
     r"|(?<=\bvs\. )|(?<=\bversus )|(?<=\band )|(?<=\bthan )|(?<=\bin )|^)us(?=(?:'s|’s)?\b)(?!\s+(?:to|know|about)\b)(?!\s*(?:\$|dollars?\b|cents?\b))"
     r"|\bus(?=(?:'s|’s)\b)"
 )
+# "us" before a noun a country has ("total us r&d spending", "us gii rank", "compare us robot density"),
+# unless a verb or preposition before it makes it the asker ("give us r&d figures", "for us tech firms").
+_US_ATTRIBUTE_RE = re.compile(
+    r"(?i)\b(?P<before>\w+\s+)?us(?=\s+(?:r&d|rd|gii|rank\w*|spend\w*|research|robot\w*|patent\w*|economy"
+    r"|gdp|innovation|clusters?|budget|investment|position|score|government|govt)\b)"
+)
+_US_ASKER_BEFORE = frozenset(
+    [
+        "tell",
+        "give",
+        "show",
+        "help",
+        "let",
+        "send",
+        "for",
+        "to",
+        "with",
+        "brief",
+        "ping",
+        "update",
+        "remind",
+        "get",
+        "bring",
+        "teach",
+        "ask",
+        "of",
+        "from",
+    ]
+)
 
 
 def united_states(text: str) -> str:
     """Write the country out where "us" means it (see ``_US_RE``)."""
     text = _US_CAPITAL_RE.sub("United States", text)
-    return _US_RE.sub("United States", text)
+    return _US_ATTRIBUTE_RE.sub(_us_before_noun, _US_RE.sub("United States", text))
+
+
+def _us_before_noun(match: re.Match[str]) -> str:
+    before = match.group("before") or ""
+    if before.strip().lower() in _US_ASKER_BEFORE:
+        return match.group(0)
+    return f"{before}United States"
 
 
 def unshout(text: str) -> str:

@@ -335,6 +335,11 @@ def test_a_question_makes_at_most_its_share_of_speller_searches() -> None:
         ("is this useful for us", "is this useful for us"),
         ("r&d spending in us dollars", "r&d spending in us dollars"),  # the currency
         ("r&d spending in us$", "r&d spending in us$"),
+        ("total us r&d spending in dollars?", "total United States r&d spending in dollars?"),
+        ("us gii rank?", "United States gii rank?"),
+        ("compare us robot density with china", "compare United States robot density with china"),
+        ("give us r&d figures", "give us r&d figures"),  # the asker
+        ("any data for us researchers", "any data for us researchers"),
     ],
 )
 def test_us_is_the_united_states_where_a_country_is_meant(raw: str, expected: str) -> None:
