@@ -61,7 +61,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _row(
         "when it ends",
         r"\bwhen (?:does|did|will|is|was) .{0,40}\b(?:end|ends|finish|finishes|finished|expire|expires|conclude"
-        r"|run out|complete|completed|wrap up|wraps up|close|closes)\b",
+        r"|run out|complete|completed|wrap|wraps|wrap up|wraps up|close|closes)\b",
         "end ends ended ending until through conclude concludes concluded conclusion expire expires finish "
         "finished closing close closed complete completed completion",
     ),

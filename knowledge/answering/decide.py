@@ -20,6 +20,7 @@ from knowledge.answering.decision import Decision
 from knowledge.answering.dense import Meaning
 from knowledge.answering.fact_table import states
 from knowledge.answering.given import GivenGate, RestatementGate
+from knowledge.answering.list_size import ListSizeGate
 from knowledge.answering.qualifiers import QualifierGate
 from knowledge.answering.question import Question
 from knowledge.answering.render import elaborated, followed
@@ -71,6 +72,7 @@ class Decider:
                 rules, text_of, finder.describer.kinds.place_terms, finder.describer.kinds.subject_terms
             ),
             RestatementGate(rules, text_of, finder.facts.facts),
+            ListSizeGate(text_of),
             gates.NegationGate(text_of),
             YearGate(text_of),
             gates.UnitGate(text_of),

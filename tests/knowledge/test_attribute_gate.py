@@ -46,6 +46,7 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("which university did he attend", "which university or school"),
         ("when does the forum end", "when it ends"),
         ("when was the plan completed", "when it ends"),
+        ("when does the zgc forum wrap", "when it ends"),
         ("how old is daren tang", "age"),
         ("where was daren tang born", "birth"),
         ("what nationality is daren tang", "nationality"),

@@ -42,6 +42,7 @@ def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path)
         "count:",
         "figure:",
         "restates:",
+        "list:",
         "year:",
         "bare:",
         "meaning:",
