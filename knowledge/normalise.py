@@ -119,6 +119,13 @@ _PLACED_AT_RE = re.compile(
     r"\b(where (?:is|are|was|were) (?:[\w'’&-]+\s+){1,4}?)(?:placed|positioned|situated)(\s+(?:in|on))\b",
     re.IGNORECASE,
 )
+# "where's china on the gii", "where is japan in the cluster ranking": a place on an index or a ranking is
+# a position, as "where is china placed in the gii" is.
+_WHERE_ON_INDEX_RE = re.compile(
+    r"\b(where(?:'s|’s|s| is| are| was| were) (?:[\w'’&-]+\s+){1,4}?)((?:on|in|at)\s+(?:the\s+)?(?:[\w&-]+\s+){0,3}?"
+    r"(?:gii|index|indexes|indices|ranking|rankings|league table|list|table|leaderboard|chart|charts)\b)",
+    re.IGNORECASE,
+)
 # "who's heading wipo these days": when the asker means now, as the articles do.
 _NOW_RE = re.compile(
     r"\b(?:these days|this days|right now|at the moment|as of now|as of today)\b", re.IGNORECASE
@@ -276,6 +283,8 @@ def clean(question: str) -> str:
         text = _REGARD_AS_RE.sub(" ", text)
     if lowered.startswith("where") or " where " in lowered:
         text = _PLACED_IN_RE.sub(r"\1rank\2", _PLACED_AT_RE.sub(r"\1ranked\2", text))
+        if not re.search(r"\branked?\b", text, re.IGNORECASE):  # (not again: "placed" read as "ranked")
+            text = _WHERE_ON_INDEX_RE.sub(r"\1ranked \2", text)
     text = _BARE_NUMBER_RE.sub(_with_separators, text)
     if "thousand" in lowered:
         text = _WORDS_THOUSAND_RE.sub(_thousands, text)

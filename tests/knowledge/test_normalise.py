@@ -29,6 +29,9 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("where did south korea land in the index", "where did south korea rank in the index"),
         ("where is the forum held", "where is the forum held"),  # a place
         ("where is china placed in the gii", "where is china ranked in the gii"),
+        ("where's china on the gii", "where's china ranked on the gii"),  # a place on an index
+        ("where is japan in the cluster rankings", "where is japan ranked in the cluster rankings"),
+        ("where is the hub in shenzhen", "where is the hub in shenzhen"),  # a place
         # A position asked without "rank", and a count or amount asked as "what number / amount of".
         ("what number is china on the innovation index", "what rank is china on the innovation index"),
         ("how high is china in the gii", "what rank is china in the gii"),
