@@ -98,6 +98,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("empower", "empowers", "empowering", "help", "helps", "helping"),
     ("aim", "aims", "aimed", "aiming", "goal", "goals", "objective", "objectives"),
     ("strong", "robust", "solid", "powerful", "sturdy"),
+    ("city", "cities", "municipality", "municipalities"),
+    ("patent", "patents", "filing", "filings"),
     ("continue", "continues", "continued", "keep", "keeps", "kept", "maintain", "maintains", "maintained"),
     ("key", "main", "primary", "principal"),
     ("merge", "merging", "merged", "mix", "mixing", "mixed", "combine", "combining", "combined"),

@@ -39,6 +39,9 @@ def test_synonyms_are_folded() -> None:
     assert tokenize("mixing culture and tech") == tokenize("merging culture and tech")
     assert tokenize("what is replacing it") == tokenize("what is the shift") == tokenize("the transition")
     assert tokenize("this shows") == tokenize("this demonstrates") == tokenize("this indicates")
+    # A count asked in other words meets the article's ("how many other mainland municipalities" -> "nine cities").
+    assert tokenize("nine municipalities") == tokenize("nine cities")
+    assert tokenize("robotics ip filings") == tokenize("robotics ip patents")
     assert tokenize("the area integrates nine cities") == tokenize("the area includes nine cities")
 
 
