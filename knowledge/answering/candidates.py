@@ -9,6 +9,7 @@ candidate, and they compete in one ranking. Candidates are light (no text, no so
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 
@@ -23,12 +24,14 @@ from knowledge.answering.question import Question
 from knowledge.index import BM25Index, Hit
 from knowledge.passages import PassageStore
 from knowledge.semantic import DenseHits
+from knowledge.text import tokenize
 from knowledge.windows import Lookup, WindowReader
 
 TOP_PASSAGES = 8
 # A window that shares no question word is a candidate when this close in meaning.
 DENSE_WINDOW_MIN = 0.3
 _EMPTY: frozenset[str] = frozenset()
+_CAPITALISED_RE = re.compile(r"\b[A-Z][\w'’-]*")
 
 
 class CandidateFinder:
@@ -83,6 +86,13 @@ class CandidateFinder:
             lookup = Lookup({term_id: t for t in wanted if (term_id := get_id(t)) >= 0})
             return self.windows.window_terms(ref.passage, ref.start, ref.end, lookup) | title
         return _EMPTY  # (a look-up holds nothing to weigh)
+
+    def places_in(self, text: str) -> frozenset[str]:
+        """The places ``text`` names, as it capitalises them ("China", "Sweden"; not "partner cities" nor
+        "the northern sea", whose words the gazetteer's place names also hold), the corpus's subject
+        included."""
+        names = " ".join(_CAPITALISED_RE.findall(text))
+        return frozenset(tokenize(names)) & self.describer.kinds.place_terms if names else _EMPTY
 
     def find(
         self, q: Question, *, prune: bool = False, facts: list[tuple[int, TextTraits, float]] | None = None

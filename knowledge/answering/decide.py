@@ -123,7 +123,8 @@ class Decider:
     def _followed(self, q: Question, best: Candidate) -> Candidate:
         """A fact with the sentence after the one it quotes (``render.followed``), for an open question (no
         type of answer asked) when that sentence is at least ``NEXT_MIN_COSINE`` near the question in
-        meaning (so never in lexical-only mode, where every cosine is 0)."""
+        meaning (so never in lexical-only mode, where every cosine is 0) and names no place that neither
+        the question nor the fact names."""
         if q.wants is not None or not isinstance(best.ref, FactRef):
             return best
         quoted = self.meaning.quoted_sentence(best.ref.fact)
@@ -134,6 +135,11 @@ class Decider:
         if sentence + 1 >= len(sentences):
             return best
         if self.meaning.windows(self.meaning.of(q))(doc, sentence + 1, sentence + 2) < NEXT_MIN_COSINE:
+            return best
+        # Nor when it is about another place than the question and the fact ("Beijing's robotics industry
+        # holds 190,000 patents" is not followed by "... with 470 robots per 10,000 workers, China ...").
+        named = self.finder.places_in(best.text) | frozenset(q.weights) | {t for e in q.entities for t in e}
+        if self.finder.places_in(sentences[sentence + 1]) - named:
             return best
         return followed(best, sentences, sentence)
 

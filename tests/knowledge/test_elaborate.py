@@ -74,6 +74,8 @@ title: The Silk Canal
 Trade Routes: The Silk Canal is a waterway of 1,200 kilometres joining Strelsau to the northern sea. By linking the ports of partner cities, the canal spreads shipbuilding know-how and engineering talent between them.
 
 Ruritania's Zenda Observatory opened in 1911. Spring in the valley is mild and wet, with apple blossom in April.
+
+Oslo's shipyards employ 4,000 welders on their docks. Meanwhile, Sweden builds the ferries that the welders' shipyards buy.
 """,
 }
 CANAL_FACTS = """facts:
@@ -83,6 +85,12 @@ CANAL_FACTS = """facts:
     topics: [Silk Canal, waterway]
     source: canal
     quote: The Silk Canal is a waterway of 1,200 kilometres joining Strelsau to the northern sea.
+  - id: oslo-shipyards
+    answer: Oslo's shipyards employ 4,000 welders on their docks.
+    value: "4,000"
+    topics: [Oslo shipyards, welders]
+    source: canal
+    quote: Oslo's shipyards employ 4,000 welders on their docks.
   - id: zenda-observatory
     answer: Ruritania's Zenda Observatory opened in 1911.
     value: "1911"
@@ -121,3 +129,10 @@ def test_a_next_sentence_far_from_the_question_in_meaning_is_not_shown(canal) ->
     decision = canal.decide("tell me about the zenda observatory")
     assert decision.best is not None and decision.best.kind == "fact"
     assert decision.best.text == "Ruritania's Zenda Observatory opened in 1911."
+
+
+def test_a_next_sentence_about_another_place_is_not_shown(canal) -> None:  # type: ignore[no-untyped-def]
+    # (Near in meaning, but about Sweden: shown after the fact, it would read as if it were about Oslo.)
+    decision = canal.decide("tell me about the welders at the oslo shipyards")
+    assert decision.best is not None and decision.best.kind == "fact"
+    assert decision.best.text == "Oslo's shipyards employ 4,000 welders on their docks."
