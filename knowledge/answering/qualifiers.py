@@ -42,6 +42,16 @@ QUALIFIERS: tuple[Qualifier, ...] = (
     # The word or two before "sector" name which one ("in the service sector" is not "the industrial
     # sector"; "in what sector" names none: "what" is a stop word).
     Qualifier("sector", "a sector", re.compile(r"((?:[\w&'’.-]+ ){1,2})(?:sector|sectors)\b")),
+    # "the first" of a kind ("when was the first zgc forum held", "china's first five-year plan") is one of
+    # them, which a text about another ("the 2025 forum", "the 13th plan") does not answer; "the first time"
+    # asks how often, and first place is the position gate's.
+    Qualifier(
+        "first",
+        "the first of its kind",
+        re.compile(
+            r"\b(?:the|its|their|a|[\w-]+'s|[\w-]+’s) (first|1st)\b(?! (?:time|times|year|place|half|quarter)\b)"
+        ),
+    ),
 )
 
 

@@ -52,6 +52,7 @@ def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path)
         "front matter:",
         "index:",
         "sector:",
+        "first:",
         "negation:",
     )
     declined = 0

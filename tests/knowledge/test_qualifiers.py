@@ -59,3 +59,30 @@ def test_a_sector_named_in_two_words_the_alias_file_joins_is_read_as_one(seeds_d
     decision = load_snapshot(seeds_dir).composer.decide("what does kim say about the high tech sector")
     assert not decision.reason.startswith("sector:"), decision.reason
     assert decision.best is not None and "Kim Jong-moon" in decision.best.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "when was the first zgc forum held",  # (the 2025 forum "opened on Thursday": not the first)
+        "what was china's first five year plan about",  # (the 13th)
+        "which was the first province to prioritize ai",  # (29 of 31 did)
+    ],
+)
+def test_the_first_of_a_kind_is_answered_only_by_a_text_saying_first(seeds_dir: Path, question: str) -> None:
+    decision = load_snapshot(seeds_dir).composer.decide(question)
+    assert not decision.answer
+    assert decision.reason.startswith("first:"), decision.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "is this the first time china topped the gii cluster count?",  # how often, not the first of a kind
+        "is this the first year china has had the most clusters worldwide?",
+        "where did medtronic open its first base in china",  # ("... its first in China")
+    ],
+)
+def test_first_asking_how_often_or_said_by_the_text_is_no_qualifier(seeds_dir: Path, question: str) -> None:
+    decision = load_snapshot(seeds_dir).composer.decide(question)
+    assert not decision.reason.startswith("first:"), decision.reason
