@@ -3,9 +3,12 @@
 "name the other five of hangzhou's six little dragons" (or "list all six of them") was answered with
 "DeepSeek is part of Hangzhou's "six little dragons".": the one member the articles name, which is what
 the question sets aside or a sixth of what it asks. A question that asks, by number, for two or more
-things ("name three hubs", "list all six", "the other five") needs a text naming more than one: a comma,
-a semicolon, "and", "or" or "as well as" between two of them. A text naming several answers it, whether
-or not it names as many as asked (the articles may name fewer; the answer says which).
+things ("name three hubs", "list all six", "the other five") needs a text naming as many, or at least
+three: things named are counted by what stands between them (a comma, a semicolon, "and", "or", "as well
+as"), which counts generously, so only a text naming clearly fewer is declined ("list the 20 other
+emerging industries beijing highlighted" is not answered by "Beijing has highlighted the development of
+humanoid robots and 20 other emerging industries"). Three or more answer any larger number: the articles
+may name fewer than asked, and the answer says which.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def asked_number(text: str) -> int:
 
 
 class ListSizeGate:
-    """Declines a text naming one thing for a question asking for two or more (see the module)."""
+    """Declines a text naming fewer things than a question asks for by number (see the module)."""
 
     def __init__(self, text_of: Callable[[Candidate], str]) -> None:
         self._text_of = text_of
@@ -48,6 +51,9 @@ class ListSizeGate:
         if q.yes_no:
             return ""
         asked = asked_number(q.text)
-        if asked < 2 or _SEPARATOR_RE.search(self._text_of(best)):
+        if asked < 2:
             return ""
-        return f"list: the question asks for {asked} things and the best candidate names one"
+        named = len(_SEPARATOR_RE.findall(self._text_of(best))) + 1
+        if named >= min(asked, 3):
+            return ""
+        return f"list: the question asks for {asked} things and the best candidate names fewer"

@@ -17,6 +17,8 @@ title: Strelsau's young companies
 Zenda Games is part of Strelsau's "five tigers" of technology.
 
 Strelsau's technology hubs include Zenda Park, Hentzau Yard and Osra Quay.
+
+Strelsau's shipyards lead the country's ten largest exporters of ferries and barges.
 """,
 }
 
@@ -48,7 +50,7 @@ def test_a_text_naming_one_does_not_answer_a_question_asking_several(composer) -
     decision = composer.decide("name the other four of strelsau's five tigers")
     assert decision.best is not None and "Zenda Games" in composer.materialise(decision.best).text
     assert not decision.answer
-    assert decision.reason == "list: the question asks for 4 things and the best candidate names one"
+    assert decision.reason == "list: the question asks for 4 things and the best candidate names fewer"
 
 
 def test_a_text_naming_several_answers(composer) -> None:  # type: ignore[no-untyped-def]
@@ -56,3 +58,10 @@ def test_a_text_naming_several_answers(composer) -> None:  # type: ignore[no-unt
     assert decision.best is not None
     assert not decision.reason.startswith("list"), decision.reason
     assert "Hentzau Yard" in composer.materialise(decision.best).text
+
+
+def test_a_text_naming_clearly_fewer_does_not_answer(composer) -> None:  # type: ignore[no-untyped-def]
+    decision = composer.decide("list the ten largest ferry exporters of the country")
+    assert decision.best is not None and "shipyards" in composer.materialise(decision.best).text
+    assert not decision.answer
+    assert decision.reason == "list: the question asks for 10 things and the best candidate names fewer"
