@@ -66,6 +66,9 @@ ASKS_AMOUNT = Rule(
         rf"\bhow much\b|\bwhat(?:'s|s| is| was| are| were)? (?:the |its |their )?(?:{'|'.join(AMOUNT_NOUNS)})\b"
         # The amount named as typed, without "what is": "astrazeneca's investment amount?", "amount invested".
         r"|\b(?:investment|spending|funding|deal|total) amount\b|\bamount (?:invested|spent|raised|pledged)\b"
+        # A question that ends in what is spent names the amount ("us r&d spending", "what's the eu r&d
+        # expenditure?"); "what is china's r&d spending focused on" asks something else.
+        r"|\b(?:spending|expenditure|expenditures|outlay)\s*\??\s*$"
         rf"|{ASKS_SHARE.pattern.pattern}",
         re.IGNORECASE,
     ),

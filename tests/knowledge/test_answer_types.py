@@ -51,6 +51,12 @@ def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-un
     assert composer.analyse("where is the plan?").wants == "where"
     assert composer.analyse("does the plan cover robotics?").yes_no
 
+    # A question ending in what is spent asks the amount ("what's the us r&d spending" was answered with
+    # "China surpassed Japan ... after the United States", which states none).
+    assert composer.analyse("what's the ruritanian r&d spending").wants == "number"
+    assert composer.analyse("what is the eu's research expenditure?").wants == "number"
+    assert composer.analyse("what is the plan's spending focused on").wants != "number"
+
 
 def test_a_year_the_text_does_not_state_is_a_missing_constraint(snapshot) -> None:  # type: ignore[no-untyped-def]
     composer = snapshot.composer
