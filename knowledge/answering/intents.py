@@ -123,9 +123,18 @@ ASKS_IDENTITY = Rule(
     ("who",),
     any_case=True,
 )
+# "who makes the most solar panels", "who's the largest producer of EVs": the maker asked is a country
+# (or a firm), not a person, and the corpus's subject may be it.
+_MAKES = r"(?:makes|produces|manufactures|builds|churns out|turns out|exports|spends|invests)"
+_MAKER = r"(?:producer|maker|manufacturer|builder|exporter|spender|investor)s?"
 ASKS_COUNTRY = Rule(
-    re.compile(r"\b(?:which|what) (?:country|nation)\b", re.IGNORECASE),
-    ("country", "nation"),
+    re.compile(
+        r"\b(?:which|what) (?:country|nation)\b"
+        rf"|^who {_MAKES}\b.*\b(?:most|more|largest|biggest)\b"
+        rf"|^who(?:'s|’s|s| is)? (?:the )?(?:world'?s |global )?(?:largest|biggest|top|leading|no\.? ?1|number one) {_MAKER}\b",
+        re.IGNORECASE,
+    ),
+    ("country", "nation", "who"),
 )
 ASKS_WHERE = Rule(
     re.compile(
@@ -205,10 +214,6 @@ INTENTS: tuple[Intent, ...] = (
     # (An amount or a count asks a window to add more than a number: ``Question.adds``.)
     Intent("number", (ASKS_AMOUNT, ASKS_NUMBER), hard=True, adds=NUMBER_KIND),
     Intent("year", (ASKS_YEAR,), hard=True),
-    # "who is <a name>": what the person named is, no type of answer (``Intent.open``).
-    Intent("", (ASKS_IDENTITY,), whole=True, open=True),
-    Intent("who", (ASKS_WHO,), hard=True, shown="a person", adds=NEW_NAME_KIND),
-    Intent("name", (ASKS_NAME,), hard=True),
     # "which country has 470 robots per 10,000 workers": a place, and the corpus's common subject is one
     # (China); "where is X" is not answered by the subject every sentence names, nor "which countries belong
     # to the BRI" (others, a list) by a sentence on China's initiative.
@@ -222,6 +227,10 @@ INTENTS: tuple[Intent, ...] = (
         fits=(("where", 1.0),),
         otherwise=0.0,
     ),
+    # "who is <a name>": what the person named is, no type of answer (``Intent.open``).
+    Intent("", (ASKS_IDENTITY,), whole=True, open=True),
+    Intent("who", (ASKS_WHO,), hard=True, shown="a person", adds=NEW_NAME_KIND),
+    Intent("name", (ASKS_NAME,), hard=True),
     # "where does X stand": a rank.
     Intent("where", (ASKS_WHERE,), unless_term=RANK_TERM, hard=True, shown="a place", adds=NEW_PLACE_KIND),
     # A list answers it best, then a sentence enumerating things, a statement least.

@@ -422,3 +422,23 @@ def test_which_country_is_answered_by_the_corpus_s_subject_too(seeds_dir: Path) 
     decision = composer.decide("which country has 470 robots per 10,000 workers")
     assert decision.answer and decision.best is not None and "China" in decision.best.text
     assert not composer.decide("which countries belong to the belt and road initiative").answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who makes the most solar panels",
+        "who's the largest producer of solar panels",
+        "whos the biggest maker of wind turbines",
+    ],
+)
+def test_who_makes_the_most_asks_a_country(seeds_dir: Path, question: str) -> None:
+    """ "who makes the most solar panels" asked for a person, so the sentence saying China is the largest
+    producer (no person, and China the corpus's subject) ranked below any naming a person (an attack run:
+    declined at 0.01). The maker asked is a country or a firm."""
+    composer = load_snapshot(seeds_dir).composer
+    assert composer.analyse(question).wants == "country"
+    decision = composer.decide(question)
+    assert decision.answer and decision.best is not None, decision.reason
+    assert "largest producer of solar panels" in decision.best.text
+    assert composer.analyse("who founded deepseek").wants == "who"
