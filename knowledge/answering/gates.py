@@ -248,7 +248,7 @@ _NOT_COUNTED = frozenset(
 )
 # Words that are numbers to the count gate: counts and scales ("hundreds of"), and vague ones.
 _NUMBER_WORDS = frozenset(
-    {*CARDINAL_WORDS, *SCALE_EXPONENTS, *(w + "s" for w in SCALE_EXPONENTS), "dozen", "dozens", "several"}
+    {*CARDINAL_WORDS, *SCALE_EXPONENTS, *(w + "s" for w in SCALE_EXPONENTS), "dozen", "dozens"}
 )
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 _TEXT_WORD_RE = re.compile(r"\d[\d,.]*%?|[\w&'’-]+")
@@ -319,7 +319,13 @@ class CountGate:
                     continue  # ("14 have prioritized robotics": 14 counts provinces, said before it)
                 if _counts(stems[i + 1 : i + 1 + COUNT_REACH], counted):
                     return ""
-            elif word == "number" and i + 2 < len(stems) and stems[i + 2] in counted:
+            elif (
+                word == "number"
+                and i + 2 < len(stems)
+                and stems[i + 2] in counted
+                # ("the largest number of clusters" says who has the most, not how many)
+                and (not i or words[i - 1].lower() not in _SUPERLATIVES)
+            ):
                 return ""
         return f"count: the question asks how many {self.phrase(q)} and no number of the best candidate counts them"
 
@@ -336,6 +342,9 @@ class CountGate:
             return None
         tokens = self._rules.tokenize(lower)
         return tokens[0] if tokens else ("number" if lower == "number" else "")
+
+
+_SUPERLATIVES = frozenset({"largest", "biggest", "highest", "greatest", "most", "smallest", "lowest"})
 
 
 def _counts(after: list[str | None], counted: frozenset[str]) -> bool:

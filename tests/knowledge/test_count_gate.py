@@ -122,3 +122,12 @@ def test_a_number_followed_by_a_verb_counts_what_was_named_before_it(seeds_dir: 
     assert not robots.answer and robots.reason.startswith("count:"), robots.reason
     provinces = composer.decide("how many provinces prioritized robotics")
     assert provinces.answer and provinces.best is not None and "14" in provinces.best.text
+
+
+def test_the_largest_number_of_x_is_no_count(seeds_dir: Path) -> None:
+    """ "how many clusters does china have" got "China boasts the largest number of clusters worldwide, with
+    several clusters ... ranking among the top 10" (an attack run): who has the most, and "several", say
+    no number of them."""
+    decision = load_snapshot(seeds_dir).composer.decide("how many clusters does china have")
+    assert not decision.answer
+    assert decision.reason.startswith("count:"), decision.reason
