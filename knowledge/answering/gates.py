@@ -409,12 +409,14 @@ def unknown_figure_gate(q: Question, best: Candidate) -> str:
 
 
 # A rate in time ("per month", "a year", "annually"): the unit it is per.
+# (Per person too: "china's r&d spending per capita" is not answered by the national total.)
 _RATE_RE = re.compile(
     r"\b(?:per|a|an|each|every)\s+(year|month|week|day|quarter)\b|\b(annual|annually|yearly|monthly|weekly|"
-    r"daily|quarterly)\b",
+    r"daily|quarterly|per capita|per person|per head|per resident|per inhabitant)\b",
     re.IGNORECASE,
 )
 _RATE_WORDS = {
+    **dict.fromkeys(("per capita", "per person", "per head", "per resident", "per inhabitant"), "person"),
     "annual": "year",
     "annually": "year",
     "yearly": "year",
@@ -427,7 +429,8 @@ _RATE_WORDS = {
 
 def _rates(text: str) -> set[str]:
     return {
-        m.group(1).lower() if m.group(1) else _RATE_WORDS[m.group(2).lower()] for m in _RATE_RE.finditer(text)
+        m.group(1).lower() if m.group(1) else _RATE_WORDS[" ".join(m.group(2).lower().split())]
+        for m in _RATE_RE.finditer(text)
     }
 
 

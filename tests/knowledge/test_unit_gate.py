@@ -48,6 +48,10 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
             "how much did ruritania spend on research per month",
             "unit: the question asks a figure per month and the best candidate states none",
         ),
+        (  # (an attack run: the national total answered "per capita")
+            "ruritania's research spending per capita",
+            "unit: the question asks a figure per person and the best candidate states none",
+        ),
     ],
 )
 def test_another_currency_or_span_is_declined(composer, question: str, reason: str) -> None:  # type: ignore[no-untyped-def]
