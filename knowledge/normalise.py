@@ -369,6 +369,8 @@ class Speller:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
+        if word.endswith("in") and word + "g" in self.known:
+            return word + "g"  # (a dropped g, as typed: "puttin", "makin'" -> "putting", "making")
         if self.lookups is not None:
             left = getattr(self._left, "n", None)
             left = self.lookups if left is None else min(left, self.lookups)

@@ -349,3 +349,12 @@ def test_us_is_the_united_states_where_a_country_is_meant(raw: str, expected: st
     """ "in us" was left as the pronoun, so China's figure answered a question about the United States (an
     attack run: "how many robots per 10k workers in us" got China's 470)."""
     assert united_states(raw) == expected
+
+
+def test_a_dropped_g_is_put_back() -> None:
+    """ "how much r astrazeneca puttin into beijing" (an attack run): "puttin" is no word of the corpus nor
+    of English, and nearest to none; "putting" is English."""
+    speller = Speller(VOCABULARY, known=ENGLISH | {"putting", "making"})
+    assert speller.correct("puttin") == "putting"
+    assert speller.correct("makin") == "making"
+    assert speller.correct("protein") == "protein"  # (a word that is one)
