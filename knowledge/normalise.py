@@ -53,6 +53,7 @@ NOISE_WORDS: frozenset[str] = frozenset(
     iirc afaik ikr smh hiii heyy
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
+_HI_TECH_RE = re.compile(r"\bhi\s+tech\b", re.IGNORECASE)
 _MENTION_RE = re.compile(r"<[@#!][^>]*>|(?<!\w)@[\w.-]+")
 # A Slack link ("<https://x.y|click here>"), label and all, like a bare URL.
 _SLACK_LINK_RE = re.compile(r"<(?:https?://|mailto:)[^|>\s]*(?:\|[^>]*)?>", re.IGNORECASE)
@@ -298,6 +299,8 @@ def clean(question: str) -> str:
     text = " ".join(text.split())
     text = _LEADING_RE.sub("", text)
     text = _IMPERATIVE_RE.sub("", text)
+    if "hi " in lowered:
+        text = _HI_TECH_RE.sub("hi-tech", text)  # (not the greeting: "hi tech firms")
     kept = [w for w in text.split(" ") if w.strip(",.!?;:-").lower() not in NOISE_WORDS]
     return " ".join(kept).strip(" ,;:-")
 

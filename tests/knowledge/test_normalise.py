@@ -24,6 +24,7 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("gii rank? see https://example.com/x and <https://a.b|link>", "gii rank? see and"),
         ("Name the AI companies", "the AI companies"),
         ("can you list the hubs", "the hubs"),
+        ("hi, how many hi tech firms does china have", "how many hi-tech firms does china have"),
         ("who's heading wipo these days", "who's heading wipo"),
         ("where does china sit in the gii", "where does china rank in the gii"),  # a position
         ("where did south korea land in the index", "where did south korea rank in the index"),
