@@ -60,10 +60,18 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     _row(
         "when it ends",
-        r"\bwhen (?:does|did|will|is|was) .{0,40}\b(?:end|ends|finish|finishes|finished|expire|expires|conclude"
+        r"\b(?:when|what date|what day) (?:does|did|will|is|was) .{0,40}\b(?:end|ends|finish|finishes|finished"
+        r"|expire|expires|conclude"
         r"|run out|complete|completed|wrap|wraps|wrap up|wraps up|close|closes)\b",
         "end ends ended ending until through conclude concludes concluded conclusion expire expires finish "
         "finished closing close closed complete completed completion",
+    ),
+    _row(
+        "when it opens",
+        r"\b(?:when|what date|what day) (?:does|did|will|is|was) .{0,40}\b(?:open|opens|opened|kick off|kicks off"
+        r"|get underway|gets underway)\b",
+        "open opens opened opening kick kicked underway start starts started begin began begins launch launched "
+        "commence commenced",
     ),
     _row("age", r"\bhow old\b|\bwhat age\b|\bage of\b", "age aged old born birth", figure=True),
     _row("birth", r"\bborn\b|\bbirthday\b", "born birth"),

@@ -47,6 +47,9 @@ def composer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
         ("when does the forum end", "when it ends"),
         ("when was the plan completed", "when it ends"),
         ("when does the zgc forum wrap", "when it ends"),
+        ("what day does the zgc forum wrap", "when it ends"),
+        ("what date does the zgc forum open", "when it opens"),
+        ("when did the fair kick off", "when it opens"),
         ("how old is daren tang", "age"),
         ("where was daren tang born", "birth"),
         ("what nationality is daren tang", "nationality"),
@@ -183,3 +186,12 @@ def test_a_level_does_not_answer_a_growth_question(seeds_dir: Path, question: st
         decision.reason
         == "attribute: the question asks a growth or change and the best candidate does not say"
     )
+
+
+def test_when_it_opens_is_not_answered_by_when_it_ends(seeds_dir: Path) -> None:
+    """ "what date does the zgc forum open" got "... concludes on March 31" (an attack run)."""
+    from knowledge.base import load_snapshot
+
+    decision = load_snapshot(seeds_dir).composer.decide("what date does the zgc forum open")
+    assert not decision.answer
+    assert decision.reason.startswith("attribute: the question asks when it opens"), decision.reason
