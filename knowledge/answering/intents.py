@@ -125,7 +125,7 @@ ASKS_IDENTITY = Rule(
 )
 # "who makes the most solar panels", "who's the largest producer of EVs": the maker asked is a country
 # (or a firm), not a person, and the corpus's subject may be it.
-_MAKES = r"(?:makes|produces|manufactures|builds|churns out|turns out|exports|spends|invests)"
+_MAKES = r"(?:makes|produces|manufactures|builds|churns out|turns out|spends|invests)"
 _MAKER = r"(?:producer|maker|manufacturer|builder|exporter|spender|investor)s?"
 ASKS_COUNTRY = Rule(
     re.compile(

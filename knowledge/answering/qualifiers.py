@@ -25,6 +25,7 @@ class Qualifier:
     name: str  # how a decline names it: "index" -> "index: the question names an index by ..."
     what: str  # what the words name, in the decline's words
     pattern: re.Pattern[str]  # group 1: the naming words
+    reads_as: str = ""  # the naming words as the index should read them, when it drops them ("most")
 
 
 QUALIFIERS: tuple[Qualifier, ...] = (
@@ -42,6 +43,18 @@ QUALIFIERS: tuple[Qualifier, ...] = (
     # The word or two before "sector" name which one ("in the service sector" is not "the industrial
     # sector"; "in what sector" names none: "what" is a stop word).
     Qualifier("sector", "a sector", re.compile(r"((?:[\w&'’.-]+ ){1,2})(?:sector|sectors)\b")),
+    # "who makes the most X", "which country has the most robots per worker": the one with the most, which a
+    # text about one maker that compares it with none ("China has 470 robots per 10,000 workers") does not
+    # say ("most", "largest" and "biggest" are one word as the index reads them).
+    Qualifier(
+        "most",
+        "the one with the most",
+        re.compile(
+            r"^(?:who|whom|which (?:country|countries|nation|nations|city|cities|province|provinces|company"
+            r"|companies|firm|firms))\b.*?\b(most|largest|biggest)\b"
+        ),
+        reads_as="largest",  # ("most" is a stop word; "largest" folds with it, "biggest" and "top")
+    ),
     # "the first" of a kind ("when was the first zgc forum held", "china's first five-year plan") is one of
     # them, which a text about another ("the 2025 forum", "the 13th plan") does not answer; "the first time"
     # asks how often, and first place is the position gate's.
@@ -72,14 +85,18 @@ class QualifierGate:
             # The naming words' terms, read as a phrase ("high tech" is one term, "high-tech", as the alias
             # file says), and which of the words hold a term the candidate lacks (a stop word has none).
             for match in row.pattern.finditer(lowered):
-                terms = self._rules.tokenize(match.group(1))
+                terms = self._rules.tokenize(row.reads_as or match.group(1))
                 if not terms:
                     continue
                 held = self._tokens_of(best, set(terms))
                 lacking = {t for t in terms if t not in held}
                 if lacking:
                     words = match.group(1).split()
-                    out = [w for w in words if lacking & set(self._rules.tokenize(w))] or sorted(lacking)
+                    out = (
+                        words
+                        if row.reads_as
+                        else [w for w in words if lacking & set(self._rules.tokenize(w))] or sorted(lacking)
+                    )
                     return row, out
         return None
 

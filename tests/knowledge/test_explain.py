@@ -53,6 +53,7 @@ def test_every_decline_says_which_gate_or_threshold_declined_it(seeds_dir: Path)
         "index:",
         "sector:",
         "first:",
+        "most:",
         "negation:",
     )
     declined = 0

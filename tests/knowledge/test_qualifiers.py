@@ -86,3 +86,31 @@ def test_the_first_of_a_kind_is_answered_only_by_a_text_saying_first(seeds_dir: 
 def test_first_asking_how_often_or_said_by_the_text_is_no_qualifier(seeds_dir: Path, question: str) -> None:
     decision = load_snapshot(seeds_dir).composer.decide(question)
     assert not decision.reason.startswith("first:"), decision.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who makes the most robots",  # (the provinces that prioritize robotics)
+        "which country has the most robots per worker",  # ("China has 470 ...": compared with none)
+        "who is the largest producer of humanoid robots",
+    ],
+)
+def test_the_one_with_the_most_is_answered_only_by_a_text_saying_so(seeds_dir: Path, question: str) -> None:
+    """A second attack run: "who makes the most" took any sentence naming China, once it asked a country."""
+    decision = load_snapshot(seeds_dir).composer.decide(question)
+    assert not decision.answer
+    assert decision.reason.startswith("most:"), decision.reason
+
+
+def test_a_text_saying_the_most_answers(seeds_dir: Path) -> None:
+    decision = load_snapshot(seeds_dir).composer.decide("who makes the most solar panels")
+    assert decision.answer and decision.best is not None, decision.reason
+    assert "largest producer" in decision.best.text
+
+
+def test_americas_typed_without_its_apostrophe_is_america_s(seeds_dir: Path) -> None:
+    """ "whats americas r&d budget" got China's 3.6 trillion yuan: "americas", an English word, was left
+    as typed and named no country (a second attack run)."""
+    decision = load_snapshot(seeds_dir).composer.decide("whats americas r&d budget")
+    assert not decision.answer
