@@ -138,10 +138,11 @@ class Decider:
             return best
         # Nor when it is about another place than the question and the fact ("Beijing's robotics industry
         # holds 190,000 patents" is not followed by "... with 470 robots per 10,000 workers, China ...").
+        after = sentences[sentence + 1]
         named = self.finder.places_in(best.text) | frozenset(q.weights) | {t for e in q.entities for t in e}
-        if self.finder.places_in(sentences[sentence + 1]) - named:
+        if self.finder.places_in(after) - named:
             return best
-        return followed(best, sentences, sentence)
+        return followed(best, after)
 
     def veto(self, q: Question, best: Candidate) -> str:
         """The hard gate the best candidate fails, whatever its probability ("" when none)."""

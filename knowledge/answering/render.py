@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 from knowledge.answering.candidate import Candidate, FactRef, ListRef, Ref, WindowRef
@@ -110,24 +110,27 @@ def elaborated(q: Question, best: Candidate, passages: PassageStore) -> Candidat
     if q.wants is not None or not isinstance(ref, WindowRef) or ref.start != 0 or ref.end != 1:
         return best
     sentences = passages[ref.passage].sentences
-    if len(sentences) < 2 or len(sentences[0]) > LEAD_MAX_CHARS or sentences[1].rstrip().endswith(":"):
+    if len(sentences) < 2 or not room_for_next(sentences[0], sentences[1]):
         return best
     return best._replace(ref=WindowRef(ref.passage, 0, 2), text="", sources=())
 
 
-def followed(best: Candidate, sentences: Sequence[str], quoted: int) -> Candidate:
-    """A fact's sentence and the one after the sentence it quotes (``sentences[quoted]``) in its article.
+def room_for_next(first: str, after: str) -> bool:
+    """Whether ``after`` may be shown after ``first``: not when it only leads into a list ("Key initiatives
+    include:"), nor when ``first`` is over ``LEAD_MAX_CHARS`` (no room left)."""
+    return len(first) <= LEAD_MAX_CHARS and not after.rstrip().endswith(":")
+
+
+def followed(best: Candidate, after: str) -> Candidate:
+    """A fact's sentence and ``after``, the sentence after the one it quotes in its article.
 
     A curated fact is one sentence, written to answer; a question asking for no type of answer often wants
     what the article says next ("what does the BRI bring for tech cooperation": the fact introduces the
     Belt and Road Initiative, the next sentence says it "facilitates knowledge exchange"), which a passage
-    window of two sentences would have shown. The same limits as ``elaborated``: a lead-in to a list adds
-    nothing, a fact of more than ``LEAD_MAX_CHARS`` leaves no room, the whole is cut to ``MAX_ANSWER_CHARS``.
-    (Whether the next sentence is near the question in meaning is the caller's to ask.)"""
-    if not best.text or quoted + 1 >= len(sentences) or len(best.text) > LEAD_MAX_CHARS:
-        return best
-    after = sentences[quoted + 1]
-    if after.rstrip().endswith(":"):
+    window of two sentences would have shown. The same limits as ``elaborated`` (``room_for_next``), the
+    whole cut to ``MAX_ANSWER_CHARS``. (Whether ``after`` is near the question in meaning, and about the
+    same places, is the caller's to ask.)"""
+    if not best.text or not room_for_next(best.text, after):
         return best
     return best._replace(text=clip(f"{best.text} {after}"))
 
