@@ -122,6 +122,7 @@ _PLACED_AT_RE = re.compile(
 )
 # "where's china on the gii", "where is japan in the cluster ranking": a place on an index or a ranking is
 # a position, as "where is china placed in the gii" is.
+_RANKED_RE = re.compile(r"\branked?\b", re.IGNORECASE)
 _WHERE_ON_INDEX_RE = re.compile(
     r"\b(where(?:'s|’s|s| is| are| was| were) (?:[\w'’&-]+\s+){1,4}?)((?:on|in|at)\s+(?:the\s+)?(?:[\w&-]+\s+){0,3}?"
     r"(?:gii|index|indexes|indices|ranking|rankings|league table|list|table|leaderboard|chart|charts)\b)",
@@ -207,27 +208,7 @@ _US_ATTRIBUTE_RE = re.compile(
     r"|gdp|innovation|clusters?|budget|investment|position|score|government|govt)\b)"
 )
 _US_ASKER_BEFORE = frozenset(
-    [
-        "tell",
-        "give",
-        "show",
-        "help",
-        "let",
-        "send",
-        "for",
-        "to",
-        "with",
-        "brief",
-        "ping",
-        "update",
-        "remind",
-        "get",
-        "bring",
-        "teach",
-        "ask",
-        "of",
-        "from",
-    ]
+    "tell give show help let send for to with brief ping update remind get bring teach ask of from".split()  # noqa: SIM905
 )
 
 
@@ -284,7 +265,7 @@ def clean(question: str) -> str:
         text = _REGARD_AS_RE.sub(" ", text)
     if lowered.startswith("where") or " where " in lowered:
         text = _PLACED_IN_RE.sub(r"\1rank\2", _PLACED_AT_RE.sub(r"\1ranked\2", text))
-        if not re.search(r"\branked?\b", text, re.IGNORECASE):  # (not again: "placed" read as "ranked")
+        if not _RANKED_RE.search(text):  # (not again: "placed" read as "ranked")
             text = _WHERE_ON_INDEX_RE.sub(r"\1ranked \2", text)
     text = _BARE_NUMBER_RE.sub(_with_separators, text)
     if "thousand" in lowered:
