@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -330,71 +329,77 @@ def _folded(text: str) -> str:
 class VectorStore:
     """Vectors on disk by the hash of their text, for one model: a rebuild embeds only new texts.
 
-    ``<index dir>/vectors-<model id>/`` holds ``keys.npy`` (16-byte hashes) and ``vectors.npy``; it is
-    rewritten aside and renamed in one step, newest texts first, at most ``STORE_MAX`` of them.
+    ``<index dir>/vectors-<model id>/store.npy`` holds one record per text (its 16-byte hash and its
+    vector), newest texts first, at most ``STORE_MAX`` of them. Hashes and vectors are one file, written
+    aside and put in place with one ``os.replace``: builds running at once (replicas sharing a
+    directory, a check beside a serve) each read a whole store, never one build's hashes beside
+    another's vectors.
     """
+
+    RECORD = np.dtype([("key", "V16"), ("vector", "<f4", (DIMENSION,))])
 
     def __init__(self, index_dir: Path) -> None:
         # INNOV_VECTOR_DIR keeps them apart from the saved indexes (the benchmarks share one across runs).
         root = os.environ.get("INNOV_VECTOR_DIR") or str(index_dir)
         self.path = Path(root) / f"vectors-{MODEL_ID}"
+        self.file = self.path / "store.npy"
 
     @staticmethod
     def key(text: str) -> bytes:
         return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
-    def _read(self) -> tuple[np.ndarray, np.ndarray]:
+    def _read(self) -> np.ndarray:
         try:
-            keys = np.load(self.path / "keys.npy", allow_pickle=False)
-            vectors = np.load(self.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
-            if keys.dtype == np.dtype("V16") and vectors.shape == (len(keys), DIMENSION):
-                return keys, vectors
+            records = np.load(self.file, mmap_mode="r", allow_pickle=False)
+            if records.dtype == self.RECORD and records.ndim == 1:
+                return records
         except (OSError, ValueError):
             pass
-        return np.zeros(0, dtype="V16"), np.zeros((0, DIMENSION), dtype=np.float32)
+        return np.zeros(0, dtype=self.RECORD)
 
     def encode(
         self, embedder: Embedder, texts: Sequence[str], progress: Progress | None = None
     ) -> np.ndarray:
         """Vectors of ``texts``: from disk where known, embedded otherwise; the store is updated."""
-        keys, stored = self._read()
-        row_of = {k.tobytes(): i for i, k in enumerate(keys)}
+        stored = self._read()
+        row_of = {k.tobytes(): i for i, k in enumerate(stored["key"])}
         wanted = [self.key(t) for t in texts]
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         missing = [i for i, k in enumerate(wanted) if k not in row_of and texts[i].strip()]
         known = [i for i, k in enumerate(wanted) if k in row_of]
         if known:
-            out[known] = stored[[row_of[wanted[i]] for i in known]]
+            out[known] = stored["vector"][[row_of[wanted[i]] for i in known]]
         if missing:
             out[missing] = embedder.encode([texts[i] for i in missing], progress)
             logger.info("embedded %d new texts (%d reused)", len(missing), len(known))
-            self._write(wanted, out, keys, stored)
+            self._write(wanted, out, stored)
         return out
 
-    def _write(self, wanted: list[bytes], vectors: np.ndarray, keys: np.ndarray, stored: np.ndarray) -> None:
+    def _write(self, wanted: list[bytes], vectors: np.ndarray, stored: np.ndarray) -> None:
         """This build's vectors first, then the older ones not among them, up to ``STORE_MAX``."""
         seen: set[bytes] = set()
-        new_keys: list[bytes] = []
         rows: list[int] = []
         for i, k in enumerate(wanted):
             if k not in seen:
                 seen.add(k)
-                new_keys.append(k)
                 rows.append(i)
-        old = [i for i, k in enumerate(keys) if k.tobytes() not in seen][: max(0, STORE_MAX - len(rows))]
-        all_keys = np.array(new_keys + [keys[i].tobytes() for i in old], dtype="V16")
-        all_vectors = np.concatenate([vectors[rows], np.asarray(stored[old], dtype=np.float32)])
+        old = [i for i, k in enumerate(stored["key"]) if k.tobytes() not in seen][
+            : max(0, STORE_MAX - len(rows))
+        ]
+        records = np.zeros(len(rows) + len(old), dtype=self.RECORD)
+        records["key"][: len(rows)] = [wanted[i] for i in rows]
+        records["vector"][: len(rows)] = vectors[rows]
+        records[len(rows) :] = stored[old]
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".vectors-", dir=self.path.parent))
-            np.save(tmp / "keys.npy", all_keys, allow_pickle=False)
-            np.save(tmp / "vectors.npy", all_vectors, allow_pickle=False)
-            tmp.chmod(0o755)
-            old_dir = self.path.with_name(self.path.name + f".old-{os.getpid()}")
-            if self.path.exists():
-                os.rename(self.path, old_dir)
-            os.rename(tmp, self.path)
-            if old_dir.exists():
-                shutil.rmtree(old_dir, ignore_errors=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".store-", suffix=".npy", dir=self.path)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    np.save(out, records, allow_pickle=False)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, self.file)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
         except OSError as exc:  # a read-only index dir: the vectors are still in the saved index
             logger.warning("could not keep embedded vectors in %s: %s", self.path, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -148,8 +149,46 @@ def test_embeddings_are_reused_across_a_reload_that_leaves_an_article_unchanged(
     rivers.write_text(rivers.read_text().replace("800 kilometres", "810 kilometres"), encoding="utf-8")
     base.build_and_save(kb, index)
     assert embedded == ["The longest river in Ruritania is the Zenda, which is 810 kilometres long."]
-    assert (index / f"vectors-{embedding.MODEL_ID}" / "keys.npy").is_file()
-    assert VectorStore(index).path.is_dir()
+    assert VectorStore(index).file.is_file()
+
+
+def test_builds_sharing_a_vector_store_at_once_each_read_every_text_s_own_vector(tmp_path: Path) -> None:
+    """Builders that share a store (replicas on one directory, a check beside a serve) write it at once,
+    with the same number of texts in other orders: each must get back the vector of each text it asks
+    for, never a vector another build stored in that row."""
+
+    def vector_of(text: str) -> np.ndarray:
+        seed = int.from_bytes(VectorStore.key(text)[:4], "little")
+        vector = np.random.default_rng(seed).standard_normal(embedding.DIMENSION).astype(np.float32)
+        return vector / np.linalg.norm(vector)
+
+    class ByHash:
+        """An embedder whose vector is a function of the text, so any mix-up shows."""
+
+        def encode(self, texts: list[str], progress: object = None) -> np.ndarray:
+            return np.stack([vector_of(t) for t in texts])
+
+    texts = [f"sentence number {i} about robots" for i in range(60)]
+    store = VectorStore(tmp_path)
+    failures: list[str] = []
+
+    def build(worker: int) -> None:
+        rng = np.random.default_rng(worker)
+        for _ in range(25):
+            # the same number of texts each time, some new, in another order: rows move between writes
+            chosen = [texts[i] for i in rng.permutation(len(texts))[:40]] + [f"new {worker} {rng.random()}"]
+            got = store.encode(ByHash(), chosen)  # type: ignore[arg-type]
+            for text, vector in zip(chosen, got, strict=True):
+                if not np.allclose(vector, vector_of(text), atol=1e-6):
+                    failures.append(text)
+
+    threads = [threading.Thread(target=build, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(store._read()) > 60
 
 
 def test_the_saved_index_holds_the_embeddings_and_maps_them(tmp_path: Path) -> None:
