@@ -35,8 +35,9 @@ eval: $(VENV)/.installed
 	$(BIN)/innov eval eval/semantic_dev4.json --min-answerable 39 --max-wrong 1
 	$(BIN)/innov eval eval/semantic_dev5.json --min-answerable 31 --max-wrong 7
 
+# Three workers on two cores: most of the suite's time is servers, subprocesses and Redis waiting, not CPU.
 test: lint check eval
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 3
 
 # The image installs from requirements.lock; regenerate it after changing pyproject.toml's dependencies
 # (tests/test_packaging.py fails while a requirement is missing from it or its pin does not satisfy it).
