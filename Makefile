@@ -28,12 +28,12 @@ check: $(VENV)/.installed
 # today's figures (right answers at least, wrong answers at most): see docs/answering.md, "Refitting".
 eval: $(VENV)/.installed
 	$(BIN)/innov eval eval/dev_qa.json --min-accuracy 1.0
-	$(BIN)/innov eval eval/dev_qa2.json --min-declined 27 --max-wrong 2 --min-answerable 52
+	$(BIN)/innov eval eval/dev_qa2.json --min-declined 28 --max-wrong 1 --min-answerable 52
 	$(BIN)/innov eval eval/semantic_dev.json --min-answerable 18 --max-wrong 3
 	$(BIN)/innov eval eval/semantic_dev2.json --min-answerable 40 --max-wrong 1
-	$(BIN)/innov eval eval/semantic_dev3.json --min-answerable 33 --max-wrong 3
-	$(BIN)/innov eval eval/semantic_dev4.json --min-answerable 39 --max-wrong 1
-	$(BIN)/innov eval eval/semantic_dev5.json --min-answerable 31 --max-wrong 7
+	$(BIN)/innov eval eval/semantic_dev3.json --min-answerable 34 --max-wrong 4
+	$(BIN)/innov eval eval/semantic_dev4.json --min-answerable 38 --max-wrong 1
+	$(BIN)/innov eval eval/semantic_dev5.json --min-answerable 30 --max-wrong 8
 
 # Three workers on two cores: most of the suite's time is servers, subprocesses and Redis waiting, not CPU.
 test: lint check eval

@@ -61,18 +61,39 @@ ASKS_SHARE = Rule(
 # question, while "how many years in a row" is answered by "the second consecutive year".
 # "what's the budget for X" asks "how much" as well: a sentence naming X without a figure does not answer.
 AMOUNT_NOUNS = ("amount", "budget", "cost", "price", "funding", "value", "worth")
+# What is spent or measured, named last ("... r&d spending", "... growth rate in china"): an amount.
+MEASURE_NOUNS = (
+    "spending",
+    "expenditure",
+    "expenditures",
+    "outlay",
+    "rate",
+    "intensity",
+    "sales",
+    "revenue",
+    "revenues",
+)
+# (A question asking a position is not asking the amount it ranks by, nor one asking which, who, where,
+# when or why: "which economies did china overtake in research spending",
+_NO_POSITION = (
+    r"(?!.*\b(?:rank|ranks|ranked|ranking|rankings|position|place|placed|standing"
+    r"|which|who|whom|where|when|why)\b)"
+    # nor a yes/no question: "is there rapid growth in r&d spending".
+    r"(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)"
+)
 ASKS_AMOUNT = Rule(
     re.compile(
         rf"\bhow much\b|\bwhat(?:'s|s| is| was| are| were)? (?:the |its |their )?(?:{'|'.join(AMOUNT_NOUNS)})\b"
         # The amount named as typed, without "what is": "astrazeneca's investment amount?", "amount invested".
         r"|\b(?:investment|spending|funding|deal|total) amount\b|\bamount (?:invested|spent|raised|pledged)\b"
-        # A question that ends in what is spent names the amount ("us r&d spending", "what's the eu r&d
-        # expenditure?"); "what is china's r&d spending focused on" asks something else.
-        r"|\b(?:spending|expenditure|expenditures|outlay)\s*\??\s*$"
+        # A question that ends in what is spent, or in a measure, names the amount ("us r&d spending",
+        # "what's the eu r&d expenditure?", "r&d intensity china", "xiaomi ev sales"); "what is china's r&d
+        # spending focused on" asks something else, and so does a position ("china's rank in r&d spending").
+        rf"|^{_NO_POSITION}.*\b(?:{'|'.join(MEASURE_NOUNS)})(?: (?:in |of |for )?\w+)?\s*\??\s*$"
         rf"|{ASKS_SHARE.pattern.pattern}",
         re.IGNORECASE,
     ),
-    ("how", "what", *SHARE_NOUNS),
+    ("how", "what", *SHARE_NOUNS, *MEASURE_NOUNS),
 )
 # A number question asking how many times in a row ("how many years in a row" -> "consecutive").
 _REPEATED = r"(?:consecutive|straight|successive|running|in a row)"
@@ -91,8 +112,13 @@ TYPE_NOUNS = frozenset(SHARE_NOUNS + AMOUNT_NOUNS) - {"share", "budget", "fundin
 _HOW_NUMBER = "many|much|big|large|far|fast|long|old"
 ASKS_NUMBER = Rule(re.compile(rf"\bhow (?:{_HOW_NUMBER})\b|\bnumber of\b", re.IGNORECASE), ("how", "number"))
 ASKS_YEAR = Rule(
-    re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b", re.IGNORECASE),
-    ("when", "what", "which"),
+    re.compile(
+        r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b"
+        # A date named last, as typed: "6g launch date china", "forum dates?".
+        r"|\b(?:date|dates|deadline)(?: (?:in |of |for )?\w+)?\s*\??\s*$",
+        re.IGNORECASE,
+    ),
+    ("when", "what", "which", "date", "deadline"),
 )
 # Another name of the thing named: "what's the official name of the 863 programme", "formal program name",
 # "full name of X". The words say what type of answer is wanted (a text saying what X is also known as:

@@ -56,6 +56,17 @@ def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-un
     assert composer.analyse("what's the ruritanian r&d spending").wants == "number"
     assert composer.analyse("what is the eu's research expenditure?").wants == "number"
     assert composer.analyse("what is the plan's spending focused on").wants != "number"
+    # So does one ending in a measure, as typed ("r&d intensity china", "xiaomi ev sales" were answered
+    # with passages stating no figure), and a date named last asks when.
+    assert composer.analyse("ruritania r&d intensity").wants == "number"
+    assert composer.analyse("what is the r&d growth rate in ruritania").wants == "number"
+    assert composer.analyse("zenda barge sales").wants == "number"
+    assert composer.analyse("innovation plan launch date ruritania").wants == "year"
+    # Not a position, nor which/who, nor yes/no: "whats chinas rank in r&d spending" was read as asking the
+    # amount and answered with the GII rank's sentence, which states one.
+    assert composer.analyse("what's ruritania's rank in r&d spending").wants == "rank"
+    assert composer.analyse("which economies did ruritania overtake in research spending").wants != "number"
+    assert composer.analyse("is there rapid growth in r&d spending").wants != "number"
 
 
 def test_a_year_the_text_does_not_state_is_a_missing_constraint(snapshot) -> None:  # type: ignore[no-untyped-def]
