@@ -164,10 +164,12 @@ ASKS_COUNTRY = Rule(
 )
 ASKS_WHERE = Rule(
     re.compile(
-        r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b",
+        r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b"
+        # A capital as a city: "what is the capital of china", "its capital city" (not "venture capital").
+        r"|\b(?:the|its|their) capital (?:city )?of\b|\bcapital city\b",
         re.IGNORECASE,
     ),
-    ("where", "what", "which"),
+    ("where", "what", "which", "capital"),
 )
 # "why" questions want a reason: the text must give one, not merely share the question's words.
 ASKS_REASON = Rule(

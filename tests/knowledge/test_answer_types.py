@@ -67,6 +67,11 @@ def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-un
     assert composer.analyse("what's ruritania's rank in r&d spending").wants == "rank"
     assert composer.analyse("which economies did ruritania overtake in research spending").wants != "number"
     assert composer.analyse("is there rapid growth in r&d spending").wants != "number"
+    # A capital as a city asks a place: "what is the capital of china" was answered with a sentence on
+    # government funding ("capital" is money in "venture capital", "how much capital").
+    assert composer.analyse("what is the capital of ruritania").wants == "where"
+    assert composer.analyse("ruritania's capital city?").wants == "where"
+    assert composer.analyse("how much venture capital went to ruritania").wants == "number"
 
 
 def test_a_year_the_text_does_not_state_is_a_missing_constraint(snapshot) -> None:  # type: ignore[no-untyped-def]
