@@ -208,6 +208,23 @@ ASKS_LIST = Rule(
 )
 
 
+# A question about innov itself, not the knowledge base: "what sources do you have", "who made you", "are
+# you a bot". No text of the articles answers it ("sources" there are energy sources); help and
+# `sources` do.
+_OWN = r"(?:sources?|data|datasets?|knowledge|articles?|info|information|docs|documents?|references?)"
+ASKS_ABOUT_BOT = Rule(
+    re.compile(
+        rf"\b{_OWN} (?:do|did|can|could) (?:you|u) (?:have|use|cover|read|hold|know|rely on|draw on)\b"
+        rf"|\b(?:your|yr) (?:own )?{_OWN}\b"
+        rf"|\b(?:do|did|can) (?:you|u) (?:have|use|cover|read) (?:any |many |some )?{_OWN}\b"
+        r"|^(?:so |ok |hey )?(?:who|what) (?:are|r) (?:you|u)\b|\bare (?:you|u) (?:a |an )?(?:bot|human|real|person)\b"
+        r"|\bwho (?:made|built|created|wrote|trained|programmed) (?:you|u)\b|\bwhat can (?:you|u) do\b",
+        re.IGNORECASE,
+    ),
+    ("you", "your", "yr", " u"),
+)
+
+
 class Intent(NamedTuple):
     """One row of ``INTENTS``: a type of answer, how a question asking for it is recognised, and what the
     type demands of an answer."""
@@ -237,6 +254,9 @@ class Intent(NamedTuple):
 
 # The intents in order of priority: the first row that matches is what the question asks for.
 INTENTS: tuple[Intent, ...] = (
+    # (Nothing in the knowledge base gives this type: such a question is declined, and Slack's decline
+    # points to `/innov help` and `/innov facts`.)
+    Intent("self", (ASKS_ABOUT_BOT,), whole=True, hard=True, shown="something about innov itself"),
     Intent("reason", (ASKS_REASON,), hard=True),
     Intent("duration", (ASKS_DURATION,), hard=True, shown="a duration"),
     # (An amount or a count asks a window to add more than a number: ``Question.adds``.)

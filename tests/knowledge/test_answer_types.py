@@ -73,6 +73,13 @@ def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-un
     assert composer.analyse("ruritania's capital city?").wants == "where"
     assert composer.analyse("how much venture capital went to ruritania").wants == "number"
 
+    # A question about innov itself is about no text of the articles: "what sources do you have" was
+    # answered with a passage on renewable energy sources.
+    for about_innov in ("what sources do you have", "what data do you use", "who made you", "are you a bot"):
+        assert composer.analyse(about_innov).wants == "self", about_innov
+        assert not composer.render(composer.decide(about_innov)).answered, about_innov
+    assert composer.analyse("do you know ruritania's gii rank").wants == "rank"
+
 
 def test_a_year_the_text_does_not_state_is_a_missing_constraint(snapshot) -> None:  # type: ignore[no-untyped-def]
     composer = snapshot.composer
