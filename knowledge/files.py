@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,16 +237,28 @@ def is_version(text: object) -> bool:
     return isinstance(text, str) and len(text) == VERSION_DIGITS and all(c in _HEX for c in text)
 
 
+# Characters no article or YAML file is written with, which a reader would be served as they are: NUL and
+# the other control characters (an ESC starts a terminal's colour codes) and the marks that reorder text
+# shown after them ("Trojan Source"). Tab, line feed and carriage return are text.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def decode(path: Path, data: bytes) -> str:
     """UTF-8 text of a knowledge file (a byte-order mark some editors write first is dropped);
-    ``DecodeProblem`` names the line of the first bad byte."""
+    ``DecodeProblem`` names the line of the first bad byte, or of the first control character."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise DecodeProblem(
             Problem(str(path), line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
         ) from exc
+    control = _CONTROL_RE.search(text)
+    if control is not None:
+        line = text.count("\n", 0, control.start()) + 1
+        code = f"U+{ord(control.group()):04X}"
+        raise DecodeProblem(Problem(str(path), line, f"a control character ({code}) is not text; remove it"))
+    return text
 
 
 class DecodeProblem(Exception):

@@ -158,6 +158,27 @@ def test_a_bad_byte_is_reported_on_its_line(kb_dir: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("nul.md", "---\ntitle: Nul\n---\nline four\nChina \x00\x00 binary.\n", "U+0000"),
+        ("esc.md", "---\ntitle: Esc\n---\nline four\nChina \x1b[31mred\x1b[0m.\n", "U+001B"),
+        ("bidi.md", "---\ntitle: Bidi\n---\nline four\nChina ranks \u202e11th.\n", "U+202E"),
+        ("facts.yaml", "facts: []\n\n\n\n# \x7f\n", "U+007F"),
+    ],
+)
+def test_a_control_character_is_refused_at_its_line(
+    kb_dir: Path, tmp_path: Path, name: str, content: str, code: str
+) -> None:
+    """NUL and ESC in an article passed `innov check` and were served as they were: in Slack's JSON, and
+    raw on a terminal, where ESC starts colour codes (the attack run of 2026-12-08)."""
+    kb = isolated_kb(kb_dir, tmp_path)
+    target = kb_dir / name
+    target.write_text(content, encoding="utf-8")
+    assert_refused(kb, target, f"a control character ({code}) is not text")
+    assert any(str(p).startswith(f"{target}:5:") for p in kb.problems)
+
+
+@pytest.mark.parametrize(
     ("name", "content", "line"),
     [
         ("bad-date.md", "---\ntitle: Bad date\npublished: 2025-02-30\n---\nA body.\n", 3),
