@@ -113,6 +113,19 @@ def test_invalid_utf8_on_stdin_gets_the_binary_input_error_and_the_rest_are_answ
     assert b"Traceback" not in done.stderr
 
 
+def test_a_refused_stdin_line_is_echoed_without_its_line_break() -> None:
+    done = innov("ask", "--json", stdin=b"\xff\xfe bad utf8\n")
+    assert json.loads(done.stdout.decode().splitlines()[0])["question"] == "\ufffd\ufffd bad utf8"
+
+
+@pytest.mark.parametrize("stdin", [b"", b"\n  \n\n"])
+def test_ask_with_nothing_on_stdin_says_nothing_was_asked(stdin: bytes) -> None:
+    # `innov ask < /dev/null` printed nothing and exited 0, as if every question had been answered.
+    done = innov("ask", stdin=stdin)
+    assert done.returncode == 2 and done.stdout == b""
+    assert b"no question given" in done.stderr and b"Traceback" not in done.stderr
+
+
 def test_ask_on_a_terminal_says_it_reads_stdin() -> None:
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
