@@ -11,7 +11,8 @@ that names its own subject is answered as asked.
 opportunities?" after a question on challenges, read as "... challenges — opportunities?", gets the
 challenges answer again, which says nothing of opportunities. A follow-up whose own content words the
 answer does not hold is a new subject and is answered as its own question; the thread's subject only
-decides between answers that hold them. Pure: no Slack, no Redis.
+decides between answers that hold them. A bare fragment ("in dollars?") names no subject: when the
+thread's question is declined, it is declined with it. Pure: no Slack, no Redis.
 """
 
 from __future__ import annotations
@@ -148,6 +149,11 @@ def in_thread(question: str, previous: str | None, snapshot: Snapshot) -> Follow
         return read  # ("and in 2020?": a year alone is no new subject; the thread's question asks it)
     answer = snapshot.answer(read.understood)
     if answer.answered and own <= set(tokenize_(answer.text)):
+        return read
+    if not answer.answered and len(own) <= MAX_BARE_TERMS:
+        # A bare fragment ("in dollars?") names no subject of its own: after a question the articles do
+        # not answer ("... the US spend on r&d?") it asks that question still, and is declined with it.
+        # Asked alone it got whatever mentions dollars (AstraZeneca's 2.5 billion U.S. dollars).
         return read
     return FollowUp(asked=read.asked, understood=read.asked, previous=previous, subject=read.asked)
 

@@ -108,6 +108,21 @@ def test_a_follow_up_that_changes_the_subject_is_answered_as_its_own_question(se
     assert answer.answered and "opportunit" in answer.text.lower() and answer.text != before.text
 
 
+def test_a_bare_fragment_after_a_declined_question_is_declined_with_it(seeds_dir: Path) -> None:
+    """The attack run's thread: "how much does china spend on r&d", "and the us?" (declined: the articles
+    give no US figure), then "in dollars?", which was answered alone with AstraZeneca's 2.5 billion U.S.
+    dollars."""
+    snapshot = load_snapshot(seeds_dir)
+    us = in_thread("and the us?", "how much does china spend on r&d", snapshot)
+    assert us.uses_context and not snapshot.answer(us.understood).answered
+    got = in_thread("in dollars?", us.subject, snapshot)
+    assert got.uses_context and got.understood.startswith(us.subject.rstrip("?"))
+    assert not snapshot.answer(got.understood).answered
+    # After an answered question the fragment is read with it, as before.
+    after_china = in_thread("in dollars?", "how much does china spend on r&d", snapshot)
+    assert after_china.uses_context and "502 billion" in snapshot.answer(after_china.understood).text
+
+
 @pytest.mark.parametrize(
     ("question", "previous", "says"),
     [
