@@ -123,6 +123,9 @@ class Analyser:
         years, ordinals = _years_and_ordinals(spelled)
         reference = said.reference
         asked = intents.expansion_asked(said.cleaned)
+        if asked is None:  # ("what does gii mean": an abbreviation the alias tables spell out)
+            meant = intents.meaning_asked(said.cleaned)
+            asked = meant if meant is not None and meant.lower() in self.expansions else None
         return Question(
             text=question,
             normalised=said.normalised.lower(),

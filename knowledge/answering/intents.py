@@ -461,6 +461,24 @@ ASKS_EXPANSION = (
 )
 
 
+# "what does GII mean": what it stands for when the alias tables know it as an abbreviation (``meaning_asked``;
+# "what does hi-tech mean" asks something else).
+ASKS_MEANING = Rule(
+    re.compile(
+        rf"^(?:so |and )?(?:what(?:'s|s| is| does| do)? )?{_ABBREVIATION} (?:mean|means)[?!.]*$",
+        re.IGNORECASE,
+    ),
+    ("mean",),
+    any_case=True,
+)
+
+
+def meaning_asked(cleaned: str) -> str | None:
+    """The word whose meaning alone the question asks ("what does gii mean"), as written."""
+    match = ASKS_MEANING.search(" ".join(cleaned.split()).strip())
+    return match.group("abbr") if match is not None else None
+
+
 def expansion_asked(cleaned: str) -> str | None:
     """The word the question asks the meaning of, and nothing else ("what does WIPO stand for")."""
     text = " ".join(cleaned.split()).strip()
@@ -474,6 +492,7 @@ def expansion_asked(cleaned: str) -> str | None:
 # Every guarded rule (the intents' and the others): their guards are tested against their patterns.
 RULES: tuple[Rule, ...] = (
     *dict.fromkeys(rule for intent in INTENTS for rule in intent.rules),
+    ASKS_MEANING,
     ASKS_SHARE,
     ASKS_REPEATS,
     HOW_MEASURE,
