@@ -81,10 +81,10 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
     if stdin.isatty():
         print("innov ask: reading questions from stdin, one per line (Ctrl-D to end)", file=sys.stderr)
     status = EXIT_OK
-    asked = 0
+    seen = 0
     for raw, over in _bounded_lines(stdin):
         line = raw.rstrip("\r\n")  # (a refused line's JSON shows the question without its line break)
-        asked += bool(over or line.strip())
+        seen += bool(over or line.strip())
         if over > STDIN_DROP_CHARS:
             error = (
                 f"the question is too long (over {STDIN_DROP_CHARS:,} characters and no line break): ask in at "
@@ -96,7 +96,7 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
             status = max(status, _refuse(line, error, as_json, out))
         elif line.strip():
             status = max(status, _ask_one(snapshot, line, as_json, out))
-    if not asked:  # (`innov ask < /dev/null` printed nothing and exited 0: nothing was asked)
+    if not seen:  # (`innov ask < /dev/null` printed nothing and exited 0: nothing was asked)
         print("innov ask: no question given, and standard input held none", file=sys.stderr)
         return EXIT_USAGE
     return status
