@@ -143,6 +143,15 @@ _IMPERATIVE_RE = re.compile(
     r"(?:please )?(?:name|list|tell me|show me|give me|explain|describe|remind me)\b[\s:,-]*",
     re.IGNORECASE,
 )
+# A remark after the question, not a second question: "china's gii rank? asking for a deck", "what's the
+# gii rank? need it for slides". What follows the question mark is dropped unless it goes on asking ("and
+# japan's?", "in 2024", "per amnc", a second question).
+_AFTERTHOUGHT_RE = re.compile(
+    r"^(?P<asked>[^?]*\w[^?]*\?)\s+(?!(?:and|or|also|plus|but|vs|versus|compared|what|whats|what's|which|who|"
+    r"whos|who's|where|when|why|how|is|are|was|were|does|do|did|has|have|can|could|will|would|should|in|"
+    r"for|per|about|since|between|from|of|by|as|to|than|like|i\.e|e\.g)\b)[^?]*\w[^?]*$",
+    re.IGNORECASE,
+)
 _WORD_RE = re.compile(r"[a-z]+")
 # A question with no lower-case letter and at least this many letters is shouted, not a string of names
 # ("ZGC = ?" is an abbreviation asked about, and keeps its capitals).
@@ -278,6 +287,8 @@ def clean(question: str) -> str:
     if "us" in lowered:
         text = united_states(text)
     text = " ".join(text.split())
+    if "? " in text:
+        text = _AFTERTHOUGHT_RE.sub(r"\g<asked>", text)
     text = _LEADING_RE.sub("", text)
     text = _IMPERATIVE_RE.sub("", text)
     if "hi " in lowered:

@@ -21,7 +21,8 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("quick q - gii rank pls", "gii rank"),
         ("whats the gii rank rn lol :joy: 🚀", "whats the gii rank"),
         ("what is the *gii* `rank` _now_", "what is the gii rank now"),
-        ("gii rank? see https://example.com/x and <https://a.b|link>", "gii rank? see and"),
+        # (The remark after the question goes too.)
+        ("gii rank? see https://example.com/x and <https://a.b|link>", "gii rank?"),
         ("Name the AI companies", "the AI companies"),
         ("can you list the hubs", "the hubs"),
         ("hi, how many hi tech firms does china have", "how many hi-tech firms does china have"),
@@ -59,6 +60,13 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         # Slack links go whole, and invisible characters read as nothing.
         ("whats chinas gii rank <https://evil.example.com|click here>", "whats chinas gii rank"),
         ("whats chinas gii rank <https://evil.example.com>", "whats chinas gii rank"),
+        # A remark after the question goes ("asking for a deck" declined the question at 0.47); what goes
+        # on asking stays.
+        ("china's gii rank?? asking for a deck", "china's gii rank?"),
+        ("whats the gii rank? need it for slides", "whats the gii rank?"),
+        ("gii rank? and japan's", "gii rank? and japan's"),
+        ("what's the gii rank? in 2024", "what's the gii rank? in 2024"),
+        ("gii rank? what about japan?", "gii rank? what about japan?"),
         ("what is ch\u200bina's g\u00adii rank", "what is china's gii rank"),
     ],
 )
@@ -217,7 +225,8 @@ def _clean_unguarded(question: str) -> str:
         (n._NOW_RE, " "),
     ):
         text = pattern.sub(replacement, text)
-    text = n._IMPERATIVE_RE.sub("", n._LEADING_RE.sub("", " ".join(text.split())))
+    text = n._AFTERTHOUGHT_RE.sub(r"\g<asked>", " ".join(text.split()))
+    text = n._IMPERATIVE_RE.sub("", n._LEADING_RE.sub("", text))
     kept = [w for w in text.split(" ") if w.strip(",.!?;:-").lower() not in n.NOISE_WORDS]
     return " ".join(kept).strip(" ,;:-")
 
