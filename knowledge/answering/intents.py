@@ -157,6 +157,8 @@ ASKS_COUNTRY = Rule(
     re.compile(
         r"\b(?:which|what) (?:country|nation)\b"
         rf"|^who {_MAKES}\b.*\b(?:most|more|largest|biggest)\b"
+        # "who has 470 robots per 10,000 workers", "who has the most clusters": a country (or a firm).
+        r"|^who (?:has|have|had|holds|boasts) (?:the )?(?:\d|most\b|more\b|largest\b|biggest\b)"
         rf"|^who(?:'s|’s|s| is)? (?:the )?(?:world'?s |global )?(?:largest|biggest|top|leading|no\.? ?1|number one) {_MAKER}\b",
         re.IGNORECASE,
     ),

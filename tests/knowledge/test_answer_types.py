@@ -79,6 +79,11 @@ def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-un
         assert composer.analyse(about_innov).wants == "self", about_innov
         assert not composer.render(composer.decide(about_innov)).answered, about_innov
     assert composer.analyse("do you know ruritania's gii rank").wants == "rank"
+    # "who has <a figure>" or "who has the most X" asks for a country, not a person ("who has 470 robots per
+    # 10000 workers" was declined: "China has 470 robots ..." names no person).
+    assert composer.analyse("who has 300 robots per 10,000 workers").wants == "country"
+    assert composer.analyse("who has the most robots").wants == "country"
+    assert composer.analyse("who has been appointed to lead the plan").wants == "who"
 
 
 def test_a_year_the_text_does_not_state_is_a_missing_constraint(snapshot) -> None:  # type: ignore[no-untyped-def]
