@@ -80,8 +80,7 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
         stdin.reconfigure(errors="replace")
     if stdin.isatty():
         print("innov ask: reading questions from stdin, one per line (Ctrl-D to end)", file=sys.stderr)
-    status = EXIT_OK
-    seen = 0
+    status, seen = EXIT_OK, 0
     for raw, over in _bounded_lines(stdin):
         line = raw.rstrip("\r\n")  # (a refused line's JSON shows the question without its line break)
         seen += bool(over or line.strip())
@@ -98,8 +97,7 @@ def cmd_ask(settings: Settings, question: Sequence[str], as_json: bool, stdin: T
             status = max(status, _ask_one(snapshot, line, as_json, out))
     if not seen:  # (`innov ask < /dev/null` printed nothing and exited 0: nothing was asked)
         print("innov ask: no question given, and standard input held none", file=sys.stderr)
-        return EXIT_USAGE
-    return status
+    return status if seen else EXIT_USAGE
 
 
 def _bounded_lines(stdin: TextIO) -> Iterator[tuple[str, int]]:

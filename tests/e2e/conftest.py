@@ -286,11 +286,12 @@ class Outcomes:
 
     records: list[logging.LogRecord]
 
-    def wait(self, key: str, timeout: float = 5.0) -> str:
+    # (A bound, not a measure: the suite runs on three workers, and a loaded machine logs late.)
+    def wait(self, key: str, timeout: float = 15.0) -> str:
         """The outcome logged for ``key`` (an event id or a share's message ts), waiting boundedly."""
         return self.wait_all(key, 1, timeout)[0]
 
-    def wait_all(self, key: str, count: int, timeout: float = 5.0) -> list[str]:
+    def wait_all(self, key: str, count: int, timeout: float = 15.0) -> list[str]:
         """The first ``count`` outcomes logged for ``key``, waiting boundedly for them."""
         deadline = time.monotonic() + timeout
         while True:

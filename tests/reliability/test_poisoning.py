@@ -198,7 +198,7 @@ def test_a_429_in_one_channel_starves_no_other_channel(
         bot.slack.message(f"<@{BOT_USER_ID}> {GII}", channel=AUTO_CHANNEL, user="U0CAROL")
         | {"type": "app_mention"}
     )
-    assert bot.outcomes.wait(asked, timeout=5).startswith("replied privately")
+    assert bot.outcomes.wait(asked).startswith("replied privately")
 
 
 def test_a_share_past_the_channels_limit_is_not_posted(
