@@ -143,9 +143,9 @@ _IMPERATIVE_RE = re.compile(
     r"(?:please )?(?:name|list|tell me|show me|give me|explain|describe|remind me)\b[\s:,-]*",
     re.IGNORECASE,
 )
-# A remark after the question, not a second question: "china's gii rank? asking for a deck", "what's the
-# gii rank? need it for slides". What follows the question mark is dropped unless it goes on asking ("and
-# japan's?", "in 2024", "per amnc", a second question).
+# What follows a question's question mark, unless it goes on asking ("and japan's?", "in 2024", "per amnc",
+# a second question): a remark ("china's gii rank? asking for a deck"), or what the question is about
+# ("how many robots per 10k workers? germany"), which ``Analyser`` tells apart (``afterthought``).
 _AFTERTHOUGHT_RE = re.compile(
     r"^(?P<asked>[^?]*\w[^?]*\?)\s+(?!(?:and|or|also|plus|but|vs|versus|compared|what|whats|what's|which|who|"
     r"whos|who's|where|when|why|how|is|are|was|were|does|do|did|has|have|can|could|will|would|should|in|"
@@ -153,6 +153,15 @@ _AFTERTHOUGHT_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[a-z]+")
+
+
+def afterthought(text: str) -> tuple[str, str] | None:
+    """``(the question, what follows its question mark)`` when something follows that does not go on
+    asking; None otherwise."""
+    match = _AFTERTHOUGHT_RE.match(text) if "? " in text else None
+    return (match.group("asked"), text[match.end("asked") :].strip()) if match is not None else None
+
+
 # A question with no lower-case letter and at least this many letters is shouted, not a string of names
 # ("ZGC = ?" is an abbreviation asked about, and keeps its capitals).
 SHOUTED_LETTERS = 8
@@ -287,8 +296,6 @@ def clean(question: str) -> str:
     if "us" in lowered:
         text = united_states(text)
     text = " ".join(text.split())
-    if "? " in text:
-        text = _AFTERTHOUGHT_RE.sub(r"\g<asked>", text)
     text = _LEADING_RE.sub("", text)
     text = _IMPERATIVE_RE.sub("", text)
     if "hi " in lowered:

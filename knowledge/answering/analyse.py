@@ -21,7 +21,7 @@ from knowledge.answering.words import ORDINAL_RE, YEAR_RE
 from knowledge.attributes import attribute_asked
 from knowledge.entities import Gazetteer
 from knowledge.models import Article, Fact
-from knowledge.normalise import NOISE_WORDS, Speller, clean, english_words
+from knowledge.normalise import NOISE_WORDS, Speller, afterthought, clean, english_words
 from knowledge.passages import PassageParts
 from knowledge.references import ArticleReferences, Reference
 from knowledge.text import STOP_WORDS, SYMBOLS, TextRules, normalise, stem
@@ -163,11 +163,28 @@ class Analyser:
         if reference is not None:
             raw = reference.text
         cleaned = clean(raw) or raw
+        remark = afterthought(cleaned)
+        if remark is not None and self._says_nothing(remark[1]):
+            cleaned = remark[0]  # ("china's gii rank? asking for a deck": it read as 0.47, the question 0.86)
         spelled, _ = self.speller.correct_text(intents.ranks_as_words(cleaned))
         normalised = " ".join(spelled.split()).strip(" ?!.")
         # The answer type is read after aliases ("hw much" -> "how much").
         understood = " ".join(self.rules.words(spelled))
         return Phrasing(whole, reference, cleaned, spelled, normalised, understood)
+
+    def _says_nothing(self, remark: str) -> bool:
+        """Whether words after a question add nothing to it: no number, place, name or word of the
+        knowledge base ("asking for a deck", "in a hurry sorry"), unlike "germany", "2019" or "pfizer"."""
+        if any(c.isdigit() for c in remark):
+            return False
+        surface = self.rules.words(remark)
+        if self._entities(surface):
+            return False
+        return not any(
+            stem(w) in self.vocabulary or stem(w) in self._alias_terms
+            for w in surface
+            if w not in STOP_WORDS and w not in NOISE_WORDS
+        )
 
     def _terms(self, said: Phrasing, asks_amount: bool, asks_name: bool) -> Terms:
         """The question's content words: "what year" names the type of answer wanted, not its subject, so

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_words, spelling_key, united_states
+from knowledge.normalise import (
+    _SPELLING_VARIANTS,
+    Speller,
+    afterthought,
+    clean,
+    english_words,
+    spelling_key,
+    united_states,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,8 +29,7 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         ("quick q - gii rank pls", "gii rank"),
         ("whats the gii rank rn lol :joy: 🚀", "whats the gii rank"),
         ("what is the *gii* `rank` _now_", "what is the gii rank now"),
-        # (The remark after the question goes too.)
-        ("gii rank? see https://example.com/x and <https://a.b|link>", "gii rank?"),
+        ("gii rank? see https://example.com/x and <https://a.b|link>", "gii rank? see and"),
         ("Name the AI companies", "the AI companies"),
         ("can you list the hubs", "the hubs"),
         ("hi, how many hi tech firms does china have", "how many hi-tech firms does china have"),
@@ -60,18 +67,28 @@ from knowledge.normalise import _SPELLING_VARIANTS, Speller, clean, english_word
         # Slack links go whole, and invisible characters read as nothing.
         ("whats chinas gii rank <https://evil.example.com|click here>", "whats chinas gii rank"),
         ("whats chinas gii rank <https://evil.example.com>", "whats chinas gii rank"),
-        # A remark after the question goes ("asking for a deck" declined the question at 0.47); what goes
-        # on asking stays.
-        ("china's gii rank?? asking for a deck", "china's gii rank?"),
-        ("whats the gii rank? need it for slides", "whats the gii rank?"),
-        ("gii rank? and japan's", "gii rank? and japan's"),
-        ("what's the gii rank? in 2024", "what's the gii rank? in 2024"),
-        ("gii rank? what about japan?", "gii rank? what about japan?"),
         ("what is ch\u200bina's g\u00adii rank", "what is china's gii rank"),
     ],
 )
 def test_clean_removes_slack_noise(raw: str, expected: str) -> None:
     assert clean(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "split"),
+    [
+        ("china's gii rank? asking for a deck", ("china's gii rank?", "asking for a deck")),
+        ("how many robots? germany", ("how many robots?", "germany")),
+        ("gii rank? and japan's", None),  # (what goes on asking is no afterthought)
+        ("what's the gii rank? in 2024", None),
+        ("gii rank? what about japan?", None),
+        ("gii rank?", None),
+    ],
+)
+def test_what_follows_a_question_mark_is_split_off_unless_it_goes_on_asking(
+    text: str, split: tuple[str, str] | None
+) -> None:
+    assert afterthought(text) == split
 
 
 def test_clean_keeps_a_plain_question() -> None:
@@ -225,8 +242,7 @@ def _clean_unguarded(question: str) -> str:
         (n._NOW_RE, " "),
     ):
         text = pattern.sub(replacement, text)
-    text = n._AFTERTHOUGHT_RE.sub(r"\g<asked>", " ".join(text.split()))
-    text = n._IMPERATIVE_RE.sub("", n._LEADING_RE.sub("", text))
+    text = n._IMPERATIVE_RE.sub("", n._LEADING_RE.sub("", " ".join(text.split())))
     kept = [w for w in text.split(" ") if w.strip(",.!?;:-").lower() not in n.NOISE_WORDS]
     return " ".join(kept).strip(" ,;:-")
 
