@@ -79,7 +79,13 @@ _NO_POSITION = (
     r"(?!.*\b(?:rank|ranks|ranked|ranking|rankings|position|place|placed|standing"
     r"|which|who|whom|where|when|why)\b)"
     # nor a yes/no question: "is there rapid growth in r&d spending".
-    r"(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)"
+    r"(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|how)\b)"
+)
+# The words naming whose measure, before it: no verb among them ("what is driving china's r&d spending",
+# "what funds china's r&d expenditure" ask what drives it, not the figure).
+_NAMED_BEFORE = (
+    r"(?:(?!\w+ing\b|(?:funds?|funded|drives?|drove|gets?|got|increased?|raised?|boost(?:ed|s)?|cut|grew|"
+    r"allocated?)\b)[\w&'’.-]+ ){0,8}?"
 )
 ASKS_AMOUNT = Rule(
     re.compile(
@@ -89,7 +95,8 @@ ASKS_AMOUNT = Rule(
         # A question that ends in what is spent, or in a measure, names the amount ("us r&d spending",
         # "what's the eu r&d expenditure?", "r&d intensity china", "xiaomi ev sales"); "what is china's r&d
         # spending focused on" asks something else, and so does a position ("china's rank in r&d spending").
-        rf"|^{_NO_POSITION}.*\b(?:{'|'.join(MEASURE_NOUNS)})(?: (?:in |of |for )?\w+)?\s*\??\s*$"
+        rf"|^{_NO_POSITION}(?:what(?:'s|s| is| was| are| were)? )?{_NAMED_BEFORE}"
+        rf"(?:{'|'.join(MEASURE_NOUNS)})(?: (?:in |of |for )?\w+)?\s*\??\s*$"
         rf"|{ASKS_SHARE.pattern.pattern}",
         re.IGNORECASE,
     ),

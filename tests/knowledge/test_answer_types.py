@@ -67,6 +67,13 @@ def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-un
     assert composer.analyse("what's ruritania's rank in r&d spending").wants == "rank"
     assert composer.analyse("which economies did ruritania overtake in research spending").wants != "number"
     assert composer.analyse("is there rapid growth in r&d spending").wants != "number"
+    # Nor one asking what drives or funds it ("what is driving china's r&d spending" got the 3.6 trillion).
+    for driven in (
+        "what is driving ruritania's r&d spending",
+        "what funds ruritania's r&d expenditure",
+        "how did ruritania increase its r&d spending",
+    ):
+        assert composer.analyse(driven).wants != "number", driven
     # A capital as a city asks a place: "what is the capital of china" was answered with a sentence on
     # government funding ("capital" is money in "venture capital", "how much capital").
     assert composer.analyse("what is the capital of ruritania").wants == "where"
