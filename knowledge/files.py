@@ -238,9 +238,14 @@ def is_version(text: object) -> bool:
 
 
 # Characters no article or YAML file is written with, which a reader would be served as they are: NUL and
-# the other control characters (an ESC starts a terminal's colour codes) and the marks that reorder text
-# shown after them ("Trojan Source"). Tab, line feed and carriage return are text.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# the other control characters (an ESC starts a terminal's colour codes), the marks that reorder text shown
+# after them ("Trojan Source"), invisible ones (zero-width, a byte-order mark past the start, tag
+# characters), and line breaks other than LF and CRLF (a lone CR or U+2028 cut a sentence in two). Tab,
+# line feed and CRLF are text.
+_CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"
+    "\U000e0000-\U000e007f]|\r(?!\n)"
+)
 
 
 def decode(path: Path, data: bytes) -> str:

@@ -175,7 +175,7 @@ ASKS_WHERE = Rule(
     re.compile(
         r"^where\b(?!.*\brank)|\b(?:which|what) (?:city|cities|country|countries|province|provinces)\b"
         # A capital as a city: "what is the capital of china", "its capital city" (not "venture capital").
-        r"|\b(?:the|its|their) capital (?:city )?of\b|\bcapital city\b",
+        r"|\b(?:the|its|their) capital (?:city )?of\b|^capital (?:city )?of\b|\bcapital city\b",
         re.IGNORECASE,
     ),
     ("where", "what", "which", "capital"),
@@ -227,7 +227,8 @@ ASKS_ABOUT_BOT = Rule(
         rf"|\b(?:your|yr) (?:own )?{_OWN}\b"
         rf"|\b(?:do|did|can) (?:you|u) (?:have|use|cover|read) (?:any |many |some )?{_OWN}\b"
         r"|^(?:so |ok |hey )?(?:who|what) (?:are|r) (?:you|u)\b|\bare (?:you|u) (?:a |an )?(?:bot|human|real|person)\b"
-        r"|\bwho (?:made|built|created|wrote|trained|programmed) (?:you|u)\b|\bwhat can (?:you|u) do\b",
+        r"|\bwho (?:made|built|created|wrote|trained|programmed) (?:you|u)\b|\bwhat can (?:you|u) do\b"
+        r"|^how do (?:you|u) work\b",
         re.IGNORECASE,
     ),
     ("you", "your", "yr", " u"),
@@ -474,7 +475,7 @@ ASKS_EXPANSION = (
 # "what does hi-tech mean" asks something else).
 ASKS_MEANING = Rule(
     re.compile(
-        rf"^(?:so |and )?(?:what(?:'s|s| is| does| do)? )?{_ABBREVIATION} (?:mean|means)[?!.]*$",
+        rf"^(?:so |and )?(?:(?:what|wat|wht)(?:'s|s| is| does| do)? )?{_ABBREVIATION} (?:mean|means)[?!.]*$",
         re.IGNORECASE,
     ),
     ("mean",),

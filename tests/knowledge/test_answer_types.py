@@ -78,11 +78,17 @@ def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-un
     # government funding ("capital" is money in "venture capital", "how much capital").
     assert composer.analyse("what is the capital of ruritania").wants == "where"
     assert composer.analyse("ruritania's capital city?").wants == "where"
+    assert composer.analyse("capital of ruritania?").wants == "where"
     assert composer.analyse("how much venture capital went to ruritania").wants == "number"
 
     # A question about innov itself is about no text of the articles: "what sources do you have" was
     # answered with a passage on renewable energy sources.
-    for about_innov in ("what sources do you have", "what data do you use", "who made you", "are you a bot"):
+    for about_innov in (
+        "what sources do you have",
+        "what data do you use",
+        "who made you",
+        "how do you work",
+    ):
         assert composer.analyse(about_innov).wants == "self", about_innov
         assert not composer.render(composer.decide(about_innov)).answered, about_innov
     assert composer.analyse("do you know ruritania's gii rank").wants == "rank"
@@ -368,7 +374,7 @@ def test_what_an_abbreviation_means_is_what_it_stands_for(seeds_dir: Path, tmp_p
     # "what does gii mean" was declined at 0.58 (the best text named the GII, written out in brackets),
     # while "what does gii stand for" got "GII stands for Global Innovation Index."
     snapshot = load_snapshot(seeds_dir)
-    for asked in ("what does gii mean", "GII means?", "what does bda mean"):
+    for asked in ("what does gii mean", "GII means?", "what does bda mean", "wat does GII mean?"):
         answer = snapshot.answer(asked)
         assert answer.answered and answer.score == 1.0 and "stands for" in answer.text, asked
     # A word the alias tables do not know as an abbreviation is asked about as it is.

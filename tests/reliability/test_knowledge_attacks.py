@@ -164,6 +164,12 @@ def test_a_bad_byte_is_reported_on_its_line(kb_dir: Path, tmp_path: Path) -> Non
         ("esc.md", "---\ntitle: Esc\n---\nline four\nChina \x1b[31mred\x1b[0m.\n", "U+001B"),
         ("bidi.md", "---\ntitle: Bidi\n---\nline four\nChina ranks \u202e11th.\n", "U+202E"),
         ("facts.yaml", "facts: []\n\n\n\n# \x7f\n", "U+007F"),
+        # (The second attack run: invisible marks, and a lone CR that cut a sentence in two.)
+        ("rlm.md", "---\ntitle: Rlm\n---\nline four\nChina ranks \u200f11th.\n", "U+200F"),
+        ("zwsp.md", "---\ntitle: Zwsp\n---\nline four\nChi\u200bna ranks 11th.\n", "U+200B"),
+        ("tag.md", "---\ntitle: Tag\n---\nline four\nChina \U000e0041ranks 11th.\n", "U+E0041"),
+        ("cr.md", "---\ntitle: Cr\n---\nline four\nIn today's\rfast-paced world.\n", "U+000D"),
+        ("ls.md", "---\ntitle: Ls\n---\nline four\nIn today's\u2028fast-paced world.\n", "U+2028"),
     ],
 )
 def test_a_control_character_is_refused_at_its_line(
