@@ -34,7 +34,8 @@ _LEAD_RE = re.compile(
     re.IGNORECASE,
 )
 _OPENS_WITH_CONNECTIVE_RE = re.compile(
-    rf"^\s*(?:and|also|but|or|plus|{_WHAT_ABOUT}|what\s+of|same\s+(?:for|in|with))\b", re.IGNORECASE
+    rf"^\s*(?:(?:ok|okay|so)\b[\s,]*)?(?:and|also|but|or|plus|{_WHAT_ABOUT}|what\s+of|same\s+(?:for|in|with))\b",
+    re.IGNORECASE,
 )
 # Words that point back at the previous question's subject.
 _POINTERS = frozenset(

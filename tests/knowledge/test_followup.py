@@ -26,6 +26,8 @@ NAMES = frozenset({"beijing", "shanghai", "china", "shenzhen"})
         "what abt patents",  # as typed (a new user's run: answered on its own, with the clusters passage)
         "wat about beijing?",
         "how bout shenzhen",
+        "ok and shenzhen?",  # (the second attack run: "ok" hid the connective, and it was asked alone)
+        "ok what about shenzhen",
     ],
 )
 def test_short_follow_ups_do_not_stand_alone(question: str) -> None:
