@@ -45,9 +45,12 @@ class Expansion:
         self._named = re.compile(rf"(?<![\w&]){abbr}(?![\w&])", re.IGNORECASE)
         joined = r"[\s,;-]+".join(map(re.escape, self.words))
         self._plain = re.compile(rf"\b{joined}s?\b", re.IGNORECASE)
-        # "Zhongguancun (ZGC)", "ZGC (Zhongguancun)": the article says which abbreviation it is.
+        # "Zhongguancun (ZGC)", "ZGC (Zhongguancun)": the article says which abbreviation it is; so does
+        # "Zhongguancun Forum (ZGC Forum)", the same words after each.
         self._paired = re.compile(
-            rf"\b(?P<x>{joined})\s*\(\s*{abbr}\s*\)|\b{abbr}\s*\(\s*(?P<y>{joined})\s*\)", re.IGNORECASE
+            rf"\b(?P<x>{joined})\s*\(\s*{abbr}\s*\)|\b{abbr}\s*\(\s*(?P<y>{joined})\s*\)"
+            rf"|\b(?P<z>{joined})(?P<after>(?:\s+[\w'’-]+){{1,2}})\s*\(\s*{abbr}(?P=after)\s*\)",
+            re.IGNORECASE,
         )
         self._bracketed = re.compile(rf"((?:[A-Z][\w'’&-]*\s+)+)\(\s*(?i:{abbr})\s*\)")
         # A text saying what the letters stand for, the alias file's words unknown: "... Board (SRB)",
@@ -81,7 +84,7 @@ class Expansion:
             return None
         paired = self._paired.search(sentence)
         if paired is not None:
-            return paired.group("x") or paired.group("y")
+            return paired.group("x") or paired.group("y") or paired.group("z")
         found_plain = self._plain.search(sentence) if self._initials_fit else None
         return found_plain.group(0) if found_plain is not None else None
 

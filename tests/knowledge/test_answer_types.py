@@ -377,6 +377,10 @@ def test_what_an_abbreviation_means_is_what_it_stands_for(seeds_dir: Path, tmp_p
     for asked in ("what does gii mean", "GII means?", "what does bda mean", "wat does GII mean?"):
         answer = snapshot.answer(asked)
         assert answer.answered and answer.score == 1.0 and "stands for" in answer.text, asked
+    # "Zhongguancun Forum (ZGC Forum)" writes ZGC out too: the same word after each (it was declined).
+    zgc = snapshot.answer("what does zgc stand for")
+    assert zgc.text == "ZGC stands for Zhongguancun." and zgc.score == 1.0
+    assert zgc.sources[0].quote is not None and "Zhongguancun Forum (ZGC Forum)" in zgc.sources[0].quote
     # A word the alias tables do not know as an abbreviation is asked about as it is.
     articles = {"labs.md": "---\ntitle: Labs\n---\nKimi opened two labs in Zenda in 2024.\n"}
     composer = load_snapshot(write_kb(tmp_path / "kb", articles, facts=None)).composer
