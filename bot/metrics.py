@@ -9,6 +9,7 @@ Counters and histograms are summed; each gauge says how it combines (``multiproc
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterable
 
@@ -123,15 +124,26 @@ class _Workers:
     any more (their files keep them, at 0)."""
 
     def __init__(self, directory: str) -> None:
-        from prometheus_client.multiprocess import MultiProcessCollector
-
-        self._collector = MultiProcessCollector(None, path=directory)
+        self._directory = directory
 
     def collect(self) -> Iterable[Metric]:
-        for family in self._collector.collect():
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        # ``MultiProcessCollector.collect`` reads every file; one a worker has created and not yet sized is
+        # empty, and reading it raised struct.error for all of them (prometheus/client_python#1199): the
+        # scrape, and /healthz, failed while a worker started. An empty file holds nothing yet.
+        files = [f for f in glob.glob(os.path.join(self._directory, "*.db")) if _has_data(f)]
+        for family in MultiProcessCollector.merge(files, accumulate=True):
             if family.name == KNOWLEDGE_INFO_NAME:
                 family.samples = [s for s in family.samples if s.value != 0]
             yield family
+
+
+def _has_data(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:  # (gone since the glob: a worker's file removed when it exited)
+        return False
 
 
 def _workers_collector() -> _Workers:

@@ -30,3 +30,23 @@ def test_a_reload_in_one_process_drops_the_old_version(monkeypatch: pytest.Monke
     metrics.set_knowledge_version("dddddddddddd")
     shown = {s.labels["version"] for m in metrics.KNOWLEDGE_INFO.collect() for s in m.samples}
     assert "cccccccccccc" not in shown and "dddddddddddd" in shown
+
+
+def test_a_worker_s_metrics_file_being_created_fails_no_scrape_and_no_health_probe(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """prometheus-client creates a worker's file, then sizes it: read in between, the empty file raised
+    struct.error for the whole directory, and ``/healthz`` (which reads the problem count from it) answered
+    500 while a second worker started (a CI run; prometheus/client_python#1199)."""
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    monkeypatch.setenv(metrics.MULTIPROC_ENV, str(tmp_path))
+    # One worker's file, as prometheus-client writes it: 3 problems in the knowledge files ...
+    name = metrics.KNOWLEDGE_PROBLEMS_NAME
+    written = MmapedDict(str(tmp_path / "gauge_livemostrecent_1001.db"))
+    written.write_value(mmap_key(name, name, [], [], "problems"), 3.0, 1.0)
+    written.close()
+    # ... and another's, created this instant and not yet sized.
+    (tmp_path / "gauge_livemostrecent_1002.db").write_bytes(b"")
+    assert metrics.knowledge_problems(0) == 3
+    assert b"innov_knowledge_problems 3.0" in metrics.render()

@@ -52,19 +52,19 @@ def two_workers(tmp_path: Path, kb_dir: Path, stub: SlackApiStub) -> Iterator[Se
     try:
         # Both workers are up and answering before the test counts anything.
         deadline = time.monotonic() + 30
-        while len(workers_answering(served.port, 20)) < 2:
+        while len(workers_answering(served.port, 20, served)) < 2:
             assert time.monotonic() < deadline, "the second worker never answered"
         yield served
     finally:
         assert served.stop() == 0
 
 
-def workers_answering(port: int, probes: int) -> set[str]:
+def workers_answering(port: int, probes: int, served: Served | None = None) -> set[str]:
     """The replica ids that answered ``probes`` health probes (each worker lists only itself)."""
     seen: set[str] = set()
     for _ in range(probes):
         status, body = get(port, "/healthz")
-        assert status == 200
+        assert status == 200, (status, body[:500], served.log()[-4000:] if served else "")
         seen.update(json.loads(body)["replicas"])
     return seen
 
