@@ -232,6 +232,7 @@ ASKS_ABOUT_BOT = Rule(
         re.IGNORECASE,
     ),
     ("you", "your", "yr", " u"),
+    any_case=True,  # (read as written, ``Intent.whole``: "What sources do You have")
 )
 
 

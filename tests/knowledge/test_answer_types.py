@@ -88,6 +88,8 @@ def test_typed_candidates_are_described(snapshot) -> None:  # type: ignore[no-un
         "what data do you use",
         "who made you",
         "how do you work",
+        "What sources do You have",  # (read as written: its guard once looked for "you" in lower case only)
+        "Are You a bot?",
     ):
         assert composer.analyse(about_innov).wants == "self", about_innov
         assert not composer.render(composer.decide(about_innov)).answered, about_innov
