@@ -122,10 +122,7 @@ class Analyser:
         wants = intent.wants if intent is not None else None
         years, ordinals = _years_and_ordinals(spelled)
         reference = said.reference
-        asked = intents.expansion_asked(said.cleaned)
-        if asked is None:  # ("what does gii mean": an abbreviation the alias tables spell out)
-            meant = intents.meaning_asked(said.cleaned)
-            asked = meant if meant is not None and meant.lower() in self.expansions else None
+        asked = intents.expansion_asked(said.cleaned, self.expansions)
         return Question(
             text=question,
             normalised=said.normalised.lower(),

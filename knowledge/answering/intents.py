@@ -14,7 +14,7 @@ another name asked for, what it already knows, a rank written as a number, an ab
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from typing import NamedTuple
 
 from knowledge.answering.words import RANK_TERM
@@ -81,6 +81,8 @@ _NO_POSITION = (
     # nor a yes/no question: "is there rapid growth in r&d spending".
     r"(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|how)\b)"
 )
+# What a question names last, at most one word after it ("r&d intensity china", "6g launch date china").
+_LAST = r"(?: (?:in |of |for )?\w+)?\s*\??\s*$"
 # The words naming whose measure, before it: no verb among them ("what is driving china's r&d spending",
 # "what funds china's r&d expenditure" ask what drives it, not the figure).
 _NAMED_BEFORE = (
@@ -96,7 +98,7 @@ ASKS_AMOUNT = Rule(
         # "what's the eu r&d expenditure?", "r&d intensity china", "xiaomi ev sales"); "what is china's r&d
         # spending focused on" asks something else, and so does a position ("china's rank in r&d spending").
         rf"|^{_NO_POSITION}(?:what(?:'s|s| is| was| are| were)? )?{_NAMED_BEFORE}"
-        rf"(?:{'|'.join(MEASURE_NOUNS)})(?: (?:in |of |for )?\w+)?\s*\??\s*$"
+        rf"(?:{'|'.join(MEASURE_NOUNS)}){_LAST}"
         rf"|{ASKS_SHARE.pattern.pattern}",
         re.IGNORECASE,
     ),
@@ -122,7 +124,7 @@ ASKS_YEAR = Rule(
     re.compile(
         r"\bwhen\b|\b(?:what|which) (?:year|date|month)\b|\bsince when\b"
         # A date named last, as typed: "6g launch date china", "forum dates?".
-        r"|\b(?:date|dates|deadline)(?: (?:in |of |for )?\w+)?\s*\??\s*$",
+        rf"|\b(?:date|dates|deadline){_LAST}",
         re.IGNORECASE,
     ),
     ("when", "what", "which", "date", "deadline"),
@@ -472,8 +474,8 @@ ASKS_EXPANSION = (
 )
 
 
-# "what does GII mean": what it stands for when the alias tables know it as an abbreviation (``meaning_asked``;
-# "what does hi-tech mean" asks something else).
+# "what does GII mean": what it stands for, when the alias tables know it as an abbreviation ("what does
+# hi-tech mean" asks something else).
 ASKS_MEANING = Rule(
     re.compile(
         rf"^(?:so |and )?(?:(?:what|wat|wht)(?:'s|s| is| does| do)? )?{_ABBREVIATION} (?:mean|means)[?!.]*$",
@@ -484,20 +486,16 @@ ASKS_MEANING = Rule(
 )
 
 
-def meaning_asked(cleaned: str) -> str | None:
-    """The word whose meaning alone the question asks ("what does gii mean"), as written."""
-    match = ASKS_MEANING.search(" ".join(cleaned.split()).strip())
-    return match.group("abbr") if match is not None else None
-
-
-def expansion_asked(cleaned: str) -> str | None:
-    """The word the question asks the meaning of, and nothing else ("what does WIPO stand for")."""
+def expansion_asked(cleaned: str, abbreviations: Container[str] = ()) -> str | None:
+    """The word the question asks the meaning of, and nothing else ("what does WIPO stand for"), as
+    written; "what does X mean" asks it of an abbreviation in ``abbreviations`` (lower case) only."""
     text = " ".join(cleaned.split()).strip()
     for rule in ASKS_EXPANSION:
         match = rule.search(text)
         if match is not None:
             return match.group("abbr")
-    return None
+    meant = ASKS_MEANING.search(text)
+    return meant.group("abbr") if meant is not None and meant.group("abbr").lower() in abbreviations else None
 
 
 # Every guarded rule (the intents' and the others): their guards are tested against their patterns.
