@@ -7,7 +7,6 @@ the threshold that declined), whether the question was to be declined or not.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import stat
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from knowledge.evaluation import calibration
+from knowledge.files import write_whole
 
 MAX_QA_FILE_BYTES = 16 * 1024 * 1024
 """Largest QA file ``innov eval`` reads: the biggest set is 34 KB, and 16 MiB would hold some 100,000
@@ -205,14 +205,4 @@ def write_atomically(path: Path, text: str) -> None:
     if path.exists() and not path.is_file():
         path.write_text(text, encoding="utf-8")
         return
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_whole(path, lambda out: out.write(text.encode("utf-8")))

@@ -25,12 +25,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from knowledge.files import write_whole
 
 logger = logging.getLogger("innov.knowledge.derived_model")
 
@@ -187,9 +188,5 @@ def derived_model(source: Path, cache: Path) -> Path:
             f"expected {DERIVED_SHA256[:12]}…): is the installed onnx the locked version?"
         )
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=cache, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(data)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    os.replace(tmp.name, path)
+    write_whole(path, lambda out: out.write(data))
     return path

@@ -8,13 +8,16 @@ cap; every OS error becomes a ``file:0: cannot read ...`` problem instead of an 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import stat
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -235,6 +238,24 @@ def is_version(text: object) -> bool:
     """Whether ``text`` is a knowledge version as ``content_hash`` makes one (it names a saved index's
     directory: a version read from elsewhere, a broadcast or Redis, is checked before it is used)."""
     return isinstance(text, str) and len(text) == VERSION_DIGITS and all(c in _HEX for c in text)
+
+
+def write_whole(path: Path, fill: Callable[[IO[bytes]], object]) -> None:
+    """``path`` written whole or not at all: ``fill`` writes a file beside it, which is synced and renamed
+    over it in one step, so a reader (another process, a full disk mid-write) never sees part of it.
+    Readable by all, as a file the process writes itself would be (``mkstemp`` makes it private)."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            fill(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 # Characters no article or YAML file is written with, which a reader would be served as they are: NUL and

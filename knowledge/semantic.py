@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.embedding import DIMENSION, MODEL_ID, Embedder, Progress, config
+from knowledge.files import write_whole
 from knowledge.models import Fact
 from knowledge.passages import PassageStore
 
@@ -392,14 +392,6 @@ class VectorStore:
         records[len(rows) :] = stored[old]
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".store-", suffix=".npy", dir=self.path)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    np.save(out, records, allow_pickle=False)
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, self.file)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_whole(self.file, lambda out: np.save(out, records, allow_pickle=False))
         except OSError as exc:  # a read-only index dir: the vectors are still in the saved index
             logger.warning("could not keep embedded vectors in %s: %s", self.path, exc)
