@@ -73,12 +73,12 @@ MEASURE_NOUNS = (
     "revenue",
     "revenues",
 )
-# (A question asking a position is not asking the amount it ranks by, nor one asking which, who, where,
-# when or why: "which economies did china overtake in research spending",
-_NO_POSITION = (
+# A question that asks something else of the measure: a position ("china's rank in r&d spending"), which,
+# who, where, when or why ("which economies did china overtake in research spending"), yes/no or how ("is
+# there rapid growth in r&d spending").
+_NOTHING_ELSE_ASKED = (
     r"(?!.*\b(?:rank|ranks|ranked|ranking|rankings|position|place|placed|standing"
     r"|which|who|whom|where|when|why)\b)"
-    # nor a yes/no question: "is there rapid growth in r&d spending".
     r"(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|how)\b)"
 )
 # What a question names last, at most one word after it ("r&d intensity china", "6g launch date china").
@@ -97,7 +97,7 @@ ASKS_AMOUNT = Rule(
         # A question that ends in what is spent, or in a measure, names the amount ("us r&d spending",
         # "what's the eu r&d expenditure?", "r&d intensity china", "xiaomi ev sales"); "what is china's r&d
         # spending focused on" asks something else, and so does a position ("china's rank in r&d spending").
-        rf"|^{_NO_POSITION}(?:what(?:'s|s| is| was| are| were)? )?{_NAMED_BEFORE}"
+        rf"|^{_NOTHING_ELSE_ASKED}(?:what(?:'s|s| is| was| are| were)? )?{_NAMED_BEFORE}"
         rf"(?:{'|'.join(MEASURE_NOUNS)}){_LAST}"
         rf"|{ASKS_SHARE.pattern.pattern}",
         re.IGNORECASE,
